@@ -1,0 +1,104 @@
+import type { AgentdClient } from "../../protocol/client.js";
+import type { Attachment, ChannelAddress } from "../../protocol/chat.js";
+import type { Endpoint } from "../../protocol/endpoint.js";
+import { startTypingLoop } from "./typing-loop.js";
+import { userErrorLine } from "./user-error.js";
+
+/** A message a bridge received from its platform, in the shape every bridge shares. */
+export interface IncomingMessage {
+  /** The platform's message id; with platform and chat it forms the idempotency key. */
+  messageId: string;
+  channel: ChannelAddress;
+  text: string;
+  /** Files to upload to the daemon (`POST /api/upload`) and reference in the message. */
+  files?: Array<{ data: Uint8Array<ArrayBuffer>; filename: string; mime: string }>;
+}
+
+/** What a platform plugs into the runtime: formatting/splitting, sending a reply, the typing indicator. */
+export interface PlatformAdapter<M extends IncomingMessage = IncomingMessage> {
+  platform: string;
+  /** Markdown → the platform's formatted chunks, each under its limit. */
+  format(markdown: string): string[];
+  /** Sends the chunks in order, as a reply to the user's message. */
+  sendReply(msg: M, chunks: string[]): Promise<void>;
+  /** Shows the typing indicator once (the runtime refreshes it every `typingIntervalMs`). */
+  sendTyping(msg: M): Promise<unknown>;
+  typingIntervalMs: number;
+}
+
+/** The subset of pino's logger the runtime uses. */
+export interface BridgeLogger {
+  debug(obj: unknown, msg?: string): void;
+  info(obj: unknown, msg?: string): void;
+  warn(obj: unknown, msg?: string): void;
+  error(obj: unknown, msg?: string): void;
+}
+
+/** The idempotency key of a platform message: `<platform>:<chat id>[:<thread id>]:<message id>`. */
+export function idempotencyKeyOf(msg: IncomingMessage): string {
+  const c = msg.channel;
+  return [c.platform, c.chatId, ...(c.threadId ? [c.threadId] : []), msg.messageId].join(":");
+}
+
+/**
+ * Uploads one file to the daemon's `POST /api/upload` (multipart, field `file`) and returns the attachment the
+ * daemon describes (path under uploads/, bytes, mime, and a transcription for audio when configured).
+ */
+export async function uploadFile(endpoint: Endpoint, file: { data: Uint8Array<ArrayBuffer>; filename: string; mime: string }): Promise<Attachment> {
+  const form = new FormData();
+  form.append("file", new Blob([file.data], { type: file.mime }), file.filename);
+  const res = await fetch(`${endpoint.httpUrl}/api/upload`, { method: "POST", headers: { authorization: `Bearer ${endpoint.token}` }, body: form });
+  if (!res.ok) throw new Error(`upload failed with ${res.status}`);
+  return (await res.json()) as Attachment;
+}
+
+/**
+ * The part every bridge shares: forwards a platform message to the daemon with its channel address and a stable
+ * idempotency key (so a resend after a reconnect is answered once), shows the typing indicator while the run
+ * streams (failures of the indicator are ignored), then sends the final reply formatted and split by the adapter,
+ * or one short friendly line on error. Runs marked `ignored` by the daemon send nothing.
+ */
+export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
+  constructor(
+    private readonly opts: {
+      client: AgentdClient;
+      adapter: PlatformAdapter<M>;
+      logger: BridgeLogger;
+      /** Needed for uploads; resolved lazily so a bridge can start before the daemon. */
+      endpoint?: () => Promise<Endpoint>;
+    },
+  ) {}
+
+  /** Handles one incoming message to the end (reply sent). Never throws. */
+  async handle(msg: M): Promise<void> {
+    const { client, adapter, logger } = this.opts;
+    let typing: { stop(): void } | undefined;
+    try {
+      const attachments: Attachment[] = [];
+      if (msg.files?.length && this.opts.endpoint) {
+        const endpoint = await this.opts.endpoint();
+        for (const f of msg.files) attachments.push(await uploadFile(endpoint, f));
+      }
+      const text = msg.text || (attachments.length ? "(sent a file)" : "");
+      if (!text) return;
+      typing = startTypingLoop(() => adapter.sendTyping(msg), { intervalMs: adapter.typingIntervalMs, logger });
+      const run = await client.send(text, {
+        idempotencyKey: idempotencyKeyOf(msg),
+        channel: { ...msg.channel, messageId: msg.messageId },
+        ...(attachments.length ? { attachments } : {}),
+      });
+      const done = await run.result();
+      typing.stop();
+      if (done.status === "ignored" || !done.text.trim()) return;
+      await adapter.sendReply(msg, adapter.format(done.text));
+    } catch (err) {
+      typing?.stop();
+      logger.warn({ err: err instanceof Error ? err.message : String(err), messageId: msg.messageId }, "could not answer a message");
+      try {
+        await adapter.sendReply(msg, [userErrorLine(err)]);
+      } catch (sendErr) {
+        logger.error({ err: sendErr instanceof Error ? sendErr.message : String(sendErr) }, "could not send the error line");
+      }
+    }
+  }
+}

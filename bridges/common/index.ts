@@ -1,0 +1,19 @@
+export { splitMessage, takeChunk, tidyChunk, type SplitOptions } from "./split-message.js";
+export { fitChunks } from "./fit-chunks.js";
+export { renderMarkdown, type MarkdownRenderer } from "./markdown-render.js";
+export { renderInline } from "./markdown-inline.js";
+export {
+  TELEGRAM_MAX_CHARS,
+  escapeTelegramHtml,
+  formatTelegramChunks,
+  markdownToTelegramHtml,
+  stripMarkdown,
+  telegramHtmlToPlain,
+  telegramTextLength,
+  type TelegramChunkOptions,
+} from "./format-telegram.js";
+export { DISCORD_MAX_CHARS, formatDiscordChunks, neutraliseMassMentions } from "./format-discord.js";
+export { WHATSAPP_MAX_CHARS, formatWhatsAppChunks, markdownToWhatsApp } from "./format-whatsapp.js";
+export { TYPING_INTERVAL_MS, startTypingLoop, type TypingLoop, type TypingLoopOptions } from "./typing-loop.js";
+export { DEFAULT_USER_ERROR, USER_ERROR_LINES, userErrorLine } from "./user-error.js";
+export { BridgeRuntime, idempotencyKeyOf, uploadFile, type IncomingMessage, type PlatformAdapter, type BridgeLogger } from "./bridge-runtime.js";

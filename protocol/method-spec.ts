@@ -1,0 +1,29 @@
+import type { z } from "zod";
+
+/**
+ * One protocol method: its params and result schemas (zod, strict objects) and a one-line description.
+ * The daemon registers a handler per method by this spec, so validation narrows the types (DESIGN.md §3).
+ * `sideEffect: true` marks methods that change state (used for docs and rate limits).
+ */
+export interface MethodSpec<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> {
+  params: P;
+  result: R;
+  description: string;
+  sideEffect?: boolean;
+}
+
+/** Identity helper that keeps the literal types of a method spec. */
+export function defineMethod<P extends z.ZodType, R extends z.ZodType>(spec: MethodSpec<P, R>): MethodSpec<P, R> {
+  return spec;
+}
+
+/** One protocol event: its payload schema and a description. */
+export interface EventSpec<P extends z.ZodType = z.ZodType> {
+  payload: P;
+  description: string;
+}
+
+/** Identity helper that keeps the literal types of an event spec. */
+export function defineEvent<P extends z.ZodType>(spec: EventSpec<P>): EventSpec<P> {
+  return spec;
+}

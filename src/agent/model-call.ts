@@ -1,0 +1,124 @@
+import type { ChatCompletionMessageParam, ChatCompletionTool, ChatCompletionChunk } from "openai/resources/chat/completions";
+import type { ToolCall } from "../../protocol/chat.js";
+import { AgentdError } from "../errors.js";
+import { modelError, shouldFallback, type ProviderPool, type ResolvedModel } from "./provider.js";
+
+/** Token counts reported by the provider for one call (`stream_options.include_usage`). */
+export interface CallUsage {
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens: number;
+}
+
+/** What one streamed model call produced: text, assembled tool calls, usage, and which model answered. */
+export interface ModelCallResult {
+  text: string;
+  toolCalls: ToolCall[];
+  usage: CallUsage | undefined;
+  model: ResolvedModel;
+  finishReason: string | null;
+}
+
+/** Options of {@link streamModelCall}. `idleTimeoutMs`: longest silence allowed mid-stream (default 60 000). */
+export interface ModelCallOptions {
+  pool: ProviderPool;
+  candidates: string[];
+  messages: ChatCompletionMessageParam[];
+  tools?: ChatCompletionTool[] | undefined;
+  signal: AbortSignal;
+  idleTimeoutMs?: number;
+  onDelta?: (text: string) => void;
+  onModel?: (model: ResolvedModel) => void;
+  /** Called for a failed model before moving on to the next candidate. */
+  onFallback?: (model: string, err: AgentdError) => void;
+}
+
+/**
+ * Streams one chat completion, trying `candidates` in order: a model that fails with 429, 5xx, a timeout or a
+ * connection error *before its first delta* hands over to the next (after the SDK's own retries). Text deltas
+ * go to `onDelta` as they arrive; streamed `tool_calls` deltas are assembled by index (id and name first,
+ * arguments in pieces; OpenAI's streaming format). Throws an {@link AgentdError}; an abort throws code `aborted`.
+ */
+export async function streamModelCall(opts: ModelCallOptions): Promise<ModelCallResult> {
+  let lastErr: AgentdError | undefined;
+  for (const name of opts.candidates) {
+    const model = await opts.pool.resolve(name);
+    let emitted = false;
+    try {
+      return await streamOnce(model, opts, () => (emitted = true));
+    } catch (err) {
+      if (opts.signal.aborted) throw new AgentdError("aborted", "the run was aborted");
+      const e = modelError(err, name);
+      if (emitted || !shouldFallback(e)) throw e;
+      opts.onFallback?.(name, e);
+      lastErr = e;
+    }
+  }
+  throw lastErr ?? new AgentdError("model_error", "no model is configured");
+}
+
+async function streamOnce(model: ResolvedModel, opts: ModelCallOptions, markEmitted: () => void): Promise<ModelCallResult> {
+  const idle = new AbortController();
+  const signal = AbortSignal.any([opts.signal, idle.signal]);
+  const idleMs = opts.idleTimeoutMs ?? 60_000;
+  let timer = setTimeout(() => idle.abort(), idleMs);
+  const bump = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => idle.abort(), idleMs);
+  };
+  try {
+    const stream = await model.client.chat.completions.create(
+      {
+        model: model.config.model,
+        messages: opts.messages,
+        stream: true,
+        stream_options: { include_usage: true },
+        ...(opts.tools && opts.tools.length > 0 ? { tools: opts.tools } : {}),
+        ...(model.config.maxOutputTokens ? { max_tokens: model.config.maxOutputTokens } : {}),
+        ...(model.config.temperature !== undefined ? { temperature: model.config.temperature } : {}),
+      },
+      { signal },
+    );
+    opts.onModel?.(model);
+    let text = "";
+    let usage: CallUsage | undefined;
+    let finishReason: string | null = null;
+    const calls: Array<{ id: string; name: string; arguments: string }> = [];
+    for await (const chunk of stream as AsyncIterable<ChatCompletionChunk>) {
+      bump();
+      if (chunk.usage) {
+        usage = {
+          promptTokens: chunk.usage.prompt_tokens ?? 0,
+          completionTokens: chunk.usage.completion_tokens ?? 0,
+          cachedTokens: chunk.usage.prompt_tokens_details?.cached_tokens ?? 0,
+        };
+      }
+      const choice = chunk.choices?.[0];
+      if (!choice) continue;
+      if (choice.finish_reason) finishReason = choice.finish_reason;
+      const delta = choice.delta;
+      if (delta?.content) {
+        text += delta.content;
+        markEmitted();
+        opts.onDelta?.(delta.content);
+      }
+      for (const tc of delta?.tool_calls ?? []) {
+        markEmitted();
+        const slot = (calls[tc.index] ??= { id: "", name: "", arguments: "" });
+        if (tc.id) slot.id = tc.id;
+        if (tc.function?.name) slot.name += tc.function.name;
+        if (tc.function?.arguments) slot.arguments += tc.function.arguments;
+      }
+    }
+    if (idle.signal.aborted && !opts.signal.aborted) throw new AgentdError("timeout", `model ${model.name} stalled for ${idleMs} ms`, { retryable: true });
+    // the SDK ends a stream quietly on abort: tell the caller
+    if (opts.signal.aborted) throw new AgentdError("aborted", "the run was aborted");
+    const toolCalls = calls.filter(Boolean).map((c, i) => ({ id: c.id || `call_${i}`, name: c.name, arguments: c.arguments }));
+    return { text, toolCalls, usage, model, finishReason };
+  } catch (err) {
+    if (idle.signal.aborted && !opts.signal.aborted) throw new AgentdError("timeout", `model ${model.name} stalled for ${idleMs} ms`, { retryable: true });
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,88 @@
+import type OpenAI from "openai";
+import type { Config, ModelConfig, ProviderConfig } from "../config/schema.js";
+import { AgentdError, NotFoundError } from "../errors.js";
+
+type OpenAIModule = typeof import("openai");
+let sdk: Promise<OpenAIModule> | undefined;
+
+/**
+ * Loads the `openai` SDK once. The daemon calls this right after the port opens so start-up does not pay for
+ * the import, and the first chat turn does not either.
+ */
+export function loadOpenAI(): Promise<OpenAIModule> {
+  sdk ??= import("openai");
+  return sdk;
+}
+
+/** A model resolved from config: its name, the provider's model id, and the client to call it with. */
+export interface ResolvedModel {
+  name: string;
+  config: ModelConfig;
+  providerName: string;
+  provider: ProviderConfig;
+  client: OpenAI;
+}
+
+/**
+ * Keeps one `openai` SDK client per provider (base URL, key, timeout, retries) and resolves model names.
+ * Clients are rebuilt when the provider's config changes (live config edits).
+ */
+export class ProviderPool {
+  private clients = new Map<string, { key: string; client: OpenAI }>();
+
+  constructor(private readonly config: () => Config) {}
+
+  /** Resolves a configured model name. Throws {@link NotFoundError} when it is not under `models`. */
+  async resolve(name: string): Promise<ResolvedModel> {
+    const cfg = this.config();
+    const model = cfg.models[name];
+    if (!model) throw new NotFoundError(`no model named "${name}"`, { model: name });
+    const provider = cfg.providers[model.provider];
+    if (!provider) throw new NotFoundError(`no provider named "${model.provider}"`, { provider: model.provider });
+    return { name, config: model, providerName: model.provider, provider, client: await this.client(model.provider, provider) };
+  }
+
+  /** The models to try for a turn: `preferred` (or the active model) then the configured fallbacks, no repeats. */
+  candidates(preferred?: string): string[] {
+    const cfg = this.config();
+    return [...new Set([preferred ?? cfg.model, ...cfg.fallbackModels])].filter((n) => cfg.models[n]);
+  }
+
+  private async client(name: string, p: ProviderConfig): Promise<OpenAI> {
+    const key = JSON.stringify(p);
+    const cached = this.clients.get(name);
+    if (cached && cached.key === key) return cached.client;
+    const { default: OpenAIClass } = await loadOpenAI();
+    const client = new OpenAIClass({
+      baseURL: p.baseUrl,
+      apiKey: p.apiKey || "not-needed",
+      timeout: p.timeoutMs,
+      maxRetries: p.maxRetries,
+      ...(p.headers ? { defaultHeaders: p.headers } : {}),
+    });
+    this.clients.set(name, { key, client });
+    return client;
+  }
+}
+
+/**
+ * Maps an error from the `openai` SDK (or fetch) to an {@link AgentdError}: HTTP 429 → `rate_limited`,
+ * other statuses and connection failures → `model_error` (retryable for 5xx and connections), SDK timeouts →
+ * `timeout`. The provider's own message is kept (it never holds our key) and the status is in `details`.
+ */
+export function modelError(err: unknown, model: string): AgentdError {
+  if (err instanceof AgentdError) return err;
+  const e = err as { status?: number; name?: string; message?: string; error?: { message?: string } };
+  const msg = (e.error?.message ?? e.message ?? "unknown error").slice(0, 300);
+  if (e.name === "APIConnectionTimeoutError") return new AgentdError("timeout", `model ${model} timed out`, { retryable: true, details: { model } });
+  if (typeof e.status === "number") {
+    const code = e.status === 429 ? "rate_limited" : "model_error";
+    return new AgentdError(code, `model ${model} answered ${e.status}: ${msg}`, { retryable: e.status === 429 || e.status >= 500, details: { model, status: e.status } });
+  }
+  return new AgentdError("model_error", `model ${model} is unreachable: ${msg}`, { retryable: true, details: { model } });
+}
+
+/** True when a failed call should move on to the next fallback model: 429, 5xx, timeouts, connection errors. */
+export function shouldFallback(err: AgentdError): boolean {
+  return err.retryable === true && (err.code === "rate_limited" || err.code === "model_error" || err.code === "timeout");
+}

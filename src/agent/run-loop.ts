@@ -1,0 +1,166 @@
+import type { Logger } from "pino";
+import type { ChatCompletionMessageParam, ChatCompletionTool } from "openai/resources/chat/completions";
+import type { Config } from "../config/schema.js";
+import type { Store } from "../store/store.js";
+import type { ToolCall } from "../../protocol/chat.js";
+import type { WireError } from "../../protocol/errors.js";
+import { AgentdError, toWireError } from "../errors.js";
+import type { Tool } from "./tools/tool.js";
+import type { ProviderPool, ResolvedModel } from "./provider.js";
+import type { RunHandle } from "./run-handle.js";
+import { streamModelCall, type CallUsage } from "./model-call.js";
+import { runToolCalls } from "./tool-exec.js";
+import { buildSystemPrompt, messageTokens, toChatMessages, trimToBudget } from "./context.js";
+
+/** What a run needs from the daemon. `tools()` and `config()` are read per run, so live edits apply next turn. */
+export interface RunDeps {
+  dir: string;
+  store: Store;
+  config: () => Config;
+  pool: ProviderPool;
+  tools: () => Tool[];
+  logger: Logger;
+  /** Cost in USD of one call, or null when the model has no price. */
+  price: (model: ResolvedModel, usage: CallUsage) => number | null;
+  /** Scrubs secrets from tool outputs before the model sees them. */
+  redact?: (text: string) => string;
+  /** Shrinks the session's context when it passes the budget (compaction); returns true if it changed anything. */
+  compact?: (sessionId: string, model: ResolvedModel, signal: AbortSignal) => Promise<boolean>;
+  /** Called after a run ends, whatever its status (metrics, session titles). */
+  onEnd?: (info: { handle: RunHandle; status: string; model: string | undefined; durationMs: number; error?: WireError }) => void;
+}
+
+/** Tokens kept free for the answer when fitting history into the model's window. */
+const OUTPUT_RESERVE_TOKENS = 4096;
+
+function toolSpecs(tools: Tool[]): ChatCompletionTool[] {
+  return tools.map((t) => ({ type: "function", function: { name: t.name, description: t.description, parameters: t.inputSchema } }));
+}
+
+/**
+ * Executes one run to its end: builds the context, streams the model (with fallbacks), runs tool calls and
+ * loops up to `agent.maxSteps`, then persists the assistant message whatever happened (complete, aborted with
+ * the partial text, or errored with the reason), records usage, and emits `run.done` or `run.error`.
+ * Never throws: every failure becomes a stored status and an event.
+ */
+export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { preferredModel?: string | undefined } = {}): Promise<void> {
+  const { store, logger } = deps;
+  const cfg = deps.config();
+  const started = Date.now();
+  const signal = handle.controller.signal;
+  let text = "";
+  let model: ResolvedModel | undefined;
+  let status: "ok" | "aborted" | "max_steps" | "error" = "ok";
+  let failure: AgentdError | undefined;
+  try {
+    store.updateRun(handle.id, { status: "running", startedAt: started });
+    handle.emit("run.status", { runId: handle.id, sessionId: handle.sessionId, status: "running" });
+    const tools = deps.tools();
+    const toolMap = new Map(tools.map((t) => [t.name, t]));
+    const specs = toolSpecs(tools);
+    const candidates = deps.pool.candidates(opts.preferredModel);
+    const first = await deps.pool.resolve(candidates[0] ?? cfg.model);
+    if (deps.compact) await deps.compact(handle.sessionId, first, signal);
+    const system = await buildSystemPrompt(deps.dir, { timeZone: cfg.agent.timezone, channel: handle.channel });
+    const fixed = messageTokens({ role: "system", content: system }) + Math.ceil(JSON.stringify(specs).length / 4);
+    const budget = Math.max(1024, first.config.contextTokens - OUTPUT_RESERVE_TOKENS - fixed);
+    const history: ChatCompletionMessageParam[] = trimToBudget(toChatMessages(store.contextMessages(handle.sessionId)), budget);
+    for (let step = 0; ; step++) {
+      if (step >= cfg.agent.maxSteps) {
+        status = "max_steps";
+        break;
+      }
+      if (step > 0) handle.emit("run.status", { runId: handle.id, sessionId: handle.sessionId, status: "running", step, ...(model ? { model: model.name } : {}) });
+      text = "";
+      const result = await streamModelCall({
+        pool: deps.pool,
+        candidates,
+        messages: [{ role: "system", content: system }, ...history],
+        tools: specs,
+        signal,
+        idleTimeoutMs: model?.provider.timeoutMs ?? first.provider.timeoutMs,
+        onDelta: (t) => {
+          text += t;
+          handle.emit("run.delta", { runId: handle.id, sessionId: handle.sessionId, text: t });
+        },
+        onModel: (m) => {
+          if (model?.name !== m.name) handle.emit("run.status", { runId: handle.id, sessionId: handle.sessionId, status: "running", model: m.name, step });
+          model = m;
+        },
+        onFallback: (name, err) => logger.warn({ runId: handle.id, model: name, code: err.code }, `model ${name} failed, trying the next: ${err.message}`),
+      });
+      model = result.model;
+      if (result.usage) {
+        store.recordUsage({
+          sessionId: handle.sessionId, runId: handle.id, model: model.name, provider: model.providerName, purpose: "chat",
+          ...result.usage, costUsd: deps.price(model, result.usage),
+        });
+      }
+      if (result.toolCalls.length === 0) {
+        text = result.text;
+        break;
+      }
+      await handleToolStep(handle, deps, result.text, result.toolCalls, toolMap, model, history);
+      text = "";
+    }
+  } catch (err) {
+    if (signal.aborted) status = "aborted";
+    else {
+      status = "error";
+      failure = err instanceof AgentdError ? err : new AgentdError("internal", "internal error", { cause: err });
+      if (!(err instanceof AgentdError)) logger.error({ err, runId: handle.id }, "run failed");
+    }
+  }
+  finish(handle, deps, { text, status, model, failure, started });
+}
+
+async function handleToolStep(
+  handle: RunHandle, deps: RunDeps, text: string, calls: ToolCall[], toolMap: Map<string, Tool>, model: ResolvedModel,
+  history: ChatCompletionMessageParam[],
+): Promise<void> {
+  const cfg = deps.config();
+  const ref = { runId: handle.id, sessionId: handle.sessionId };
+  deps.store.insertMessage({ sessionId: handle.sessionId, runId: handle.id, role: "assistant", content: text, status: "ok", toolCalls: JSON.stringify(calls), model: model.name });
+  history.push({ role: "assistant", content: text || null, tool_calls: calls.map((c) => ({ id: c.id, type: "function", function: { name: c.name, arguments: c.arguments } })) });
+  for (const c of calls) handle.emit("run.tool", { ...ref, phase: "call", toolCallId: c.id, name: c.name, arguments: c.arguments });
+  const results = await runToolCalls(calls, {
+    tools: toolMap, signal: handle.controller.signal, timeoutMs: cfg.agent.toolTimeoutMs, maxChars: cfg.agent.toolOutputMaxChars,
+    sessionId: handle.sessionId, runId: handle.id, logger: deps.logger, ...(deps.redact ? { redact: deps.redact } : {}),
+    onResult: (r) => handle.emit("run.tool", { ...ref, phase: "result", toolCallId: r.toolCallId, name: r.name, result: r.content, isError: r.isError }),
+  });
+  for (const r of results) {
+    deps.store.insertMessage({ sessionId: handle.sessionId, runId: handle.id, role: "tool", content: r.content, toolCallId: r.toolCallId, status: r.isError ? "error" : "ok" });
+    history.push({ role: "tool", tool_call_id: r.toolCallId, content: r.content });
+  }
+  if (handle.controller.signal.aborted) throw new AgentdError("aborted", "the run was aborted");
+}
+
+function finish(
+  handle: RunHandle, deps: RunDeps,
+  r: { text: string; status: "ok" | "aborted" | "max_steps" | "error"; model: ResolvedModel | undefined; failure: AgentdError | undefined; started: number },
+): void {
+  const { store } = deps;
+  const modelName = r.model?.name ?? deps.config().model;
+  const wire = r.failure ? toWireError(r.failure) : undefined;
+  const durationMs = Date.now() - r.started;
+  try {
+    const msg = store.insertMessage({
+      sessionId: handle.sessionId, runId: handle.id, role: "assistant", content: r.text,
+      status: r.status === "error" ? "error" : r.status === "aborted" ? "aborted" : "ok",
+      model: modelName, ...(wire ? { error: `${wire.code}: ${wire.message}` } : {}),
+    });
+    store.updateRun(handle.id, {
+      status: r.status, model: modelName, assistantMessageId: msg.id, finishedAt: Date.now(),
+      ...(wire ? { errorCode: wire.code, error: wire.message } : {}),
+    });
+    if (wire) handle.emit("run.error", { runId: handle.id, sessionId: handle.sessionId, messageId: msg.id, error: wire, text: r.text });
+    else {
+      const usage = store.runUsage(handle.id);
+      handle.emit("run.done", { runId: handle.id, sessionId: handle.sessionId, messageId: msg.id, status: r.status as "ok" | "aborted" | "max_steps", text: r.text, model: modelName, usage });
+    }
+  } catch (err) {
+    deps.logger.error({ err, runId: handle.id }, "could not store the end of a run");
+    handle.emit("run.error", { runId: handle.id, sessionId: handle.sessionId, error: toWireError(err), text: r.text });
+  }
+  deps.onEnd?.({ handle, status: r.status, model: modelName, durationMs, ...(wire ? { error: wire } : {}) });
+}

@@ -1,0 +1,184 @@
+import type { z } from "zod";
+import type { ChatSendParams, ChatSendResult, ChannelAddress } from "../../protocol/chat.js";
+import { AgentdError, NotFoundError } from "../errors.js";
+import type { RunRow } from "../store/store.js";
+import { RunHandle, type RunSubscriber } from "./run-handle.js";
+import { executeRun, type RunDeps } from "./run-loop.js";
+
+/** Validated `chat.send` params. */
+export type SendParams = z.output<typeof ChatSendParams>;
+
+/**
+ * Decides, before the model is called, whether the daemon answers a message itself (issue 6: chat commands
+ * `/new`, `/sessions`…, a refusal for a denied sender) with `{ reply }`, drops it with `{ ignored: true }`
+ * (a group message without mention), or lets the model answer (undefined).
+ */
+export type CommandHandler = (
+  text: string,
+  ctx: { sessionId: string; runId: string; channel: ChannelAddress | undefined; runner: Runner },
+) => { reply: string } | { ignored: true } | undefined;
+
+/** Resolves the session of a message: explicit id, the chat's bound session, or a new one. */
+export type SessionResolver = (params: SendParams) => { sessionId: string; preferredModel?: string | undefined };
+
+/**
+ * Accepts chat messages and runs them: one run per session at a time (later messages queue in order),
+ * different sessions in parallel. The same idempotency key never runs twice: a resend re-attaches to the
+ * first run (its events are replayed) or, once finished, gets its final event rebuilt from the database; a run
+ * interrupted by a crash runs again on its first resend.
+ */
+export class Runner {
+  private readonly handles = new Map<string, RunHandle>();
+  private readonly queues = new Map<string, RunHandle[]>();
+  private accepting = true;
+
+  constructor(
+    private readonly deps: RunDeps & { resolveSession: SessionResolver; command?: () => CommandHandler | undefined },
+  ) {}
+
+  /** Number of runs running or queued. */
+  get activeCount(): number {
+    return this.handles.size;
+  }
+
+  /**
+   * Accepts a message: stores it (before answering) and queues its run; `subscriber` receives the run's events.
+   * Throws {@link NotFoundError} for an unknown session, `unavailable` while shutting down, `StorageError` when the
+   * database refuses the write.
+   */
+  send(params: SendParams, subscriber?: RunSubscriber): z.output<typeof ChatSendResult> {
+    const existing = this.deps.store.findRunByKey(params.idempotencyKey);
+    if (existing) return this.reattach(existing, subscriber);
+    if (!this.accepting) throw new AgentdError("unavailable", "the agent is shutting down", { retryable: true });
+    const { sessionId, preferredModel } = this.deps.resolveSession(params);
+    const { run } = this.deps.store.acceptMessage({
+      sessionId, content: params.text, idempotencyKey: params.idempotencyKey,
+      ...(params.channel ? { channel: params.channel } : {}),
+    });
+    const handle = new RunHandle(run.id, sessionId, params.text, params.channel);
+    if (subscriber) handle.subscribe(subscriber);
+    this.enqueue(handle, preferredModel);
+    return { runId: run.id, sessionId, duplicate: false };
+  }
+
+  /** Aborts a run by id, or the running run of a session. Returns whether something was aborted. */
+  abort(target: { runId?: string | undefined; sessionId?: string | undefined }): boolean {
+    let handle = target.runId ? this.handles.get(target.runId) : undefined;
+    if (!handle && target.sessionId) handle = this.queues.get(target.sessionId)?.[0];
+    if (!handle || handle.finished) return false;
+    handle.controller.abort();
+    return true;
+  }
+
+  /** The running run of a session, if any. */
+  runningRun(sessionId: string): RunHandle | undefined {
+    return this.queues.get(sessionId)?.[0];
+  }
+
+  /** Subscribes to a run's events (buffered ones replayed first). Throws {@link NotFoundError} when it is not active. */
+  subscribe(runId: string, subscriber: RunSubscriber): () => void {
+    const h = this.handles.get(runId);
+    if (!h) throw new NotFoundError(`run ${runId} is not active`);
+    return h.subscribe(subscriber);
+  }
+
+  /**
+   * Stops accepting messages and waits up to `graceMs` for runs to finish; the rest are aborted (their partial
+   * text is stored with status `aborted`).
+   */
+  async drain(graceMs: number): Promise<void> {
+    this.accepting = false;
+    const all = () => Promise.all([...this.handles.values()].map((h) => h.ended));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([all(), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+    clearTimeout(timer);
+    if (this.handles.size === 0) return;
+    for (const h of this.handles.values()) h.controller.abort();
+    await Promise.race([all(), new Promise((r) => setTimeout(r, 1000))]);
+  }
+
+  private reattach(run: RunRow, subscriber?: RunSubscriber): z.output<typeof ChatSendResult> {
+    const result = { runId: run.id, sessionId: run.sessionId, duplicate: true };
+    const live = this.handles.get(run.id);
+    if (live) {
+      if (subscriber) live.subscribe(subscriber);
+      return result;
+    }
+    if (run.status === "interrupted") {
+      if (!this.accepting) throw new AgentdError("unavailable", "the agent is shutting down", { retryable: true });
+      const msg = this.deps.store.getMessage(run.userMessageId);
+      this.deps.store.updateRun(run.id, { status: "queued", errorCode: null, error: null, finishedAt: null });
+      const handle = new RunHandle(run.id, run.sessionId, msg?.content ?? "", msg?.channel ? (JSON.parse(msg.channel) as ChannelAddress) : undefined);
+      if (subscriber) handle.subscribe(subscriber);
+      this.enqueue(handle, undefined);
+      return result;
+    }
+    if (subscriber) this.replayFinished(run, subscriber);
+    return result;
+  }
+
+  /** Rebuilds the final event of a finished run from the database. */
+  private replayFinished(run: RunRow, subscriber: RunSubscriber): void {
+    const msg = run.assistantMessageId ? this.deps.store.getMessage(run.assistantMessageId) : undefined;
+    const ref = { runId: run.id, sessionId: run.sessionId };
+    const text = msg?.content ?? "";
+    const noUsage = { promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: null };
+    if (run.status === "ignored") {
+      subscriber("run.done", { ...ref, messageId: "", status: "ignored", text: "", model: run.model ?? "agentd", usage: noUsage }, 1);
+      return;
+    }
+    if (run.status === "error" || !msg) {
+      const error = { code: (run.errorCode ?? "internal") as "internal", message: run.error ?? "the run failed" };
+      subscriber("run.error", { ...ref, ...(msg ? { messageId: msg.id } : {}), error, text }, 1);
+      return;
+    }
+    const status = run.status === "aborted" || run.status === "max_steps" ? run.status : "ok";
+    subscriber("run.done", { ...ref, messageId: msg.id, status, text, model: run.model ?? "", usage: this.deps.store.runUsage(run.id) }, 1);
+  }
+
+  private enqueue(handle: RunHandle, preferredModel: string | undefined): void {
+    handle.preferredModel = preferredModel;
+    this.handles.set(handle.id, handle);
+    const queue = this.queues.get(handle.sessionId);
+    if (queue) {
+      queue.push(handle);
+      handle.emit("run.status", { runId: handle.id, sessionId: handle.sessionId, status: "queued" });
+      return;
+    }
+    this.queues.set(handle.sessionId, [handle]);
+    void this.drainSession(handle.sessionId);
+  }
+
+  private async drainSession(sessionId: string): Promise<void> {
+    const queue = this.queues.get(sessionId)!;
+    while (queue.length > 0) {
+      const handle = queue[0]!;
+      let command: ReturnType<CommandHandler>;
+      try {
+        command = this.deps.command?.()?.(handle.text, { sessionId, runId: handle.id, channel: handle.channel, runner: this });
+      } catch (err) {
+        this.deps.logger.error({ err, runId: handle.id }, "chat command failed");
+        command = { reply: "Sorry — that command failed." };
+      }
+      if (command !== undefined) this.answerCommand(handle, command);
+      else await executeRun(handle, this.deps, { preferredModel: handle.preferredModel });
+      this.handles.delete(handle.id);
+      queue.shift();
+    }
+    this.queues.delete(sessionId);
+  }
+
+  private answerCommand(handle: RunHandle, answer: { reply: string } | { ignored: true }): void {
+    const { store } = this.deps;
+    const reply = "reply" in answer ? answer.reply : "";
+    const status = "reply" in answer ? "ok" : "ignored";
+    let messageId = "";
+    if (reply) messageId = store.insertMessage({ sessionId: handle.sessionId, runId: handle.id, role: "assistant", content: reply, status: "ok", model: "agentd" }).id;
+    store.updateRun(handle.id, { status, model: "agentd", ...(messageId ? { assistantMessageId: messageId } : {}), startedAt: Date.now(), finishedAt: Date.now() });
+    if (reply) handle.emit("run.delta", { runId: handle.id, sessionId: handle.sessionId, text: reply });
+    handle.emit("run.done", {
+      runId: handle.id, sessionId: handle.sessionId, messageId, status, text: reply, model: "agentd",
+      usage: { promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: null },
+    });
+  }
+}

@@ -1,0 +1,75 @@
+import type { Logger } from "pino";
+import type { ToolCall } from "../../protocol/chat.js";
+import type { Tool } from "./tools/tool.js";
+
+/** The outcome of one tool call, as sent back to the model in a `tool` message. */
+export interface ToolResult {
+  toolCallId: string;
+  name: string;
+  content: string;
+  isError: boolean;
+}
+
+/**
+ * Caps a tool output at `maxChars` characters, cutting in the middle of nothing fancy: the head is kept and a
+ * marker says how much was cut, e.g. `[… truncated 12,345 characters]`.
+ */
+export function capOutput(text: string, maxChars: number): string {
+  if (text.length <= maxChars) return text;
+  const cut = text.length - maxChars;
+  return `${text.slice(0, maxChars)}\n[… truncated ${cut.toLocaleString("en-US")} characters]`;
+}
+
+/**
+ * Runs tool calls concurrently. Each gets an AbortSignal that fires on run abort or after `timeoutMs`; its output
+ * is capped at `maxChars`. Unknown tools, bad JSON arguments, thrown errors and timeouts become error results
+ * for the model, never exceptions. `redact` scrubs secrets from outputs before the model sees them.
+ */
+export async function runToolCalls(
+  calls: ToolCall[],
+  opts: {
+    tools: Map<string, Tool>;
+    signal: AbortSignal;
+    timeoutMs: number;
+    maxChars: number;
+    sessionId: string;
+    runId: string;
+    logger: Logger;
+    redact?: (text: string) => string;
+    onResult?: (r: ToolResult) => void;
+  },
+): Promise<ToolResult[]> {
+  const redact = opts.redact ?? ((t: string) => t);
+  return Promise.all(
+    calls.map(async (call): Promise<ToolResult> => {
+      const done = (content: string, isError: boolean): ToolResult => {
+        const r = { toolCallId: call.id, name: call.name, content: capOutput(redact(content), opts.maxChars), isError };
+        opts.onResult?.(r);
+        return r;
+      };
+      const tool = opts.tools.get(call.name);
+      if (!tool) return done(`Error: unknown tool "${call.name}"`, true);
+      let args: unknown;
+      try {
+        args = call.arguments.trim() === "" ? {} : JSON.parse(call.arguments);
+      } catch (err) {
+        return done(`Error: the arguments are not valid JSON (${(err as Error).message})`, true);
+      }
+      const timeout = AbortSignal.timeout(opts.timeoutMs);
+      const signal = AbortSignal.any([opts.signal, timeout]);
+      try {
+        const out = await new Promise<string>((resolve, reject) => {
+          const onAbort = () => reject(signal.reason);
+          signal.addEventListener("abort", onAbort, { once: true });
+          tool.run(args, { signal, sessionId: opts.sessionId, runId: opts.runId, logger: opts.logger }).then(resolve, reject)
+            .finally(() => signal.removeEventListener("abort", onAbort));
+        });
+        return done(out, false);
+      } catch (err) {
+        if (opts.signal.aborted) return done("Error: aborted", true);
+        if (timeout.aborted) return done(`Error: the tool timed out after ${opts.timeoutMs} ms`, true);
+        return done(`Error: ${(err as Error)?.message ?? String(err)}`, true);
+      }
+    }),
+  );
+}

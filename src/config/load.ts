@@ -1,0 +1,89 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseDocument } from "yaml";
+import type { z } from "zod";
+import { parseDotenv } from "../../protocol/endpoint.js";
+import { ConfigError } from "../errors.js";
+import { Config } from "./schema.js";
+
+/** File name of the config inside an agent folder. */
+export const CONFIG_FILE = "agentd.yaml";
+
+/**
+ * Loads `DIR/.env` into `env` (existing variables win, as with most dotenv loaders). Missing file is fine.
+ * Returns the keys it read (so callers can tell secrets apart).
+ */
+export function loadDotenv(dir: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, ".env"), "utf8");
+  } catch {
+    return [];
+  }
+  const vars = parseDotenv(text);
+  for (const [k, v] of Object.entries(vars)) if (env[k] === undefined) env[k] = v;
+  return Object.keys(vars);
+}
+
+/**
+ * Replaces `${VAR}` and `${VAR:-default}` in every string of a parsed YAML value. An unset variable without a
+ * default is a {@link ConfigError} naming the key path. `$${` escapes a literal `${`.
+ */
+export function expandEnv(value: unknown, env: NodeJS.ProcessEnv, file: string, path: string[] = []): unknown {
+  if (typeof value === "string") {
+    return value.replace(/\$?\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (m, key: string, def: string | undefined) => {
+      if (m.startsWith("$$")) return m.slice(1);
+      const v = env[key];
+      if (v !== undefined && v !== "") return v;
+      if (def !== undefined) return def;
+      throw new ConfigError(file, path.join("."), `environment variable ${key} is not set (put it in .env or the environment)`);
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => expandEnv(v, env, file, [...path, String(i)]));
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    // a key whose children are all commented out parses as null: treat it as absent so defaults apply
+    for (const [k, v] of Object.entries(value)) if (v !== null) out[k] = expandEnv(v, env, file, [...path, k]);
+    return out;
+  }
+  return value;
+}
+
+/** Turns the first zod issue into a {@link ConfigError} with the dotted key path. */
+export function configErrorFrom(file: string, error: z.ZodError): ConfigError {
+  const issue = error.issues[0];
+  const path = (issue?.path ?? []).map(String).join(".");
+  let reason = issue?.message ?? "invalid";
+  if (issue?.code === "unrecognized_keys") reason = `unknown key${issue.keys.length > 1 ? "s" : ""}: ${issue.keys.join(", ")}`;
+  return new ConfigError(file, path, reason);
+}
+
+/**
+ * Parses and validates config text: YAML → `${ENV}` expansion → the {@link Config} schema.
+ * Throws {@link ConfigError} (file, key path, reason) on a YAML syntax error, a missing variable or a bad value.
+ */
+export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Config {
+  const doc = parseDocument(text, { prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const line = e.linePos?.[0];
+    throw new ConfigError(file, line ? `line ${line.line}` : "", e.message.split("\n")[0] ?? "YAML syntax error");
+  }
+  const raw = expandEnv(doc.toJS() ?? {}, env, file);
+  const parsed = Config.safeParse(raw);
+  if (!parsed.success) throw configErrorFrom(file, parsed.error);
+  return parsed.data;
+}
+
+/** Loads `DIR/.env` then `DIR/agentd.yaml`. Throws {@link ConfigError} when the file is missing or invalid. */
+export function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.env): Config {
+  loadDotenv(dir, env);
+  const file = join(dir, CONFIG_FILE);
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    throw new ConfigError(file, "", "file not found (run `agentd init` to create an agent folder)");
+  }
+  return parseConfig(text, file, env);
+}

@@ -1,0 +1,94 @@
+import { z } from "zod";
+import { McpConfig } from "../mcp/config.js";
+import { ChannelsConfig } from "../channels/config.js";
+
+const name = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/, "letters, digits, '.', '_' or '-', at most 64");
+
+/** One OpenAI-compatible provider: base URL, API key (from env), request timeout and SDK retries. */
+export const ProviderConfig = z.strictObject({
+  baseUrl: z.url({ protocol: /^https?$/ }),
+  apiKey: z.string().optional(),
+  timeoutMs: z.number().int().min(1000).max(600_000).default(120_000),
+  maxRetries: z.number().int().min(0).max(10).default(2),
+  headers: z.record(z.string(), z.string()).optional(),
+});
+/** See {@link ProviderConfig}. */
+export type ProviderConfig = z.infer<typeof ProviderConfig>;
+
+/** One named model: which provider, the provider's model id, its context window (tokens) and output cap. */
+export const ModelConfig = z.strictObject({
+  provider: name,
+  model: z.string().min(1),
+  contextTokens: z.number().int().min(1024).default(128_000),
+  maxOutputTokens: z.number().int().min(1).optional(),
+  temperature: z.number().min(0).max(2).optional(),
+});
+/** See {@link ModelConfig}. */
+export type ModelConfig = z.infer<typeof ModelConfig>;
+
+/** The server block: preferred port (scans +1..+99 when busy), bind host, and size limits. */
+export const ServerConfig = z.strictObject({
+  port: z.number().int().min(1).max(65535).default(8765),
+  host: z.string().default("127.0.0.1"),
+  maxFrameBytes: z.number().int().min(1024).default(1_048_576),
+  maxBodyBytes: z.number().int().min(1024).default(1_048_576),
+  shutdownGraceMs: z.number().int().min(0).max(60_000).default(5_000),
+});
+
+/** The agent loop's knobs: time zone, tool step limit, per-call tool timeout and output cap. */
+export const AgentConfig = z.strictObject({
+  timezone: z.string().default(Intl.DateTimeFormat().resolvedOptions().timeZone),
+  maxSteps: z.number().int().min(1).max(100).default(8),
+  toolTimeoutMs: z.number().int().min(100).default(60_000),
+  toolOutputMaxChars: z.number().int().min(256).default(16_000),
+  titleSessions: z.boolean().default(true),
+});
+
+/** Which tools the agent may use: `allow` (absent = all) and `deny` lists of tool names (`current_time`, `<server>__<tool>`). */
+export const ToolsConfig = z.strictObject({
+  allow: z.array(z.string()).optional(),
+  deny: z.array(z.string()).default([]),
+});
+
+/** Price of a model in USD per million tokens (input, output, cached input). Keys are provider model ids. */
+export const ModelPrice = z.strictObject({
+  inputPerMTok: z.number().min(0),
+  outputPerMTok: z.number().min(0),
+  cachedInputPerMTok: z.number().min(0).optional(),
+});
+
+/** Uploads: size limit in bytes (default 25 MiB) and the model (a name under `models`) that transcribes audio. */
+export const UploadsConfig = z.strictObject({
+  maxBytes: z.number().int().min(1024).default(25 * 1024 * 1024),
+  transcriptionModel: name.optional(),
+});
+
+/** The whole agentd.yaml (one schema: every key is checked; unknown keys are errors). */
+export const Config = z.strictObject({
+  name: name.default("agent"),
+  server: ServerConfig.default(ServerConfig.parse({})),
+  model: name,
+  fallbackModels: z.array(name).default([]),
+  providers: z.record(name, ProviderConfig),
+  models: z.record(name, ModelConfig),
+  agent: AgentConfig.default(AgentConfig.parse({})),
+  logging: z.strictObject({ level: z.enum(["trace", "debug", "info", "warn", "error"]).default("info") }).default({ level: "info" }),
+  tools: ToolsConfig.default({ deny: [] }),
+  mcp: McpConfig.default({ servers: {} }),
+  pricing: z.record(z.string(), ModelPrice).default({}),
+  channels: ChannelsConfig.default({}),
+  uploads: UploadsConfig.default(UploadsConfig.parse({})),
+  metrics: z.strictObject({ public: z.boolean().default(false) }).default({ public: false }),
+}).superRefine((cfg, ctx) => {
+  for (const ref of [cfg.model, ...cfg.fallbackModels]) {
+    if (!cfg.models[ref]) ctx.addIssue({ code: "custom", path: [ref === cfg.model ? "model" : "fallbackModels"], message: `no model named "${ref}" under models` });
+  }
+  for (const [key, m] of Object.entries(cfg.models)) {
+    if (!cfg.providers[m.provider]) ctx.addIssue({ code: "custom", path: ["models", key, "provider"], message: `no provider named "${m.provider}" under providers` });
+  }
+  if (cfg.uploads.transcriptionModel && !cfg.models[cfg.uploads.transcriptionModel]) {
+    ctx.addIssue({ code: "custom", path: ["uploads", "transcriptionModel"], message: `no model named "${cfg.uploads.transcriptionModel}" under models` });
+  }
+});
+/** The validated configuration, defaults applied. */
+export type Config = z.infer<typeof Config>;

@@ -1,0 +1,176 @@
+import { randomBytes } from "node:crypto";
+import { appendFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { Logger } from "pino";
+import { loadConfig } from "./config/load.js";
+import type { Config } from "./config/schema.js";
+import { ConfigStore } from "./config/config-store.js";
+import { AgentdError } from "./errors.js";
+import { acquireLock } from "./lock.js";
+import { createLogger } from "./logger.js";
+import { LogBuffer } from "./log-buffer.js";
+import { createRedactor } from "./redact.js";
+import { Store } from "./store/store.js";
+import { VERSION } from "./version.js";
+import { ProviderPool, loadOpenAI } from "./agent/provider.js";
+import { Runner, type SendParams } from "./agent/runner.js";
+import { methods } from "../protocol/methods.js";
+import { PROTOCOL_VERSION } from "../protocol/version.js";
+import { MethodRegistry } from "./gateway/method-registry.js";
+import { registerCoreHandlers } from "./gateway/core-handlers.js";
+import { createRestApp } from "./gateway/rest.js";
+import { startGateway, type Gateway } from "./gateway/server.js";
+import { writePortFile, removePortFile } from "./gateway/port-file.js";
+import type { DaemonContext, Feature, RunHooks } from "./feature.js";
+import { FEATURES } from "./features.js";
+
+/** A running daemon: its port, config and a way to stop it. `stopped` resolves with the reason of the stop. */
+export interface Daemon {
+  port: number;
+  config: () => Config;
+  logger: Logger;
+  /** Graceful stop: stop accepting, give runs `server.shutdownGraceMs`, close clients, remove `.port`, release the lock. */
+  stop(reason?: string): Promise<void>;
+  /** Resolves when a feature asked for a stop (`POST /api/restart` sets `restart: true`). */
+  stopRequested: Promise<{ restart: boolean; reason: string }>;
+}
+
+const isLoopback = (host: string) => host === "127.0.0.1" || host === "::1" || host === "localhost" || host.startsWith("127.");
+
+/** Ensures a token: `AGENTD_TOKEN` from the environment/.env; on a loopback bind a missing one is created in `.env`. */
+function ensureToken(dir: string, host: string): string {
+  const existing = process.env.AGENTD_TOKEN;
+  if (existing) return existing;
+  if (!isLoopback(host)) {
+    throw new AgentdError("unauthorized", `refusing to listen on ${host} without a token: set AGENTD_TOKEN in ${join(dir, ".env")}`);
+  }
+  const token = randomBytes(32).toString("base64url");
+  appendFileSync(join(dir, ".env"), `\nAGENTD_TOKEN=${token}\n`, { mode: 0o600 });
+  process.env.AGENTD_TOKEN = token;
+  return token;
+}
+
+/**
+ * Starts the daemon of an agent folder: config (.env first), lock, store, runner, features, one port for REST
+ * and WebSocket, then `.port`. Throws `ConfigError` for a bad config, a `conflict` AgentdError when another
+ * daemon holds the folder, `unavailable` when no port of the range is free. `port` overrides the preferred port.
+ */
+export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port?: number } = {}): Promise<Daemon> {
+  const startedAt = Date.now();
+  const dir = resolve(dirArg);
+  const config = new ConfigStore(loadConfig(dir));
+  const release = acquireLock(dir);
+  let store: Store | undefined;
+  try {
+    const cfg = config.get();
+    const token = ensureToken(dir, cfg.server.host);
+    const redact = createRedactor(() => secretsOf(config.get(), token));
+    const logBuffer = new LogBuffer();
+    const { logger, flush } = await createLogger({ dir, level: cfg.logging.level, redact, extraStreams: [logBuffer.stream], ...(opts.pretty !== undefined ? { pretty: opts.pretty } : {}) });
+    store = new Store(join(dir, "agentd.db"));
+    const interrupted = store.markInterruptedRuns();
+    if (interrupted > 0) logger.warn({ interrupted }, `${interrupted} run(s) were interrupted by the last stop; a resend with the same idempotency key runs them again`);
+    const db = store;
+    const pool = new ProviderPool(() => config.get());
+    const hooks: RunHooks = { onEnd: [] };
+    const features: Feature[] = [];
+    const runner = new Runner({
+      dir, store: db, config: () => config.get(), pool, logger: logger.child({ component: "agent" }), redact,
+      tools: () => features.flatMap((f) => f.tools?.() ?? []),
+      price: (m, u) => hooks.price?.(m, u) ?? null,
+      compact: (sessionId, model, signal) => (hooks.compact ? hooks.compact(sessionId, model, signal) : Promise.resolve(false)),
+      onEnd: (info) => {
+        for (const f of hooks.onEnd) f(info);
+      },
+      command: () => hooks.command,
+      resolveSession: (p) => resolveSession(db, p),
+    });
+    let gateway: Gateway | undefined;
+    let requestStop!: (r: { restart: boolean; reason: string }) => void;
+    const stopRequested = new Promise<{ restart: boolean; reason: string }>((r) => (requestStop = r));
+    const ctx: DaemonContext = {
+      dir, config, store: db, logger, redact, runner, pool, version: VERSION, startedAt, token, hooks, logBuffer,
+      port: () => gateway?.port ?? 0,
+      openConnections: () => gateway?.wss.clients.size ?? 0,
+      requestStop: (r) => requestStop(r),
+    };
+    for (const factory of FEATURES) features.push(factory(ctx));
+
+    const registry = new MethodRegistry(methods);
+    registerCoreHandlers(registry, {
+      runner, store: db,
+      agentInfo: () => ({ name: config.get().name, dir, port: ctx.port(), version: VERSION, model: config.get().model, protocol: PROTOCOL_VERSION, pid: process.pid, uptimeMs: Date.now() - startedAt }),
+    });
+    for (const f of features) f.handlers?.(registry);
+    const gwLogger = logger.child({ component: "gateway" });
+    const app = createRestApp({
+      token: () => token, version: VERSION, startedAt, registry, logger: gwLogger, maxBodyBytes: cfg.server.maxBodyBytes,
+      extend: features.flatMap((f) => (f.routes ? [f.routes.bind(f)] : [])),
+    });
+    gateway = await startGateway({
+      app, port: opts.port ?? cfg.server.port, host: cfg.server.host, maxFrameBytes: cfg.server.maxFrameBytes, logger: gwLogger,
+      ws: { token, agentName: cfg.name, version: VERSION, registry, logger: gwLogger },
+    });
+    const port = gateway.port;
+    writePortFile(dir, port);
+    logger.info({ port, host: cfg.server.host, startupMs: Date.now() - startedAt }, `agent ${cfg.name} listening on http://${cfg.server.host}:${port}`);
+    void loadOpenAI(); // warm the SDK import after the port is open
+    for (const f of features) {
+      try {
+        await f.start?.();
+      } catch (err) {
+        logger.error({ err, feature: f.name }, `feature ${f.name} failed to start`);
+      }
+    }
+
+    let stopping: Promise<void> | undefined;
+    const gw = gateway;
+    const stop = (reason = "stop") =>
+      (stopping ??= (async () => {
+        logger.info({ reason }, "stopping");
+        await runner.drain(config.get().server.shutdownGraceMs);
+        for (const f of [...features].reverse()) {
+          await f.stop?.().catch((err: unknown) => logger.error({ err, feature: f.name }, `feature ${f.name} failed to stop`));
+        }
+        await gw.close();
+        removePortFile(dir, port);
+        db.close();
+        release();
+        logger.info("stopped");
+        flush();
+      })());
+    return { port, config: () => config.get(), logger, stop, stopRequested };
+  } catch (err) {
+    store?.close();
+    release();
+    throw err;
+  }
+}
+
+/** Every secret the daemon knows: the token, provider keys and header values, bridge tokens. */
+function secretsOf(cfg: Config, token: string): string[] {
+  const out = [token];
+  for (const p of Object.values(cfg.providers)) {
+    if (p.apiKey) out.push(p.apiKey);
+    for (const v of Object.values(p.headers ?? {})) out.push(v);
+  }
+  for (const ch of Object.values(cfg.channels)) {
+    const t = (ch as { botToken?: string } | undefined)?.botToken;
+    if (t) out.push(t);
+  }
+  return out;
+}
+
+/** Resolves the session of a message: the given id, the chat's bound session (created on first use), or a new one. */
+function resolveSession(db: Store, p: SendParams): { sessionId: string; preferredModel?: string | undefined } {
+  if (p.sessionId) return { sessionId: db.requireSession(p.sessionId).id };
+  if (p.channel) {
+    const thread = p.channel.threadId ?? "";
+    const b = db.getBinding(p.channel.platform, p.channel.chatId, thread);
+    if (b && db.getSession(b.sessionId)) return { sessionId: b.sessionId, preferredModel: b.model ?? undefined };
+    const s = db.createSession();
+    db.setBinding(p.channel.platform, p.channel.chatId, thread, s.id);
+    return { sessionId: s.id };
+  }
+  return { sessionId: db.createSession().id };
+}

@@ -1,0 +1,61 @@
+import type { Hono } from "hono";
+import type { Logger } from "pino";
+import type { ConfigStore } from "./config/config-store.js";
+import type { Store } from "./store/store.js";
+import type { Runner } from "./agent/runner.js";
+import type { ProviderPool } from "./agent/provider.js";
+import type { Tool } from "./agent/tools/tool.js";
+import type { MethodRegistry } from "./gateway/method-registry.js";
+import type { methods } from "../protocol/methods.js";
+import type { RunDeps } from "./agent/run-loop.js";
+import type { CommandHandler } from "./agent/runner.js";
+import type { LogBuffer } from "./log-buffer.js";
+
+/**
+ * Hooks features set to take part in every run: pricing, compaction, chat commands/access policy, and
+ * listeners of run ends (titles, metrics). Read at each run, so they can be set after the runner exists.
+ */
+export interface RunHooks {
+  price?: RunDeps["price"];
+  compact?: RunDeps["compact"];
+  command?: CommandHandler;
+  onEnd: Array<NonNullable<RunDeps["onEnd"]>>;
+}
+
+/** What every feature of the daemon can use. `port()` is 0 until the gateway listens. */
+export interface DaemonContext {
+  dir: string;
+  config: ConfigStore;
+  store: Store;
+  logger: Logger;
+  redact: (text: string) => string;
+  runner: Runner;
+  pool: ProviderPool;
+  version: string;
+  startedAt: number;
+  token: string;
+  port(): number;
+  hooks: RunHooks;
+  logBuffer: LogBuffer;
+  /** Open WebSocket connections. */
+  openConnections(): number;
+  /** Asks the CLI to stop the daemon (and start it again when `restart` is true). */
+  requestStop(opts: { restart: boolean; reason: string }): void;
+}
+
+/**
+ * One concern of the daemon (vault, MCP, usage, channels, operations…) plugged into the core: its protocol
+ * handlers, REST routes (mounted behind the token), tools for the agent, and start/stop hooks.
+ * `start` runs after the port is open and must not block on slow work; `stop` runs in reverse order.
+ */
+export interface Feature {
+  name: string;
+  handlers?(registry: MethodRegistry<typeof methods>): void;
+  routes?(app: Hono): void;
+  tools?(): Tool[];
+  start?(): void | Promise<void>;
+  stop?(): Promise<void>;
+}
+
+/** Builds a feature from the daemon context. */
+export type FeatureFactory = (ctx: DaemonContext) => Feature;

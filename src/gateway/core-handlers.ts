@@ -1,0 +1,26 @@
+import type { MethodRegistry } from "./method-registry.js";
+import type { methods } from "../../protocol/methods.js";
+import type { Runner } from "../agent/runner.js";
+import type { Store } from "../store/store.js";
+import { toWireMessage } from "../store/store.js";
+import type { AgentInfo } from "../../protocol/agent.js";
+
+/**
+ * Registers the handlers of the core protocol methods (chat.*, sessions.*, agent.info) on the registry.
+ */
+export function registerCoreHandlers(
+  registry: MethodRegistry<typeof methods>,
+  deps: { runner: Runner; store: Store; agentInfo: () => AgentInfo },
+): void {
+  const { runner, store } = deps;
+  registry
+    .on("chat.send", (params, ctx) => runner.send(params, ctx.subscriber))
+    .on("chat.abort", (params) => ({ aborted: runner.abort(params) }))
+    .on("chat.history", (params) => {
+      store.requireSession(params.sessionId);
+      return { messages: store.history(params.sessionId, params.limit, params.beforeId).map(toWireMessage) };
+    })
+    .on("sessions.list", (params) => ({ sessions: store.listSessions(params.limit) }))
+    .on("sessions.create", (params) => ({ session: store.createSession(params.title) }))
+    .on("agent.info", () => deps.agentInfo());
+}

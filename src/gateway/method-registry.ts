@@ -1,0 +1,65 @@
+import type { z } from "zod";
+import type { MethodSpec } from "../../protocol/method-spec.js";
+import { AgentdError, ValidationError } from "../errors.js";
+import type { RunSubscriber } from "../agent/run-handle.js";
+
+/** Per-call context: who is calling and, for WebSocket calls, where run events go. */
+export interface CallContext {
+  subscriber?: RunSubscriber;
+  transport: "ws" | "rest";
+}
+
+type Specs = Record<string, MethodSpec>;
+/** A handler for method `M` of `S`: gets validated params (defaults applied) and returns the result. */
+export type Handler<S extends Specs, M extends keyof S> = (
+  params: z.output<S[M]["params"]>,
+  ctx: CallContext,
+) => z.input<S[M]["result"]> | Promise<z.input<S[M]["result"]>>;
+
+/** Formats a zod issue path as `a.b[0].c`. */
+export function issuePath(path: ReadonlyArray<PropertyKey>): string {
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");
+}
+
+/** Validates `value` with `schema`; throws a {@link ValidationError} whose `details.path` names the bad field. */
+export function validate<S extends z.ZodType>(schema: S, value: unknown, where = "params"): z.output<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  const path = issuePath(issue.path);
+  let message = issue.message;
+  if (issue.code === "unrecognized_keys") message = `unknown key${issue.keys.length > 1 ? "s" : ""}: ${issue.keys.join(", ")}`;
+  throw new ValidationError(`${where}${path ? `.${path}` : ""}: ${message}`, { path: path || "(root)" });
+}
+
+/**
+ * The daemon's method table: each protocol method's spec and its handler. Params are validated once here, so
+ * handlers receive typed, defaulted values and never cast (DESIGN.md §3). REST routes call the same table.
+ */
+export class MethodRegistry<S extends Specs> {
+  private readonly handlers = new Map<string, (params: unknown, ctx: CallContext) => unknown>();
+
+  constructor(readonly specs: S) {}
+
+  /** Registers the handler of method `name`. */
+  on<M extends keyof S & string>(name: M, handler: Handler<S, M>): this {
+    this.handlers.set(name, handler as (params: unknown, ctx: CallContext) => unknown);
+    return this;
+  }
+
+  /** Names of the methods that have a handler. */
+  names(): string[] {
+    return [...this.handlers.keys()];
+  }
+
+  /**
+   * Validates params and calls the handler. Throws `unknown_method` for a method without handler and
+   * {@link ValidationError} for bad params.
+   */
+  async call(name: string, params: unknown, ctx: CallContext): Promise<unknown> {
+    const handler = this.handlers.get(name);
+    const spec = this.specs[name];
+    if (!handler || !spec) throw new AgentdError("unknown_method", `unknown method "${name}"`, { details: { method: name } });
+    return handler(validate(spec.params, params ?? {}), ctx);
+  }
+}

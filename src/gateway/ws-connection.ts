@@ -1,0 +1,107 @@
+import type { WebSocket } from "ws";
+import type { Logger } from "pino";
+import { ClientFrame, CloseCode, type ServerFrame, type RequestId } from "../../protocol/frames.js";
+import type { WireError } from "../../protocol/errors.js";
+import { PROTOCOL_VERSION, MIN_PROTOCOL_VERSION } from "../../protocol/version.js";
+import { events } from "../../protocol/events.js";
+import { toWireError } from "../errors.js";
+import { tokenMatches } from "./auth.js";
+import { issuePath, type MethodRegistry } from "./method-registry.js";
+import type { MethodSpec } from "../../protocol/method-spec.js";
+
+/** What a WebSocket connection needs from the daemon. */
+export interface WsDeps {
+  token: string;
+  agentName: string;
+  version: string;
+  registry: MethodRegistry<Record<string, MethodSpec>>;
+  logger: Logger;
+  /** Close a connection whose unsent bytes pass this (a client that stopped reading). Default 8 MiB. */
+  maxBufferedBytes?: number;
+  /** Time allowed for the hello frame, in ms. Default 10 000. */
+  handshakeTimeoutMs?: number;
+}
+
+/**
+ * Serves one WebSocket connection: the handshake (token + version range), then request frames dispatched
+ * through the method registry, with run events pushed to the connection that started (or re-attached to) a run.
+ * A malformed frame gets an error frame naming the bad field and the connection lives on; a wrong token or
+ * version closes with 4401 / 4426 after a typed error frame.
+ */
+export function serveConnection(ws: WebSocket, deps: WsDeps): void {
+  const maxBuffered = deps.maxBufferedBytes ?? 8 * 1024 * 1024;
+  let ready = false;
+  let closed = false;
+
+  const send = (frame: ServerFrame): void => {
+    if (closed || ws.readyState !== ws.OPEN) return;
+    if (ws.bufferedAmount > maxBuffered) {
+      closed = true;
+      deps.logger.warn("closing a connection that stopped reading (slow consumer)");
+      ws.close(CloseCode.slowConsumer, "slow consumer: too many unsent bytes");
+      return;
+    }
+    ws.send(JSON.stringify(frame));
+  };
+  const fail = (error: WireError, closeCode?: number): void => {
+    send({ type: "error", error });
+    if (closeCode) {
+      closed = true;
+      ws.close(closeCode, error.message.slice(0, 120));
+    }
+  };
+
+  const handshakeTimer = setTimeout(() => fail({ code: "unauthorized", message: "no hello frame in time" }, CloseCode.policyViolation), deps.handshakeTimeoutMs ?? 10_000);
+
+  const subscriber = (event: string, payload: unknown, seq: number) => send({ type: "event", event, payload, seq });
+
+  ws.on("message", (data, isBinary) => {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(isBinary ? Buffer.from(data as Buffer).toString("utf8") : String(data));
+    } catch {
+      fail({ code: "bad_request", message: "frame is not valid JSON" }, ready ? undefined : CloseCode.policyViolation);
+      return;
+    }
+    const parsed = ClientFrame.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const path = issuePath(issue.path) || "(root)";
+      const error: WireError = { code: "bad_request", message: `invalid frame: ${path}: ${issue.message}`, details: { path } };
+      const id = (raw as { id?: unknown } | null)?.id;
+      if (ready && (typeof id === "string" || typeof id === "number")) send({ type: "res", id: id as RequestId, ok: false, error });
+      else fail(error, ready ? undefined : CloseCode.policyViolation);
+      return;
+    }
+    const frame = parsed.data;
+    if (frame.type === "hello") {
+      if (ready) return fail({ code: "bad_request", message: "already greeted" });
+      clearTimeout(handshakeTimer);
+      if (!tokenMatches(deps.token, frame.token)) return fail({ code: "unauthorized", message: "wrong token" }, CloseCode.unauthorized);
+      const version = Math.min(frame.protocol.max, PROTOCOL_VERSION);
+      if (version < Math.max(frame.protocol.min, MIN_PROTOCOL_VERSION)) {
+        return fail({ code: "unsupported_version", message: `this agentd speaks protocol ${MIN_PROTOCOL_VERSION}..${PROTOCOL_VERSION}`, details: { min: MIN_PROTOCOL_VERSION, max: PROTOCOL_VERSION } }, CloseCode.unsupportedVersion);
+      }
+      ready = true;
+      send({
+        type: "welcome", server: { name: "agentd", version: deps.version }, agent: { name: deps.agentName },
+        protocol: version, methods: deps.registry.names(), events: Object.keys(events),
+      });
+      return;
+    }
+    if (!ready) return fail({ code: "unauthorized", message: "the first frame must be hello" }, CloseCode.policyViolation);
+    deps.registry.call(frame.method, frame.params, { transport: "ws", subscriber }).then(
+      (result) => send({ type: "res", id: frame.id, ok: true, result }),
+      (err: unknown) => {
+        const error = toWireError(err);
+        if (error.code === "internal") deps.logger.error({ err, method: frame.method }, "method failed");
+        send({ type: "res", id: frame.id, ok: false, error });
+      },
+    );
+  });
+  ws.on("close", () => {
+    closed = true;
+    clearTimeout(handshakeTimer);
+  });
+  ws.on("error", (err) => deps.logger.debug({ err }, "websocket error"));
+}

@@ -1,0 +1,51 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import pino, { type Logger, type DestinationStream } from "pino";
+
+/** Options of {@link createLogger}. `pretty` defaults to whether stdout is a TTY. */
+export interface LoggerOptions {
+  dir: string;
+  level: string;
+  redact: (line: string) => string;
+  pretty?: boolean;
+  /** More destinations (e.g. the in-memory log buffer); they get redacted JSON lines. */
+  extraStreams?: NodeJS.WritableStream[];
+}
+
+function redacting(dest: DestinationStream | NodeJS.WritableStream, redact: (s: string) => string): Writable {
+  return new Writable({
+    write(chunk: Buffer | string, _enc, cb) {
+      (dest as NodeJS.WritableStream).write(redact(String(chunk)));
+      cb();
+    },
+  });
+}
+
+/**
+ * The daemon's pino logger: JSON lines to `DIR/logs/agentd.log` and, on a TTY, human-readable lines
+ * (pino-pretty, loaded only then). Off a TTY (a supervisor, a test) JSON lines also go to stdout.
+ * Every line passes through `redact`, so secrets never reach a log. Keys named like secrets are censored too.
+ */
+export async function createLogger(opts: LoggerOptions): Promise<{ logger: Logger; flush: () => void }> {
+  mkdirSync(join(opts.dir, "logs"), { recursive: true });
+  const file = pino.destination({ dest: join(opts.dir, "logs", "agentd.log"), sync: false, mkdir: true });
+  const streams: pino.StreamEntry[] = [{ level: opts.level as pino.Level, stream: redacting(file, opts.redact) }];
+  const pretty = opts.pretty ?? process.stdout.isTTY === true;
+  if (pretty) {
+    const { default: pinoPretty } = await import("pino-pretty");
+    streams.push({ level: opts.level as pino.Level, stream: redacting(pinoPretty({ colorize: true, ignore: "pid,hostname", translateTime: "HH:MM:ss" }), opts.redact) });
+  } else {
+    streams.push({ level: opts.level as pino.Level, stream: redacting(process.stdout, opts.redact) });
+  }
+  for (const extra of opts.extraStreams ?? []) streams.push({ level: opts.level as pino.Level, stream: redacting(extra, opts.redact) });
+  const logger = pino(
+    {
+      level: opts.level,
+      base: { pid: process.pid },
+      redact: { paths: ["token", "apiKey", "authorization", "*.token", "*.apiKey", "*.authorization", "headers.*"], censor: "[redacted]" },
+    },
+    pino.multistream(streams),
+  );
+  return { logger, flush: () => file.flushSync() };
+}

@@ -1,0 +1,60 @@
+import Database from "better-sqlite3";
+import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
+import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import { fileURLToPath } from "node:url";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import * as schema from "./schema.js";
+import { StorageError } from "../errors.js";
+
+/** The drizzle database type of the store. */
+export type Db = BetterSQLite3Database<typeof schema>;
+
+/** Finds the `drizzle/` migrations folder next to package.json, from the source tree or from `dist/`. */
+function migrationsFolder(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const candidate = join(dir, "drizzle");
+    if (existsSync(join(candidate, "meta", "_journal.json"))) return candidate;
+    dir = dirname(dir);
+  }
+  throw new StorageError("drizzle migrations folder not found (broken install?)");
+}
+
+/**
+ * Opens (creating if needed) the SQLite database at `file` with WAL, foreign keys on, `synchronous=NORMAL`
+ * (durable across process crashes; WAL makes it safe, https://www.sqlite.org/pragma.html#pragma_synchronous)
+ * and a 5 s busy timeout, then applies pending drizzle-kit migrations.
+ * Throws {@link StorageError} when the file cannot be opened or migrated.
+ */
+export function openDb(file: string): { sqlite: Database.Database; db: Db } {
+  let sqlite: Database.Database;
+  try {
+    sqlite = new Database(file);
+    sqlite.pragma("journal_mode = WAL");
+    sqlite.pragma("synchronous = NORMAL");
+    sqlite.pragma("foreign_keys = ON");
+    sqlite.pragma("busy_timeout = 5000");
+  } catch (err) {
+    throw new StorageError(`cannot open database ${file}: ${(err as Error).message}`, err);
+  }
+  const db = drizzle(sqlite, { schema });
+  try {
+    migrate(db, { migrationsFolder: migrationsFolder() });
+  } catch (err) {
+    sqlite.close();
+    throw new StorageError(`cannot migrate database ${file}: ${(err as Error).message}`, err);
+  }
+  return { sqlite, db };
+}
+
+/** Runs `fn` and turns SQLite's busy/full/IO errors into a {@link StorageError}; a transaction inside rolls back whole. */
+export function guardStorage<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? "";
+    if (code.startsWith("SQLITE_")) throw new StorageError(`could not ${what}: ${code}`, err);
+    throw err;
+  }
+}

@@ -1,0 +1,103 @@
+import matter from "gray-matter";
+import YAML from "yaml";
+import { isDeepStrictEqual } from "node:util";
+
+/**
+ * A note split at its frontmatter block. `block` is the exact leading bytes (BOM, `---` line, YAML, closing
+ * `---` line and its line break; `""` or just the BOM when there is none) and `body` the rest, so
+ * `block + body === text` always holds. `yaml` is the text between the delimiters (`undefined` without a block).
+ */
+export interface FrontmatterSplit {
+  block: string;
+  yaml: string | undefined;
+  body: string;
+}
+
+// Obsidian's rule: `---` alone on the first line, closed by the next line that is exactly `---`.
+const BLOCK_RE = /^---[ \t]*\r?\n(?:([\s\S]*?)\r?\n)?---[ \t]*(?:\r?\n|$)/;
+
+/** Splits `text` into frontmatter block and body, see {@link FrontmatterSplit}. Never throws. */
+export function splitFrontmatter(text: string): FrontmatterSplit {
+  const bom = text.startsWith("\uFEFF") ? "\uFEFF" : "";
+  const rest = bom ? text.slice(1) : text;
+  const m = BLOCK_RE.exec(rest);
+  if (!m) return { block: bom, yaml: undefined, body: rest };
+  return { block: bom + m[0], yaml: m[1] ?? "", body: rest.slice(m[0].length) };
+}
+
+/** True when `text` begins with a frontmatter block (after an optional BOM). */
+export function hasFrontmatter(text: string): boolean {
+  return splitFrontmatter(text).yaml !== undefined;
+}
+
+const disabled = {
+  parse(): object {
+    throw new Error("only YAML frontmatter is supported");
+  },
+};
+
+/**
+ * gray-matter options: YAML through the `yaml` package (YAML 1.2 core schema, so `2024-01-01` stays a string as
+ * in Obsidian's properties), and the `js`/`javascript` engines disabled (gray-matter would otherwise `eval`
+ * a `---js` block). Passing options also keeps gray-matter from caching every parsed file in memory.
+ */
+const MATTER_OPTIONS = {
+  language: "yaml",
+  engines: {
+    yaml: { parse: (s: string): object => (YAML.parse(s, { uniqueKeys: false, maxAliasCount: 100 }) ?? {}) as object },
+    js: disabled,
+    javascript: disabled,
+  },
+};
+
+/**
+ * Parses the YAML of a frontmatter block with gray-matter. Returns `{}` when the YAML is empty, invalid, or not a
+ * mapping (Obsidian shows such properties as invalid; the bytes are kept untouched on content-only writes).
+ * Values are made JSON-safe (dates become ISO strings, non-finite numbers `null`).
+ */
+export function parseFrontmatterYaml(yaml: string): Record<string, unknown> {
+  if (yaml.trim() === "") return {};
+  try {
+    const data: unknown = matter(`---\n${yaml}\n---\n`, MATTER_OPTIONS).data;
+    if (data === null || typeof data !== "object" || Array.isArray(data)) return {};
+    return JSON.parse(JSON.stringify(data)) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+/** Serialises frontmatter to a block (`---\n<yaml>---\n`), or `""` for an empty object. */
+export function stringifyFrontmatter(data: Record<string, unknown>): string {
+  if (Object.keys(data).length === 0) return "";
+  return `---\n${YAML.stringify(data, { lineWidth: 0 })}---\n`;
+}
+
+/** True when two frontmatter objects are equal as JSON values (key order ignored). */
+export function sameFrontmatter(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  return isDeepStrictEqual(JSON.parse(JSON.stringify(a)), JSON.parse(JSON.stringify(b)));
+}
+
+function splitList(value: unknown, sep: RegExp): string[] {
+  const items = Array.isArray(value) ? value : typeof value === "string" ? value.split(sep) : value == null ? [] : [value];
+  const out: string[] = [];
+  for (const item of items) {
+    if (item == null || typeof item === "object") continue;
+    const s = String(item).trim();
+    if (s !== "") out.push(s);
+  }
+  return out;
+}
+
+/**
+ * Tags from frontmatter `tags` (or legacy `tag`): a list or a string separated by commas/spaces; a leading `#`
+ * is dropped. Source: https://help.obsidian.md/Editing+and+formatting/Tags
+ */
+export function frontmatterTags(data: Record<string, unknown>): string[] {
+  const raw = [...splitList(data.tags, /[,\s]+/), ...splitList(data.tag, /[,\s]+/)];
+  return raw.map((t) => t.replace(/^#+/, "")).filter((t) => t !== "");
+}
+
+/** Aliases from frontmatter `aliases` (or legacy `alias`): a list, or a string separated by commas. */
+export function frontmatterAliases(data: Record<string, unknown>): string[] {
+  return [...splitList(data.aliases, /,/), ...splitList(data.alias, /,/)];
+}

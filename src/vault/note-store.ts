@@ -1,0 +1,181 @@
+import { hash } from "node:crypto";
+import type { IndexDb } from "./index-db.js";
+import { parseNote } from "./parse.js";
+import { linkKey, type LinkResolver } from "./resolve.js";
+import type { LinkKind } from "./types.js";
+
+/** Notes larger than this many bytes are indexed from their first bytes only (search, links, tags). */
+export const MAX_INDEX_BYTES = 4 * 1024 * 1024;
+
+/** Content hash of a file's bytes (SHA-1, base64url); the ETag is this value in double quotes. */
+export function hashOf(buf: Buffer): string {
+  return hash("sha1", buf, "base64url");
+}
+
+/** Counters for tests and metrics: files read from disk, notes parsed and indexed, notes skipped as unchanged. */
+export interface IndexerStats {
+  filesRead: number;
+  notesParsed: number;
+  notesUnchanged: number;
+  reconciles: number;
+}
+
+/** A fresh, zeroed {@link IndexerStats}. */
+export function emptyStats(): IndexerStats {
+  return { filesRead: 0, notesParsed: 0, notesUnchanged: 0, reconciles: 0 };
+}
+
+/**
+ * Writes notes into the index and keeps stored link resolutions right. Used by the main thread (one note at a
+ * time) and by the reconcile worker (in bulk). Not thread-safe: one store per connection.
+ * "Bulk" calls run inside the caller's transaction and skip the per-note re-resolution of other notes' links
+ * (the caller re-resolves everything at the end, see {@link reresolveAllStep}).
+ */
+export class NoteStore {
+  readonly index: IndexDb;
+  readonly resolver: LinkResolver;
+  readonly stats: IndexerStats;
+
+  constructor(index: IndexDb, resolver: LinkResolver, stats: IndexerStats = emptyStats()) {
+    this.index = index;
+    this.resolver = resolver;
+    this.stats = stats;
+  }
+
+  /** Clears the resolver and loads every indexed note path, alias and attachment into it. */
+  loadResolver(): void {
+    this.resolver.clear();
+    for (const row of this.index.stmts.allNotes.iterate()) this.resolver.add(row.path);
+    const aliases = new Map<string, string[]>();
+    for (const { path, alias } of this.index.stmts.allAliases.iterate()) {
+      const list = aliases.get(path);
+      if (list) list.push(alias);
+      else aliases.set(path, [alias]);
+    }
+    for (const [path, list] of aliases) this.resolver.setAliases(path, list);
+    for (const file of this.index.stmts.allFiles.iterate()) this.resolver.add(file);
+  }
+
+  /**
+   * Indexes a note's bytes unless the stored hash is the same (then only size/mtime are updated). Must run inside
+   * a transaction (see {@link upsertTx}). Returns true when the note was (re)parsed.
+   */
+  upsert(rel: string, buf: Buffer, size: number, mtimeMs: number, bulk: boolean): boolean {
+    const s = this.index.stmts;
+    const contentHash = hashOf(buf);
+    const row = s.noteByPath.get(rel);
+    const keys = this.resolver.add(rel);
+    if (row && row.hash === contentHash) {
+      if (row.size !== size || row.mtimeMs !== mtimeMs) s.touchNote.run(size, mtimeMs, row.id);
+      if (!bulk && keys.length > 0) this.reresolveKeys(keys);
+      this.stats.notesUnchanged++;
+      return false;
+    }
+    const text = (buf.length > MAX_INDEX_BYTES ? buf.subarray(0, MAX_INDEX_BYTES) : buf).toString("utf8");
+    const note = parseNote(text, rel);
+    this.stats.notesParsed++;
+    keys.push(...this.resolver.setAliases(rel, note.aliases));
+    let id: number;
+    if (row) {
+      id = row.id;
+      s.updateNote.run(note.title, size, mtimeMs, contentHash, id);
+      this.deleteRows(id);
+    } else {
+      id = Number(s.insertNote.run(rel, note.title, size, mtimeMs, contentHash).lastInsertRowid);
+    }
+    const seen = new Set<string>();
+    for (const link of note.links) {
+      const dedupe = `${link.kind}\u0000${link.target}`;
+      if (seen.has(dedupe)) continue;
+      seen.add(dedupe);
+      s.insertLink.run(id, link.kind, link.target, linkKey(link.target), this.resolver.resolve(link.target, link.kind, rel));
+    }
+    for (const tag of note.tags) s.insertTag.run(id, tag, tag.toLowerCase());
+    for (const alias of note.aliases) s.insertAlias.run(id, alias);
+    const titleText = note.aliases.length > 0 ? `${note.title} ${note.aliases.join(" ")}` : note.title;
+    s.insertFts.run(id, titleText, note.body.replace(/[\u0002\u0003]/g, " "));
+    if (!bulk && keys.length > 0) this.reresolveKeys(keys);
+    return true;
+  }
+
+  /** {@link upsert} of one note in its own transaction, re-resolving affected links. */
+  upsertTx(rel: string, buf: Buffer, size: number, mtimeMs: number): boolean {
+    return this.index.db.transaction(() => this.upsert(rel, buf, size, mtimeMs, false))();
+  }
+
+  private deleteRows(id: number): void {
+    const s = this.index.stmts;
+    s.deleteLinks.run(id);
+    s.deleteTags.run(id);
+    s.deleteAliases.run(id);
+    s.deleteFts.run(id);
+  }
+
+  /** Removes a note (inside a transaction); returns true when it was indexed. `bulk` skips re-resolution. */
+  drop(rel: string, bulk: boolean): boolean {
+    const row = this.index.stmts.noteByPath.get(rel);
+    const keys = this.resolver.remove(rel);
+    if (row) {
+      this.index.stmts.deleteNote.run(row.id);
+      this.deleteRows(row.id);
+    }
+    if (!bulk) this.reresolveKeys(keys);
+    return row !== undefined;
+  }
+
+  /** {@link drop} in its own transaction, re-resolving affected links. */
+  dropTx(rel: string): boolean {
+    return this.index.db.transaction(() => this.drop(rel, false))();
+  }
+
+  /**
+   * Records that an attachment (non-`.md` file) exists or not. Must run inside a transaction. Returns true when
+   * that changed; unless `bulk`, the links it affects are re-resolved.
+   */
+  setAttachment(rel: string, exists: boolean, bulk: boolean): boolean {
+    const keys = exists ? this.resolver.add(rel) : this.resolver.remove(rel);
+    const changed = (exists ? this.index.stmts.insertFile.run(rel) : this.index.stmts.deleteFile.run(rel)).changes > 0;
+    if (!bulk && keys.length > 0) this.reresolveKeys(keys);
+    return changed || keys.length > 0;
+  }
+
+  /** {@link setAttachment} in its own transaction, re-resolving affected links. */
+  setAttachmentTx(rel: string, exists: boolean): boolean {
+    return this.index.db.transaction(() => this.setAttachment(rel, exists, false))();
+  }
+
+  /** Re-resolves every stored link whose key is one of `keys` (after a note or alias appeared or vanished). */
+  reresolveKeys(keys: string[]): void {
+    const s = this.index.stmts;
+    for (const key of new Set(keys)) {
+      for (const link of s.linksByKey.all(key)) {
+        const resolved = this.resolver.resolve(link.target, link.kind as LinkKind, link.source);
+        if (resolved !== link.resolved) s.setResolved.run(resolved, link.rowid);
+      }
+    }
+  }
+
+  /**
+   * Returns a step function that re-resolves all stored links, 256 at a time; each call does one link and
+   * returns true when all are done. For use inside a caller-managed transaction.
+   */
+  reresolveAllStep(): () => boolean {
+    const s = this.index.stmts;
+    let after = 0;
+    let rows = s.linksAfter.all(0, 256);
+    let i = 0;
+    return () => {
+      if (i >= rows.length) {
+        if (rows.length === 0) return true;
+        rows = s.linksAfter.all(after, 256);
+        i = 0;
+        if (rows.length === 0) return true;
+      }
+      const link = rows[i++]!;
+      const resolved = this.resolver.resolve(link.target, link.kind as LinkKind, link.source);
+      if (resolved !== link.resolved) s.setResolved.run(resolved, link.rowid);
+      after = link.rowid;
+      return false;
+    };
+  }
+}

@@ -1,0 +1,86 @@
+import { lstatSync, realpathSync } from "node:fs";
+import { join, relative, sep } from "node:path";
+import { ValidationError } from "../errors.js";
+
+/** Longest vault-relative path accepted, in characters. */
+export const MAX_PATH_CHARS = 1024;
+
+/** True when a vault-relative path (forward slashes) has a hidden segment (`.obsidian/`, `.trash/`, `.x.md`). */
+export function isHiddenRel(rel: string): boolean {
+  return rel.split("/").some((s) => s.startsWith("."));
+}
+
+function reject(input: string, reason: string): never {
+  throw new ValidationError(`invalid vault path ${JSON.stringify(input.slice(0, 200))}: ${reason}`, { path: "path" });
+}
+
+/**
+ * Checks a vault-relative path as given by a client and returns it normalised (forward slashes, no empty or `.`
+ * segments). `kind: "note"` requires a `.md` file name; `kind: "folder"` accepts `""` (the vault root).
+ * Throws {@link ValidationError} (nothing touched) for: an empty note path, NUL/control characters, backslashes,
+ * absolute paths (`/x`, `C:\x`), `..` segments, URL-encoded dots or slashes (`%2e`, `%2f`, `%5c`), hidden
+ * segments (`.obsidian`, `.trash`, dotfiles), over-long paths, and note paths not ending in `.md`.
+ */
+export function normalizeRelPath(input: string, kind: "note" | "folder"): string {
+  if (typeof input !== "string") reject(String(input), "not a string");
+  if (input.length > MAX_PATH_CHARS) reject(input, `longer than ${MAX_PATH_CHARS} characters`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(input)) reject(input, "contains control characters");
+  if (input.includes("\\")) reject(input, "backslashes are not allowed; use forward slashes");
+  if (input.startsWith("/") || /^[A-Za-z]:/.test(input)) reject(input, "absolute paths are not allowed; give a path relative to the vault");
+  if (/%(2e|2f|5c|00)/i.test(input)) reject(input, "URL-encoded dots or slashes are not allowed; decode the path first");
+  const segments: string[] = [];
+  for (const seg of input.split("/")) {
+    if (seg === "" || seg === ".") continue;
+    if (seg === "..") reject(input, "'..' would escape the vault");
+    if (seg.startsWith(".")) reject(input, `hidden folders and files (${seg}) are not part of the vault`);
+    if (seg.trim() === "") reject(input, "blank path segment");
+    segments.push(seg);
+  }
+  const rel = segments.join("/");
+  if (kind === "note") {
+    if (rel === "") reject(input, "empty note path");
+    if (!rel.endsWith(".md") || rel.length === 3 || rel.endsWith("/.md")) reject(input, "a note path must end in .md");
+  }
+  return rel;
+}
+
+/**
+ * Maps a normalised vault-relative path (see {@link normalizeRelPath}) to an absolute path inside `vaultReal`
+ * (the vault folder's realpath), following symlinks on the way: the deepest existing ancestor (or the target
+ * itself when it exists) must resolve inside the vault and not into a hidden folder.
+ * Throws {@link ValidationError} when a symlink leads outside the vault or into a hidden folder, or when
+ * `kind: "note"` names something that exists but is not a regular file (a folder, a socket).
+ */
+export function resolveInVault(vaultReal: string, rel: string, kind: "note" | "folder"): string {
+  const abs = rel === "" ? vaultReal : join(vaultReal, ...rel.split("/"));
+  let probe = abs;
+  let real: string | undefined;
+  for (;;) {
+    try {
+      real = realpathSync(probe);
+      break;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT" && code !== "ENOTDIR") reject(rel, `cannot be resolved (${code ?? "error"})`);
+      // A dangling symlink: lstat succeeds but realpath fails. Refuse rather than write through it.
+      try {
+        if (lstatSync(probe).isSymbolicLink()) reject(rel, "is a symlink that points nowhere");
+      } catch (e) {
+        if (e instanceof ValidationError) throw e;
+      }
+      if (probe === vaultReal) reject(rel, "the vault folder does not exist");
+      const parent = probe.slice(0, probe.lastIndexOf(sep));
+      if (parent.length < vaultReal.length) reject(rel, "is outside the vault");
+      probe = parent;
+    }
+  }
+  const inside = real === vaultReal ? "" : real.startsWith(vaultReal + sep) ? relative(vaultReal, real) : undefined;
+  if (inside === undefined) reject(rel, "leads outside the vault through a symlink");
+  if (isHiddenRel(inside.split(sep).join("/"))) reject(rel, "leads into a hidden folder through a symlink");
+  if (kind === "note" && probe === abs) {
+    const st = lstatSync(real);
+    if (!st.isFile()) reject(rel, "exists and is not a file");
+  }
+  return abs;
+}

@@ -1,0 +1,44 @@
+import { parentPort, workerData } from "node:worker_threads";
+import { IndexDb } from "./index-db.js";
+import { NoteStore } from "./note-store.js";
+import { ReconcileJob, runToEnd } from "./reconcile-job.js";
+import { LinkResolver } from "./resolve.js";
+
+/** What the main thread passes to the reconcile worker. `stop[0]` turns 1 to ask it to stop early. */
+export interface ReconcileWorkerData {
+  root: string;
+  indexDbPath: string;
+  commitEveryMs: number;
+  stop: Int32Array;
+}
+
+/** The worker's one message: the result and counters, or an error message. */
+export type ReconcileWorkerMessage =
+  | { ok: true; finished: boolean; changed: boolean; removed: number; filesRead: number; notesParsed: number; notesUnchanged: number }
+  | { ok: false; error: string };
+
+/** Merge all FTS5 segments when a reconcile (re)indexed or removed at least this many notes. */
+const OPTIMIZE_AFTER_CHANGES = 100;
+
+const data = workerData as ReconcileWorkerData;
+let index: IndexDb | undefined;
+try {
+  index = new IndexDb(data.indexDbPath, { rebuild: false });
+  const store = new NoteStore(index, new LinkResolver());
+  store.loadResolver();
+  const job = new ReconcileJob(store, data.root);
+  const finished = runToEnd(job, index.db, data.commitEveryMs, () => Atomics.load(data.stop, 0) === 1);
+  // After a bulk load, merge the FTS5 segments here, off the main thread; otherwise a later one-note write on
+  // the main thread may trigger a large merge (hundreds of ms).
+  if (finished && store.stats.notesParsed + job.result.removed >= OPTIMIZE_AFTER_CHANGES) {
+    index.db.exec("INSERT INTO notes_fts(notes_fts) VALUES('optimize')");
+  }
+  index.db.pragma("wal_checkpoint(TRUNCATE)");
+  const { filesRead, notesParsed, notesUnchanged } = store.stats;
+  const msg: ReconcileWorkerMessage = { ok: true, finished, ...job.result, filesRead, notesParsed, notesUnchanged };
+  parentPort?.postMessage(msg);
+} catch (err) {
+  parentPort?.postMessage({ ok: false, error: (err as Error).message } satisfies ReconcileWorkerMessage);
+} finally {
+  index?.close();
+}

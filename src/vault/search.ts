@@ -1,0 +1,92 @@
+import type Database from "better-sqlite3";
+import { ValidationError } from "../errors.js";
+import type { SearchHit } from "./types.js";
+
+/** Default and maximum number of search hits. */
+export const SEARCH_LIMIT_DEFAULT = 20;
+/** Maximum number of search hits a caller may ask for. */
+export const SEARCH_LIMIT_MAX = 100;
+
+/**
+ * Turns free user text into a safe FTS5 query (https://www.sqlite.org/fts5.html#full_text_query_syntax):
+ * every term is a quoted string (so `AND`, `OR`, `NOT`, `NEAR`, `(`, `-`, `:` and `^` are plain words),
+ * `"quoted phrases"` stay phrases, terms are ANDed, and the last term (of 3+ characters) or any term written
+ * with a trailing `*` becomes a prefix query. Terms without a letter or digit are dropped.
+ * Returns `undefined` when nothing searchable is left.
+ */
+export function toFtsQuery(input: string): string | undefined {
+  const terms: { text: string; prefix: boolean; phrase: boolean }[] = [];
+  const re = /"([^"]*)"?|(\S+)/g;
+  for (const m of input.matchAll(re)) {
+    const phrase = m[1] !== undefined;
+    let text = (phrase ? m[1] : m[2]) ?? "";
+    const prefix = !phrase && /\*+$/.test(text);
+    text = text.replace(/[*"]/g, " ").trim();
+    if (!/[\p{L}\p{N}]/u.test(text)) continue;
+    terms.push({ text, prefix, phrase });
+  }
+  const last = terms[terms.length - 1];
+  if (!last) return undefined;
+  if (!last.phrase && /^\s*\S/.test(input.slice(-1)) && [...last.text].length >= 3) last.prefix = true;
+  return terms.map((t) => `"${t.text.replace(/"/g, '""')}"${t.prefix ? "*" : ""}`).join(" ");
+}
+
+const escapeHtml = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+/** HTML-escapes an FTS5 snippet made with `\u0002`/`\u0003` markers and turns the markers into `<mark>` tags. */
+export function renderSnippet(raw: string): string {
+  return escapeHtml(raw).replace(/\u0002/g, "<mark>").replace(/\u0003/g, "</mark>").replace(/\s+/g, " ").trim();
+}
+
+// FTS5 sorts by `rank` itself and stops at LIMIT, so snippet() runs for the returned rows only
+// (https://www.sqlite.org/fts5.html#sorting_by_auxiliary_function_results). The tag filter uses `+rowid` so
+// SQLite does not push it into FTS5 as one full-text query per tagged note.
+const RANK = "AND rank MATCH 'bm25(10.0, 1.0)'";
+const HITS = (filter: string): string => `SELECT n.path, n.title, f.score, f.snippet FROM (
+    SELECT rowid, -rank AS score, snippet(notes_fts, -1, char(2), char(3), '…', 16) AS snippet
+    FROM notes_fts WHERE notes_fts MATCH ? ${RANK}${filter} ORDER BY rank LIMIT ?
+  ) f JOIN notes n ON n.id = f.rowid ORDER BY f.score DESC`;
+const TAGGED = "SELECT note_id FROM tags WHERE tag_lower = ? OR (tag_lower > ? AND tag_lower < ?)";
+
+/**
+ * Prepared full-text search over the index (bm25 ranking with title ×10, prefix queries, snippets) with an
+ * optional tag filter that also matches nested tags (`tag: "a"` matches `#a` and `#a/b`, case-insensitively).
+ */
+export class Searcher {
+  private readonly plain: Database.Statement<[string, number], SearchHit>;
+  private readonly tagged: Database.Statement<[string, string, string, string, number], SearchHit>;
+  private readonly tagOnly: Database.Statement<[string, string, string, number], SearchHit>;
+
+  constructor(db: Database.Database) {
+    this.plain = db.prepare(HITS(""));
+    this.tagged = db.prepare(HITS(` AND +rowid IN (${TAGGED})`));
+    this.tagOnly = db.prepare(`SELECT n.path, n.title, 0 AS score, '' AS snippet FROM notes n WHERE n.id IN (${TAGGED}) ORDER BY n.mtime_ms DESC LIMIT ?`);
+  }
+
+  /**
+   * Runs a search. `q` is free text (see {@link toFtsQuery}); `tag` filters by tag (a leading `#` is ignored);
+   * `limit` defaults to {@link SEARCH_LIMIT_DEFAULT}, clamped to 1..{@link SEARCH_LIMIT_MAX}. With no searchable
+   * term but a tag, returns the tagged notes, newest first. Throws {@link ValidationError} when neither is given
+   * or FTS5 still rejects the query.
+   */
+  search(params: { q: string; tag?: string | undefined; limit?: number | undefined }): SearchHit[] {
+    const limit = Math.min(SEARCH_LIMIT_MAX, Math.max(1, Math.floor(params.limit ?? SEARCH_LIMIT_DEFAULT)));
+    const match = toFtsQuery(params.q ?? "");
+    const tag = params.tag?.trim().replace(/^#/, "").toLowerCase();
+    if (params.tag !== undefined && !tag) throw new ValidationError("tag is empty", { path: "tag" });
+    if (match === undefined) {
+      if (params.q.trim() === "" && !tag) throw new ValidationError("give a search query (q) or a tag", { path: "q" });
+      if (!tag) return [];
+      return this.tagOnly.all(tag, `${tag}/`, `${tag}0`, limit);
+    }
+    try {
+      const rows = tag ? this.tagged.all(match, tag, `${tag}/`, `${tag}0`, limit) : this.plain.all(match, limit);
+      for (const row of rows) row.snippet = renderSnippet(row.snippet);
+      return rows;
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? "";
+      if (code === "SQLITE_ERROR") throw new ValidationError(`search query not understood: ${(err as Error).message}`, { path: "q" });
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,306 @@
+import { mkdirSync, readFileSync, realpathSync, statSync, unlinkSync } from "node:fs";
+import { dirname } from "node:path";
+import { setImmediate as yieldToLoop } from "node:timers/promises";
+import type { Logger } from "pino";
+import { NotFoundError, StorageError, ValidationError } from "../errors.js";
+import { IndexDb } from "./index-db.js";
+import { hashOf, Indexer, type IndexerStats } from "./indexer.js";
+import { parseNote } from "./parse.js";
+import { normalizeRelPath, resolveInVault } from "./paths.js";
+import { LinkResolver } from "./resolve.js";
+import { Searcher } from "./search.js";
+import type { Graph, GraphEdge, GraphNode, NoteDetail, NoteSummary, SearchResult, VaultChange, WriteResult } from "./types.js";
+import { VaultWatcher } from "./watcher.js";
+import { atomicWrite, checkIfMatch, composeNote, type NoteChange } from "./write.js";
+
+/**
+ * Options of {@link Vault}. `reconcileInWorker` (default true): run the start-up reconcile in a worker thread;
+ * `sliceMs`: time slice of a main-thread reconcile (default 8 ms); `debounceMs`: watcher debounce (10 ms).
+ */
+export interface VaultOptions {
+  /** The vault folder (created if missing), e.g. `DIR/vault`. */
+  dir: string;
+  /** The index file (a derived cache), e.g. `DIR/vault-index.db`. */
+  indexDbPath: string;
+  logger: Logger;
+  /** Watch the folder for outside edits (Obsidian, editors, git). Default true. */
+  watch?: boolean;
+  reconcileInWorker?: boolean;
+  sliceMs?: number;
+  debounceMs?: number;
+}
+
+/** The strong, quoted ETag of a note's bytes. */
+export function etagOf(buf: Buffer): string {
+  return `"${hashOf(buf)}"`;
+}
+
+function readIfExists(abs: string): Buffer | undefined {
+  try {
+    return readFileSync(abs);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    throw new StorageError(`cannot read note: ${code ?? "error"}`, err);
+  }
+}
+
+/**
+ * The agent's Obsidian-compatible markdown vault (issue 4): notes as `.md` files in nested folders, indexed in
+ * SQLite (FTS5 search, links, backlinks, tags, aliases), kept in step with outside edits by a watcher.
+ * Every method takes vault-relative paths (`folder/Note.md`) and throws {@link ValidationError} for paths that
+ * escape the vault or name hidden folders, without touching anything. Methods are synchronous: each is one
+ * short unit of work on the event loop; the initial index runs in the background in small time slices.
+ */
+export class Vault {
+  private readonly opts: VaultOptions;
+  private readonly logger: Logger;
+  private root = "";
+  private index: IndexDb | undefined;
+  private indexer: Indexer | undefined;
+  private searcher: Searcher | undefined;
+  private readonly resolver = new LinkResolver();
+  private watcher: VaultWatcher | undefined;
+  private initial: Promise<void> | undefined;
+  private running: Promise<void> = Promise.resolve();
+  private pendingReconciles = 0;
+  private watcherReady: Promise<void> = Promise.resolve();
+  private readonly listeners = new Set<(change: VaultChange) => void>();
+
+  constructor(opts: VaultOptions) {
+    this.opts = opts;
+    this.logger = opts.logger.child({ component: "vault" });
+  }
+
+  /**
+   * Opens the index and starts the reconcile in the background (it does not wait for it) and the watcher.
+   * Resolves in milliseconds. Throws {@link StorageError} when the folder or the index cannot be opened.
+   */
+  async start(): Promise<void> {
+    if (this.index) return;
+    try {
+      mkdirSync(this.opts.dir, { recursive: true });
+      this.root = realpathSync(this.opts.dir);
+    } catch (err) {
+      throw new StorageError(`cannot open vault folder: ${(err as NodeJS.ErrnoException).code ?? "error"}`, err);
+    }
+    const index = new IndexDb(this.opts.indexDbPath);
+    this.index = index;
+    this.searcher = new Searcher(index.db);
+    const indexer = new Indexer(this.root, index, this.opts.indexDbPath, this.resolver, this.logger, (c) => this.emit(c), {
+      worker: this.opts.reconcileInWorker ?? true,
+      ...(this.opts.sliceMs === undefined ? {} : { sliceMs: this.opts.sliceMs }),
+    });
+    this.indexer = indexer;
+    indexer.loadResolver();
+    this.initial = this.runReconcile();
+    if (this.opts.watch !== false) {
+      let markReady = (): void => undefined;
+      this.watcherReady = new Promise((resolve) => (markReady = resolve));
+      this.watcher = new VaultWatcher(
+        this.root,
+        {
+          onPath: (rel) => this.indexer?.syncPath(rel, "watcher"),
+          onFolderRemoved: (rel) => this.indexer?.syncFolderRemoved(rel),
+          // Files created while the watcher was still scanning may have been missed: one more (cheap) pass.
+          onReady: () => {
+            void this.runReconcile();
+            markReady();
+          },
+        },
+        this.logger,
+        this.opts.debounceMs === undefined ? {} : { debounceMs: this.opts.debounceMs },
+      );
+      this.watcher.start();
+    }
+  }
+
+  private runReconcile(): Promise<void> {
+    this.pendingReconciles++;
+    this.running = this.running.then(async () => {
+      try {
+        await yieldToLoop();
+        await this.indexer?.reconcile();
+      } finally {
+        this.pendingReconciles--;
+      }
+    });
+    return this.running;
+  }
+
+  /** Resolves when the initial reconcile finished (and, when watching, the watcher's follow-up pass too). */
+  async ready(): Promise<void> {
+    await this.initial;
+    await this.watcherReady;
+    await this.running;
+  }
+
+  /** Stops the watcher, lets a running reconcile slice finish, and closes the index. */
+  async stop(): Promise<void> {
+    const index = this.index;
+    if (!index) return;
+    await this.watcher?.stop();
+    this.watcher = undefined;
+    this.indexer?.abort();
+    await this.running.catch(() => undefined);
+    this.indexer = undefined;
+    this.index = undefined;
+    index.close();
+  }
+
+  /** True while a reconcile runs (search and list may be incomplete). */
+  get indexing(): boolean {
+    return this.pendingReconciles > 0;
+  }
+
+  /** Indexer counters (files read, notes parsed, unchanged skips), for tests and metrics. */
+  get stats(): IndexerStats {
+    return { ...this.open().indexer.stats };
+  }
+
+  /** Subscribes to index changes (one per note indexed or removed); returns the unsubscribe function. */
+  onChange(listener: (change: VaultChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(change: VaultChange): void {
+    for (const l of this.listeners) {
+      try {
+        l(change);
+      } catch (err) {
+        this.logger.warn({ err }, "vault: change listener failed");
+      }
+    }
+  }
+
+  private open(): { index: IndexDb; indexer: Indexer; searcher: Searcher } {
+    if (!this.index || !this.indexer || !this.searcher) throw new StorageError("vault is not started");
+    return { index: this.index, indexer: this.indexer, searcher: this.searcher };
+  }
+
+  private locate(path: string): { rel: string; abs: string } {
+    const rel = normalizeRelPath(path, "note");
+    return { rel, abs: resolveInVault(this.root, rel, "note") };
+  }
+
+  /** Lists indexed notes (sorted by path), optionally under `folder` (recursive). Tags as written. */
+  list(params: { folder?: string | undefined } = {}): { notes: NoteSummary[]; indexing: boolean } {
+    const { index } = this.open();
+    const folder = normalizeRelPath(params.folder ?? "", "folder");
+    if (folder !== "") resolveInVault(this.root, folder, "folder");
+    const rows = folder === "" ? index.stmts.listAll.all() : index.stmts.listUnder.all(`${folder}/`, `${folder}0`);
+    const notes = rows.map((r) => ({ path: r.path, title: r.title, tags: r.tags ? r.tags.split("\u001f") : [], size: r.size, mtimeMs: r.mtimeMs }));
+    return { notes, indexing: this.indexing };
+  }
+
+  /**
+   * Reads a note from disk with its parsed frontmatter, tags, aliases, resolved outgoing links and backlinks.
+   * Throws {@link NotFoundError} when it does not exist. Re-indexes it if the index is behind the disk.
+   */
+  read(path: string): NoteDetail {
+    const { index, indexer } = this.open();
+    const { rel, abs } = this.locate(path);
+    const buf = readIfExists(abs);
+    if (!buf) throw new NotFoundError(`note not found: ${rel}`, { path: rel });
+    const st = statSync(abs);
+    const etag = etagOf(buf);
+    if (index.stmts.noteByPath.get(rel)?.hash !== etag.slice(1, -1)) indexer.indexBytes(rel, buf, st.size, st.mtimeMs, "api");
+    const note = parseNote(buf.toString("utf8"), rel);
+    return {
+      path: rel,
+      title: note.title,
+      content: note.body,
+      frontmatter: note.frontmatter,
+      tags: note.tags,
+      aliases: note.aliases,
+      links: note.links.map((l) => ({ ...l, resolved: this.resolver.resolve(l.target, l.kind, rel) })),
+      backlinks: index.stmts.backlinks.all(rel, rel),
+      etag,
+      size: st.size,
+      mtimeMs: st.mtimeMs,
+    };
+  }
+
+  /**
+   * Creates or replaces a note atomically (temp file + rename) and indexes it at once. See {@link composeNote} for
+   * how `content` and `frontmatter` combine with the existing file (unchanged parts keep their exact bytes).
+   * Writing identical bytes is a no-op. `ifMatch` (an ETag from {@link read}, or `*`) must match the file on disk,
+   * else {@link ConflictError}. Missing folders are created.
+   */
+  write(path: string, change: NoteChange, opts: { ifMatch?: string | undefined } = {}): WriteResult {
+    const { indexer } = this.open();
+    const { rel, abs } = this.locate(path);
+    const before = readIfExists(abs);
+    checkIfMatch(rel, opts.ifMatch, before && etagOf(before));
+    const data = Buffer.from(composeNote(before?.toString("utf8"), change), "utf8");
+    if (before && before.equals(data)) return { path: rel, etag: etagOf(before), created: false };
+    try {
+      mkdirSync(dirname(abs), { recursive: true });
+    } catch (err) {
+      throw new StorageError(`cannot create folder for ${rel}: ${(err as NodeJS.ErrnoException).code ?? "error"}`, err);
+    }
+    atomicWrite(abs, data);
+    const st = statSync(abs);
+    indexer.indexBytes(rel, data, st.size, st.mtimeMs, "api");
+    return { path: rel, etag: etagOf(data), created: !before };
+  }
+
+  /** Deletes a note and drops it from the index. {@link NotFoundError} when absent; `ifMatch` as in {@link write}. */
+  delete(path: string, opts: { ifMatch?: string | undefined } = {}): { path: string; deleted: true } {
+    const { indexer } = this.open();
+    const { rel, abs } = this.locate(path);
+    const before = readIfExists(abs);
+    if (!before) throw new NotFoundError(`note not found: ${rel}`, { path: rel });
+    checkIfMatch(rel, opts.ifMatch, etagOf(before));
+    try {
+      unlinkSync(abs);
+    } catch (err) {
+      throw new StorageError(`cannot delete note: ${(err as NodeJS.ErrnoException).code ?? "error"}`, err);
+    }
+    indexer.remove(rel, "api");
+    return { path: rel, deleted: true };
+  }
+
+  /**
+   * The link graph: every note is a node (`id` = path); every distinct link target that resolves to nothing is a
+   * node with `unresolved: true`, `path: null` and `id` = the lower-cased target without `.md`. Edges are
+   * distinct source→target pairs; links to attachments and a note's links to itself are left out.
+   */
+  graph(): Graph {
+    const { index } = this.open();
+    const nodes: GraphNode[] = index.stmts.graphNotes.all().map((n) => ({ id: n.path, path: n.path, title: n.title, unresolved: false }));
+    const unresolved = new Map<string, GraphNode>();
+    const edges: GraphEdge[] = [];
+    const seen = new Set<string>();
+    for (const l of index.stmts.graphLinks.all()) {
+      let target: string;
+      if (l.resolved !== null) {
+        if (l.resolved === l.source || !l.resolved.endsWith(".md")) continue;
+        target = l.resolved;
+      } else {
+        const name = l.target.replace(/\.md$/i, "");
+        target = name.toLowerCase();
+        if (target === "") continue;
+        if (!unresolved.has(target)) unresolved.set(target, { id: target, path: null, title: name, unresolved: true });
+      }
+      const key = `${l.source}\u0000${target}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      edges.push({ source: l.source, target });
+    }
+    for (const node of unresolved.values()) nodes.push(node);
+    return { nodes, edges };
+  }
+
+  /**
+   * Full-text search (see {@link Searcher.search}): ranked hits with `<mark>` snippets, optional tag filter
+   * (nested tags included), `limit` default 20, max 100. `indexing` says whether the initial index still runs.
+   * Throws {@link ValidationError} for an empty query without tag.
+   */
+  search(params: { q: string; tag?: string | undefined; limit?: number | undefined }): SearchResult {
+    const { searcher } = this.open();
+    if (typeof params.q !== "string") throw new ValidationError("q must be a string", { path: "q" });
+    return { hits: searcher.search(params), indexing: this.indexing };
+  }
+}
