@@ -14,6 +14,7 @@ import { Store } from "./store/store.js";
 import { VERSION } from "./version.js";
 import { ProviderPool, loadOpenAI } from "./agent/provider.js";
 import { Runner, type SendParams } from "./agent/runner.js";
+import { applyToolPolicy } from "./agent/tools/policy.js";
 import { methods } from "../protocol/methods.js";
 import { PROTOCOL_VERSION } from "../protocol/version.js";
 import { MethodRegistry } from "./gateway/method-registry.js";
@@ -76,7 +77,7 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     const features: Feature[] = [];
     const runner = new Runner({
       dir, store: db, config: () => config.get(), pool, logger: logger.child({ component: "agent" }), redact,
-      tools: () => features.flatMap((f) => f.tools?.() ?? []),
+      tools: () => applyToolPolicy(features.flatMap((f) => f.tools?.() ?? []), config.get().tools),
       price: (m, u) => hooks.price?.(m, u) ?? null,
       compact: (sessionId, model, signal) => (hooks.compact ? hooks.compact(sessionId, model, signal) : Promise.resolve(false)),
       onEnd: (info) => {
@@ -92,6 +93,7 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
       dir, config, store: db, logger, redact, runner, pool, version: VERSION, startedAt, token, hooks, logBuffer,
       port: () => gateway?.port ?? 0,
       openConnections: () => gateway?.wss.clients.size ?? 0,
+      routes: () => [],
       requestStop: (r) => requestStop(r),
     };
     for (const factory of FEATURES) features.push(factory(ctx));
@@ -103,10 +105,12 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     });
     for (const f of features) f.handlers?.(registry);
     const gwLogger = logger.child({ component: "gateway" });
-    const app = createRestApp({
+    const { app, router } = createRestApp({
       token: () => token, version: VERSION, startedAt, registry, logger: gwLogger, maxBodyBytes: cfg.server.maxBodyBytes,
       extend: features.flatMap((f) => (f.routes ? [f.routes.bind(f)] : [])),
+      publicPaths: () => (config.get().metrics.public ? ["/metrics"] : []),
     });
+    ctx.routes = () => router.specs;
     gateway = await startGateway({
       app, port: opts.port ?? cfg.server.port, host: cfg.server.host, maxFrameBytes: cfg.server.maxFrameBytes, logger: gwLogger,
       ws: { token, agentName: cfg.name, version: VERSION, registry, logger: gwLogger },

@@ -1,4 +1,3 @@
-import type { Hono } from "hono";
 import type { Logger } from "pino";
 import type { ConfigStore } from "./config/config-store.js";
 import type { Store } from "./store/store.js";
@@ -6,6 +5,7 @@ import type { Runner } from "./agent/runner.js";
 import type { ProviderPool } from "./agent/provider.js";
 import type { Tool } from "./agent/tools/tool.js";
 import type { MethodRegistry } from "./gateway/method-registry.js";
+import type { Router, RouteSpec } from "./gateway/router.js";
 import type { methods } from "../protocol/methods.js";
 import type { RunDeps } from "./agent/run-loop.js";
 import type { CommandHandler } from "./agent/runner.js";
@@ -37,6 +37,8 @@ export interface DaemonContext {
   port(): number;
   hooks: RunHooks;
   logBuffer: LogBuffer;
+  /** Every declared REST route (for the OpenAPI document); filled once the gateway is built. */
+  routes(): RouteSpec[];
   /** Open WebSocket connections. */
   openConnections(): number;
   /** Asks the CLI to stop the daemon (and start it again when `restart` is true). */
@@ -51,7 +53,8 @@ export interface DaemonContext {
 export interface Feature {
   name: string;
   handlers?(registry: MethodRegistry<typeof methods>): void;
-  routes?(app: Hono): void;
+  /** Declares REST routes (behind the token unless a spec says `public`); they appear in the OpenAPI document. */
+  routes?(router: Router): void;
   tools?(): Tool[];
   start?(): void | Promise<void>;
   stop?(): Promise<void>;

@@ -1,4 +1,5 @@
-import type { AgentdClient } from "../../protocol/client.js";
+import { ProtocolError, type AgentdClient } from "../../protocol/client.js";
+import type { EventPayload } from "../../protocol/events.js";
 import type { Attachment, ChannelAddress } from "../../protocol/chat.js";
 import type { Endpoint } from "../../protocol/endpoint.js";
 import { startTypingLoop } from "./typing-loop.js";
@@ -24,6 +25,8 @@ export interface PlatformAdapter<M extends IncomingMessage = IncomingMessage> {
   /** Shows the typing indicator once (the runtime refreshes it every `typingIntervalMs`). */
   sendTyping(msg: M): Promise<unknown>;
   typingIntervalMs: number;
+  /** Optional: clears the indicator when the run ends (WhatsApp `paused`); failures are ignored. */
+  stopTyping?(msg: M): Promise<unknown>;
 }
 
 /** The subset of pino's logger the runtime uses. */
@@ -69,10 +72,22 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
     },
   ) {}
 
-  /** Handles one incoming message to the end (reply sent). Never throws. */
+  /**
+   * Handles one incoming message to the end (reply sent). Never throws. The typing indicator starts when the
+   * daemon reports the run `running` or streams its first delta (so messages the daemon ignores, such as group
+   * chatter without a mention, never show it) and stops before the reply is sent.
+   */
   async handle(msg: M): Promise<void> {
     const { client, adapter, logger } = this.opts;
     let typing: { stop(): void } | undefined;
+    const stopTyping = (): void => {
+      if (!typing) return;
+      typing.stop();
+      typing = undefined;
+      Promise.resolve()
+        .then(() => adapter.stopTyping?.(msg))
+        .catch((err: unknown) => logger.debug({ err: errorText(err) }, "could not clear the typing indicator"));
+    };
     try {
       const attachments: Attachment[] = [];
       if (msg.files?.length && this.opts.endpoint) {
@@ -81,24 +96,37 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
       }
       const text = msg.text || (attachments.length ? "(sent a file)" : "");
       if (!text) return;
-      typing = startTypingLoop(() => adapter.sendTyping(msg), { intervalMs: adapter.typingIntervalMs, logger });
       const run = await client.send(text, {
         idempotencyKey: idempotencyKeyOf(msg),
         channel: { ...msg.channel, messageId: msg.messageId },
         ...(attachments.length ? { attachments } : {}),
       });
-      const done = await run.result();
-      typing.stop();
+      let done: EventPayload<"run.done"> | undefined;
+      for await (const ev of run.events) {
+        if (!typing && ((ev.event === "run.status" && ev.payload.status === "running") || ev.event === "run.delta")) {
+          typing = startTypingLoop(() => adapter.sendTyping(msg), { intervalMs: adapter.typingIntervalMs, logger });
+        } else if (ev.event === "run.done") {
+          done = ev.payload;
+        } else if (ev.event === "run.error") {
+          throw new ProtocolError(ev.payload.error);
+        }
+      }
+      stopTyping();
+      if (!done) throw new ProtocolError({ code: "unavailable", message: "connection closed before the run ended" });
       if (done.status === "ignored" || !done.text.trim()) return;
       await adapter.sendReply(msg, adapter.format(done.text));
     } catch (err) {
-      typing?.stop();
-      logger.warn({ err: err instanceof Error ? err.message : String(err), messageId: msg.messageId }, "could not answer a message");
+      stopTyping();
+      logger.warn({ err: errorText(err), messageId: msg.messageId }, "could not answer a message");
       try {
         await adapter.sendReply(msg, [userErrorLine(err)]);
       } catch (sendErr) {
-        logger.error({ err: sendErr instanceof Error ? sendErr.message : String(sendErr) }, "could not send the error line");
+        logger.error({ err: errorText(sendErr) }, "could not send the error line");
       }
     }
   }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import type { ChannelAddress, ToolCall } from "../../protocol/chat.js";
+import type { ModelConfig } from "../config/schema.js";
 import type { MessageRow } from "../store/store.js";
 
 /** The prompt files of an agent folder, read on every turn so edits take effect on the next one (issue 3). */
@@ -35,9 +36,26 @@ export function formatNow(timeZone: string, now = new Date()): string {
   return `${f.format(now)} (${timeZone})`;
 }
 
+/** Largest share of the context window kept free for the answer when the model sets no `maxOutputTokens`. */
+const MAX_OUTPUT_RESERVE_TOKENS = 4096;
+
+/**
+ * Tokens kept free for the model's answer: `maxOutputTokens` when the model config sets it, else
+ * min(4096, a quarter of the window), so small windows still leave room for history.
+ */
+export function outputReserveTokens(model: ModelConfig): number {
+  return Math.min(model.maxOutputTokens ?? MAX_OUTPUT_RESERVE_TOKENS, Math.floor(model.contextTokens / 4));
+}
+
+/** The model's budget for a whole request (system prompt, tools, history): its window minus {@link outputReserveTokens}. */
+export function contextBudgetTokens(model: ModelConfig): number {
+  return model.contextTokens - outputReserveTokens(model);
+}
+
 async function readOptional(file: string): Promise<string> {
   try {
-    return (await readFile(file, "utf8")).trim();
+    // HTML comments are notes for the human editing the file (the template has some): never sent to the model
+    return (await readFile(file, "utf8")).replace(/<!--[\s\S]*?-->/g, "").trim();
   } catch {
     return "";
   }
@@ -56,6 +74,27 @@ export async function buildSystemPrompt(dir: string, opts: { timeZone: string; c
   parts.push(`Now: ${formatNow(opts.timeZone, opts.now)}`);
   if (opts.channel) parts.push(`This message came ${describeSource(opts.channel)}`);
   return parts.join("\n\n");
+}
+
+/**
+ * Puts the stored rows of a session in conversation order for the context of run `runId`: the summary first
+ * (it replaces the oldest turns), then turn by turn in the order their user messages were accepted, each turn's
+ * rows in creation order. Rows of turns accepted after `runId`'s (messages still queued in the same session)
+ * are left out. Needed because a queued message is stored when it arrives, before the replies to earlier ones.
+ * Without `runId` every turn is kept.
+ */
+export function conversationRows(rows: MessageRow[], runId?: string): MessageRow[] {
+  const turnOf = new Map<string, string>();
+  for (const r of rows) if (r.role === "user" && r.runId) turnOf.set(r.runId, r.id);
+  const key = (r: MessageRow) => (r.runId ? turnOf.get(r.runId) : undefined) ?? r.id;
+  const current = runId ? turnOf.get(runId) : undefined;
+  const summaries = rows.filter((r) => r.role === "summary");
+  const rest = rows
+    .filter((r) => r.role !== "summary" && (current === undefined || key(r) <= current))
+    .map((r) => ({ r, k: key(r) }))
+    .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : a.r.id < b.r.id ? -1 : a.r.id > b.r.id ? 1 : 0))
+    .map((x) => x.r);
+  return [...summaries.slice(-1), ...rest];
 }
 
 /**
@@ -87,13 +126,37 @@ export function toChatMessages(rows: MessageRow[]): ChatCompletionMessageParam[]
   return out;
 }
 
+/** Longest text an old tool result keeps in the context (characters), see {@link shortenOldToolResults}. */
+export const OLD_TOOL_RESULT_MAX_CHARS = 300;
+
+/**
+ * Shortens the results of tool calls made before the last `recentTurns` turns (a turn starts at a user
+ * message) to `maxChars` characters plus a marker saying how much was left out. The stored rows keep the
+ * full text; only the context sent to the model shrinks. Returns a new array; the input is not changed.
+ */
+export function shortenOldToolResults(history: ChatCompletionMessageParam[], recentTurns: number, maxChars = OLD_TOOL_RESULT_MAX_CHARS): ChatCompletionMessageParam[] {
+  let boundary = history.length;
+  for (let seen = 0; boundary > 0 && seen < recentTurns; ) {
+    boundary--;
+    if (history[boundary]!.role === "user") seen++;
+  }
+  return history.map((m, i) => {
+    if (i >= boundary || m.role !== "tool" || typeof m.content !== "string" || m.content.length <= maxChars) return m;
+    const cut = m.content.length - maxChars;
+    return { ...m, content: `${m.content.slice(0, maxChars)}\n[… ${cut.toLocaleString("en-US")} more characters left out of the context]` };
+  });
+}
+
 /**
  * Keeps the newest messages that fit `budgetTokens`, dropping whole turns from the front (a turn starts at a
- * user message, so tool calls and their results never get separated). The last turn is always kept.
+ * user message, so tool calls and their results never get separated). A leading summary (system message) is
+ * kept while any older turn can go instead; the last turn is always kept.
  */
 export function trimToBudget(history: ChatCompletionMessageParam[], budgetTokens: number): ChatCompletionMessageParam[] {
   let total = history.reduce((n, m) => n + messageTokens(m), 0);
-  let start = 0;
+  let pinned = 0;
+  while (pinned < history.length && history[pinned]!.role === "system") pinned++;
+  let start = pinned;
   while (total > budgetTokens) {
     let next = start + 1;
     while (next < history.length && history[next]!.role !== "user") next++;
@@ -101,6 +164,6 @@ export function trimToBudget(history: ChatCompletionMessageParam[], budgetTokens
     for (let k = start; k < next; k++) total -= messageTokens(history[k]!);
     start = next;
   }
-  // never start with an orphaned summary-less tool result or assistant message: start at a user or system message
-  return history.slice(start);
+  if (total > budgetTokens && pinned > 0) return history.slice(start);
+  return [...history.slice(0, pinned), ...history.slice(start)];
 }

@@ -122,3 +122,48 @@ async function streamOnce(model: ResolvedModel, opts: ModelCallOptions, markEmit
     clearTimeout(timer);
   }
 }
+
+/** What one non-streamed model call produced (titles, compaction summaries). */
+export interface CompletionResult {
+  text: string;
+  usage: CallUsage | undefined;
+  model: ResolvedModel;
+}
+
+/**
+ * One non-streamed chat completion without tools (session titles, compaction summaries), trying `candidates`
+ * in order like {@link streamModelCall}: 429, 5xx, timeouts and connection errors move on to the next model
+ * (after the SDK's own retries). `maxTokens` caps the answer. Throws an {@link AgentdError}; an abort throws
+ * code `aborted`.
+ */
+export async function completeModelCall(opts: {
+  pool: ProviderPool;
+  candidates: string[];
+  messages: ChatCompletionMessageParam[];
+  signal: AbortSignal;
+  maxTokens: number;
+  onFallback?: (model: string, err: AgentdError) => void;
+}): Promise<CompletionResult> {
+  let lastErr: AgentdError | undefined;
+  for (const name of opts.candidates) {
+    const model = await opts.pool.resolve(name);
+    try {
+      const res = await model.client.chat.completions.create(
+        { model: model.config.model, messages: opts.messages, stream: false, max_tokens: opts.maxTokens },
+        { signal: opts.signal },
+      );
+      const u = res.usage;
+      const usage = u
+        ? { promptTokens: u.prompt_tokens ?? 0, completionTokens: u.completion_tokens ?? 0, cachedTokens: u.prompt_tokens_details?.cached_tokens ?? 0 }
+        : undefined;
+      return { text: res.choices?.[0]?.message?.content ?? "", usage, model };
+    } catch (err) {
+      if (opts.signal.aborted) throw new AgentdError("aborted", "the call was aborted");
+      const e = modelError(err, name);
+      if (!shouldFallback(e)) throw e;
+      opts.onFallback?.(name, e);
+      lastErr = e;
+    }
+  }
+  throw lastErr ?? new AgentdError("model_error", "no model is configured");
+}

@@ -10,7 +10,7 @@ import type { ProviderPool, ResolvedModel } from "./provider.js";
 import type { RunHandle } from "./run-handle.js";
 import { streamModelCall, type CallUsage } from "./model-call.js";
 import { runToolCalls } from "./tool-exec.js";
-import { buildSystemPrompt, messageTokens, toChatMessages, trimToBudget } from "./context.js";
+import { buildSystemPrompt, contextBudgetTokens, conversationRows, messageTokens, shortenOldToolResults, toChatMessages, trimToBudget } from "./context.js";
 
 /** What a run needs from the daemon. `tools()` and `config()` are read per run, so live edits apply next turn. */
 export interface RunDeps {
@@ -29,9 +29,6 @@ export interface RunDeps {
   /** Called after a run ends, whatever its status (metrics, session titles). */
   onEnd?: (info: { handle: RunHandle; status: string; model: string | undefined; durationMs: number; error?: WireError }) => void;
 }
-
-/** Tokens kept free for the answer when fitting history into the model's window. */
-const OUTPUT_RESERVE_TOKENS = 4096;
 
 function toolSpecs(tools: Tool[]): ChatCompletionTool[] {
   return tools.map((t) => ({ type: "function", function: { name: t.name, description: t.description, parameters: t.inputSchema } }));
@@ -63,8 +60,9 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
     if (deps.compact) await deps.compact(handle.sessionId, first, signal);
     const system = await buildSystemPrompt(deps.dir, { timeZone: cfg.agent.timezone, channel: handle.channel });
     const fixed = messageTokens({ role: "system", content: system }) + Math.ceil(JSON.stringify(specs).length / 4);
-    const budget = Math.max(1024, first.config.contextTokens - OUTPUT_RESERVE_TOKENS - fixed);
-    const history: ChatCompletionMessageParam[] = trimToBudget(toChatMessages(store.contextMessages(handle.sessionId)), budget);
+    const budget = Math.max(256, contextBudgetTokens(first.config) - fixed);
+    const rows = conversationRows(store.contextMessages(handle.sessionId), handle.id);
+    const history: ChatCompletionMessageParam[] = trimToBudget(shortenOldToolResults(toChatMessages(rows), cfg.agent.recentTurns), budget);
     for (let step = 0; ; step++) {
       if (step >= cfg.agent.maxSteps) {
         status = "max_steps";

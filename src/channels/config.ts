@@ -1,26 +1,75 @@
 import { z } from "zod";
 
 /**
- * Access and behaviour of one chat platform (issue 6). `policy`: `allowlist` (default; only listed users get
- * answers) or `open`. `allowlist` holds user ids, usernames (with or without @) or phone numbers.
- * `groups`: `mention` (default: answer in groups only when mentioned or replied to) or `all`.
+ * Access and behaviour of one chat platform (issue 6), the keys every platform shares:
+ * - `enabled` (default false): `agentd start` runs this platform's bridge as a supervised child process. A bridge
+ *   started by hand (`agentd bridge <platform> DIR`, or on another machine) is served whatever this says.
+ * - `policy`: `allowlist` (default: only senders matching `allowlist` are answered) or `open` (everyone).
+ * - `allowlist`: user ids, usernames (with or without `@`, case-insensitive), phone numbers (only digits compared)
+ *   or chat ids (everyone in that chat). An empty allowlist with policy `allowlist` answers nobody.
+ * - `groups`: `mention` (default: in groups, answer only when mentioned or replied to), `all`, or `off` (never).
+ * - `allowModelSwitch` (default false): chat users may switch their chat's model with `/model NAME`.
+ * - `refusalText`: the polite refusal a denied sender gets (at most once per 10 minutes); a default names their id.
+ * Documented key by key in agent-template/agentd.yaml (`channels:`).
  */
 export const PlatformAccess = z.strictObject({
   enabled: z.boolean().default(false),
   policy: z.enum(["allowlist", "open"]).default("allowlist"),
-  allowlist: z.array(z.string().min(1)).default([]),
-  groups: z.enum(["mention", "all"]).default("mention"),
-  /** Lets chat users switch the model of their chat with `/model NAME`. */
+  allowlist: z.array(z.union([z.string().min(1).max(128), z.number().int().transform(String)])).default([]),
+  groups: z.enum(["mention", "all", "off"]).default("mention"),
   allowModelSwitch: z.boolean().default(false),
+  refusalText: z.string().min(1).max(1000).optional(),
 });
 /** See {@link PlatformAccess}. */
 export type PlatformAccess = z.infer<typeof PlatformAccess>;
 
-/** The `channels` section: per-platform access; bridge processes read their own settings (tokens) from here too. */
+/** Keys of {@link PlatformAccess}: what the daemon uses; the other keys of a platform belong to its bridge. */
+export const ACCESS_KEYS: ReadonlySet<string> = new Set(Object.keys(PlatformAccess.shape));
+
+/** Telegram: the bot token from @BotFather (put it in .env) and the Bot API root (tests, a local Bot API server). */
+export const TelegramChannel = PlatformAccess.extend({
+  botToken: z.string().optional(),
+  apiRoot: z.url({ protocol: /^https?$/ }).optional(),
+});
+
+/** Discord: the bot token (Developer Portal) and the REST API base URL (tests). */
+export const DiscordChannel = PlatformAccess.extend({
+  botToken: z.string().optional(),
+  apiBase: z.url({ protocol: /^https?$/ }).optional(),
+});
+
+/** WhatsApp (linked device via Baileys): longest message sent before splitting, in characters (default 4000). */
+export const WhatsappChannel = PlatformAccess.extend({
+  maxMessageChars: z.number().int().min(100).max(65_536).default(4000),
+});
+
+/**
+ * The `channels` section of agentd.yaml: one optional block per platform. The daemon reads the access keys
+ * ({@link PlatformAccess}); the CLI hands the whole block of a platform to its bridge (`agentd bridge`), so bot
+ * tokens and API roots live here too (as `${ENV}` references to .env). A platform without a block gets the
+ * defaults: not started, allowlist policy with an empty allowlist (nobody is answered).
+ */
 export const ChannelsConfig = z.strictObject({
-  telegram: PlatformAccess.extend({ botToken: z.string().optional(), apiRoot: z.string().optional() }).optional(),
-  discord: PlatformAccess.extend({ botToken: z.string().optional(), apiBase: z.string().optional() }).optional(),
-  whatsapp: PlatformAccess.extend({ maxMessageChars: z.number().int().min(100).max(65_536).default(4000) }).optional(),
+  telegram: TelegramChannel.optional(),
+  discord: DiscordChannel.optional(),
+  whatsapp: WhatsappChannel.optional(),
 });
 /** See {@link ChannelsConfig}. */
 export type ChannelsConfig = z.infer<typeof ChannelsConfig>;
+
+/** The platforms that have a bridge in this package, in start order. */
+export const PLATFORMS = ["telegram", "discord", "whatsapp"] as const;
+/** One of {@link PLATFORMS}. */
+export type Platform = (typeof PLATFORMS)[number];
+
+/** True when `name` is one of {@link PLATFORMS}. */
+export function isPlatform(name: string): name is Platform {
+  return (PLATFORMS as readonly string[]).includes(name);
+}
+
+const DEFAULT_ACCESS = PlatformAccess.parse({});
+
+/** The access settings of a platform (defaults when it has no block or is not one of {@link PLATFORMS}). */
+export function accessOf(channels: ChannelsConfig, platform: string): PlatformAccess {
+  return (isPlatform(platform) ? channels[platform] : undefined) ?? DEFAULT_ACCESS;
+}

@@ -21,7 +21,7 @@ export function loadDotenv(dir: string, env: NodeJS.ProcessEnv = process.env): s
     return [];
   }
   const vars = parseDotenv(text);
-  for (const [k, v] of Object.entries(vars)) if (env[k] === undefined) env[k] = v;
+  for (const [k, v] of Object.entries(vars)) if (env[k] === undefined || env[k] === "") env[k] = v;
   return Object.keys(vars);
 }
 

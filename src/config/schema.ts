@@ -35,13 +35,20 @@ export const ServerConfig = z.strictObject({
   shutdownGraceMs: z.number().int().min(0).max(60_000).default(5_000),
 });
 
-/** The agent loop's knobs: time zone, tool step limit, per-call tool timeout and output cap. */
+/**
+ * The agent loop's knobs: time zone, tool step limit, per-call tool timeout and output cap, session titles,
+ * and context management: a session is compacted once its context passes `compactAtRatio` of the model's
+ * budget (context window minus the output reserve); the last `recentTurns` turns stay verbatim and their
+ * tool results full length (older tool results are shortened in the context).
+ */
 export const AgentConfig = z.strictObject({
   timezone: z.string().default(Intl.DateTimeFormat().resolvedOptions().timeZone),
   maxSteps: z.number().int().min(1).max(100).default(8),
   toolTimeoutMs: z.number().int().min(100).default(60_000),
   toolOutputMaxChars: z.number().int().min(256).default(16_000),
   titleSessions: z.boolean().default(true),
+  compactAtRatio: z.number().min(0.1).max(1).default(0.8),
+  recentTurns: z.number().int().min(1).max(100).default(4),
 });
 
 /** Which tools the agent may use: `allow` (absent = all) and `deny` lists of tool names (`current_time`, `<server>__<tool>`). */

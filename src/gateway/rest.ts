@@ -2,13 +2,19 @@ import { randomUUID } from "node:crypto";
 import { Hono, type Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import { bodyLimit } from "hono/body-limit";
+import { z } from "zod";
 import type { Logger } from "pino";
-import { httpStatusOf } from "../../protocol/errors.js";
+import { httpStatusOf, WireError } from "../../protocol/errors.js";
 import type { MethodSpec } from "../../protocol/method-spec.js";
 import { EventQueue } from "../../protocol/event-queue.js";
+import { chatMethods, ChannelAddress, Attachment } from "../../protocol/chat.js";
+import { sessionMethods } from "../../protocol/sessions.js";
+import { AgentInfo } from "../../protocol/agent.js";
+import { RunDonePayload, RunErrorPayload } from "../../protocol/events.js";
 import { AgentdError, toWireError } from "../errors.js";
 import { bearerToken, tokenMatches } from "./auth.js";
 import type { MethodRegistry } from "./method-registry.js";
+import { Router, defineRoute, queryInt } from "./router.js";
 
 /** What the REST routes need from the daemon. */
 export interface RestDeps {
@@ -18,8 +24,10 @@ export interface RestDeps {
   registry: MethodRegistry<Record<string, MethodSpec>>;
   logger: Logger;
   maxBodyBytes: number;
-  /** Extra route groups mounted after the built-in ones (vault, mcp, usage…), all behind the token. */
-  extend?: Array<(app: Hono) => void>;
+  /** Paths (exact) that need no token besides `/api/health`, e.g. `/metrics` when configured public. */
+  publicPaths?: () => string[];
+  /** Extra route groups mounted after the built-in ones (vault, mcp, usage…), behind the token. */
+  extend?: Array<(router: Router) => void>;
 }
 
 /** Sends an error as `{ error: { code, message, details? } }` with the status of its code; never HTML or a stack. */
@@ -28,34 +36,58 @@ export function errorResponse(c: Context, err: unknown): Response {
   return c.json({ error }, httpStatusOf[error.code] as 400);
 }
 
-/** Reads a JSON body; a missing or malformed body is a `bad_request`. */
-export async function jsonBody(c: Context): Promise<unknown> {
-  const text = await c.req.text();
-  if (!text.trim()) return {};
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new AgentdError("bad_request", "the body is not valid JSON");
-  }
-}
+/** The JSON error body every route uses. */
+export const ErrorBody = z.strictObject({ error: WireError });
 
-/** Parses an integer query parameter; undefined when absent, `bad_request` when not an integer. */
-export function intQuery(c: Context, name: string): number | undefined {
-  const v = c.req.query(name);
-  if (v === undefined || v === "") return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new AgentdError("bad_request", `query ${name}: expected an integer`, { details: { path: name } });
-  return n;
-}
+/** Body of `POST /api/chat`: `idempotencyKey` is optional here (or the `Idempotency-Key` header); one is made up otherwise. */
+export const RestChatBody = z.strictObject({
+  text: z.string().min(1).max(100_000),
+  sessionId: z.string().max(64).optional(),
+  idempotencyKey: z.string().min(1).max(200).optional(),
+  channel: ChannelAddress.optional(),
+  attachments: z.array(Attachment).max(16).optional(),
+});
+
+/** The core routes: health, agent info, sessions, messages, chat. */
+export const coreRoutes = {
+  health: defineRoute({
+    method: "get", path: "/api/health", summary: "Liveness: status, version, uptime (no token needed).", tag: "agent", public: true,
+    response: z.strictObject({ status: z.literal("ok"), version: z.string(), uptimeMs: z.number().int() }),
+  }),
+  agentInfo: defineRoute({ method: "get", path: "/api/agent-info", summary: "Name, folder, port, version and model of the agent.", tag: "agent", response: AgentInfo }),
+  sessions: defineRoute({
+    method: "get", path: "/api/sessions", summary: "Sessions, most recently active first.", tag: "sessions",
+    query: z.strictObject({ limit: queryInt(1, 1000).optional() }), response: sessionMethods["sessions.list"].result,
+  }),
+  createSession: defineRoute({
+    method: "post", path: "/api/sessions", summary: "Create an empty session.", tag: "sessions", status: 201,
+    body: sessionMethods["sessions.create"].params, response: sessionMethods["sessions.create"].result,
+  }),
+  messages: defineRoute({
+    method: "get", path: "/api/sessions/{id}/messages", summary: "Messages of a session, oldest first.", tag: "sessions",
+    params: z.strictObject({ id: z.string() }), query: z.strictObject({ limit: queryInt(1, 1000).optional(), beforeId: z.string().optional() }),
+    response: chatMethods["chat.history"].result, errors: [404],
+  }),
+  chat: defineRoute({
+    method: "post", path: "/api/chat", summary: "Send a message and get the reply when the run ends (or SSE with Accept: text/event-stream).", tag: "chat",
+    body: RestChatBody, response: RunDonePayload, errors: [400, 404, 429, 502, 504], sse: true,
+  }),
+  abort: defineRoute({
+    method: "post", path: "/api/chat/abort", summary: "Stop a running reply (by run id or session).", tag: "chat",
+    body: chatMethods["chat.abort"].params, response: chatMethods["chat.abort"].result,
+  }),
+};
 
 /**
  * Builds the REST API (hono): `GET /api/health` is open; every other route needs `Authorization: Bearer <token>`.
- * Routes are thin over the protocol's method registry, so REST and WebSocket never disagree.
+ * Routes are thin over the protocol's method registry, so REST and WebSocket never disagree, and are declared
+ * with {@link Router} so `GET /api/openapi.json` documents exactly what they validate.
  * `POST /api/chat` answers with JSON once the run ends, or streams Server-Sent Events when the request has
  * `Accept: text/event-stream` (event names are the protocol's run event names, `id` is the per-run seq).
  */
-export function createRestApp(deps: RestDeps): Hono {
+export function createRestApp(deps: RestDeps): { app: Hono; router: Router } {
   const app = new Hono();
+  const router = new Router(app);
   const call = (method: string, params: unknown) => deps.registry.call(method, params, { transport: "rest" });
 
   app.onError((err, c) => {
@@ -65,9 +97,9 @@ export function createRestApp(deps: RestDeps): Hono {
   });
   app.notFound((c) => c.json({ error: { code: "not_found", message: `no route ${c.req.method} ${c.req.path}` } }, 404));
 
-  app.get("/api/health", (c) => c.json({ status: "ok", version: deps.version, uptimeMs: Date.now() - deps.startedAt }));
-
-  app.use("/api/*", async (c, next) => {
+  app.use("*", async (c, next) => {
+    const path = c.req.path;
+    if (path === "/api/health" || deps.publicPaths?.().includes(path)) return next();
     if (!tokenMatches(deps.token(), bearerToken(c.req.header("authorization")))) {
       return c.json({ error: { code: "unauthorized", message: "missing or wrong bearer token" } }, 401);
     }
@@ -78,39 +110,37 @@ export function createRestApp(deps: RestDeps): Hono {
     onError: (c) => c.json({ error: { code: "payload_too_large", message: `the body is larger than ${deps.maxBodyBytes} bytes` } }, 413),
   }));
 
-  app.get("/api/agent-info", async (c) => c.json(await call("agent.info", {})));
-  app.get("/api/sessions", async (c) => c.json(await call("sessions.list", { limit: intQuery(c, "limit") })));
-  app.post("/api/sessions", async (c) => c.json(await call("sessions.create", await jsonBody(c)), 201));
-  app.get("/api/sessions/:id/messages", async (c) =>
-    c.json(await call("chat.history", { sessionId: c.req.param("id"), limit: intQuery(c, "limit"), beforeId: c.req.query("beforeId") })));
-  app.post("/api/chat/abort", async (c) => c.json(await call("chat.abort", await jsonBody(c))));
-
-  app.post("/api/chat", async (c) => {
-    const body = (await jsonBody(c)) as Record<string, unknown>;
-    if (!body || typeof body !== "object" || Array.isArray(body)) throw new AgentdError("bad_request", "the body must be a JSON object");
-    const params = { ...body, idempotencyKey: body.idempotencyKey ?? c.req.header("idempotency-key") ?? randomUUID() };
-    const queue = new EventQueue<{ event: string; payload: unknown; seq: number }>();
-    const subscriber = (event: string, payload: unknown, seq: number) => {
-      queue.push({ event, payload, seq });
-      if (event === "run.done" || event === "run.error") queue.end();
-    };
-    const sent = (await deps.registry.call("chat.send", params, { transport: "rest", subscriber })) as { runId: string; sessionId: string };
-    if ((c.req.header("accept") ?? "").includes("text/event-stream")) {
-      return streamSSE(c, async (stream) => {
-        await stream.writeSSE({ event: "run.accepted", data: JSON.stringify(sent) });
-        for await (const ev of queue) await stream.writeSSE({ event: ev.event, data: JSON.stringify(ev.payload), id: String(ev.seq) });
-      });
-    }
-    for await (const ev of queue) {
-      if (ev.event === "run.done") return c.json(ev.payload);
-      if (ev.event === "run.error") {
-        const p = ev.payload as { error: { code: keyof typeof httpStatusOf } };
-        return c.json({ ...(ev.payload as object), error: p.error }, httpStatusOf[p.error.code] as 400);
+  router
+    .route(coreRoutes.health, () => ({ status: "ok", version: deps.version, uptimeMs: Date.now() - deps.startedAt }))
+    .route(coreRoutes.agentInfo, () => call("agent.info", {}))
+    .route(coreRoutes.sessions, ({ query }) => call("sessions.list", query))
+    .route(coreRoutes.createSession, ({ body }) => call("sessions.create", body))
+    .route(coreRoutes.messages, ({ params, query }) => call("chat.history", { sessionId: params.id, ...query }))
+    .route(coreRoutes.abort, ({ body }) => call("chat.abort", body))
+    .route(coreRoutes.chat, async ({ body, c }) => {
+      const params = { ...body, idempotencyKey: body.idempotencyKey ?? c.req.header("idempotency-key") ?? randomUUID() };
+      const queue = new EventQueue<{ event: string; payload: unknown; seq: number }>();
+      const subscriber = (event: string, payload: unknown, seq: number) => {
+        queue.push({ event, payload, seq });
+        if (event === "run.done" || event === "run.error") queue.end();
+      };
+      const sent = (await deps.registry.call("chat.send", params, { transport: "rest", subscriber })) as { runId: string; sessionId: string };
+      if ((c.req.header("accept") ?? "").includes("text/event-stream")) {
+        return streamSSE(c, async (stream) => {
+          await stream.writeSSE({ event: "run.accepted", data: JSON.stringify(sent) });
+          for await (const ev of queue) await stream.writeSSE({ event: ev.event, data: JSON.stringify(ev.payload), id: String(ev.seq) });
+        });
       }
-    }
-    throw new AgentdError("internal", "the run ended without a result");
-  });
+      for await (const ev of queue) {
+        if (ev.event === "run.done") return ev.payload;
+        if (ev.event === "run.error") {
+          const p = ev.payload as z.output<typeof RunErrorPayload>;
+          return c.json({ ...p, error: p.error }, httpStatusOf[p.error.code] as 400);
+        }
+      }
+      throw new AgentdError("internal", "the run ended without a result");
+    });
 
-  for (const extend of deps.extend ?? []) extend(app);
-  return app;
+  for (const extend of deps.extend ?? []) extend(router);
+  return { app, router };
 }

@@ -37,30 +37,52 @@ const disabled = {
 };
 
 /**
- * gray-matter options: YAML through the `yaml` package (YAML 1.2 core schema, so `2024-01-01` stays a string as
- * in Obsidian's properties), and the `js`/`javascript` engines disabled (gray-matter would otherwise `eval`
- * a `---js` block). Passing options also keeps gray-matter from caching every parsed file in memory.
+ * gray-matter options: its YAML engine (js-yaml, about 3 µs per typical block), and the `js`/`javascript` engines
+ * disabled (gray-matter would otherwise `eval` a `---js` block). Passing options also keeps gray-matter from
+ * caching every parsed file in memory.
  */
-const MATTER_OPTIONS = {
-  language: "yaml",
-  engines: {
-    yaml: { parse: (s: string): object => (YAML.parse(s, { uniqueKeys: false, maxAliasCount: 100 }) ?? {}) as object },
-    js: disabled,
-    javascript: disabled,
-  },
-};
+const MATTER_OPTIONS = { engines: { js: disabled, javascript: disabled } };
+
+/** Most values a frontmatter may expand to (YAML aliases can make a small block expand exponentially). */
+const MAX_FRONTMATTER_NODES = 10_000;
 
 /**
- * Parses the YAML of a frontmatter block with gray-matter. Returns `{}` when the YAML is empty, invalid, or not a
- * mapping (Obsidian shows such properties as invalid; the bytes are kept untouched on content-only writes).
- * Values are made JSON-safe (dates become ISO strings, non-finite numbers `null`).
+ * Copies a parsed YAML value into plain JSON: dates become `YYYY-MM-DD` (midnight UTC, as YAML dates are read)
+ * or full ISO strings, non-finite numbers `null`, other non-JSON values are dropped. Throws past
+ * {@link MAX_FRONTMATTER_NODES} values.
+ */
+function toJson(value: unknown, budget: { left: number }): unknown {
+  if (--budget.left < 0) throw new Error("frontmatter too large");
+  if (value === null || typeof value === "string" || typeof value === "boolean") return value;
+  if (typeof value === "number") return Number.isFinite(value) ? value : null;
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) return null;
+    const iso = value.toISOString();
+    return iso.endsWith("T00:00:00.000Z") ? iso.slice(0, 10) : iso;
+  }
+  if (Array.isArray(value)) return value.map((v) => toJson(v, budget) ?? null);
+  if (typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const j = toJson(v, budget);
+      if (j !== undefined) Object.defineProperty(out, k, { value: j, enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  }
+  return undefined;
+}
+
+/**
+ * Parses the YAML of a frontmatter block with gray-matter. Returns `{}` when the YAML is empty, invalid (e.g.
+ * duplicate keys), not a mapping, or expands to too many values (Obsidian shows such properties as invalid; the
+ * bytes are kept untouched on content-only writes). Values are JSON (see {@link toJson}).
  */
 export function parseFrontmatterYaml(yaml: string): Record<string, unknown> {
   if (yaml.trim() === "") return {};
   try {
     const data: unknown = matter(`---\n${yaml}\n---\n`, MATTER_OPTIONS).data;
     if (data === null || typeof data !== "object" || Array.isArray(data)) return {};
-    return JSON.parse(JSON.stringify(data)) as Record<string, unknown>;
+    return toJson(data, { left: MAX_FRONTMATTER_NODES }) as Record<string, unknown>;
   } catch {
     return {};
   }

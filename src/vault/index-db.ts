@@ -171,10 +171,12 @@ export class IndexDb {
     }
     if (opts.rebuild !== false) {
       db.exec(SCHEMA);
-      // Bulk indexing: let FTS5 buffer up to 16 MB of terms per transaction and merge segments less eagerly
-      // (a cold index of 10,000 notes spends a third less time in FTS5). Persisted in notes_fts_config.
-      db.exec("INSERT INTO notes_fts(notes_fts, rank) VALUES('hashsize', 16777216)");
-      db.exec("INSERT INTO notes_fts(notes_fts, rank) VALUES('automerge', 8)");
+      if (fresh) {
+        // Bulk indexing: let FTS5 buffer up to 16 MB of terms per transaction and merge segments less eagerly
+        // (a cold index of 10,000 notes spends a third less time in FTS5). Persisted in notes_fts_config.
+        db.exec("INSERT INTO notes_fts(notes_fts, rank) VALUES('hashsize', 16777216)");
+        db.exec("INSERT INTO notes_fts(notes_fts, rank) VALUES('automerge', 8)");
+      }
       db.pragma(`user_version = ${INDEX_SCHEMA_VERSION}`);
     }
     this.db = db;

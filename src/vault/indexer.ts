@@ -5,7 +5,7 @@ import type { Logger } from "pino";
 import type { IndexDb } from "./index-db.js";
 import { NoteStore, type IndexerStats } from "./note-store.js";
 import { isHiddenRel } from "./paths.js";
-import { ReconcileJob, runSliced } from "./reconcile-job.js";
+import { ReconcileApply, ReconcilePlanner, runSliced, type ReconcilePlan } from "./reconcile-job.js";
 import type { ReconcileWorkerData, ReconcileWorkerMessage } from "./reconcile-worker-main.js";
 import type { LinkResolver } from "./resolve.js";
 import type { VaultChange } from "./types.js";
@@ -14,8 +14,11 @@ export { hashOf, MAX_INDEX_BYTES, type IndexerStats } from "./note-store.js";
 
 /** Options of {@link Indexer}; all have defaults. */
 export interface IndexerOptions {
-  /** Reconcile in a worker thread (default true), so a cold index never blocks the event loop. */
-  worker?: boolean;
+  /**
+   * Apply a reconcile in a worker thread when it has at least this many notes to read (default 250;
+   * `Infinity`: never), so a cold index of a big vault never blocks the event loop. Smaller ones run here.
+   */
+  workerMinNotes?: number;
   /** Main-thread reconcile (fallback or `worker: false`): time slice between yields, ms (default 8). */
   sliceMs?: number;
   /** Commit the reconcile's transaction this often, ms (default 1000 in the worker, 250 on the main thread). */
@@ -29,11 +32,12 @@ const WORKER_URL = new URL(import.meta.url.endsWith(".ts") ? "./reconcile-worker
  * synchronous (stat, read, hash, parse only when the hash changed, one transaction), so the newest state on
  * disk always wins whatever order API writes and watcher events come in.
  *
- * The start-up {@link reconcile} runs in a worker thread with its own connection (it indexes 10,000 notes in
- * about a second without touching the event loop; readers here see its commits as it goes). Meanwhile this
- * side does not write to the index at all (that would wait for the worker's write lock): paths touched by API
- * writes and the watcher are remembered and re-synced from disk when the worker is done. If the worker cannot
- * start, the same job runs here in time slices.
+ * The start-up {@link reconcile} walks and stats the folder here in time slices, then reads and indexes what
+ * changed: here too when it is little, in a worker thread with its own connection when it is a lot (a cold
+ * index of 10,000 notes takes about 2 s there, without touching the event loop; readers here see its commits
+ * as it goes). While the worker runs, this side does not write to the index at all (that would wait for the
+ * worker's write lock): paths touched by API writes and the watcher are remembered and re-synced from disk when
+ * the worker is done. If the worker cannot start, the plan is applied here in time slices.
  */
 export class Indexer {
   readonly stats: IndexerStats;
@@ -43,6 +47,7 @@ export class Indexer {
   private readonly logger: Logger;
   private readonly onChange: (change: VaultChange) => void;
   private readonly opts: Required<IndexerOptions>;
+  private readonly resolver: LinkResolver;
   private readonly stopFlag = new Int32Array(new SharedArrayBuffer(4));
   private deferred: Set<string> | undefined;
   private aborted = false;
@@ -59,10 +64,11 @@ export class Indexer {
     this.root = root;
     this.indexDbPath = indexDbPath;
     this.store = new NoteStore(index, resolver);
+    this.resolver = resolver;
     this.stats = this.store.stats;
     this.logger = logger;
     this.onChange = onChange;
-    this.opts = { worker: opts.worker ?? true, sliceMs: opts.sliceMs ?? 8, commitEveryMs: opts.commitEveryMs ?? 0 };
+    this.opts = { workerMinNotes: opts.workerMinNotes ?? 250, sliceMs: opts.sliceMs ?? 8, commitEveryMs: opts.commitEveryMs ?? 0 };
   }
 
   /** Loads note paths and aliases from the index into the resolver (links resolve before the reconcile ends). */
@@ -136,26 +142,32 @@ export class Indexer {
     for (const row of this.store.index.stmts.listUnder.all(`${folderRel}/`, `${folderRel}0`)) this.syncPath(row.path);
   }
 
-  /** Reconciles the index with the folder (see the class comment). Never throws: failures are logged. */
+  /**
+   * Reconciles the index with the folder: plans on this thread in time slices (walk and stat; unchanged notes
+   * are not read), then applies the plan in a worker thread when it has at least `workerMinNotes` notes to read,
+   * else here in time slices. Never throws: failures are logged.
+   */
   async reconcile(): Promise<void> {
     const t0 = performance.now();
     const parsedBefore = this.stats.notesParsed;
-    let done = false;
-    if (this.opts.worker) {
-      try {
-        done = await this.reconcileInWorker();
-      } catch (err) {
-        this.logger.warn({ err: (err as Error).message }, "vault: reconcile worker failed; indexing on the main thread");
-      }
-    }
+    this.stats.reconciles++;
     try {
-      if (!done && !this.aborted) {
-        const job = new ReconcileJob(this.store, this.root);
-        const commitEveryMs = this.opts.commitEveryMs || 250;
-        await runSliced(job, this.store.index.db, { sliceMs: this.opts.sliceMs, commitEveryMs, shouldStop: () => this.aborted });
+      const planner = new ReconcilePlanner(this.store.index, this.resolver, this.root);
+      const slice = { sliceMs: this.opts.sliceMs, commitEveryMs: this.opts.commitEveryMs || 250, shouldStop: () => this.aborted };
+      if (!(await runSliced(planner, undefined, slice))) return;
+      this.stats.notesUnchanged += planner.unchanged;
+      const plan = planner.plan;
+      let done = false;
+      if (plan.read.length >= this.opts.workerMinNotes) {
+        try {
+          done = await this.applyInWorker(plan);
+        } catch (err) {
+          this.logger.warn({ err: (err as Error).message }, "vault: reconcile worker failed; indexing on the main thread");
+        }
       }
+      if (!done) await runSliced(new ReconcileApply(this.store, this.root, plan), this.store.index.db, slice);
       this.logger.info(
-        { notes: this.store.resolver.noteCount, parsed: this.stats.notesParsed - parsedBefore, ms: Math.round(performance.now() - t0) },
+        { notes: this.resolver.noteCount, parsed: this.stats.notesParsed - parsedBefore, ms: Math.round(performance.now() - t0) },
         "vault: index reconciled",
       );
     } catch (err) {
@@ -163,11 +175,11 @@ export class Indexer {
     }
   }
 
-  private async reconcileInWorker(): Promise<boolean> {
+  private async applyInWorker(plan: ReconcilePlan): Promise<boolean> {
     this.deferred = new Set();
     try {
       const commitEveryMs = this.opts.commitEveryMs || 1000;
-      const data: ReconcileWorkerData = { root: this.root, indexDbPath: this.indexDbPath, commitEveryMs, stop: this.stopFlag };
+      const data: ReconcileWorkerData = { root: this.root, indexDbPath: this.indexDbPath, plan, commitEveryMs, stop: this.stopFlag };
       const worker = new Worker(WORKER_URL, { workerData: data });
       worker.unref();
       const msg = await new Promise<ReconcileWorkerMessage>((resolve, reject) => {
@@ -176,7 +188,6 @@ export class Indexer {
         worker.once("exit", (code) => reject(new Error(`reconcile worker exited with code ${code}`)));
       });
       if (!msg.ok) throw new Error(msg.error);
-      this.stats.reconciles++;
       this.stats.filesRead += msg.filesRead;
       this.stats.notesParsed += msg.notesParsed;
       this.stats.notesUnchanged += msg.notesUnchanged;

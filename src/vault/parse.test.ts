@@ -65,6 +65,18 @@ describe("parseNote", () => {
     expect(js.frontmatter).toEqual({});
   });
 
+  it("keeps YAML values JSON-safe: dates as strings, alias bombs and duplicate keys refused", () => {
+    const dates = parseNote("---\nday: 2024-01-31\nat: 2024-01-31T10:30:00Z\nn: .inf\nq: '2024-02-01'\n---\n", "d.md");
+    expect(dates.frontmatter).toEqual({ day: "2024-01-31", at: "2024-01-31T10:30:00.000Z", n: null, q: "2024-02-01" });
+    const levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
+    for (let i = 1; i < 9; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(", ")}]`);
+    const bomb = parseNote(`---\n${levels.join("\n")}\ntags: [x]\n---\nbody`, "e.md");
+    expect(bomb.frontmatter).toEqual({});
+    expect(parseNote("---\na: 1\na: 2\n---\n", "f.md").frontmatter).toEqual({});
+    expect(parseNote('---\n"__proto__": {polluted: true}\n---\n', "g.md").frontmatter).toEqual(JSON.parse('{"__proto__": {"polluted": true}}'));
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it("splits frontmatter exactly as Obsidian does", () => {
     expect(splitFrontmatter("---\na: 1\n---\nbody")).toEqual({ block: "---\na: 1\n---\n", yaml: "a: 1", body: "body" });
     expect(splitFrontmatter("---\n---\nbody")).toEqual({ block: "---\n---\n", yaml: "", body: "body" });

@@ -2,14 +2,72 @@ import { lstatSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type Database from "better-sqlite3";
-import type { NoteRow } from "./index-db.js";
+import type { IndexDb, NoteRow } from "./index-db.js";
 import type { NoteStore } from "./note-store.js";
+import type { LinkResolver } from "./resolve.js";
 import { walkVault } from "./scan.js";
 
-/** What a reconcile did: notes removed, and whether anything changed (notes parsed or removed, attachments). */
-export interface ReconcileResult {
-  removed: number;
-  changed: boolean;
+/**
+ * What a reconcile has to do, found by {@link ReconcilePlanner}: notes to read (new, or size/mtime changed),
+ * indexed notes missing from disk, and attachments (non-`.md` files) that appeared or vanished.
+ */
+export interface ReconcilePlan {
+  read: string[];
+  gone: string[];
+  filesAdded: string[];
+  filesGone: string[];
+}
+
+/**
+ * First half of a reconcile, cheap and read-only: walks the folder and stats every note; a note whose size and
+ * mtime match the index is unchanged and not read (only added to the resolver). One {@link step} per entry.
+ */
+export class ReconcilePlanner {
+  readonly plan: ReconcilePlan = { read: [], gone: [], filesAdded: [], filesGone: [] };
+  unchanged = 0;
+  private readonly root: string;
+  private readonly resolver: LinkResolver;
+  private readonly known = new Map<string, NoteRow>();
+  private readonly knownFiles: Set<string>;
+  private readonly seen = new Set<string>();
+  private readonly walker: Generator<string>;
+
+  constructor(index: IndexDb, resolver: LinkResolver, root: string) {
+    this.root = root;
+    this.resolver = resolver;
+    for (const row of index.stmts.allNotes.iterate()) this.known.set(row.path, row);
+    this.knownFiles = new Set(index.stmts.allFiles.all());
+    this.walker = walkVault(root);
+  }
+
+  /** Looks at one folder entry; returns true when the walk is done and {@link plan} complete. */
+  step(): boolean {
+    const next = this.walker.next();
+    if (next.done) {
+      for (const p of this.known.keys()) if (!this.seen.has(p)) this.plan.gone.push(p);
+      for (const p of this.knownFiles) if (!this.seen.has(p)) this.plan.filesGone.push(p);
+      return true;
+    }
+    const rel = next.value;
+    this.seen.add(rel);
+    if (!rel.endsWith(".md")) {
+      if (!this.knownFiles.has(rel)) this.plan.filesAdded.push(rel);
+      return false;
+    }
+    const row = this.known.get(rel);
+    try {
+      const st = lstatSync(join(this.root, ...rel.split("/")));
+      if (row && row.size === st.size && row.mtimeMs === st.mtimeMs) {
+        this.resolver.add(rel);
+        this.unchanged++;
+        return false;
+      }
+    } catch {
+      // Vanished since the walk listed it: reading it will tell.
+    }
+    this.plan.read.push(rel);
+    return false;
+  }
 }
 
 function existsAsFile(abs: string): boolean {
@@ -21,37 +79,31 @@ function existsAsFile(abs: string): boolean {
 }
 
 /**
- * One reconcile of the index with the vault folder, as a sequence of small steps (so it can run in time slices
- * or flat out in a worker). Phases: walk the folder (a note whose size and mtime match the index is not read;
- * the others are read, hashed, and parsed only when the hash changed), drop indexed notes gone from disk, then
- * re-resolve every stored link (skipped when nothing changed). All writes are "bulk": the runner owns the
- * transaction.
+ * Second half of a reconcile: applies a {@link ReconcilePlan} (attachments, then notes to read — parsed only when
+ * their hash changed —, then notes gone), and re-resolves every stored link if anything changed. Every path is
+ * re-checked on disk, so a plan that went stale is harmless. All writes are "bulk": the runner owns the
+ * transaction. One {@link step} per path or link.
  */
-export class ReconcileJob {
-  readonly result: ReconcileResult = { removed: 0, changed: false };
+export class ReconcileApply {
+  /** `removed`: notes dropped; `changed`: whether any note or attachment changed (then links were re-resolved). */
+  readonly result = { removed: 0, changed: false };
   private readonly store: NoteStore;
   private readonly root: string;
-  private readonly known = new Map<string, NoteRow>();
-  private readonly knownFiles: Set<string>;
+  private readonly queue: { rel: string; what: "file" | "note" }[];
   private readonly parsedBefore: number;
-  private readonly seen = new Set<string>();
-  private readonly walker: Generator<string>;
-  private phase: "walk" | "gone" | "links" = "walk";
-  private gone: string[] = [];
   private linkStep: (() => boolean) | undefined;
 
-  constructor(store: NoteStore, root: string) {
+  constructor(store: NoteStore, root: string, plan: ReconcilePlan) {
     this.store = store;
     this.root = root;
-    for (const row of store.index.stmts.allNotes.iterate()) this.known.set(row.path, row);
-    this.knownFiles = new Set(store.index.stmts.allFiles.all());
     this.parsedBefore = store.stats.notesParsed;
-    this.walker = walkVault(root);
-    store.stats.reconciles++;
+    this.queue = [
+      ...[...plan.filesAdded, ...plan.filesGone].map((rel) => ({ rel, what: "file" as const })),
+      ...[...plan.read, ...plan.gone].map((rel) => ({ rel, what: "note" as const })),
+    ].reverse();
   }
 
-  private syncNote(rel: string, known: NoteRow | undefined): void {
-    const abs = join(this.root, ...rel.split("/"));
+  private syncNote(rel: string, abs: string): void {
     let st;
     try {
       st = lstatSync(abs);
@@ -62,65 +114,47 @@ export class ReconcileJob {
       if (this.store.drop(rel, true)) this.result.removed++;
       return;
     }
-    if (known && known.size === st.size && known.mtimeMs === st.mtimeMs) {
-      this.store.resolver.add(rel);
-      this.store.stats.notesUnchanged++;
-      return;
-    }
     const buf = readFileSync(abs);
     this.store.stats.filesRead++;
     this.store.upsert(rel, buf, st.size, st.mtimeMs, true);
   }
 
-  /** Does one small unit of work; returns true when the whole reconcile is done. */
+  /** Does one small unit of work; returns true when done. */
   step(): boolean {
-    if (this.phase === "walk") {
-      const next = this.walker.next();
-      if (next.done) {
-        this.gone = [...this.known.keys(), ...this.knownFiles].filter((p) => !this.seen.has(p));
-        this.phase = "gone";
-        return false;
-      }
-      const rel = next.value;
-      this.seen.add(rel);
-      if (!rel.endsWith(".md")) {
-        if (this.store.setAttachment(rel, true, true)) this.result.changed = true;
-        return false;
-      }
+    const item = this.queue.pop();
+    if (item) {
+      const abs = join(this.root, ...item.rel.split("/"));
       try {
-        this.syncNote(rel, this.known.get(rel));
-      } catch {
-        // Unreadable right now (permissions, vanished mid-walk): the watcher or the next reconcile catches up.
-      }
-      return false;
-    }
-    if (this.phase === "gone") {
-      const rel = this.gone.pop();
-      if (rel !== undefined) {
-        try {
-          if (!rel.endsWith(".md")) this.store.setAttachment(rel, existsAsFile(join(this.root, ...rel.split("/"))), true);
-          else this.syncNote(rel, undefined);
-        } catch {
-          // as above
+        if (item.what === "file") {
+          if (this.store.setAttachment(item.rel, existsAsFile(abs), true)) this.result.changed = true;
+        } else {
+          this.syncNote(item.rel, abs);
         }
-        return false;
+      } catch {
+        // Unreadable right now (permissions, vanished): the watcher or the next reconcile catches up.
       }
-      if (this.store.stats.notesParsed > this.parsedBefore || this.result.removed > 0) this.result.changed = true;
-      // Nothing changed: the stored resolutions are still right.
-      if (!this.result.changed) return true;
-      this.phase = "links";
-      this.linkStep = this.store.reresolveAllStep();
       return false;
     }
-    return this.linkStep!();
+    if (!this.linkStep) {
+      if (this.store.stats.notesParsed > this.parsedBefore || this.result.removed > 0) this.result.changed = true;
+      if (!this.result.changed) return true; // nothing changed: the stored resolutions are still right
+      this.linkStep = this.store.reresolveAllStep();
+    }
+    return this.linkStep();
   }
+}
+
+/** Something that works in small steps; `step()` returns true when done. */
+export interface Stepper {
+  step(): boolean;
 }
 
 /**
  * Runs a job to the end without yielding (in a worker thread), committing every `commitEveryMs` so readers on
  * other connections see progress. Stops early (committing what is done) when `shouldStop()` turns true.
+ * Returns whether it finished.
  */
-export function runToEnd(job: ReconcileJob, db: Database.Database, commitEveryMs: number, shouldStop: () => boolean): boolean {
+export function runToEnd(job: Stepper, db: Database.Database, commitEveryMs: number, shouldStop: () => boolean): boolean {
   let openedAt = performance.now();
   db.exec("BEGIN");
   try {
@@ -141,29 +175,29 @@ export function runToEnd(job: ReconcileJob, db: Database.Database, commitEveryMs
 }
 
 /**
- * Runs a job on the main thread in time slices of `sliceMs`, yielding to the event loop in between. Slices share
- * a transaction committed every `commitEveryMs` (a commit per slice would make FTS5 flush many tiny segments);
- * operations that run between slices join it as savepoints. Resolves false when stopped early.
+ * Runs a job on the main thread in time slices of `sliceMs`, yielding to the event loop in between. With a `db`,
+ * slices share a transaction committed every `commitEveryMs` (a commit per slice would make FTS5 flush many tiny
+ * segments); operations that run between slices join it as savepoints. Resolves whether it finished.
  */
 export async function runSliced(
-  job: ReconcileJob,
-  db: Database.Database,
+  job: Stepper,
+  db: Database.Database | undefined,
   opts: { sliceMs: number; commitEveryMs: number; shouldStop: () => boolean },
 ): Promise<boolean> {
   let openedAt = 0;
   try {
     for (;;) {
       if (opts.shouldStop()) return false;
-      if (!db.inTransaction) {
+      if (db && !db.inTransaction) {
         db.exec("BEGIN");
         openedAt = performance.now();
       }
       const deadline = performance.now() + opts.sliceMs;
       while (performance.now() < deadline) if (job.step()) return true;
-      if (performance.now() - openedAt > opts.commitEveryMs) db.exec("COMMIT");
+      if (db && performance.now() - openedAt > opts.commitEveryMs) db.exec("COMMIT");
       await yieldToLoop();
     }
   } finally {
-    if (db.open && db.inTransaction) db.exec("COMMIT");
+    if (db?.open && db.inTransaction) db.exec("COMMIT");
   }
 }

@@ -1,18 +1,19 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { IndexDb } from "./index-db.js";
 import { NoteStore } from "./note-store.js";
-import { ReconcileJob, runToEnd } from "./reconcile-job.js";
+import { ReconcileApply, runToEnd, type ReconcilePlan } from "./reconcile-job.js";
 import { LinkResolver } from "./resolve.js";
 
 /** What the main thread passes to the reconcile worker. `stop[0]` turns 1 to ask it to stop early. */
 export interface ReconcileWorkerData {
   root: string;
   indexDbPath: string;
+  plan: ReconcilePlan;
   commitEveryMs: number;
   stop: Int32Array;
 }
 
-/** The worker's one message: the result and counters, or an error message. */
+/** The worker's one message: what it did and its counters, or an error message. */
 export type ReconcileWorkerMessage =
   | { ok: true; finished: boolean; changed: boolean; removed: number; filesRead: number; notesParsed: number; notesUnchanged: number }
   | { ok: false; error: string };
@@ -26,7 +27,7 @@ try {
   index = new IndexDb(data.indexDbPath, { rebuild: false });
   const store = new NoteStore(index, new LinkResolver());
   store.loadResolver();
-  const job = new ReconcileJob(store, data.root);
+  const job = new ReconcileApply(store, data.root, data.plan);
   const finished = runToEnd(job, index.db, data.commitEveryMs, () => Atomics.load(data.stop, 0) === 1);
   // After a bulk load, merge the FTS5 segments here, off the main thread; otherwise a later one-note write on
   // the main thread may trigger a large merge (hundreds of ms).

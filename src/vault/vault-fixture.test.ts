@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { VaultGraphResult, VaultListResult, VaultReadResult, VaultSearchResult } from "../../protocol/vault.js";
 import { tempVault } from "./test-support.js";
 import type { Vault } from "./vault.js";
 
@@ -183,6 +184,15 @@ describe("fixture vault: links", () => {
         "Café Menü.md -> Archive/2023/Notes.md",
       ].sort(),
     );
+  });
+});
+
+describe("fixture vault: protocol shapes", () => {
+  it("every result matches the protocol's strict schemas (REST and WS never disagree)", () => {
+    expect(() => VaultListResult.parse(vault.list())).not.toThrow();
+    for (const p of NOTES) expect(() => VaultReadResult.parse(vault.read(p))).not.toThrow();
+    expect(() => VaultGraphResult.parse(vault.graph())).not.toThrow();
+    expect(() => VaultSearchResult.parse(vault.search({ q: "note", tag: "project" }))).not.toThrow();
   });
 });
 

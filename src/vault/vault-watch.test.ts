@@ -115,15 +115,17 @@ describe("reconcile at start", () => {
   it("runs the reconcile in a worker thread (no fallback to the main thread)", async () => {
     const lines: string[] = [];
     const logger = pino({ level: "debug" }, { write: (l: string) => void lines.push(l) });
-    const t = await tempVault({ logger });
+    const t = await tempVault({ logger, workerMinNotes: 0 });
     cleanups.push(t.cleanup);
     expect(lines.some((l) => l.includes("index reconciled"))).toBe(true);
     expect(lines.filter((l) => l.includes("worker failed"))).toEqual([]);
-    expect(t.vault.stats.reconciles).toBe(1);
+    expect(t.vault.stats).toMatchObject({ reconciles: 1, filesRead: 11, notesParsed: 11 });
+    expect(t.vault.read("Home.md").backlinks.map((b) => b.path)).toEqual(["Daily Notes/2024-01-01.md", "Ideas.md", "Projects/Plan.md"]);
+    expect(t.vault.read("Projects/Plan.md").links.at(-1)?.resolved).toBe("attachments/Diagram.png");
   });
 
   it("can reconcile on the main thread in time slices too", async () => {
-    const t = await tempVault({ reconcileInWorker: false, sliceMs: 1 });
+    const t = await tempVault({ workerMinNotes: Infinity, sliceMs: 1 });
     cleanups.push(t.cleanup);
     expect(t.vault.stats).toMatchObject({ filesRead: 11, notesParsed: 11, reconciles: 1 });
     expect(t.vault.read("Home.md").backlinks.length).toBe(3);
@@ -153,7 +155,7 @@ describe("reconcile at start", () => {
       if (i < 20) mkdirSync(folder, { recursive: true });
       writeFileSync(join(folder, `n${i}.md`), `# Note ${i}\n\nkiwi ${i} links to [[n${(i * 7) % 3000}]] #t${i % 10}\n`);
     }
-    const v = new Vault({ dir: t.dir, indexDbPath: t.indexDbPath + "2", logger: silent, watch: false, sliceMs: 2 });
+    const v = new Vault({ dir: t.dir, indexDbPath: t.indexDbPath + "2", logger: silent, watch: false });
     cleanups.push(() => v.stop());
     const t0 = performance.now();
     await v.start();
@@ -166,5 +168,18 @@ describe("reconcile at start", () => {
     expect(v.list().notes.length).toBe(3000);
     expect(v.read("f1/n1.md").links[0]?.resolved).toBe("f7/n7.md");
     expect(v.search({ q: "kiwi", tag: "t3", limit: 100 }).hits.length).toBe(100);
+    await v.stop();
+
+    // Stopping in the middle of a cold index (worker running) is clean, and the next start finishes the job.
+    const w = new Vault({ dir: t.dir, indexDbPath: t.indexDbPath + "3", logger: silent, watch: false });
+    await w.start();
+    await new Promise((r) => setTimeout(r, 30));
+    await w.stop();
+    const again = new Vault({ dir: t.dir, indexDbPath: t.indexDbPath + "3", logger: silent, watch: false });
+    cleanups.push(() => again.stop());
+    await again.start();
+    await again.ready();
+    expect(again.list().notes.length).toBe(3000);
+    expect(again.read("f1/n1.md").links[0]?.resolved).toBe("f7/n7.md");
   });
 });

@@ -14,8 +14,9 @@ import { VaultWatcher } from "./watcher.js";
 import { atomicWrite, checkIfMatch, composeNote, type NoteChange } from "./write.js";
 
 /**
- * Options of {@link Vault}. `reconcileInWorker` (default true): run the start-up reconcile in a worker thread;
- * `sliceMs`: time slice of a main-thread reconcile (default 8 ms); `debounceMs`: watcher debounce (10 ms).
+ * Options of {@link Vault}. `workerMinNotes` (default 250, `Infinity` = never): index in a worker thread when the
+ * start-up reconcile has at least this many notes to read; `sliceMs`: time slice of main-thread indexing (8 ms);
+ * `debounceMs`: watcher debounce (10 ms).
  */
 export interface VaultOptions {
   /** The vault folder (created if missing), e.g. `DIR/vault`. */
@@ -25,7 +26,7 @@ export interface VaultOptions {
   logger: Logger;
   /** Watch the folder for outside edits (Obsidian, editors, git). Default true. */
   watch?: boolean;
-  reconcileInWorker?: boolean;
+  workerMinNotes?: number;
   sliceMs?: number;
   debounceMs?: number;
 }
@@ -88,7 +89,7 @@ export class Vault {
     this.index = index;
     this.searcher = new Searcher(index.db);
     const indexer = new Indexer(this.root, index, this.opts.indexDbPath, this.resolver, this.logger, (c) => this.emit(c), {
-      worker: this.opts.reconcileInWorker ?? true,
+      ...(this.opts.workerMinNotes === undefined ? {} : { workerMinNotes: this.opts.workerMinNotes }),
       ...(this.opts.sliceMs === undefined ? {} : { sliceMs: this.opts.sliceMs }),
     });
     this.indexer = indexer;

@@ -1,0 +1,103 @@
+import type { Context, Hono } from "hono";
+import { z } from "zod";
+import { AgentdError } from "../errors.js";
+import { validate } from "./method-registry.js";
+
+/** HTTP methods a route can use. */
+export type HttpMethod = "get" | "post" | "put" | "patch" | "delete";
+
+/**
+ * A REST route declared once: the zod schemas here validate requests and generate the OpenAPI 3.1 document
+ * (`GET /api/openapi.json`), so docs and behaviour never disagree. `path` is OpenAPI style (`/api/sessions/{id}`);
+ * `{name+}` is a greedy segment that may contain slashes (vault note paths). `public` routes need no token.
+ * `response` describes the JSON body of the success status (`status`, default 200); `errors` lists the other
+ * statuses the route documents (401 is added for every non-public route). `raw` marks routes whose body is not
+ * JSON (multipart uploads, Prometheus text): `response` then documents what it returns, `body` is not parsed.
+ */
+export interface RouteSpec {
+  method: HttpMethod;
+  path: string;
+  summary: string;
+  tag: string;
+  public?: boolean;
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  response: z.ZodType;
+  status?: number;
+  errors?: number[];
+  raw?: { request?: string; response?: string };
+  /** The route can also answer `text/event-stream` (documented as an alternative response). */
+  sse?: boolean;
+}
+
+/** What a route handler gets: validated params, query and body, and hono's context for headers and streams. */
+export interface RouteInput<S extends RouteSpec> {
+  params: S["params"] extends z.ZodObject ? z.output<S["params"]> : Record<string, never>;
+  query: S["query"] extends z.ZodObject ? z.output<S["query"]> : Record<string, never>;
+  body: S["body"] extends z.ZodType ? z.output<S["body"]> : undefined;
+  c: Context;
+}
+
+/** Converts an OpenAPI path to hono's syntax: `{id}` → `:id`, `{path+}` → `:path{.+}`. */
+export function honoPath(path: string): string {
+  return path.replace(/\{(\w+)\+\}/g, ":$1{.+}").replace(/\{(\w+)\}/g, ":$1");
+}
+
+/** Identity helper that keeps a route spec's literal types. */
+export function defineRoute<S extends RouteSpec>(spec: S): S {
+  return spec;
+}
+
+/**
+ * Mounts declared routes on a hono app and remembers them for the OpenAPI document. A handler returns the JSON
+ * body (sent with `spec.status`) or a `Response` of its own (streams, ETag headers, other statuses). Bad params,
+ * query or body give a 400 naming the field (`details.path`), before the handler runs.
+ */
+export class Router {
+  readonly specs: RouteSpec[] = [];
+
+  constructor(readonly app: Hono) {}
+
+  /** Declares and mounts one route. */
+  route<S extends RouteSpec>(spec: S, handler: (input: RouteInput<S>) => unknown): this {
+    this.specs.push(spec);
+    this.app.on(spec.method.toUpperCase(), honoPath(spec.path), async (c) => {
+      const rawParams = c.req.param() as Record<string, string>;
+      const params = spec.params ? validate(spec.params, decodeParams(rawParams), "path") : {};
+      const query = spec.query ? validate(spec.query, c.req.query(), "query") : {};
+      let body: unknown;
+      if (spec.body && !spec.raw?.request) body = validate(spec.body, await readJson(c), "body");
+      const out = await handler({ params, query, body, c } as RouteInput<S>);
+      if (out instanceof Response) return out;
+      return c.json(out as object, (spec.status ?? 200) as 200);
+    });
+    return this;
+  }
+}
+
+function decodeParams(raw: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    try {
+      out[k] = decodeURIComponent(v);
+    } catch {
+      throw new AgentdError("bad_request", `path: ${k} is not valid percent-encoding`, { details: { path: k } });
+    }
+  }
+  return out;
+}
+
+/** Reads a JSON body; an empty body is `{}`; malformed JSON is a `bad_request`. */
+export async function readJson(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (!text.trim()) return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new AgentdError("bad_request", "the body is not valid JSON", { details: { path: "body" } });
+  }
+}
+
+/** Query-string integer: accepts `"10"`, rejects `"x"` with a clear message. Use in route `query` schemas. */
+export const queryInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
