@@ -78,24 +78,25 @@ export function connectDaemon(opts: BridgeOptions, platform: string, logger: Bri
 }
 
 /**
- * Resolves with the reason once the process gets SIGINT or SIGTERM or `signal` aborts, whichever comes first;
- * the signal listeners are removed then.
+ * Resolves with the reason once the process gets SIGINT or SIGTERM or any of `signals` aborts, whichever comes
+ * first; every listener is removed then (abort one of `signals` to stop waiting, so SIGINT is not swallowed).
  */
-export function untilStopped(signal?: AbortSignal): Promise<string> {
+export function untilStopped(signals: ReadonlyArray<AbortSignal | undefined> = []): Promise<string> {
+  const list = signals.filter((s): s is AbortSignal => s !== undefined);
   return new Promise((resolve) => {
     const done = (reason: string): void => {
       process.off("SIGINT", onInt);
       process.off("SIGTERM", onTerm);
-      signal?.removeEventListener("abort", onAbort);
+      for (const s of list) s.removeEventListener("abort", onAbort);
       resolve(reason);
     };
     const onInt = (): void => done("SIGINT");
     const onTerm = (): void => done("SIGTERM");
     const onAbort = (): void => done("aborted");
-    if (signal?.aborted) return done("aborted");
+    if (list.some((s) => s.aborted)) return done("aborted");
     process.once("SIGINT", onInt);
     process.once("SIGTERM", onTerm);
-    signal?.addEventListener("abort", onAbort, { once: true });
+    for (const s of list) s.addEventListener("abort", onAbort, { once: true });
   });
 }
 

@@ -9,14 +9,25 @@ import { executeRun, type RunDeps } from "./run-loop.js";
 export type SendParams = z.output<typeof ChatSendParams>;
 
 /**
- * Decides, before the model is called, whether the daemon answers a message itself (issue 6: chat commands
- * `/new`, `/sessions`…, a refusal for a denied sender) with `{ reply }`, drops it with `{ ignored: true }`
- * (a group message without mention), or lets the model answer (undefined).
+ * The daemon's own answer to a message: `{ reply }` (a chat command's answer, a refusal) or `{ ignored: true }`
+ * (nothing is sent: a group message without mention). `excludeFromContext` keeps the user message and the reply
+ * out of the model's context for good (they stay in the history, marked with {@link EXCLUDED_FROM_CONTEXT}).
+ */
+export type CommandAnswer = ({ reply: string } | { ignored: true }) & { excludeFromContext?: boolean };
+
+/**
+ * Decides, when a message is accepted (stored, before it queues), whether the daemon answers it itself (issue 6:
+ * chat commands `/new`, `/sessions`, `/stop`…, a refusal for a denied sender), drops it, or lets the model answer
+ * (undefined). It runs at accept time, not in the session's queue, so `/stop` reaches a running reply and `/new`
+ * rebinds the chat before the next message is accepted. Must be synchronous and quick.
  */
 export type CommandHandler = (
   text: string,
   ctx: { sessionId: string; runId: string; channel: ChannelAddress | undefined; runner: Runner },
-) => { reply: string } | { ignored: true } | undefined;
+) => CommandAnswer | undefined;
+
+/** `compactedBy` value of messages kept out of the model's context by a {@link CommandAnswer} (not a summary id). */
+export const EXCLUDED_FROM_CONTEXT = "excluded";
 
 /** Resolves the session of a message: explicit id, the chat's bound session, or a new one. */
 export type SessionResolver = (params: SendParams) => { sessionId: string; preferredModel?: string | undefined };
@@ -57,7 +68,7 @@ export class Runner {
     });
     const handle = new RunHandle(run.id, sessionId, params.text, params.channel);
     if (subscriber) handle.subscribe(subscriber);
-    this.enqueue(handle, preferredModel);
+    this.dispatch(handle, run.userMessageId, preferredModel);
     return { runId: run.id, sessionId, duplicate: false };
   }
 
@@ -110,7 +121,7 @@ export class Runner {
       this.deps.store.updateRun(run.id, { status: "queued", errorCode: null, error: null, finishedAt: null });
       const handle = new RunHandle(run.id, run.sessionId, msg?.content ?? "", msg?.channel ? (JSON.parse(msg.channel) as ChannelAddress) : undefined);
       if (subscriber) handle.subscribe(subscriber);
-      this.enqueue(handle, undefined);
+      this.dispatch(handle, run.userMessageId, undefined);
       return result;
     }
     if (subscriber) this.replayFinished(run, subscriber);
@@ -136,6 +147,19 @@ export class Runner {
     subscriber("run.done", { ...ref, messageId: msg.id, status, text, model: run.model ?? "", usage: this.deps.store.runUsage(run.id) }, 1);
   }
 
+  /** Answers the message at once when the command hook claims it, else queues its run. */
+  private dispatch(handle: RunHandle, userMessageId: string, preferredModel: string | undefined): void {
+    let answer: CommandAnswer | undefined;
+    try {
+      answer = this.deps.command?.()?.(handle.text, { sessionId: handle.sessionId, runId: handle.id, channel: handle.channel, runner: this });
+    } catch (err) {
+      this.deps.logger.error({ err, runId: handle.id }, "chat command failed");
+      answer = { reply: "Sorry — that command failed.", excludeFromContext: true };
+    }
+    if (answer === undefined) this.enqueue(handle, preferredModel);
+    else this.answerCommand(handle, userMessageId, answer);
+  }
+
   private enqueue(handle: RunHandle, preferredModel: string | undefined): void {
     handle.preferredModel = preferredModel;
     this.handles.set(handle.id, handle);
@@ -153,28 +177,21 @@ export class Runner {
     const queue = this.queues.get(sessionId)!;
     while (queue.length > 0) {
       const handle = queue[0]!;
-      let command: ReturnType<CommandHandler>;
-      try {
-        command = this.deps.command?.()?.(handle.text, { sessionId, runId: handle.id, channel: handle.channel, runner: this });
-      } catch (err) {
-        this.deps.logger.error({ err, runId: handle.id }, "chat command failed");
-        command = { reply: "Sorry — that command failed." };
-      }
-      if (command !== undefined) this.answerCommand(handle, command);
-      else await executeRun(handle, this.deps, { preferredModel: handle.preferredModel });
+      await executeRun(handle, this.deps, { preferredModel: handle.preferredModel });
       this.handles.delete(handle.id);
       queue.shift();
     }
     this.queues.delete(sessionId);
   }
 
-  private answerCommand(handle: RunHandle, answer: { reply: string } | { ignored: true }): void {
+  private answerCommand(handle: RunHandle, userMessageId: string, answer: CommandAnswer): void {
     const { store } = this.deps;
     const reply = "reply" in answer ? answer.reply : "";
     const status = "reply" in answer ? "ok" : "ignored";
     let messageId = "";
     if (reply) messageId = store.insertMessage({ sessionId: handle.sessionId, runId: handle.id, role: "assistant", content: reply, status: "ok", model: "agentd" }).id;
     store.updateRun(handle.id, { status, model: "agentd", ...(messageId ? { assistantMessageId: messageId } : {}), startedAt: Date.now(), finishedAt: Date.now() });
+    if (answer.excludeFromContext) store.markCompacted(messageId ? [userMessageId, messageId] : [userMessageId], EXCLUDED_FROM_CONTEXT);
     if (reply) handle.emit("run.delta", { runId: handle.id, sessionId: handle.sessionId, text: reply });
     handle.emit("run.done", {
       runId: handle.id, sessionId: handle.sessionId, messageId, status, text: reply, model: "agentd",

@@ -63,7 +63,7 @@ export function configErrorFrom(file: string, error: z.ZodError): ConfigError {
  * Throws {@link ConfigError} (file, key path, reason) on a YAML syntax error, a missing variable or a bad value.
  */
 export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Config {
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = parseDocument(text);
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const line = e.linePos?.[0];

@@ -2,6 +2,16 @@ import { z } from "zod";
 import { McpConfig } from "../mcp/config.js";
 import { ChannelsConfig } from "../channels/config.js";
 
+/** True when the runtime knows the IANA time zone (ECMA-402 throws a RangeError otherwise). */
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const name = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/, "letters, digits, '.', '_' or '-', at most 64");
 
 /** One OpenAI-compatible provider: base URL, API key (from env), request timeout and SDK retries. */
@@ -42,7 +52,7 @@ export const ServerConfig = z.strictObject({
  * tool results full length (older tool results are shortened in the context).
  */
 export const AgentConfig = z.strictObject({
-  timezone: z.string().default(Intl.DateTimeFormat().resolvedOptions().timeZone),
+  timezone: z.string().refine(isTimeZone, "not an IANA time zone (e.g. Europe/Berlin)").default(Intl.DateTimeFormat().resolvedOptions().timeZone),
   maxSteps: z.number().int().min(1).max(100).default(8),
   toolTimeoutMs: z.number().int().min(100).default(60_000),
   toolOutputMaxChars: z.number().int().min(256).default(16_000),

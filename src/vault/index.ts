@@ -6,5 +6,6 @@ export { parseNote, type ParsedNote } from "./parse.js";
 export { LinkResolver } from "./resolve.js";
 export { toFtsQuery, SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX } from "./search.js";
 export { MAX_NOTE_BYTES } from "./write.js";
-export type { IndexerStats } from "./indexer.js";
+export type { IndexerStats } from "./note-store.js";
+export type { IndexerOptions } from "./indexer.js";
 export type * from "./types.js";

@@ -10,8 +10,6 @@ import type { ReconcileWorkerData, ReconcileWorkerMessage } from "./reconcile-wo
 import type { LinkResolver } from "./resolve.js";
 import type { VaultChange } from "./types.js";
 
-export { hashOf, MAX_INDEX_BYTES, type IndexerStats } from "./note-store.js";
-
 /** Options of {@link Indexer}; all have defaults. */
 export interface IndexerOptions {
   /**

@@ -45,10 +45,12 @@ describe("search over a vault", () => {
     expect(hit.snippet).toContain("&lt;<mark>script</mark>&gt;");
     expect(hit.snippet).not.toContain("<script>");
     expect(vault.search({ q: "match", limit: 1 }).hits).toHaveLength(1);
+    expect(vault.search({ q: "match", limit: 1000 }).hits).toHaveLength(3);
+    expect(vault.search({ q: "match", limit: Number.NaN }).hits).toHaveLength(3);
   });
 
   it("never throws an FTS5 syntax error on hostile input", () => {
-    const hostile = ['"', '""', "(", ")", "a AND", "OR b", "NOT", "NEAR(a b)", "*", "-a", "a -b", "a:b", "title:x", "^a", "a + b", "'", "\\", "{a b}", "a OR (b", "\u0000", "🙂", "x".repeat(900)];
+    const hostile = ["a\u0000b", "x\ty", '"', '""', "(", ")", "a AND", "OR b", "NOT", "NEAR(a b)", "*", "-a", "a -b", "a:b", "title:x", "^a", "a + b", "'", "\\", "{a b}", "a OR (b", "\u0000", "🙂", "x".repeat(900)];
     for (const q of hostile) {
       expect(() => vault.search({ q, tag: "t" })).not.toThrow();
       try {

@@ -2,7 +2,7 @@ import type Database from "better-sqlite3";
 import { ValidationError } from "../errors.js";
 import type { SearchHit } from "./types.js";
 
-/** Default and maximum number of search hits. */
+/** Default number of search hits. */
 export const SEARCH_LIMIT_DEFAULT = 20;
 /** Maximum number of search hits a caller may ask for. */
 export const SEARCH_LIMIT_MAX = 100;
@@ -21,7 +21,7 @@ export function toFtsQuery(input: string): string | undefined {
     const phrase = m[1] !== undefined;
     let text = (phrase ? m[1] : m[2]) ?? "";
     const prefix = !phrase && /\*+$/.test(text);
-    text = text.replace(/[*"]/g, " ").trim();
+    text = text.replace(/[*"\u0000-\u001f\u007f]/g, " ").trim();
     if (!/[\p{L}\p{N}]/u.test(text)) continue;
     terms.push({ text, prefix, phrase });
   }
@@ -70,7 +70,8 @@ export class Searcher {
    * or FTS5 still rejects the query.
    */
   search(params: { q: string; tag?: string | undefined; limit?: number | undefined }): SearchHit[] {
-    const limit = Math.min(SEARCH_LIMIT_MAX, Math.max(1, Math.floor(params.limit ?? SEARCH_LIMIT_DEFAULT)));
+    const wanted = Number.isFinite(params.limit) ? Math.floor(params.limit!) : SEARCH_LIMIT_DEFAULT;
+    const limit = Math.min(SEARCH_LIMIT_MAX, Math.max(1, wanted));
     const match = toFtsQuery(params.q ?? "");
     const tag = params.tag?.trim().replace(/^#/, "").toLowerCase();
     if (params.tag !== undefined && !tag) throw new ValidationError("tag is empty", { path: "tag" });

@@ -20,7 +20,7 @@ function plainSnippet(s: string): string {
  * The vault tools for the agent loop (issue 4), with the same path rules as the API (a bad path is a
  * ValidationError whose message goes back to the model). Outputs are compact text:
  * - `vault_search {query, tag?, limit?}`: one line per hit, `path | title | snippet` (`**` marks matches).
- * - `vault_read {path}`: a header (path, ETag, frontmatter as JSON, backlinks, unresolved links), `---`, the body.
+ * - `vault_read {path}`: a header (path, frontmatter as JSON, backlinks, unresolved links), `---`, the body.
  * - `vault_write {path, content, append?}`: creates or replaces (or appends to) a note; content starting with a
  *   `---` frontmatter block replaces the frontmatter too, otherwise the existing frontmatter is kept.
  * - `vault_list {folder?}`: one line per note, `path | title | #tags`, at most {@link LIST_MAX_LINES}.
@@ -50,7 +50,7 @@ export function vaultTools(vault: Vault): Tool[] {
       input: z.strictObject({ path: z.string().describe("e.g. Projects/Plan.md") }),
       async run({ path }) {
         const note = vault.read(notePath(path));
-        const head = [`path: ${note.path}`, `etag: ${note.etag}`];
+        const head = [`path: ${note.path}`];
         if (Object.keys(note.frontmatter).length > 0) head.push(`frontmatter: ${JSON.stringify(note.frontmatter)}`);
         if (note.backlinks.length > 0) head.push(`backlinks: ${note.backlinks.map((b) => b.path).join(", ")}`);
         const unresolved = [...new Set(note.links.filter((l) => l.resolved === null).map((l) => l.target))];

@@ -1,23 +1,21 @@
-import { mkdirSync, readFileSync, realpathSync, statSync, unlinkSync } from "node:fs";
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, realpathSync, statSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { Logger } from "pino";
 import { NotFoundError, StorageError, ValidationError } from "../errors.js";
 import { IndexDb } from "./index-db.js";
-import { hashOf, Indexer, type IndexerStats } from "./indexer.js";
+import { Indexer } from "./indexer.js";
+import { hashOf, type IndexerStats } from "./note-store.js";
 import { parseNote } from "./parse.js";
 import { normalizeRelPath, resolveInVault } from "./paths.js";
 import { LinkResolver } from "./resolve.js";
 import { Searcher } from "./search.js";
-import type { Graph, GraphEdge, GraphNode, NoteDetail, NoteSummary, SearchResult, VaultChange, WriteResult } from "./types.js";
+import type { Graph, NoteDetail, NoteSummary, SearchResult, VaultChange, WriteResult } from "./types.js";
+import { buildGraph } from "./graph.js";
 import { VaultWatcher } from "./watcher.js";
 import { atomicWrite, checkIfMatch, composeNote, type NoteChange } from "./write.js";
 
-/**
- * Options of {@link Vault}. `workerMinNotes` (default 250, `Infinity` = never): index in a worker thread when the
- * start-up reconcile has at least this many notes to read; `sliceMs`: time slice of main-thread indexing (8 ms);
- * `debounceMs`: watcher debounce (10 ms).
- */
+/** Options of {@link Vault}. */
 export interface VaultOptions {
   /** The vault folder (created if missing), e.g. `DIR/vault`. */
   dir: string;
@@ -26,8 +24,11 @@ export interface VaultOptions {
   logger: Logger;
   /** Watch the folder for outside edits (Obsidian, editors, git). Default true. */
   watch?: boolean;
+  /** Index in a worker thread when a reconcile has at least this many notes to read. Default 250; `Infinity`: never. */
   workerMinNotes?: number;
+  /** Time slice of indexing on the main thread between yields to the event loop, ms. Default 8. */
   sliceMs?: number;
+  /** Watcher debounce per path, ms. Default 10. */
   debounceMs?: number;
 }
 
@@ -36,13 +37,19 @@ export function etagOf(buf: Buffer): string {
   return `"${hashOf(buf)}"`;
 }
 
-function readIfExists(abs: string): Buffer | undefined {
+/** Reads a file and its stat from one open file descriptor (so size and mtime belong to the bytes read). */
+function readIfExists(abs: string): { buf: Buffer; size: number; mtimeMs: number } | undefined {
+  let fd: number | undefined;
   try {
-    return readFileSync(abs);
+    fd = openSync(abs, "r");
+    const st = fstatSync(fd);
+    return { buf: readFileSync(fd), size: st.size, mtimeMs: st.mtimeMs };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return undefined;
     throw new StorageError(`cannot read note: ${code ?? "error"}`, err);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -51,7 +58,8 @@ function readIfExists(abs: string): Buffer | undefined {
  * SQLite (FTS5 search, links, backlinks, tags, aliases), kept in step with outside edits by a watcher.
  * Every method takes vault-relative paths (`folder/Note.md`) and throws {@link ValidationError} for paths that
  * escape the vault or name hidden folders, without touching anything. Methods are synchronous: each is one
- * short unit of work on the event loop; the initial index runs in the background in small time slices.
+ * short unit of work on the event loop. The start-up reconcile runs in the background (time slices here, a
+ * worker thread for big jobs); until it ends, `list` and `search` answer from what is indexed and say so.
  */
 export class Vault {
   private readonly opts: VaultOptions;
@@ -66,6 +74,7 @@ export class Vault {
   private running: Promise<void> = Promise.resolve();
   private pendingReconciles = 0;
   private watcherReady: Promise<void> = Promise.resolve();
+  private markWatcherReady: () => void = () => undefined;
   private readonly listeners = new Set<(change: VaultChange) => void>();
 
   constructor(opts: VaultOptions) {
@@ -96,8 +105,7 @@ export class Vault {
     indexer.loadResolver();
     this.initial = this.runReconcile();
     if (this.opts.watch !== false) {
-      let markReady = (): void => undefined;
-      this.watcherReady = new Promise((resolve) => (markReady = resolve));
+      this.watcherReady = new Promise((resolve) => (this.markWatcherReady = resolve));
       this.watcher = new VaultWatcher(
         this.root,
         {
@@ -106,7 +114,7 @@ export class Vault {
           // Files created while the watcher was still scanning may have been missed: one more (cheap) pass.
           onReady: () => {
             void this.runReconcile();
-            markReady();
+            this.markWatcherReady();
           },
         },
         this.logger,
@@ -142,6 +150,7 @@ export class Vault {
     if (!index) return;
     await this.watcher?.stop();
     this.watcher = undefined;
+    this.markWatcherReady();
     this.indexer?.abort();
     await this.running.catch(() => undefined);
     this.indexer = undefined;
@@ -202,11 +211,11 @@ export class Vault {
   read(path: string): NoteDetail {
     const { index, indexer } = this.open();
     const { rel, abs } = this.locate(path);
-    const buf = readIfExists(abs);
-    if (!buf) throw new NotFoundError(`note not found: ${rel}`, { path: rel });
-    const st = statSync(abs);
+    const file = readIfExists(abs);
+    if (!file) throw new NotFoundError(`note not found: ${rel}`, { path: rel });
+    const { buf, size, mtimeMs } = file;
     const etag = etagOf(buf);
-    if (index.stmts.noteByPath.get(rel)?.hash !== etag.slice(1, -1)) indexer.indexBytes(rel, buf, st.size, st.mtimeMs, "api");
+    if (index.stmts.noteByPath.get(rel)?.hash !== etag.slice(1, -1)) indexer.indexBytes(rel, buf, size, mtimeMs, "api");
     const note = parseNote(buf.toString("utf8"), rel);
     return {
       path: rel,
@@ -218,8 +227,8 @@ export class Vault {
       links: note.links.map((l) => ({ ...l, resolved: this.resolver.resolve(l.target, l.kind, rel) })),
       backlinks: index.stmts.backlinks.all(rel, rel),
       etag,
-      size: st.size,
-      mtimeMs: st.mtimeMs,
+      size,
+      mtimeMs,
     };
   }
 
@@ -232,7 +241,7 @@ export class Vault {
   write(path: string, change: NoteChange, opts: { ifMatch?: string | undefined } = {}): WriteResult {
     const { indexer } = this.open();
     const { rel, abs } = this.locate(path);
-    const before = readIfExists(abs);
+    const before = readIfExists(abs)?.buf;
     checkIfMatch(rel, opts.ifMatch, before && etagOf(before));
     const data = Buffer.from(composeNote(before?.toString("utf8"), change), "utf8");
     if (before && before.equals(data)) return { path: rel, etag: etagOf(before), created: false };
@@ -251,7 +260,7 @@ export class Vault {
   delete(path: string, opts: { ifMatch?: string | undefined } = {}): { path: string; deleted: true } {
     const { indexer } = this.open();
     const { rel, abs } = this.locate(path);
-    const before = readIfExists(abs);
+    const before = readIfExists(abs)?.buf;
     if (!before) throw new NotFoundError(`note not found: ${rel}`, { path: rel });
     checkIfMatch(rel, opts.ifMatch, etagOf(before));
     try {
@@ -263,35 +272,9 @@ export class Vault {
     return { path: rel, deleted: true };
   }
 
-  /**
-   * The link graph: every note is a node (`id` = path); every distinct link target that resolves to nothing is a
-   * node with `unresolved: true`, `path: null` and `id` = the lower-cased target without `.md`. Edges are
-   * distinct source→target pairs; links to attachments and a note's links to itself are left out.
-   */
+  /** The link graph of the vault, see {@link buildGraph}. */
   graph(): Graph {
-    const { index } = this.open();
-    const nodes: GraphNode[] = index.stmts.graphNotes.all().map((n) => ({ id: n.path, path: n.path, title: n.title, unresolved: false }));
-    const unresolved = new Map<string, GraphNode>();
-    const edges: GraphEdge[] = [];
-    const seen = new Set<string>();
-    for (const l of index.stmts.graphLinks.all()) {
-      let target: string;
-      if (l.resolved !== null) {
-        if (l.resolved === l.source || !l.resolved.endsWith(".md")) continue;
-        target = l.resolved;
-      } else {
-        const name = l.target.replace(/\.md$/i, "");
-        target = name.toLowerCase();
-        if (target === "") continue;
-        if (!unresolved.has(target)) unresolved.set(target, { id: target, path: null, title: name, unresolved: true });
-      }
-      const key = `${l.source}\u0000${target}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      edges.push({ source: l.source, target });
-    }
-    for (const node of unresolved.values()) nodes.push(node);
-    return { nodes, edges };
+    return buildGraph(this.open().index);
   }
 
   /**

@@ -1,0 +1,134 @@
+/**
+ * The Telegram bridge's core (issue 6): long polling with grammY, messages forwarded to the agent through the
+ * shared {@link BridgeRuntime}, the chat commands registered with `setMyCommands`, and polling kept alive through
+ * 409 conflicts (another process polling the same bot) and network drops with backoff.
+ */
+import { Bot, GrammyError } from "grammy";
+import type { AgentdClient } from "../../protocol/client.js";
+import type { Endpoint } from "../../protocol/endpoint.js";
+import { BridgeRuntime, type BridgeLogger } from "../common/bridge-runtime.js";
+import { Backoff, sleep, type BackoffOptions } from "../common/backoff.js";
+import { fetchBytes } from "../common/download.js";
+import { telegramAdapter } from "./adapter.js";
+import { toIncoming, type TelegramFileRef, type TelegramIncoming } from "./inbound.js";
+
+/** The chat commands the daemon answers, as shown in Telegram's command menu (`setMyCommands`). */
+export const TELEGRAM_COMMANDS = [
+  { command: "new", description: "Start a new conversation" },
+  { command: "sessions", description: "List your conversations" },
+  { command: "switch", description: "Switch conversation: /switch N" },
+  { command: "stop", description: "Stop the reply in progress" },
+  { command: "model", description: "Show or change the model" },
+  { command: "help", description: "What I can do" },
+] as const;
+
+/** What {@link runTelegramBridge} needs; everything platform-facing is injected so tests can use a stand-in. */
+export interface TelegramBridgeDeps {
+  /** A grammY bot created with the configured `client.apiRoot` (its transformers are kept). */
+  bot: Bot;
+  client: AgentdClient;
+  logger: BridgeLogger;
+  /** The daemon endpoint, for uploads. */
+  endpoint?: () => Promise<Endpoint>;
+  /** The Bot API root the bot uses (file downloads go to `<apiRoot>/file/...`); default https://api.telegram.org. */
+  apiRoot?: string;
+  /** Downloads a file by Telegram file id; default `getFile` then `GET <apiRoot>/file/bot<token>/<path>`. */
+  downloadFile?: (ref: TelegramFileRef) => Promise<Uint8Array<ArrayBuffer>>;
+  /** Delays between polling restarts after a 409 or a failed start; default 1 s doubling to 30 s. */
+  retry?: BackoffOptions;
+  /** Stops the bridge: polling ends, then the promise resolves. */
+  signal: AbortSignal;
+}
+
+/**
+ * Runs the Telegram bridge until `deps.signal` aborts. Each message is handled on its own (polling never waits
+ * for a reply), so a slow run never holds up other chats; on stop, replies in progress get 2 s to go out. Resolves after a clean stop; rejects when Telegram
+ * refuses the bot token (401), with a message saying so.
+ */
+export async function runTelegramBridge(deps: TelegramBridgeDeps): Promise<void> {
+  const { bot, client, logger, signal } = deps;
+  let stopping = false;
+  const backoff = new Backoff(deps.retry);
+  const apiRoot = (deps.apiRoot ?? "https://api.telegram.org").replace(/\/+$/, "");
+  const runtime = new BridgeRuntime<TelegramIncoming>({
+    client,
+    adapter: telegramAdapter(bot.api, logger, () => stopping),
+    logger,
+    ...(deps.endpoint ? { endpoint: deps.endpoint } : {}),
+  });
+  const download = deps.downloadFile ?? (async (ref: TelegramFileRef) => {
+    const file = await bot.api.getFile(ref.fileId);
+    if (!file.file_path) throw new Error("Telegram gave no file path");
+    return fetchBytes(`${apiRoot}/file/bot${bot.token}/${file.file_path}`);
+  });
+
+  // a successful getUpdates means polling works: the next failure starts from the shortest delay again
+  bot.api.config.use(async (prev, method, payload, sig) => {
+    const res = await prev(method, payload, sig);
+    if (method === "getUpdates" && res.ok) backoff.reset();
+    return res;
+  });
+
+  const inFlight = new Set<Promise<void>>();
+  bot.on("message", (ctx) => {
+    const converted = toIncoming(ctx.message, { id: ctx.me.id, username: ctx.me.username });
+    if (!converted) return;
+    const task = (async () => {
+      const msg = converted.msg;
+      const files: NonNullable<TelegramIncoming["files"]> = [];
+      for (const ref of converted.files) {
+        try {
+          files.push({ data: await download(ref), filename: ref.filename, mime: ref.mime });
+        } catch (err) {
+          logger.warn({ err: (err as Error).message, file: ref.filename }, "could not download a file");
+          msg.text = `${msg.text}\n[${ref.filename} could not be received]`.trim();
+        }
+      }
+      if (files.length) msg.files = files;
+      await runtime.handle(msg);
+    })();
+    inFlight.add(task);
+    void task.finally(() => inFlight.delete(task));
+  });
+  bot.catch((err) => logger.error({ err: err.message }, "update handling failed"));
+
+  const onAbort = (): void => {
+    if (bot.isRunning()) void bot.stop().catch(() => {});
+  };
+  signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    while (!signal.aborted) {
+      try {
+        await bot.start({
+          allowed_updates: ["message"],
+          onStart: (me) => {
+            logger.info({ bot: me.username }, "Telegram bridge polling");
+            void bot.api.setMyCommands(TELEGRAM_COMMANDS).catch((err: unknown) => {
+              logger.warn({ err: (err as Error).message }, "could not register the command menu");
+            });
+          },
+        });
+        if (signal.aborted) break;
+        logger.warn("polling ended unexpectedly; restarting");
+      } catch (err) {
+        if (signal.aborted) break;
+        if (err instanceof GrammyError && err.error_code === 401) {
+          throw new Error("Telegram refused the bot token (401 Unauthorized): check channels.telegram.botToken", { cause: err });
+        }
+        const delayMs = backoff.next();
+        const conflict = err instanceof GrammyError && err.error_code === 409;
+        logger.warn(
+          { err: (err as Error).message, delayMs },
+          conflict ? "another process is polling this bot (409 conflict); retrying" : "Telegram unreachable; retrying",
+        );
+        await sleep(delayMs, signal);
+      }
+    }
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+    if (bot.isRunning()) await bot.stop().catch(() => {});
+    // replies already on their way get a short grace; after it nothing more is sent (the client closes next)
+    await Promise.race([Promise.allSettled(inFlight), sleep(2_000)]);
+    stopping = true;
+  }
+}

@@ -1,0 +1,53 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** Percentile `p` (0..100) of `values` by nearest rank; NaN for an empty list. */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+/** Median of `values`. */
+export const median = (values: number[]): number => percentile(values, 50);
+
+/** Formats a figure with its unit and, when given, its budget and whether it is within it. */
+export function row(label: string, value: number, unit: string, budget?: number): string {
+  const v = `${value.toFixed(value < 10 ? 2 : 1)} ${unit}`;
+  const b = budget === undefined ? "" : `   budget < ${budget} ${unit}: ${value < budget ? "ok" : "OVER"}`;
+  return `${label.padEnd(44)} ${v.padStart(12)}${b}`;
+}
+
+/**
+ * Starts `node <cli> start <dir>` and resolves with the child and the milliseconds until `.port` exists and
+ * `/api/health` answers 200 (what a user waits for).
+ */
+export async function timeStart(cli: string, dir: string, env: NodeJS.ProcessEnv = {}): Promise<{ ms: number; child: ChildProcess; port: number }> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [cli, "start", dir], { stdio: "ignore", env: { ...process.env, ...env } });
+  const portFile = join(dir, ".port");
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`daemon exited with ${child.exitCode}`);
+    if (existsSync(portFile)) {
+      const port = Number.parseInt(readFileSync(portFile, "utf8"), 10);
+      try {
+        const r = await fetch(`http://127.0.0.1:${port}/api/health`);
+        if (r.ok) return { ms: performance.now() - t0, child, port };
+      } catch {
+        /* not yet */
+      }
+    }
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+/** Sends SIGTERM and waits for the exit. */
+export function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((r) => {
+    if (child.exitCode !== null) return r();
+    child.once("exit", () => r());
+    child.kill("SIGTERM");
+  });
+}

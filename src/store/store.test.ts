@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Store } from "./store.js";
+import { newId } from "./ids.js";
+
+const fresh = () => new Store(join(mkdtempSync(join(tmpdir(), "store-")), "agentd.db"));
+
+describe("Store", () => {
+  it("stores a user message and its run in one step, with a unique idempotency key", () => {
+    const s = fresh();
+    const session = s.createSession();
+    const { run, message } = s.acceptMessage({ sessionId: session.id, content: "hi", idempotencyKey: "k1" });
+    expect(s.findRunByKey("k1")?.id).toBe(run.id);
+    expect(s.getMessage(message.id)?.content).toBe("hi");
+    expect(() => s.acceptMessage({ sessionId: session.id, content: "again", idempotencyKey: "k1" })).toThrow(/could not store the message/);
+    // the failed second accept left nothing behind
+    expect(s.history(session.id, 10).map((m) => m.content)).toEqual(["hi"]);
+    expect(s.getSession(session.id)?.messageCount).toBe(1);
+    s.close();
+  });
+
+  it("marks runs left queued or running by a dead daemon as interrupted", () => {
+    const s = fresh();
+    const session = s.createSession();
+    const a = s.acceptMessage({ sessionId: session.id, content: "a", idempotencyKey: "a" }).run;
+    const b = s.acceptMessage({ sessionId: session.id, content: "b", idempotencyKey: "b" }).run;
+    s.updateRun(a.id, { status: "running" });
+    s.updateRun(b.id, { status: "ok" });
+    expect(s.markInterruptedRuns()).toBe(1);
+    expect(s.getRun(a.id)?.status).toBe("interrupted");
+    expect(s.getRun(b.id)?.status).toBe("ok");
+    s.close();
+  });
+
+  it("pages history oldest first and hides compacted messages from the context", () => {
+    const s = fresh();
+    const session = s.createSession();
+    const ids = ["1", "2", "3", "4"].map((c) => s.insertMessage({ sessionId: session.id, role: "user", content: c, status: "ok" }).id);
+    expect(s.history(session.id, 2).map((m) => m.content)).toEqual(["3", "4"]);
+    expect(s.history(session.id, 2, ids[2]).map((m) => m.content)).toEqual(["1", "2"]);
+    const summary = s.insertMessage({ sessionId: session.id, role: "summary", content: "1 and 2", status: "ok" });
+    s.markCompacted(ids.slice(0, 2), summary.id);
+    expect(s.contextMessages(session.id).map((m) => m.content)).toEqual(["3", "4", "1 and 2"]);
+    expect(s.history(session.id, 10)).toHaveLength(5);
+    s.close();
+  });
+
+  it("binds a chat to a session and rebinds it", () => {
+    const s = fresh();
+    const a = s.createSession();
+    const b = s.createSession();
+    s.setBinding("telegram", "42", "", a.id);
+    expect(s.getBinding("telegram", "42")?.sessionId).toBe(a.id);
+    s.setBinding("telegram", "42", "", b.id, "fast");
+    expect(s.getBinding("telegram", "42")).toMatchObject({ sessionId: b.id, model: "fast" });
+    expect(s.getBinding("telegram", "42", "7")).toBeUndefined();
+    s.close();
+  });
+});
+
+describe("newId", () => {
+  it("sorts by creation, also within one millisecond", () => {
+    const ids = Array.from({ length: 500 }, () => newId("m"));
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(500);
+  });
+});

@@ -1,0 +1,83 @@
+import { and, gte, lt, sql } from "drizzle-orm";
+import type { Db } from "./db.js";
+import { usageEvents } from "./schema.js";
+
+/** Token and cost totals. `costUsd` sums the priced calls; `unpricedCalls` counts calls of models without a price. */
+export interface UsageTotals {
+  calls: number;
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens: number;
+  costUsd: number;
+  unpricedCalls: number;
+}
+
+/** Usage of one model (the configured model name that answered) and its provider. */
+export interface ModelUsage extends UsageTotals {
+  model: string;
+  provider: string;
+}
+
+/** Usage of one calendar day, `date` as `YYYY-MM-DD` in the caller's time zone. */
+export interface DailyUsage extends UsageTotals {
+  date: string;
+}
+
+/** A time range in epoch milliseconds: `fromMs` inclusive, `toMs` exclusive (default: no upper bound). */
+export interface TimeRange {
+  fromMs: number;
+  toMs?: number;
+}
+
+const totals = {
+  calls: sql<number>`count(*)`,
+  promptTokens: sql<number>`coalesce(sum(${usageEvents.promptTokens}), 0)`,
+  completionTokens: sql<number>`coalesce(sum(${usageEvents.completionTokens}), 0)`,
+  cachedTokens: sql<number>`coalesce(sum(${usageEvents.cachedTokens}), 0)`,
+  costUsd: sql<number>`coalesce(sum(${usageEvents.costUsd}), 0)`,
+  unpricedCalls: sql<number>`coalesce(sum(case when ${usageEvents.costUsd} is null then 1 else 0 end), 0)`,
+};
+
+function inRange(r: TimeRange) {
+  return r.toMs === undefined ? gte(usageEvents.createdAt, r.fromMs) : and(gte(usageEvents.createdAt, r.fromMs), lt(usageEvents.createdAt, r.toMs));
+}
+
+/** Every model call in the range (chat, titles, compaction) summed per model and provider, highest cost first. */
+export function usageByModel(db: Db, range: TimeRange): ModelUsage[] {
+  return db
+    .select({ model: usageEvents.model, provider: usageEvents.provider, ...totals })
+    .from(usageEvents)
+    .where(inRange(range))
+    .groupBy(usageEvents.model, usageEvents.provider)
+    .orderBy(sql`coalesce(sum(${usageEvents.costUsd}), 0) desc`, usageEvents.model)
+    .all();
+}
+
+/** Length of the buckets {@link usageByDay} sums before assigning them to days: every UTC offset in use is a multiple. */
+const BUCKET_MS = 15 * 60_000;
+
+/**
+ * Usage per calendar day over the range, oldest first, one entry per day that has calls. `dayOf` names the day
+ * of an instant (e.g. in the agent's time zone); calls are summed in SQL per 15-minute bucket first, so the
+ * day split is exact for every time zone (offsets are multiples of 15 minutes) and DST changes.
+ */
+export function usageByDay(db: Db, range: TimeRange, dayOf: (ms: number) => string): DailyUsage[] {
+  const bucket = sql<number>`${usageEvents.createdAt} / ${BUCKET_MS}`;
+  const rows = db.select({ bucket, ...totals }).from(usageEvents).where(inRange(range)).groupBy(bucket).all();
+  const days = new Map<string, DailyUsage>();
+  for (const { bucket: b, ...t } of rows) {
+    const date = dayOf(b * BUCKET_MS);
+    const d = days.get(date);
+    if (!d) {
+      days.set(date, { date, ...t });
+      continue;
+    }
+    d.calls += t.calls;
+    d.promptTokens += t.promptTokens;
+    d.completionTokens += t.completionTokens;
+    d.cachedTokens += t.cachedTokens;
+    d.costUsd += t.costUsd;
+    d.unpricedCalls += t.unpricedCalls;
+  }
+  return [...days.values()].sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+}
