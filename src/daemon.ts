@@ -113,7 +113,7 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     ctx.routes = () => router.specs;
     gateway = await startGateway({
       app, port: opts.port ?? cfg.server.port, host: cfg.server.host, maxFrameBytes: cfg.server.maxFrameBytes, logger: gwLogger,
-      ws: { token, agentName: cfg.name, version: VERSION, registry, logger: gwLogger },
+      ws: { token, agentName: cfg.name, version: VERSION, registry, logger: gwLogger, maxFramesPerSecond: cfg.server.maxFramesPerSecond, frameBurst: cfg.server.frameBurst },
     });
     const port = gateway.port;
     writePortFile(dir, port);

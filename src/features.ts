@@ -1,8 +1,12 @@
 import type { FeatureFactory } from "./feature.js";
+import { agentFeature } from "./agent/feature.js";
 import { mcpFeature } from "./mcp/feature.js";
+import { opsFeature } from "./ops/feature.js";
+import { channelsFeature } from "./channels/feature.js";
+import { configFeature } from "./config/feature.js";
 
 /**
  * The daemon's features, in start order (stopped in reverse). Each lives in its own folder and plugs in
  * protocol handlers, REST routes, tools and run hooks through {@link FeatureFactory}.
  */
-export const FEATURES: FeatureFactory[] = [mcpFeature];
+export const FEATURES: FeatureFactory[] = [agentFeature, opsFeature, mcpFeature, channelsFeature, configFeature];

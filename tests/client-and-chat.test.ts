@@ -7,6 +7,8 @@ import { CLI, ROOT, initAgent, startDaemon, waitFor, type RunningDaemon } from "
 import { AgentdClient } from "../protocol/client.js";
 
 let llm: FakeLlm;
+/** Session titles would take scripted replies meant for chat turns; they are tested in tests/agent-*.test.ts. */
+const noTitles = (c: Record<string, any>) => (c.agent = { ...c.agent, titleSessions: false });
 const daemons: RunningDaemon[] = [];
 
 beforeAll(async () => {
@@ -19,7 +21,7 @@ afterAll(async () => {
 
 describe("agentd chat (terminal)", () => {
   it("streams replies, starts a new session with /new and leaves with /quit", async () => {
-    const { dir } = await initAgent({ llmUrl: llm.url });
+    const { dir } = await initAgent({ llmUrl: llm.url, edit: noTitles });
     const d = await startDaemon(dir);
     daemons.push(d);
     const child = spawn(process.execPath, [CLI, "chat", dir], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
@@ -43,7 +45,7 @@ describe("agentd chat (terminal)", () => {
 
 describe("the protocol client across a daemon crash", () => {
   it("resends an unfinished message with the same idempotency key after kill -9 and gets exactly one answer", async () => {
-    const { dir } = await initAgent({ llmUrl: llm.url });
+    const { dir } = await initAgent({ llmUrl: llm.url, edit: noTitles });
     let d = await startDaemon(dir);
     const client = await AgentdClient.connect({ agentDir: dir, backoffInitialMs: 50, backoffMaxMs: 200 });
     const states: string[] = [];
@@ -76,7 +78,7 @@ describe("the protocol client across a daemon crash", () => {
   });
 
   it("queues a message sent while the daemon is down and sends it once it is back", async () => {
-    const { dir } = await initAgent({ llmUrl: llm.url });
+    const { dir } = await initAgent({ llmUrl: llm.url, edit: noTitles });
     let d = await startDaemon(dir);
     const client = await AgentdClient.connect({ agentDir: dir, backoffInitialMs: 50, backoffMaxMs: 200 });
     await d.stop();

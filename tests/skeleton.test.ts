@@ -8,6 +8,8 @@ import { AgentdClient, ProtocolError } from "../protocol/client.js";
 import type { RunEvent } from "../protocol/events.js";
 
 let llm: FakeLlm;
+/** Session titles would take scripted replies meant for chat turns; they are tested in tests/agent-*.test.ts. */
+const noTitles = (c: Record<string, any>) => (c.agent = { ...c.agent, titleSessions: false });
 const daemons: RunningDaemon[] = [];
 const start = async (dir: string) => {
   const d = await startDaemon(dir);
@@ -84,7 +86,7 @@ describe("agentd start", () => {
   });
 
   it("refuses a second daemon on the same folder, and a stale lock does not block", async () => {
-    const { dir } = await initAgent({ llmUrl: llm.url });
+    const { dir } = await initAgent({ llmUrl: llm.url, edit: noTitles });
     const d = await start(dir);
     const second = await runCli(["start", dir]);
     expect(second.code).not.toBe(0);
@@ -98,7 +100,7 @@ describe("agentd start", () => {
 
   it("gives three daemons with the same preferred port three ports, each in its own .port", async () => {
     const port = 30000 + Math.floor(Math.random() * 20000);
-    const agents = await Promise.all([0, 1, 2].map(() => initAgent({ llmUrl: llm.url, port })));
+    const agents = await Promise.all([0, 1, 2].map(() => initAgent({ llmUrl: llm.url, port, edit: noTitles })));
     const running = await Promise.all(agents.map((a) => start(a.dir)));
     const ports = running.map((d) => d.port);
     expect(new Set(ports).size).toBe(3);
@@ -113,7 +115,7 @@ describe("agentd start", () => {
   });
 
   it("removes .port and exits 0 on SIGTERM", async () => {
-    const { dir } = await initAgent({ llmUrl: llm.url });
+    const { dir } = await initAgent({ llmUrl: llm.url, edit: noTitles });
     const d = await start(dir);
     expect(existsSync(join(dir, ".port"))).toBe(true);
     expect(await d.stop()).toBe(0);
@@ -128,7 +130,7 @@ describe("agentd start", () => {
 describe("a chat turn end to end", () => {
   let d: RunningDaemon;
   beforeAll(async () => {
-    const { dir } = await initAgent({ llmUrl: llm.url });
+    const { dir } = await initAgent({ llmUrl: llm.url, edit: noTitles });
     d = await start(dir);
   });
 
@@ -245,7 +247,7 @@ describe("a chat turn end to end", () => {
 describe("a restart", () => {
   it("keeps the history and continues the chat in the same session", async () => {
     const down = await startFakeLlm();
-    const { dir } = await initAgent({ llmUrl: llm.url });
+    const { dir } = await initAgent({ llmUrl: llm.url, edit: noTitles });
     let d = await start(dir);
     const client = await AgentdClient.connect({ agentDir: dir, reconnect: false });
     const first = await client.send("remember the word tangerine");
@@ -266,7 +268,7 @@ describe("a restart", () => {
     const gone = await startFakeLlm();
     const url = gone.url;
     await gone.close();
-    const { dir } = await initAgent({ llmUrl: url });
+    const { dir } = await initAgent({ llmUrl: url, edit: noTitles });
     const d = await start(dir);
     const res = await d.api("/api/chat", { method: "POST", body: JSON.stringify({ text: "anyone?" }) });
     expect(res.status).toBe(502);

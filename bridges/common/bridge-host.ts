@@ -9,6 +9,22 @@ import { AgentdClient } from "../../protocol/client.js";
 import { resolveEndpoint, type Endpoint } from "../../protocol/endpoint.js";
 import type { BridgeLogger } from "./bridge-runtime.js";
 
+/** EX_CONFIG from sysexits.h: the exit code for a bridge that cannot work with its configuration. */
+export const BRIDGE_EXIT_CONFIG = 78;
+
+/**
+ * A bridge cannot run as configured (no or refused bot token, a privileged intent not enabled, WhatsApp logged
+ * out, an invalid config section): restarting will not help until a person acts. `exitCode` is
+ * {@link BRIDGE_EXIT_CONFIG} so a supervisor does not restart the process; the message says what to do.
+ */
+export class BridgeConfigError extends Error {
+  readonly exitCode = BRIDGE_EXIT_CONFIG;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "BridgeConfigError";
+  }
+}
+
 /**
  * What starts a bridge: the agent folder (port from `DIR/.port`, token from `DIR/.env`) or `url` + `token` of a
  * daemon on another machine, and `config`, the agent's `channels.<platform>` section (validated by each bridge).
@@ -67,12 +83,20 @@ export function connectDaemon(opts: BridgeOptions, platform: string, logger: Bri
     ...(opts.token !== undefined ? { token: opts.token } : {}),
   };
   const client = new AgentdClient({ ...target, clientName: `agentd-bridge-${platform}`, requestTimeoutMs: 60_000 });
+  // one warning per outage, not one per retry
+  let reachable: boolean | undefined;
   client.onState((state, err) => {
-    if (state === "open") logger.info({ agent: client.info?.agent.name }, "connected to the agent");
-    else if (state === "reconnecting") logger.warn({ err: err?.message }, "agent unreachable, retrying");
+    if (state === "open") {
+      reachable = true;
+      logger.info({ agent: client.info?.agent.name }, "connected to the agent");
+    } else if (state === "reconnecting") {
+      if (reachable !== false) logger.warn({ err: err?.message }, "agent unreachable; messages wait for it and go out once it is back");
+      else logger.debug({ err: err?.message }, "agent still unreachable, retrying");
+      reachable = false;
+    }
   });
-  client.connect().catch((err: unknown) => {
-    logger.warn({ err: err instanceof Error ? err.message : String(err) }, "agent not reachable yet; messages will wait for it");
+  client.connect().catch(() => {
+    /* reported by the state listener above; the client keeps retrying */
   });
   return { client, endpoint: () => resolveEndpoint(target) };
 }
@@ -101,12 +125,12 @@ export function untilStopped(signals: ReadonlyArray<AbortSignal | undefined> = [
 }
 
 /**
- * Parses a bridge's config section with `schema`, turning a failure into one readable `Error`
+ * Parses a bridge's config section with `schema`, turning a failure into one readable {@link BridgeConfigError}
  * (`telegram config: botToken: Invalid input`), never a stack of zod issues.
  */
 export function parseBridgeConfig<T>(platform: string, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> } } }, value: unknown): T {
   const r = schema.safeParse(value ?? {});
   if (r.success) return r.data;
   const issue = r.error.issues[0];
-  throw new Error(`${platform} config: ${issue ? `${issue.path.map(String).join(".") || "(section)"}: ${issue.message}` : "invalid"}`);
+  throw new BridgeConfigError(`${platform} config: ${issue ? `${issue.path.map(String).join(".") || "(section)"}: ${issue.message}` : "invalid"}`);
 }

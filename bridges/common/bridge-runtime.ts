@@ -74,19 +74,21 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
 
   /**
    * Handles one incoming message to the end (reply sent). Never throws. The typing indicator starts when the
-   * daemon reports the run `running` or streams its first delta (so messages the daemon ignores, such as group
-   * chatter without a mention, never show it) and stops before the reply is sent.
+   * daemon reports the run `running` (so messages it ignores, such as group chatter without a mention, and chat
+   * commands it answers at once never show it) and stops (`stopTyping`) before the reply is sent.
    */
   async handle(msg: M): Promise<void> {
     const { client, adapter, logger } = this.opts;
     let typing: { stop(): void } | undefined;
-    const stopTyping = (): void => {
+    const stopTyping = async (): Promise<void> => {
       if (!typing) return;
       typing.stop();
       typing = undefined;
-      Promise.resolve()
-        .then(() => adapter.stopTyping?.(msg))
-        .catch((err: unknown) => logger.debug({ err: errorText(err) }, "could not clear the typing indicator"));
+      try {
+        await adapter.stopTyping?.(msg);
+      } catch (err) {
+        logger.debug({ err: errorText(err) }, "could not clear the typing indicator");
+      }
     };
     try {
       const attachments: Attachment[] = [];
@@ -103,7 +105,7 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
       });
       let done: EventPayload<"run.done"> | undefined;
       for await (const ev of run.events) {
-        if (!typing && ((ev.event === "run.status" && ev.payload.status === "running") || ev.event === "run.delta")) {
+        if (!typing && ev.event === "run.status" && ev.payload.status === "running") {
           typing = startTypingLoop(() => adapter.sendTyping(msg), { intervalMs: adapter.typingIntervalMs, logger });
         } else if (ev.event === "run.done") {
           done = ev.payload;
@@ -111,12 +113,12 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
           throw new ProtocolError(ev.payload.error);
         }
       }
-      stopTyping();
+      await stopTyping();
       if (!done) throw new ProtocolError({ code: "unavailable", message: "connection closed before the run ended" });
       if (done.status === "ignored" || !done.text.trim()) return;
       await adapter.sendReply(msg, adapter.format(done.text));
     } catch (err) {
-      stopTyping();
+      await stopTyping();
       logger.warn({ err: errorText(err), messageId: msg.messageId }, "could not answer a message");
       try {
         await adapter.sendReply(msg, [userErrorLine(err)]);

@@ -7,6 +7,7 @@ import { Bot, GrammyError } from "grammy";
 import type { AgentdClient } from "../../protocol/client.js";
 import type { Endpoint } from "../../protocol/endpoint.js";
 import { BridgeRuntime, type BridgeLogger } from "../common/bridge-runtime.js";
+import { BridgeConfigError } from "../common/bridge-host.js";
 import { Backoff, sleep, type BackoffOptions } from "../common/backoff.js";
 import { fetchBytes } from "../common/download.js";
 import { telegramAdapter } from "./adapter.js";
@@ -42,8 +43,8 @@ export interface TelegramBridgeDeps {
 
 /**
  * Runs the Telegram bridge until `deps.signal` aborts. Each message is handled on its own (polling never waits
- * for a reply), so a slow run never holds up other chats; on stop, replies in progress get 2 s to go out. Resolves after a clean stop; rejects when Telegram
- * refuses the bot token (401), with a message saying so.
+ * for a reply), so a slow run never holds up other chats; on stop, replies in progress get 2 s to go out.
+ * Resolves after a clean stop; rejects with a {@link BridgeConfigError} when Telegram refuses the bot token (401).
  */
 export async function runTelegramBridge(deps: TelegramBridgeDeps): Promise<void> {
   const { bot, client, logger, signal } = deps;
@@ -113,7 +114,7 @@ export async function runTelegramBridge(deps: TelegramBridgeDeps): Promise<void>
       } catch (err) {
         if (signal.aborted) break;
         if (err instanceof GrammyError && err.error_code === 401) {
-          throw new Error("Telegram refused the bot token (401 Unauthorized): check channels.telegram.botToken", { cause: err });
+          throw new BridgeConfigError("Telegram refused the bot token (401 Unauthorized): check channels.telegram.botToken", { cause: err });
         }
         const delayMs = backoff.next();
         const conflict = err instanceof GrammyError && err.error_code === 409;

@@ -5,7 +5,7 @@
 import { Bot, type Transformer } from "grammy";
 import { z } from "zod";
 import type { BackoffOptions } from "../common/backoff.js";
-import { connectDaemon, createBridgeLogger, parseBridgeConfig, untilStopped, type BridgeOptions } from "../common/bridge-host.js";
+import { BridgeConfigError, connectDaemon, createBridgeLogger, parseBridgeConfig, untilStopped, type BridgeOptions } from "../common/bridge-host.js";
 import type { TelegramFileRef } from "./inbound.js";
 import { runTelegramBridge } from "./bridge.js";
 
@@ -31,13 +31,13 @@ export interface TelegramBridgeOptions extends BridgeOptions {
 
 /**
  * Runs the Telegram bridge until SIGINT/SIGTERM (or `opts.signal`): long polling, every message forwarded to the
- * agent, replies in Telegram HTML. Resolves after a clean stop. Rejects with a one-line `Error` when the bot token
- * is missing or refused (401), or when the config is invalid.
+ * agent, replies in Telegram HTML. Resolves after a clean stop. Rejects with a one-line {@link BridgeConfigError}
+ * (`exitCode` 78) when the bot token is missing or refused (401), or when the config is invalid.
  */
 export async function runBridge(opts: TelegramBridgeOptions): Promise<void> {
   const cfg = parseBridgeConfig("telegram", TelegramBridgeConfig, opts.config);
   const token = cfg.botToken ?? process.env.TELEGRAM_BOT_TOKEN;
-  if (!token) throw new Error("telegram: no bot token: set channels.telegram.botToken (from @BotFather) or TELEGRAM_BOT_TOKEN");
+  if (!token) throw new BridgeConfigError("telegram: no bot token: set channels.telegram.botToken (from @BotFather) or TELEGRAM_BOT_TOKEN");
   const logger = opts.logger ?? createBridgeLogger("telegram", [token, opts.token]);
   const bot = new Bot(token, cfg.apiRoot ? { client: { apiRoot: cfg.apiRoot } } : {});
   for (const t of opts.apiTransformers ?? []) bot.api.config.use(t);

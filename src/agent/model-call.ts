@@ -133,15 +133,16 @@ export interface CompletionResult {
 /**
  * One non-streamed chat completion without tools (session titles, compaction summaries), trying `candidates`
  * in order like {@link streamModelCall}: 429, 5xx, timeouts and connection errors move on to the next model
- * (after the SDK's own retries). `maxTokens` caps the answer. Throws an {@link AgentdError}; an abort throws
- * code `aborted`.
+ * (after the SDK's own retries). The answer is capped (`max_tokens`) only when the model config sets
+ * `maxOutputTokens`, as for chat calls: reasoning models reject `max_tokens` and spend small caps on reasoning,
+ * so callers bound the length in their instructions and clean the answer instead. Throws an
+ * {@link AgentdError}; an abort throws code `aborted`.
  */
 export async function completeModelCall(opts: {
   pool: ProviderPool;
   candidates: string[];
   messages: ChatCompletionMessageParam[];
   signal: AbortSignal;
-  maxTokens: number;
   onFallback?: (model: string, err: AgentdError) => void;
 }): Promise<CompletionResult> {
   let lastErr: AgentdError | undefined;
@@ -149,7 +150,11 @@ export async function completeModelCall(opts: {
     const model = await opts.pool.resolve(name);
     try {
       const res = await model.client.chat.completions.create(
-        { model: model.config.model, messages: opts.messages, stream: false, max_tokens: opts.maxTokens },
+        {
+          model: model.config.model, messages: opts.messages, stream: false,
+          ...(model.config.maxOutputTokens ? { max_tokens: model.config.maxOutputTokens } : {}),
+          ...(model.config.temperature !== undefined ? { temperature: model.config.temperature } : {}),
+        },
         { signal: opts.signal },
       );
       const u = res.usage;

@@ -55,13 +55,19 @@ export class Runner {
   /**
    * Accepts a message: stores it (before answering) and queues its run; `subscriber` receives the run's events.
    * Throws {@link NotFoundError} for an unknown session, `unavailable` while shutting down, `StorageError` when the
-   * database refuses the write.
+   * database refuses the write, `rate_limited` (nothing stored) when `agent.maxQueuedPerSession` runs already wait
+   * in the session (a text starting with `/` passes: chat commands are answered at once and never queue).
    */
   send(params: SendParams, subscriber?: RunSubscriber): z.output<typeof ChatSendResult> {
     const existing = this.deps.store.findRunByKey(params.idempotencyKey);
     if (existing) return this.reattach(existing, subscriber);
     if (!this.accepting) throw new AgentdError("unavailable", "the agent is shutting down", { retryable: true });
     const { sessionId, preferredModel } = this.deps.resolveSession(params);
+    const waiting = (this.queues.get(sessionId)?.length ?? 1) - 1;
+    const maxQueued = this.deps.config().agent.maxQueuedPerSession;
+    if (waiting >= maxQueued && !params.text.startsWith("/")) {
+      throw new AgentdError("rate_limited", `${waiting} messages already wait in this session (agent.maxQueuedPerSession is ${maxQueued}); retry when the agent has answered`, { retryable: true, details: { sessionId, maxQueuedPerSession: maxQueued } });
+    }
     const { run } = this.deps.store.acceptMessage({
       sessionId, content: params.text, idempotencyKey: params.idempotencyKey,
       ...(params.channel ? { channel: params.channel } : {}),

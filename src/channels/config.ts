@@ -1,5 +1,11 @@
 import { z } from "zod";
 
+/** One allowlist entry; a bare YAML number is accepted when it is exact (long ids must be quoted). */
+const AllowlistEntry = z
+  .union([z.string().trim().min(1).max(128), z.number()])
+  .refine((v) => typeof v === "string" || Number.isSafeInteger(v), 'an id this long must be quoted, e.g. "123456789012345678" (YAML reads it as an imprecise number)')
+  .transform(String);
+
 /**
  * Access and behaviour of one chat platform (issue 6), the keys every platform shares:
  * - `enabled` (default false): `agentd start` runs this platform's bridge as a supervised child process. A bridge
@@ -15,7 +21,7 @@ import { z } from "zod";
 export const PlatformAccess = z.strictObject({
   enabled: z.boolean().default(false),
   policy: z.enum(["allowlist", "open"]).default("allowlist"),
-  allowlist: z.array(z.union([z.string().min(1).max(128), z.number().int().transform(String)])).default([]),
+  allowlist: z.array(AllowlistEntry).default([]),
   groups: z.enum(["mention", "all", "off"]).default("mention"),
   allowModelSwitch: z.boolean().default(false),
   refusalText: z.string().min(1).max(1000).optional(),

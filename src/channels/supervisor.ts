@@ -174,7 +174,7 @@ export class BridgeSupervisor {
   }
 }
 
-/** A pino JSON line of a bridge: its level name, message and other fields (time/pid/hostname dropped). */
+/** A pino JSON line of a bridge: its level name, message and other fields (time, pid, hostname, component, platform dropped). */
 export function parsePinoLine(line: string): { level: "trace" | "debug" | "info" | "warn" | "error" | "fatal"; msg: string; fields: Record<string, unknown> } | undefined {
   if (!line.startsWith("{")) return undefined;
   let obj: unknown;
@@ -184,7 +184,7 @@ export function parsePinoLine(line: string): { level: "trace" | "debug" | "info"
     return undefined;
   }
   if (!obj || typeof obj !== "object" || Array.isArray(obj)) return undefined;
-  const { level, msg, time: _t, pid: _p, hostname: _h, ...fields } = obj as Record<string, unknown>;
+  const { level, msg, time: _t, pid: _p, hostname: _h, component: _c, platform: _pl, ...fields } = obj as Record<string, unknown>;
   const name = typeof level === "number" ? PINO_LEVELS[level] : typeof level === "string" && Object.values(PINO_LEVELS).includes(level as "info") ? (level as "info") : undefined;
   if (!name) return undefined;
   return { level: name, msg: typeof msg === "string" ? msg : "", fields };

@@ -10,6 +10,12 @@ Usage:
   agentd start DIR                run the agent in the foreground (Ctrl-C stops it)
   agentd chat DIR                 chat with a running agent in the terminal
   agentd chat --url URL --token T chat with an agent on another machine
+  agentd status [DIR] [--json]    is the agent running: port, pid, uptime, model, sessions, MCP (exit 3: stopped)
+  agentd ls [DIR...] [--json]     the agents in these folders and their subfolders, with port and state
+  agentd stop DIR                 stop a running agent (SIGTERM, waits up to 10 s for .port to go)
+  agentd bridge PLATFORM DIR      run the telegram|discord|whatsapp bridge of a running agent
+  agentd bridge PLATFORM --url URL --token T [DIR]
+                                  the same for an agent on another machine (DIR: where the config is)
   agentd --version
 `;
 
@@ -24,7 +30,7 @@ async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { url: { type: "string" }, token: { type: "string" }, session: { type: "string" }, help: { type: "boolean", short: "h" } },
+    options: { url: { type: "string" }, token: { type: "string" }, session: { type: "string" }, help: { type: "boolean", short: "h" }, json: { type: "boolean" } },
   });
   const dir = positionals[0];
   switch (command) {
@@ -46,6 +52,24 @@ async function main(argv: string[]): Promise<void> {
         ...(dir ? { agentDir: dir } : {}), ...(values.url ? { url: values.url } : {}),
         ...(values.token ? { token: values.token } : {}), ...(values.session ? { sessionId: values.session } : {}),
       });
+    }
+    case "bridge": {
+      const [platform, agentDir] = positionals;
+      if (!platform || (!agentDir && !values.url)) throw new AgentdError("bad_request", "usage: agentd bridge PLATFORM DIR | --url URL --token T [DIR]");
+      const { bridgeCommand } = await import("./bridge.js");
+      await bridgeCommand({
+        platform, ...(agentDir ? { agentDir } : {}), ...(values.url ? { url: values.url } : {}), ...(values.token ? { token: values.token } : {}),
+      });
+      process.exit(0); // the bridge stopped cleanly; sockets it left open must not keep the process up
+    }
+    case "status":
+    case "ls":
+    case "stop": {
+      const ops = await import("./ops.js");
+      if (command === "stop" && !dir) throw new AgentdError("bad_request", "usage: agentd stop DIR");
+      const json = values.json === true;
+      process.exitCode = command === "status" ? await ops.statusCommand(dir ?? ".", { json }) : command === "ls" ? await ops.lsCommand(positionals, { json }) : await ops.stopCommand(dir!);
+      return;
     }
     case "--version":
     case "-v": {

@@ -15,6 +15,13 @@ export const SECRET_PATHS: readonly string[] = [
 /** Shortest secret shown with its first 3 and last 4 characters; shorter ones show as `[set]`. */
 export const MASK_MIN_CHARS = 16;
 
+const SECRET_PATTERNS = SECRET_PATHS.map((p) => p.split("."));
+
+/** True when a key path (`["providers", "openai", "apiKey"]`) is one of the {@link SECRET_PATHS}. */
+export function isSecretPath(path: readonly string[]): boolean {
+  return SECRET_PATTERNS.some((p) => p.length === path.length && p.every((seg, i) => seg === "*" || seg === path[i]));
+}
+
 const MASK_SET = "[set]";
 const MASK_PATTERN = /^[^…]{0,3}…[^…]{4}$/u;
 
@@ -39,16 +46,12 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
  * dotted prefix such as `providers`) through `fn(value, path)`. Other values are copied unchanged.
  */
 export function mapSecrets(value: unknown, fn: (secret: string, path: string[]) => string, root: string[] = []): unknown {
-  const patterns = SECRET_PATHS.map((p) => p.split("."));
   const walk = (v: unknown, path: string[]): unknown => {
-    if (typeof v === "string") {
-      const hit = patterns.some((p) => p.length === path.length && p.every((seg, i) => seg === "*" || seg === path[i]));
-      return hit ? fn(v, path) : v;
-    }
+    if (typeof v === "string") return isSecretPath(path) ? fn(v, path) : v;
     if (Array.isArray(v)) return v.map((x, i) => walk(x, [...path, String(i)]));
     if (isObject(v)) {
       // only descend where some secret path may still match
-      if (!patterns.some((p) => p.length > path.length && path.every((seg, i) => p[i] === "*" || p[i] === seg))) return v;
+      if (!SECRET_PATTERNS.some((p) => p.length > path.length && path.every((seg, i) => p[i] === "*" || p[i] === seg))) return v;
       const out: Record<string, unknown> = {};
       for (const [k, x] of Object.entries(v)) out[k] = walk(x, [...path, k]);
       return out;

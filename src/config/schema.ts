@@ -43,6 +43,10 @@ export const ServerConfig = z.strictObject({
   maxFrameBytes: z.number().int().min(1024).default(1_048_576),
   maxBodyBytes: z.number().int().min(1024).default(1_048_576),
   shutdownGraceMs: z.number().int().min(0).max(60_000).default(5_000),
+  /** WebSocket frames per second per connection (token bucket refill rate); over it a frame gets `rate_limited`. */
+  maxFramesPerSecond: z.number().int().min(1).default(50),
+  /** Frames a connection may send at once (token bucket size); a client that keeps sending while limited is closed. */
+  frameBurst: z.number().int().min(1).default(100),
 });
 
 /**
@@ -59,6 +63,8 @@ export const AgentConfig = z.strictObject({
   titleSessions: z.boolean().default(true),
   compactAtRatio: z.number().min(0.1).max(1).default(0.8),
   recentTurns: z.number().int().min(1).max(100).default(4),
+  /** Runs that may wait behind the running one in a session; one more `chat.send` gets `rate_limited`. */
+  maxQueuedPerSession: z.number().int().min(1).max(10_000).default(20),
 });
 
 /** Which tools the agent may use: `allow` (absent = all) and `deny` lists of tool names (`current_time`, `<server>__<tool>`). */

@@ -105,10 +105,12 @@ export function createRestApp(deps: RestDeps): { app: Hono; router: Router } {
     }
     return next();
   });
-  app.use("/api/*", bodyLimit({
+  const limitBody = bodyLimit({
     maxSize: deps.maxBodyBytes,
     onError: (c) => c.json({ error: { code: "payload_too_large", message: `the body is larger than ${deps.maxBodyBytes} bytes` } }, 413),
-  }));
+  });
+  // uploads stream to disk under their own limit (uploads.maxBytes, src/ops/uploads.ts)
+  app.use("/api/*", (c, next) => (c.req.path === "/api/upload" ? next() : limitBody(c, next)));
 
   router
     .route(coreRoutes.health, () => ({ status: "ok", version: deps.version, uptimeMs: Date.now() - deps.startedAt }))

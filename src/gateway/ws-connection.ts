@@ -1,12 +1,13 @@
 import type { WebSocket } from "ws";
 import type { Logger } from "pino";
-import { ClientFrame, CloseCode, type ServerFrame, type RequestId } from "../../protocol/frames.js";
+import { ClientFrame, CloseCode, RequestId, type ServerFrame } from "../../protocol/frames.js";
 import type { WireError } from "../../protocol/errors.js";
 import { PROTOCOL_VERSION, MIN_PROTOCOL_VERSION } from "../../protocol/version.js";
 import { events } from "../../protocol/events.js";
 import { toWireError } from "../errors.js";
 import { tokenMatches } from "./auth.js";
 import { issuePath, type MethodRegistry } from "./method-registry.js";
+import { FrameLimiter } from "./rate-limit.js";
 import type { MethodSpec } from "../../protocol/method-spec.js";
 
 /** What a WebSocket connection needs from the daemon. */
@@ -20,18 +21,27 @@ export interface WsDeps {
   maxBufferedBytes?: number;
   /** Time allowed for the hello frame, in ms. Default 10 000. */
   handshakeTimeoutMs?: number;
+  /** Frames per second per connection (token bucket rate), config `server.maxFramesPerSecond`. Default 50. */
+  maxFramesPerSecond?: number;
+  /** Frames at once (token bucket size), config `server.frameBurst`. Default 100. */
+  frameBurst?: number;
 }
 
 /**
  * Serves one WebSocket connection: the handshake (token + version range), then request frames dispatched
  * through the method registry, with run events pushed to the connection that started (or re-attached to) a run.
  * A malformed frame gets an error frame naming the bad field and the connection lives on; a wrong token or
- * version closes with 4401 / 4426 after a typed error frame.
+ * version closes with 4401 / 4426 after a typed error frame. Frames over `maxFramesPerSecond` (burst `frameBurst`)
+ * get a `rate_limited` error (a `res` for a request with an id, else an error frame); a client that keeps sending
+ * while limited is closed with 1008 and a reason.
  */
 export function serveConnection(ws: WebSocket, deps: WsDeps): void {
   const maxBuffered = deps.maxBufferedBytes ?? 8 * 1024 * 1024;
   let ready = false;
   let closed = false;
+  const rate = deps.maxFramesPerSecond ?? 50;
+  const burst = deps.frameBurst ?? 100;
+  const limiter = new FrameLimiter(rate, burst);
 
   const send = (frame: ServerFrame): void => {
     if (closed || ws.readyState !== ws.OPEN) return;
@@ -56,6 +66,8 @@ export function serveConnection(ws: WebSocket, deps: WsDeps): void {
   const subscriber = (event: string, payload: unknown, seq: number) => send({ type: "event", event, payload, seq });
 
   ws.on("message", (data, isBinary) => {
+    const verdict = limiter.check();
+    if (verdict !== "ok") return refuse(verdict, data, isBinary);
     let raw: unknown;
     try {
       raw = JSON.parse(isBinary ? Buffer.from(data as Buffer).toString("utf8") : String(data));
@@ -69,7 +81,8 @@ export function serveConnection(ws: WebSocket, deps: WsDeps): void {
       const path = issuePath(issue.path) || "(root)";
       const error: WireError = { code: "bad_request", message: `invalid frame: ${path}: ${issue.message}`, details: { path } };
       const id = (raw as { id?: unknown } | null)?.id;
-      if (ready && (typeof id === "string" || typeof id === "number")) send({ type: "res", id: id as RequestId, ok: false, error });
+      // echo the id only when it is one (1e400 parses as Infinity, which would go out as `id: null`)
+      if (ready && RequestId.safeParse(id).success) send({ type: "res", id: id as RequestId, ok: false, error });
       else fail(error, ready ? undefined : CloseCode.policyViolation);
       return;
     }
@@ -99,6 +112,24 @@ export function serveConnection(ws: WebSocket, deps: WsDeps): void {
       },
     );
   });
+  function refuse(verdict: "limited" | "abuse", data: unknown, isBinary: boolean): void {
+    if (closed) return;
+    const message = `more than ${rate} frames per second (burst ${burst})`;
+    if (verdict === "abuse") {
+      deps.logger.warn({ maxFramesPerSecond: rate, frameBurst: burst }, "closing a connection that kept sending over the frame rate limit");
+      return fail({ code: "rate_limited", message: `too many frames: ${message}` }, CloseCode.policyViolation);
+    }
+    const error: WireError = { code: "rate_limited", message: `slow down: ${message}`, retryable: true, details: { maxFramesPerSecond: rate, frameBurst: burst } };
+    let id: unknown;
+    try {
+      id = (JSON.parse(isBinary ? Buffer.from(data as Buffer).toString("utf8") : String(data)) as { id?: unknown } | null)?.id;
+    } catch {
+      /* not JSON: answer with an error frame */
+    }
+    if (ready && RequestId.safeParse(id).success) send({ type: "res", id: id as RequestId, ok: false, error });
+    else send({ type: "error", error });
+  }
+
   ws.on("close", () => {
     closed = true;
     clearTimeout(handshakeTimer);

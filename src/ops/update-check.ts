@@ -54,16 +54,20 @@ function npm(args: string[], timeoutMs: number, what: string): Promise<string> {
   });
 }
 
-/** npm's error summary: the `error.summary` of `--json` output, else the first meaningful `npm error` line. */
+/**
+ * npm's error summary: the `error.summary` of `--json` output, else the first meaningful `npm error` line; at
+ * most 300 characters, with credentials in URLs (`//user:secret@host`) masked.
+ */
 export function npmErrorSummary(stdout: string, stderr: string): string {
+  const clean = (s: string) => s.replace(/\/\/[^/\s:@]+:[^/\s@]+@/g, "//***@").slice(0, 300);
   try {
     const j = JSON.parse(stdout) as { error?: { code?: string; summary?: string } };
-    if (j.error?.summary) return j.error.summary.split("\n")[0]!.slice(0, 300);
+    if (j.error?.summary) return clean(j.error.summary.split("\n")[0]!);
   } catch {
     /* not JSON */
   }
   const lines = stderr.split("\n").map((l) => l.replace(/^npm (error|ERR!)\s*/, "").trim()).filter((l) => l && !l.startsWith("npm warn"));
-  return (lines.find((l) => /reason:|E404|ENOTFOUND|ECONNREFUSED|ETIMEDOUT/.test(l)) ?? lines[0] ?? "npm failed").slice(0, 300);
+  return clean(lines.find((l) => /reason:|E404|ENOTFOUND|ECONNREFUSED|ETIMEDOUT/.test(l)) ?? lines[0] ?? "npm failed");
 }
 
 /**

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, open, openAsBlob, rename, rm } from "node:fs/promises";
+import { openAsBlob } from "node:fs";
+import { mkdir, open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { Attachment } from "../../protocol/chat.js";

@@ -24,7 +24,8 @@ function migrationsFolder(): string {
 /**
  * Opens (creating if needed) the SQLite database at `file` with WAL, foreign keys on, `synchronous=NORMAL`
  * (durable across process crashes; WAL makes it safe, https://www.sqlite.org/pragma.html#pragma_synchronous)
- * and a 5 s busy timeout, then applies pending drizzle-kit migrations.
+ * and a busy timeout (5 s; the environment variable `AGENTD_DB_BUSY_TIMEOUT_MS` overrides it, for tests of a
+ * locked database), then applies pending drizzle-kit migrations.
  * Throws {@link StorageError} when the file cannot be opened or migrated.
  */
 export function openDb(file: string): { sqlite: Database.Database; db: Db } {
@@ -34,7 +35,7 @@ export function openDb(file: string): { sqlite: Database.Database; db: Db } {
     sqlite.pragma("journal_mode = WAL");
     sqlite.pragma("synchronous = NORMAL");
     sqlite.pragma("foreign_keys = ON");
-    sqlite.pragma("busy_timeout = 5000");
+    sqlite.pragma(`busy_timeout = ${busyTimeoutMs()}`);
   } catch (err) {
     throw new StorageError(`cannot open database ${file}: ${(err as Error).message}`, err);
   }
@@ -46,6 +47,11 @@ export function openDb(file: string): { sqlite: Database.Database; db: Db } {
     throw new StorageError(`cannot migrate database ${file}: ${(err as Error).message}`, err);
   }
   return { sqlite, db };
+}
+
+function busyTimeoutMs(): number {
+  const v = Number(process.env.AGENTD_DB_BUSY_TIMEOUT_MS || Number.NaN);
+  return Number.isInteger(v) && v >= 0 ? v : 5000;
 }
 
 /** Runs `fn` and turns SQLite's busy/full/IO errors into a {@link StorageError}; a transaction inside rolls back whole. */

@@ -61,7 +61,7 @@ export const usageEvents = sqliteTable("usage_events", {
   cachedTokens: integer("cached_tokens").notNull().default(0),
   costUsd: real("cost_usd"),
   createdAt: integer("created_at").notNull(),
-}, (t) => [index("usage_created_idx").on(t.createdAt)]);
+}, (t) => [index("usage_created_idx").on(t.createdAt), index("usage_run_idx").on(t.runId)]);
 
 /** The current session of a chat on a platform: `(platform, chatId, threadId)` → session (issue 6). */
 export const channelBindings = sqliteTable("channel_bindings", {

@@ -38,6 +38,9 @@ const totals = {
   unpricedCalls: sql<number>`coalesce(sum(case when ${usageEvents.costUsd} is null then 1 else 0 end), 0)`,
 };
 
+/** Rounds a USD sum to 10 decimals (sums of floats pick up noise like 0.000044399999999999995). */
+const usd = (x: number) => Math.round(x * 1e10) / 1e10;
+
 function inRange(r: TimeRange) {
   return r.toMs === undefined ? gte(usageEvents.createdAt, r.fromMs) : and(gte(usageEvents.createdAt, r.fromMs), lt(usageEvents.createdAt, r.toMs));
 }
@@ -50,7 +53,8 @@ export function usageByModel(db: Db, range: TimeRange): ModelUsage[] {
     .where(inRange(range))
     .groupBy(usageEvents.model, usageEvents.provider)
     .orderBy(sql`coalesce(sum(${usageEvents.costUsd}), 0) desc`, usageEvents.model)
-    .all();
+    .all()
+    .map((r) => ({ ...r, costUsd: usd(r.costUsd) }));
 }
 
 /** Length of the buckets {@link usageByDay} sums before assigning them to days: every UTC offset in use is a multiple. */
@@ -79,5 +83,6 @@ export function usageByDay(db: Db, range: TimeRange, dayOf: (ms: number) => stri
     d.costUsd += t.costUsd;
     d.unpricedCalls += t.unpricedCalls;
   }
+  for (const d of days.values()) d.costUsd = usd(d.costUsd);
   return [...days.values()].sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
 }

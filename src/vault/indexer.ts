@@ -1,5 +1,6 @@
-import { lstatSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, lstatSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { Logger } from "pino";
 import type { IndexDb } from "./index-db.js";
@@ -23,7 +24,28 @@ export interface IndexerOptions {
   commitEveryMs?: number;
 }
 
-const WORKER_URL = new URL(import.meta.url.endsWith(".ts") ? "./reconcile-worker.ts" : "./reconcile-worker.js", import.meta.url);
+let workerUrlCache: URL | null | undefined;
+
+/**
+ * Where the reconcile worker's entry file is: beside this module (tsc output, or `.ts` sources in tests), or,
+ * when this module was bundled (esbuild's dist/bundle/), the tsc output `src/vault/reconcile-worker.js` found in
+ * a folder above the bundle. `null` when there is none (then indexing stays on the main thread).
+ */
+function workerUrl(): URL | null {
+  if (workerUrlCache !== undefined) return workerUrlCache;
+  const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+  const beside = new URL(`./reconcile-worker${ext}`, import.meta.url);
+  workerUrlCache = null;
+  if (existsSync(fileURLToPath(beside))) workerUrlCache = beside;
+  else {
+    let dir = dirname(fileURLToPath(import.meta.url));
+    for (let i = 0; i < 4 && workerUrlCache === null; i++, dir = dirname(dir)) {
+      const candidate = join(dir, "src", "vault", "reconcile-worker.js");
+      if (existsSync(candidate)) workerUrlCache = pathToFileURL(candidate);
+    }
+  }
+  return workerUrlCache;
+}
 
 /**
  * Keeps the index in step with the vault folder, on the main thread's connection. Each single-note operation is
@@ -178,7 +200,9 @@ export class Indexer {
     try {
       const commitEveryMs = this.opts.commitEveryMs || 1000;
       const data: ReconcileWorkerData = { root: this.root, indexDbPath: this.indexDbPath, plan, commitEveryMs, stop: this.stopFlag };
-      const worker = new Worker(WORKER_URL, { workerData: data });
+      const url = workerUrl();
+      if (!url) throw new Error("reconcile worker file not found");
+      const worker = new Worker(url, { workerData: data });
       worker.unref();
       const msg = await new Promise<ReconcileWorkerMessage>((resolve, reject) => {
         worker.once("message", resolve);

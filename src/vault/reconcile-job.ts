@@ -101,6 +101,8 @@ export class ReconcileApply {
       ...[...plan.filesAdded, ...plan.filesGone].map((rel) => ({ rel, what: "file" as const })),
       ...[...plan.read, ...plan.gone].map((rel) => ({ rel, what: "note" as const })),
     ].reverse();
+    // Known before they are parsed, so links between new notes resolve at insert (fewer updates at the end).
+    for (const rel of plan.read) store.resolver.add(rel);
   }
 
   private syncNote(rel: string, abs: string): void {

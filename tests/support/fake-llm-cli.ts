@@ -1,9 +1,9 @@
 /**
  * Runs the fake model server ({@link startFakeLlm}) as a child process for benchmarks:
- * `node dist/tests/support/fake-llm-cli.js [--port N] [--chunk-delay-ms N]`.
+ * `node dist/tests/support/fake-llm-cli.js [--port N] [--chunk-delay-ms N] [--no-record]`.
  * Answers every chat completion with the default echo turn (`You said: <last user message>`), with
  * `--chunk-delay-ms` milliseconds between SSE chunks (default 0). Prints one JSON line `{"url": "http://127.0.0.1:PORT/v1"}`
- * on stdout once listening and stays up until SIGTERM or SIGINT (then exits 0). Bad arguments: message on stderr, exit 2.
+ * on stdout once listening (`--no-record`: requests are not kept in memory, for long soaks) and stays up until SIGTERM or SIGINT (then exits 0). Bad arguments: message on stderr, exit 2.
  */
 import { defaultEchoTurn, startFakeLlm } from "./fake-llm.js";
 
@@ -22,7 +22,8 @@ const args = process.argv.slice(2);
 const port = intFlag(args, "--port") ?? 0;
 const chunkDelayMs = intFlag(args, "--chunk-delay-ms") ?? 0;
 
-const llm = await startFakeLlm({ port, defaultTurn: (req) => ({ ...defaultEchoTurn(req), chunkDelayMs }) });
+const record = !args.includes("--no-record");
+const llm = await startFakeLlm({ port, record, defaultTurn: (req) => ({ ...defaultEchoTurn(req), chunkDelayMs }) });
 process.stdout.write(`${JSON.stringify({ url: llm.url })}\n`);
 
 const stop = (): void => {

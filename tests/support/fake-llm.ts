@@ -153,13 +153,14 @@ function multipartFileBytes(raw: Buffer, contentType: string | undefined): numbe
  * @param opts.port TCP port; default 0 (ephemeral).
  * @param opts.host bind address; default `127.0.0.1`.
  * @param opts.defaultTurn turn used when the rule and the queue give nothing; default {@link defaultEchoTurn}.
+ * @param opts.record keep every request in `requests` (default true); false keeps memory flat for long soaks.
  * Endpoints: `POST /v1/chat/completions` (JSON or SSE with `stream: true`), `GET /v1/models` (always
  * `gpt-4o-mini`, `test-model` plus every model requested so far), `POST /v1/audio/transcriptions`
  * (`{ text: "transcribed: <n> bytes" }`, n = size of the `file` part); anything else is a 404 JSON error.
  * @throws the `listen` error (e.g. `EADDRINUSE`) when the port cannot be bound.
  */
 export async function startFakeLlm(
-  opts: { port?: number; host?: string; defaultTurn?: (req: RecordedRequest) => ScriptedTurn } = {},
+  opts: { port?: number; host?: string; defaultTurn?: (req: RecordedRequest) => ScriptedTurn; record?: boolean } = {},
 ): Promise<FakeLlm> {
   const host = opts.host ?? "127.0.0.1";
   const defaultTurn = opts.defaultTurn ?? defaultEchoTurn;
@@ -183,7 +184,7 @@ export async function startFakeLlm(
     const rec: RecordedRequest = {
       path: req.url ?? "", method: req.method ?? "", headers: req.headers, body, rawBytes: raw.length, receivedAt: Date.now(),
     };
-    requests.push(rec);
+    if (opts.record !== false) requests.push(rec);
     if (!parsed || typeof body !== "object" || body === null) {
       sendJson(res, 400, { error: { message: "request body is not a JSON object", type: "invalid_request_error", param: null, code: null } });
       return;

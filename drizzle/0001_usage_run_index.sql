@@ -1,0 +1,1 @@
+CREATE INDEX `usage_run_idx` ON `usage_events` (`run_id`);

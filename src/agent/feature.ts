@@ -1,0 +1,98 @@
+import type { z } from "zod";
+import type { FeatureFactory } from "../feature.js";
+import type { Config } from "../config/schema.js";
+import type { Db } from "../store/db.js";
+import { defineRoute } from "../gateway/router.js";
+import { PricingTable, UsageDaily, UsageDailyParams, UsageSummary, type UsageTotals } from "../../protocol/usage.js";
+import { usageByDay, usageByModel } from "../store/usage-queries.js";
+import { builtinTools } from "./tools/builtin.js";
+import { createPricer, findPrice, pricingTable } from "./pricing.js";
+import { createCompactor } from "./compaction.js";
+import { createTitler } from "./title.js";
+import { dateKey, zonedMidnightMs, zonedParts } from "./zoned-time.js";
+
+/** The usage routes (issue 3), declared once for the router and the OpenAPI document. */
+export const usageRoutes = {
+  summary: defineRoute({ method: "get", path: "/api/usage", summary: "This month's token usage and cost, by model.", tag: "usage", response: UsageSummary }),
+  daily: defineRoute({ method: "get", path: "/api/usage/daily", summary: "Token usage and cost per day (`?days=30`).", tag: "usage", query: UsageDailyParams, response: UsageDaily }),
+  pricing: defineRoute({ method: "get", path: "/api/usage/pricing", summary: "The pricing table in force (USD per million tokens).", tag: "usage", response: PricingTable }),
+};
+
+const zero = (): UsageTotals => ({ calls: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: 0, unpricedCalls: 0 });
+
+/** This month's usage (since the 1st, 00:00 in the agent's time zone), by model. */
+export function usageSummary(db: Db, cfg: Config, now = new Date()): z.infer<typeof UsageSummary> {
+  const tz = cfg.agent.timezone;
+  const p = zonedParts(now, tz);
+  const fromMs = zonedMidnightMs(p.year, p.month, 1, tz);
+  const models = usageByModel(db, { fromMs });
+  const total = zero();
+  for (const m of models) {
+    total.calls += m.calls;
+    total.promptTokens += m.promptTokens;
+    total.completionTokens += m.completionTokens;
+    total.cachedTokens += m.cachedTokens;
+    total.costUsd += m.costUsd;
+    total.unpricedCalls += m.unpricedCalls;
+  }
+  total.costUsd = Math.round(total.costUsd * 1e10) / 1e10;
+  return { month: dateKey(p).slice(0, 7), timeZone: tz, from: new Date(fromMs).toISOString(), currency: "USD", total, models };
+}
+
+/** Usage per day over the last `days` days (today last, days without calls as zeros), in the agent's time zone. */
+export function usageDaily(db: Db, cfg: Config, days: number, now = new Date()): z.infer<typeof UsageDaily> {
+  const tz = cfg.agent.timezone;
+  const p = zonedParts(now, tz);
+  const fromMs = zonedMidnightMs(p.year, p.month, p.day - (days - 1), tz);
+  const byDate = new Map(usageByDay(db, { fromMs }, (ms) => dateKey(zonedParts(new Date(ms), tz))).map((d) => [d.date, d]));
+  const out: z.infer<typeof UsageDaily>["days"] = [];
+  for (let i = 0; i < days; i++) {
+    const d = new Date(Date.UTC(p.year, p.month - 1, p.day - (days - 1) + i));
+    const date = dateKey({ year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() });
+    out.push(byDate.get(date) ?? { date, ...zero() });
+  }
+  return { timeZone: tz, currency: "USD", days: out };
+}
+
+/** The pricing table in force, and which entry prices each configured model. */
+export function pricingInForce(cfg: Config): z.infer<typeof PricingTable> {
+  return {
+    currency: "USD", unit: "per million tokens", prices: pricingTable(cfg.pricing),
+    models: Object.entries(cfg.models).map(([name, m]) => ({
+      name, model: m.model, pricedAs: findPrice(m.model, cfg.pricing)?.key ?? (cfg.pricing[name] ? name : null),
+    })),
+  };
+}
+
+/**
+ * The agent feature (issue 3): the built-in tools (`current_time`, `memory_read`, `memory_append`), the run
+ * hooks for pricing (built-in table + config `pricing`), compaction and session titles, and the usage routes
+ * `GET /api/usage`, `GET /api/usage/daily?days=30`, `GET /api/usage/pricing`.
+ */
+export const agentFeature: FeatureFactory = (ctx) => {
+  const config = () => ctx.config.get();
+  const logger = ctx.logger.child({ component: "agent" });
+  const tools = builtinTools({ dir: ctx.dir, timeZone: () => config().agent.timezone });
+  const price = createPricer(config);
+  ctx.hooks.price = price;
+  ctx.hooks.compact = createCompactor({
+    store: ctx.store, pool: ctx.pool, config, dir: ctx.dir, logger, price,
+    runningRunId: (sessionId) => ctx.runner.runningRun(sessionId)?.id,
+  });
+  const titler = createTitler({ store: ctx.store, pool: ctx.pool, config, logger, price });
+  ctx.hooks.onEnd.push(titler.onEnd);
+  return {
+    name: "agent",
+    tools: () => tools,
+    routes: (router) => {
+      router
+        .route(usageRoutes.summary, () => usageSummary(ctx.store.db, config()))
+        .route(usageRoutes.daily, ({ query }) => usageDaily(ctx.store.db, config(), query.days))
+        .route(usageRoutes.pricing, () => pricingInForce(config()));
+    },
+    stop: async () => {
+      titler.stop();
+      await titler.idle();
+    },
+  };
+};

@@ -1,0 +1,46 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino, type Logger } from "pino";
+import { Config } from "../config/schema.js";
+import { Store } from "../store/store.js";
+import { ProviderPool } from "./provider.js";
+
+/**
+ * Test helper: a temp agent folder with a real {@link Store}, a config whose models `main` (gpt-4o-mini) and
+ * `backup` (gpt-4o) point at `llmUrl` (SDK retries off), a {@link ProviderPool} and a silent logger.
+ * `edit` changes the raw config before it is parsed. `cleanup()` closes the store and removes the folder.
+ */
+export function agentFixture(llmUrl: string, edit?: (raw: Record<string, any>) => void): {
+  dir: string;
+  store: Store;
+  config: () => Config;
+  pool: ProviderPool;
+  logger: Logger;
+  setConfig(edit: (raw: Record<string, any>) => void): void;
+  cleanup(): void;
+} {
+  const dir = mkdtempSync(join(tmpdir(), "agentd-agent-"));
+  const base = (): Record<string, any> => ({
+    model: "main",
+    providers: { local: { baseUrl: llmUrl, maxRetries: 0, timeoutMs: 5000 } },
+    models: { main: { provider: "local", model: "gpt-4o-mini" }, backup: { provider: "local", model: "gpt-4o" } },
+    agent: { timezone: "Europe/Berlin" },
+  });
+  const raw = base();
+  edit?.(raw);
+  let cfg = Config.parse(raw);
+  const store = new Store(join(dir, "agentd.db"));
+  return {
+    dir, store, config: () => cfg, pool: new ProviderPool(() => cfg), logger: pino({ level: "silent" }),
+    setConfig(e) {
+      const r = base();
+      e(r);
+      cfg = Config.parse(r);
+    },
+    cleanup() {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,125 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterEach, describe, it, expect } from "vitest";
+import { agentFixture } from "../agent/test-support.js";
+import { Runner, type SendParams } from "../agent/runner.js";
+import { ConfigStore } from "../config/config-store.js";
+import { Config } from "../config/schema.js";
+import type { DaemonContext, RunHooks } from "../feature.js";
+import type { ChannelAddress } from "../../protocol/chat.js";
+import { createChannelsFeature, findCli } from "./feature.js";
+
+const FIXTURE = join(import.meta.dirname, "test-fixtures", "fake-bridge.mjs");
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** A real runner and store with the channels feature's hook installed; the model is unreachable (never needed). */
+function setup(channels: Record<string, unknown>) {
+  const fx = agentFixture("http://127.0.0.1:9/v1", (raw) => (raw.channels = channels));
+  const config = new ConfigStore(fx.config());
+  const hooks: RunHooks = { onEnd: [] };
+  const runner = new Runner({
+    dir: fx.dir, store: fx.store, config: () => config.get(), pool: fx.pool, tools: () => [], logger: fx.logger, price: () => null,
+    command: () => hooks.command,
+    resolveSession: (p: SendParams) => {
+      const ch = p.channel!;
+      const b = fx.store.getBinding(ch.platform, ch.chatId, ch.threadId ?? "");
+      if (b) return { sessionId: b.sessionId };
+      const s = fx.store.createSession();
+      fx.store.setBinding(ch.platform, ch.chatId, ch.threadId ?? "", s.id);
+      return { sessionId: s.id };
+    },
+  });
+  const ctx = { dir: fx.dir, config, store: fx.store, logger: fx.logger, runner, hooks } as unknown as DaemonContext;
+  cleanups.push(() => fx.cleanup());
+  let n = 0;
+  const send = (text: string, channel: ChannelAddress) => {
+    const events: Array<{ event: string; payload: any }> = [];
+    const res = runner.send({ text, idempotencyKey: `k${++n}`, channel }, (event, payload) => events.push({ event, payload }));
+    return { ...res, done: events.find((e) => e.event === "run.done")?.payload as { status: string; text: string } | undefined };
+  };
+  const context = (sessionId: string) => fx.store.contextMessages(sessionId).map((m) => m.content);
+  return { fx, ctx, config, send, context };
+}
+
+const ann: ChannelAddress = { platform: "telegram", chatId: "1", userId: "1", userName: "ann", isGroup: false, mentioned: false };
+
+describe("channel hook in the runner", () => {
+  it("answers commands and refusals at once and keeps them out of the model's context", () => {
+    const t = setup({ telegram: { allowlist: ["ann"] } });
+    createChannelsFeature(t.ctx);
+    const help = t.send("/help", ann);
+    expect(help.done).toMatchObject({ status: "ok", text: expect.stringContaining("/sessions") });
+    const refused = t.send("hi", { ...ann, chatId: "2", userId: "2", userName: "bob" });
+    expect(refused.done?.text).toMatch(/allowlist/);
+    const ignored = t.send("hi again", { ...ann, chatId: "2", userId: "2", userName: "bob" });
+    expect(ignored.done).toMatchObject({ status: "ignored", text: "" });
+    expect(t.context(help.sessionId)).toEqual([]);
+    expect(t.context(refused.sessionId)).toEqual([]);
+    expect(t.fx.store.history(refused.sessionId, 10).map((m) => m.content)).toEqual(["hi", expect.stringMatching(/allowlist/), "hi again"]);
+  });
+
+  it("keeps unmentioned group chatter of allowed senders in the context, not that of denied ones", () => {
+    const t = setup({ telegram: { allowlist: ["ann"] } });
+    createChannelsFeature(t.ctx);
+    const group = { ...ann, chatId: "-9", isGroup: true };
+    const a = t.send("from ann", group);
+    const b = t.send("from bob", { ...group, userId: "2", userName: "bob" });
+    expect(a.done?.status).toBe("ignored");
+    expect(b.done?.status).toBe("ignored");
+    expect(t.context(a.sessionId)).toEqual(["from ann"]);
+  });
+});
+
+describe("bridge supervision in the feature", () => {
+  it("finds the CLI from argv[1] or next to the bundle", () => {
+    expect(findCli("/nonexistent/cli/main.js", "file:///nonexistent/dist/bundle/chunk-X.js")).toBeUndefined();
+    expect(findCli(undefined, new URL("../../dist/bundle/chunk-X.js", import.meta.url).href)).toBe(
+      existsSync(join(import.meta.dirname, "../../dist/bundle/src/cli/main.js")) ? join(import.meta.dirname, "../../dist/bundle/src/cli/main.js") : undefined,
+    );
+  });
+
+  it("starts enabled bridges and follows config edits: enable, disable, new token restarts, access edits do not", async () => {
+    const t = setup({ telegram: { enabled: true, botToken: "a" }, discord: { enabled: false } });
+    const starts = join(t.fx.dir, "starts");
+    const feature = createChannelsFeature(t.ctx, {
+      command: (platform) => ({ file: process.execPath, args: [FIXTURE, "stay", starts, platform] }),
+      supervisor: { killGraceMs: 500 },
+    });
+    cleanups.push(() => feature.stop?.());
+    const lines = () => (existsSync(starts) ? readFileSync(starts, "utf8").trim().split("\n").filter(Boolean) : []);
+    const wait = async (count: number) => {
+      for (let i = 0; i < 300 && lines().length < count; i++) await sleep(10);
+      return lines();
+    };
+    const edit = (channels: Record<string, unknown>) => {
+      const raw = { ...t.config.get(), channels };
+      t.config.replace(Config.parse(raw));
+    };
+    await feature.start?.();
+    expect((await wait(1)).map((l) => l.split(" ")[1])).toEqual(["telegram"]);
+
+    edit({ telegram: { enabled: true, botToken: "a", allowlist: ["ann"] }, discord: { enabled: true } });
+    expect((await wait(2)).map((l) => l.split(" ")[1])).toEqual(["telegram", "discord"]);
+
+    edit({ telegram: { enabled: true, botToken: "b", allowlist: ["ann"] }, discord: { enabled: false } });
+    expect((await wait(3)).map((l) => l.split(" ")[1])).toEqual(["telegram", "discord", "telegram"]);
+    await sleep(100);
+    const pids = lines().map((l) => Number(l.split(" ")[0]));
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(pids.map(alive)).toEqual([false, false, true]);
+
+    await feature.stop?.();
+    expect(alive(pids[2]!)).toBe(false);
+  });
+});

@@ -1,0 +1,123 @@
+import { existsSync, realpathSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Logger } from "pino";
+import type { FeatureFactory } from "../feature.js";
+import type { CommandHandler } from "../agent/runner.js";
+import { AccessGate } from "./access.js";
+import { parseCommand, runChatCommand, type ChatCommandDeps } from "./commands.js";
+import { ACCESS_KEYS, PLATFORMS, type ChannelsConfig } from "./config.js";
+import { BridgeSupervisor, type BridgeCommand, type BridgeSupervisorOptions } from "./supervisor.js";
+
+/**
+ * The daemon's part of channel messages, run when a message is accepted: access (group policy, allowlist, one
+ * refusal per sender per 10 minutes), then chat commands. Messages without a channel go to the model untouched.
+ * Refusals, ignored messages of denied senders, and commands with their replies are kept out of the model's
+ * context; ignored group messages of allowed senders stay in it (the agent sees the conversation it is asked about).
+ */
+export function createChannelHandler(gate: AccessGate, deps: ChatCommandDeps, log: Logger): CommandHandler {
+  return (text, { sessionId, channel }) => {
+    if (!channel) return undefined;
+    const decision = gate.decide(channel);
+    if (decision.kind === "ignored") return { ignored: true, excludeFromContext: decision.denied };
+    if (decision.kind === "denied") {
+      if (!decision.refusal) return { ignored: true, excludeFromContext: true };
+      log.info({ platform: channel.platform, chatId: channel.chatId, userId: channel.userId }, `refused a ${channel.platform} sender who is not on the allowlist`);
+      return { reply: decision.refusal, excludeFromContext: true };
+    }
+    const cmd = parseCommand(text);
+    if (!cmd) return undefined;
+    const reply = runChatCommand(cmd, { channel, sessionId }, deps);
+    return reply === undefined ? undefined : { reply, excludeFromContext: true };
+  };
+}
+
+/**
+ * The bundled CLI that runs bridges: `process.argv[1]` when the daemon was started by the CLI (`agentd start`),
+ * else the CLI next to this module (bundle: `dist/bundle/src/cli/main.js`; tsc output: `dist/src/cli/main.js`).
+ * Returns undefined when none exists.
+ */
+export function findCli(argv1 = process.argv[1], moduleUrl = import.meta.url): string | undefined {
+  const isCli = (f: string) => /[\\/]cli[\\/]main\.js$/.test(f);
+  if (argv1 && existsSync(argv1)) {
+    if (isCli(argv1)) return resolve(argv1);
+    const real = realpathSync(argv1); // `agentd` may be an npm bin symlink
+    if (isCli(real)) return real;
+  }
+  const here = dirname(fileURLToPath(moduleUrl));
+  return [join(here, "src", "cli", "main.js"), join(here, "..", "cli", "main.js")].find((f) => existsSync(f));
+}
+
+/** The settings of a platform that its bridge reads (everything but the access keys): a change restarts it. */
+function bridgeSettings(channels: ChannelsConfig, platform: (typeof PLATFORMS)[number]): string | undefined {
+  const block = channels[platform];
+  if (!block?.enabled) return undefined;
+  return JSON.stringify(Object.entries(block).filter(([k]) => !ACCESS_KEYS.has(k)));
+}
+
+/**
+ * The channels feature (issue 6): sets the run hook that applies access rules and chat commands to channel
+ * messages, and supervises the bridge of every platform with `enabled: true` (`node <cli> bridge <platform> DIR`,
+ * see {@link BridgeSupervisor}). Config edits apply live: access on the next message; a bridge is started,
+ * stopped or restarted when its platform is enabled, disabled or its bridge settings (token, API root) change.
+ */
+export const channelsFeature: FeatureFactory = (ctx) => createChannelsFeature(ctx);
+
+/**
+ * Builds the {@link channelsFeature}; `opts.command` replaces how a bridge is run (tests), `opts.supervisor` tunes
+ * the supervisor's delays. Default command: `process.execPath <cli> bridge <platform> DIR` ({@link findCli}).
+ */
+export function createChannelsFeature(
+  ctx: Parameters<FeatureFactory>[0],
+  opts: { command?: (platform: string) => BridgeCommand; supervisor?: Partial<BridgeSupervisorOptions> } = {},
+): ReturnType<FeatureFactory> {
+  const log = ctx.logger.child({ component: "channels" });
+  const gate = new AccessGate({ channels: () => ctx.config.get().channels });
+  ctx.hooks.command = createChannelHandler(gate, { store: ctx.store, runner: ctx.runner, config: () => ctx.config.get() }, log);
+  let supervisor: BridgeSupervisor | undefined;
+
+  const bridgeCommandOf = (): ((platform: string) => BridgeCommand) | undefined => {
+    if (opts.command) return opts.command;
+    const cli = findCli();
+    return cli ? (platform) => ({ file: process.execPath, args: [cli, "bridge", platform, ctx.dir] }) : undefined;
+  };
+  const startEnabled = (channels: ChannelsConfig) => {
+    const wanted = PLATFORMS.filter((p) => channels[p]?.enabled);
+    if (wanted.length === 0) return;
+    if (!supervisor) {
+      const command = bridgeCommandOf();
+      if (!command) {
+        log.error("cannot start the bridges: the agentd CLI (dist/bundle/src/cli/main.js) was not found");
+        return;
+      }
+      supervisor = new BridgeSupervisor({ logger: ctx.logger, command, cwd: ctx.dir, env: { ...process.env, AGENTD_BRIDGE_SUPERVISED: "1" }, ...opts.supervisor });
+    }
+    for (const p of wanted) supervisor.start(p);
+  };
+  let started = false;
+  let applying = Promise.resolve(); // config changes apply one after the other
+  ctx.config.onChange((next, prev, changed) => {
+    if (!started || !changed.includes("channels")) return;
+    applying = applying
+      .then(async () => {
+        for (const p of PLATFORMS) {
+          if (bridgeSettings(next.channels, p) !== bridgeSettings(prev.channels, p)) await supervisor?.stopOne(p);
+        }
+        if (started) startEnabled(next.channels);
+      })
+      .catch((err: unknown) => log.error({ err }, "could not apply the channels config"));
+  });
+
+  return {
+    name: "channels",
+    start: () => {
+      started = true;
+      startEnabled(ctx.config.get().channels);
+    },
+    stop: async () => {
+      started = false;
+      await applying;
+      await supervisor?.stop();
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import { existsSync } from "node:fs";
+import type { Socket } from "node:net";
+import { dirname, join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { AgentdError, ConfigError } from "../errors.js";
+import { CONFIG_FILE, loadConfig } from "../config/load.js";
+import { PLATFORMS, isPlatform } from "../channels/config.js";
+import { EXIT_CONFIG } from "../channels/supervisor.js";
+
+/**
+ * What every bridge entry (`bridges/<platform>/main.ts`) exports. `agentDir`: connect through the folder's
+ * `.port` and token; or `url` + `token` (a daemon on another machine). `config`: the platform's block of the
+ * agent's `channels` config (bot token, API root…), undefined when no agent folder was given.
+ * Resolves when the bridge has stopped.
+ */
+export interface BridgeModule {
+  runBridge(opts: { agentDir?: string; url?: string; token?: string; config?: unknown }): Promise<void>;
+}
+
+/** Options of {@link bridgeCommand}. */
+export interface BridgeCommandOptions {
+  platform: string;
+  /** The agent folder: where to find port, token and config. With `url`, only the config is read from it. */
+  agentDir?: string;
+  url?: string;
+  token?: string;
+  /** The bridge module to load (tests). Default: {@link bridgeEntry}. */
+  entry?: string;
+}
+
+/**
+ * The compiled entry of a platform's bridge, found relative to the running CLI: `dist/bundle/src/cli/main.js` →
+ * `dist/bundle/bridges/<platform>/main.js` (the same for the unbundled `dist/src/cli/main.js`).
+ */
+export function bridgeEntry(platform: string, cliFile = process.argv[1] ?? ""): string {
+  return join(dirname(resolve(cliFile)), "..", "..", "bridges", platform, "main.js");
+}
+
+/**
+ * `agentd bridge <platform> DIR` or `agentd bridge <platform> --url URL --token T [DIR]`: loads the agent config
+ * (when a folder is given; its .env too) and runs the platform's bridge in this process until it stops.
+ * When the daemon supervises it (`AGENTD_BRIDGE_SUPERVISED=1`), the bridge exits as soon as its stdin (a pipe from
+ * the daemon) closes, so it never outlives a daemon that died.
+ * Resolves when the bridge has stopped (the caller exits then). Throws `bad_request` for an unknown platform or
+ * missing target, `ConfigError` (exit 78: the supervisor does not restart it) for a bad agent config or when the
+ * bridge rejects with `exitCode: 78` (no or refused bot token), `not_found` when the bridge is not built.
+ */
+export async function bridgeCommand(opts: BridgeCommandOptions): Promise<void> {
+  const { platform } = opts;
+  if (!isPlatform(platform)) throw new AgentdError("bad_request", `unknown platform "${platform}": use ${PLATFORMS.join(", ")}`);
+  if (!opts.agentDir && !opts.url) throw new AgentdError("bad_request", `usage: agentd bridge ${platform} DIR | --url URL --token T`);
+  const config = opts.agentDir ? loadConfig(opts.agentDir).channels[platform] : undefined;
+  const entry = opts.entry ?? bridgeEntry(platform);
+  if (!existsSync(entry)) throw new AgentdError("not_found", `the ${platform} bridge is not built: ${entry} is missing`);
+  const mod = (await import(pathToFileURL(entry).href)) as Partial<BridgeModule>;
+  if (typeof mod.runBridge !== "function") throw new AgentdError("internal", `${entry} does not export runBridge()`);
+  if (process.env.AGENTD_BRIDGE_SUPERVISED === "1") exitWhenParentGoes();
+  try {
+    await mod.runBridge({
+      ...(opts.url ? { url: opts.url, ...(opts.token ? { token: opts.token } : {}) } : { agentDir: opts.agentDir! }),
+      ...(config ? { config } : {}),
+    });
+  } catch (err) {
+    // a bridge reports an unusable config (missing or refused bot token…) with `exitCode` 78: keep that exit code,
+    // so the daemon's supervisor does not restart it in a loop
+    if ((err as { exitCode?: unknown } | null)?.exitCode === EXIT_CONFIG) {
+      const file = opts.agentDir ? join(resolve(opts.agentDir), CONFIG_FILE) : "(no agent folder)";
+      throw new ConfigError(file, `channels.${platform}`, err instanceof Error ? err.message : String(err));
+    }
+    throw err;
+  }
+}
+
+/** Exits when stdin (the supervisor's pipe) ends; stdin does not keep the process alive by itself. */
+function exitWhenParentGoes(): void {
+  const stdin = process.stdin as unknown as Socket;
+  stdin.on("end", () => process.exit(0));
+  stdin.on("error", () => process.exit(0));
+  stdin.resume();
+  stdin.unref?.();
+}

@@ -1,0 +1,41 @@
+/** Example inputs of one route: path and query parameters (as strings) and the JSON body. */
+export interface RouteExample {
+  params?: Record<string, string>;
+  query?: Record<string, string>;
+  body?: unknown;
+}
+
+/** The key of a route in {@link ROUTE_EXAMPLES}: `METHOD /path` as in the OpenAPI document (`PUT /api/models/{name}`). */
+export function routeKey(spec: { method: string; path: string }): string {
+  return `${spec.method.toUpperCase()} ${spec.path.replace(/\{(\w+)\+\}/g, "{$1}")}`;
+}
+
+const SESSION_ID = "s_0m5x2k9a10000AbC123";
+
+/**
+ * Example inputs per route, put into the OpenAPI document (`example` of parameters and request bodies) and
+ * used for the curl lines of docs/rest.md (`npm run docs:rest`). Every route with a body needs one:
+ * tests/rest-api.test.ts fails for a route whose body has no example. Add yours here when you add a route.
+ */
+export const ROUTE_EXAMPLES: Record<string, RouteExample> = {
+  "GET /api/sessions": { query: { limit: "20" } },
+  "POST /api/sessions": { body: { title: "Trip planning" } },
+  "GET /api/sessions/{id}/messages": { params: { id: SESSION_ID }, query: { limit: "50" } },
+  "POST /api/chat": { body: { text: "What is on my list for today?", sessionId: SESSION_ID } },
+  "POST /api/chat/abort": { body: { sessionId: SESSION_ID } },
+  "PUT /api/config": {
+    body: {
+      name: "assistant",
+      model: "main",
+      providers: { openai: { baseUrl: "https://api.openai.com/v1", apiKey: "${OPENAI_API_KEY}" } },
+      models: { main: { provider: "openai", model: "gpt-4o-mini" } },
+    },
+  },
+  "PATCH /api/config/{section}": { params: { section: "models" }, body: { main: { model: "gpt-4o" } } },
+  "POST /api/models": { body: { name: "fast", provider: "openai", model: "gpt-4o-mini", contextTokens: 128000 } },
+  "PUT /api/models/active": { body: { model: "main", fallbackModels: [] } },
+  "PUT /api/models/{name}": { params: { name: "fast" }, body: { provider: "openai", model: "gpt-4.1-mini", maxOutputTokens: 4096 } },
+  "DELETE /api/models/{name}": { params: { name: "fast" } },
+  "POST /api/models/{name}/test": { params: { name: "main" }, body: { prompt: "Reply with the single word: ok" } },
+  "POST /api/providers/test": { body: { baseUrl: "https://api.groq.com/openai/v1", apiKey: "${GROQ_API_KEY}" } },
+};

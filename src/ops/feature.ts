@@ -1,0 +1,42 @@
+import type { FeatureFactory } from "../feature.js";
+import type { Usage } from "../../protocol/chat.js";
+import { Metrics, metricsRoute } from "./metrics.js";
+import { uploadRoutes } from "./uploads.js";
+import { logRoutes } from "./logs-routes.js";
+import { lifecycleRouteGroup } from "./lifecycle.js";
+
+/**
+ * Operations: `POST /api/upload` (files under uploads/, audio transcription), `GET|DELETE /api/logs`,
+ * `POST /api/restart`, `POST /api/update` and `GET /metrics` (Prometheus; counted from every run's end).
+ */
+export const opsFeature: FeatureFactory = (ctx) => {
+  const metrics = new Metrics({ version: ctx.version, agent: ctx.config.get().name, startedAt: ctx.startedAt }, { openConnections: () => ctx.openConnections() });
+  ctx.hooks.onEnd.push((info) => {
+    // usage of a finished run is in its run.done event; only failed runs need the store
+    const done = info.handle.events.find((e) => e.event === "run.done")?.payload as { usage?: Usage } | undefined;
+    let usage: Usage | undefined = done?.usage;
+    if (!usage) {
+      try {
+        usage = ctx.store.runUsage(info.handle.id);
+      } catch {
+        usage = undefined;
+      }
+    }
+    metrics.recordRun({
+      status: info.status, model: info.model ?? "unknown", durationMs: info.durationMs, errorCode: info.error?.code,
+      promptTokens: usage?.promptTokens ?? 0, completionTokens: usage?.completionTokens ?? 0, cachedTokens: usage?.cachedTokens ?? 0,
+      costUsd: usage?.costUsd ?? null,
+    });
+  });
+  return {
+    name: "ops",
+    routes: (router) => {
+      uploadRoutes(router, ctx);
+      logRoutes(router, ctx.logBuffer);
+      lifecycleRouteGroup(router, ctx);
+      router.route(metricsRoute, ({ c }) => c.body(metrics.render(), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }));
+    },
+    start: () => metrics.start(),
+    stop: async () => metrics.stop(),
+  };
+};

@@ -1,0 +1,139 @@
+import { monitorEventLoopDelay, type ELDHistogram } from "node:perf_hooks";
+import { z } from "zod";
+import { defineRoute } from "../gateway/router.js";
+
+/** Upper bounds (seconds) of the run latency histogram buckets; `+Inf` is added. */
+export const RUN_DURATION_BUCKETS_S = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+
+/** `GET /metrics`: Prometheus text exposition format 0.0.4. Behind the token unless `metrics.public: true`. */
+export const metricsRoute = defineRoute({
+  method: "get", path: "/metrics", tag: "ops",
+  summary: "Prometheus metrics (text format 0.0.4): runs, errors, tokens, cost, run latency, connections, event-loop lag. Open without a token when metrics.public is true.",
+  raw: { response: "text/plain; version=0.0.4" },
+  response: z.string().describe("Prometheus text exposition format"),
+});
+
+/** Sampling interval of the event-loop delay monitor, in ms (perf_hooks `monitorEventLoopDelay`). */
+export const LAG_RESOLUTION_MS = 10;
+
+/** One finished run as the metrics see it. Tokens and cost are of the run's chat calls; `costUsd` null when unpriced. */
+export interface RunSample {
+  status: string;
+  model: string;
+  durationMs: number;
+  errorCode?: string | undefined;
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens: number;
+  costUsd: number | null;
+}
+
+/** Gauges read at scrape time. */
+export interface MetricsGauges {
+  openConnections: () => number;
+}
+
+/** Escapes a label value for the text format (backslash, double quote, line feed). */
+export function escapeLabel(v: string): string {
+  return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+}
+
+const labels = (l: Record<string, string>) => {
+  const parts = Object.entries(l).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
+  return parts.length ? `{${parts.join(",")}}` : "";
+};
+
+/** A counter family keyed by its label set. */
+class Counter {
+  readonly values = new Map<string, { labels: Record<string, string>; value: number }>();
+  inc(l: Record<string, string>, by = 1): void {
+    const key = JSON.stringify(l);
+    const cur = this.values.get(key);
+    if (cur) cur.value += by;
+    else this.values.set(key, { labels: l, value: by });
+  }
+}
+
+const num = (n: number) => (Number.isFinite(n) ? String(n) : n > 0 ? "+Inf" : n < 0 ? "-Inf" : "NaN");
+
+/**
+ * The daemon's metrics, kept in memory (bounded: label values are statuses, error codes and configured model
+ * names) and written by hand in the Prometheus text format 0.0.4
+ * (https://prometheus.io/docs/instrumenting/exposition_formats/). Series:
+ * `agentd_runs_total{status,model}`, `agentd_run_errors_total{code,model}`, `agentd_tokens_total{model,type}`
+ * (`type` = prompt | completion | cached), `agentd_cost_usd_total{model}`, the histogram
+ * `agentd_run_duration_seconds`, the gauges `agentd_open_connections`, `nodejs_eventloop_lag_p50_seconds`,
+ * `nodejs_eventloop_lag_p99_seconds`, `nodejs_eventloop_lag_max_seconds` (how late the loop ran a timer, over the
+ * window since the previous scrape; names as prom-client's), `process_resident_memory_bytes`, `process_start_time_seconds` and `agentd_info`.
+ */
+export class Metrics {
+  private readonly runs = new Counter();
+  private readonly errors = new Counter();
+  private readonly tokens = new Counter();
+  private readonly cost = new Counter();
+  private readonly buckets = new Array<number>(RUN_DURATION_BUCKETS_S.length).fill(0);
+  private durationCount = 0;
+  private durationSum = 0;
+  private lag: ELDHistogram | undefined;
+
+  constructor(private readonly info: { version: string; agent: string; startedAt: number }, private readonly gauges: MetricsGauges) {}
+
+  /** Starts sampling event-loop delay every {@link LAG_RESOLUTION_MS}. Idempotent. */
+  start(): void {
+    if (this.lag) return;
+    this.lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
+    this.lag.enable();
+  }
+
+  /** Stops sampling event-loop delay. */
+  stop(): void {
+    this.lag?.disable();
+    this.lag = undefined;
+  }
+
+  /** Counts one finished run. */
+  recordRun(s: RunSample): void {
+    this.runs.inc({ status: s.status, model: s.model });
+    if (s.errorCode) this.errors.inc({ code: s.errorCode, model: s.model });
+    if (s.promptTokens) this.tokens.inc({ model: s.model, type: "prompt" }, s.promptTokens);
+    if (s.completionTokens) this.tokens.inc({ model: s.model, type: "completion" }, s.completionTokens);
+    if (s.cachedTokens) this.tokens.inc({ model: s.model, type: "cached" }, s.cachedTokens);
+    if (s.costUsd) this.cost.inc({ model: s.model }, s.costUsd);
+    const seconds = s.durationMs / 1000;
+    this.durationCount++;
+    this.durationSum += seconds;
+    for (let i = 0; i < RUN_DURATION_BUCKETS_S.length; i++) if (seconds <= RUN_DURATION_BUCKETS_S[i]!) this.buckets[i]!++;
+  }
+
+  /** The text exposition of every series; resets the event-loop lag window. */
+  render(): string {
+    const out: string[] = [];
+    const family = (name: string, type: string, help: string, c: Counter) => {
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+      for (const v of c.values.values()) out.push(`${name}${labels(v.labels)} ${num(v.value)}`);
+    };
+    const gauge = (name: string, help: string, value: number, l: Record<string, string> = {}) =>
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name}${labels(l)} ${num(value)}`);
+
+    gauge("agentd_info", "agentd version and agent name.", 1, { version: this.info.version, agent: this.info.agent });
+    family("agentd_runs_total", "counter", "Finished runs by status and model.", this.runs);
+    family("agentd_run_errors_total", "counter", "Runs that ended in an error, by wire error code and model.", this.errors);
+    family("agentd_tokens_total", "counter", "Tokens of chat model calls, by model and type (prompt, completion, cached).", this.tokens);
+    family("agentd_cost_usd_total", "counter", "Cost of chat model calls in USD, by model (priced models only).", this.cost);
+    out.push("# HELP agentd_run_duration_seconds Run latency from start to end, in seconds.", "# TYPE agentd_run_duration_seconds histogram");
+    RUN_DURATION_BUCKETS_S.forEach((le, i) => out.push(`agentd_run_duration_seconds_bucket{le="${le}"} ${this.buckets[i]}`));
+    out.push(`agentd_run_duration_seconds_bucket{le="+Inf"} ${this.durationCount}`);
+    out.push(`agentd_run_duration_seconds_sum ${num(this.durationSum)}`, `agentd_run_duration_seconds_count ${this.durationCount}`);
+    gauge("agentd_open_connections", "Open WebSocket connections.", this.gauges.openConnections());
+    const h = this.lag;
+    // the histogram records whole sampling intervals: the lag is what exceeds the interval
+    const lagS = (ns: number) => (Number.isFinite(ns) && h && h.count > 0 ? Math.max(0, ns / 1e6 - LAG_RESOLUTION_MS) / 1000 : 0);
+    gauge("nodejs_eventloop_lag_p50_seconds", "Event-loop delay, median since the last scrape, in seconds.", lagS(h?.percentile(50) ?? 0));
+    gauge("nodejs_eventloop_lag_p99_seconds", "Event-loop delay, 99th percentile since the last scrape, in seconds.", lagS(h?.percentile(99) ?? 0));
+    gauge("nodejs_eventloop_lag_max_seconds", "Event-loop delay, maximum since the last scrape, in seconds.", lagS(h?.max ?? 0));
+    h?.reset();
+    gauge("process_resident_memory_bytes", "Resident memory size in bytes.", process.memoryUsage.rss());
+    gauge("process_start_time_seconds", "Start time of the daemon since the Unix epoch, in seconds.", Math.floor(this.info.startedAt / 1000));
+    return `${out.join("\n")}\n`;
+  }
+}

@@ -1,0 +1,179 @@
+import { existsSync, readdirSync, readFileSync, realpathSync } from "node:fs";
+import { request } from "node:http";
+import { join, resolve } from "node:path";
+import { parseDotenv } from "../../protocol/endpoint.js";
+import { LOCK_FILE } from "../lock.js";
+import { PORT_FILE } from "../gateway/port-file.js";
+
+/**
+ * What an agent folder looks like from outside:
+ * - `running`: `.port` is written and the daemon on it answers for this folder
+ * - `starting`: the lock is held by a live process but `.port` is not written yet
+ * - `unresponsive`: `.port` is written and the locking process lives, but `/api/health` does not answer
+ * - `crashed`: `.port` or the lock is left behind by a process that is gone
+ * - `stopped`: no daemon, nothing left behind
+ */
+export type AgentState = "running" | "starting" | "unresponsive" | "crashed" | "stopped";
+
+/** The result of {@link probeAgent}. Fields other than `dir` and `state` are present when known. */
+export interface AgentProbe {
+  dir: string;
+  state: AgentState;
+  port?: number;
+  pid?: number;
+  name?: string;
+  version?: string;
+  model?: string;
+  uptimeMs?: number;
+  sessions?: number;
+  mcp?: Array<{ name: string; state: string; tools: number; error?: string }>;
+  /** Why details are missing (e.g. the token was refused). */
+  note?: string;
+}
+
+/** Name of the config file that marks an agent folder. */
+export const CONFIG_FILE = "agentd.yaml";
+
+function readInt(file: string): number | undefined {
+  try {
+    const n = Number.parseInt(readFileSync(file, "utf8").trim(), 10);
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pid in `DIR/.agentd.lock`, if any. */
+export function lockPid(dir: string): number | undefined {
+  return readInt(join(dir, LOCK_FILE));
+}
+
+/** The port in `DIR/.port`, if any. */
+export function portOf(dir: string): number | undefined {
+  const p = readInt(join(dir, PORT_FILE));
+  return p !== undefined && p <= 65535 ? p : undefined;
+}
+
+/**
+ * True when a process with this pid runs (signal 0; EPERM means it exists but is not ours). On Linux a zombie
+ * (exited, not yet reaped by its parent: state `Z` in /proc/PID/stat) counts as gone.
+ */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  if (process.platform !== "linux") return true;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return true;
+  }
+}
+
+/** The agent's token: `AGENTD_TOKEN` in `DIR/.env`, else in the environment. */
+export function tokenOf(dir: string): string | undefined {
+  try {
+    const t = parseDotenv(readFileSync(join(dir, ".env"), "utf8")).AGENTD_TOKEN;
+    if (t) return t;
+  } catch {
+    /* no .env */
+  }
+  return process.env.AGENTD_TOKEN || undefined;
+}
+
+/**
+ * GET a JSON document from a local daemon without keep-alive (so a CLI exits at once). Resolves `{ status, body }`;
+ * `status` 0 when nothing answered within `timeoutMs`.
+ */
+export function getJson(port: number, path: string, token: string | undefined, timeoutMs = 2000): Promise<{ status: number; body: any }> {
+  return new Promise((done) => {
+    const req = request({ host: "127.0.0.1", port, path, agent: false, timeout: timeoutMs, headers: token ? { authorization: `Bearer ${token}` } : {} }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => (text += d));
+      res.on("end", () => {
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = undefined;
+        }
+        done({ status: res.statusCode ?? 0, body });
+      });
+      res.on("error", () => done({ status: 0, body: undefined }));
+    });
+    req.on("timeout", () => req.destroy());
+    req.on("error", () => done({ status: 0, body: undefined }));
+    req.end();
+  });
+}
+
+const same = (a: string, b: string) => {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return resolve(a) === resolve(b);
+  }
+};
+
+/**
+ * Finds out whether the agent of `dirArg` runs, from its `.port`, its lock (pid) and the daemon itself
+ * (`/api/health`, then `/api/agent-info` with the token of its `.env`, checked to be this folder's daemon and
+ * not another one that took the port). With `details`, also counts sessions and lists MCP servers.
+ * Never throws; makes no change.
+ */
+export async function probeAgent(dirArg: string, opts: { details?: boolean; timeoutMs?: number } = {}): Promise<AgentProbe> {
+  const dir = resolve(dirArg);
+  const port = portOf(dir);
+  const pid = lockPid(dir);
+  const alive = pid !== undefined && pidAlive(pid);
+  const base: AgentProbe = { dir, state: "stopped", ...(port ? { port } : {}), ...(pid && alive ? { pid } : {}) };
+  if (!port) return { ...base, state: alive ? "starting" : pid ? "crashed" : "stopped" };
+  const health = await getJson(port, "/api/health", undefined, opts.timeoutMs);
+  if (health.status !== 200) return { ...base, state: alive ? "unresponsive" : "crashed" };
+  const token = tokenOf(dir);
+  const info = await getJson(port, "/api/agent-info", token, opts.timeoutMs);
+  const b = info.body as { dir?: string; pid?: number; name?: string; version?: string; model?: string; uptimeMs?: number } | undefined;
+  if (info.status !== 200 || !b?.dir || !same(b.dir, dir)) {
+    // something answers on the port: this agent if its process lives, else another program took the port
+    if (!alive) return { ...base, state: "crashed", note: `port ${port} is answered by another process` };
+    return { ...base, state: "running", version: health.body?.version, uptimeMs: health.body?.uptimeMs, note: info.status === 401 ? "the token in .env was refused" : "no agent details" };
+  }
+  const out: AgentProbe = { ...base, state: "running", pid: b.pid ?? pid!, name: b.name!, version: b.version!, model: b.model!, uptimeMs: b.uptimeMs! };
+  if (opts.details) {
+    const [sessions, mcp] = await Promise.all([getJson(port, "/api/sessions?limit=1000", token, opts.timeoutMs), getJson(port, "/api/mcp", token, opts.timeoutMs)]);
+    if (sessions.status === 200 && Array.isArray(sessions.body?.sessions)) out.sessions = sessions.body.sessions.length;
+    if (mcp.status === 200 && Array.isArray(mcp.body?.servers)) {
+      out.mcp = (mcp.body.servers as Array<{ name: string; state: string; tools?: unknown[]; lastError?: string }>).map((s) => ({
+        name: s.name, state: s.state, tools: Array.isArray(s.tools) ? s.tools.length : 0, ...(s.lastError ? { error: s.lastError } : {}),
+      }));
+    }
+  }
+  return out;
+}
+
+/**
+ * The agent folders under `roots`: each root that holds an `agentd.yaml`, and each of its direct subfolders
+ * that does (hidden folders and node_modules skipped). Absolute paths, sorted, without repeats.
+ */
+export function findAgents(roots: string[]): string[] {
+  const found = new Set<string>();
+  for (const r of roots) {
+    const root = resolve(r);
+    if (existsSync(join(root, CONFIG_FILE))) found.add(root);
+    let entries: import("node:fs").Dirent[] = [];
+    try {
+      entries = readdirSync(root, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      if (!e.isDirectory() || e.name.startsWith(".") || e.name === "node_modules") continue;
+      if (existsSync(join(root, e.name, CONFIG_FILE))) found.add(join(root, e.name));
+    }
+  }
+  return [...found].sort();
+}

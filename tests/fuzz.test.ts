@@ -1,0 +1,244 @@
+/**
+ * Property-based fuzzing (issue 7, fast-check) against a real daemon: random and mutated frames at the WebSocket
+ * decoder, random paths at the vault methods and routes, random bodies and queries at the REST routes. Every
+ * answer must be a typed error (or a valid answer), the daemon must stay up, and nothing may be written outside
+ * the vault. A failure prints fast-check's seed and the shrunk counterexample.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { request } from "node:http";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, sep } from "node:path";
+import { ServerFrame } from "../protocol/frames.js";
+import { ErrorCode, httpStatusOf } from "../protocol/errors.js";
+import { startFakeLlm, type FakeLlm } from "./support/fake-llm.js";
+import { initAgent, startDaemon, type RunningDaemon } from "./support/daemon.js";
+import { RawWs, type AnyFrame } from "./support/raw-ws.js";
+
+let llm: FakeLlm;
+let d: RunningDaemon;
+let root: string;
+const codes = new Set<string>(ErrorCode.options);
+const CANARY = "canary: must never change\n";
+
+/** Every file under `dir` with its size and content hash-ish (size + mtime), skipping the daemon's own churn. */
+function snapshot(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (p: string): void => {
+    for (const e of readdirSync(p, { withFileTypes: true })) {
+      const full = join(p, e.name);
+      const rel = relative(root, full).split(sep).join("/");
+      if (/^agent\/(vault|logs)(\/|$)|^agent\/(agentd\.db|vault-index\.db)|^agent\/\.port$|^agent\/agentd\.lock$/.test(rel)) continue;
+      if (e.isDirectory()) walk(full);
+      else out.set(rel, `${statSync(full).size}:${statSync(full).mtimeMs}`);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+beforeAll(async () => {
+  llm = await startFakeLlm();
+  const { dir } = await initAgent({
+    llmUrl: llm.url,
+    edit: (c) => {
+      // the fuzzer sends thousands of frames: the frame rate limit is tested in security.test.ts
+      Object.assign(c.server, { maxFramesPerSecond: 1_000_000, frameBurst: 1_000_000, maxFrameBytes: 65_536 });
+    },
+  });
+  root = dirname(dir);
+  writeFileSync(join(root, "outside.md"), CANARY);
+  writeFileSync(join(dir, "outside.md"), CANARY);
+  d = await startDaemon(dir);
+});
+afterAll(async () => {
+  await d?.kill();
+  await llm?.close();
+});
+
+/** A WebSocket answer to one fuzzed frame must be a valid server frame carrying a known error code (or ok). */
+function expectTyped(f: AnyFrame, mayBeOk: boolean): void {
+  expect(ServerFrame.safeParse(f).success, JSON.stringify(f)).toBe(true);
+  if (f.type === "res" && f.ok) {
+    expect(mayBeOk, JSON.stringify(f)).toBe(true);
+    return;
+  }
+  expect(f.type === "error" || f.type === "res", JSON.stringify(f)).toBe(true);
+  expect(codes.has(f.error.code), JSON.stringify(f)).toBe(true);
+  expect(f.error.code, JSON.stringify(f)).not.toBe("internal");
+  expect(f.error.message).not.toMatch(/\n\s+at /);
+}
+
+const validFrames: Array<Record<string, unknown>> = [
+  { type: "req", id: 1, method: "agent.info", params: {} },
+  { type: "req", id: "x", method: "sessions.list", params: { limit: 5 } },
+  { type: "req", id: 2, method: "chat.history", params: { sessionId: "s_nope", limit: 10 } },
+  { type: "req", id: 3, method: "vault.read", params: { path: "Welcome.md" } },
+  { type: "req", id: 4, method: "vault.search", params: { q: "hello" } },
+  { type: "hello", token: "t", protocol: { min: 1, max: 1 } },
+];
+
+/** A valid frame with one random mutation: a key dropped, a value replaced by a random JSON value, or a key added. */
+const mutatedFrame = fc
+  .tuple(fc.constantFrom(...validFrames), fc.nat(), fc.jsonValue({ maxDepth: 3 }), fc.string({ maxLength: 12 }), fc.constantFrom("drop", "replace", "add", "nest"))
+  .map(([base, i, value, key, op]) => {
+    const frame: Record<string, unknown> = structuredClone(base);
+    const keys = Object.keys(frame);
+    const k = keys[i % keys.length]!;
+    if (op === "drop") delete frame[k];
+    else if (op === "replace") frame[k] = value;
+    else if (op === "add") frame[key || "extra"] = value;
+    else frame.params = { ...(frame.params as object), [key || "x"]: value };
+    return JSON.stringify(frame);
+  });
+
+const anyFrame = fc.oneof(
+  fc.string({ unit: "binary", maxLength: 200 }),
+  fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v) ?? "null"),
+  mutatedFrame,
+  fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
+  fc.constantFrom("", "{", "[", "null", "{}", '{"type":"req"}', '{"type":"event"}', '{"type":"req","id":1e400,"method":"x"}', `{"__proto__":{"type":"req"}}`),
+);
+
+describe("the WebSocket decoder under random frames", () => {
+  it("answers every frame after the handshake with a typed error or a valid answer, and the connection lives on", async () => {
+    const c = await RawWs.connect(`ws://127.0.0.1:${d.port}/ws`, d.token);
+    await fc.assert(
+      fc.asyncProperty(anyFrame, async (frame) => {
+        const answer = c.next((f) => f.type === "res" || f.type === "error", 5000);
+        c.send(frame);
+        const f = await answer;
+        let parsed: any;
+        try {
+          parsed = JSON.parse(Buffer.isBuffer(frame) ? frame.toString("utf8") : frame);
+        } catch {
+          /* not JSON */
+        }
+        expectTyped(f, parsed?.type === "req");
+      }),
+      { numRuns: 400 },
+    );
+    expect((await c.request("agent.info", {})).ok).toBe(true);
+    await c.close();
+  });
+
+  it("closes a connection whose first frame is not a good hello with a typed error, never a crash", async () => {
+    await fc.assert(
+      fc.asyncProperty(anyFrame, async (frame) => {
+        const c = await RawWs.open(`ws://127.0.0.1:${d.port}/ws`);
+        c.send(frame);
+        const f = await c.next((x) => x.type === "error" || x.type === "welcome", 5000);
+        expect(f.type).toBe("error");
+        expectTyped(f, false);
+        expect([1008, 4401, 4426]).toContain((await c.closed).code);
+      }),
+      { numRuns: 60 },
+    );
+    expect((await fetch(`${d.url}/api/health`)).status).toBe(200);
+  });
+});
+
+/** Path pieces that have broken path handling somewhere: traversal, encodings, separators, reserved names. */
+const evilSegment = fc.oneof(
+  fc.constantFrom("..", ".", "", "...", "..\\..", "%2e%2e", "%2E%2E%2F", "..%2f", "..%5c", "\\..\\", ".obsidian", ".trash", ".git", "~", "CON", "nul", "a:b",
+    "/etc/passwd", "C:\\Windows", "\u0000", "a\u0000b", "\u202e", "note.md", "Welcome.md", "x".repeat(300), "outside.md", "agentd.yaml", ".env", "SOUL.md"),
+  fc.string({ unit: "binary", minLength: 1, maxLength: 12 }),
+);
+const evilPath = fc
+  .tuple(fc.array(evilSegment, { minLength: 1, maxLength: 6 }), fc.constantFrom("/", "\\", "//"), fc.boolean(), fc.constantFrom("", ".md", ".MD", ".md/", ".md\u0000.txt"))
+  .map(([segs, joiner, lead, ext]) => `${lead ? "/" : ""}${segs.join(joiner)}${ext}`);
+
+/** A raw HTTP request (no URL normalisation: `..` segments reach the server as sent). */
+function rawHttp(method: string, path: string, body?: string): Promise<{ status: number; type: string; text: string }> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string | number> = { authorization: `Bearer ${d.token}`, "content-type": "application/json" };
+    if (body !== undefined) headers["content-length"] = Buffer.byteLength(body); // framed, also for DELETE
+    const req = request({ host: "127.0.0.1", port: d.port, method, path, headers }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (text += c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, type: String(res.headers["content-type"] ?? ""), text }));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+/** A REST answer must be JSON; an error must carry a known code with the status of that code, never `internal`. */
+function expectTypedHttp(r: { status: number; type: string; text: string }, what: string): void {
+  if (r.status === 204) return;
+  expect(r.type, `${what}: ${r.status} ${r.text.slice(0, 200)}`).toContain("application/json");
+  const body = JSON.parse(r.text) as { error?: { code: string; message: string } };
+  if (r.status < 400) return;
+  expect(body.error && codes.has(body.error.code), `${what}: ${r.text.slice(0, 200)}`).toBe(true);
+  expect(body.error!.code, `${what}: ${r.text.slice(0, 200)}`).not.toBe("internal");
+  expect(httpStatusOf[body.error!.code as ErrorCode], what).toBe(r.status);
+}
+
+describe("the vault under random paths", () => {
+  it("never writes outside the vault, and answers every bad path with a typed error", async () => {
+    const before = snapshot(root);
+    const c = await RawWs.connect(`ws://127.0.0.1:${d.port}/ws`, d.token);
+    await fc.assert(
+      fc.asyncProperty(evilPath, fc.constantFrom("raw", "encoded", "segments"), async (path, encoding) => {
+        // over the protocol
+        for (const [method, params] of [
+          ["vault.write", { path, content: "fuzz" }],
+          ["vault.read", { path }],
+          ["vault.delete", { path }],
+          ["vault.list", { folder: path }],
+        ] as const) {
+          const res = await c.request(method, params);
+          expectTyped(res, true);
+        }
+        // over REST
+        const url =
+          encoding === "encoded" ? encodeURIComponent(path)
+          : encoding === "segments" ? path.split("/").map(encodeURIComponent).join("/")
+          : path.replace(/[^A-Za-z0-9._~\-/\\%:]/gu, (ch) => encodeURIComponent(ch)).replace(/\\/g, "%5C");
+        for (const method of ["PUT", "GET", "DELETE"]) {
+          const r = await rawHttp(method, `/api/vault/notes/${url}`, method === "PUT" ? JSON.stringify({ content: "fuzz" }) : undefined);
+          expectTypedHttp(r, `${method} ${url}`);
+        }
+      }),
+      { numRuns: 150 },
+    );
+    await c.close();
+    const after = snapshot(root);
+    const added = [...after.keys()].filter((k) => !before.has(k));
+    const changed = [...before.keys()].filter((k) => after.has(k) && after.get(k) !== before.get(k));
+    expect({ added, changed }).toEqual({ added: [], changed: [] });
+    expect(readFileSync(join(root, "outside.md"), "utf8")).toBe(CANARY);
+    expect(readFileSync(join(root, "agent", "outside.md"), "utf8")).toBe(CANARY);
+    expect((await fetch(`${d.url}/api/health`)).status).toBe(200);
+  });
+});
+
+describe("the REST routes under random input", () => {
+  /** Routes a fuzzer must not drive: they restart or update the daemon, or rewrite its config. */
+  const excluded = (method: string, path: string) => /^\/api\/(restart|update)$/.test(path) || (path === "/api/config" && method !== "get");
+
+  it("answers random bodies, queries and path parameters with JSON and typed errors", async () => {
+    const doc = (await (await d.api("/api/openapi.json")).json()) as { paths: Record<string, Record<string, unknown>> };
+    const routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).filter((m) => !excluded(m, path)).map((m) => ({ method: m.toUpperCase(), path })));
+    expect(routes.length).toBeGreaterThan(5);
+    const param = fc.oneof(evilSegment, fc.string({ maxLength: 20 })).map((s) => encodeURIComponent(s));
+    const body = fc.oneof(
+      fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v) ?? "null"),
+      fc.string({ unit: "binary", maxLength: 100 }),
+      fc.constant(""),
+    );
+    const query = fc.dictionary(fc.constantFrom("limit", "days", "q", "level", "since", "beforeId", "tag", "folder", "x"), fc.oneof(fc.string({ maxLength: 10 }), fc.integer().map(String)), { maxKeys: 3 });
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...routes), param, body, query, async (route, p, b, q) => {
+        const qs = new URLSearchParams(q).toString();
+        const path = route.path.replace(/\{[^}]+\}/g, p) + (qs ? `?${qs}` : "");
+        const r = await rawHttp(route.method, path, route.method === "GET" ? undefined : b);
+        if (route.path === "/metrics" && r.status === 200) return; // Prometheus text format
+        expectTypedHttp(r, `${route.method} ${path}`);
+      }),
+      { numRuns: 300 },
+    );
+    expect((await fetch(`${d.url}/api/health`)).status).toBe(200);
+  });
+});
