@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -192,7 +192,7 @@ export async function runBridge(opts) {
       expect(Date.now() - t0).toBeLessThan(1000);
     } finally {
       child.kill("SIGKILL");
-      cleanup(root);
+      rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
     }
   });
 
@@ -222,7 +222,7 @@ export async function runBridge(opts) {
       expect(pids()).toHaveLength(2);
     } finally {
       child.kill("SIGKILL");
-      cleanup(root);
+      rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
       cleanup(join(dir, ".."));
     }
   });

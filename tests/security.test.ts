@@ -138,7 +138,7 @@ describe("limits", () => {
     });
     const chunked = await d.api("/api/chat", { method: "POST", body: stream, duplex: "half" } as RequestInit);
     expect(chunked.status).toBe(413);
-    expect((await chunked.json()).error.code).toBe("payload_too_large");
+    expect(((await chunked.json()) as { error: { code: string } }).error.code).toBe("payload_too_large");
     const sessions = (await (await d.api("/api/sessions")).json()) as { sessions: unknown[] };
     expect(sessions.sessions).toEqual([]);
   });
@@ -155,7 +155,7 @@ describe("limits", () => {
     expect(ok.length).toBeGreaterThanOrEqual(9);
     expect(ok.length).toBeLessThanOrEqual(10);
     expect(limited.length).toBeGreaterThanOrEqual(9);
-    expect(limited[0].error).toMatchObject({ code: "rate_limited", retryable: true, details: { maxFramesPerSecond: 5, frameBurst: 10 } });
+    expect(limited[0]!.error).toMatchObject({ code: "rate_limited", retryable: true, details: { maxFramesPerSecond: 5, frameBurst: 10 } });
     // the limit is per connection
     const other = await RawWs.connect(wsUrl(d), d.token);
     expect((await other.request("agent.info", {})).ok).toBe(true);

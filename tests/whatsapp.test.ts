@@ -142,7 +142,7 @@ describe("WhatsApp bridge with a running agent", () => {
     const b = startBridge();
     try {
       const s = await b.open();
-      s.emitIncomingText({ fromJid: ANN, text: "group chatter", isGroup: true });
+      const chatter = s.emitIncomingText({ fromJid: ANN, text: "group chatter", isGroup: true });
       s.emitIncomingText({ fromJid: ANN, text: "@15550009999 group question", isGroup: true, mentionedJids: [BOT] });
       const [reply] = await sentOn(s, 1);
       expect(reply!.jid).toBe(GROUP);
@@ -155,6 +155,7 @@ describe("WhatsApp bridge with a running agent", () => {
       expect((sent[1]!.content as { text: string }).text).toMatch(/only talk with people my owner has allowed/);
       expect(llm.requests.filter((r) => lastUser(r).includes("stranger danger"))).toHaveLength(0);
       expect(s.sent.map((m) => JSON.stringify(m.content)).join(" ")).not.toContain("group chatter");
+      expect(s.read.map((k) => k.id)).not.toContain(chatter.key.id); // ignored messages stay unread
     } finally {
       await b.stop();
     }

@@ -93,6 +93,7 @@ export async function runTelegramBridge(deps: TelegramBridgeDeps): Promise<void>
   });
   bot.catch((err) => logger.error({ err: err.message }, "update handling failed"));
 
+  let commandsRegistered = false;
   const onAbort = (): void => {
     if (bot.isRunning()) void bot.stop().catch(() => {});
   };
@@ -104,13 +105,16 @@ export async function runTelegramBridge(deps: TelegramBridgeDeps): Promise<void>
           allowed_updates: ["message"],
           onStart: (me) => {
             logger.info({ bot: me.username }, "Telegram bridge polling");
+            if (commandsRegistered) return;
+            commandsRegistered = true;
             void bot.api.setMyCommands(TELEGRAM_COMMANDS).catch((err: unknown) => {
               logger.warn({ err: (err as Error).message }, "could not register the command menu");
             });
           },
         });
         if (signal.aborted) break;
-        logger.warn("polling ended unexpectedly; restarting");
+        logger.warn({}, "polling ended unexpectedly; restarting");
+        await sleep(backoff.next(), signal);
       } catch (err) {
         if (signal.aborted) break;
         if (err instanceof GrammyError && err.error_code === 401) {
@@ -127,7 +131,8 @@ export async function runTelegramBridge(deps: TelegramBridgeDeps): Promise<void>
     }
   } finally {
     signal.removeEventListener("abort", onAbort);
-    if (bot.isRunning()) await bot.stop().catch(() => {});
+    // stop() confirms the last update with one more getUpdates: never wait long for it
+    if (bot.isRunning()) await Promise.race([bot.stop().catch(() => {}), sleep(3_000)]);
     // replies already on their way get a short grace; after it nothing more is sent (the client closes next)
     await Promise.race([Promise.allSettled(inFlight), sleep(2_000)]);
     stopping = true;

@@ -1,7 +1,7 @@
 /**
  * How the WhatsApp bridge talks back: WhatsApp formatting (`*bold*`, `_italic_`, ```` ``` ```` blocks) split at the
- * configured length, the first chunk quoting the user's message, and the `composing` presence while the run
- * streams (`paused` after). Sends wait for the socket to be open again when it is reconnecting.
+ * configured length, the first chunk quoting the user's message (which is marked read), and the `composing`
+ * presence while the run streams (`paused` after). Sends wait for the socket to be open again when it is reconnecting.
  */
 import type { PlatformAdapter } from "../common/bridge-runtime.js";
 import { formatWhatsAppChunks } from "../common/format-whatsapp.js";
@@ -26,6 +26,8 @@ export function whatsappAdapter(sockets: SocketAccess, maxMessageChars: number):
     typingIntervalMs: TYPING_INTERVAL_MS.whatsapp,
     format: (markdown) => formatWhatsAppChunks(markdown, maxMessageChars),
     async sendReply(msg, chunks) {
+      // a read receipt only for messages the agent answers (ignored group chatter stays unread)
+      sockets.current()?.readMessages([msg.source.key]).catch(() => {});
       let first = true;
       for (const text of chunks) {
         const sock = await sockets.whenOpen(SEND_WAIT_MS);

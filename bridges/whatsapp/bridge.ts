@@ -44,8 +44,7 @@ function closeCode(error: unknown): number | undefined {
 
 /**
  * Runs the WhatsApp bridge until `deps.signal` aborts (resolves) or WhatsApp logs the device out (rejects with a
- * {@link BridgeConfigError} telling how to pair again). Messages are handled each on its own; a read receipt is
- * sent for each one answered.
+ * {@link BridgeConfigError} telling how to pair again). Messages are handled each on its own.
  */
 export async function runWhatsAppBridge(deps: WhatsAppBridgeDeps): Promise<void> {
   const { client, logger, signal } = deps;
@@ -101,7 +100,6 @@ export async function runWhatsAppBridge(deps: WhatsAppBridgeDeps): Promise<void>
           msg.text = `${msg.text}\n[${media.filename} could not be received]`.trim();
         }
       }
-      s.readMessages([m.key]).catch(() => {});
       await runtime.handle(msg);
     })();
     inFlight.add(task);
@@ -116,10 +114,10 @@ export async function runWhatsAppBridge(deps: WhatsAppBridgeDeps): Promise<void>
       const delayMs = backoff.next();
       logger.warn({ err: (err as Error).message, delayMs }, "could not open a WhatsApp socket; retrying");
       await sleep(delayMs, signal);
-      if (!stopping) void connect();
+      if (!stopping && !signal.aborted) void connect();
       return;
     }
-    if (stopping) {
+    if (stopping || signal.aborted) {
       void s.end(undefined);
       return;
     }
@@ -152,7 +150,7 @@ export async function runWhatsAppBridge(deps: WhatsAppBridgeDeps): Promise<void>
         }
         const delayMs = code === DisconnectReason.restartRequired ? 0 : backoff.next();
         logger.warn({ code, delayMs }, "WhatsApp connection closed; reconnecting");
-        void sleep(delayMs, signal).then(() => (stopping ? undefined : connect()));
+        void sleep(delayMs, signal).then(() => (stopping || signal.aborted ? undefined : connect()));
       }
     });
   };

@@ -36,7 +36,8 @@ export type SessionResolver = (params: SendParams) => { sessionId: string; prefe
  * Accepts chat messages and runs them: one run per session at a time (later messages queue in order),
  * different sessions in parallel. The same idempotency key never runs twice: a resend re-attaches to the
  * first run (its events are replayed) or, once finished, gets its final event rebuilt from the database; a run
- * interrupted by a crash runs again on its first resend.
+ * interrupted by a crash runs again on its first resend. Messages the `command` hook answers (chat commands,
+ * refusals, ignored group messages) are answered when accepted and never queue.
  */
 export class Runner {
   private readonly handles = new Map<string, RunHandle>();

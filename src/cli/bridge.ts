@@ -57,7 +57,9 @@ export async function bridgeCommand(opts: BridgeCommandOptions): Promise<void> {
   if (process.env.AGENTD_BRIDGE_SUPERVISED === "1") exitWhenParentGoes();
   try {
     await mod.runBridge({
-      ...(opts.url ? { url: opts.url, ...(opts.token ? { token: opts.token } : {}) } : { agentDir: opts.agentDir! }),
+      // with --url the folder (if given) still holds the bridge's own state (WhatsApp's login)
+      ...(opts.agentDir ? { agentDir: opts.agentDir } : {}),
+      ...(opts.url ? { url: opts.url, ...(opts.token ? { token: opts.token } : {}) } : {}),
       ...(config ? { config } : {}),
     });
   } catch (err) {

@@ -1,7 +1,11 @@
 import type { Config } from "./schema.js";
 
-/** Top-level config sections that apply without a restart (issue 5); others need one. */
-export const LIVE_SECTIONS = new Set<string>(["model", "fallbackModels", "providers", "models", "agent", "tools", "mcp", "channels", "pricing", "logging", "uploads"]);
+/**
+ * Top-level config sections that apply without a restart (issue 5): their readers call `ConfigStore.get()` per use
+ * or listen to changes. Others (`name`: the WebSocket handshake's, `server`, `logging`: the log streams' levels are
+ * fixed at start) need one.
+ */
+export const LIVE_SECTIONS = new Set<string>(["model", "fallbackModels", "providers", "models", "agent", "tools", "mcp", "channels", "pricing", "uploads", "metrics"]);
 
 /** Listener of config changes: the new and old config and the top-level keys whose value changed. */
 export type ConfigListener = (next: Config, prev: Config, changed: string[]) => void;

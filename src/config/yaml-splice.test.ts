@@ -6,7 +6,42 @@ import { PACKAGE_ROOT } from "../version.js";
 import { parseConfig } from "./load.js";
 import { spliceYaml } from "./yaml-splice.js";
 
-const TEMPLATE = readFileSync(join(PACKAGE_ROOT, "agent-template", "agentd.yaml"), "utf8").replace("__AGENT_NAME__", "bot");
+/** A config shaped like the template: commented-out keys at several indents, a section with only comments. */
+const SRC = `# agentd.yaml
+name: bot
+
+server:
+  port: 8765 # preferred
+  # maxBodyBytes: 1048576
+
+# The active model.
+model: main
+fallbackModels: []
+
+providers:
+  openai:
+    baseUrl: https://api.openai.com/v1
+    apiKey: \${OPENAI_API_KEY:-}
+    # timeoutMs: 120000
+  # ollama:
+  #   baseUrl: http://127.0.0.1:11434/v1
+
+# Named models.
+models:
+  main:
+    provider: openai
+    model: gpt-4o-mini
+    # contextTokens: 128000
+
+agent:
+  # maxSteps: 8
+  # titleSessions: true
+
+mcp:
+  servers: {}
+  # files:
+  #   command: npx
+`;
 const env = { OPENAI_API_KEY: "sk-test-secret-value-0001" };
 const load = (text: string) => parseConfig(text, "agentd.yaml", env);
 const clone = <T>(v: T): T => structuredClone(v);
@@ -19,69 +54,83 @@ function changedLines(before: string, after: string): { added: string[]; removed
 }
 
 describe("spliceYaml", () => {
-  it("keeps the text byte for byte when nothing changes", () => {
-    const base = load(TEMPLATE);
-    expect(spliceYaml(TEMPLATE, base, clone(base) as never)).toBe(TEMPLATE);
+  it("keeps the text byte for byte when nothing changes (the shipped template too)", () => {
+    const base = load(SRC);
+    expect(spliceYaml(SRC, base, clone(base) as never)).toBe(SRC);
+    const template = readFileSync(join(PACKAGE_ROOT, "agent-template", "agentd.yaml"), "utf8").replace("__AGENT_NAME__", "bot");
+    const t = load(template);
+    expect(spliceYaml(template, t, clone(t) as never)).toBe(template);
   });
 
-  it("changes one scalar and nothing else (comments and their indentation stay)", () => {
-    const base = load(TEMPLATE);
+  it("changes one scalar and nothing else; inline comments stay", () => {
+    const base = load(SRC);
     const next = clone(base);
     next.models.main!.model = "gpt-4o";
-    const out = spliceYaml(TEMPLATE, base, next as never)!;
-    expect(changedLines(TEMPLATE, out)).toEqual({ added: ["    model: gpt-4o"], removed: ["    model: gpt-4o-mini"] });
+    next.server.port = 9000;
+    const out = spliceYaml(SRC, base, next as never)!;
+    expect(changedLines(SRC, out)).toEqual({ added: ["  port: 9000 # preferred", "    model: gpt-4o"], removed: ["  port: 8765 # preferred", "    model: gpt-4o-mini"] });
     expect(load(out).models.main!.model).toBe("gpt-4o");
-    expect(out).toContain("apiKey: ${OPENAI_API_KEY:-}");
   });
 
   it("adds a provider after the commented-out ones, before the next section's comment", () => {
-    const base = load(TEMPLATE);
+    const base = load(SRC);
     const next = clone(base) as Record<string, any>;
     next.providers.groq = { baseUrl: "https://api.groq.com/openai/v1" };
-    const out = spliceYaml(TEMPLATE, base, next)!;
-    const lines = out.split("\n");
-    const groq = lines.indexOf("  groq:");
-    expect(lines[groq - 1]).toBe("  #   baseUrl: http://127.0.0.1:11434/v1");
-    expect(lines[groq + 1]).toBe("    baseUrl: https://api.groq.com/openai/v1");
-    expect(lines[groq + 2]).toBe("");
-    expect(lines[groq + 3]).toMatch(/^# Named models/);
+    const out = spliceYaml(SRC, base, next)!;
+    expect(out).toContain("  #   baseUrl: http://127.0.0.1:11434/v1\n  groq:\n    baseUrl: https://api.groq.com/openai/v1\n\n# Named models.\n");
     expect(load(out).providers.groq).toMatchObject({ baseUrl: "https://api.groq.com/openai/v1", timeoutMs: 120000 });
   });
 
   it("fills a section whose keys are all commented out with just the changed keys", () => {
-    const base = load(TEMPLATE);
+    const base = load(SRC);
     const next = clone(base);
     next.agent.maxSteps = 12;
-    const out = spliceYaml(TEMPLATE, base, next as never)!;
-    expect(changedLines(TEMPLATE, out)).toEqual({ added: ["  maxSteps: 12"], removed: [] });
-    expect(out).toMatch(/# titleSessions: true\n {2}maxSteps: 12\n/);
+    const out = spliceYaml(SRC, base, next as never)!;
+    expect(out).toContain("agent:\n  # maxSteps: 8\n  # titleSessions: true\n  maxSteps: 12\n\nmcp:");
     expect(load(out).agent.maxSteps).toBe(12);
   });
 
+  it("turns an empty flow map into a block map above its commented examples", () => {
+    const base = load(SRC);
+    const next = clone(base) as Record<string, any>;
+    next.mcp.servers.search = { url: "http://127.0.0.1:3001/mcp" };
+    const out = spliceYaml(SRC, base, next)!;
+    expect(out).toContain("mcp:\n  servers:\n    search:\n      url: http://127.0.0.1:3001/mcp\n  # files:\n");
+    expect(load(out).mcp.servers.search).toMatchObject({ url: "http://127.0.0.1:3001/mcp", enabled: true });
+  });
+
   it("adds a new top-level section at the end and removes deleted keys", () => {
-    const base = load(TEMPLATE);
+    const base = load(SRC);
     const next = clone(base) as Record<string, any>;
     next.tools = { deny: ["current_time"] };
     delete next.fallbackModels;
-    const out = spliceYaml(TEMPLATE, base, next)!;
+    const out = spliceYaml(SRC, base, next)!;
     expect(out).not.toMatch(/^fallbackModels/m);
-    expect(out.endsWith("tools:\n  deny:\n    - current_time\n")).toBe(true);
+    expect(out).toContain("# The active model.\nmodel: main\n\nproviders:");
+    expect(out.endsWith("  #   command: npx\ntools:\n  deny:\n    - current_time\n")).toBe(true);
     expect(load(out).tools.deny).toEqual(["current_time"]);
   });
 
   it("edits flow and block lists, keeping unchanged items as written", () => {
-    const src = "model: a\nfallbackModels: []\nlist:\n  - ${HOME}/x # first\n  - b\n";
-    const out = spliceYaml(src, { model: "a", fallbackModels: [], list: ["/h/x", "b"] }, { model: "a", fallbackModels: ["b", "c d"], list: ["/h/x", "z"] })!;
-    expect(out).toBe("model: a\nfallbackModels: [b, \"c d\"]\nlist:\n  - ${HOME}/x # first\n  - z\n");
+    const src = "model: a\nfallbackModels: []\nlist:\n  - ${HOME}/x # first\n  - b\n  - c\nend: 1\n";
+    const base = { model: "a", fallbackModels: [], list: ["/h/x", "b", "c"], end: 1 };
+    expect(spliceYaml(src, base, { ...base, fallbackModels: ["b", "c d"], list: ["/h/x", "z"] }))
+      .toBe("model: a\nfallbackModels: [b, \"c d\"]\nlist:\n  - ${HOME}/x # first\n  - z\nend: 1\n");
+    expect(spliceYaml(src, base, { ...base, list: ["/h/x", "b", "c", "d"] })).toBe("model: a\nfallbackModels: []\nlist:\n  - ${HOME}/x # first\n  - b\n  - c\n  - d\nend: 1\n");
   });
 
   it("passes changed secrets through the secret hook", () => {
-    const base = load(TEMPLATE);
+    const base = load(SRC);
     const next = clone(base) as Record<string, any>;
     next.providers.openai.apiKey = "sk-new-secret-0000000000";
     next.providers.groq = { baseUrl: "https://api.groq.com/openai/v1", apiKey: "gsk-secret-1111111111" };
     const seen: string[] = [];
-    const out = spliceYaml(TEMPLATE, base, next, { secret: (path, _value, current) => (seen.push(path.join(".")), current ? String(current.value) : "${GROQ_API_KEY}") })!;
+    const out = spliceYaml(SRC, base, next, {
+      secret: (path, _value, current) => {
+        seen.push(path.join("."));
+        return current ? String(current.value) : "${GROQ_API_KEY}";
+      },
+    })!;
     expect(seen.sort()).toEqual(["providers.groq.apiKey", "providers.openai.apiKey"]);
     expect(out).toContain("apiKey: ${OPENAI_API_KEY:-}");
     expect(out).toContain("apiKey: ${GROQ_API_KEY}");
@@ -95,7 +144,6 @@ describe("spliceYaml", () => {
   });
 
   it("gives up on shapes it does not edit (a non-empty flow map), so the caller falls back", () => {
-    const src = "headers: { A: b }\n";
-    expect(spliceYaml(src, { headers: { A: "b" } }, { headers: { A: "c" } })).toBeUndefined();
+    expect(spliceYaml("headers: { A: b }\n", { headers: { A: "b" } }, { headers: { A: "c" } })).toBeUndefined();
   });
 });

@@ -74,7 +74,8 @@ export function spliceYaml(source: string, base: unknown, next: Record<string, u
     let pos = from;
     let committed = from;
     while (pos < source.length) {
-      const end = lineEnd(pos);
+      const nl = source.indexOf("\n", pos);
+      const end = nl < 0 ? source.length : nl + 1;
       const line = source.slice(pos, end);
       if (/^\s*$/.test(line)) {
         pos = end;
@@ -110,18 +111,29 @@ export function spliceYaml(source: string, base: unknown, next: Record<string, u
 
   const editSeq = (seq: YAMLSeq, oldValue: unknown, value: unknown[]): void => {
     const old = Array.isArray(oldValue) ? oldValue : [];
-    const reuse = (i: number): string | undefined => {
-      const item = seq.items[i];
-      return isScalar(item) && item.range && isDeepStrictEqual(old[i], value[i]) ? source.slice(item.range[0], item.range[1]) : undefined;
-    };
+    const same = (i: number) => i < seq.items.length && isDeepStrictEqual(old[i], value[i]);
     const start = seq.range![0];
     if (seq.flow || value.length === 0) {
-      edits.push({ start, end: seq.flow ? seq.range![1] : contentEnd(seq, start), text: `[${value.map((v, i) => reuse(i) ?? flowItem(v)).join(", ")}]` });
+      const items = value.map((v, i) => {
+        const item = seq.items[i];
+        return same(i) && isScalar(item) && item.range ? source.slice(item.range[0], item.range[1]) : flowItem(v);
+      });
+      edits.push({ start, end: seq.flow ? seq.range![1] : contentEnd(seq, start), text: `[${items.join(", ")}]` });
       return;
     }
+    // a block list: edit item by item, so unchanged items keep their text and comments
+    const render = (v: unknown) => (Array.isArray(v) || isObject(v) ? flowItem(v) : inline(v));
     const col = colOf(start);
-    const lines = value.map((v, i) => `${i === 0 ? "" : " ".repeat(col)}- ${reuse(i) ?? (Array.isArray(v) || isObject(v) ? flowItem(v) : inline(v))}`);
-    edits.push({ start, end: contentEnd(seq, start), text: lines.join("\n") });
+    for (let i = 0; i < seq.items.length; i++) {
+      const item = seq.items[i] as Node;
+      if (i >= value.length) edits.push({ start: lineStart(item.range![0]), end: lineEnd(contentEnd(item, item.range![1])), text: "" });
+      else if (!same(i)) {
+        if (!isScalar(item) || !item.range) throw new Unsupported();
+        edits.push({ start: item.range[0], end: item.range[1], text: render(value[i]) });
+      }
+    }
+    const added = value.slice(seq.items.length).map((v) => `${" ".repeat(col)}- ${render(v)}\n`).join("");
+    if (added) insertAt(lineEnd(contentEnd(seq, start)), added);
   };
 
   const editMap = (map: YAMLMap, base: Record<string, unknown>, next: Record<string, unknown>, path: string[]): void => {

@@ -23,6 +23,9 @@ export const ROUTE_EXAMPLES: Record<string, RouteExample> = {
   "GET /api/sessions/{id}/messages": { params: { id: SESSION_ID }, query: { limit: "50" } },
   "POST /api/chat": { body: { text: "What is on my list for today?", sessionId: SESSION_ID } },
   "POST /api/chat/abort": { body: { sessionId: SESSION_ID } },
+  "GET /api/usage/daily": { query: { days: "30" } },
+  "GET /api/logs": { query: { level: "warn", since: "2025-01-31T12:00:00Z", limit: "50" } },
+  "POST /api/update": { body: { install: false } },
   "PUT /api/config": {
     body: {
       name: "assistant",

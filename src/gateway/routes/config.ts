@@ -30,12 +30,12 @@ export const configRoutes = {
   }),
   put: defineRoute({
     method: "put", path: "/api/config", tag: "config", errors: [400, 409],
-    summary: "Replace the whole config. Validated first (400 with the key path, file untouched); comments and ${ENV} references of unchanged values survive; a masked secret sent back keeps the stored one.",
+    summary: "Replace the whole config. Validated first (400 with the key path, file untouched); comments and ${ENV} references of unchanged values survive; a masked secret sent back keeps the stored one, a new secret goes to .env as ${NAME}.",
     body: Config, response: ConfigChange,
   }),
   patch: defineRoute({
     method: "patch", path: "/api/config/{section}", tag: "config", errors: [400, 409],
-    summary: "Change one top-level section with a JSON Merge Patch (RFC 7396: objects merge, null removes a key, other values replace). Other sections are untouched.",
+    summary: "Change one top-level section with a JSON Merge Patch (RFC 7396: objects merge, null removes a key, other values replace). Other sections are untouched; secrets as for PUT.",
     params: z.strictObject({ section: ConfigSection }),
     body: z.unknown().describe("JSON Merge Patch of the section, e.g. {\"main\": {\"model\": \"gpt-4o\"}} for `models`"),
     response: ConfigChange,

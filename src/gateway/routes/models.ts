@@ -179,9 +179,11 @@ export function mountModelRoutes(router: Router, deps: ModelRouteDeps): void {
       const c = cfg();
       const stored = body.name ? c.providers[body.name] : undefined;
       if (body.name && !stored) throw new NotFoundError(`no provider named "${body.name}"`, { provider: body.name });
-      const given = body.name ? unmaskSecrets({ providers: { [body.name]: body } }, c).providers[body.name]! : body;
-      const merged = { ...stored, ...given };
-      const expanded = expandEnv(merged, process.env, "request body") as typeof merged;
-      return testProvider({ baseUrl: expanded.baseUrl!, apiKey: expanded.apiKey, headers: expanded.headers }, { redact: deps.redact });
+      // `${VAR}` in the body is expanded; a masked key or header value means the stored one of provider `name`
+      const expanded = expandEnv(body, process.env, "body") as typeof body;
+      const key = body.name ?? "";
+      const given = unmaskSecrets({ providers: { [key]: expanded } }, c).providers[key]!;
+      const p = { ...stored, ...given };
+      return testProvider({ baseUrl: p.baseUrl!, apiKey: p.apiKey, headers: p.headers }, { redact: deps.redact });
     });
 }

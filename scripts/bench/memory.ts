@@ -1,0 +1,93 @@
+/**
+ * Memory benchmark (issue 7): RSS of an idle daemon after start, then a soak of chat turns over the WebSocket
+ * protocol (many sessions, `BENCH_SOAK_CONCURRENCY` clients, the instant scripted model) with RSS read after
+ * 1,000 turns and after every further block, up to `BENCH_SOAK_TURNS` (default 100,000). Budgets: idle < 80 MB;
+ * after 100,000 turns within +20 % of after 1,000. RSS is VmRSS of the daemon process (/proc/PID/status).
+ * Run: `npm run build && node dist/scripts/bench/memory.js` (env: BENCH_SOAK_TURNS, BENCH_SOAK_CONCURRENCY,
+ * BENCH_SOAK_TURNS_PER_SESSION, BENCH_IDLE_WAIT_MS).
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { pathToFileURL } from "node:url";
+import { percentile, row } from "./lib/measure.js";
+import { envNumber, initBenchAgent, mb, memoryParts, rssBytes, startBenchDaemon, startFakeLlmChild } from "./lib/setup.js";
+import { TurnPool } from "./lib/turns.js";
+
+const WARM_TURNS = 1_000;
+
+/** Runs the idle and soak measurements; returns the figures (MB, turns/s, ratio). */
+export async function runMemoryBench(): Promise<Record<string, number>> {
+  const soakTurns = envNumber("BENCH_SOAK_TURNS", 100_000);
+  const concurrency = envNumber("BENCH_SOAK_CONCURRENCY", 50);
+  const perSession = envNumber("BENCH_SOAK_TURNS_PER_SESSION", 10);
+  const idleWaitMs = envNumber("BENCH_IDLE_WAIT_MS", 3_000);
+  const llm = await startFakeLlmChild(["--no-record"]);
+  const agent = initBenchAgent(llm.url);
+  const d = await startBenchDaemon(agent);
+  const out: Record<string, number> = {};
+  try {
+    const atStart = rssBytes(d.pid);
+    await sleep(idleWaitMs);
+    const idle = rssBytes(d.pid);
+    const parts = memoryParts(d.pid);
+    out.rssAtStartMb = mb(atStart);
+    out.rssIdleMb = mb(idle);
+    out.privateDirtyIdleMb = mb(parts.privateDirty);
+    out.sharedCleanIdleMb = mb(parts.sharedClean);
+    console.log(`Memory: daemon RSS (VmRSS), idle and over a soak of ${soakTurns.toLocaleString("en-US")} turns (${concurrency} clients, a new session every ${perSession} turns)`);
+    console.log(row("RSS right after start", out.rssAtStartMb, "MB"));
+    console.log(row(`RSS idle (${idleWaitMs / 1000} s after start)`, out.rssIdleMb, "MB", 80));
+    console.log(row("  of which private (heap, written pages)", out.privateDirtyIdleMb, "MB"));
+    console.log(row("  of which shared file pages (node binary…)", out.sharedCleanIdleMb, "MB"));
+
+    const pool = await TurnPool.connect(d.wsUrl, d.token, concurrency);
+    const settle = async () => {
+      await sleep(1_000); // titles of the last sessions, GC
+      return rssBytes(d.pid);
+    };
+    let done = 0;
+    let errors = 0;
+    let broken = 0;
+    let soakMs = 0;
+    const totals: number[] = [];
+    const block = async (n: number, tag: string) => {
+      const s = await pool.run({ more: (started) => started < n, turnsPerSession: perSession, tag });
+      done += s.turns;
+      errors += s.errors;
+      broken += s.broken;
+      for (const ms of s.totalMs) totals.push(ms);
+      if (tag !== "warm") soakMs += s.elapsedMs;
+      return s;
+    };
+    const warm = await block(Math.min(WARM_TURNS, soakTurns), "warm");
+    const after1k = await settle();
+    console.log(row(`RSS after ${done.toLocaleString("en-US")} turns`, mb(after1k), "MB"));
+    const step = Math.max(1_000, Math.ceil((soakTurns - done) / 10 / 1_000) * 1_000);
+    let last = after1k;
+    while (done < soakTurns) {
+      await block(Math.min(step, soakTurns - done), `soak${done}`);
+      last = await settle();
+      console.log(row(`RSS after ${done.toLocaleString("en-US")} turns`, mb(last), "MB"));
+    }
+    await pool.close();
+    out.rssAfter1kMb = mb(after1k);
+    out.rssAfterSoakMb = mb(last);
+    out.soakTurns = done;
+    out.soakRatio = Math.round((last / after1k) * 1000) / 1000;
+    out.soakTurnsPerSec = soakMs > 0 ? Math.round((done - warm.turns) / (soakMs / 1000)) : 0;
+    out.soakTurnP50Ms = percentile(totals, 50);
+    out.soakTurnP99Ms = percentile(totals, 99);
+    out.soakErrors = errors;
+    out.soakBroken = broken;
+    console.log(row(`RSS after ${done.toLocaleString("en-US")} / after 1,000`, out.soakRatio, "×", 1.2));
+    console.log(row("soak throughput", out.soakTurnsPerSec, "turns/s"));
+    console.log(row("turn latency p50 / p99", out.soakTurnP50Ms, "ms"), `/ ${out.soakTurnP99Ms.toFixed(1)} ms`);
+    console.log(row("run errors, broken event streams", errors, ""), `/ ${broken}`);
+    return out;
+  } finally {
+    await d.stop();
+    await llm.stop();
+    agent.remove();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await runMemoryBench();
