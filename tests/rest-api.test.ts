@@ -62,6 +62,12 @@ const FIXTURES: Record<string, Fixture | ((ctx: Ctx) => Fixture | Promise<Fixtur
     },
   },
   "GET /metrics": {},
+  "GET /api/vault/notes": {},
+  "GET /api/vault/notes/{path}": {},
+  "PUT /api/vault/notes/{path}": {},
+  "DELETE /api/vault/notes/{path}": {},
+  "GET /api/vault/graph": {},
+  "GET /api/vault/search": {},
   "GET /api/mcp": {},
   "GET /api/config": {},
   // send back what GET showed (secrets masked): nothing may change

@@ -26,6 +26,10 @@ export const ROUTE_EXAMPLES: Record<string, RouteExample> = {
   "GET /api/usage/daily": { query: { days: "30" } },
   "GET /api/logs": { query: { level: "warn", since: "2025-01-31T12:00:00Z", limit: "50" } },
   "POST /api/update": { body: { install: false } },
+  "GET /api/vault/notes/{path}": { params: { path: "Welcome.md" } },
+  "PUT /api/vault/notes/{path}": { params: { path: "Projects/Trip.md" }, body: { content: "# Trip\n\nPack the [[Checklist]].\n", frontmatter: { tags: ["travel"] } } },
+  "DELETE /api/vault/notes/{path}": { params: { path: "Projects/Trip.md" } },
+  "GET /api/vault/search": { query: { q: "trip", limit: "10" } },
   "PUT /api/config": {
     body: {
       name: "assistant",
