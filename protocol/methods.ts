@@ -4,6 +4,7 @@ import { sessionMethods } from "./sessions.js";
 import { agentMethods } from "./agent.js";
 import { vaultMethods } from "./vault.js";
 import { mcpMethods } from "./mcp.js";
+import { usageMethods } from "./usage.js";
 
 /** The method registry of protocol version 1: each method's params and result schemas (DESIGN.md §3). */
 export const methods = {
@@ -12,6 +13,7 @@ export const methods = {
   ...agentMethods,
   ...vaultMethods,
   ...mcpMethods,
+  ...usageMethods,
 };
 /** Name of a protocol method. */
 export type MethodName = keyof typeof methods;

@@ -54,7 +54,9 @@ describe("agent loop", () => {
     const result = events.find((e): e is Extract<RunEvent, { event: "run.tool" }> => e.event === "run.tool" && e.payload.phase === "result")!.payload;
     expect(result).toMatchObject({ toolCallId: "call_t", name: "current_time", isError: false });
     expect(result.result).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2} \w+day \(.+\)$/);
-    expect(events.at(-1)!.payload).toMatchObject({ status: "ok", text: "It is now.", model: "main" });
+    // the client saw both steps' text; joined deltas equal the final text (the stored final message is the last step)
+    expect(events.at(-1)!.payload).toMatchObject({ status: "ok", text: "Let me check.\n\nIt is now.", model: "main" });
+    expect(events.filter((e) => e.event === "run.delta").map((e) => (e.payload as { text: string }).text).join("")).toBe("Let me check.\n\nIt is now.");
 
     const second = chatRequests(llm)[1]!.body.messages;
     expect(second.at(-2)).toMatchObject({ role: "assistant", tool_calls: [{ id: "call_t", function: { name: "current_time", arguments: "{}" } }] });
@@ -97,6 +99,8 @@ describe("agent loop", () => {
     scriptSideCalls(llm, () => ({ toolCalls: [{ name: "current_time", arguments: "{}" }] }));
     const done = await (await client.send("loop forever")).result();
     expect(done.status).toBe("max_steps");
+    // a chat user (a bridge sends the text) learns why the answer stopped
+    expect(done.text).toMatch(/^\(Stopped after 3 tool steps without a final answer/);
     expect(chatRequests(llm)).toHaveLength(3);
   });
 

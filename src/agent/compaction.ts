@@ -79,59 +79,62 @@ function fitTranscript(lines: string[], maxChars: number): string {
  * are summarised by the model (one non-streamed call with the older turns as a transcript cut to fit the
  * window, usage recorded with purpose `compaction`), the summary is
  * stored as a `summary` message and the originals are marked compacted (they stay in the database).
- * Resolves true when it compacted. A failed summarising call is logged and resolves false (the run loop still
- * trims the history to the budget); an abort rejects with code `aborted`.
+ * Resolves true when it compacted. Any failure (the summarising call, the store) is logged and resolves false,
+ * changing nothing (the run loop still trims the history to the budget); an abort rejects with code `aborted`.
  */
 export function createCompactor(deps: CompactionDeps): (sessionId: string, model: ResolvedModel, signal: AbortSignal) => Promise<boolean> {
   return async (sessionId, model, signal) => {
-    const cfg = deps.config();
-    const runId = deps.runningRunId(sessionId);
-    const rows = conversationRows(deps.store.contextMessages(sessionId), runId);
-    const system = await buildSystemPrompt(deps.dir, { timeZone: cfg.agent.timezone });
-    const history = shortenOldToolResults(toChatMessages(rows), cfg.agent.recentTurns);
-    const threshold = cfg.agent.compactAtRatio * contextBudgetTokens(model.config);
-    const total = estimateTokens(system) + history.reduce((n, m) => n + messageTokens(m), 0);
-    if (total <= threshold) return false;
-
-    const { head, turns } = splitTurns(rows);
-    const turnTokens = (t: MessageRow[]) => toChatMessages(t).reduce((n, m) => n + messageTokens(m), 0);
-    let keep = 1;
-    let kept = turnTokens(turns[turns.length - 1] ?? []);
-    while (keep < Math.min(cfg.agent.recentTurns, turns.length)) {
-      const next = turnTokens(turns[turns.length - 1 - keep]!);
-      if (kept + next > threshold / 2) break;
-      kept += next;
-      keep++;
-    }
-    const older = [...head, ...turns.slice(0, Math.max(0, turns.length - keep)).flat()];
-    if (!older.some((r) => r.role === "user")) return false;
-
-    const maxChars = Math.max(2000, (model.config.contextTokens - Math.min(SUMMARY_RESERVE_TOKENS, model.config.contextTokens / 4) - 300) * 3);
-    const transcript = fitTranscript(transcriptLines(older), maxChars);
-    let text: string;
     try {
-      const res = await completeModelCall({
-        pool: deps.pool, candidates: deps.pool.candidates(model.name), signal,
-        messages: [{ role: "system", content: SUMMARY_INSTRUCTIONS }, { role: "user", content: transcript }],
-      });
-      if (res.usage) {
-        deps.store.recordUsage({
-          sessionId, runId: runId ?? "", model: res.model.name, provider: res.model.providerName, purpose: "compaction",
-          ...res.usage, costUsd: deps.price(res.model, res.usage),
-        });
-      }
-      text = res.text.trim();
+      return await compactSession(deps, sessionId, model, signal);
     } catch (err) {
       if (signal.aborted) throw new AgentdError("aborted", "the run was aborted");
-      deps.logger.warn({ err, sessionId }, "could not summarise the session; older turns are only trimmed from the context");
+      deps.logger.warn({ err, sessionId }, "could not compact the session; older turns are only trimmed from the context");
       return false;
     }
-    if (!text) return false;
-    deps.store.sqlite.transaction(() => {
-      const summary = deps.store.insertMessage({ sessionId, runId: runId ?? null, role: "summary", content: text, status: "ok" });
-      deps.store.markCompacted(older.map((r) => r.id), summary.id);
-    })();
-    deps.logger.info({ sessionId, compacted: older.length, estimatedTokens: total }, "session compacted");
-    return true;
   };
+}
+
+async function compactSession(deps: CompactionDeps, sessionId: string, model: ResolvedModel, signal: AbortSignal): Promise<boolean> {
+  const cfg = deps.config();
+  const runId = deps.runningRunId(sessionId);
+  const rows = conversationRows(deps.store.contextMessages(sessionId), runId);
+  const system = await buildSystemPrompt(deps.dir, { timeZone: cfg.agent.timezone });
+  const history = shortenOldToolResults(toChatMessages(rows), cfg.agent.recentTurns);
+  const threshold = cfg.agent.compactAtRatio * contextBudgetTokens(model.config);
+  const total = estimateTokens(system) + history.reduce((n, m) => n + messageTokens(m), 0);
+  if (total <= threshold) return false;
+
+  const { head, turns } = splitTurns(rows);
+  const turnTokens = (t: MessageRow[]) => toChatMessages(t).reduce((n, m) => n + messageTokens(m), 0);
+  let keep = 1;
+  let kept = turnTokens(turns[turns.length - 1] ?? []);
+  while (keep < Math.min(cfg.agent.recentTurns, turns.length)) {
+    const next = turnTokens(turns[turns.length - 1 - keep]!);
+    if (kept + next > threshold / 2) break;
+    kept += next;
+    keep++;
+  }
+  const older = [...head, ...turns.slice(0, Math.max(0, turns.length - keep)).flat()];
+  if (!older.some((r) => r.role === "user")) return false;
+
+  const maxChars = Math.max(2000, (model.config.contextTokens - Math.min(SUMMARY_RESERVE_TOKENS, model.config.contextTokens / 4) - 300) * 3);
+  const transcript = fitTranscript(transcriptLines(older), maxChars);
+  const res = await completeModelCall({
+    pool: deps.pool, candidates: deps.pool.candidates(model.name), signal,
+    messages: [{ role: "system", content: SUMMARY_INSTRUCTIONS }, { role: "user", content: transcript }],
+  });
+  if (res.usage) {
+    deps.store.recordUsage({
+      sessionId, runId: runId ?? "", model: res.model.name, provider: res.model.providerName, purpose: "compaction",
+      ...res.usage, costUsd: deps.price(res.model, res.usage),
+    });
+  }
+  const text = res.text.trim();
+  if (!text) return false;
+  deps.store.sqlite.transaction(() => {
+    const summary = deps.store.insertMessage({ sessionId, runId: runId ?? null, role: "summary", content: text, status: "ok" });
+    deps.store.markCompacted(older.map((r) => r.id), summary.id);
+  })();
+  deps.logger.info({ sessionId, compacted: older.length, estimatedTokens: total }, "session compacted");
+  return true;
 }

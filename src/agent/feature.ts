@@ -84,6 +84,12 @@ export const agentFeature: FeatureFactory = (ctx) => {
   return {
     name: "agent",
     tools: () => tools,
+    handlers: (registry) => {
+      registry
+        .on("usage.summary", () => usageSummary(ctx.store.db, config()))
+        .on("usage.daily", (p) => usageDaily(ctx.store.db, config(), p.days))
+        .on("usage.pricing", () => pricingInForce(config()));
+    },
     routes: (router) => {
       router
         .route(usageRoutes.summary, () => usageSummary(ctx.store.db, config()))

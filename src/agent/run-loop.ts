@@ -48,6 +48,13 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
   let text = "";
   let model: ResolvedModel | undefined;
   let status: "ok" | "aborted" | "max_steps" | "error" = "ok";
+  // what the client saw: every step's text, steps separated by a blank line (itself sent as a delta), so
+  // joined deltas always equal the final event's text
+  let shown = "";
+  const show = (t: string) => {
+    shown += t;
+    handle.emit("run.delta", { runId: handle.id, sessionId: handle.sessionId, text: t });
+  };
   let failure: AgentdError | undefined;
   try {
     store.updateRun(handle.id, { status: "running", startedAt: started });
@@ -66,6 +73,8 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
     for (let step = 0; ; step++) {
       if (step >= cfg.agent.maxSteps) {
         status = "max_steps";
+        text = `(Stopped after ${cfg.agent.maxSteps} tool steps without a final answer. Say "continue" to let me go on.)`;
+        show(shown ? `\n\n${text}` : text);
         break;
       }
       if (step > 0) handle.emit("run.status", { runId: handle.id, sessionId: handle.sessionId, status: "running", step, ...(model ? { model: model.name } : {}) });
@@ -78,8 +87,9 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
         signal,
         idleTimeoutMs: model?.provider.timeoutMs ?? first.provider.timeoutMs,
         onDelta: (t) => {
+          if (!text && shown) show("\n\n");
           text += t;
-          handle.emit("run.delta", { runId: handle.id, sessionId: handle.sessionId, text: t });
+          show(t);
         },
         onModel: (m) => {
           if (model?.name !== m.name) handle.emit("run.status", { runId: handle.id, sessionId: handle.sessionId, status: "running", model: m.name, step });
@@ -98,8 +108,8 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
         text = result.text;
         break;
       }
+      text = ""; // stored with the tool calls: not again as the final message if the run stops during the tools
       await handleToolStep(handle, deps, result.text, result.toolCalls, toolMap, model, history);
-      text = "";
     }
   } catch (err) {
     if (signal.aborted) status = "aborted";
@@ -109,7 +119,7 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
       if (!(err instanceof AgentdError)) logger.error({ err, runId: handle.id }, "run failed");
     }
   }
-  finish(handle, deps, { text, status, model, failure, started });
+  finish(handle, deps, { text, shown, status, model, failure, started });
 }
 
 async function handleToolStep(
@@ -135,11 +145,13 @@ async function handleToolStep(
 
 function finish(
   handle: RunHandle, deps: RunDeps,
-  r: { text: string; status: "ok" | "aborted" | "max_steps" | "error"; model: ResolvedModel | undefined; failure: AgentdError | undefined; started: number },
+  r: { text: string; shown: string; status: "ok" | "aborted" | "max_steps" | "error"; model: ResolvedModel | undefined; failure: AgentdError | undefined; started: number },
 ): void {
   const { store } = deps;
   const modelName = r.model?.name ?? deps.config().model;
   const wire = r.failure ? toWireError(r.failure) : undefined;
+  // a provider may echo the key it was given ("Incorrect API key provided: sk-…"): scrub before storing or sending
+  if (wire && deps.redact) wire.message = deps.redact(wire.message);
   const durationMs = Date.now() - r.started;
   try {
     const msg = store.insertMessage({
@@ -151,14 +163,14 @@ function finish(
       status: r.status, model: modelName, assistantMessageId: msg.id, finishedAt: Date.now(),
       ...(wire ? { errorCode: wire.code, error: wire.message } : {}),
     });
-    if (wire) handle.emit("run.error", { runId: handle.id, sessionId: handle.sessionId, messageId: msg.id, error: wire, text: r.text });
+    if (wire) handle.emit("run.error", { runId: handle.id, sessionId: handle.sessionId, messageId: msg.id, error: wire, text: r.shown });
     else {
       const usage = store.runUsage(handle.id);
-      handle.emit("run.done", { runId: handle.id, sessionId: handle.sessionId, messageId: msg.id, status: r.status as "ok" | "aborted" | "max_steps", text: r.text, model: modelName, usage });
+      handle.emit("run.done", { runId: handle.id, sessionId: handle.sessionId, messageId: msg.id, status: r.status as "ok" | "aborted" | "max_steps", text: r.shown, model: modelName, usage });
     }
   } catch (err) {
     deps.logger.error({ err, runId: handle.id }, "could not store the end of a run");
-    handle.emit("run.error", { runId: handle.id, sessionId: handle.sessionId, error: toWireError(err), text: r.text });
+    handle.emit("run.error", { runId: handle.id, sessionId: handle.sessionId, error: toWireError(err), text: r.shown });
   }
   deps.onEnd?.({ handle, status: r.status, model: modelName, durationMs, ...(wire ? { error: wire } : {}) });
 }

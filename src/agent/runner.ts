@@ -139,7 +139,7 @@ export class Runner {
   private replayFinished(run: RunRow, subscriber: RunSubscriber): void {
     const msg = run.assistantMessageId ? this.deps.store.getMessage(run.assistantMessageId) : undefined;
     const ref = { runId: run.id, sessionId: run.sessionId };
-    const text = msg?.content ?? "";
+    const text = this.deps.store.runText(run.id);
     const noUsage = { promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: null };
     if (run.status === "ignored") {
       subscriber("run.done", { ...ref, messageId: "", status: "ignored", text: "", model: run.model ?? "agentd", usage: noUsage }, 1);

@@ -93,6 +93,19 @@ describe("ConfigWriter.write", () => {
     expect(env.GROQ_API_KEY).toBe("gsk_secret_value_123456");
   });
 
+  it("falls back to the document API for shapes the splicer does not edit (a key added to a flow map)", () => {
+    writeFileSync(file(), YAML.replace("    # the key lives in .env\n", "    headers: { X-Team: red } # flow\n"));
+    writer.reload();
+    const next = current();
+    next.providers.openai.headers = { "X-Team": "red", "X-Other": "blue" };
+    writer.write(next);
+    const text = readFileSync(file(), "utf8");
+    expect(text).toContain("# my agent");
+    expect(text).toContain("model: gpt-4o-mini # cheap");
+    expect(text).toMatch(/X-Other: "?\$\{OPENAI_HEADER_X_OTHER\}"?/);
+    expect(store.get().providers.openai!.headers).toEqual({ "X-Team": "red", "X-Other": "blue" });
+  });
+
   it("does nothing when nothing changed", () => {
     expect(writer.write(current())).toMatchObject({ changed: [] });
     expect(readFileSync(file(), "utf8")).toBe(YAML);

@@ -143,7 +143,13 @@ describe("spliceYaml", () => {
     expect(parseDocument(out).toJS()).toEqual({ name: "a", host: "123", extra: "a: b #c", multi: "one\ntwo" });
   });
 
-  it("gives up on shapes it does not edit (a non-empty flow map), so the caller falls back", () => {
-    expect(spliceYaml("headers: { A: b }\n", { headers: { A: "b" } }, { headers: { A: "c" } })).toBeUndefined();
+  it("edits values inside a flow map, quoting for the flow context", () => {
+    const src = "headers: { A: b, C: d } # flow\n";
+    expect(spliceYaml(src, { headers: { A: "b", C: "d" } }, { headers: { A: "x,y", C: "d" } })).toBe("headers: { A: \"x,y\", C: d } # flow\n");
+  });
+
+  it("gives up on shapes it does not edit (a key added to a flow map), so the caller falls back", () => {
+    expect(spliceYaml("headers: { A: b }\n", { headers: { A: "b" } }, { headers: { A: "b", B: "c" } })).toBeUndefined();
+    expect(spliceYaml("headers: { A: b }\n", { headers: { A: "b" } }, { headers: "x" })).toBeUndefined();
   });
 });

@@ -44,8 +44,8 @@ function flowItem(value: unknown): string {
  * Rewrites the text of agentd.yaml into one describing `next` by splicing only the changed spots, so every
  * byte elsewhere (comments and their indentation, blank lines, quoting, key order) stays as it was. Same
  * contract as `mergeIntoDocument` (yaml-merge.ts), which stays the reference: the writer uses this text only
- * when both parse to the same document. Returns undefined for shapes it does not edit (a changed non-empty flow
- * map, a value changing between map and scalar, a non-map root); the caller then falls back to the document API.
+ * when both parse to the same document. Returns undefined for shapes it does not edit (a key added to or removed
+ * from a flow map `{ … }`, a value changing between map and scalar, a non-map root); the caller then falls back to the document API.
  */
 export function spliceYaml(source: string, base: unknown, next: Record<string, unknown>, opts: MergeOptions = {}): string | undefined {
   const doc = parseDocument(source);
@@ -136,7 +136,8 @@ export function spliceYaml(source: string, base: unknown, next: Record<string, u
     if (added) insertAt(lineEnd(contentEnd(seq, start)), added);
   };
 
-  const editMap = (map: YAMLMap, base: Record<string, unknown>, next: Record<string, unknown>, path: string[]): void => {
+  const editMap = (map: YAMLMap, base: Record<string, unknown>, next: Record<string, unknown>, path: string[], inFlow = false): void => {
+    const flow = inFlow || !!map.flow;
     const pairs = map.items as Pair[];
     const keyCol = pairs.length > 0 ? colOf((pairs[0]!.key as Node).range![0]) : 0;
     const inserts: Record<string, unknown> = {};
@@ -145,6 +146,7 @@ export function spliceYaml(source: string, base: unknown, next: Record<string, u
       const at = [...path, key];
       const pair = pairs.find((p) => keyOf(p) === key);
       if (!pair) {
+        if (flow) throw new Unsupported();
         inserts[key] = withSecrets(minimalDiff(base[key], value), at);
         continue;
       }
@@ -152,9 +154,9 @@ export function spliceYaml(source: string, base: unknown, next: Record<string, u
       const keyEnd = (pair.key as Node).range![1];
       const emptyScalar = v === null || (isScalar(v) && v.value === null);
       if (isObject(value)) {
-        if (isMap(v) && !v.flow && v.items.length > 0) {
-          editMap(v, isObject(base[key]) ? base[key] : {}, value, at);
-        } else if ((isMap(v) && v.items.length === 0) || emptyScalar) {
+        if (isMap(v) && v.items.length > 0) {
+          editMap(v, isObject(base[key]) ? base[key] : {}, value, at, flow);
+        } else if (!flow && ((isMap(v) && v.items.length === 0) || emptyScalar)) {
           // `key: {}`, `key:` or `key: ~`: a block map of the keys that differ, under the key's own commented children
           const text = block(withSecrets(minimalDiff(base[key], value), at) as Record<string, unknown>, keyCol + 2);
           if (v?.range && v.range[0] !== v.range[1]) clearValue(v.range);
@@ -164,10 +166,11 @@ export function spliceYaml(source: string, base: unknown, next: Record<string, u
         }
       } else if (Array.isArray(value)) {
         if (isSeq(v)) editSeq(v, base[key], value);
-        else if (emptyScalar && v?.range) edits.push({ start: v.range[0], end: v.range[1], text: `${v.range[0] === v.range[1] ? " " : ""}[${value.map(flowItem).join(", ")}]` });
+        else if (emptyScalar && v?.range && !flow) edits.push({ start: v.range[0], end: v.range[1], text: `${v.range[0] === v.range[1] ? " " : ""}[${value.map(flowItem).join(", ")}]` });
         else throw new Unsupported();
       } else if (isScalar(v) && v.range) {
-        const text = inline(withSecrets(value, at, v));
+        const secret = withSecrets(value, at, v);
+        const text = flow ? flowItem(secret) : inline(secret);
         edits.push({ start: v.range[0], end: v.range[1], text: v.range[0] === v.range[1] ? ` ${text}` : text });
       } else {
         throw new Unsupported();
@@ -177,6 +180,7 @@ export function spliceYaml(source: string, base: unknown, next: Record<string, u
       if (key in next && next[key] !== undefined) continue;
       const pair = pairs.find((p) => keyOf(p) === key);
       if (!pair) continue;
+      if (flow) throw new Unsupported();
       const keyStart = (pair.key as Node).range![0];
       edits.push({ start: lineStart(keyStart), end: lineEnd(contentEnd(pair.value, (pair.key as Node).range![1])), text: "" });
     }

@@ -160,6 +160,13 @@ export class Store {
     return this.db.select().from(runs).where(eq(runs.id, id)).get();
   }
 
+  /** The text a run showed: its assistant messages' texts in order, joined by a blank line (as streamed). */
+  runText(runId: string): string {
+    return this.db.select({ content: messages.content }).from(messages)
+      .where(and(eq(messages.runId, runId), eq(messages.role, "assistant"))).orderBy(messages.id).all()
+      .map((m) => m.content).filter(Boolean).join("\n\n");
+  }
+
   /** A message by id, or undefined. */
   getMessage(id: string): MessageRow | undefined {
     return this.db.select().from(messages).where(eq(messages.id, id)).get();
