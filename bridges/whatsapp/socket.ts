@@ -2,7 +2,7 @@
  * The real WhatsApp connection: a Baileys 7 socket whose auth state lives in the agent folder (multi-file, so
  * later starts need no QR code), and the pairing QR code shown in the terminal and saved as a PNG.
  */
-import { rm } from "node:fs/promises";
+import { rename, rm } from "node:fs/promises";
 import type { Logger } from "pino";
 import QRCode from "qrcode";
 import { makeWASocket, useMultiFileAuthState, Browsers, type WASocket } from "@whiskeysockets/baileys";
@@ -35,7 +35,10 @@ export async function createBaileysSocket(authDir: string, logger: Logger): Prom
 export async function showQr(qr: string, pngFile: string, out: NodeJS.WritableStream): Promise<void> {
   const art = await QRCode.toString(qr, { type: "terminal", small: true });
   out.write(`\nScan this with WhatsApp (Settings → Linked devices → Link a device), or open ${pngFile}:\n${art}\n`);
-  await QRCode.toFile(pngFile, qr, { type: "png", width: 400, margin: 2 });
+  // temp file + rename: an image viewer (or a poller) never sees a half-written PNG
+  const tmp = `${pngFile}.${process.pid}.tmp`;
+  await QRCode.toFile(tmp, qr, { type: "png", width: 400, margin: 2 });
+  await rename(tmp, pngFile);
 }
 
 /** Removes the QR PNG once paired (it is useless then). Never throws. */

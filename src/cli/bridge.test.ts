@@ -39,7 +39,8 @@ describe("agentd bridge", () => {
     await bridgeCommand({ platform: "discord", url: "http://10.0.0.2:8765", token: "T", entry: t.entry });
     expect(t.calls().at(-1)).toEqual({ url: "http://10.0.0.2:8765", token: "T" });
     await bridgeCommand({ platform: "discord", url: "http://10.0.0.2:8765", token: "T", agentDir: t.dir, entry: t.entry });
-    expect(t.calls().at(-1)).toEqual({ url: "http://10.0.0.2:8765", token: "T", config: expect.objectContaining({ botToken: "xyz" }) });
+    // the folder still goes along: it holds the bridge's own state (WhatsApp's login) besides the config
+    expect(t.calls().at(-1)).toEqual({ url: "http://10.0.0.2:8765", token: "T", agentDir: t.dir, config: expect.objectContaining({ botToken: "xyz" }) });
   });
 
   it("refuses unknown platforms, a missing target, a bad config and a missing bridge", async () => {

@@ -1,0 +1,74 @@
+/**
+ * Runs every benchmark of `scripts/bench/` one after the other with the issue's settings (defaults of each
+ * bench; override with their `BENCH_*` variables) and prints a summary against the budgets of DESIGN.md §6.
+ * `BENCH_ONLY=start,memory` runs a subset; `BENCH_JSON=path` also writes every figure as JSON.
+ * This is `npm run bench` (after `npm run build`). The whole run takes about 15 minutes on 2 cores, most of it
+ * the 100,000-turn soak; `BENCH_SOAK_TURNS=5000 BENCH_LOAD_SECONDS=10` makes a quick check.
+ */
+import { writeFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+import { runStartBench } from "./start.js";
+import { runMemoryBench } from "./memory.js";
+import { runOverheadBench } from "./overhead.js";
+import { runLoadBench } from "./load.js";
+import { runInstallSizeBench } from "./install-size.js";
+import { runVaultBench } from "./vault.js";
+import { machine } from "./lib/setup.js";
+
+type Bench = () => Promise<Record<string, number>>;
+
+/** The benchmarks in run order: name and entry point. */
+export const BENCHES: Array<[string, Bench]> = [
+  ["start", runStartBench],
+  ["memory", runMemoryBench],
+  ["overhead", runOverheadBench],
+  ["load", runLoadBench],
+  ["vault", runVaultBench],
+  ["install", runInstallSizeBench],
+];
+
+/** One budget line of the summary: which figure and its limit (`max`: the figure must stay below it; 0: must be 0). */
+const BUDGETS: Array<{ bench: string; key: string; label: string; max: number; unit: string }> = [
+  { bench: "start", key: "startMs", label: "start to .port + health (median)", max: 300, unit: "ms" },
+  { bench: "memory", key: "rssIdleMb", label: "idle RSS", max: 80, unit: "MB" },
+  { bench: "memory", key: "soakRatio", label: "RSS after the soak / after 1,000 turns", max: 1.2, unit: "×" },
+  { bench: "overhead", key: "addedP50Ms", label: "gateway overhead of a turn, p50", max: 2, unit: "ms" },
+  { bench: "load", key: "daemonLagP99Ms", label: "event-loop lag p99 under load", max: 20, unit: "ms" },
+  { bench: "load", key: "lost", label: "lost messages under load", max: 0, unit: "" },
+  { bench: "load", key: "duplicated", label: "duplicated messages under load", max: 0, unit: "" },
+  { bench: "install", key: "totalMb", label: "install size (deps + package)", max: 150, unit: "MB" },
+];
+
+/** Runs the selected benchmarks; returns their figures by bench name. A bench that throws is reported, not fatal. */
+export async function runAll(): Promise<Record<string, Record<string, number> | { error: string }>> {
+  const only = process.env.BENCH_ONLY?.split(",").map((s) => s.trim()).filter(Boolean);
+  console.log(`agentd benchmarks on ${machine()}`);
+  console.log(`started ${new Date().toISOString()}\n`);
+  const results: Record<string, Record<string, number> | { error: string }> = {};
+  for (const [name, bench] of BENCHES) {
+    if (only && !only.includes(name)) continue;
+    const t0 = performance.now();
+    try {
+      results[name] = await bench();
+    } catch (err) {
+      results[name] = { error: err instanceof Error ? err.message : String(err) };
+      console.log(`${name}: FAILED: ${(results[name] as { error: string }).error}`);
+    }
+    console.log(`(${name}: ${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
+  }
+  console.log("Summary against the budgets (DESIGN.md §6)");
+  for (const b of BUDGETS) {
+    const r = results[b.bench];
+    if (!r) continue;
+    const v = (r as Record<string, number>)[b.key];
+    const within = b.max === 0 ? v === 0 : v !== undefined && v < b.max;
+    const verdict = "error" in r ? "FAILED" : v === undefined ? "n/a" : within ? "ok" : "OVER";
+    const shown = v === undefined ? "" : `${Number.isInteger(v) ? v : v.toFixed(2)} ${b.unit}`;
+    const budget = b.max === 0 ? "must be 0" : `budget < ${b.max} ${b.unit}`;
+    console.log(`  ${verdict.padEnd(6)} ${b.label.padEnd(44)} ${shown.padStart(12)}   ${budget}`);
+  }
+  if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, `${JSON.stringify({ machine: machine(), at: new Date().toISOString(), results }, null, 2)}\n`);
+  return results;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await runAll();
