@@ -1,6 +1,5 @@
 // Generates protocol/schema.json (JSON Schema 2020-12 of every frame, method and event) from the zod schemas.
 // `node dist/scripts/gen-protocol.js --check` exits 1 when the committed file is stale (CI runs it).
-import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { ClientFrame, ServerFrame } from "../protocol/frames.js";
@@ -9,6 +8,7 @@ import { methods } from "../protocol/methods.js";
 import { events } from "../protocol/events.js";
 import { PROTOCOL_VERSION, MIN_PROTOCOL_VERSION } from "../protocol/version.js";
 import { PACKAGE_ROOT } from "../src/version.js";
+import { writeOrCheck } from "./lib/write-or-check.js";
 
 const json = (schema: z.ZodType, io: "input" | "output") => {
   const s = z.toJSONSchema(schema, { target: "draft-2020-12", io, unrepresentable: "any" }) as Record<string, unknown>;
@@ -35,19 +35,4 @@ export function protocolSchema(): Record<string, unknown> {
 
 const file = join(PACKAGE_ROOT, "protocol", "schema.json");
 const text = `${JSON.stringify(protocolSchema(), null, 2)}\n`;
-if (process.argv.includes("--check")) {
-  let current = "";
-  try {
-    current = readFileSync(file, "utf8");
-  } catch {
-    /* missing counts as stale */
-  }
-  if (current !== text) {
-    process.stderr.write("protocol/schema.json is stale: run `npm run protocol:gen` and commit it\n");
-    process.exit(1);
-  }
-  process.stdout.write("protocol/schema.json is up to date\n");
-} else {
-  writeFileSync(file, text);
-  process.stdout.write(`wrote ${file}\n`);
-}
+writeOrCheck(file, text, "npm run build && npm run protocol:gen");

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parseDotenv } from "../protocol/endpoint.js";
 import { initAgent } from "../src/cli/init.js";
 import { PACKAGE_ROOT } from "../src/version.js";
+import { writeOrCheck } from "./lib/write-or-check.js";
 
 type Json = any;
 const BASE = "http://127.0.0.1:8765";
@@ -131,19 +132,4 @@ function firstSentence(s: string): string {
 
 const file = join(PACKAGE_ROOT, "docs", "rest.md");
 const text = renderRestDocs(await fetchDocument());
-if (process.argv.includes("--check")) {
-  let current = "";
-  try {
-    current = readFileSync(file, "utf8");
-  } catch {
-    /* missing counts as stale */
-  }
-  if (current !== text) {
-    process.stderr.write("docs/rest.md is stale: run `npm run build && npm run docs:rest` and commit it\n");
-    process.exit(1);
-  }
-  process.stdout.write("docs/rest.md is up to date\n");
-} else {
-  writeFileSync(file, text);
-  process.stdout.write(`wrote ${file}\n`);
-}
+writeOrCheck(file, text, "npm run build && npm run docs:rest");

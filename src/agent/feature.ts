@@ -4,7 +4,7 @@ import type { Config } from "../config/schema.js";
 import type { Db } from "../store/db.js";
 import { defineRoute } from "../gateway/router.js";
 import { PricingTable, UsageDaily, UsageDailyParams, UsageSummary, type UsageTotals } from "../../protocol/usage.js";
-import { usageByDay, usageByModel } from "../store/usage-queries.js";
+import { addUsage, usageByDay, usageByModel } from "../store/usage-queries.js";
 import { builtinTools } from "./tools/builtin.js";
 import { createPricer, findPrice, pricingTable } from "./pricing.js";
 import { createCompactor } from "./compaction.js";
@@ -27,14 +27,7 @@ export function usageSummary(db: Db, cfg: Config, now = new Date()): z.infer<typ
   const fromMs = zonedMidnightMs(p.year, p.month, 1, tz);
   const models = usageByModel(db, { fromMs });
   const total = zero();
-  for (const m of models) {
-    total.calls += m.calls;
-    total.promptTokens += m.promptTokens;
-    total.completionTokens += m.completionTokens;
-    total.cachedTokens += m.cachedTokens;
-    total.costUsd += m.costUsd;
-    total.unpricedCalls += m.unpricedCalls;
-  }
+  for (const m of models) addUsage(total, m);
   total.costUsd = Math.round(total.costUsd * 1e10) / 1e10;
   return { month: dateKey(p).slice(0, 7), timeZone: tz, from: new Date(fromMs).toISOString(), currency: "USD", total, models };
 }

@@ -57,6 +57,16 @@ export function usageByModel(db: Db, range: TimeRange): ModelUsage[] {
     .map((r) => ({ ...r, costUsd: usd(r.costUsd) }));
 }
 
+/** Adds the counts of `t` into `into` (calls, tokens, cost, unpriced calls). Round the cost with care afterwards. */
+export function addUsage(into: Omit<DailyUsage, "date">, t: Omit<DailyUsage, "date">): void {
+  into.calls += t.calls;
+  into.promptTokens += t.promptTokens;
+  into.completionTokens += t.completionTokens;
+  into.cachedTokens += t.cachedTokens;
+  into.costUsd += t.costUsd;
+  into.unpricedCalls += t.unpricedCalls;
+}
+
 /** Length of the buckets {@link usageByDay} sums before assigning them to days: every UTC offset in use is a multiple. */
 const BUCKET_MS = 15 * 60_000;
 
@@ -76,12 +86,7 @@ export function usageByDay(db: Db, range: TimeRange, dayOf: (ms: number) => stri
       days.set(date, { date, ...t });
       continue;
     }
-    d.calls += t.calls;
-    d.promptTokens += t.promptTokens;
-    d.completionTokens += t.completionTokens;
-    d.cachedTokens += t.cachedTokens;
-    d.costUsd += t.costUsd;
-    d.unpricedCalls += t.unpricedCalls;
+    addUsage(d, t);
   }
   for (const d of days.values()) d.costUsd = usd(d.costUsd);
   return [...days.values()].sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
