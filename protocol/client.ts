@@ -65,6 +65,9 @@ interface ActiveRun {
 
 type State = "idle" | "connecting" | "open" | "closed";
 
+/** Runs whose events may wait for their `chat.send` answer at once; older ones are dropped. */
+const MAX_EARLY_RUNS = 64;
+
 /**
  * The protocol client used by `agentd chat`, the bridges and scripts: handshake, request correlation with
  * timeouts, run events as async iterators, reconnect with backoff. After a reconnect it resends `chat.send`
@@ -294,9 +297,11 @@ export class AgentdClient {
     if (typeof runId !== "string") return;
     const run = this.runs.get(runId);
     if (!run) {
+      // events can overtake the chat.send answer: keep them (bounded) until send() registers the run
       const list = this.early.get(runId) ?? [];
       list.push(ev);
       this.early.set(runId, list);
+      if (this.early.size > MAX_EARLY_RUNS) this.early.delete(this.early.keys().next().value!);
       return;
     }
     this.deliver(run, runId, ev);
