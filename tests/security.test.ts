@@ -244,6 +244,9 @@ describe("secrets", () => {
     const second = llm.requests.slice(before).at(-1)!.body as { messages: Array<{ role: string; content: string }> };
     const toolMsg = second.messages.find((m) => m.role === "tool")!;
     expect(toolMsg.content).toContain("the provider key is [redacted] and the bot token [redacted]");
+    // MEMORY.md is also part of the system prompt: the secrets must not travel there either
+    for (const r of llm.requests.slice(before)) expect(leaks(JSON.stringify(r.body))).toEqual([]);
+    expect((second.messages[0]!.content)).toContain("the provider key is [redacted]");
     const toolEvents = t.events.filter((e) => e.event === "run.tool");
     expect(leaks(JSON.stringify(toolEvents))).toEqual([]);
     await c.close();

@@ -2,7 +2,7 @@
  * Runs every benchmark of `scripts/bench/` one after the other with the issue's settings (defaults of each
  * bench; override with their `BENCH_*` variables) and prints a summary against the budgets of DESIGN.md §6.
  * `BENCH_ONLY=start,memory` runs a subset; `BENCH_JSON=path` also writes every figure as JSON.
- * This is `npm run bench` (after `npm run build`). The whole run takes about 15 minutes on 2 cores, most of it
+ * This is `npm run bench` (after `npm run build`). The whole run takes about 10 minutes on 2 cores, most of it
  * the 100,000-turn soak; `BENCH_SOAK_TURNS=5000 BENCH_LOAD_SECONDS=10` makes a quick check.
  */
 import { writeFileSync } from "node:fs";

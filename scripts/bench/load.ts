@@ -14,6 +14,7 @@ import { pathToFileURL } from "node:url";
 import Database from "better-sqlite3";
 import { percentile, row } from "./lib/measure.js";
 import { envNumber, initBenchAgent, scrapeMetrics, startBenchDaemon, startFakeLlmChild } from "./lib/setup.js";
+import type { BenchAgent, BenchDaemon } from "./lib/setup.js";
 import { TurnPool } from "./lib/turns.js";
 
 /** Runs the load; returns throughput, latencies (ms), lag (ms) and the lost/duplicated counts. */
@@ -22,9 +23,11 @@ export async function runLoadBench(): Promise<Record<string, number>> {
   const seconds = envNumber("BENCH_LOAD_SECONDS", 60);
   const chunkDelayMs = Number(process.env.BENCH_LOAD_CHUNK_DELAY_MS ?? 0);
   const llm = await startFakeLlmChild(["--no-record", "--chunk-delay-ms", String(chunkDelayMs)]);
-  const agent = initBenchAgent(llm.url);
-  const d = await startBenchDaemon(agent);
+  let agent: BenchAgent | undefined;
+  let d: BenchDaemon | undefined;
   try {
+    agent = initBenchAgent(llm.url);
+    d = await startBenchDaemon(agent);
     const pool = await TurnPool.connect(d.wsUrl, d.token, clients);
     await scrapeMetrics(d); // starts a fresh lag window
     const clientLag = monitorEventLoopDelay({ resolution: 10 });
@@ -74,9 +77,9 @@ export async function runLoadBench(): Promise<Record<string, number>> {
     console.log(row("lost messages (must be 0)", lost, ""), `   duplicated ${duplicated}, broken event streams ${stats.broken}, run errors ${stats.errors}`);
     return out;
   } finally {
-    await d.stop();
+    await d?.stop();
     await llm.stop();
-    agent.remove();
+    agent?.remove();
   }
 }
 

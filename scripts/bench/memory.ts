@@ -14,6 +14,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
 import { percentile, row } from "./lib/measure.js";
 import { envNumber, initBenchAgent, mb, memoryParts, rssBytes, startBenchDaemon, startFakeLlmChild } from "./lib/setup.js";
+import type { BenchAgent, BenchDaemon } from "./lib/setup.js";
 import { TurnPool } from "./lib/turns.js";
 
 const WARM_TURNS = 1_000;
@@ -26,14 +27,17 @@ export async function runMemoryBench(): Promise<Record<string, number>> {
   const idleWaitMs = envNumber("BENCH_IDLE_WAIT_MS", 3_000);
   const settleMs = envNumber("BENCH_SOAK_SETTLE_MS", 15_000);
   const llm = await startFakeLlmChild(["--no-record"]);
-  const agent = initBenchAgent(llm.url);
-  const d = await startBenchDaemon(agent);
   const out: Record<string, number> = {};
+  let agent: BenchAgent | undefined;
+  let d: BenchDaemon | undefined;
   try {
-    const atStart = rssBytes(d.pid);
+    agent = initBenchAgent(llm.url);
+    d = await startBenchDaemon(agent);
+    const pid = d.pid;
+    const atStart = rssBytes(pid);
     await sleep(idleWaitMs);
-    const idle = rssBytes(d.pid);
-    const parts = memoryParts(d.pid);
+    const idle = rssBytes(pid);
+    const parts = memoryParts(pid);
     out.rssAtStartMb = mb(atStart);
     out.rssIdleMb = mb(idle);
     out.privateDirtyIdleMb = mb(parts.privateDirty);
@@ -46,11 +50,11 @@ export async function runMemoryBench(): Promise<Record<string, number>> {
 
     const pool = await TurnPool.connect(d.wsUrl, d.token, concurrency);
     const checkpoint = async () => {
-      const busy = rssBytes(d.pid);
+      const busy = rssBytes(pid);
       let settled = busy;
       for (let t = 0; t < settleMs; t += 500) {
         await sleep(500);
-        settled = Math.min(settled, rssBytes(d.pid));
+        settled = Math.min(settled, rssBytes(pid));
       }
       console.log(row(`RSS after ${done.toLocaleString("en-US")} turns: settled`, mb(settled), "MB"), `(busy ${mb(busy)} MB)`);
       return { busy, settled };
@@ -96,9 +100,9 @@ export async function runMemoryBench(): Promise<Record<string, number>> {
     console.log(row("run errors, broken event streams", errors, ""), `/ ${broken}`);
     return out;
   } finally {
-    await d.stop();
+    await d?.stop();
     await llm.stop();
-    agent.remove();
+    agent?.remove();
   }
 }
 

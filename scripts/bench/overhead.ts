@@ -17,6 +17,7 @@ import { buildSystemPrompt } from "../../src/agent/context.js";
 import { builtinTools } from "../../src/agent/tools/builtin.js";
 import { median, percentile, row } from "./lib/measure.js";
 import { envNumber, initBenchAgent, startBenchDaemon, startFakeLlmChild } from "./lib/setup.js";
+import type { BenchAgent, BenchDaemon } from "./lib/setup.js";
 import { checkTurn } from "./lib/turns.js";
 
 const TEXT = "What is the capital of France?";
@@ -26,13 +27,15 @@ export async function runOverheadBench(): Promise<Record<string, number>> {
   const turns = envNumber("BENCH_OVERHEAD_TURNS", 1_000);
   const warmup = Math.min(100, Math.ceil(turns / 10));
   const llm = await startFakeLlmChild(["--no-record"]);
-  const agent = initBenchAgent(llm.url, (c) => {
-    c.agent = { ...c.agent, titleSessions: false, timezone: "UTC" };
-    // one client sending turns back to back, several hundred a second: above the default frame rate limit
-    c.server = { ...c.server, maxFramesPerSecond: 100_000, frameBurst: 100_000 };
-  });
-  const d = await startBenchDaemon(agent);
+  let agent: BenchAgent | undefined;
+  let d: BenchDaemon | undefined;
   try {
+    agent = initBenchAgent(llm.url, (c) => {
+      c.agent = { ...c.agent, titleSessions: false, timezone: "UTC" };
+      // one client sending turns back to back, several hundred a second: above the default frame rate limit
+      c.server = { ...c.server, maxFramesPerSecond: 100_000, frameBurst: 100_000 };
+    });
+    d = await startBenchDaemon(agent);
     const tools = builtinTools({ dir: agent.dir, timeZone: () => "UTC" });
     const body: ChatCompletionCreateParamsStreaming = {
       model: "gpt-4o-mini",
@@ -96,9 +99,9 @@ export async function runOverheadBench(): Promise<Record<string, number>> {
     console.log(`ratio agentd / direct at p50: ${(out.agentdP50Ms / out.directP50Ms).toFixed(2)}`);
     return out;
   } finally {
-    await d.stop();
+    await d?.stop();
     await llm.stop();
-    agent.remove();
+    agent?.remove();
   }
 }
 

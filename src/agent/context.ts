@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import type { ChannelAddress, ToolCall } from "../../protocol/chat.js";
@@ -32,9 +32,15 @@ export function describeSource(ch: ChannelAddress): string {
 
 /** Formats "now" in the agent's IANA time zone, e.g. `Saturday, 21 November 2026, 14:05 (Europe/Berlin)`. */
 export function formatNow(timeZone: string, now = new Date()): string {
-  const f = new Intl.DateTimeFormat("en-GB", { timeZone, weekday: "long", day: "numeric", month: "long", year: "numeric", hour: "2-digit", minute: "2-digit", hour12: false });
+  let f = nowFormats.get(timeZone);
+  if (!f) {
+    // building an Intl.DateTimeFormat costs ~40 µs and ~40 KB: one per zone, not one per turn
+    f = new Intl.DateTimeFormat("en-GB", { timeZone, weekday: "long", day: "numeric", month: "long", year: "numeric", hour: "2-digit", minute: "2-digit", hour12: false });
+    nowFormats.set(timeZone, f);
+  }
   return `${f.format(now)} (${timeZone})`;
 }
+const nowFormats = new Map<string, Intl.DateTimeFormat>();
 
 /** Largest share of the context window kept free for the answer when the model sets no `maxOutputTokens`. */
 const MAX_OUTPUT_RESERVE_TOKENS = 4096;
@@ -52,20 +58,33 @@ export function contextBudgetTokens(model: ModelConfig): number {
   return model.contextTokens - outputReserveTokens(model);
 }
 
+/** Prompt file contents by path, reused while the file's mtime and size stay the same. */
+const promptCache = new Map<string, { mtimeMs: number; size: number; text: string }>();
+
 async function readOptional(file: string): Promise<string> {
   try {
+    const st = await stat(file);
+    const hit = promptCache.get(file);
+    if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.text;
     // HTML comments are notes for the human editing the file (the template has some): never sent to the model
-    return (await readFile(file, "utf8")).replace(/<!--[\s\S]*?-->/g, "").trim();
+    const text = (await readFile(file, "utf8")).replace(/<!--[\s\S]*?-->/g, "").trim();
+    promptCache.set(file, { mtimeMs: st.mtimeMs, size: st.size, text });
+    return text;
   } catch {
+    promptCache.delete(file);
     return "";
   }
 }
 
 /**
  * Builds the system prompt: SOUL.md, then USER.md and MEMORY.md under short headings (skipped when empty),
- * then the current date and time in the agent's time zone and, for channel messages, the source line.
+ * then the current date and time in the agent's time zone and, for channel messages, the source line. Files are
+ * re-read when their mtime or size changes (edits apply on the next turn); `redact` scrubs known secrets.
  */
-export async function buildSystemPrompt(dir: string, opts: { timeZone: string; channel?: ChannelAddress | undefined; now?: Date }): Promise<string> {
+export async function buildSystemPrompt(
+  dir: string,
+  opts: { timeZone: string; channel?: ChannelAddress | undefined; now?: Date; redact?: ((text: string) => string) | undefined },
+): Promise<string> {
   const [soul, user, memory] = await Promise.all(PROMPT_FILES.map((f) => readOptional(join(dir, f))));
   const parts: string[] = [];
   if (soul) parts.push(soul);
@@ -73,7 +92,9 @@ export async function buildSystemPrompt(dir: string, opts: { timeZone: string; c
   if (memory) parts.push(`## Memory\n${memory}`);
   parts.push(`Now: ${formatNow(opts.timeZone, opts.now)}`);
   if (opts.channel) parts.push(`This message came ${describeSource(opts.channel)}`);
-  return parts.join("\n\n");
+  // a key pasted into MEMORY.md (or written there by a tool) must not travel to the provider
+  const prompt = parts.join("\n\n");
+  return opts.redact ? opts.redact(prompt) : prompt;
 }
 
 /**

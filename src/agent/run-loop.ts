@@ -65,7 +65,7 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
     const candidates = deps.pool.candidates(opts.preferredModel);
     const first = await deps.pool.resolve(candidates[0] ?? cfg.model);
     if (deps.compact) await deps.compact(handle.sessionId, first, signal);
-    const system = await buildSystemPrompt(deps.dir, { timeZone: cfg.agent.timezone, channel: handle.channel });
+    const system = await buildSystemPrompt(deps.dir, { timeZone: cfg.agent.timezone, channel: handle.channel, redact: deps.redact });
     const fixed = messageTokens({ role: "system", content: system }) + Math.ceil(JSON.stringify(specs).length / 4);
     const budget = Math.max(256, contextBudgetTokens(first.config) - fixed);
     const rows = conversationRows(store.contextMessages(handle.sessionId), handle.id);

@@ -44,9 +44,9 @@ export const ServerConfig = z.strictObject({
   maxBodyBytes: z.number().int().min(1024).default(1_048_576),
   shutdownGraceMs: z.number().int().min(0).max(60_000).default(5_000),
   /** WebSocket frames per second per connection (token bucket refill rate); over it a frame gets `rate_limited`. */
-  maxFramesPerSecond: z.number().int().min(1).default(50),
+  maxFramesPerSecond: z.number().int().min(1).default(200),
   /** Frames a connection may send at once (token bucket size); a client that keeps sending while limited is closed. */
-  frameBurst: z.number().int().min(1).default(100),
+  frameBurst: z.number().int().min(1).default(400),
 });
 
 /**
