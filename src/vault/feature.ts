@@ -42,7 +42,7 @@ export const vaultRoutes = {
  * the agent as the `vault_*` tools.
  */
 export const vaultFeature: FeatureFactory = (ctx) => {
-  const vault = new Vault({ dir: join(ctx.dir, "vault"), indexDbPath: join(ctx.dir, "vault-index.db"), logger: ctx.logger.child({ component: "vault" }) });
+  const vault = new Vault({ dir: join(ctx.dir, "vault"), indexDbPath: join(ctx.dir, "vault-index.db"), logger: ctx.logger });
   const tools = vaultTools(vault);
   return {
     name: "vault",
