@@ -3,6 +3,7 @@ import type { EventPayload } from "../../protocol/events.js";
 import type { Attachment, ChannelAddress } from "../../protocol/chat.js";
 import type { Endpoint } from "../../protocol/endpoint.js";
 import { startTypingLoop } from "./typing-loop.js";
+import { DEFAULT_MAX_DOWNLOAD_BYTES } from "./download.js";
 import { userErrorLine } from "./user-error.js";
 
 /** A message a bridge received from its platform, in the shape every bridge shares. */
@@ -27,6 +28,17 @@ export interface PlatformAdapter<M extends IncomingMessage = IncomingMessage> {
   typingIntervalMs: number;
   /** Optional: clears the indicator when the run ends (WhatsApp `paused`); failures are ignored. */
   stopTyping?(msg: M): Promise<unknown>;
+}
+
+/**
+ * A file a user sent that the bridge still has to fetch from its platform: `bytes` is the size the platform
+ * announced (checked against the 20 MiB cap before fetching), `fetch` downloads it.
+ */
+export interface PendingFile {
+  filename: string;
+  mime: string;
+  bytes?: number | undefined;
+  fetch(): Promise<Uint8Array<ArrayBuffer>>;
 }
 
 /** The subset of pino's logger the runtime uses. */
@@ -62,6 +74,8 @@ export async function uploadFile(endpoint: Endpoint, file: { data: Uint8Array<Ar
  * or one short friendly line on error. Runs marked `ignored` by the daemon send nothing.
  */
 export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
+  private readonly inFlight = new Set<Promise<void>>();
+
   constructor(
     private readonly opts: {
       client: AgentdClient;
@@ -71,6 +85,36 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
       endpoint?: () => Promise<Endpoint>;
     },
   ) {}
+
+  /**
+   * Takes a platform message in the background: fetches its files (a file that cannot be fetched, or is over
+   * the cap, becomes a `[name could not be received]` line in the text), then {@link handle}s it.
+   */
+  receive(msg: M, files: PendingFile[] = []): void {
+    const task = (async () => {
+      const fetched: NonNullable<IncomingMessage["files"]> = [];
+      for (const f of files) {
+        try {
+          if ((f.bytes ?? 0) > DEFAULT_MAX_DOWNLOAD_BYTES) throw new Error(`too large (${f.bytes} bytes)`);
+          fetched.push({ data: await f.fetch(), filename: f.filename, mime: f.mime });
+        } catch (err) {
+          this.opts.logger.warn({ err: (err as Error).message, file: f.filename }, "could not download a file");
+          msg.text = `${msg.text}\n[${f.filename} could not be received]`.trim();
+        }
+      }
+      if (fetched.length) msg.files = fetched;
+      await this.handle(msg);
+    })();
+    this.inFlight.add(task);
+    void task.finally(() => this.inFlight.delete(task));
+  }
+
+  /** Waits until the messages taken by {@link receive} are answered, at most `timeoutMs` (for a clean stop). */
+  async idle(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled(this.inFlight), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+  }
 
   /**
    * Handles one incoming message to the end (reply sent). Never throws. The typing indicator starts when the

@@ -16,7 +16,7 @@ export { DISCORD_MAX_CHARS, formatDiscordChunks, neutraliseMassMentions } from "
 export { WHATSAPP_MAX_CHARS, formatWhatsAppChunks, markdownToWhatsApp } from "./format-whatsapp.js";
 export { TYPING_INTERVAL_MS, startTypingLoop, type TypingLoop, type TypingLoopOptions } from "./typing-loop.js";
 export { DEFAULT_USER_ERROR, USER_ERROR_LINES, userErrorLine } from "./user-error.js";
-export { BridgeRuntime, idempotencyKeyOf, uploadFile, type IncomingMessage, type PlatformAdapter, type BridgeLogger } from "./bridge-runtime.js";
+export { BridgeRuntime, idempotencyKeyOf, uploadFile, type IncomingMessage, type PlatformAdapter, type BridgeLogger, type PendingFile } from "./bridge-runtime.js";
 export { Backoff, sleep, type BackoffOptions } from "./backoff.js";
 export { DEFAULT_MAX_DOWNLOAD_BYTES, fetchBytes } from "./download.js";
 export {

@@ -8,8 +8,7 @@ import type { AgentdClient } from "../../protocol/client.js";
 import type { Endpoint } from "../../protocol/endpoint.js";
 import { BridgeRuntime, type BridgeLogger } from "../common/bridge-runtime.js";
 import { BridgeConfigError } from "../common/bridge-host.js";
-import { sleep } from "../common/backoff.js";
-import { fetchBytes, DEFAULT_MAX_DOWNLOAD_BYTES } from "../common/download.js";
+import { fetchBytes } from "../common/download.js";
 import { discordAdapter } from "./adapter.js";
 import { toIncoming, type DiscordIncoming } from "./inbound.js";
 
@@ -62,29 +61,12 @@ export async function runDiscordBridge(deps: DiscordBridgeDeps): Promise<void> {
     client, adapter: discordAdapter(() => stopping), logger,
     ...(deps.endpoint ? { endpoint: deps.endpoint } : {}),
   });
-  const inFlight = new Set<Promise<void>>();
   const onMessage = (message: Message): void => {
     const botId = discord.user?.id;
     if (!botId) return;
     const converted = toIncoming(message, botId);
     if (!converted) return;
-    const task = (async () => {
-      const { msg, files } = converted;
-      const downloaded: NonNullable<DiscordIncoming["files"]> = [];
-      for (const f of files) {
-        try {
-          if (f.bytes > DEFAULT_MAX_DOWNLOAD_BYTES) throw new Error(`too large (${f.bytes} bytes)`);
-          downloaded.push({ data: await fetchBytes(f.url), filename: f.filename, mime: f.mime });
-        } catch (err) {
-          logger.warn({ err: (err as Error).message, file: f.filename }, "could not download an attachment");
-          msg.text = `${msg.text}\n[${f.filename} could not be received]`.trim();
-        }
-      }
-      if (downloaded.length) msg.files = downloaded;
-      await runtime.handle(msg);
-    })();
-    inFlight.add(task);
-    void task.finally(() => inFlight.delete(task));
+    runtime.receive(converted.msg, converted.files.map((f) => ({ filename: f.filename, mime: f.mime, bytes: f.bytes, fetch: () => fetchBytes(f.url) })));
   };
 
   let fatal: ((err: Error) => void) | undefined;
@@ -111,7 +93,7 @@ export async function runDiscordBridge(deps: DiscordBridgeDeps): Promise<void> {
     await Promise.race([stopped, failed]);
   } finally {
     discord.off(Events.MessageCreate, onMessage);
-    await Promise.race([Promise.allSettled(inFlight), sleep(2_000)]);
+    await runtime.idle(2_000);
     stopping = true;
     await discord.destroy();
   }

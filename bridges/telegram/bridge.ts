@@ -70,26 +70,10 @@ export async function runTelegramBridge(deps: TelegramBridgeDeps): Promise<void>
     return res;
   });
 
-  const inFlight = new Set<Promise<void>>();
   bot.on("message", (ctx) => {
     const converted = toIncoming(ctx.message, { id: ctx.me.id, username: ctx.me.username });
     if (!converted) return;
-    const task = (async () => {
-      const msg = converted.msg;
-      const files: NonNullable<TelegramIncoming["files"]> = [];
-      for (const ref of converted.files) {
-        try {
-          files.push({ data: await download(ref), filename: ref.filename, mime: ref.mime });
-        } catch (err) {
-          logger.warn({ err: (err as Error).message, file: ref.filename }, "could not download a file");
-          msg.text = `${msg.text}\n[${ref.filename} could not be received]`.trim();
-        }
-      }
-      if (files.length) msg.files = files;
-      await runtime.handle(msg);
-    })();
-    inFlight.add(task);
-    void task.finally(() => inFlight.delete(task));
+    runtime.receive(converted.msg, converted.files.map((ref) => ({ filename: ref.filename, mime: ref.mime, fetch: () => download(ref) })));
   });
   bot.catch((err) => logger.error({ err: err.message }, "update handling failed"));
 
@@ -134,7 +118,7 @@ export async function runTelegramBridge(deps: TelegramBridgeDeps): Promise<void>
     // stop() confirms the last update with one more getUpdates: never wait long for it
     if (bot.isRunning()) await Promise.race([bot.stop().catch(() => {}), sleep(3_000)]);
     // replies already on their way get a short grace; after it nothing more is sent (the client closes next)
-    await Promise.race([Promise.allSettled(inFlight), sleep(2_000)]);
+    await runtime.idle(2_000);
     stopping = true;
   }
 }

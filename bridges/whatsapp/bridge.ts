@@ -10,7 +10,6 @@ import type { Endpoint } from "../../protocol/endpoint.js";
 import { BridgeRuntime, type BridgeLogger } from "../common/bridge-runtime.js";
 import { BridgeConfigError } from "../common/bridge-host.js";
 import { Backoff, sleep, type BackoffOptions } from "../common/backoff.js";
-import { DEFAULT_MAX_DOWNLOAD_BYTES } from "../common/download.js";
 import { whatsappAdapter, type SocketAccess } from "./adapter.js";
 import { toIncoming, type WhatsAppIncoming } from "./inbound.js";
 import { removeQr, showQr, type WaSocket } from "./socket.js";
@@ -81,29 +80,14 @@ export async function runWhatsAppBridge(deps: WhatsAppBridgeDeps): Promise<void>
     ...(deps.endpoint ? { endpoint: deps.endpoint } : {}),
   });
   const download = deps.downloadMedia ?? ((m: WAMessage) => downloadMediaMessage(m, "buffer", {}));
-  const inFlight = new Set<Promise<void>>();
 
   const onMessage = (s: WaSocket, m: WAMessage): void => {
     const self = s.user;
     if (!self) return;
     const converted = toIncoming(m, { id: self.id, lid: self.lid });
     if (!converted) return;
-    const task = (async () => {
-      const { msg, media } = converted;
-      if (media) {
-        try {
-          if ((media.bytes ?? 0) > DEFAULT_MAX_DOWNLOAD_BYTES) throw new Error(`too large (${media.bytes} bytes)`);
-          const data = await download(m);
-          msg.files = [{ data: new Uint8Array(data), filename: media.filename, mime: media.mime }];
-        } catch (err) {
-          logger.warn({ err: (err as Error).message, file: media.filename }, "could not download media");
-          msg.text = `${msg.text}\n[${media.filename} could not be received]`.trim();
-        }
-      }
-      await runtime.handle(msg);
-    })();
-    inFlight.add(task);
-    void task.finally(() => inFlight.delete(task));
+    const { msg, media } = converted;
+    runtime.receive(msg, media ? [{ filename: media.filename, mime: media.mime, bytes: media.bytes, fetch: async () => new Uint8Array(await download(m)) }] : []);
   };
 
   const connect = async (): Promise<void> => {
@@ -163,7 +147,7 @@ export async function runWhatsAppBridge(deps: WhatsAppBridgeDeps): Promise<void>
     await connect();
     await Promise.race([stopped, failed]);
   } finally {
-    await Promise.race([Promise.allSettled(inFlight), sleep(2_000)]);
+    await runtime.idle(2_000);
     stopping = true;
     for (const wake of openWaiters.splice(0)) wake();
     const last = sock;
