@@ -81,11 +81,14 @@ function fitTranscript(lines: string[], maxChars: number): string {
  * stored as a `summary` message and the originals are marked compacted (they stay in the database).
  * Resolves true when it compacted. Any failure (the summarising call, the store) is logged and resolves false,
  * changing nothing (the run loop still trims the history to the budget); an abort rejects with code `aborted`.
+ * `loaded` (optional): what the caller already read, so a turn reads the session once: `rows` = the session's
+ * {@link Store.contextMessages}, `system` = the system prompt; when absent they are read here. After a compaction
+ * (true) those rows are stale and must be read again.
  */
-export function createCompactor(deps: CompactionDeps): (sessionId: string, model: ResolvedModel, signal: AbortSignal) => Promise<boolean> {
-  return async (sessionId, model, signal) => {
+export function createCompactor(deps: CompactionDeps): (sessionId: string, model: ResolvedModel, signal: AbortSignal, loaded?: LoadedContext) => Promise<boolean> {
+  return async (sessionId, model, signal, loaded) => {
     try {
-      return await compactSession(deps, sessionId, model, signal);
+      return await compactSession(deps, sessionId, model, signal, loaded);
     } catch (err) {
       if (signal.aborted) throw new AgentdError("aborted", "the run was aborted");
       deps.logger.warn({ err, sessionId }, "could not compact the session; older turns are only trimmed from the context");
@@ -94,11 +97,17 @@ export function createCompactor(deps: CompactionDeps): (sessionId: string, model
   };
 }
 
-async function compactSession(deps: CompactionDeps, sessionId: string, model: ResolvedModel, signal: AbortSignal): Promise<boolean> {
+/** A session's context as the run loop already read it: `Store.contextMessages` rows and the system prompt. */
+export interface LoadedContext {
+  rows: MessageRow[];
+  system: string;
+}
+
+async function compactSession(deps: CompactionDeps, sessionId: string, model: ResolvedModel, signal: AbortSignal, loaded?: LoadedContext): Promise<boolean> {
   const cfg = deps.config();
   const runId = deps.runningRunId(sessionId);
-  const rows = conversationRows(deps.store.contextMessages(sessionId), runId);
-  const system = await buildSystemPrompt(deps.dir, { timeZone: cfg.agent.timezone });
+  const rows = conversationRows(loaded?.rows ?? deps.store.contextMessages(sessionId), runId);
+  const system = loaded?.system ?? (await buildSystemPrompt(deps.dir, { timeZone: cfg.agent.timezone }));
   const history = shortenOldToolResults(toChatMessages(rows), cfg.agent.recentTurns);
   const threshold = cfg.agent.compactAtRatio * contextBudgetTokens(model.config);
   const total = estimateTokens(system) + history.reduce((n, m) => n + messageTokens(m), 0);

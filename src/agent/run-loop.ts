@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { ChatCompletionMessageParam, ChatCompletionTool } from "openai/resources/chat/completions";
 import type { Config } from "../config/schema.js";
-import type { Store } from "../store/store.js";
+import type { MessageRow, Store } from "../store/store.js";
 import type { ToolCall } from "../../protocol/chat.js";
 import type { WireError } from "../../protocol/errors.js";
 import { AgentdError, toWireError } from "../errors.js";
@@ -24,8 +24,12 @@ export interface RunDeps {
   price: (model: ResolvedModel, usage: CallUsage) => number | null;
   /** Scrubs secrets from tool outputs before the model sees them. */
   redact?: (text: string) => string;
-  /** Shrinks the session's context when it passes the budget (compaction); returns true if it changed anything. */
-  compact?: (sessionId: string, model: ResolvedModel, signal: AbortSignal) => Promise<boolean>;
+  /**
+   * Shrinks the session's context when it passes the budget (compaction); returns true if it changed anything.
+   * `loaded`: the session's `contextMessages` rows and the system prompt the run already read (so a turn reads
+   * the history once; after a compaction the run reads it again).
+   */
+  compact?: (sessionId: string, model: ResolvedModel, signal: AbortSignal, loaded?: { rows: MessageRow[]; system: string }) => Promise<boolean>;
   /** Called after a run ends, whatever its status (metrics, session titles). */
   onEnd?: (info: { handle: RunHandle; status: string; model: string | undefined; durationMs: number; error?: WireError }) => void;
 }
@@ -64,11 +68,12 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
     const specs = toolSpecs(tools);
     const candidates = deps.pool.candidates(opts.preferredModel);
     const first = await deps.pool.resolve(candidates[0] ?? cfg.model);
-    if (deps.compact) await deps.compact(handle.sessionId, first, signal);
     const system = await buildSystemPrompt(deps.dir, { timeZone: cfg.agent.timezone, channel: handle.channel, redact: deps.redact });
+    let stored = store.contextMessages(handle.sessionId);
+    if (deps.compact && (await deps.compact(handle.sessionId, first, signal, { rows: stored, system }))) stored = store.contextMessages(handle.sessionId);
     const fixed = messageTokens({ role: "system", content: system }) + Math.ceil(JSON.stringify(specs).length / 4);
     const budget = Math.max(256, contextBudgetTokens(first.config) - fixed);
-    const rows = conversationRows(store.contextMessages(handle.sessionId), handle.id);
+    const rows = conversationRows(stored, handle.id);
     const history: ChatCompletionMessageParam[] = trimToBudget(shortenOldToolResults(toChatMessages(rows), cfg.agent.recentTurns), budget);
     for (let step = 0; ; step++) {
       if (step >= cfg.agent.maxSteps) {

@@ -25,6 +25,38 @@ const EXIT_CONFIG = 78;
 // V8 code cache on disk: later starts skip compiling the bundle (Node >= 22.1)
 enableCompileCache?.();
 
+/**
+ * V8 flags of the daemon (`agentd start`) unless `AGENTD_V8_FLAGS` (space-separated; empty: none) says otherwise.
+ * V8 sizes its young generation from the machine's RAM (up to 64 MB per semi-space on big machines) and reads the
+ * sizes only when the isolate is created (`v8.setFlagsFromString` at run time has no effect on them), so a busy
+ * daemon's RSS grew to ~600 MB with a live heap of ~35 MB. See docs/performance.md.
+ */
+const DAEMON_V8_FLAGS = "--max-semi-space-size=8";
+/** Set in the environment of the re-executed daemon so it does not re-execute again. */
+const REEXEC_MARK = "AGENTD_V8_REEXEC";
+
+/**
+ * Replaces this process by `node FLAGS main.js start …` with the daemon's V8 flags, keeping the pid (execve(2):
+ * the lock file's pid, signals and `kill -9` still reach the daemon itself). Returns (and the daemon runs with
+ * V8's defaults) when there are no flags to apply, they are already applied, the platform has no
+ * `process.execve` (Windows; Node < 22.15) or the call fails.
+ */
+function reexecWithV8Flags(): void {
+  if (process.env[REEXEC_MARK] !== undefined) {
+    delete process.env[REEXEC_MARK]; // not for the daemon's children (MCP servers, tools)
+    return;
+  }
+  const flags = (process.env.AGENTD_V8_FLAGS ?? DAEMON_V8_FLAGS).split(/\s+/).filter(Boolean);
+  const given = [...process.execArgv, process.env.NODE_OPTIONS ?? ""].join(" ");
+  const missing = flags.filter((f) => !given.includes(f.split("=")[0]!));
+  if (missing.length === 0 || typeof process.execve !== "function") return;
+  try {
+    process.execve(process.execPath, [process.execPath, ...process.execArgv, ...missing, ...process.argv.slice(1)], { ...process.env, [REEXEC_MARK]: "1" });
+  } catch {
+    // execve failed (and this process is unchanged): run with V8's defaults
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   const { values, positionals } = parseArgs({
@@ -42,6 +74,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case "start": {
       if (!dir) throw new AgentdError("bad_request", "usage: agentd start DIR");
+      reexecWithV8Flags();
       const { startCommand } = await import("./start.js");
       return startCommand(dir);
     }

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, getTableName, inArray, lt, sql } from "drizzle-orm";
 import type Database from "better-sqlite3";
 import { openDb, guardStorage, type Db } from "./db.js";
 import { sessions, messages, runs, usageEvents, channelBindings } from "./schema.js";
@@ -17,6 +17,26 @@ export type RunStatus = RunRow["status"];
 export type UsageInsert = Omit<typeof usageEvents.$inferInsert, "id" | "createdAt">;
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+type Table = typeof sessions | typeof messages | typeof runs | typeof usageEvents | typeof channelBindings;
+type Value = string | number | null;
+
+/** `"col" AS "prop"` for every column of `table`: raw rows come back in drizzle's (camelCase) shape. */
+function selectList(table: Table): string {
+  return Object.entries(getTableColumns(table)).map(([prop, c]) => `"${c.name}" AS "${prop}"`).join(", ");
+}
+
+/** Property name → column name of `table`. */
+function columnNames(table: Table): Map<string, string> {
+  return new Map(Object.entries(getTableColumns(table)).map(([prop, c]) => [prop, c.name]));
+}
+
+const MESSAGE_COLS = selectList(messages);
+const RUN_COLS = selectList(runs);
+const BINDING_COLS = selectList(channelBindings);
+const RUN_COLUMN_NAMES = columnNames(runs);
+/** A session's message count (user and assistant messages), as a correlated subquery on `"sessions"`. */
+const MESSAGE_COUNT_SQL = `(select count(*) from "messages" m where m."session_id" = "sessions"."id" and m."role" in ('user','assistant'))`;
 
 /** Converts a stored row into the wire {@link Message} shape. */
 export function toWireMessage(row: MessageRow): Message {
@@ -46,8 +66,37 @@ export class Store {
   readonly sqlite: Database.Database;
   readonly db: Db;
 
+  /** Prepared statements of the per-turn queries by SQL text, prepared once (drizzle prepares on every call). */
+  private readonly statements = new Map<string, Database.Statement>();
+  /** Cached INSERT statements by table name, with the row properties in the order of their parameters. */
+  private readonly inserts = new Map<string, { props: string[]; stmt: Database.Statement }>();
+  private acceptTx: ((message: MessageRow, run: RunRow, now: number) => void) | undefined;
+
   constructor(file: string) {
     ({ sqlite: this.sqlite, db: this.db } = openDb(file));
+  }
+
+  /** The cached prepared statement for `text` (prepared on first use). */
+  private stmt(text: string): Database.Statement {
+    let s = this.statements.get(text);
+    if (!s) {
+      s = this.sqlite.prepare(text);
+      this.statements.set(text, s);
+    }
+    return s;
+  }
+
+  /** Inserts a row into `table` (every column; a missing or undefined property binds as NULL) with a cached statement. */
+  private insertRow(table: Table, row: Record<string, unknown>): void {
+    const name = getTableName(table);
+    let ins = this.inserts.get(name);
+    if (!ins) {
+      const cols = columnNames(table);
+      const list = [...cols.values()].map((c) => `"${c}"`).join(", ");
+      ins = { props: [...cols.keys()], stmt: this.sqlite.prepare(`INSERT INTO "${name}" (${list}) VALUES (${[...cols.values()].map(() => "?").join(", ")})`) };
+      this.inserts.set(name, ins);
+    }
+    ins.stmt.run(...ins.props.map((p) => (row[p] ?? null) as Value));
   }
 
   /** Closes the database (checkpoints the WAL). */
@@ -59,13 +108,16 @@ export class Store {
   createSession(title?: string): Session {
     const now = Date.now();
     const row = { id: newId("s"), title: title ?? null, createdAt: now, updatedAt: now };
-    guardStorage("create a session", () => this.db.insert(sessions).values(row).run());
+    guardStorage("create a session", () => this.insertRow(sessions, row));
     return { id: row.id, title: row.title, createdAt: iso(now), updatedAt: iso(now), messageCount: 0 };
   }
 
   /** A session by id, or undefined. */
   getSession(id: string): Session | undefined {
-    return this.listSessionsWhere(eq(sessions.id, id), 1)[0];
+    const r = this.stmt(
+      `SELECT "id", "title", "created_at" AS "createdAt", "updated_at" AS "updatedAt", ${MESSAGE_COUNT_SQL} AS "messageCount" FROM "sessions" WHERE "id" = ?`,
+    ).get(id) as { id: string; title: string | null; createdAt: number; updatedAt: number; messageCount: number } | undefined;
+    return r && { ...r, createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt) };
   }
 
   /** A session by id; throws {@link NotFoundError} when there is none. */
@@ -81,7 +133,7 @@ export class Store {
   }
 
   private listSessionsWhere(where: ReturnType<typeof eq> | undefined, limit: number): Session[] {
-    const count = sql<number>`(select count(*) from "messages" m where m."session_id" = "sessions"."id" and m."role" in ('user','assistant'))`;
+    const count = sql<number>`${sql.raw(MESSAGE_COUNT_SQL)}`;
     const rows = this.db
       .select({ id: sessions.id, title: sessions.title, createdAt: sessions.createdAt, updatedAt: sessions.updatedAt, messageCount: count })
       .from(sessions)
@@ -113,13 +165,12 @@ export class Store {
       userMessageId: message.id, assistantMessageId: null, errorCode: null, error: null, createdAt: now, startedAt: null, finishedAt: null,
     };
     message.runId = run.id;
-    guardStorage("store the message", () =>
-      this.db.transaction((tx) => {
-        tx.insert(messages).values(message).run();
-        tx.insert(runs).values(run).run();
-        tx.update(sessions).set({ updatedAt: now }).where(eq(sessions.id, input.sessionId)).run();
-      }),
-    );
+    this.acceptTx ??= this.sqlite.transaction((m: MessageRow, r: RunRow, at: number) => {
+      this.insertRow(messages, m);
+      this.insertRow(runs, r);
+      this.stmt(`UPDATE "sessions" SET "updated_at" = ? WHERE "id" = ?`).run(at, r.sessionId);
+    });
+    guardStorage("store the message", () => this.acceptTx!(message, run, now));
     return { run, message };
   }
 
@@ -129,7 +180,7 @@ export class Store {
       runId: null, toolCalls: null, toolCallId: null, error: null, model: null, channel: null, compactedBy: null,
       ...input, id: newId("m"), createdAt: Date.now(),
     };
-    guardStorage("store a message", () => this.db.insert(messages).values(row).run());
+    guardStorage("store a message", () => this.insertRow(messages, row));
     return row;
   }
 
@@ -141,7 +192,7 @@ export class Store {
 
   /** Messages still in the model's context (not replaced by a summary), oldest first. */
   contextMessages(sessionId: string): MessageRow[] {
-    return this.db.select().from(messages).where(and(eq(messages.sessionId, sessionId), isNull(messages.compactedBy))).orderBy(messages.id).all();
+    return this.stmt(`SELECT ${MESSAGE_COLS} FROM "messages" WHERE "session_id" = ? AND "compacted_by" IS NULL ORDER BY "id"`).all(sessionId) as MessageRow[];
   }
 
   /** Marks messages as replaced by the summary message `summaryId` (they stay in the database). */
@@ -152,12 +203,12 @@ export class Store {
 
   /** The run with this idempotency key, or undefined. */
   findRunByKey(key: string): RunRow | undefined {
-    return this.db.select().from(runs).where(eq(runs.idempotencyKey, key)).get();
+    return this.stmt(`SELECT ${RUN_COLS} FROM "runs" WHERE "idempotency_key" = ?`).get(key) as RunRow | undefined;
   }
 
   /** A run by id, or undefined. */
   getRun(id: string): RunRow | undefined {
-    return this.db.select().from(runs).where(eq(runs.id, id)).get();
+    return this.stmt(`SELECT ${RUN_COLS} FROM "runs" WHERE "id" = ?`).get(id) as RunRow | undefined;
   }
 
   /** The text a run showed: its assistant messages' texts in order, joined by a blank line (as streamed). */
@@ -174,7 +225,16 @@ export class Store {
 
   /** Updates a run's status and fields. */
   updateRun(id: string, set: Partial<Omit<RunRow, "id">>): void {
-    guardStorage("update the run", () => this.db.update(runs).set(set).where(eq(runs.id, id)).run());
+    const entries = Object.entries(set).filter(([, v]) => v !== undefined);
+    // nothing to set: drizzle's error, as before
+    if (entries.length === 0) return void guardStorage("update the run", () => this.db.update(runs).set(set).where(eq(runs.id, id)).run());
+    const assignments = entries.map(([k]) => {
+      const col = RUN_COLUMN_NAMES.get(k);
+      if (!col) throw new TypeError(`unknown run field ${k}`);
+      return `"${col}" = ?`;
+    });
+    const values = entries.map(([, v]) => v as Value);
+    guardStorage("update the run", () => this.stmt(`UPDATE "runs" SET ${assignments.join(", ")} WHERE "id" = ?`).run(...values, id));
   }
 
   /**
@@ -191,28 +251,24 @@ export class Store {
 
   /** Records the usage of one model call. */
   recordUsage(u: UsageInsert): void {
-    guardStorage("record usage", () => this.db.insert(usageEvents).values({ ...u, createdAt: Date.now() }).run());
+    const row = { ...u, purpose: u.purpose ?? "chat", cachedTokens: u.cachedTokens ?? 0, createdAt: Date.now() };
+    // id NULL: SQLite assigns the next rowid (INTEGER PRIMARY KEY)
+    guardStorage("record usage", () => this.insertRow(usageEvents, row));
   }
 
   /** Sum of tokens over a run (for `run.done`). */
   runUsage(runId: string): { promptTokens: number; completionTokens: number; cachedTokens: number; costUsd: number | null } {
-    const r = this.db
-      .select({
-        promptTokens: sql<number>`coalesce(sum(${usageEvents.promptTokens}), 0)`,
-        completionTokens: sql<number>`coalesce(sum(${usageEvents.completionTokens}), 0)`,
-        cachedTokens: sql<number>`coalesce(sum(${usageEvents.cachedTokens}), 0)`,
-        costUsd: sql<number | null>`sum(${usageEvents.costUsd})`,
-      })
-      .from(usageEvents)
-      .where(and(eq(usageEvents.runId, runId), eq(usageEvents.purpose, "chat")))
-      .get();
+    const r = this.stmt(
+      `SELECT coalesce(sum("prompt_tokens"), 0) AS "promptTokens", coalesce(sum("completion_tokens"), 0) AS "completionTokens", ` +
+        `coalesce(sum("cached_tokens"), 0) AS "cachedTokens", sum("cost_usd") AS "costUsd" FROM "usage_events" WHERE "run_id" = ? AND "purpose" = 'chat'`,
+    ).get(runId) as { promptTokens: number; completionTokens: number; cachedTokens: number; costUsd: number | null } | undefined;
     return r ?? { promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: null };
   }
 
   /** The session bound to a chat `(platform, chatId, threadId)`, if any. */
   getBinding(platform: string, chatId: string, threadId = ""): typeof channelBindings.$inferSelect | undefined {
-    return this.db.select().from(channelBindings)
-      .where(and(eq(channelBindings.platform, platform), eq(channelBindings.chatId, chatId), eq(channelBindings.threadId, threadId))).get();
+    return this.stmt(`SELECT ${BINDING_COLS} FROM "channel_bindings" WHERE "platform" = ? AND "chat_id" = ? AND "thread_id" = ?`)
+      .get(platform, chatId, threadId) as typeof channelBindings.$inferSelect | undefined;
   }
 
   /** Binds a chat to a session (insert or replace), optionally with a per-chat model override. */
