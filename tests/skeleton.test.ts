@@ -276,3 +276,16 @@ describe("a restart", () => {
     expect((await d.api("/api/sessions")).status).toBe(200);
   });
 });
+
+describe("the daemon's V8 flags", () => {
+  it("re-executes agentd start in place with --max-semi-space-size: same pid, flag applied", async () => {
+    const { dir } = await initAgent({ llmUrl: llm.url, edit: noTitles });
+    const d = await start(dir);
+    const lockPid = Number(readFileSync(join(dir, ".agentd.lock"), "utf8"));
+    expect(lockPid).toBe(d.child.pid);
+    const cmdline = readFileSync(`/proc/${d.child.pid}/cmdline`, "utf8").split("\0");
+    expect(cmdline).toContain("--max-semi-space-size=8");
+    expect(cmdline).toContain("start");
+    expect(await d.stop()).toBe(0);
+  });
+});
