@@ -21,9 +21,9 @@ export interface WsDeps {
   maxBufferedBytes?: number;
   /** Time allowed for the hello frame, in ms. Default 10 000. */
   handshakeTimeoutMs?: number;
-  /** Frames per second per connection (token bucket rate), config `server.maxFramesPerSecond`. Default 50. */
+  /** Frames per second per connection (token bucket rate), config `server.maxFramesPerSecond`. Default 200. */
   maxFramesPerSecond?: number;
-  /** Frames at once (token bucket size), config `server.frameBurst`. Default 100. */
+  /** Frames at once (token bucket size), config `server.frameBurst`. Default 400. */
   frameBurst?: number;
 }
 
@@ -39,8 +39,8 @@ export function serveConnection(ws: WebSocket, deps: WsDeps): void {
   const maxBuffered = deps.maxBufferedBytes ?? 8 * 1024 * 1024;
   let ready = false;
   let closed = false;
-  const rate = deps.maxFramesPerSecond ?? 50;
-  const burst = deps.frameBurst ?? 100;
+  const rate = deps.maxFramesPerSecond ?? 200;
+  const burst = deps.frameBurst ?? 400;
   const limiter = new FrameLimiter(rate, burst);
 
   const send = (frame: ServerFrame): void => {
