@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { ChatCompletionMessageParam, ChatCompletionTool } from "openai/resources/chat/completions";
 import type { Config } from "../config/schema.js";
 import type { MessageRow, Store } from "../store/store.js";
-import type { ToolCall } from "../../protocol/chat.js";
+import type { ToolCall, Usage } from "../../protocol/chat.js";
 import type { WireError } from "../../protocol/errors.js";
 import { AgentdError, toWireError } from "../errors.js";
 import type { Tool } from "./tools/tool.js";
@@ -31,7 +31,7 @@ export interface RunDeps {
    */
   compact?: (sessionId: string, model: ResolvedModel, signal: AbortSignal, loaded?: { rows: MessageRow[]; system: string }) => Promise<boolean>;
   /** Called after a run ends, whatever its status (metrics, session titles). */
-  onEnd?: (info: { handle: RunHandle; status: string; model: string | undefined; durationMs: number; error?: WireError }) => void;
+  onEnd?: (info: { handle: RunHandle; status: string; model: string | undefined; durationMs: number; usage: Usage; error?: WireError }) => void;
 }
 
 function toolSpecs(tools: Tool[]): ChatCompletionTool[] {
@@ -158,6 +158,13 @@ function finish(
   // a provider may echo the key it was given ("Incorrect API key provided: sk-…"): scrub before storing or sending
   if (wire && deps.redact) wire.message = deps.redact(wire.message);
   const durationMs = Date.now() - r.started;
+  // read once: for run.done and for the run-end listeners (metrics), failed runs included
+  let usage: Usage = { promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: null };
+  try {
+    usage = store.runUsage(handle.id);
+  } catch (err) {
+    deps.logger.warn({ err, runId: handle.id }, "could not read the run's usage");
+  }
   try {
     const msg = store.insertMessage({
       sessionId: handle.sessionId, runId: handle.id, role: "assistant", content: r.text,
@@ -170,12 +177,11 @@ function finish(
     });
     if (wire) handle.emit("run.error", { runId: handle.id, sessionId: handle.sessionId, messageId: msg.id, error: wire, text: r.shown });
     else {
-      const usage = store.runUsage(handle.id);
       handle.emit("run.done", { runId: handle.id, sessionId: handle.sessionId, messageId: msg.id, status: r.status as "ok" | "aborted" | "max_steps", text: r.shown, model: modelName, usage });
     }
   } catch (err) {
     deps.logger.error({ err, runId: handle.id }, "could not store the end of a run");
     handle.emit("run.error", { runId: handle.id, sessionId: handle.sessionId, error: toWireError(err), text: r.shown });
   }
-  deps.onEnd?.({ handle, status: r.status, model: modelName, durationMs, ...(wire ? { error: wire } : {}) });
+  deps.onEnd?.({ handle, status: r.status, model: modelName, durationMs, usage, ...(wire ? { error: wire } : {}) });
 }

@@ -4,6 +4,8 @@ import { startFakeLlm, type FakeLlm } from "../../tests/support/fake-llm.js";
 import { usageEvents } from "../store/schema.js";
 import { agentFixture } from "./test-support.js";
 import { RunHandle } from "./run-handle.js";
+
+const NO_USAGE = { promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: null };
 import { cleanTitle, createTitler, TITLE_INSTRUCTIONS } from "./title.js";
 
 let llm: FakeLlm;
@@ -34,7 +36,7 @@ describe("session titles", () => {
     const { sessionId, handle } = exchange();
     llm.enqueue({ text: '"Capital of France."\nextra line', usage: { prompt_tokens: 40, completion_tokens: 5 } });
     const t = titler();
-    t.onEnd({ handle, status: "ok", model: "main", durationMs: 5 });
+    t.onEnd({ handle, status: "ok", model: "main", durationMs: 5, usage: NO_USAGE });
     await t.idle();
     expect(fx.store.getSession(sessionId)?.title).toBe("Capital of France");
     const body = llm.requests[0]!.body;
@@ -50,12 +52,12 @@ describe("session titles", () => {
     const t = titler();
     const a = exchange();
     fx.store.setTitle(a.sessionId, "Mine");
-    t.onEnd({ handle: a.handle, status: "ok", model: "main", durationMs: 5 });
+    t.onEnd({ handle: a.handle, status: "ok", model: "main", durationMs: 5, usage: NO_USAGE });
     const b = exchange();
-    t.onEnd({ handle: b.handle, status: "error", model: "main", durationMs: 5 });
-    t.onEnd({ handle: b.handle, status: "aborted", model: "main", durationMs: 5 });
+    t.onEnd({ handle: b.handle, status: "error", model: "main", durationMs: 5, usage: NO_USAGE });
+    t.onEnd({ handle: b.handle, status: "aborted", model: "main", durationMs: 5, usage: NO_USAGE });
     fx.setConfig((c) => (c.agent.titleSessions = false));
-    t.onEnd({ handle: b.handle, status: "ok", model: "main", durationMs: 5 });
+    t.onEnd({ handle: b.handle, status: "ok", model: "main", durationMs: 5, usage: NO_USAGE });
     fx.setConfig(() => {});
     await t.idle();
     expect(llm.requests).toHaveLength(0);
@@ -66,14 +68,14 @@ describe("session titles", () => {
     const t = titler();
     const a = exchange();
     llm.enqueue({ status: 400 });
-    t.onEnd({ handle: a.handle, status: "ok", model: "main", durationMs: 5 });
+    t.onEnd({ handle: a.handle, status: "ok", model: "main", durationMs: 5, usage: NO_USAGE });
     await t.idle();
     expect(fx.store.getSession(a.sessionId)?.title).toBeNull();
 
     const b = exchange();
     llm.enqueue({ stallAfterChunks: 0 });
     const t0 = Date.now();
-    t.onEnd({ handle: b.handle, status: "ok", model: "main", durationMs: 5 });
+    t.onEnd({ handle: b.handle, status: "ok", model: "main", durationMs: 5, usage: NO_USAGE });
     expect(Date.now() - t0).toBeLessThan(20);
     t.stop();
     await t.idle();

@@ -5,7 +5,7 @@ import { AgentdError } from "../errors.js";
 import type { McpServerState, McpServerStatus } from "../../protocol/mcp.js";
 import { Backoff, type BackoffOptions } from "./backoff.js";
 import { isStdioConfig, type McpServerConfig } from "./config.js";
-import { makeRedactor } from "./redact.js";
+import { createRedactor } from "../redact.js";
 import { loadMcpSdk, type McpSdk } from "./sdk-loader.js";
 import { terminateProcess } from "./terminate-process.js";
 import { exposedToolName, formatToolResult, isToolAllowed } from "./tool-format.js";
@@ -86,7 +86,8 @@ export class ServerConnection {
       const url = new URL(config.url);
       secrets.push(url.username, url.password, ...url.searchParams.values());
     }
-    this.redact = makeRedactor(secrets);
+    // MCP env/header values may be short (e.g. a 4-character PIN): mask from 4 characters on
+    this.redact = createRedactor(() => secrets, { mask: "***", minChars: 4 });
   }
 
   /** Starts connecting in the background (no-op when disabled or already started). Returns at once. */

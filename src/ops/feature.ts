@@ -1,5 +1,4 @@
 import type { FeatureFactory } from "../feature.js";
-import type { Usage } from "../../protocol/chat.js";
 import { Metrics, metricsRoute } from "./metrics.js";
 import { uploadRoutes } from "./uploads.js";
 import { logRoutes } from "./logs-routes.js";
@@ -12,20 +11,10 @@ import { lifecycleRouteGroup } from "./lifecycle.js";
 export const opsFeature: FeatureFactory = (ctx) => {
   const metrics = new Metrics({ version: ctx.version, agent: ctx.config.get().name, startedAt: ctx.startedAt }, { openConnections: () => ctx.openConnections() });
   ctx.hooks.onEnd.push((info) => {
-    // usage of a finished run is in its run.done event; only failed runs need the store
-    const done = info.handle.events.find((e) => e.event === "run.done")?.payload as { usage?: Usage } | undefined;
-    let usage: Usage | undefined = done?.usage;
-    if (!usage) {
-      try {
-        usage = ctx.store.runUsage(info.handle.id);
-      } catch {
-        usage = undefined;
-      }
-    }
+    const { usage } = info;
     metrics.recordRun({
       status: info.status, model: info.model ?? "unknown", durationMs: info.durationMs, errorCode: info.error?.code,
-      promptTokens: usage?.promptTokens ?? 0, completionTokens: usage?.completionTokens ?? 0, cachedTokens: usage?.cachedTokens ?? 0,
-      costUsd: usage?.costUsd ?? null,
+      promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, cachedTokens: usage.cachedTokens, costUsd: usage.costUsd,
     });
   });
   return {
