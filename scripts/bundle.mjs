@@ -4,7 +4,32 @@
 // dependency, an install needs only better-sqlite3 (native) and zod (for the protocol client, `agentd/client`):
 // ~45 MB of node_modules instead of ~200 MB. Optional natives of ws, discord.js and Baileys stay external.
 import { build } from "esbuild";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
+
+// js-yaml 3 (gray-matter's YAML parser) tries `require("esprima")` at load for its `!!js/function` type. gray-matter
+// parses with the safe schema, which never uses it, and an install without dev dependencies has no esprima, but a
+// development tree has: it would cost ~3 MB of heap in every daemon. Drop the attempt; fail the build if js-yaml
+// changes the line, so the patch can never silently stop applying.
+const noEsprima = {
+  name: "no-esprima",
+  setup(b) {
+    b.onLoad({ filter: /js-yaml[\\/]lib[\\/]js-yaml[\\/]type[\\/]js[\\/]function\.js$/ }, (args) => {
+      const text = readFileSync(args.path, "utf8");
+      const line = "esprima = _require('esprima');";
+      if (!text.includes(line)) throw new Error(`${args.path}: expected "${line}" (js-yaml changed; update scripts/bundle.mjs)`);
+      return { contents: text.replace(line, "esprima = undefined;"), loader: "js" };
+    });
+  },
+};
+
+// zod 4 re-exports its 60-odd error-message locales as `z.locales`, so a bundle keeps all of them (~250 KB of
+// source in every process's heap) though agentd only uses English, the default.
+const englishZod = {
+  name: "english-zod",
+  setup(b) {
+    b.onLoad({ filter: /zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, () => ({ contents: 'export { default as en } from "./en.js";', loader: "js" }));
+  },
+};
 
 rmSync("dist/bundle", { recursive: true, force: true });
 
@@ -22,6 +47,19 @@ await build({
   format: "esm",
   target: "node22",
   external: ["better-sqlite3", "bufferutil", "utf-8-validate", "zlib-sync", "erlpack", "sharp", "jimp", "link-preview-js", "qrcode-terminal", "audio-decode", "@napi-rs/image"],
+  // no comments or indentation: V8 keeps every module's source text in the heap, and a single non-ASCII
+  // character in a comment (an em dash) makes a whole chunk a two-byte string. Names are kept, for stack traces.
+  minifyWhitespace: true,
+  charset: "ascii",
+  plugins: [noEsprima, englishZod],
   banner: { js: "import { createRequire as __agentdRequire } from 'node:module'; const require = __agentdRequire(import.meta.url);" },
   logLevel: "warning",
 });
+
+// V8 stores a module's source as a two-byte string (twice the memory) when one character is not Latin-1; esbuild
+// escapes strings but not regular expression literals, so say which chunks carry one (write \uXXXX instead).
+for (const f of readdirSync("dist/bundle", { recursive: true })) {
+  if (!String(f).endsWith(".js")) continue;
+  const wide = /[^\x00-\xff]/.exec(readFileSync(`dist/bundle/${f}`, "utf8"));
+  if (wide) console.warn(`bundle: dist/bundle/${f} has a non-Latin-1 character (${JSON.stringify(wide[0])}): V8 keeps this chunk's source at two bytes per character`);
+}

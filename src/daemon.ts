@@ -5,14 +5,15 @@ import type { Logger } from "pino";
 import { loadConfig } from "./config/load.js";
 import type { Config } from "./config/schema.js";
 import { ConfigStore } from "./config/config-store.js";
-import { AgentdError } from "./errors.js";
+import { AgentdError, NotFoundError } from "./errors.js";
 import { acquireLock } from "./lock.js";
 import { createLogger } from "./logger.js";
 import { LogBuffer } from "./log-buffer.js";
 import { createRedactor } from "./redact.js";
 import { Store } from "./store/store.js";
 import { VERSION } from "./version.js";
-import { ProviderPool, loadOpenAI } from "./agent/provider.js";
+import { ProviderPool } from "./agent/provider.js";
+import { RunScheduler } from "./agent/run-scheduler.js";
 import { Runner, type SendParams } from "./agent/runner.js";
 import { applyToolPolicy } from "./agent/tools/policy.js";
 import { methods } from "../protocol/methods.js";
@@ -75,11 +76,13 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     const pool = new ProviderPool(() => config.get());
     const hooks: RunHooks = { onEnd: [] };
     const features: Feature[] = [];
+    const scheduler = new RunScheduler({ maxRuns: () => config.get().agent.maxConcurrentRuns });
     const runner = new Runner({
       dir, store: db, config: () => config.get(), pool, logger: logger.child({ component: "agent" }), redact,
       tools: () => applyToolPolicy(features.flatMap((f) => f.tools?.() ?? []), config.get().tools),
       price: (m, u) => hooks.price?.(m, u) ?? null,
-      compact: (sessionId, model, signal) => (hooks.compact ? hooks.compact(sessionId, model, signal) : Promise.resolve(false)),
+      compact: (sessionId, model, signal, loaded) => (hooks.compact ? hooks.compact(sessionId, model, signal, loaded) : Promise.resolve(false)),
+      scheduler,
       onEnd: (info) => {
         for (const f of hooks.onEnd) f(info);
       },
@@ -118,7 +121,6 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     const port = gateway.port;
     writePortFile(dir, port);
     logger.info({ port, host: cfg.server.host, startupMs: Date.now() - startedAt }, `agent ${cfg.name} listening on http://${cfg.server.host}:${port}`);
-    void loadOpenAI(); // warm the SDK import after the port is open
     for (const f of features) {
       try {
         await f.start?.();
@@ -133,6 +135,7 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
       (stopping ??= (async () => {
         logger.info({ reason }, "stopping");
         await runner.drain(config.get().server.shutdownGraceMs);
+        scheduler.stop();
         for (const f of [...features].reverse()) {
           await f.stop?.().catch((err: unknown) => logger.error({ err, feature: f.name }, `feature ${f.name} failed to stop`));
         }
@@ -167,11 +170,14 @@ function secretsOf(cfg: Config, token: string): string[] {
 
 /** Resolves the session of a message: the given id, the chat's bound session (created on first use), or a new one. */
 function resolveSession(db: Store, p: SendParams): { sessionId: string; preferredModel?: string | undefined } {
-  if (p.sessionId) return { sessionId: db.requireSession(p.sessionId).id };
+  if (p.sessionId) {
+    if (!db.sessionHead(p.sessionId)) throw new NotFoundError(`no session ${p.sessionId}`, { sessionId: p.sessionId });
+    return { sessionId: p.sessionId };
+  }
   if (p.channel) {
     const thread = p.channel.threadId ?? "";
     const b = db.getBinding(p.channel.platform, p.channel.chatId, thread);
-    if (b && db.getSession(b.sessionId)) return { sessionId: b.sessionId, preferredModel: b.model ?? undefined };
+    if (b && db.sessionHead(b.sessionId)) return { sessionId: b.sessionId, preferredModel: b.model ?? undefined };
     const s = db.createSession();
     db.setBinding(p.channel.platform, p.channel.chatId, thread, s.id);
     return { sessionId: s.id };

@@ -278,7 +278,7 @@ describe("a restart", () => {
 });
 
 describe("the daemon's V8 flags", () => {
-  it("re-executes agentd start in place with --max-semi-space-size: same pid, flag applied", async () => {
+  it("re-executes agentd start in place with --max-semi-space-size and two malloc arenas: same pid, flag applied", async () => {
     const { dir } = await initAgent({ llmUrl: llm.url, edit: noTitles });
     const d = await start(dir);
     const lockPid = Number(readFileSync(join(dir, ".agentd.lock"), "utf8"));
@@ -286,6 +286,9 @@ describe("the daemon's V8 flags", () => {
     const cmdline = readFileSync(`/proc/${d.child.pid}/cmdline`, "utf8").split("\0");
     expect(cmdline).toContain("--max-semi-space-size=8");
     expect(cmdline).toContain("start");
+    // glibc read its arena limit when the daemon's image started
+    const environ = readFileSync(`/proc/${d.child.pid}/environ`, "utf8").split("\0");
+    expect(environ).toContain("MALLOC_ARENA_MAX=2");
     expect(await d.stop()).toBe(0);
   });
 });

@@ -43,7 +43,7 @@ const FENCE_LINE = /^([ \t]*)(`{3,}|~{3,})([^\r]*)\r?$/;
 const LEVELS: ReadonlyArray<{ re: RegExp; endOffset: (m: RegExpExecArray) => number }> = [
   { re: /\n(?:[ \t]*\r?\n)+/g, endOffset: () => 0 }, // paragraph
   { re: /\r?\n/g, endOffset: () => 0 }, // line
-  { re: /[.!?…]+["'”’)\]]*[ \t]+/g, endOffset: (m) => m[0].trimEnd().length }, // sentence
+  { re: /[.!?\u2026]+["'\u201d\u2019)\]]*[ \t]+/g, endOffset: (m) => m[0].trimEnd().length }, // sentence
   { re: /[ \t]+/g, endOffset: () => 0 }, // word
 ];
 

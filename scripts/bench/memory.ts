@@ -13,7 +13,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
 import { percentile, row } from "./lib/measure.js";
-import { envNumber, initBenchAgent, mb, memoryParts, rssBytes, startBenchDaemon, startFakeLlmChild } from "./lib/setup.js";
+import { envNumber, initBenchAgent, mb, memoryParts, rssBytes, scrapeMetrics, startBenchDaemon, startFakeLlmChild } from "./lib/setup.js";
 import type { BenchAgent, BenchDaemon } from "./lib/setup.js";
 import { TurnPool } from "./lib/turns.js";
 
@@ -56,7 +56,10 @@ export async function runMemoryBench(): Promise<Record<string, number>> {
         await sleep(500);
         settled = Math.min(settled, rssBytes(pid));
       }
-      console.log(row(`RSS after ${done.toLocaleString("en-US")} turns: settled`, mb(settled), "MB"), `(busy ${mb(busy)} MB)`);
+      const m = await scrapeMetrics(d!);
+      const heap = `V8 heap used ${mb(m.get("nodejs_heap_size_used_bytes") ?? 0)} of ${mb(m.get("nodejs_heap_size_total_bytes") ?? 0)} MB, external ${mb(m.get("nodejs_external_memory_bytes") ?? 0)} MB`;
+      const anon = mb(memoryParts(pid).privateDirty);
+      console.log(row(`RSS after ${done.toLocaleString("en-US")} turns: settled`, mb(settled), "MB"), `(busy ${mb(busy)} MB; private ${anon} MB; ${heap})`);
       return { busy, settled };
     };
     let done = 0;

@@ -1,4 +1,5 @@
-import { readFile, stat } from "node:fs/promises";
+import { statSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import type { ChannelAddress, ToolCall } from "../../protocol/chat.js";
@@ -63,7 +64,13 @@ const promptCache = new Map<string, { mtimeMs: number; size: number; text: strin
 
 async function readOptional(file: string): Promise<string> {
   try {
-    const st = await stat(file);
+    // a synchronous stat of a local file takes microseconds; the promise one costs a thread-pool round trip per
+    // file and turn (10 % of the daemon's CPU under load, docs/performance.md)
+    const st = statSync(file, { throwIfNoEntry: false });
+    if (!st) {
+      promptCache.delete(file);
+      return "";
+    }
     const hit = promptCache.get(file);
     if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.text;
     // HTML comments are notes for the human editing the file (the template has some): never sent to the model

@@ -6,8 +6,8 @@ type OpenAIModule = typeof import("openai");
 let sdk: Promise<OpenAIModule> | undefined;
 
 /**
- * Loads the `openai` SDK once. The daemon calls this right after the port opens so start-up does not pay for
- * the import, and the first chat turn does not either.
+ * Loads the `openai` SDK once, on the first model call (or provider test): an idle daemon does not carry its
+ * ~8 MB; the first turn pays the import once (~40 ms, docs/performance.md).
  */
 export function loadOpenAI(): Promise<OpenAIModule> {
   sdk ??= import("openai");

@@ -166,15 +166,19 @@ function finish(
     deps.logger.warn({ err, runId: handle.id }, "could not read the run's usage");
   }
   try {
-    const msg = store.insertMessage({
-      sessionId: handle.sessionId, runId: handle.id, role: "assistant", content: r.text,
-      status: r.status === "error" ? "error" : r.status === "aborted" ? "aborted" : "ok",
-      model: modelName, ...(wire ? { error: `${wire.code}: ${wire.message}` } : {}),
-    });
-    store.updateRun(handle.id, {
-      status: r.status, model: modelName, assistantMessageId: msg.id, finishedAt: Date.now(),
-      ...(wire ? { errorCode: wire.code, error: wire.message } : {}),
-    });
+    // the answer and the run's end in one transaction: one commit, and never one without the other
+    const msg = store.sqlite.transaction(() => {
+      const m = store.insertMessage({
+        sessionId: handle.sessionId, runId: handle.id, role: "assistant", content: r.text,
+        status: r.status === "error" ? "error" : r.status === "aborted" ? "aborted" : "ok",
+        model: modelName, ...(wire ? { error: `${wire.code}: ${wire.message}` } : {}),
+      });
+      store.updateRun(handle.id, {
+        status: r.status, model: modelName, assistantMessageId: m.id, finishedAt: Date.now(),
+        ...(wire ? { errorCode: wire.code, error: wire.message } : {}),
+      });
+      return m;
+    })();
     if (wire) handle.emit("run.error", { runId: handle.id, sessionId: handle.sessionId, messageId: msg.id, error: wire, text: r.shown });
     else {
       handle.emit("run.done", { runId: handle.id, sessionId: handle.sessionId, messageId: msg.id, status: r.status as "ok" | "aborted" | "max_steps", text: r.shown, model: modelName, usage });

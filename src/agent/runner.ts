@@ -4,6 +4,7 @@ import { AgentdError, NotFoundError } from "../errors.js";
 import type { RunRow } from "../store/store.js";
 import { RunHandle, type RunSubscriber } from "./run-handle.js";
 import { executeRun, type RunDeps } from "./run-loop.js";
+import type { RunScheduler } from "./run-scheduler.js";
 
 /** Validated `chat.send` params. */
 export type SendParams = z.output<typeof ChatSendParams>;
@@ -45,7 +46,7 @@ export class Runner {
   private accepting = true;
 
   constructor(
-    private readonly deps: RunDeps & { resolveSession: SessionResolver; command?: () => CommandHandler | undefined },
+    private readonly deps: RunDeps & { resolveSession: SessionResolver; command?: () => CommandHandler | undefined; scheduler?: RunScheduler },
   ) {}
 
   /** Number of runs running or queued. */
@@ -184,7 +185,15 @@ export class Runner {
     const queue = this.queues.get(sessionId)!;
     while (queue.length > 0) {
       const handle = queue[0]!;
-      await executeRun(handle, this.deps, { preferredModel: handle.preferredModel });
+      // a slot among all sessions' runs (admission control); a run that has to wait says so
+      const release = await this.deps.scheduler?.acquire(handle.controller.signal, () =>
+        handle.emit("run.status", { runId: handle.id, sessionId: handle.sessionId, status: "queued" }),
+      );
+      try {
+        await executeRun(handle, this.deps, { preferredModel: handle.preferredModel });
+      } finally {
+        release?.();
+      }
       this.handles.delete(handle.id);
       queue.shift();
     }

@@ -26,7 +26,7 @@ export function cleanTitle(raw: string): string {
     .replace(/^#+\s*/, "")
     .replace(/^title\s*:\s*/i, "")
     .replace(/[*_`]/g, "")
-    .replace(/^["'“”‘’«»]+|["'“”‘’«»]+$/g, "")
+    .replace(/^["'\u201c\u201d\u2018\u2019\u00ab\u00bb]+|["'\u201c\u201d\u2018\u2019\u00ab\u00bb]+$/g, "") // “”‘’«»
     .replace(/\.+$/, "")
     .replace(/\s+/g, " ")
     .trim();
@@ -78,7 +78,7 @@ export function createTitler(deps: TitlerDeps): { onEnd: NonNullable<RunDeps["on
       });
     }
     const t = cleanTitle(res.text);
-    if (t && !deps.store.getSession(sessionId)?.title) deps.store.setTitle(sessionId, t);
+    if (t && !deps.store.sessionHead(sessionId)?.title) deps.store.setTitle(sessionId, t);
   }
 
   return {
@@ -86,7 +86,7 @@ export function createTitler(deps: TitlerDeps): { onEnd: NonNullable<RunDeps["on
       const sessionId = handle.sessionId;
       if (status !== "ok" || !model || stopper.signal.aborted || inFlight.has(sessionId)) return;
       try {
-        if (!deps.config().agent.titleSessions || deps.store.getSession(sessionId)?.title !== null) return;
+        if (!deps.config().agent.titleSessions || deps.store.sessionHead(sessionId)?.title !== null) return;
       } catch (err) {
         deps.logger.warn({ err, sessionId }, "could not check the session title");
         return;

@@ -42,8 +42,11 @@ const REEXEC_MARK = "AGENTD_V8_REEXEC";
  * `process.execve` (Windows; Node < 22.15) or the call fails.
  */
 function reexecWithV8Flags(): void {
-  if (process.env[REEXEC_MARK] !== undefined) {
-    delete process.env[REEXEC_MARK]; // not for the daemon's children (MCP servers, tools)
+  const mark = process.env[REEXEC_MARK];
+  if (mark !== undefined) {
+    // not for the daemon's children (MCP servers, tools)
+    delete process.env[REEXEC_MARK];
+    if (mark === "arena") delete process.env.MALLOC_ARENA_MAX;
     return;
   }
   const flags = (process.env.AGENTD_V8_FLAGS ?? DAEMON_V8_FLAGS).split(/\s+/).filter(Boolean);
@@ -51,7 +54,12 @@ function reexecWithV8Flags(): void {
   const missing = flags.filter((f) => !given.includes(f.split("=")[0]!));
   if (missing.length === 0 || typeof process.execve !== "function") return;
   try {
-    process.execve(process.execPath, [process.execPath, ...process.execArgv, ...missing, ...process.argv.slice(1)], { ...process.env, [REEXEC_MARK]: "1" });
+    // glibc gives each thread that mallocs its own arena (up to 8 per core), and freed memory stays in them:
+    // two arenas keep a busy daemon's RSS lower at no measurable cost (docs/performance.md); an explicit
+    // MALLOC_ARENA_MAX wins
+    const arena = process.env.MALLOC_ARENA_MAX === undefined;
+    const env = { ...process.env, ...(arena ? { MALLOC_ARENA_MAX: "2" } : {}), [REEXEC_MARK]: arena ? "arena" : "1" };
+    process.execve(process.execPath, [process.execPath, ...process.execArgv, ...missing, ...process.argv.slice(1)], env);
   } catch {
     // execve failed (and this process is unchanged): run with V8's defaults
   }

@@ -23,7 +23,7 @@ export function isSecretPath(path: readonly string[]): boolean {
 }
 
 const MASK_SET = "[set]";
-const MASK_PATTERN = /^[^…]{0,3}…[^…]{4}$/u;
+const MASK_PATTERN = /^[^\u2026]{0,3}\u2026[^\u2026]{4}$/u;
 
 /**
  * The masked form of a secret: `""` stays `""` (not set), values of {@link MASK_MIN_CHARS}+ characters show

@@ -1,15 +1,47 @@
+import { readlinkSync } from "node:fs";
 import { z } from "zod";
 import { McpConfig } from "../mcp/config.js";
 import { ChannelsConfig } from "../channels/config.js";
 
-/** True when the runtime knows the IANA time zone (ECMA-402 throws a RangeError otherwise). */
+let canonicalZones: Set<string> | undefined;
+// ECMA-402 requires "UTC" of every implementation; `supportedValuesOf` leaves it out
+const canonical = () => (canonicalZones ??= new Set([...Intl.supportedValuesOf("timeZone"), "UTC"]));
+const UTC_ALIAS = /^(Etc\/)?(UTC|UCT|Universal|Zulu)$/;
+
+/**
+ * True when the runtime knows the IANA time zone. Canonical names are looked up in
+ * `Intl.supportedValuesOf("timeZone")`, which loads no locale data (building a `DateTimeFormat` maps ~6 MB of
+ * ICU data into an idle daemon); aliases (`Asia/Calcutta`, `US/Pacific`) fall back to a `DateTimeFormat`, which
+ * throws a RangeError for an unknown zone (ECMA-402).
+ */
 function isTimeZone(tz: string): boolean {
+  if (canonical().has(tz)) return true;
   try {
     new Intl.DateTimeFormat("en", { timeZone: tz });
     return true;
   } catch {
     return false;
   }
+}
+
+/**
+ * The machine's IANA time zone, the default of `agent.timezone`: `TZ` or the `/etc/localtime` link when they
+ * name a canonical zone (where ICU itself looks first; `Etc/UTC` and its aliases give `UTC`, as `Intl` does),
+ * else what `Intl` resolves.
+ */
+export function systemTimeZone(): string {
+  const fromTz = process.env.TZ?.replace(/^:/, "");
+  if (fromTz && canonical().has(fromTz)) return fromTz;
+  if (!fromTz) {
+    try {
+      const zone = /zoneinfo\/(.+)$/.exec(readlinkSync("/etc/localtime"))?.[1];
+      if (zone && UTC_ALIAS.test(zone)) return "UTC";
+      if (zone && canonical().has(zone)) return zone;
+    } catch {
+      /* no link (Windows, containers): ask Intl */
+    }
+  }
+  return Intl.DateTimeFormat().resolvedOptions().timeZone;
 }
 
 const name = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/, "letters, digits, '.', '_' or '-', at most 64");
@@ -56,7 +88,7 @@ export const ServerConfig = z.strictObject({
  * tool results full length (older tool results are shortened in the context).
  */
 export const AgentConfig = z.strictObject({
-  timezone: z.string().refine(isTimeZone, "not an IANA time zone (e.g. Europe/Berlin)").default(Intl.DateTimeFormat().resolvedOptions().timeZone),
+  timezone: z.string().refine(isTimeZone, "not an IANA time zone (e.g. Europe/Berlin)").default(systemTimeZone),
   maxSteps: z.number().int().min(1).max(100).default(8),
   toolTimeoutMs: z.number().int().min(100).default(60_000),
   toolOutputMaxChars: z.number().int().min(256).default(16_000),
@@ -65,6 +97,11 @@ export const AgentConfig = z.strictObject({
   recentTurns: z.number().int().min(1).max(100).default(4),
   /** Runs that may wait behind the running one in a session; one more `chat.send` gets `rate_limited`. */
   maxQueuedPerSession: z.number().int().min(1).max(10_000).default(20),
+  /**
+   * Most runs (of all sessions) executing at once; below it the daemon lowers the limit itself while its event
+   * loop lags (see `RunScheduler`). Runs over it wait, stored and queued.
+   */
+  maxConcurrentRuns: z.number().int().min(1).max(10_000).default(256),
 });
 
 /** Which tools the agent may use: `allow` (absent = all) and `deny` lists of tool names (`current_time`, `<server>__<tool>`). */

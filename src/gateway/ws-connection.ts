@@ -43,19 +43,34 @@ export function serveConnection(ws: WebSocket, deps: WsDeps): void {
   const burst = deps.frameBurst ?? 400;
   const limiter = new FrameLimiter(rate, burst);
 
+  // Frames of one turn of the loop (a request's answer, a run's status, deltas and final event often come
+  // together) leave in one write: they are queued and sent corked once the current callback and its promise
+  // jobs are done (process.nextTick runs after them), instead of one writev(2) per frame.
+  let pending: string[] = [];
+  const flush = (): void => {
+    const frames = pending;
+    pending = [];
+    if (closed || ws.readyState !== ws.OPEN) return;
+    const socket = (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    socket?.cork();
+    for (const f of frames) ws.send(f);
+    socket?.uncork();
+  };
   const send = (frame: ServerFrame): void => {
     if (closed || ws.readyState !== ws.OPEN) return;
     if (ws.bufferedAmount > maxBuffered) {
       closed = true;
+      pending = [];
       deps.logger.warn("closing a connection that stopped reading (slow consumer)");
       ws.close(CloseCode.slowConsumer, "slow consumer: too many unsent bytes");
       return;
     }
-    ws.send(JSON.stringify(frame));
+    if (pending.push(JSON.stringify(frame)) === 1) process.nextTick(flush);
   };
   const fail = (error: WireError, closeCode?: number): void => {
     send({ type: "error", error });
     if (closeCode) {
+      flush(); // the error frame goes before the close frame
       closed = true;
       ws.close(closeCode, error.message.slice(0, 120));
     }

@@ -64,7 +64,8 @@ const num = (n: number) => (Number.isFinite(n) ? String(n) : n > 0 ? "+Inf" : n 
  * (`type` = prompt | completion | cached), `agentd_cost_usd_total{model}`, the histogram
  * `agentd_run_duration_seconds`, the gauges `agentd_open_connections`, `nodejs_eventloop_lag_p50_seconds`,
  * `nodejs_eventloop_lag_p99_seconds`, `nodejs_eventloop_lag_max_seconds` (how late the loop ran a timer, over the
- * window since the previous scrape; names as prom-client's), `process_resident_memory_bytes`, `process_start_time_seconds` and `agentd_info`.
+ * window since the previous scrape; names as prom-client's), `process_resident_memory_bytes`, `nodejs_heap_size_total_bytes`, `nodejs_heap_size_used_bytes`,
+ * `nodejs_external_memory_bytes`, `process_start_time_seconds` and `agentd_info`.
  */
 export class Metrics {
   private readonly runs = new Counter();
@@ -132,7 +133,11 @@ export class Metrics {
     gauge("nodejs_eventloop_lag_p99_seconds", "Event-loop delay, 99th percentile since the last scrape, in seconds.", lagS(h?.percentile(99) ?? 0));
     gauge("nodejs_eventloop_lag_max_seconds", "Event-loop delay, maximum since the last scrape, in seconds.", lagS(h?.max ?? 0));
     h?.reset();
-    gauge("process_resident_memory_bytes", "Resident memory size in bytes.", process.memoryUsage.rss());
+    const mem = process.memoryUsage();
+    gauge("process_resident_memory_bytes", "Resident memory size in bytes.", mem.rss);
+    gauge("nodejs_heap_size_total_bytes", "V8 heap size reserved by the process, in bytes.", mem.heapTotal);
+    gauge("nodejs_heap_size_used_bytes", "V8 heap size in use (live and not yet collected objects), in bytes.", mem.heapUsed);
+    gauge("nodejs_external_memory_bytes", "Memory of C++ objects bound to JavaScript objects (buffers included), in bytes.", mem.external);
     gauge("process_start_time_seconds", "Start time of the daemon since the Unix epoch, in seconds.", Math.floor(this.info.startedAt / 1000));
     return `${out.join("\n")}\n`;
   }

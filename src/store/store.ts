@@ -120,6 +120,11 @@ export class Store {
     return r && { ...r, createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt) };
   }
 
+  /** A session's id and title, or undefined when there is none: cheaper than {@link getSession} (no message count), for per-turn checks. */
+  sessionHead(id: string): { id: string; title: string | null } | undefined {
+    return this.stmt(`SELECT "id", "title" FROM "sessions" WHERE "id" = ?`).get(id) as { id: string; title: string | null } | undefined;
+  }
+
   /** A session by id; throws {@link NotFoundError} when there is none. */
   requireSession(id: string): Session {
     const s = this.getSession(id);

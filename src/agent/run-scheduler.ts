@@ -1,0 +1,152 @@
+import { monitorEventLoopDelay, type ELDHistogram } from "node:perf_hooks";
+
+/** Options of {@link RunScheduler}. */
+export interface RunSchedulerOptions {
+  /** Most runs executing at once, however idle the loop (config `agent.maxConcurrentRuns`, read per window so live edits apply). Default 256. */
+  maxRuns?: number | (() => number);
+  /** Fewest runs the limit shrinks to under CPU load. Default 4 (and never above `maxRuns`). */
+  minRuns?: number;
+  /** Event-loop delay the limit steers to, in ms (p90 of each window). Default 10. */
+  targetLagMs?: number;
+  /** Length of one measuring window, in ms. Default 100. */
+  windowMs?: number;
+}
+
+/** Gives back the slot taken by {@link RunScheduler.acquire}; calling it again does nothing. */
+export type ReleaseSlot = () => void;
+
+const SAMPLE_MS = 5;
+
+/**
+ * Admission control for runs across sessions. Every accepted message is stored at once and its run queued
+ * (nothing changes there); the scheduler only decides when a queued run *executes*. At most `limit` run at once,
+ * and the limit adapts to the event loop, additive-increase/multiplicative-decrease (the TCP congestion
+ * control idea, RFC 5681): every `windowMs` while runs exist, the loop's delay (perf_hooks
+ * `monitorEventLoopDelay`, p90 of the window) is compared with `targetLagMs`. Over it, the limit shrinks by a
+ * fifth (not below `minRuns`); under it, while runs wait for a slot, it grows by a fifth plus one (not above
+ * `maxRuns`). So runs that wait on a slow model keep the loop idle and the limit climbs until they all run,
+ * while a burst of CPU-bound turns (an instant model, hundreds of clients) is spread over loop turns instead of
+ * making every connection wait behind one long turn of the loop. Timers run only while runs exist.
+ */
+export class RunScheduler {
+  private readonly maxRunsOf: () => number;
+  private readonly minRuns: number;
+  private readonly targetLagMs: number;
+  private readonly windowMs: number;
+  private readonly waiters: Array<{ grant: (release: ReleaseSlot) => void }> = [];
+  private running = 0;
+  private current: number;
+  private histogram: ELDHistogram | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(opts: RunSchedulerOptions = {}) {
+    const max = opts.maxRuns ?? 256;
+    this.maxRunsOf = typeof max === "function" ? max : () => max;
+    this.minRuns = Math.max(1, opts.minRuns ?? 4);
+    this.targetLagMs = opts.targetLagMs ?? 5;
+    this.windowMs = opts.windowMs ?? 100;
+    this.current = this.clamp(16);
+  }
+
+  private clamp(n: number): number {
+    const max = Math.max(1, this.maxRunsOf());
+    return Math.min(max, Math.max(Math.min(this.minRuns, max), n));
+  }
+
+  /** The current limit on runs executing at once. */
+  get limit(): number {
+    return this.current;
+  }
+
+  /** Runs executing now. */
+  get runningCount(): number {
+    return this.running;
+  }
+
+  /** Runs waiting for a slot. */
+  get waitingCount(): number {
+    return this.waiters.length;
+  }
+
+  /**
+   * Waits for a slot and resolves with its release function. Resolves at once when a slot is free, or when
+   * `signal` is aborted (the run then ends quickly as aborted; its release is a no-op). `onWait` is called when
+   * the run has to wait.
+   */
+  acquire(signal?: AbortSignal, onWait?: () => void): Promise<ReleaseSlot> {
+    if (signal?.aborted) return Promise.resolve(() => {});
+    this.watch();
+    if (this.running < this.current && this.waiters.length === 0) return Promise.resolve(this.take());
+    onWait?.();
+    return new Promise((resolve) => {
+      const waiter = {
+        grant: (release: ReleaseSlot) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(release);
+        },
+      };
+      const onAbort = () => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+        resolve(() => {});
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.waiters.push(waiter);
+    });
+  }
+
+  /**
+   * One step of the controller with the window's event-loop delay `lagMs`: shrinks the limit when the loop lags
+   * more than the target, grows it when it keeps up and runs wait. Returns the new limit. Called by the timer;
+   * public for tests.
+   */
+  adjust(lagMs: number): number {
+    if (lagMs > this.targetLagMs) this.current = this.clamp(Math.floor(this.current * 0.8));
+    else if (this.waiters.length > 0 && this.running >= this.current) this.current = this.clamp(Math.ceil(this.current * 1.2) + 1);
+    else this.current = this.clamp(this.current);
+    this.admit();
+    return this.current;
+  }
+
+  /** Stops the timers (the daemon is stopping). Waiting runs are not dropped: releases still admit them. */
+  stop(): void {
+    this.unwatch();
+  }
+
+  private take(): ReleaseSlot {
+    this.running++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.running--;
+      this.admit();
+      if (this.running === 0 && this.waiters.length === 0) this.unwatch();
+    };
+  }
+
+  private admit(): void {
+    while (this.running < this.current && this.waiters.length > 0) this.waiters.shift()!.grant(this.take());
+  }
+
+  private watch(): void {
+    if (this.timer) return;
+    const h = monitorEventLoopDelay({ resolution: SAMPLE_MS });
+    h.enable();
+    this.histogram = h;
+    this.timer = setInterval(() => {
+      // the histogram records whole sampling intervals: the delay is what exceeds the interval
+      const lagMs = h.count > 0 ? Math.max(0, h.percentile(90) / 1e6 - SAMPLE_MS) : 0;
+      h.reset();
+      this.adjust(lagMs);
+    }, this.windowMs);
+    this.timer.unref();
+  }
+
+  private unwatch(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.histogram?.disable();
+    this.histogram = undefined;
+  }
+}
