@@ -14,6 +14,7 @@ import { Store } from "./store/store.js";
 import { VERSION } from "./version.js";
 import { ProviderPool } from "./agent/provider.js";
 import { RunScheduler } from "./agent/run-scheduler.js";
+import { releaseMemory } from "./memory.js";
 import { Runner, type SendParams } from "./agent/runner.js";
 import { applyToolPolicy } from "./agent/tools/policy.js";
 import { methods } from "../protocol/methods.js";
@@ -76,7 +77,7 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     const pool = new ProviderPool(() => config.get());
     const hooks: RunHooks = { onEnd: [] };
     const features: Feature[] = [];
-    const scheduler = new RunScheduler({ maxRuns: () => config.get().agent.maxConcurrentRuns });
+    const scheduler = new RunScheduler({ maxRuns: () => config.get().agent.maxConcurrentRuns, onIdle: releaseMemory });
     const runner = new Runner({
       dir, store: db, config: () => config.get(), pool, logger: logger.child({ component: "agent" }), redact,
       tools: () => applyToolPolicy(features.flatMap((f) => f.tools?.() ?? []), config.get().tools),
@@ -128,6 +129,10 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
         logger.error({ err, feature: f.name }, `feature ${f.name} failed to start`);
       }
     }
+
+    // start-up leaves garbage (config and schema parsing, migrations, the OpenAPI document): collect it once
+    // the port is open, rather than carrying it until the first burst of runs
+    setTimeout(releaseMemory, 500).unref();
 
     let stopping: Promise<void> | undefined;
     const gw = gateway;

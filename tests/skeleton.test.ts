@@ -278,17 +278,19 @@ describe("a restart", () => {
 });
 
 describe("the daemon's V8 flags", () => {
-  it("re-executes agentd start in place with --max-semi-space-size and two malloc arenas: same pid, flag applied", async () => {
+  it("re-executes agentd start in place with its V8 flags and malloc settings: same pid, flag applied", async () => {
     const { dir } = await initAgent({ llmUrl: llm.url, edit: noTitles });
     const d = await start(dir);
     const lockPid = Number(readFileSync(join(dir, ".agentd.lock"), "utf8"));
     expect(lockPid).toBe(d.child.pid);
     const cmdline = readFileSync(`/proc/${d.child.pid}/cmdline`, "utf8").split("\0");
-    expect(cmdline).toContain("--max-semi-space-size=8");
+    expect(cmdline).toContain("--max-semi-space-size=2");
+    expect(cmdline).toContain("--expose-gc");
     expect(cmdline).toContain("start");
     // glibc read its arena limit when the daemon's image started
     const environ = readFileSync(`/proc/${d.child.pid}/environ`, "utf8").split("\0");
     expect(environ).toContain("MALLOC_ARENA_MAX=2");
+    expect(environ).toContain("MALLOC_TRIM_THRESHOLD_=131072");
     expect(await d.stop()).toBe(0);
   });
 });

@@ -76,6 +76,24 @@ describe("RunScheduler", () => {
     s.stop();
   });
 
+  it("calls onIdle once, idleMs after the last run ended, and not while runs come and go", async () => {
+    let idle = 0;
+    const s = new RunScheduler({ onIdle: () => idle++, idleMs: 60 });
+    const a = await s.acquire();
+    await new Promise((r) => setTimeout(r, 90));
+    expect(idle).toBe(0); // a run is active
+    a();
+    await new Promise((r) => setTimeout(r, 30));
+    (await s.acquire())(); // a new run within the quiet time starts the wait again
+    await new Promise((r) => setTimeout(r, 40));
+    expect(idle).toBe(0);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(idle).toBe(1);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(idle).toBe(1);
+    s.stop();
+  });
+
   it("lowers the limit by itself when runs block the event loop", async () => {
     const s = new RunScheduler({ maxRuns: 64, minRuns: 2, targetLagMs: 10, windowMs: 50 });
     const release = await s.acquire();

@@ -10,6 +10,10 @@ export interface RunSchedulerOptions {
   targetLagMs?: number;
   /** Length of one measuring window, in ms. Default 100. */
   windowMs?: number;
+  /** Called once the daemon has had no run for `idleMs` after some ran (e.g. to give memory back). */
+  onIdle?: () => void;
+  /** Quiet time before `onIdle`, in ms. Default 10 000. */
+  idleMs?: number;
 }
 
 /** Gives back the slot taken by {@link RunScheduler.acquire}; calling it again does nothing. */
@@ -26,7 +30,8 @@ const SAMPLE_MS = 5;
  * fifth (not below `minRuns`); under it, while runs wait for a slot, it grows by a fifth plus one (not above
  * `maxRuns`). So runs that wait on a slow model keep the loop idle and the limit climbs until they all run,
  * while a burst of CPU-bound turns (an instant model, hundreds of clients) is spread over loop turns instead of
- * making every connection wait behind one long turn of the loop. Timers run only while runs exist.
+ * making every connection wait behind one long turn of the loop. Timers run only while runs exist, and
+ * `onIdle` is called once after a quiet `idleMs`.
  */
 export class RunScheduler {
   private readonly maxRunsOf: () => number;
@@ -38,6 +43,7 @@ export class RunScheduler {
   private current: number;
   private histogram: ELDHistogram | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: RunSchedulerOptions = {}) {
     const max = opts.maxRuns ?? 256;
@@ -46,7 +52,12 @@ export class RunScheduler {
     this.targetLagMs = opts.targetLagMs ?? 5;
     this.windowMs = opts.windowMs ?? 100;
     this.current = this.clamp(16);
+    this.onIdle = opts.onIdle;
+    this.idleMs = opts.idleMs ?? 10_000;
   }
+
+  private readonly onIdle: (() => void) | undefined;
+  private readonly idleMs: number;
 
   private clamp(n: number): number {
     const max = Math.max(1, this.maxRunsOf());
@@ -75,6 +86,7 @@ export class RunScheduler {
    */
   acquire(signal?: AbortSignal, onWait?: () => void): Promise<ReleaseSlot> {
     if (signal?.aborted) return Promise.resolve(() => {});
+    clearTimeout(this.idleTimer);
     this.watch();
     if (this.running < this.current && this.waiters.length === 0) return Promise.resolve(this.take());
     onWait?.();
@@ -111,6 +123,7 @@ export class RunScheduler {
   /** Stops the timers (the daemon is stopping). Waiting runs are not dropped: releases still admit them. */
   stop(): void {
     this.unwatch();
+    clearTimeout(this.idleTimer);
   }
 
   private take(): ReleaseSlot {
@@ -121,7 +134,14 @@ export class RunScheduler {
       released = true;
       this.running--;
       this.admit();
-      if (this.running === 0 && this.waiters.length === 0) this.unwatch();
+      if (this.running === 0 && this.waiters.length === 0) {
+        this.unwatch();
+        if (this.onIdle) {
+          clearTimeout(this.idleTimer);
+          this.idleTimer = setTimeout(this.onIdle, this.idleMs);
+          this.idleTimer.unref();
+        }
+      }
     };
   }
 
@@ -131,9 +151,9 @@ export class RunScheduler {
 
   private watch(): void {
     if (this.timer) return;
-    const h = monitorEventLoopDelay({ resolution: SAMPLE_MS });
+    const h = (this.histogram ??= monitorEventLoopDelay({ resolution: SAMPLE_MS }));
+    h.reset();
     h.enable();
-    this.histogram = h;
     this.timer = setInterval(() => {
       // the histogram records whole sampling intervals: the delay is what exceeds the interval
       const lagMs = h.count > 0 ? Math.max(0, h.percentile(90) / 1e6 - SAMPLE_MS) : 0;
@@ -147,6 +167,5 @@ export class RunScheduler {
     clearInterval(this.timer);
     this.timer = undefined;
     this.histogram?.disable();
-    this.histogram = undefined;
   }
 }

@@ -49,6 +49,12 @@ export class Runner {
     private readonly deps: RunDeps & { resolveSession: SessionResolver; command?: () => CommandHandler | undefined; scheduler?: RunScheduler },
   ) {}
 
+  /** The admission control's figures: runs executing, runs waiting for a slot, the current limit (undefined without a scheduler). */
+  get admission(): { running: number; waiting: number; limit: number } | undefined {
+    const s = this.deps.scheduler;
+    return s && { running: s.runningCount, waiting: s.waitingCount, limit: s.limit };
+  }
+
   /** Number of runs running or queued. */
   get activeCount(): number {
     return this.handles.size;

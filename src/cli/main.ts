@@ -29,10 +29,18 @@ enableCompileCache?.();
  * V8 flags of the daemon (`agentd start`) unless `AGENTD_V8_FLAGS` (space-separated; empty: none) says otherwise.
  * V8 sizes its young generation from the machine's RAM (up to 64 MB per semi-space on big machines) and reads the
  * sizes only when the isolate is created (`v8.setFlagsFromString` at run time has no effect on them), so a busy
- * daemon's RSS grew to ~600 MB with a live heap of ~35 MB. See docs/performance.md.
+ * daemon's RSS grew to ~600 MB with a live heap of ~35 MB; 2 MB semi-spaces cost no measurable throughput.
+ * `--expose-gc` lets the daemon collect once when it falls idle after a burst (src/memory.ts). See
+ * docs/performance.md.
  */
-const DAEMON_V8_FLAGS = "--max-semi-space-size=8";
-/** Set in the environment of the re-executed daemon so it does not re-execute again. */
+const DAEMON_V8_FLAGS = "--max-semi-space-size=2 --expose-gc";
+/**
+ * glibc malloc settings of the daemon (each only when not set already; man mallopt(3)). Two arenas instead of up to
+ * eight per core, and fixed mmap/trim thresholds of 128 KiB: glibc otherwise raises both after freeing a large block
+ * and then keeps freed memory, so a daemon with a flat V8 heap grew ~1 MB per 1,000 turns (docs/performance.md).
+ */
+const DAEMON_MALLOC_ENV: Record<string, string> = { MALLOC_ARENA_MAX: "2", MALLOC_MMAP_THRESHOLD_: "131072", MALLOC_TRIM_THRESHOLD_: "131072" };
+/** Set in the environment of the re-executed daemon so it does not re-execute again (value: the malloc settings it added). */
 const REEXEC_MARK = "AGENTD_V8_REEXEC";
 
 /**
@@ -44,9 +52,9 @@ const REEXEC_MARK = "AGENTD_V8_REEXEC";
 function reexecWithV8Flags(): void {
   const mark = process.env[REEXEC_MARK];
   if (mark !== undefined) {
-    // not for the daemon's children (MCP servers, tools)
+    // not for the daemon's children (MCP servers, tools): the mark and the malloc settings it added
     delete process.env[REEXEC_MARK];
-    if (mark === "arena") delete process.env.MALLOC_ARENA_MAX;
+    for (const name of mark.split(",")) if (name in DAEMON_MALLOC_ENV) delete process.env[name];
     return;
   }
   const flags = (process.env.AGENTD_V8_FLAGS ?? DAEMON_V8_FLAGS).split(/\s+/).filter(Boolean);
@@ -54,11 +62,8 @@ function reexecWithV8Flags(): void {
   const missing = flags.filter((f) => !given.includes(f.split("=")[0]!));
   if (missing.length === 0 || typeof process.execve !== "function") return;
   try {
-    // glibc gives each thread that mallocs its own arena (up to 8 per core), and freed memory stays in them:
-    // two arenas keep a busy daemon's RSS lower at no measurable cost (docs/performance.md); an explicit
-    // MALLOC_ARENA_MAX wins
-    const arena = process.env.MALLOC_ARENA_MAX === undefined;
-    const env = { ...process.env, ...(arena ? { MALLOC_ARENA_MAX: "2" } : {}), [REEXEC_MARK]: arena ? "arena" : "1" };
+    const added = Object.entries(DAEMON_MALLOC_ENV).filter(([name]) => process.env[name] === undefined);
+    const env = { ...process.env, ...Object.fromEntries(added), [REEXEC_MARK]: added.map(([name]) => name).join(",") };
     process.execve(process.execPath, [process.execPath, ...process.execArgv, ...missing, ...process.argv.slice(1)], env);
   } catch {
     // execve failed (and this process is unchanged): run with V8's defaults

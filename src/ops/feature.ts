@@ -9,7 +9,7 @@ import { lifecycleRouteGroup } from "./lifecycle.js";
  * `POST /api/restart`, `POST /api/update` and `GET /metrics` (Prometheus; counted from every run's end).
  */
 export const opsFeature: FeatureFactory = (ctx) => {
-  const metrics = new Metrics({ version: ctx.version, agent: ctx.config.get().name, startedAt: ctx.startedAt }, { openConnections: () => ctx.openConnections() });
+  const metrics = new Metrics({ version: ctx.version, agent: ctx.config.get().name, startedAt: ctx.startedAt }, { openConnections: () => ctx.openConnections(), admission: () => ctx.runner.admission });
   ctx.hooks.onEnd.push((info) => {
     const { usage } = info;
     metrics.recordRun({
@@ -25,7 +25,6 @@ export const opsFeature: FeatureFactory = (ctx) => {
       lifecycleRouteGroup(router, ctx);
       router.route(metricsRoute, ({ c }) => c.body(metrics.render(), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }));
     },
-    start: () => metrics.start(),
     stop: async () => metrics.stop(),
   };
 };

@@ -6,8 +6,7 @@ const line = (text: string, prefix: string) => text.split("\n").find((l) => l.st
 describe("Metrics", () => {
   it("writes counters, the latency histogram and gauges in the Prometheus text format", () => {
     let open = 2;
-    const m = new Metrics({ version: "1.2.3", agent: "ann", startedAt: 1_700_000_000_000 }, { openConnections: () => open });
-    m.start();
+    const m = new Metrics({ version: "1.2.3", agent: "ann", startedAt: 1_700_000_000_000 }, { openConnections: () => open, admission: () => ({ running: 5, waiting: 7, limit: 12 }) });
     m.recordRun({ status: "ok", model: "main", durationMs: 80, promptTokens: 100, completionTokens: 20, cachedTokens: 0, costUsd: 0.002 });
     m.recordRun({ status: "ok", model: "main", durationMs: 3000, promptTokens: 50, completionTokens: 5, cachedTokens: 10, costUsd: null });
     m.recordRun({ status: "error", model: "main", durationMs: 20, errorCode: "model_error", promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: null });
@@ -28,6 +27,9 @@ describe("Metrics", () => {
     expect(line(text, "agentd_run_duration_seconds_count")).toBe("agentd_run_duration_seconds_count 3");
     expect(line(text, "agentd_run_duration_seconds_sum")).toBe("agentd_run_duration_seconds_sum 3.1");
     expect(line(text, "agentd_open_connections ")).toBe("agentd_open_connections 3");
+    expect([line(text, "agentd_runs_executing "), line(text, "agentd_runs_waiting "), line(text, "agentd_run_concurrency_limit ")]).toEqual([
+      "agentd_runs_executing 5", "agentd_runs_waiting 7", "agentd_run_concurrency_limit 12",
+    ]);
     expect(line(text, "nodejs_eventloop_lag_p99_seconds ")).toMatch(/^nodejs_eventloop_lag_p99_seconds \d/);
     expect(text).toContain("# TYPE agentd_run_duration_seconds histogram");
     expect(line(text, "agentd_info")).toBe('agentd_info{version="1.2.3",agent="ann"} 1');

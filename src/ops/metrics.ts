@@ -31,6 +31,8 @@ export interface RunSample {
 /** Gauges read at scrape time. */
 export interface MetricsGauges {
   openConnections: () => number;
+  /** Runs executing, waiting for a slot, and the admission limit (the run scheduler). */
+  admission?: () => { running: number; waiting: number; limit: number } | undefined;
 }
 
 /** Escapes a label value for the text format (backslash, double quote, line feed). */
@@ -62,7 +64,8 @@ const num = (n: number) => (Number.isFinite(n) ? String(n) : n > 0 ? "+Inf" : n 
  * (https://prometheus.io/docs/instrumenting/exposition_formats/). Series:
  * `agentd_runs_total{status,model}`, `agentd_run_errors_total{code,model}`, `agentd_tokens_total{model,type}`
  * (`type` = prompt | completion | cached), `agentd_cost_usd_total{model}`, the histogram
- * `agentd_run_duration_seconds`, the gauges `agentd_open_connections`, `nodejs_eventloop_lag_p50_seconds`,
+ * `agentd_run_duration_seconds`, the gauges `agentd_open_connections`, `agentd_runs_executing`, `agentd_runs_waiting`,
+ * `agentd_run_concurrency_limit`, `nodejs_eventloop_lag_p50_seconds`,
  * `nodejs_eventloop_lag_p99_seconds`, `nodejs_eventloop_lag_max_seconds` (how late the loop ran a timer, over the
  * window since the previous scrape; names as prom-client's), `process_resident_memory_bytes`, `nodejs_heap_size_total_bytes`, `nodejs_heap_size_used_bytes`,
  * `nodejs_external_memory_bytes`, `process_start_time_seconds` and `agentd_info`.
@@ -79,7 +82,10 @@ export class Metrics {
 
   constructor(private readonly info: { version: string; agent: string; startedAt: number }, private readonly gauges: MetricsGauges) {}
 
-  /** Starts sampling event-loop delay every {@link LAG_RESOLUTION_MS}. Idempotent. */
+  /**
+   * Starts sampling event-loop delay every {@link LAG_RESOLUTION_MS}. Idempotent. {@link render} starts it too, so
+   * an idle daemon nobody scrapes runs no sampling timer: the first scrape opens the first window.
+   */
   start(): void {
     if (this.lag) return;
     this.lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
@@ -106,8 +112,9 @@ export class Metrics {
     for (let i = 0; i < RUN_DURATION_BUCKETS_S.length; i++) if (seconds <= RUN_DURATION_BUCKETS_S[i]!) this.buckets[i]!++;
   }
 
-  /** The text exposition of every series; resets the event-loop lag window. */
+  /** The text exposition of every series; resets the event-loop lag window (and starts sampling on the first call). */
   render(): string {
+    this.start();
     const out: string[] = [];
     const family = (name: string, type: string, help: string, c: Counter) => {
       out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
@@ -126,6 +133,12 @@ export class Metrics {
     out.push(`agentd_run_duration_seconds_bucket{le="+Inf"} ${this.durationCount}`);
     out.push(`agentd_run_duration_seconds_sum ${num(this.durationSum)}`, `agentd_run_duration_seconds_count ${this.durationCount}`);
     gauge("agentd_open_connections", "Open WebSocket connections.", this.gauges.openConnections());
+    const adm = this.gauges.admission?.();
+    if (adm) {
+      gauge("agentd_runs_executing", "Runs executing now (all sessions).", adm.running);
+      gauge("agentd_runs_waiting", "Runs waiting for a slot of the admission control.", adm.waiting);
+      gauge("agentd_run_concurrency_limit", "Runs allowed to execute at once now (lowered while the event loop lags; at most agent.maxConcurrentRuns).", adm.limit);
+    }
     const h = this.lag;
     // the histogram records whole sampling intervals: the lag is what exceeds the interval
     const lagS = (ns: number) => (Number.isFinite(ns) && h && h.count > 0 ? Math.max(0, ns / 1e6 - LAG_RESOLUTION_MS) / 1000 : 0);
