@@ -61,6 +61,19 @@ describe("RunScheduler", () => {
     s.stop();
   });
 
+  it("does not shrink for a delay while the loop has CPU to spare, and grows then if runs wait (doubles when half idle)", async () => {
+    const s = new RunScheduler({ maxRuns: 100, minRuns: 4, targetLagMs: 10 });
+    expect(s.adjust(50, 0.4)).toBe(16);
+    const held = await Promise.all(Array.from({ length: 16 }, () => s.acquire()));
+    const waiting = Array.from({ length: 30 }, () => s.acquire());
+    await tick();
+    expect(s.adjust(50, 0.6)).toBe(21);
+    expect(s.adjust(50, 0.95)).toBe(16);
+    expect(s.adjust(50, 0.3)).toBe(32); // idle more than half the window: doubles
+    for (const r of [...held, ...(await Promise.all(waiting))]) r();
+    s.stop();
+  });
+
   it("never passes maxRuns, read live", async () => {
     let max = 3;
     const s = new RunScheduler({ maxRuns: () => max, minRuns: 1 });

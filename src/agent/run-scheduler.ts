@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay, type ELDHistogram } from "node:perf_hooks";
+import { monitorEventLoopDelay, performance, type ELDHistogram, type EventLoopUtilization } from "node:perf_hooks";
 
 /** Options of {@link RunScheduler}. */
 export interface RunSchedulerOptions {
@@ -20,14 +20,19 @@ export interface RunSchedulerOptions {
 export type ReleaseSlot = () => void;
 
 const SAMPLE_MS = 5;
+/** Event-loop utilization from which the loop counts as short of CPU. */
+const BUSY = 0.9;
+/** Event-loop utilization under which the limit doubles instead of growing by a fifth. */
+const IDLE = 0.5;
 
 /**
  * Admission control for runs across sessions. Every accepted message is stored at once and its run queued
  * (nothing changes there); the scheduler only decides when a queued run *executes*. At most `limit` run at once,
  * and the limit adapts to the event loop, additive-increase/multiplicative-decrease (the TCP congestion
  * control idea, RFC 5681): every `windowMs` while runs exist, the loop's delay (perf_hooks
- * `monitorEventLoopDelay`, p90 of the window) is compared with `targetLagMs`. Over it, the limit shrinks by a
- * fifth (not below `minRuns`); under it, while runs wait for a slot, it grows by a fifth plus one (not above
+ * `monitorEventLoopDelay`, p90 of the window) is compared with `targetLagMs`. Over it, while the loop is busy
+ * 90 % of the window, the limit shrinks by a fifth (not below `minRuns`); under it, or with CPU to spare, while
+ * runs wait for a slot, it grows by a fifth plus one, or doubles while the loop is idle half the window (not above
  * `maxRuns`). So runs that wait on a slow model keep the loop idle and the limit climbs until they all run,
  * while a burst of CPU-bound turns (an instant model, hundreds of clients) is spread over loop turns instead of
  * making every connection wait behind one long turn of the loop. Timers run only while runs exist, and
@@ -108,13 +113,19 @@ export class RunScheduler {
   }
 
   /**
-   * One step of the controller with the window's event-loop delay `lagMs`: shrinks the limit when the loop lags
-   * more than the target, grows it when it keeps up and runs wait. Returns the new limit. Called by the timer;
-   * public for tests.
+   * One step of the controller with the window's event-loop delay `lagMs` and utilization (0..1, the share of
+   * the window the loop was busy, perf_hooks `eventLoopUtilization`): shrinks the limit when the loop lags more
+   * than the target *and* is busy (at least {@link BUSY}: the runs are what keeps it busy); grows it, while runs
+   * wait, when the loop keeps up or has time to spare (a burst of chunks from slow model streams can delay a
+   * timer without the loop being short of CPU). Returns the new limit. Called by the timer; public for tests.
    */
-  adjust(lagMs: number): number {
-    if (lagMs > this.targetLagMs) this.current = this.clamp(Math.floor(this.current * 0.8));
-    else if (this.waiters.length > 0 && this.running >= this.current) this.current = this.clamp(Math.ceil(this.current * 1.2) + 1);
+  adjust(lagMs: number, utilization = 1): number {
+    const busy = utilization >= BUSY;
+    if (lagMs > this.targetLagMs && busy) this.current = this.clamp(Math.floor(this.current * 0.8));
+    else if (this.waiters.length > 0 && this.running >= this.current && (lagMs <= this.targetLagMs || !busy)) {
+      // half idle: room for many more at once (a burst of clients on a slow model), so double
+      this.current = this.clamp(utilization < IDLE ? this.current * 2 : Math.ceil(this.current * 1.2) + 1);
+    }
     else this.current = this.clamp(this.current);
     this.admit();
     return this.current;
@@ -154,11 +165,15 @@ export class RunScheduler {
     const h = (this.histogram ??= monitorEventLoopDelay({ resolution: SAMPLE_MS }));
     h.reset();
     h.enable();
+    let elu: EventLoopUtilization = performance.eventLoopUtilization();
     this.timer = setInterval(() => {
       // the histogram records whole sampling intervals: the delay is what exceeds the interval
       const lagMs = h.count > 0 ? Math.max(0, h.percentile(90) / 1e6 - SAMPLE_MS) : 0;
       h.reset();
-      this.adjust(lagMs);
+      const now = performance.eventLoopUtilization();
+      const utilization = performance.eventLoopUtilization(now, elu).utilization;
+      elu = now;
+      this.adjust(lagMs, utilization);
     }, this.windowMs);
     this.timer.unref();
   }
