@@ -1,7 +1,7 @@
 /**
  * Load benchmark (issue 7): `BENCH_LOAD_CLIENTS` (200) WebSocket clients, each streaming turns in its own session
  * for `BENCH_LOAD_SECONDS` (60 s) against the instant scripted model (`BENCH_LOAD_CHUNK_DELAY_MS` between SSE
- * chunks, default 0). Prints turns per second, time to first delta (p50, p99), the daemon's event-loop lag
+ * chunks, default 0, plus up to `BENCH_LOAD_CHUNK_JITTER_MS` at random, default 0: a paced model). Prints turns per second, time to first delta (p50, p99), the daemon's event-loop lag
  * (p99 and max, from its `/metrics`, which samples perf_hooks `monitorEventLoopDelay` over the window between two
  * scrapes: here exactly the load), and lost or duplicated messages: every turn's events are checked as they come
  * (contiguous seq, one final event, deltas joining to the echoed text), then the database is compared with what
@@ -22,7 +22,8 @@ export async function runLoadBench(): Promise<Record<string, number>> {
   const clients = envNumber("BENCH_LOAD_CLIENTS", 200);
   const seconds = envNumber("BENCH_LOAD_SECONDS", 60);
   const chunkDelayMs = Number(process.env.BENCH_LOAD_CHUNK_DELAY_MS ?? 0);
-  const llm = await startFakeLlmChild(["--no-record", "--chunk-delay-ms", String(chunkDelayMs)]);
+  const chunkJitterMs = Number(process.env.BENCH_LOAD_CHUNK_JITTER_MS ?? 0);
+  const llm = await startFakeLlmChild(["--no-record", "--chunk-delay-ms", String(chunkDelayMs), "--chunk-jitter-ms", String(chunkJitterMs)]);
   let agent: BenchAgent | undefined;
   let d: BenchDaemon | undefined;
   try {
@@ -68,7 +69,7 @@ export async function runLoadBench(): Promise<Record<string, number>> {
       clientLagP99Ms: Math.max(0, clientLag.percentile(99) / 1e6 - 10),
       runErrors: stats.errors, brokenStreams: stats.broken, lost, duplicated,
     };
-    console.log(`Load: ${clients} WebSocket clients, each streaming turns in its own session for ${seconds} s (model chunk delay ${chunkDelayMs} ms)`);
+    console.log(`Load: ${clients} WebSocket clients, each streaming turns in its own session for ${seconds} s (model chunk delay ${chunkDelayMs} ms${chunkJitterMs ? ` + up to ${chunkJitterMs} ms at random` : ""})`);
     console.log(row("turns per second", out.turnsPerSec, "turns/s"), `(${out.turns.toLocaleString("en-US")} turns)`);
     console.log(row("time to first delta p50", out.firstDeltaP50Ms, "ms"), `   p99 ${out.firstDeltaP99Ms.toFixed(1)} ms`);
     console.log(row("whole turn p50", out.turnP50Ms, "ms"), `   p99 ${out.turnP99Ms.toFixed(1)} ms`);

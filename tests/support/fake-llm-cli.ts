@@ -1,8 +1,8 @@
 /**
  * Runs the fake model server ({@link startFakeLlm}) as a child process for benchmarks:
- * `node dist/tests/support/fake-llm-cli.js [--port N] [--chunk-delay-ms N] [--no-record]`.
+ * `node dist/tests/support/fake-llm-cli.js [--port N] [--chunk-delay-ms N] [--chunk-jitter-ms N] [--no-record]`.
  * Answers every chat completion with the default echo turn (`You said: <last user message>`), with
- * `--chunk-delay-ms` milliseconds between SSE chunks (default 0). Prints one JSON line `{"url": "http://127.0.0.1:PORT/v1"}`
+ * `--chunk-delay-ms` milliseconds between SSE chunks (default 0), plus up to `--chunk-jitter-ms` more, at random (default 0). Prints one JSON line `{"url": "http://127.0.0.1:PORT/v1"}`
  * on stdout once listening (`--no-record`: requests are not kept in memory, for long soaks) and stays up until SIGTERM or SIGINT (then exits 0). Bad arguments: message on stderr, exit 2.
  */
 import { defaultEchoTurn, startFakeLlm } from "./fake-llm.js";
@@ -21,9 +21,10 @@ function intFlag(args: string[], name: string): number | undefined {
 const args = process.argv.slice(2);
 const port = intFlag(args, "--port") ?? 0;
 const chunkDelayMs = intFlag(args, "--chunk-delay-ms") ?? 0;
+const chunkJitterMs = intFlag(args, "--chunk-jitter-ms") ?? 0;
 
 const record = !args.includes("--no-record");
-const llm = await startFakeLlm({ port, record, defaultTurn: (req) => ({ ...defaultEchoTurn(req), chunkDelayMs }) });
+const llm = await startFakeLlm({ port, record, defaultTurn: (req) => ({ ...defaultEchoTurn(req), chunkDelayMs, chunkJitterMs }) });
 process.stdout.write(`${JSON.stringify({ url: llm.url })}\n`);
 
 const stop = (): void => {

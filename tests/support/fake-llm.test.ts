@@ -37,6 +37,18 @@ describe("fake-llm", () => {
     expect(chunks.every((c) => c.model === "m1")).toBe(true);
   });
 
+  it("spaces chunks by chunkDelayMs plus a random part of chunkJitterMs", async () => {
+    llm.enqueue({ text: "a".repeat(80), chunkSize: 8, chunkDelayMs: 5, chunkJitterMs: 30 });
+    const stream = await client.chat.completions.create({ model: "m1", messages: user("hi"), stream: true });
+    const at: number[] = [];
+    for await (const c of stream) if (c.choices[0]?.delta.content) at.push(performance.now());
+    const gaps = at.slice(1).map((t, i) => t - at[i]!);
+    expect(gaps.length).toBe(9);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(4); // never below the delay (timer granularity aside)
+    expect(Math.max(...gaps) - Math.min(...gaps)).toBeGreaterThan(3); // not all the same: jittered
+    expect(Math.max(...gaps)).toBeLessThan(5 + 30 + 25);
+  });
+
   it("streams tool call deltas that assemble to the scripted call", async () => {
     const args = JSON.stringify({ path: "notes/today.md", content: "a fairly long body" });
     llm.enqueue({ toolCalls: [{ id: "call_abc", name: "vault_write", arguments: args }, { name: "time_now", arguments: "{}" }] });

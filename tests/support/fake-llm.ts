@@ -38,6 +38,11 @@ export interface ScriptedTurn {
   delayMs?: number;
   /** Milliseconds between SSE chunks. Default 0 (all chunks written at once). */
   chunkDelayMs?: number;
+  /**
+   * Up to this many more milliseconds between two chunks, uniformly random (default 0): a real model's token
+   * times vary, so its parallel streams do not stay in step the way fixed delays keep them.
+   */
+  chunkJitterMs?: number;
   /** Characters per text delta. Default 8. */
   chunkSize?: number;
   /** Send this many SSE chunks (0 = headers only), then keep the socket open forever, until the client aborts or the server closes. Non-streaming: never answer. */
@@ -265,8 +270,9 @@ export async function startFakeLlm(
         if (turn.stallAfterChunks !== undefined && turn.stallAfterChunks <= (turn.dropAfterChunks ?? Infinity)) return stallForever();
         return void req.socket.destroy();
       }
-      if (i > 0 && gapMs > 0) {
-        await sleep(gapMs, undefined, { signal }).catch(() => undefined);
+      const waitMs = gapMs + Math.random() * (turn.chunkJitterMs ?? 0);
+      if (i > 0 && waitMs > 0) {
+        await sleep(waitMs, undefined, { signal }).catch(() => undefined);
         if (signal.aborted) return;
       }
       res.write(`data: ${lines[i]}\n\n`);
