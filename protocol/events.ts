@@ -5,7 +5,10 @@ import { defineEvent } from "./method-spec.js";
 
 const runRef = { runId: z.string(), sessionId: z.string() };
 
-/** `run.status`: the run was queued behind another run of its session, started, or moved to a new step. */
+/**
+ * `run.status`: the run was queued (behind another run of its session, or waiting for a slot of the daemon's
+ * admission control, `agent.maxConcurrentRuns`), started, or moved to a new step.
+ */
 export const RunStatusPayload = z.strictObject({
   ...runRef,
   status: z.enum(["queued", "running"]),
