@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import type { ChatSendParams, ChatSendResult, ChannelAddress } from "../../protocol/chat.js";
-import { AgentdError, NotFoundError } from "../errors.js";
+import { AgentdError, NotFoundError, toWireError } from "../errors.js";
 import type { RunRow } from "../store/store.js";
 import { RunHandle, type RunSubscriber } from "./run-handle.js";
 import { executeRun, type RunDeps } from "./run-loop.js";
@@ -64,18 +64,19 @@ export class Runner {
    * Accepts a message: stores it (before answering) and queues its run; `subscriber` receives the run's events.
    * Throws {@link NotFoundError} for an unknown session, `unavailable` while shutting down, `StorageError` when the
    * database refuses the write, `rate_limited` (nothing stored) when `agent.maxQueuedPerSession` runs already wait
-   * in the session (a text starting with `/` passes: chat commands are answered at once and never queue).
+   * in the session (a text starting with `/` passes: chat commands are answered at once and never queue). A channel
+   * message is stored first and checked after the command hook: ignored, refused and command messages pass, one
+   * for the model ends at once with a `run.error` `rate_limited`.
    */
   send(params: SendParams, subscriber?: RunSubscriber): z.output<typeof ChatSendResult> {
     const existing = this.deps.store.findRunByKey(params.idempotencyKey);
     if (existing) return this.reattach(existing, subscriber);
     if (!this.accepting) throw new AgentdError("unavailable", "the agent is shutting down", { retryable: true });
     const { sessionId, preferredModel } = this.deps.resolveSession(params);
-    const waiting = (this.queues.get(sessionId)?.length ?? 1) - 1;
-    const maxQueued = this.deps.config().agent.maxQueuedPerSession;
-    if (waiting >= maxQueued && !params.text.startsWith("/")) {
-      throw new AgentdError("rate_limited", `${waiting} messages already wait in this session (agent.maxQueuedPerSession is ${maxQueued}); retry when the agent has answered`, { retryable: true, details: { sessionId, maxQueuedPerSession: maxQueued } });
-    }
+    // a channel message is checked once the command hook has had its say (enqueue): a group message the agent
+    // ignores, a refusal or a command must not get "too many messages" however busy the session is
+    const full = this.queueFull(sessionId);
+    if (full && !params.channel && !params.text.startsWith("/")) throw full;
     const { run } = this.deps.store.acceptMessage({
       sessionId, content: params.text, idempotencyKey: params.idempotencyKey,
       ...(params.channel ? { channel: params.channel } : {}),
@@ -174,7 +175,23 @@ export class Runner {
     else this.answerCommand(handle, userMessageId, answer);
   }
 
+  /** The `rate_limited` error when `agent.maxQueuedPerSession` runs already wait in the session, else undefined. */
+  private queueFull(sessionId: string): AgentdError | undefined {
+    const waiting = (this.queues.get(sessionId)?.length ?? 1) - 1;
+    const maxQueued = this.deps.config().agent.maxQueuedPerSession;
+    if (waiting < maxQueued) return undefined;
+    return new AgentdError("rate_limited", `${waiting} messages already wait in this session (agent.maxQueuedPerSession is ${maxQueued}); retry when the agent has answered`, { retryable: true, details: { sessionId, maxQueuedPerSession: maxQueued } });
+  }
+
   private enqueue(handle: RunHandle, preferredModel: string | undefined): void {
+    const full = handle.channel ? this.queueFull(handle.sessionId) : undefined;
+    if (full) {
+      // a channel message for the model while the session's queue is full: stored (it was accepted before the
+      // hook could decide), ended at once with the error, which the bridge shows as one short line
+      this.deps.store.updateRun(handle.id, { status: "error", errorCode: full.code, error: full.message, finishedAt: Date.now() });
+      handle.emit("run.error", { runId: handle.id, sessionId: handle.sessionId, error: toWireError(full), text: "" });
+      return;
+    }
     handle.preferredModel = preferredModel;
     this.handles.set(handle.id, handle);
     const queue = this.queues.get(handle.sessionId);

@@ -17,8 +17,11 @@ afterEach(async () => {
 });
 
 /** A real runner and store with the channels feature's hook installed; the model is unreachable (never needed). */
-function setup(channels: Record<string, unknown>) {
-  const fx = agentFixture("http://127.0.0.1:9/v1", (raw) => (raw.channels = channels));
+function setup(channels: Record<string, unknown>, agent: Record<string, unknown> = {}) {
+  const fx = agentFixture("http://127.0.0.1:9/v1", (raw) => {
+    raw.channels = channels;
+    raw.agent = { ...(raw.agent as object | undefined), ...agent };
+  });
   const config = new ConfigStore(fx.config());
   const hooks: RunHooks = { onEnd: [] };
   const runner = new Runner({
@@ -39,7 +42,11 @@ function setup(channels: Record<string, unknown>) {
   const send = (text: string, channel: ChannelAddress) => {
     const events: Array<{ event: string; payload: any }> = [];
     const res = runner.send({ text, idempotencyKey: `k${++n}`, channel }, (event, payload) => events.push({ event, payload }));
-    return { ...res, done: events.find((e) => e.event === "run.done")?.payload as { status: string; text: string } | undefined };
+    return {
+      ...res,
+      done: events.find((e) => e.event === "run.done")?.payload as { status: string; text: string } | undefined,
+      error: events.find((e) => e.event === "run.error")?.payload as { error: { code: string } } | undefined,
+    };
   };
   const context = (sessionId: string) => fx.store.contextMessages(sessionId).map((m) => m.content);
   return { fx, ctx, config, send, context };
@@ -60,6 +67,21 @@ describe("channel hook in the runner", () => {
     expect(t.context(help.sessionId)).toEqual([]);
     expect(t.context(refused.sessionId)).toEqual([]);
     expect(t.fx.store.history(refused.sessionId, 10).map((m) => m.content)).toEqual(["hi", expect.stringMatching(/allowlist/), "hi again"]);
+  });
+
+  it("with a full session queue, still ignores chatter and answers commands; a message for the model gets rate_limited", () => {
+    const t = setup({ telegram: { allowlist: ["ann"] } }, { maxQueuedPerSession: 1, titleSessions: false });
+    createChannelsFeature(t.ctx);
+    const group: ChannelAddress = { ...ann, chatId: "-7", isGroup: true, mentioned: true };
+    const first = t.send("@bot one", group); // runs (its model call fails later, asynchronously)
+    t.send("@bot two", group); // waits: the queue is now full
+    const chatter = t.send("lunch?", { ...group, mentioned: false });
+    expect(chatter.done).toMatchObject({ status: "ignored" });
+    expect(t.send("/help", group).done).toMatchObject({ status: "ok", text: expect.stringContaining("/sessions") });
+    const over = t.send("@bot three", group);
+    expect(over.error?.error.code).toBe("rate_limited");
+    expect(t.fx.store.findRunByKey(`k5`)).toMatchObject({ status: "error", errorCode: "rate_limited" });
+    expect(over.sessionId).toBe(first.sessionId);
   });
 
   it("keeps unmentioned group chatter of allowed senders in the context, not that of denied ones", () => {
