@@ -2,11 +2,14 @@ import { monitorEventLoopDelay, performance, type ELDHistogram, type EventLoopUt
 
 /** Options of {@link RunScheduler}. */
 export interface RunSchedulerOptions {
-  /** Most runs executing at once, however idle the loop (config `agent.maxConcurrentRuns`, read per window so live edits apply). Default 256. */
+  /**
+   * Most runs executing at once, however idle the loop (config `agent.maxConcurrentRuns`; a function is read at
+   * every window, so live edits apply). Default 256.
+   */
   maxRuns?: number | (() => number);
   /** Fewest runs the limit shrinks to under CPU load. Default 4 (and never above `maxRuns`). */
   minRuns?: number;
-  /** Event-loop delay the limit steers to, in ms (p90 of each window). Default 10. */
+  /** Event-loop delay the limit steers to, in ms (p90 of each window). Default 5. */
   targetLagMs?: number;
   /** Length of one measuring window, in ms. Default 100. */
   windowMs?: number;
@@ -27,9 +30,9 @@ const IDLE = 0.5;
 
 /**
  * Admission control for runs across sessions. Every accepted message is stored at once and its run queued
- * (nothing changes there); the scheduler only decides when a queued run *executes*. At most `limit` run at once,
- * and the limit adapts to the event loop, additive-increase/multiplicative-decrease (the TCP congestion
- * control idea, RFC 5681): every `windowMs` while runs exist, the loop's delay (perf_hooks
+ * (nothing changes there); the scheduler only decides when a queued run *executes*. At most `limit` run at once
+ * (16 to begin with), and the limit adapts to the event loop, cut multiplicatively when it lags and raised while
+ * runs wait (the idea of TCP congestion control, RFC 5681): every `windowMs` while runs exist, the loop's delay (perf_hooks
  * `monitorEventLoopDelay`, p90 of the window) is compared with `targetLagMs`. Over it, while the loop is busy
  * 90 % of the window, the limit shrinks by a fifth (not below `minRuns`); under it, or with CPU to spare, while
  * runs wait for a slot, it grows by a fifth plus one, or doubles while the loop is idle half the window (not above
@@ -49,6 +52,8 @@ export class RunScheduler {
   private histogram: ELDHistogram | undefined;
   private timer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
+  private readonly onIdle: (() => void) | undefined;
+  private readonly idleMs: number;
 
   constructor(opts: RunSchedulerOptions = {}) {
     const max = opts.maxRuns ?? 256;
@@ -60,9 +65,6 @@ export class RunScheduler {
     this.onIdle = opts.onIdle;
     this.idleMs = opts.idleMs ?? 10_000;
   }
-
-  private readonly onIdle: (() => void) | undefined;
-  private readonly idleMs: number;
 
   private clamp(n: number): number {
     const max = Math.max(1, this.maxRunsOf());

@@ -35,8 +35,9 @@ export type SessionResolver = (params: SendParams) => { sessionId: string; prefe
 
 /**
  * Accepts chat messages and runs them: one run per session at a time (later messages queue in order),
- * different sessions in parallel, as many at once as the {@link RunScheduler} admits (when one is given). The same idempotency key never runs twice: a resend re-attaches to the
- * first run (its events are replayed) or, once finished, gets its final event rebuilt from the database; a run
+ * different sessions in parallel, as many at once as the {@link RunScheduler} admits (when one is given). The
+ * same idempotency key never runs twice: a resend re-attaches to the first run (its events are replayed) or,
+ * once finished, gets its final event rebuilt from the database; a run
  * interrupted by a crash runs again on its first resend. Messages the `command` hook answers (chat commands,
  * refusals, ignored group messages) are answered when accepted and never queue.
  */
