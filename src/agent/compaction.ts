@@ -107,7 +107,7 @@ async function compactSession(deps: CompactionDeps, sessionId: string, model: Re
   const cfg = deps.config();
   const runId = deps.runningRunId(sessionId);
   const rows = conversationRows(loaded?.rows ?? deps.store.contextMessages(sessionId), runId);
-  const system = loaded?.system ?? (await buildSystemPrompt(deps.dir, { timeZone: cfg.agent.timezone }));
+  const system = loaded?.system ?? (await buildSystemPrompt(deps.dir, { timeZone: cfg.agent.timezone, memoryMaxChars: cfg.agent.memoryMaxChars }));
   const history = shortenOldToolResults(toChatMessages(rows), cfg.agent.recentTurns);
   const threshold = cfg.agent.compactAtRatio * contextBudgetTokens(model.config);
   const total = estimateTokens(system) + history.reduce((n, m) => n + messageTokens(m), 0);

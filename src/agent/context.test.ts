@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import type { MessageRow } from "../store/store.js";
 import {
-  buildSystemPrompt, contextBudgetTokens, conversationRows, describeSource, outputReserveTokens, shortenOldToolResults, toChatMessages, trimToBudget,
+  buildSystemPrompt, memoryTail, contextBudgetTokens, conversationRows, describeSource, outputReserveTokens, shortenOldToolResults, toChatMessages, trimToBudget,
 } from "./context.js";
 
 let n = 0;
@@ -39,6 +39,25 @@ describe("system prompt", () => {
     expect(parts[3]).toBe("This message came [via telegram, chat 42, user @ann]");
     expect(parts).toHaveLength(4);
     expect(prompt).not.toContain("<!--");
+  });
+
+  it("puts only the newest lines of a long MEMORY.md into the prompt, saying how much was left out", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "agentd-ctx-"));
+    dirs.push(dir);
+    const lines = Array.from({ length: 400 }, (_, i) => `- [2026-01-01 10:00 UTC] fact number ${i}`);
+    writeFileSync(join(dir, "MEMORY.md"), `${lines.join("\n")}\n`);
+    const prompt = await buildSystemPrompt(dir, { timeZone: "UTC", memoryMaxChars: 1000 });
+    const memory = prompt.split("\n\n")[0]!;
+    const shown = memory.split("\n").slice(2); // after the heading and the note
+    expect(memory).toMatch(/^## Memory\n\[[\d,]+ earlier characters of MEMORY\.md are left out here; memory_read returns all of it\]\n/);
+    expect(shown.at(-1)).toBe(lines.at(-1));
+    expect(shown[0]).toBe(lines[lines.length - shown.length]); // whole lines, none cut in the middle
+    expect(shown.join("\n").length).toBeLessThanOrEqual(1000);
+    expect(shown.length).toBeGreaterThan(15);
+    const left = Number(/\[([\d,]+) earlier/.exec(memory)![1]!.replace(/,/g, ""));
+    expect(left + shown.join("\n").length).toBe(lines.join("\n").length);
+    // a memory that fits is left whole
+    expect(memoryTail("a\nb", 10)).toBe("a\nb");
   });
 
   it("describes group chats, threads and users without a name", () => {

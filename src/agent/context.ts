@@ -83,16 +83,34 @@ async function readOptional(file: string): Promise<string> {
   }
 }
 
+/** Default of `agent.memoryMaxChars`: the most of MEMORY.md that goes into the system prompt. */
+export const MEMORY_MAX_CHARS = 16_000;
+
 /**
- * Builds the system prompt: SOUL.md, then USER.md and MEMORY.md under short headings (skipped when empty),
- * then the current date and time in the agent's time zone and, for channel messages, the source line. Files are
- * re-read when their mtime or size changes (edits apply on the next turn); `redact` scrubs known secrets.
+ * The newest part of MEMORY.md that fits in `maxChars`: whole lines from the end (the memory tool appends one line
+ * per entry), after one line saying how much was left out and that `memory_read` has it all. Unchanged when it fits.
+ */
+export function memoryTail(text: string, maxChars: number): string {
+  if (text.length <= maxChars) return text;
+  let start = text.length - maxChars;
+  const nl = text.indexOf("\n", start);
+  if (nl >= 0 && nl < text.length - 1) start = nl + 1;
+  return `[${start.toLocaleString("en-US")} earlier characters of MEMORY.md are left out here; memory_read returns all of it]\n${text.slice(start)}`;
+}
+
+/**
+ * Builds the system prompt: SOUL.md, then USER.md and MEMORY.md under short headings (skipped when empty;
+ * MEMORY.md cut to its newest `memoryMaxChars`, default {@link MEMORY_MAX_CHARS}, by {@link memoryTail}, so a
+ * memory that keeps growing cannot crowd the conversation out of the context), then the current date and time
+ * in the agent's time zone and, for channel messages, the source line. Files are re-read when their mtime or size
+ * changes (edits apply on the next turn); `redact` scrubs known secrets.
  */
 export async function buildSystemPrompt(
   dir: string,
-  opts: { timeZone: string; channel?: ChannelAddress | undefined; now?: Date; redact?: ((text: string) => string) | undefined },
+  opts: { timeZone: string; channel?: ChannelAddress | undefined; now?: Date; redact?: ((text: string) => string) | undefined; memoryMaxChars?: number },
 ): Promise<string> {
-  const [soul, user, memory] = await Promise.all(PROMPT_FILES.map((f) => readOptional(join(dir, f))));
+  const [soul, user, full] = await Promise.all(PROMPT_FILES.map((f) => readOptional(join(dir, f))));
+  const memory = memoryTail(full ?? "", opts.memoryMaxChars ?? MEMORY_MAX_CHARS);
   const parts: string[] = [];
   if (soul) parts.push(soul);
   if (user) parts.push(`## About the user\n${user}`);

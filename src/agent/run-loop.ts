@@ -68,7 +68,7 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
     const specs = toolSpecs(tools);
     const candidates = deps.pool.candidates(opts.preferredModel);
     const first = await deps.pool.resolve(candidates[0] ?? cfg.model);
-    const system = await buildSystemPrompt(deps.dir, { timeZone: cfg.agent.timezone, channel: handle.channel, redact: deps.redact });
+    const system = await buildSystemPrompt(deps.dir, { timeZone: cfg.agent.timezone, channel: handle.channel, redact: deps.redact, memoryMaxChars: cfg.agent.memoryMaxChars });
     let stored = store.contextMessages(handle.sessionId);
     if (deps.compact && (await deps.compact(handle.sessionId, first, signal, { rows: stored, system }))) stored = store.contextMessages(handle.sessionId);
     const fixed = messageTokens({ role: "system", content: system }) + Math.ceil(JSON.stringify(specs).length / 4);

@@ -97,6 +97,8 @@ export const AgentConfig = z.strictObject({
   recentTurns: z.number().int().min(1).max(100).default(4),
   /** Runs that may wait behind the running one in a session; one more `chat.send` gets `rate_limited`. */
   maxQueuedPerSession: z.number().int().min(1).max(10_000).default(20),
+  /** The most of MEMORY.md (its newest lines, in characters) that goes into the system prompt; `memory_read` reads all. */
+  memoryMaxChars: z.number().int().min(500).max(1_000_000).default(16_000),
   /**
    * Most runs (of all sessions) executing at once; below it the daemon lowers the limit itself while its event
    * loop lags (see `RunScheduler`). Runs over it wait, stored and queued.
