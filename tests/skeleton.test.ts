@@ -289,7 +289,7 @@ describe("the daemon's V8 flags", () => {
     expect(cmdline).toContain("start");
     // glibc read its arena limit when the daemon's image started
     const environ = readFileSync(`/proc/${d.child.pid}/environ`, "utf8").split("\0");
-    expect(environ).toContain("MALLOC_ARENA_MAX=2");
+    expect(environ).toContain("MALLOC_ARENA_MAX=1");
     expect(environ).toContain("MALLOC_TRIM_THRESHOLD_=131072");
     expect(await d.stop()).toBe(0);
   });

@@ -9,7 +9,7 @@ export interface RunSchedulerOptions {
   maxRuns?: number | (() => number);
   /** Fewest runs the limit shrinks to under CPU load. Default 4 (and never above `maxRuns`). */
   minRuns?: number;
-  /** Event-loop delay the limit steers to, in ms (p90 of each window). Default 5. */
+  /** Event-loop delay the limit steers to, in ms (p90 of each window). Default 3. */
   targetLagMs?: number;
   /** Length of one measuring window, in ms. Default 100. */
   windowMs?: number;
@@ -59,7 +59,7 @@ export class RunScheduler {
     const max = opts.maxRuns ?? 256;
     this.maxRunsOf = typeof max === "function" ? max : () => max;
     this.minRuns = Math.max(1, opts.minRuns ?? 4);
-    this.targetLagMs = opts.targetLagMs ?? 5;
+    this.targetLagMs = opts.targetLagMs ?? 3;
     this.windowMs = opts.windowMs ?? 100;
     this.current = this.clamp(16);
     this.onIdle = opts.onIdle;

@@ -35,11 +35,12 @@ enableCompileCache?.();
  */
 const DAEMON_V8_FLAGS = "--max-semi-space-size=2 --expose-gc";
 /**
- * glibc malloc settings of the daemon (each only when not set already; man mallopt(3)). Two arenas instead of up to
- * eight per core, and fixed mmap/trim thresholds of 128 KiB: glibc otherwise raises both after freeing a large block
- * and then keeps freed memory, so a daemon with a flat V8 heap grew ~1 MB per 1,000 turns (docs/performance.md).
+ * glibc malloc settings of the daemon (each only when not set already; man mallopt(3)). One arena instead of up to
+ * eight per core (freed memory stays in the arena of the thread that used it; no measurable cost in throughput),
+ * and fixed mmap/trim thresholds of 128 KiB: glibc otherwise raises both after freeing a large block and then keeps
+ * freed memory, so a daemon with a flat V8 heap grew ~1 MB per 1,000 turns (docs/performance.md).
  */
-const DAEMON_MALLOC_ENV: Record<string, string> = { MALLOC_ARENA_MAX: "2", MALLOC_MMAP_THRESHOLD_: "131072", MALLOC_TRIM_THRESHOLD_: "131072" };
+const DAEMON_MALLOC_ENV: Record<string, string> = { MALLOC_ARENA_MAX: "1", MALLOC_MMAP_THRESHOLD_: "131072", MALLOC_TRIM_THRESHOLD_: "131072" };
 /** Set in the environment of the re-executed daemon so it does not re-execute again (value: the malloc settings it added). */
 const REEXEC_MARK = "AGENTD_V8_REEXEC";
 
