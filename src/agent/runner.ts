@@ -76,8 +76,8 @@ export class Runner {
     const { sessionId, preferredModel } = this.deps.resolveSession(params);
     // a channel message is checked once the command hook has had its say (enqueue): a group message the agent
     // ignores, a refusal or a command must not get "too many messages" however busy the session is
-    const full = this.queueFull(sessionId);
-    if (full && !params.channel && !params.text.startsWith("/")) throw full;
+    const full = params.channel || params.text.startsWith("/") ? undefined : this.queueFull(sessionId);
+    if (full) throw full;
     const { run } = this.deps.store.acceptMessage({
       sessionId, content: params.text, idempotencyKey: params.idempotencyKey,
       ...(params.channel ? { channel: params.channel } : {}),

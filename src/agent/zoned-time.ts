@@ -24,16 +24,6 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
-/** True when `timeZone` is an IANA zone this runtime knows (e.g. `Europe/Berlin`, `UTC`). */
-export function isTimeZone(timeZone: string): boolean {
-  try {
-    formatter(timeZone);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * The wall-clock parts of `date` in `timeZone` (ECMA-402 `Intl.DateTimeFormat`, offset from `longOffset`,
  * e.g. `GMT+05:30`). Throws a RangeError for an unknown time zone.
