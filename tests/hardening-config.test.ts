@@ -2,11 +2,11 @@
 // (item 4), `${VAR}` for numbers and "did you mean" for unknown keys (item 12).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import { appendFileSync, readFileSync } from "node:fs";
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { startFakeLlm, type FakeLlm } from "./support/fake-llm.js";
-import { cleanup, initAgent, startDaemon, type RunningDaemon } from "./support/daemon.js";
+import { cleanup, initAgent, runCli, startDaemon, waitFor, type RunningDaemon } from "./support/daemon.js";
 
 const KEY = "sk-test-0123456789abcdefWXYZ";
 const json = async (res: Response): Promise<any> => res.json();
@@ -67,5 +67,60 @@ describe("POST /api/providers/test expands only provider keys of the agent's .en
     } finally {
       await capture.close();
     }
+  });
+});
+
+describe("a server config that cannot start never takes the agent down (item 3)", () => {
+  const yamlFile = () => join(d.dir, "agentd.yaml");
+
+  it("PATCH /api/config/server refuses a host that is not one, or that this machine cannot listen on: 400, file untouched", async () => {
+    const before = readFileSync(yamlFile(), "utf8");
+    for (const host of ["not a host!", "nonexistent-host.invalid", "192.0.2.1"]) {
+      const res = await send("/api/config/server", "PATCH", { host });
+      expect(res.status, host).toBe(400);
+      const { error } = await json(res);
+      expect(error).toMatchObject({ code: "bad_request", details: { path: "server.host" } });
+      expect(error.message).toContain(host);
+    }
+    expect(readFileSync(yamlFile(), "utf8")).toBe(before);
+    // a host this machine has is accepted (and needs a restart)
+    const ok = await send("/api/config/server", "PATCH", { host: "localhost" });
+    expect(await json(ok)).toMatchObject({ changed: ["server"], restartRequired: ["server"] });
+    expect((await send("/api/config/server", "PATCH", { host: "127.0.0.1" })).status).toBe(200);
+  });
+
+  it("POST /api/restart with an agentd.yaml that cannot start falls back to the last good config, says why, stays up", async () => {
+    const pid = d.child.pid;
+    // an edit by hand the API could not check: a host name that does not resolve
+    const good = readFileSync(yamlFile(), "utf8");
+    writeFileSync(yamlFile(), good.replace(/^( {2}host:).*$/m, "$1 nonexistent-host.invalid"));
+    expect(readFileSync(yamlFile(), "utf8")).toContain("nonexistent-host.invalid");
+    try {
+      const res = await send("/api/restart", "POST", {});
+      expect(res.status).toBe(202);
+      await waitFor(() => d.output().includes("running with the last good config"), "the fallback to be logged", 20_000);
+      const health = await waitFor(async () => (await fetch(`${d.url}/api/health`).catch(() => undefined))?.ok, "the restarted daemon to answer", 20_000);
+      expect(health).toBe(true);
+      expect(d.child.exitCode).toBeNull();
+      expect(d.child.pid).toBe(pid);
+      const log = d.output();
+      expect(log).toMatch(/ENOTFOUND|EAI_AGAIN/);
+      expect(log).toContain("nonexistent-host.invalid");
+      expect(log).not.toContain("sonic boom");
+      expect(readFileSync(join(d.dir, ".port"), "utf8").trim()).toBe(String(d.port));
+      // and it still works: a chat turn through the restarted daemon
+      expect((await json(await send("/api/chat", "POST", { text: "still here?" }))).text).toBe("You said: still here?");
+    } finally {
+      writeFileSync(yamlFile(), good);
+    }
+  });
+
+  it("agentd start with a host it cannot listen on exits with the reason and no stack trace", async () => {
+    const { dir } = await initAgent({ llmUrl: llm.url, dir: join(root, "unbindable"), edit: (cfg) => (cfg.server.host = "nonexistent-host.invalid") });
+    const r = await runCli(["start", dir], { env: { AGENTD_TOKEN: "" } });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr + r.stdout).toContain("nonexistent-host.invalid");
+    expect(r.stderr).not.toContain("sonic boom");
+    expect(r.stderr).not.toMatch(/^\s+at /m);
   });
 });
