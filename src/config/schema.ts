@@ -3,6 +3,7 @@ import { isIP } from "node:net";
 import { z } from "zod";
 import { McpConfig } from "../mcp/config.js";
 import { ChannelsConfig } from "../channels/config.js";
+import { DEFAULT_MAX_REPLY_CHARS } from "../agent/limits.js";
 
 let canonicalZones: Set<string> | undefined;
 // ECMA-402 requires "UTC" of every implementation; `supportedValuesOf` leaves it out
@@ -115,6 +116,11 @@ export const AgentConfig = z.strictObject({
    * loop lags (see `RunScheduler`). Runs over it wait, stored and queued.
    */
   maxConcurrentRuns: z.number().int().min(1).max(10_000).default(256),
+  /**
+   * Most characters of model output one run may produce (text of every step plus tool-call arguments); past it
+   * the run ends with status `max_length` and keeps the text so far. Default {@link DEFAULT_MAX_REPLY_CHARS}.
+   */
+  maxReplyChars: z.number().int().min(1_000).max(10_000_000).default(DEFAULT_MAX_REPLY_CHARS),
 });
 
 /** Which tools the agent may use: `allow` (absent = all) and `deny` lists of tool names (`current_time`, `<server>__<tool>`). */
