@@ -80,7 +80,7 @@ describe("safe file names", () => {
     expect(sanitizeFileName(".env")).toBe("env");
     expect(sanitizeFileName('what?<is>"this".md')).toBe("what__is__this_.md");
     const long = sanitizeFileName(`${"n".repeat(300)}.jpeg`);
-    expect(long.length).toBe(100);
+    expect(long.length).toBe(200);
     expect(long.endsWith(".jpeg")).toBe(true);
   });
 
