@@ -124,3 +124,28 @@ describe("a server config that cannot start never takes the agent down (item 3)"
     expect(r.stderr).not.toMatch(/^\s+at /m);
   });
 });
+
+describe("agentd.yaml as a new user writes it (item 12)", () => {
+  it("starts with a port from ${VAR} (and its default), through the real CLI", async () => {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const { dir } = await initAgent({ llmUrl: llm.url, dir: join(root, "env-port") });
+    const file = join(dir, "agentd.yaml");
+    writeFileSync(file, readFileSync(file, "utf8").replace(/^( {2}port:).*$/m, `$1 \${B_PORT:-${port + 1}}`));
+    const agent = await startDaemon(dir, { env: { B_PORT: String(port) } });
+    try {
+      expect(agent.port).toBe(port);
+      expect((await json(await agent.api("/api/config"))).server.port).toBe(port);
+    } finally {
+      await agent.stop();
+    }
+  });
+
+  it("says which key a typo meant, and exits 78", async () => {
+    const { dir } = await initAgent({ llmUrl: llm.url, dir: join(root, "typo") });
+    const file = join(dir, "agentd.yaml");
+    writeFileSync(file, readFileSync(file, "utf8").replace(/^model:/m, "modle:"));
+    const r = await runCli(["start", dir], { env: { AGENTD_TOKEN: "" } });
+    expect(r.code).toBe(78);
+    expect(r.stderr).toContain("unknown key: modle (did you mean `model`?)");
+  });
+});

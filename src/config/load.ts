@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
-import type { z } from "zod";
 import { parseDotenv } from "../../protocol/endpoint.js";
 import { ConfigError } from "../errors.js";
 import { Config } from "./schema.js";
+import { coerceExpanded, configErrorFrom } from "./config-issues.js";
 
 /** File name of the config inside an agent folder. */
 export const CONFIG_FILE = "agentd.yaml";
@@ -78,18 +78,13 @@ export function expandEnv(value: unknown, env: NodeJS.ProcessEnv, file: string, 
   return value;
 }
 
-/** Turns the first zod issue into a {@link ConfigError} with the dotted key path. */
-export function configErrorFrom(file: string, error: z.ZodError): ConfigError {
-  const issue = error.issues[0];
-  const path = (issue?.path ?? []).map(String).join(".");
-  let reason = issue?.message ?? "invalid";
-  if (issue?.code === "unrecognized_keys") reason = `unknown key${issue.keys.length > 1 ? "s" : ""}: ${issue.keys.join(", ")}`;
-  return new ConfigError(file, path, reason);
-}
+export { configErrorFrom } from "./config-issues.js";
 
 /**
- * Parses and validates config text: YAML → `${ENV}` expansion → the {@link Config} schema.
- * Throws {@link ConfigError} (file, key path, reason) on a YAML syntax error, a missing variable or a bad value.
+ * Parses and validates config text: YAML → `${ENV}` expansion → the {@link Config} schema, where an expanded
+ * string becomes the number or boolean the schema wants (`port: ${PORT:-8765}`, see `coerceExpanded`).
+ * Throws {@link ConfigError} (file, key path, reason) on a YAML syntax error, a missing variable or a bad value;
+ * an unknown key says which known one it likely meant.
  */
 export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Config {
   const doc = parseDocument(text);
@@ -98,9 +93,10 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     const line = e.linePos?.[0];
     throw new ConfigError(file, line ? `line ${line.line}` : "", e.message.split("\n")[0] ?? "YAML syntax error");
   }
-  const raw = expandEnv(doc.toJS() ?? {}, env, file);
+  const expanded: string[][] = [];
+  const raw = coerceExpanded(expandEnv(doc.toJS() ?? {}, env, file, { expanded }), expanded, Config);
   const parsed = Config.safeParse(raw);
-  if (!parsed.success) throw configErrorFrom(file, parsed.error);
+  if (!parsed.success) throw configErrorFrom(file, parsed.error, Config, { input: raw, expanded });
   return parsed.data;
 }
 
