@@ -28,8 +28,9 @@ function redacting(dest: DestinationStream | NodeJS.WritableStream, redact: (s: 
  * The daemon's pino logger: JSON lines to `DIR/logs/agentd.log` and, on a TTY, human-readable lines
  * (pino-pretty, loaded only then). Off a TTY (a supervisor, a test) JSON lines also go to stdout.
  * Every line passes through `redact`, so secrets never reach a log. Keys named like secrets are censored too.
+ * `close()` writes out and closes the log file (lines logged after it are dropped); call it once, at stop.
  */
-export async function createLogger(opts: LoggerOptions): Promise<{ logger: Logger; flush: () => void; close: () => Promise<void> }> {
+export async function createLogger(opts: LoggerOptions): Promise<{ logger: Logger; close: () => Promise<void> }> {
   mkdirSync(join(opts.dir, "logs"), { recursive: true });
   const file = pino.destination({ dest: join(opts.dir, "logs", "agentd.log"), sync: false, mkdir: true });
   const streams: pino.StreamEntry[] = [{ level: opts.level as pino.Level, stream: redacting(file, opts.redact) }];
@@ -49,7 +50,7 @@ export async function createLogger(opts: LoggerOptions): Promise<{ logger: Logge
     },
     pino.multistream(streams),
   );
-  return { logger, flush: () => file.flushSync(), close: () => closeDestination(file) };
+  return { logger, close: () => closeDestination(file) };
 }
 
 /**
