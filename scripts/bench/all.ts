@@ -13,6 +13,7 @@ import { runOverheadBench } from "./overhead.js";
 import { runLoadBench } from "./load.js";
 import { runInstallSizeBench } from "./install-size.js";
 import { runVaultBench } from "./vault.js";
+import { runLongReplyBench } from "./long-reply.js";
 import { machine } from "./lib/setup.js";
 
 type Bench = () => Promise<Record<string, number>>;
@@ -24,6 +25,7 @@ export const BENCHES: Array<[string, Bench]> = [
   ["overhead", runOverheadBench],
   ["load", runLoadBench],
   ["vault", runVaultBench],
+  ["long-reply", runLongReplyBench],
   ["install", runInstallSizeBench],
 ];
 
@@ -36,6 +38,7 @@ const BUDGETS: Array<{ bench: string; key: string; label: string; max: number; u
   { bench: "load", key: "daemonLagP99Ms", label: "event-loop lag p99 under load", max: 20, unit: "ms" },
   { bench: "load", key: "lost", label: "lost messages under load", max: 0, unit: "" },
   { bench: "load", key: "duplicated", label: "duplicated messages under load", max: 0, unit: "" },
+  { bench: "long-reply", key: "peakRatio", label: "peak RSS during a 300 MB reply / baseline", max: 1.5, unit: "×" },
   { bench: "install", key: "totalMb", label: "install size (deps + package)", max: 150, unit: "MB" },
 ];
 

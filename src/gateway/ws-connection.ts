@@ -8,6 +8,7 @@ import { toWireError } from "../errors.js";
 import { tokenMatches } from "./auth.js";
 import { issuePath, type MethodRegistry } from "./method-registry.js";
 import { FrameLimiter } from "./rate-limit.js";
+import { MAX_JSON_DEPTH, nestedDeeperThan } from "./json-depth.js";
 import type { MethodSpec } from "../../protocol/method-spec.js";
 
 /** What a WebSocket connection needs from the daemon. */
@@ -88,6 +89,13 @@ export function serveConnection(ws: WebSocket, deps: WsDeps): void {
       raw = JSON.parse(isBinary ? Buffer.from(data as Buffer).toString("utf8") : String(data));
     } catch {
       fail({ code: "bad_request", message: "frame is not valid JSON" }, ready ? undefined : CloseCode.policyViolation);
+      return;
+    }
+    if (nestedDeeperThan(raw)) {
+      const error: WireError = { code: "bad_request", message: `frame is nested deeper than ${MAX_JSON_DEPTH} levels`, details: { path: "(root)", maxDepth: MAX_JSON_DEPTH } };
+      const id = (raw as { id?: unknown } | null)?.id;
+      if (ready && RequestId.safeParse(id).success) send({ type: "res", id: id as RequestId, ok: false, error });
+      else fail(error, ready ? undefined : CloseCode.policyViolation);
       return;
     }
     const parsed = ClientFrame.safeParse(raw);
