@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { enableCompileCache } from "node:module";
+import * as nodeModule from "node:module";
 import { parseArgs } from "node:util";
 import { AgentdError, ConfigError } from "../errors.js";
 
@@ -22,8 +22,9 @@ Usage:
 /** EX_CONFIG from sysexits.h: the configuration is wrong. */
 const EXIT_CONFIG = 78;
 
-// V8 code cache on disk: later starts skip compiling the bundle (Node >= 22.1)
-enableCompileCache?.();
+// V8 code cache on disk: later starts skip compiling the bundle (Node >= 22.1; bin/agentd.cjs, the `agentd` command,
+// turns it on before loading this file and checks the Node version first)
+nodeModule.enableCompileCache?.();
 
 /**
  * V8 flags of the daemon (`agentd start`) unless `AGENTD_V8_FLAGS` (space-separated; empty: none) says otherwise.
