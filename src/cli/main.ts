@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import * as nodeModule from "node:module";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { AgentdError, ConfigError } from "../errors.js";
 
@@ -106,7 +107,7 @@ async function main(argv: string[]): Promise<void> {
       if (!platform || (!agentDir && !values.url)) throw new AgentdError("bad_request", "usage: agentd bridge PLATFORM DIR | --url URL --token T [DIR]");
       const { bridgeCommand } = await import("./bridge.js");
       await bridgeCommand({
-        platform, ...(agentDir ? { agentDir } : {}), ...(values.url ? { url: values.url } : {}), ...(values.token ? { token: values.token } : {}),
+        platform, cliFile: fileURLToPath(import.meta.url), ...(agentDir ? { agentDir } : {}), ...(values.url ? { url: values.url } : {}), ...(values.token ? { token: values.token } : {}),
       });
       process.exit(0); // the bridge stopped cleanly; sockets it left open must not keep the process up
     }

@@ -6,7 +6,7 @@ import { parseDocument } from "yaml";
 
 /** The repository root (tests run from it). */
 export const ROOT = resolve(import.meta.dirname, "..", "..");
-/** The built CLI, exactly what `npx agentd` runs. */
+/** The built CLI: what the `agentd` bin (bin/agentd.cjs, after its Node version check) loads. */
 export const CLI = join(ROOT, "dist", "bundle", "src", "cli", "main.js");
 
 /**
