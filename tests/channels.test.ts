@@ -62,7 +62,7 @@ describe("channel access", () => {
     const mallory = ann({ chatId: "666", userId: "666", userName: "mallory" });
     const first = await say("let me in", mallory);
     expect(first.done.status).toBe("ok");
-    expect(first.done.text).toMatch(/add you \(@mallory \(id 666\)\) to my telegram allowlist/);
+    expect(first.done.text).toMatch(/add you \(@mallory, id 666\) to my telegram allowlist/);
     const second = await say("please?", mallory);
     expect(second.done).toMatchObject({ status: "ignored", text: "" });
     expect((await say("/help", mallory)).done.status).toBe("ignored"); // commands neither

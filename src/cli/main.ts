@@ -12,7 +12,7 @@ Usage:
   agentd chat DIR                 chat with a running agent in the terminal
   agentd chat --url URL --token T chat with an agent on another machine
   agentd status [DIR] [--json]    is the agent running: port, pid, uptime, model, sessions, MCP (exit 3: stopped)
-  agentd ls [DIR...] [--json]     the agents in these folders and their subfolders, with port and state
+  agentd ls [DIR...] [--json]     the agents in these folders and their subfolders (4 levels), with port and state
   agentd stop DIR                 stop a running agent (SIGTERM, waits up to 10 s for .port to go)
   agentd bridge PLATFORM DIR      run the telegram|discord|whatsapp bridge of a running agent
   agentd bridge PLATFORM --url URL --token T [DIR]
@@ -136,6 +136,12 @@ async function main(argv: string[]): Promise<void> {
       throw new AgentdError("bad_request", `unknown command "${command}"\n\n${USAGE}`);
   }
 }
+
+// `agentd status | head -1`: the reader left. Output nobody reads is not an error: the command finishes with its
+// own exit code (Node ignores SIGPIPE, so the failed write surfaces as an EPIPE 'error' event that would crash)
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code !== "EPIPE") throw err;
+});
 
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof ConfigError) {
