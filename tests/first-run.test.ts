@@ -32,9 +32,8 @@ describe("item 11: no model key", () => {
     const d = await startDaemon(dir, { env: { OPENAI_API_KEY: "" } });
     daemons.push(d);
     const envFile = join(dir, ".env");
-    await waitFor(() => d.output().includes("OPENAI_API_KEY"), "the start-up warning");
-    const warning = logLines(dir).find((l) => l.level === 40 && String(l.msg).includes("OPENAI_API_KEY"));
-    expect(warning?.msg).toContain(envFile);
+    const warning = await waitFor(() => logLines(dir).find((l) => l.level === 40 && String(l.msg).includes("OPENAI_API_KEY")), "the start-up warning");
+    expect(warning.msg).toBe(`model main has no API key: OPENAI_API_KEY is not set; put OPENAI_API_KEY=<your key> in ${envFile} and restart the agent (or remove providers.openai.apiKey from agentd.yaml if the server needs no key)`);
     // the stderr line, besides the log: a plain sentence
     expect(d.output()).toMatch(new RegExp(`^agentd: warning: .*OPENAI_API_KEY.*${envFile.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`, "m"));
 
@@ -43,13 +42,22 @@ describe("item 11: no model key", () => {
       const res = await d.api("/api/chat", { method: "POST", body: JSON.stringify({ text: "hello" }) });
       const body = (await res.json()) as { status?: string; error?: { message: string } };
       const message = body.error?.message ?? "";
-      expect(message).toContain("401");
-      expect(message).toContain("OPENAI_API_KEY");
-      expect(message).toContain(envFile);
+      expect(message).toBe(`model main was refused by provider openai (401: Incorrect API key provided: not-needed.): no API key is set: put OPENAI_API_KEY=<your key> in ${envFile} and restart the agent`);
     } finally {
       llm.onRequest(undefined);
     }
     await waitFor(() => logLines(dir).some((l) => String(l.msg).includes("401")), "the run's failure in the log");
+    // a failure that would move on to a fallback model (5xx), with none configured: no "trying the next"
+    llm.onRequest(() => ({ status: 500 }));
+    try {
+      const res = await d.api("/api/chat", { method: "POST", body: JSON.stringify({ text: "hello again" }) });
+      const message = ((await res.json()) as { error?: { message: string } }).error?.message ?? "";
+      expect(message).toContain("500");
+      expect(message).toContain(`no API key is set: put OPENAI_API_KEY=<your key> in ${envFile} and restart the agent`);
+    } finally {
+      llm.onRequest(undefined);
+    }
+    await waitFor(() => logLines(dir).some((l) => l.level === 40 && String(l.msg).startsWith("run failed: model main answered 500")), "the second failure in the log");
     expect(logLines(dir).map((l) => l.msg).join("\n")).not.toContain("trying the next");
   });
 

@@ -1,4 +1,18 @@
-import { startDaemon } from "../daemon.js";
+import { resolve } from "node:path";
+import { missingApiKeys } from "../config/api-key-source.js";
+import { startDaemon, type Daemon } from "../daemon.js";
+
+/**
+ * Warns, in the log and with one plain line on stderr, about each model the agent would use whose provider's API
+ * key is configured but empty (issue 17, item 11): the first chat would fail otherwise with only the provider's
+ * 401 text. Names the variable and the file to put it in.
+ */
+function warnMissingApiKeys(dir: string, daemon: Daemon): void {
+  for (const m of missingApiKeys(resolve(dir), daemon.config())) {
+    daemon.logger.warn({ model: m.model, provider: m.source.provider, variable: m.source.variable }, m.message);
+    process.stderr.write(`agentd: warning: ${m.message}\n`);
+  }
+}
 
 /**
  * `agentd start DIR`: runs the daemon in the foreground until SIGINT/SIGTERM, then stops gracefully and exits 0.
@@ -7,6 +21,7 @@ import { startDaemon } from "../daemon.js";
  */
 export async function startCommand(dir: string): Promise<void> {
   let daemon = await startDaemon(dir);
+  warnMissingApiKeys(dir, daemon);
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     if (++signals > 1) {
@@ -28,5 +43,6 @@ export async function startCommand(dir: string): Promise<void> {
     await daemon.stop(request.reason);
     if (!request.restart) process.exit(0);
     daemon = await startDaemon(dir, { port: daemon.port });
+    warnMissingApiKeys(dir, daemon);
   }
 }
