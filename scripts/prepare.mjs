@@ -7,14 +7,17 @@ import { execSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
-/** The newest modification time (ms) of the files under `path` (node_modules and dist skipped). */
+/**
+ * The newest modification time (ms) of the files under `path`; node_modules, dist and unit tests (`*.test.ts`, not
+ * part of the build: tsconfig.build.json excludes them) skipped.
+ */
 function newest(path) {
   if (!existsSync(path)) return 0;
   const st = statSync(path);
   if (!st.isDirectory()) return st.mtimeMs;
   let max = 0;
   for (const e of readdirSync(path, { withFileTypes: true })) {
-    if (e.name === "node_modules" || e.name === "dist") continue;
+    if (e.name === "node_modules" || e.name === "dist" || e.name.endsWith(".test.ts")) continue;
     max = Math.max(max, newest(join(path, e.name)));
   }
   return max;
