@@ -108,6 +108,23 @@ describe("item 13: agentd chat commands", () => {
   });
 });
 
+describe("item 13: agentd chat from a pipe", () => {
+  it("answers every piped line, commands included, before it exits at the end of input", async () => {
+    const { dir } = await initAgent({ llmUrl: llm.url, edit: noTitles });
+    const d = await startDaemon(dir);
+    daemons.push(d);
+    const child = spawn(NODE, [CLI, "chat", dir], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (b) => (out += b));
+    child.stderr.on("data", (b) => (out += b));
+    const exited = new Promise<number | null>((r) => child.on("exit", r));
+    child.stdin.end("/help\npiped hello\n");
+    expect(await exited).toBe(0);
+    expect(out).toContain("/sessions: list this chat's sessions");
+    expect(out).toContain("agent> You said: piped hello");
+  });
+});
+
 describe("item 13: agentd ls, status, start", () => {
   it("ls finds agents in nested subfolders (bounded, skipping node_modules and .git), not the template", async () => {
     const root = tempDir();

@@ -52,12 +52,18 @@ export async function chatCommand(opts: { agentDir?: string; url?: string; token
     out.write("\n");
     quit();
   });
-  rl.on("close", quit);
+  // the end of input (Ctrl-D, or the end of a pipe: `echo hi | agentd chat DIR`) ends the loop below once the lines
+  // read so far are answered; then quit
+  let inputEnded = false;
+  rl.on("close", () => (inputEnded = true));
+  const prompt = () => {
+    if (!inputEnded) rl.prompt();
+  };
   rl.prompt();
   for await (const line of rl) {
     const text = line.trim();
     if (!text) {
-      rl.prompt();
+      prompt();
       continue;
     }
     if (text === "/quit" || text === "/exit") quit();
@@ -80,6 +86,8 @@ export async function chatCommand(opts: { agentDir?: string; url?: string; token
     } finally {
       running = undefined;
     }
-    rl.prompt();
+    prompt();
   }
+  out.write("\n");
+  quit();
 }
