@@ -39,9 +39,13 @@ export interface RouteInput<S extends RouteSpec> {
   c: Context;
 }
 
-/** Converts an OpenAPI path to hono's syntax: `{id}` → `:id`, `{path+}` → `:path{.+}`. */
+/**
+ * Converts an OpenAPI path to hono's syntax: `{id}` → `:id`, `{path+}` → `:path{[\s\S]+}`. hono matches routes
+ * against the decoded path, so the greedy segment must match every character (`.` would miss a `%0A`, and the
+ * request would be a 404 instead of the 400 the protocol gives for the same note path).
+ */
 export function honoPath(path: string): string {
-  return path.replace(/\{(\w+)\+\}/g, ":$1{.+}").replace(/\{(\w+)\}/g, ":$1");
+  return path.replace(/\{(\w+)\+\}/g, ":$1{[\\s\\S]+}").replace(/\{(\w+)\}/g, ":$1");
 }
 
 /** Identity helper that keeps a route spec's literal types. */
