@@ -12,6 +12,7 @@ import { runMemoryBench } from "./memory.js";
 import { runOverheadBench } from "./overhead.js";
 import { runLoadBench } from "./load.js";
 import { runInstallSizeBench } from "./install-size.js";
+import { runAcceptBench } from "./accept.js";
 import { runVaultBench } from "./vault.js";
 import { machine } from "./lib/setup.js";
 
@@ -23,6 +24,7 @@ export const BENCHES: Array<[string, Bench]> = [
   ["memory", runMemoryBench],
   ["overhead", runOverheadBench],
   ["load", runLoadBench],
+  ["accept", runAcceptBench],
   ["vault", runVaultBench],
   ["install", runInstallSizeBench],
 ];
