@@ -21,6 +21,7 @@ import { methods } from "../protocol/methods.js";
 import { PROTOCOL_VERSION } from "../protocol/version.js";
 import { MethodRegistry } from "./gateway/method-registry.js";
 import { registerCoreHandlers } from "./gateway/core-handlers.js";
+import { ownerTokenKeys } from "./gateway/token-keys.js";
 import { createRestApp } from "./gateway/rest.js";
 import { startGateway, type Gateway } from "./gateway/server.js";
 import { writePortFile, removePortFile } from "./gateway/port-file.js";
@@ -120,15 +121,17 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     });
     for (const f of features) f.handlers?.(registry);
     const gwLogger = logger.child({ component: "gateway" });
+    // the one token lookup of the gateway (REST bearer and WebSocket handshake), CONTRACTS.md A
+    const keys = ownerTokenKeys(() => token);
     const { app, router } = createRestApp({
-      token: () => token, version: VERSION, startedAt, registry, logger: gwLogger, maxBodyBytes: cfg.server.maxBodyBytes,
+      keys, version: VERSION, startedAt, registry, logger: gwLogger, maxBodyBytes: cfg.server.maxBodyBytes,
       extend: features.flatMap((f) => (f.routes ? [f.routes.bind(f)] : [])),
       publicPaths: () => (config.get().metrics.public ? ["/metrics"] : []),
     });
     ctx.routes = () => router.specs;
     gateway = await startGateway({
       app, port: opts.port ?? cfg.server.port, host: cfg.server.host, maxFrameBytes: cfg.server.maxFrameBytes, logger: gwLogger,
-      ws: { token, agentName: cfg.name, version: VERSION, registry, logger: gwLogger, maxFramesPerSecond: cfg.server.maxFramesPerSecond, frameBurst: cfg.server.frameBurst },
+      ws: { keys, agentName: cfg.name, version: VERSION, registry, logger: gwLogger, maxFramesPerSecond: cfg.server.maxFramesPerSecond, frameBurst: cfg.server.frameBurst },
     });
     const port = gateway.port;
     writePortFile(dir, port);

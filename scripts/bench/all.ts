@@ -12,6 +12,7 @@ import { runMemoryBench } from "./memory.js";
 import { runOverheadBench } from "./overhead.js";
 import { runLoadBench } from "./load.js";
 import { runInstallSizeBench } from "./install-size.js";
+import { runAcceptBench } from "./accept.js";
 import { runVaultBench } from "./vault.js";
 import { runLongReplyBench } from "./long-reply.js";
 import { machine } from "./lib/setup.js";
@@ -24,6 +25,7 @@ export const BENCHES: Array<[string, Bench]> = [
   ["memory", runMemoryBench],
   ["overhead", runOverheadBench],
   ["load", runLoadBench],
+  ["accept", runAcceptBench],
   ["vault", runVaultBench],
   ["long-reply", runLongReplyBench],
   ["install", runInstallSizeBench],
