@@ -69,7 +69,7 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     const token = ensureToken(dir, cfg.server.host);
     const redact = createRedactor(() => secretsOf(config.get(), token));
     const logBuffer = new LogBuffer();
-    const { logger, flush } = await createLogger({ dir, level: cfg.logging.level, redact, extraStreams: [logBuffer.stream], ...(opts.pretty !== undefined ? { pretty: opts.pretty } : {}) });
+    const { logger, flush } = await createLogger({ dir, level: cfg.logging.level, rotation: cfg.logging, redact, extraStreams: [logBuffer.stream], ...(opts.pretty !== undefined ? { pretty: opts.pretty } : {}) });
     store = new Store(join(dir, "agentd.db"));
     const interrupted = store.markInterruptedRuns();
     if (interrupted > 0) logger.warn({ interrupted }, `${interrupted} run(s) were interrupted by the last stop; a resend with the same idempotency key runs them again`);

@@ -1,12 +1,14 @@
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import { Writable } from "node:stream";
 import pino, { type Logger, type DestinationStream } from "pino";
+import { LoggingConfig } from "./config/ops-config.js";
+import { openLogDestination } from "./logs/destination.js";
 
 /** Options of {@link createLogger}. `pretty` defaults to whether stdout is a TTY. */
 export interface LoggerOptions {
   dir: string;
   level: string;
+  /** Rotation of the log files (`logging:` of agentd.yaml); defaults of {@link LoggingConfig} when absent. */
+  rotation?: LoggingConfig;
   redact: (line: string) => string;
   pretty?: boolean;
   /** More destinations (e.g. the in-memory log buffer); they get redacted JSON lines. */
@@ -23,13 +25,12 @@ function redacting(dest: DestinationStream | NodeJS.WritableStream, redact: (s: 
 }
 
 /**
- * The daemon's pino logger: JSON lines to `DIR/logs/agentd.log` and, on a TTY, human-readable lines
+ * The daemon's pino logger: JSON lines to the rotating `DIR/logs/agentd.log` ({@link openLogDestination}) and, on a TTY, human-readable lines
  * (pino-pretty, loaded only then). Off a TTY (a supervisor, a test) JSON lines also go to stdout.
  * Every line passes through `redact`, so secrets never reach a log. Keys named like secrets are censored too.
  */
 export async function createLogger(opts: LoggerOptions): Promise<{ logger: Logger; flush: () => void }> {
-  mkdirSync(join(opts.dir, "logs"), { recursive: true });
-  const file = pino.destination({ dest: join(opts.dir, "logs", "agentd.log"), sync: false, mkdir: true });
+  const { stream: file } = await openLogDestination(opts.dir, opts.rotation ?? LoggingConfig.parse({}));
   const streams: pino.StreamEntry[] = [{ level: opts.level as pino.Level, stream: redacting(file, opts.redact) }];
   const pretty = opts.pretty ?? process.stdout.isTTY === true;
   if (pretty) {
