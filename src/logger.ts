@@ -11,6 +11,8 @@ export interface LoggerOptions {
   rotation?: LoggingConfig;
   redact: (line: string) => string;
   pretty?: boolean;
+  /** Also write to the terminal (stdout), pretty or JSON; default true. */
+  console?: boolean;
   /** More destinations (e.g. the in-memory log buffer); they get redacted JSON lines. */
   extraStreams?: NodeJS.WritableStream[];
 }
@@ -33,7 +35,9 @@ export async function createLogger(opts: LoggerOptions): Promise<{ logger: Logge
   const { stream: file } = await openLogDestination(opts.dir, opts.rotation ?? LoggingConfig.parse({}));
   const streams: pino.StreamEntry[] = [{ level: opts.level as pino.Level, stream: redacting(file, opts.redact) }];
   const pretty = opts.pretty ?? process.stdout.isTTY === true;
-  if (pretty) {
+  if (opts.console === false) {
+    // the log file only
+  } else if (pretty) {
     const { default: pinoPretty } = await import("pino-pretty");
     streams.push({ level: opts.level as pino.Level, stream: redacting(pinoPretty({ colorize: true, ignore: "pid,hostname", translateTime: "HH:MM:ss" }), opts.redact) });
   } else {

@@ -2,8 +2,8 @@ import { z } from "zod";
 
 /** Default size at which `logs/agentd.log` is rotated, in bytes (10 MiB). */
 export const DEFAULT_LOG_MAX_FILE_BYTES = 10 * 1024 * 1024;
-/** Default number of rotated log files kept besides the current one (so the folder stays near 5 × 10 MiB). */
-export const DEFAULT_LOG_MAX_FILES = 4;
+/** Default number of log files kept, the current one included (so the folder stays under 5 × 10 MiB = 50 MiB). */
+export const DEFAULT_LOG_MAX_FILES = 5;
 /** Default number of scheduled backups kept in `backup.dir`. */
 export const DEFAULT_BACKUP_KEEP = 7;
 /** Default folder of scheduled backups, relative to the agent folder. */
@@ -12,14 +12,14 @@ export const DEFAULT_BACKUP_DIR = "backups";
 /**
  * `logging:` of agentd.yaml. JSON lines go to `logs/agentd.N.log` (pino-roll), with `logs/agentd.log` a link to the
  * current file; a file is rotated at `maxFileBytes` (default {@link DEFAULT_LOG_MAX_FILE_BYTES}) and when
- * `rotateEvery` (`daily` by default, `hourly`, or `never`) starts a new period; only the newest `maxFiles` rotated
- * files (default {@link DEFAULT_LOG_MAX_FILES}) are kept, so the folder holds at most about
- * `(maxFiles + 1) × maxFileBytes` (50 MiB by default).
+ * `rotateEvery` (`daily` by default, `hourly`, or `never`) starts a new period; only the newest `maxFiles` files,
+ * the current one included (default {@link DEFAULT_LOG_MAX_FILES}), are kept, so the folder holds at most about
+ * `maxFiles × maxFileBytes` (50 MiB by default).
  */
 export const LoggingConfig = z.strictObject({
   level: z.enum(["trace", "debug", "info", "warn", "error"]).default("info"),
   maxFileBytes: z.number().int().min(64 * 1024).default(DEFAULT_LOG_MAX_FILE_BYTES),
-  maxFiles: z.number().int().min(1).max(1000).default(DEFAULT_LOG_MAX_FILES),
+  maxFiles: z.number().int().min(2).max(1000).default(DEFAULT_LOG_MAX_FILES),
   rotateEvery: z.enum(["daily", "hourly", "never"]).default("daily"),
 });
 /** See {@link LoggingConfig}. */

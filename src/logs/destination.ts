@@ -52,9 +52,10 @@ function linkCurrent(logsDir: string, target: string): void {
 /**
  * Opens the daemon's rotating log file with pino-roll (https://github.com/mcollina/pino-roll, used in-process: no
  * worker thread, so it works from the bundle): `DIR/logs/agentd.N.log`, rotated at `logging.maxFileBytes` and
- * at each `logging.rotateEvery` period, keeping the newest `logging.maxFiles` rotated files (older ones, also those
+ * at each `logging.rotateEvery` period, keeping the newest `logging.maxFiles` files, the current one included (older ones, also those
  * of earlier runs, are deleted). `DIR/logs/agentd.log` links to the current file. A plain `agentd.log` left by an
- * earlier agentd becomes `agentd.0.log`, so it counts against the bound. Used by the daemon and by anything that
+ * earlier agentd becomes `agentd.0.log`, so it counts against the bound. Lines are written synchronously (see the
+ * comment at `sync`) unless `opts.sync` is false. Used by the daemon and by anything that
  * must write the same way (the log-bound test's writer). Throws when the folder cannot be created.
  */
 export async function openLogDestination(dir: string, logging: LoggingConfig, opts: { sync?: boolean } = {}): Promise<LogDestination> {
@@ -72,7 +73,11 @@ export async function openLogDestination(dir: string, logging: LoggingConfig, op
     ...(logging.rotateEvery !== "never" ? { frequency: logging.rotateEvery } : {}),
     limit: { count: logging.maxFiles, removeOtherLogFiles: true },
     mkdir: true,
-    sync: opts.sync ?? false,
+    // synchronous writes: pino-roll rotates on the stream's `drain`, which an asynchronous SonicBoom never emits
+    // while lines keep coming faster than the disk takes them (the file then grew past any bound: 200 MB in one
+    // file in tests/logs.test.ts); a write(2) of one line to the page cache costs microseconds, and a crash
+    // leaves every line logged before it in the file
+    sync: opts.sync ?? true,
   })) as unknown as LogDestination["stream"];
   const current = () => (stream as { file?: string }).file ?? "";
   linkCurrent(logsDir, current());
