@@ -40,7 +40,8 @@ export function systemdQuote(arg: string): string {
  * after {@link RESTART_DELAY_S} s but not after a configuration error (exit 78), stopped with SIGTERM (the daemon
  * stops gracefully), started at login and, with lingering (`loginctl enable-linger`), at boot. Standard output
  * (the same JSON lines as logs/agentd.log) is dropped to avoid keeping every line twice; standard error goes to the
- * journal.
+ * journal. `WorkingDirectory=` takes the path as it is (no quotes; only `%` is doubled), `ExecStart=` and
+ * `Environment=` quoted words ({@link systemdQuote}); `systemd-analyze verify` accepts the result (tests/service.test.ts).
  */
 export function systemdUnit(s: ServiceSpec): string {
   const exec = [s.node, s.cli, "start", s.dir].map(systemdQuote).join(" ");
@@ -52,7 +53,7 @@ Wants=network-online.target
 
 [Service]
 Type=simple
-WorkingDirectory=${systemdQuote(s.dir)}
+WorkingDirectory=${s.dir.replace(/%/g, "%%")}
 ExecStart=${exec}
 Environment=${systemdQuote(`PATH=${s.path ?? process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin"}`)}
 Restart=on-failure
