@@ -95,6 +95,16 @@ describe("agentd doctor on a healthy, running agent", () => {
     expect(r.stdout).toMatch(hasBwrap ? /✓ sandbox/ : /– sandbox\s+bwrap \(bubblewrap\) is not installed/);
   });
 
+  it("with --paid, also makes a one-token call to each model", async () => {
+    const before = llm.requests.length;
+    const r = await runCli(["doctor", daemon.dir, "--json", "--paid"], { timeoutMs: 60_000 });
+    const report = JSON.parse(r.stdout) as { ok: boolean; checks: Check[] };
+    expect(report.checks.find((c) => c.id === "model:main")).toMatchObject({ status: "ok", message: "test-model answered a one-token request" });
+    const calls = llm.requests.slice(before).filter((q) => q.path.startsWith("/v1/chat/completions"));
+    expect(calls.map((q) => (q.body as { max_tokens?: number }).max_tokens)).toEqual([1]);
+    expect(r.code).toBe(0);
+  });
+
   it("keeps the dependencies' deprecation warnings of a supervised bridge out of the log at warn level", () => {
     const log = readFileSync(join(daemon.dir, "logs", "agentd.log"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { level: number; msg: string; platform?: string });
     expect(log.some((l) => l.platform === "telegram" && l.msg.includes("Telegram bridge polling"))).toBe(true);
