@@ -48,9 +48,9 @@ describe("agentd backup during a load run", () => {
     let stop = false;
     let turns = 0;
     const client = async (i: number) => {
-      const s = (await (await d.api("/api/sessions", { method: "POST", body: "{}" })).json()) as { id: string };
+      const { session } = (await (await d.api("/api/sessions", { method: "POST", body: "{}" })).json()) as { session: { id: string } };
       for (let n = 0; !stop; n++) {
-        const r = await d.api("/api/chat", { method: "POST", body: JSON.stringify({ text: `client ${i} turn ${n}`, sessionId: s.id }) });
+        const r = await d.api("/api/chat", { method: "POST", body: JSON.stringify({ text: `client ${i} turn ${n}`, sessionId: session.id }) });
         expect(r.status).toBe(200);
         turns++;
       }
@@ -60,7 +60,10 @@ describe("agentd backup during a load run", () => {
     const db = join(d.dir, "agentd.db");
     const before = messagesBySession(db);
     const out = join(root, "during-load.tar.gz");
+    const turnsBefore = turns;
+    const t0 = Date.now();
     const b = await runCli(["backup", d.dir, "--out", out], { timeoutMs: 60_000 });
+    const backupMs = Date.now() - t0;
     const after = messagesBySession(db);
     const turnsDuring = turns;
     stop = true;
@@ -87,6 +90,8 @@ describe("agentd backup during a load run", () => {
       restoredMessages += ids.length;
     }
     expect(restoredMessages).toBeGreaterThan(0);
+    expect(restored.size).toBe(CLIENTS); // one session per client: each chat went to its client's session
+    process.stdout.write(`backup under load: ${CLIENTS} clients, ${turnsDuring - turnsBefore} turns completed during the ${backupMs} ms of agentd backup (CLI start included); restored ${restored.size} sessions / ${restoredMessages} messages (live before: ${before.size} sessions, after: ${after.size})\n`);
     expect(turnsDuring).toBeGreaterThan(CLIENTS * 2);
     // what else it holds: config, prompts, vault; no secrets, logs, index or runtime files
     expect(readFileSync(join(target, "vault", "Plans.md"), "utf8")).toContain("backup drill");
