@@ -170,6 +170,18 @@ describe("agentd restore", () => {
     expect(r.code).toBe(64);
     expect(r.stderr).toMatch(/is damaged: SOUL\.md does not match its checksum/);
     expect(existsSync(join(target, "agentd.db"))).toBe(false);
+
+    // a file the manifest does not list (e.g. slipped into the archive afterwards) is refused too
+    const y = tempDir();
+    await tar.x({ file: out, cwd: y });
+    writeFileSync(join(y, "run-me.sh"), "#!/bin/sh\n");
+    const extra = join(root, "extra.tar.gz");
+    await tar.c({ gzip: true, file: extra, cwd: y }, readdirSync(y));
+    cleanup(y);
+    const r2 = await runCli(["restore", extra, target]);
+    expect(r2.code).toBe(64);
+    expect(r2.stderr).toMatch(/holds files its manifest does not list \(run-me\.sh\): not restored/);
+    expect(existsSync(join(target, "run-me.sh"))).toBe(false);
   });
 });
 

@@ -2,7 +2,7 @@ import type Database from "better-sqlite3";
 import { createHash } from "node:crypto";
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
-import { StorageError } from "../errors.js";
+import { NotFoundError, StorageError } from "../errors.js";
 import { snapshotDatabase } from "../store/snapshot.js";
 import { VERSION } from "../version.js";
 import { BACKUP_FORMAT_VERSION, MANIFEST_FILE, type BackupManifest } from "./manifest.js";
@@ -65,10 +65,12 @@ function agentName(dir: string): string {
  * only with `includeSecrets`; and `manifest.json` ({@link BackupManifest}) listing each file with its SHA-256.
  * Derived or passing files (logs, `vault-index.db`, `.port`, the lock) are left out. Works whether the daemon runs
  * or not. The archive appears only once complete (written beside `outFile`, then renamed); mode 0600.
- * Throws {@link StorageError} when the database cannot be copied or the archive not written.
+ * Throws `NotFoundError` when DIR holds no agentd.yaml, {@link StorageError} when the database cannot be copied or
+ * the archive not written.
  */
 export async function createBackup(dirArg: string, opts: BackupOptions): Promise<BackupResult> {
   const dir = resolve(dirArg);
+  if (!existsSync(join(dir, "agentd.yaml"))) throw new NotFoundError(`${dir} holds no agent (no agentd.yaml)`);
   const outFile = resolve(opts.outFile);
   mkdirSync(dirname(outFile), { recursive: true });
   const staging = mkdtempSync(join(dirname(outFile), ".agentd-backup-"));

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { AgentdError, ConflictError, StorageError, ValidationError } from "../errors.js";
 import { lockPid, pidAlive, probeAgent } from "../ops/probe.js";
 import { quickCheck } from "../store/snapshot.js";
@@ -25,7 +25,7 @@ export interface RestoreResult {
 /**
  * Unpacks a backup made by `agentd backup` into `DIR`. Refuses (ConflictError) while an agent runs on the folder
  * (its lock is held by a live process or `.port` answers). The archive is unpacked beside the folder first and
- * checked: `manifest.json` must be an agentd backup of a known format, every file must match its SHA-256, and the
+ * checked: `manifest.json` must be an agentd backup of a known format, list every file the archive holds, every file must match its SHA-256, and the
  * database must pass `PRAGMA quick_check`; nothing in `DIR` changes before that. A folder that already holds an
  * agent (agentd.yaml or agentd.db) is refused unless `force`; then every path the backup restores, plus the
  * database's WAL files and the vault index (rebuilt at start), is moved to `DIR.pre-restore-<time>/`.
@@ -58,6 +58,12 @@ export async function restoreBackup(file: string, dirArg: string, opts: RestoreO
       throw new ValidationError(`${archive} is not an agentd backup (no valid ${MANIFEST_FILE})`);
     }
     if (manifest.formatVersion > BACKUP_FORMAT_VERSION) throw new ValidationError(`${archive} was written by agentd ${manifest.agentdVersion} (format ${manifest.formatVersion}); this agentd reads format ${BACKUP_FORMAT_VERSION}: update agentd`);
+    const listed = new Set([MANIFEST_FILE, ...manifest.files.map((f) => f.path)]);
+    const extra = (readdirSync(staging, { recursive: true, withFileTypes: true }) as import("node:fs").Dirent[])
+      .filter((e) => !e.isDirectory())
+      .map((e) => relative(staging, join(e.parentPath, e.name)).split(sep).join("/"))
+      .filter((p) => !listed.has(p));
+    if (extra.length > 0) throw new ValidationError(`${archive} holds files its manifest does not list (${extra.slice(0, 3).join(", ")}): not restored`);
     for (const f of manifest.files) {
       const p = join(staging, ...f.path.split("/"));
       const sum = existsSync(p) ? createHash("sha256").update(readFileSync(p)).digest("hex") : "missing";

@@ -31,7 +31,7 @@ export function pruneBackups(dir: string, agent: string, keep: number): string[]
  * `intervalHours` after the newest archive in `backup.dir` (at once when there is none or it is older), then every
  * `intervalHours`; each copies the database through the daemon's own connection (its writes never restart the copy)
  * and keeps the newest `backup.keep` archives. A failure is logged at error level and tried again at the next due
- * time. Settings are read at each due time; a changed interval applies after the next backup.
+ * time. A config change of `backup` applies at once (the next due time is computed again).
  */
 export const backupFeature: FeatureFactory = (ctx) => {
   const log = ctx.logger.child({ component: "backup" });
@@ -68,11 +68,20 @@ export const backupFeature: FeatureFactory = (ctx) => {
       log.error({ err }, `scheduled backup failed: ${(err as Error).message}`);
     }
   };
+  let unsubscribe: (() => void) | undefined;
   return {
     name: "backup",
-    start: () => schedule(),
+    start: () => {
+      schedule();
+      unsubscribe = ctx.config.onChange((_next, _prev, changed) => {
+        if (!changed.includes("backup") || running) return; // a running backup schedules the next one itself
+        clearTimeout(timer);
+        schedule();
+      });
+    },
     stop: async () => {
       stopped = true;
+      unsubscribe?.();
       clearTimeout(timer);
       await running;
     },
