@@ -126,6 +126,7 @@ export async function checkBridges(dir: string, config: Config, env: NodeJS.Proc
       r = await getJson(`${base}/v10/users/@me`, { authorization: `Bot ${token}` });
       name = r.body?.username ? String(r.body.username) : "";
     }
+    if (r.error) r.error = r.error.split(token).join("[redacted]");
     if (r.status === 200) out.push(result(id, title, "ok", `token accepted${name ? ` (${name})` : ""}`));
     else if (r.status === 401 || r.status === 403 || r.status === 404) out.push(result(id, title, "fail", `${platform} refused the bot token (HTTP ${r.status})`, `put the current token in ${keyAt}${platform === "telegram" ? " (@BotFather: /token)" : " (Developer Portal: Bot, Reset Token)"}`));
     else out.push(result(id, title, "fail", `${platform} did not answer: ${r.error ?? `HTTP ${r.status}`}`, "check the network (and apiRoot/apiBase if set)"));
