@@ -72,6 +72,7 @@ export async function openLogDestination(dir: string, logging: LoggingConfig, op
     size: `${Math.max(1, Math.floor(logging.maxFileBytes / 1024))}k`,
     ...(logging.rotateEvery !== "never" ? { frequency: logging.rotateEvery } : {}),
     limit: { count: logging.maxFiles, removeOtherLogFiles: true },
+    // no `dateFormat`: the bundle leaves out the date-fns parts it needs (scripts/bundle.mjs, lazy-date-fns)
     mkdir: true,
     // synchronous writes: pino-roll rotates on the stream's `drain`, which an asynchronous SonicBoom never emits
     // while lines keep coming faster than the disk takes them (the file then grew past any bound: 200 MB in one
