@@ -16,11 +16,17 @@ Usage:
   agentd bridge PLATFORM DIR      run the telegram|discord|whatsapp bridge of a running agent
   agentd bridge PLATFORM --url URL --token T [DIR]
                                   the same for an agent on another machine (DIR: where the config is)
-  agentd doctor DIR [--json] [--paid]  check node, config, token, port, providers, bridges, MCP, disk, db, vault index
-  agentd backup DIR [--out FILE] [--include-secrets]  a consistent .tar.gz of the agent, also while it runs
-  agentd restore FILE DIR         unpack a backup into DIR (refused while an agent runs there)
-  agentd service install|uninstall|status DIR  run the agent as a systemd user unit / launchd agent
-  agentd logs DIR [-f] [--level warn] [--since 1h] [--json]  the agent's log, pretty-printed
+  agentd doctor DIR [--json] [--paid]
+                                  check node, config, token, port, provider keys, bridge tokens, MCP, disk,
+                                  database, vault index, sandbox, each with its fix (exit 1: one failed)
+  agentd backup DIR [--out FILE] [--include-secrets]
+                                  a consistent .tar.gz of the agent, also while it runs
+  agentd restore FILE DIR [--force]
+                                  unpack a backup into DIR (refused while an agent runs there)
+  agentd service install|uninstall|status DIR
+                                  run the agent as a systemd user unit (Linux) or launchd agent (macOS)
+  agentd logs DIR [-f] [--level warn] [--since 1h] [--json]
+                                  the agent's log files, pretty-printed (-f: follow)
   agentd --version
 `;
 
