@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
@@ -124,7 +124,8 @@ describe("agentd doctor on a broken agent", () => {
         cfg.channels = { telegram: { enabled: true, apiRoot } }; // no botToken, no TELEGRAM_BOT_TOKEN
       },
     }));
-    writeFileSync(join(dir, ".env"), `${readFileSync(join(dir, ".env"), "utf8")}OPENAI_API_KEY=sk-a-wrong-key\n`, { mode: 0o600 });
+    writeFileSync(join(dir, ".env"), `${readFileSync(join(dir, ".env"), "utf8")}OPENAI_API_KEY=sk-a-wrong-key\n`);
+    chmodSync(join(dir, ".env"), 0o644); // readable by everyone
     // a damaged vault index
     writeFileSync(join(dir, "vault-index.db"), Buffer.alloc(8192, 0x5a));
   });
@@ -138,6 +139,7 @@ describe("agentd doctor on a broken agent", () => {
     expect(text.stdout).toMatch(/✗ telegram bridge\s+no bot token\n\s+fix: create a bot with @BotFather and put its token in TELEGRAM_BOT_TOKEN/);
     expect(text.stdout).toMatch(new RegExp(`✗ port\\s+port ${busyPort} on 127.0.0.1 is used by another program\\n\\s+fix: set server.port in agentd.yaml to a free port`));
     expect(text.stdout).toMatch(/✗ vault index\s+vault-index.db is not usable: file is not a database\n\s+fix: delete .*vault-index.db/);
+    expect(text.stdout).toMatch(/✗ token\s+.*\.env is readable by others \(mode 0644\)\n\s+fix: chmod 600 .*\.env/);
     expect(text.stdout).toMatch(/✓ config/);
     expect(text.stdout).toMatch(/✓ database/);
 
@@ -146,7 +148,7 @@ describe("agentd doctor on a broken agent", () => {
     const report = JSON.parse(json.stdout) as { ok: boolean; checks: Check[] };
     expect(report.ok).toBe(false);
     const failed = Object.fromEntries(report.checks.filter((c) => c.status === "fail").map((c) => [c.id, c]));
-    expect(Object.keys(failed).sort()).toEqual(["bridge:telegram", "port", "provider:openai", "vault-index"]);
+    expect(Object.keys(failed).sort()).toEqual(["bridge:telegram", "port", "provider:openai", "token", "vault-index"]);
     for (const c of Object.values(failed)) expect(c.fix).toBeTruthy();
     // the key never appears in the report
     expect(json.stdout).not.toContain("sk-a-wrong-key");

@@ -22,7 +22,7 @@ export function checkVaultIndex(dir: string, running: boolean): CheckResult {
       : `delete ${dir}/vault-index.db, or just start the agent: it rebuilds an unusable index from vault/ (it is a cache, nothing is lost)`);
   }
   const off = s.unindexed + s.stale + s.gone;
-  if (off === 0) return result("vault-index", title, "ok", `in sync with vault/ (${s.notes} notes)`);
+  if (off === 0) return result("vault-index", title, "ok", `in sync with vault/ (${s.notes} note${s.notes === 1 ? "" : "s"})`);
   const what = [s.unindexed && `${s.unindexed} not indexed`, s.stale && `${s.stale} changed since indexed`, s.gone && `${s.gone} deleted but still indexed`].filter(Boolean).join(", ");
   return result("vault-index", title, "fail", `out of sync with vault/: ${what} (e.g. ${s.examples.join(", ")})`, running
     ? "the running daemon watches vault/ and catches up within seconds; if this persists, restart it (agentd stop / agentd start): it reconciles at start"
