@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import * as tar from "tar";
 import { startFakeLlm, type FakeLlm } from "./support/fake-llm.js";
-import { cleanup, initAgent, runCli, startDaemon, tempDir, waitFor, type RunningDaemon } from "./support/daemon.js";
+import { ROOT, cleanup, initAgent, runCli, startDaemon, tempDir, waitFor, type RunningDaemon } from "./support/daemon.js";
 
 // Backups (issue 19): `agentd backup` while clients keep writing restores to an agent whose sessions are those of
 // one moment between the start and the end of the backup; `agentd restore` refuses a running agent; scheduled
@@ -47,8 +47,10 @@ describe("agentd backup during a load run", () => {
   it("restores to an agent whose sessions match one moment of the backup", async () => {
     let stop = false;
     let turns = 0;
+    let ready = 0;
     const client = async (i: number) => {
       const { session } = (await (await d.api("/api/sessions", { method: "POST", body: "{}" })).json()) as { session: { id: string } };
+      ready++;
       for (let n = 0; !stop; n++) {
         const r = await d.api("/api/chat", { method: "POST", body: JSON.stringify({ text: `client ${i} turn ${n}`, sessionId: session.id }) });
         expect(r.status).toBe(200);
@@ -56,7 +58,7 @@ describe("agentd backup during a load run", () => {
       }
     };
     const load = Array.from({ length: CLIENTS }, (_, i) => client(i));
-    await waitFor(() => turns >= CLIENTS * 2, "the load to be under way", 30_000);
+    await waitFor(() => ready === CLIENTS && turns >= CLIENTS * 2, "every client's session and the load to be under way", 30_000);
     const db = join(d.dir, "agentd.db");
     const before = messagesBySession(db);
     const out = join(root, "during-load.tar.gz");
@@ -91,6 +93,7 @@ describe("agentd backup during a load run", () => {
     }
     expect(restoredMessages).toBeGreaterThan(0);
     expect(restored.size).toBe(CLIENTS); // one session per client: each chat went to its client's session
+    expect(Math.max(...[...restored.values()].map((ids) => ids.length))).toBeGreaterThanOrEqual(4); // several turns
     process.stdout.write(`backup under load: ${CLIENTS} clients, ${turnsDuring - turnsBefore} turns completed during the ${backupMs} ms of agentd backup (CLI start included); restored ${restored.size} sessions / ${restoredMessages} messages (live before: ${before.size} sessions, after: ${after.size})\n`);
     expect(turnsDuring).toBeGreaterThan(CLIENTS * 2);
     // what else it holds: config, prompts, vault; no secrets, logs, index or runtime files
@@ -105,6 +108,10 @@ describe("agentd backup during a load run", () => {
     try {
       const list = (await (await restoredDaemon.api("/api/sessions?limit=1000")).json()) as { sessions: Array<{ id: string }> };
       expect(list.sessions.map((s) => s.id).sort()).toEqual([...restored.keys()].sort());
+      // the archive's copy is one self-contained file; the daemon puts it back in WAL mode
+      const check = new Database(join(target, "agentd.db"), { readonly: true });
+      expect(check.pragma("journal_mode", { simple: true })).toBe("wal");
+      check.close();
     } finally {
       await restoredDaemon.stop();
     }
@@ -213,6 +220,22 @@ describe("scheduled backups", () => {
 });
 
 describe("Litestream's requirements", () => {
+  it("no code outside the vault index runs VACUUM or a truncating checkpoint", () => {
+    // Litestream must own checkpoints past its read position and never see the database rewritten under it
+    const offenders: string[] = [];
+    const walk = (dir: string): void => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const p = join(dir, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (/\.ts$/.test(e.name) && !/\.test\.ts$/.test(e.name) && !p.includes(`${join("src", "vault")}`)) {
+          if (/\bVACUUM\b|wal_checkpoint\s*\(\s*(TRUNCATE|RESTART)/i.test(readFileSync(p, "utf8"))) offenders.push(p);
+        }
+      }
+    };
+    walk(join(ROOT, "src"));
+    expect(offenders).toEqual([]);
+  });
+
   it("the database stays in WAL mode and takes writes while another process holds a long read transaction", async () => {
     // Litestream (https://litestream.io/tips/) needs WAL mode and keeps a read transaction open to control
     // checkpoints; agentd never runs VACUUM or truncating checkpoints on agentd.db (see docs/operations.md)
