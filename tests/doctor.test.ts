@@ -122,6 +122,7 @@ describe("agentd doctor on a broken agent", () => {
       edit: (cfg) => {
         cfg.providers.openai.apiKey = "${OPENAI_API_KEY}";
         cfg.channels = { telegram: { enabled: true, apiRoot } }; // no botToken, no TELEGRAM_BOT_TOKEN
+        cfg.mcp = { servers: { gone: { command: "/nonexistent/mcp-server" } } };
       },
     }));
     writeFileSync(join(dir, ".env"), `${readFileSync(join(dir, ".env"), "utf8")}OPENAI_API_KEY=sk-a-wrong-key\n`);
@@ -140,6 +141,7 @@ describe("agentd doctor on a broken agent", () => {
     expect(text.stdout).toMatch(new RegExp(`✗ port\\s+port ${busyPort} on 127.0.0.1 is used by another program\\n\\s+fix: set server.port in agentd.yaml to a free port`));
     expect(text.stdout).toMatch(/✗ vault index\s+vault-index.db is not usable: file is not a database\n\s+fix: delete .*vault-index.db/);
     expect(text.stdout).toMatch(/✗ token\s+.*\.env is readable by others \(mode 0644\)\n\s+fix: chmod 600 .*\.env/);
+    expect(text.stdout).toMatch(/✗ MCP gone\s+does not start: .*\n\s+fix: check mcp\.servers\.gone/);
     expect(text.stdout).toMatch(/✓ config/);
     expect(text.stdout).toMatch(/✓ database/);
 
@@ -148,7 +150,7 @@ describe("agentd doctor on a broken agent", () => {
     const report = JSON.parse(json.stdout) as { ok: boolean; checks: Check[] };
     expect(report.ok).toBe(false);
     const failed = Object.fromEntries(report.checks.filter((c) => c.status === "fail").map((c) => [c.id, c]));
-    expect(Object.keys(failed).sort()).toEqual(["bridge:telegram", "port", "provider:openai", "token", "vault-index"]);
+    expect(Object.keys(failed).sort()).toEqual(["bridge:telegram", "mcp:gone", "port", "provider:openai", "token", "vault-index"]);
     for (const c of Object.values(failed)) expect(c.fix).toBeTruthy();
     // the key never appears in the report
     expect(json.stdout).not.toContain("sk-a-wrong-key");
