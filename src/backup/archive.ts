@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import { createHash } from "node:crypto";
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { NotFoundError, StorageError } from "../errors.js";
 import { snapshotDatabase } from "../store/snapshot.js";
@@ -34,12 +34,12 @@ export interface BackupResult {
 
 const sha256 = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
 
-/** Every regular file under `root` (recursively), as absolute paths; symbolic links are not followed. */
+/** Every regular file under `root` (recursively), as absolute paths; symbolic links are skipped. */
 function walk(root: string, exclude: string[]): string[] {
   const out: string[] = [];
   const visit = (p: string) => {
     if (exclude.some((e) => p === e || p.startsWith(e + sep))) return;
-    const st = statSync(p, { throwIfNoEntry: false });
+    const st = lstatSync(p, { throwIfNoEntry: false });
     if (!st) return;
     if (st.isDirectory()) for (const n of readdirSync(p).sort()) visit(join(p, n));
     else if (st.isFile()) out.push(p);
@@ -61,10 +61,11 @@ function agentName(dir: string): string {
 
 /**
  * Writes one `.tar.gz` of an agent folder (gzip, via the `tar` package): a consistent snapshot of `agentd.db`
- * (SQLite's online backup API, see `snapshotDatabase` in src/store/snapshot.ts), agentd.yaml, SOUL/USER/MEMORY.md, `vault/` and `uploads/`; `.env` and `whatsapp-auth/`
- * only with `includeSecrets`; and `manifest.json` ({@link BackupManifest}) listing each file with its SHA-256.
- * Derived or passing files (logs, `vault-index.db`, `.port`, the lock) are left out. Works whether the daemon runs
- * or not. The archive appears only once complete (written beside `outFile`, then renamed); mode 0600.
+ * (SQLite's online backup API, see `snapshotDatabase` in src/store/snapshot.ts), agentd.yaml, SOUL/USER/MEMORY.md,
+ * `vault/` and `uploads/`; `.env` and `whatsapp-auth/` only with `includeSecrets`; and `manifest.json`
+ * ({@link BackupManifest}) listing each file with its SHA-256. Derived or passing files (logs, `vault-index.db`,
+ * `.port`, the lock) and symbolic links are left out. Works whether the daemon runs or not. The archive is written
+ * in a private (0700) folder beside `outFile` and renamed into place once complete, with mode 0600.
  * Throws `NotFoundError` when DIR holds no agentd.yaml, {@link StorageError} when the database cannot be copied or
  * the archive not written.
  */
@@ -81,7 +82,8 @@ export async function createBackup(dirArg: string, opts: BackupOptions): Promise
     for (const p of [...BACKUP_PATHS, ...(opts.includeSecrets ? SECRET_PATHS : [])]) {
       const from = join(dir, p);
       if (!existsSync(from)) continue;
-      cpSync(from, join(staging, p), { recursive: true, filter: (src) => !exclude.some((e) => src === e || src.startsWith(e + sep)) });
+      const keep = (src: string) => !exclude.some((e) => src === e || src.startsWith(e + sep)) && lstatSync(src).isSymbolicLink() === false;
+      if (keep(from)) cpSync(from, join(staging, p), { recursive: true, filter: keep });
     }
     const files = walk(staging, []).map((f) => ({ path: relative(staging, f).split(sep).join("/"), bytes: statSync(f).size, sha256: sha256(f) }));
     const manifest: BackupManifest = {
@@ -89,7 +91,7 @@ export async function createBackup(dirArg: string, opts: BackupOptions): Promise
       agent: agentName(dir), includesSecrets: opts.includeSecrets === true, ...(database ? { database } : {}), files,
     };
     writeFileSync(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
-    const tmp = `${outFile}.partial`;
+    const tmp = join(staging, ".archive.tar.gz");
     const tar = await import("tar");
     await tar.c({ gzip: true, file: tmp, cwd: staging, portable: true }, [MANIFEST_FILE, ...files.map((f) => f.path)]);
     chmodSync(tmp, 0o600);
