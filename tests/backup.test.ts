@@ -130,6 +130,12 @@ describe("agentd backup during a load run", () => {
     expect(manifest.files.map((f) => f.path).sort()).toEqual(names.filter((n) => n !== "manifest.json").sort());
     expect(manifest.database.migrations).toBeGreaterThanOrEqual(2);
     cleanup(x);
+    mkdirSync(x);
+    // --out naming a folder: the default name inside it
+    const inFolder = await runCli(["backup", d.dir, "--out", x]);
+    expect(inFolder.code).toBe(0);
+    expect(readdirSync(x)).toEqual([expect.stringMatching(/^agent-\d{8}T\d{6}Z\.tar\.gz$/)]);
+    cleanup(x);
   });
 });
 

@@ -30,7 +30,10 @@ export async function operateCommand(command: string, args: string[]): Promise<n
       const dir = resolve(positionals[0]!);
       const { backupFileName, createBackup } = await import("../backup/archive.js");
       const { basename } = await import("node:path");
-      const out = values.out ? resolve(values.out) : join(process.cwd(), backupFileName(basename(dir)));
+      const { statSync } = await import("node:fs");
+      // --out may name a file or a folder to put the default name into
+      const outDir = values.out && statSync(values.out, { throwIfNoEntry: false })?.isDirectory() ? resolve(values.out) : undefined;
+      const out = values.out && !outDir ? resolve(values.out) : join(outDir ?? process.cwd(), backupFileName(basename(dir)));
       const r = await createBackup(dir, { outFile: out, includeSecrets: values["include-secrets"] === true });
       if (values.json) process.stdout.write(`${JSON.stringify({ file: r.file, bytes: r.bytes, manifest: r.manifest })}\n`);
       else {
