@@ -14,18 +14,22 @@ import { ROOT, cleanup, initAgent, runCli, startDaemon, tempDir, waitFor } from 
 // set (drizzle/0000 + 0001) and holding data, its vault indexed — started by the current daemon keeps its
 // sessions, messages, usage and vault index; a migration that fails leaves the database as it was and is named.
 
-/** The first release's migration set: drizzle's journal entries 0000 and 0001 only. */
+/**
+ * The first release's migration set, frozen in tests/fixtures/first-release-migrations (drizzle/0000 + 0001 as they
+ * shipped): when migrations are regenerated or added, this fixture stays what users' databases hold.
+ */
+const FIRST_RELEASE = join(ROOT, "tests", "fixtures", "first-release-migrations");
 const FIRST_SET = ["0000_init", "0001_usage_run_index"];
 const now = Date.parse("2026-11-02T10:00:00Z");
 
-/** A migrations folder holding only the journal entries whose tags are given (drizzle applies exactly those). */
+/** A migrations folder holding only the fixture's journal entries whose tags are given (drizzle applies exactly those). */
 function migrationsOf(tags: string[]): string {
   const dir = tempDir("agentd-migrations-");
   mkdirSync(join(dir, "meta"));
-  const journal = JSON.parse(readFileSync(join(ROOT, "drizzle", "meta", "_journal.json"), "utf8")) as { entries: Array<{ tag: string }> };
-  expect(journal.entries.slice(0, 2).map((e) => e.tag)).toEqual(FIRST_SET);
+  const journal = JSON.parse(readFileSync(join(FIRST_RELEASE, "meta", "_journal.json"), "utf8")) as { entries: Array<{ tag: string }> };
+  expect(journal.entries.map((e) => e.tag)).toEqual(FIRST_SET);
   writeFileSync(join(dir, "meta", "_journal.json"), JSON.stringify({ ...journal, entries: journal.entries.filter((e) => tags.includes(e.tag)) }));
-  for (const t of tags) cpSync(join(ROOT, "drizzle", `${t}.sql`), join(dir, `${t}.sql`));
+  for (const t of tags) cpSync(join(FIRST_RELEASE, `${t}.sql`), join(dir, `${t}.sql`));
   return dir;
 }
 
