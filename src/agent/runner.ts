@@ -56,6 +56,11 @@ export class Runner {
     return s && { running: s.runningCount, waiting: s.waitingCount, limit: s.limit };
   }
 
+  /** False once {@link Runner.drain} began (the daemon is stopping): a run aborted then was not stopped by a user. */
+  get isAccepting(): boolean {
+    return this.accepting;
+  }
+
   /** Number of runs running or queued. */
   get activeCount(): number {
     return this.handles.size;
