@@ -5,6 +5,7 @@ import { ChannelsConfig } from "../channels/config.js";
 import { HeartbeatConfig, SchedulesConfig } from "../schedules/config.js";
 import { HooksConfig } from "../hooks/config.js";
 import { parseCron } from "../schedules/timing.js";
+import { DeliveriesConfig } from "../deliveries/config.js";
 
 let canonicalZones: Set<string> | undefined;
 // ECMA-402 requires "UTC" of every implementation; `supportedValuesOf` leaves it out
@@ -142,6 +143,7 @@ export const Config = z.strictObject({
   mcp: McpConfig.default({ servers: {} }),
   pricing: z.record(z.string(), ModelPrice).default({}),
   channels: ChannelsConfig.default({}),
+  deliveries: DeliveriesConfig.default(DeliveriesConfig.parse({})),
   uploads: UploadsConfig.default(UploadsConfig.parse({})),
   metrics: z.strictObject({ public: z.boolean().default(false) }).default({ public: false }),
   /** Scheduled jobs by name (issue 11, docs/schedules.md). */
