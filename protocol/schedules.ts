@@ -1,19 +1,14 @@
 import { z } from "zod";
 import { defineMethod } from "./method-spec.js";
+import { DeliveryAddress } from "./deliveries.js";
 
 /**
- * Where a scheduled or webhook-triggered result goes: a chat on a platform (`platform`, `chatId`, optional
- * `threadId`, optional `replyTo` = the platform message id to answer). Same shape as the outbox's
- * `DeliveryAddress` (docs/schedules.md).
+ * Where a scheduled or webhook-triggered result goes: the outbox's {@link DeliveryAddress} (`platform`, `chatId`,
+ * optional `threadId`, optional `replyTo` = the platform message id to answer).
  */
-export const ScheduleTarget = z.strictObject({
-  platform: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/),
-  chatId: z.string().min(1).max(128),
-  threadId: z.string().max(128).optional(),
-  replyTo: z.string().max(128).optional(),
-});
+export const ScheduleTarget = DeliveryAddress;
 /** See {@link ScheduleTarget}. */
-export type ScheduleTarget = z.infer<typeof ScheduleTarget>;
+export type ScheduleTarget = DeliveryAddress;
 
 /** One address or a list of them (at most 10); always an array once parsed. */
 export const DeliverToField = z.union([ScheduleTarget, z.array(ScheduleTarget).max(10)]).transform((v) => (Array.isArray(v) ? v : [v]));

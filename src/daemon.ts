@@ -26,6 +26,7 @@ import { startGateway, type Gateway } from "./gateway/server.js";
 import { writePortFile, removePortFile } from "./gateway/port-file.js";
 import type { DaemonContext, Feature, RunHooks } from "./feature.js";
 import { FEATURES } from "./features.js";
+import { signedHookPaths } from "./hooks/feature.js";
 import { Outbox } from "./deliveries/outbox.js";
 import { deliverRunReply } from "./deliveries/run-reply.js";
 
@@ -118,7 +119,7 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     const { app, router } = createRestApp({
       token: () => token, version: VERSION, startedAt, registry, logger: gwLogger, maxBodyBytes: cfg.server.maxBodyBytes,
       extend: features.flatMap((f) => (f.routes ? [f.routes.bind(f)] : [])),
-      publicPaths: () => (config.get().metrics.public ? ["/metrics"] : []),
+      publicPaths: () => [...(config.get().metrics.public ? ["/metrics"] : []), ...signedHookPaths(config.get().hooks)],
     });
     ctx.routes = () => router.specs;
     gateway = await startGateway({

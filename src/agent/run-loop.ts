@@ -82,9 +82,10 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
     const rows = conversationRows(stored, handle.id);
     const history: ChatCompletionMessageParam[] = trimToBudget(shortenOldToolResults(toChatMessages(rows), cfg.agent.recentTurns), budget);
     for (let step = 0; ; step++) {
-      if (step >= cfg.agent.maxSteps) {
+      const maxSteps = handle.maxSteps ?? cfg.agent.maxSteps;
+      if (step >= maxSteps) {
         status = "max_steps";
-        text = `(Stopped after ${cfg.agent.maxSteps} tool steps without a final answer. Say "continue" to let me go on.)`;
+        text = `(Stopped after ${maxSteps} tool steps without a final answer. Say "continue" to let me go on.)`;
         show(shown ? `\n\n${text}` : text);
         break;
       }

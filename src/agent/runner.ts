@@ -41,6 +41,8 @@ export const EXCLUDED_FROM_CONTEXT = "excluded";
 export interface SendOptions {
   deliverTo?: DeliveryAddress[] | undefined;
   silentReply?: string | undefined;
+  /** This run's tool step limit (a scheduled job's), instead of `agent.maxSteps`; not kept across a restart. */
+  maxSteps?: number | undefined;
 }
 
 /** The delivery address of a reply to a channel message: its chat and thread, answering its message id. */
@@ -117,6 +119,7 @@ export class Runner {
       deliverTo: deliverTo.length ? JSON.stringify(deliverTo) : null, silentReply: opts.silentReply ?? null,
     });
     const handle = new RunHandle(run.id, sessionId, params.text, params.channel, deliverTo, opts.silentReply);
+    handle.maxSteps = opts.maxSteps;
     if (subscriber) handle.subscribe(subscriber);
     this.dispatch(handle, run.userMessageId, preferredModel);
     return { runId: run.id, sessionId, duplicate: false };

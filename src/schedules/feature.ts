@@ -1,5 +1,4 @@
 import type { DaemonContext, FeatureFactory } from "../feature.js";
-import { AgentdError } from "../errors.js";
 import { ScheduleQueries, type ScheduleRow } from "../store/schedule-queries.js";
 import type { ChannelAddress } from "../../protocol/chat.js";
 import type { ScheduleTarget } from "../../protocol/schedules.js";
@@ -36,7 +35,7 @@ export function runThroughRunner(ctx: DaemonContext, input: Parameters<FiringDep
           const p = payload as { runId: string; error: { code: string; message: string }; text: string };
           finish({ runId: p.runId, status: p.error.code === "aborted" ? "aborted" : "error", text: p.text, error: `${p.error.code}: ${p.error.message}` });
         }
-      });
+      }, { maxSteps: input.maxSteps });
       if (done) return;
       timer = setTimeout(() => {
         timedOut = true;
@@ -86,9 +85,7 @@ export const schedulesFeature: FeatureFactory = (ctx) => {
   const deps: FiringDeps = {
     queries, logger, sessionFor,
     runJob: (input) => runThroughRunner(ctx, input),
-    deliver: () => {
-      throw new AgentdError("unavailable", "the outbox is not available in this build");
-    },
+    deliver: (input) => ctx.outbox.enqueue(input).id,
     heartbeatPrompt: (job, previous) => heartbeatPrompt(ctx.dir, JSON.parse(job.check ?? "{}") as HeartbeatCheck, previous),
     shuttingDown: () => stopping.signal.aborted || !ctx.runner.isAccepting,
     sleep: (ms) => new Promise<void>((r) => {

@@ -98,7 +98,11 @@ export async function executeFiring(deps: FiringDeps, job: ScheduleRow, firing: 
       return;
     }
     if ((result.status === "aborted" || result.status === "interrupted") && !result.timedOut) {
-      if (deps.shuttingDown()) return; // left running: resumed at the next start
+      if (deps.shuttingDown()) {
+        // the stop aborted this attempt's run: the next start resumes the firing with a fresh attempt
+        q.updateFiring(firing.id, { attempts: attempt + 1 });
+        return;
+      }
       end({ status: "failed", error: "the run was stopped by a user" });
       return;
     }
