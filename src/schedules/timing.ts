@@ -44,7 +44,12 @@ export function resolveAt(at: string, timeZone: string, nowMs: number): number {
   if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?)?(Z|[+-]\d{2}:?\d{2})?$/i.test(text)) {
     throw new ValidationError(`at: "${at}" is neither an ISO 8601 time (2026-11-28T09:00:00+01:00) nor "in N minutes|hours|days"`, { path: "at" });
   }
-  const ms = /(Z|[+-]\d{2}:?\d{2})$/i.test(text) ? Date.parse(text) : new Cron(text.replace(" ", "T"), { timezone: timeZone, paused: true }).nextRun(new Date(0))?.getTime();
+  let ms: number | undefined;
+  try {
+    ms = /(Z|[+-]\d{2}:?\d{2})$/i.test(text) ? Date.parse(text) : new Cron(text.replace(" ", "T"), { timezone: timeZone, paused: true }).nextRun(new Date(0))?.getTime();
+  } catch {
+    ms = undefined; // croner refuses impossible dates (month 13, hour 99)
+  }
   if (ms === undefined || Number.isNaN(ms)) throw new ValidationError(`at: "${at}" is not a valid time`, { path: "at" });
   return ms;
 }
