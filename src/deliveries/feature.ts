@@ -9,6 +9,8 @@ import { deliveryRoutes } from "./routes.js";
  */
 export const deliveriesFeature: FeatureFactory = (ctx) => {
   const outbox = ctx.outbox;
+  // one subscription per connection and platform: a bridge that subscribes again on the same connection is answered alike
+  const subscribed = new WeakMap<AbortSignal, Set<string>>();
   return {
     name: "deliveries",
     handlers: (registry) => {
@@ -16,6 +18,10 @@ export const deliveriesFeature: FeatureFactory = (ctx) => {
         .on("deliveries.subscribe", (params, call) => {
           if (!call.subscriber || !call.signal) throw new AgentdError("bad_request", "deliveries.subscribe needs a WebSocket connection (its offers are events)");
           const sink = call.subscriber;
+          const platforms = subscribed.get(call.signal) ?? new Set<string>();
+          subscribed.set(call.signal, platforms);
+          if (platforms.has(params.platform)) return { open: outbox.openCount(params.platform) };
+          platforms.add(params.platform);
           let seq = 0;
           return { open: outbox.subscribe(params.platform, (payload) => sink("delivery.offer", payload, ++seq), call.signal) };
         })

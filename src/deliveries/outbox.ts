@@ -162,6 +162,11 @@ export class Outbox {
     return this.dispatcher.subscribe(platform, sink, signal);
   }
 
+  /** Number of open (pending or sending) deliveries of `platform`. */
+  openCount(platform: string): number {
+    return this.deps.store.deliveries.openCount(platform);
+  }
+
   /** Counts per state (metrics: pending includes sending). */
   counts(): Record<DeliveryState, number> {
     return this.deps.store.deliveries.counts();
