@@ -46,6 +46,7 @@ let agent: { dir: string };
 let daemon: RunningDaemon;
 let bridge: { stop(): Promise<void> };
 let ticks = 0;
+let crashAnswers = 0;
 
 /** The bot's messages in a chat of the stand-in, oldest first. */
 const botTexts = (chatId: number) => tg.storage.botMessages.filter((m) => String(m.message.chat_id) === String(chatId)).map((m) => String((m.message as { text?: string }).text));
@@ -69,6 +70,10 @@ function script(req: RecordedRequest): ScriptedTurn | undefined {
   if (user.includes("Remind the user to stretch.")) return { text: "Time to stretch!" };
   if (user.includes("TICK")) return { text: `tick ${++ticks}` };
   if (user.includes("LATE-JOB")) return { text: "The late job ran." };
+  if (user.includes("CRASH-JOB")) {
+    const n = ++crashAnswers;
+    return { text: `The crash job ran (answer ${n}).`, delayMs: n === 1 ? 60_000 : 0 };
+  }
   if (user.includes("[Webhook")) return { text: `Build ${/conclusion: (\w+)/.exec(user)?.[1] ?? "?"} for ${/repo: (\S+)/.exec(user)?.[1] ?? "?"}` };
   if (user.includes("[Heartbeat check-in]")) return { text: "NOTHING_TO_REPORT", usage: { prompt_tokens: 100, completion_tokens: 5 } };
   return undefined;
@@ -192,5 +197,20 @@ describe("schedules through the real daemon and the Telegram bridge", () => {
     expect(botTexts(500)).toEqual(["The late job ran."]);
     const firings = (await json(await daemon.api(`/api/schedules/${created.body.id}/firings`))).body.firings;
     expect(firings).toMatchObject([{ trigger: "catch_up", status: "ok" }]);
+  });
+
+  it("a crash (kill -9) in the middle of a firing's run resumes that run at start: one firing, one message", async () => {
+    const created = await json(await daemon.api("/api/schedules", { method: "POST", body: JSON.stringify({ name: "crash", at: "in 1 second", prompt: "CRASH-JOB", deliverTo: { platform: "telegram", chatId: "600" } }) }));
+    expect(created.status).toBe(201);
+    // the model received the job's prompt and is still thinking (its first answer is delayed a minute)
+    await waitFor(() => llm.requests.some((r) => lastUser(r).includes("CRASH-JOB")), "the job's model call", 15_000);
+    await daemon.kill();
+    daemon = await startDaemon(agent.dir);
+    await waitFor(() => botTexts(600).length > 0, "the crash job's message in chat 600", 20_000);
+    await sleep(1000);
+    expect(botTexts(600)).toHaveLength(1);
+    expect(botTexts(600)[0]).toMatch(/^The crash job ran/);
+    const firings = (await json(await daemon.api(`/api/schedules/${created.body.id}/firings`))).body.firings;
+    expect(firings).toMatchObject([{ trigger: "due", status: "ok", attempts: 1 }]);
   });
 });
