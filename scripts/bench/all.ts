@@ -13,6 +13,7 @@ import { runOverheadBench } from "./overhead.js";
 import { runLoadBench } from "./load.js";
 import { runInstallSizeBench } from "./install-size.js";
 import { runVaultBench } from "./vault.js";
+import { runSchedulesBench } from "./schedules.js";
 import { machine } from "./lib/setup.js";
 
 type Bench = () => Promise<Record<string, number>>;
@@ -24,6 +25,7 @@ export const BENCHES: Array<[string, Bench]> = [
   ["overhead", runOverheadBench],
   ["load", runLoadBench],
   ["vault", runVaultBench],
+  ["schedules", runSchedulesBench],
   ["install", runInstallSizeBench],
 ];
 
@@ -36,6 +38,7 @@ const BUDGETS: Array<{ bench: string; key: string; label: string; max: number; u
   { bench: "load", key: "daemonLagP99Ms", label: "event-loop lag p99 under load", max: 20, unit: "ms" },
   { bench: "load", key: "lost", label: "lost messages under load", max: 0, unit: "" },
   { bench: "load", key: "duplicated", label: "duplicated messages under load", max: 0, unit: "" },
+  { bench: "schedules", key: "jobP99Ms", label: "scheduled message due → sent, p99 (100 jobs due in one second)", max: 1000, unit: "ms" },
   { bench: "install", key: "totalMb", label: "install size (deps + package)", max: 150, unit: "MB" },
 ];
 
