@@ -30,6 +30,8 @@ export interface TelegramShim {
   sent(chatId: number | string): Array<{ text: string; receivedAt: number; acceptedAt: number; messageId: number }>;
   /** Delay before a `sendMessage` to `chatId` is taken (its `n`-th to that chat, from 1); default none. */
   holdMs: (chatId: string, n: number) => number;
+  /** A Bot API error to answer the `n`-th `sendMessage` to `chatId` with (nothing is sent); default none. */
+  failWith: (chatId: string, n: number) => { error_code: number; description: string } | undefined;
   close(): Promise<void>;
 }
 
@@ -71,6 +73,7 @@ export async function startTelegramShim(): Promise<TelegramShim> {
     emulator,
     calls,
     holdMs: () => 0,
+    failWith: () => undefined,
     sent: (chatId) =>
       calls
         .filter((c) => c.method === "sendMessage" && c.acceptedAt !== undefined && String(c.params.chat_id) === String(chatId))
@@ -121,6 +124,8 @@ export async function startTelegramShim(): Promise<TelegramShim> {
         const chat = String(params.chat_id);
         const n = (perChat.get(chat) ?? 0) + 1;
         perChat.set(chat, n);
+        const failure = shim.failWith(chat, n);
+        if (failure) return json(res, failure.error_code, { ok: false, ...failure });
         const hold = shim.holdMs(chat, n);
         if (hold > 0) {
           let gone = false;
