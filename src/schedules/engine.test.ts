@@ -75,3 +75,18 @@ describe("ScheduleEngine", () => {
     expect(t.queries.get(job.id)!.nextDueAt).toBe(job.nextDueAt);
   });
 });
+
+describe("firing history", () => {
+  it("keeps the newest FIRINGS_KEPT_PER_JOB finished firings of a job", async () => {
+    const { FIRINGS_KEPT_PER_JOB } = await import("../store/schedule-queries.js");
+    const t = setup();
+    const job = t.service.create({ name: "x", prompt: "p", everyMs: 1000 }, "api");
+    for (let i = 1; i <= FIRINGS_KEPT_PER_JOB + 5; i++) {
+      const f = t.queries.claim({ scheduleId: job.id, dueAt: i, trigger: "due", nextDueAt: i + 1 })!;
+      t.queries.updateFiring(f.id, { status: "ok" });
+    }
+    const kept = t.queries.firings(job.id, 5000);
+    expect(kept).toHaveLength(FIRINGS_KEPT_PER_JOB);
+    expect(Math.min(...kept.map((f) => f.dueAt))).toBe(6);
+  });
+});

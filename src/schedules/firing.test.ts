@@ -121,4 +121,15 @@ describe("executeFiring", () => {
     expect(await fire(3)).toMatchObject({ status: "ok", deliveryIds: '["d1"]' });
     expect(t.delivered[0]!.text).toBe("Your 3pm meeting moved to 4pm.");
   });
+
+  it("ends a firing `failed` with the reason when something refuses it (not `running` forever)", async () => {
+    const t = setup([{ status: "ok", text: "x".repeat(10) }]);
+    t.deps.deliver = () => {
+      throw new Error("text: longer than 100000 characters");
+    };
+    const job = t.service.create({ name: "x", prompt: "p", everyMs: 60_000, deliverTo: [chat] }, "api");
+    const firing = t.queries.claim({ scheduleId: job.id, dueAt: 1, trigger: "due", nextDueAt: 2 })!;
+    await executeFiring(t.deps, job, firing);
+    expect(t.queries.getFiring(firing.id)).toMatchObject({ status: "failed", error: "text: longer than 100000 characters" });
+  });
 });

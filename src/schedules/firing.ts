@@ -45,9 +45,26 @@ const failureOf = (r: JobRunResult, job: ScheduleRow) =>
  * one for the same due time), with the job's time and step limits. Success: the final text is written to the
  * outbox once per target (key `schedule:<firing>:<target index>`), unless it is the heartbeat's
  * {@link HEARTBEAT_SILENT_REPLY}. Failure: retried after `retryInitialMs`, doubled per attempt (at most
- * {@link MAX_RETRY_DELAY_MS}), up to `maxAttempts`; then one report per target. Never throws.
+ * {@link MAX_RETRY_DELAY_MS}), up to `maxAttempts`; then one report per target. Never throws: an unexpected error
+ * ends the firing `failed` with its message.
  */
 export async function executeFiring(deps: FiringDeps, job: ScheduleRow, firing: FiringRow): Promise<void> {
+  try {
+    await fire(deps, job, firing);
+  } catch (err) {
+    // a bug or a refused write (the outbox refusing a text, the heartbeat file outside the folder): the firing
+    // ends `failed` with the reason instead of staying `running` and being resumed at every start
+    deps.logger.error({ err, scheduleId: job.id, firingId: firing.id }, "a scheduled firing failed");
+    if (deps.shuttingDown()) return;
+    try {
+      deps.queries.updateFiring(firing.id, { status: "failed", error: (err as Error)?.message ?? String(err), finishedAt: Date.now() });
+    } catch {
+      /* the database refuses writes: the firing is resumed at the next start */
+    }
+  }
+}
+
+async function fire(deps: FiringDeps, job: ScheduleRow, firing: FiringRow): Promise<void> {
   const q = deps.queries;
   const log = deps.logger.child({ scheduleId: job.id, firingId: firing.id });
   const targets = JSON.parse(job.deliverTo) as ScheduleTarget[];

@@ -4,6 +4,9 @@ import { schedules, scheduleFirings } from "./schema.js";
 import { guardStorage } from "./db.js";
 import { newId } from "./ids.js";
 
+/** Firings kept per job (the newest by due time); older finished ones are deleted as new ones are recorded. */
+export const FIRINGS_KEPT_PER_JOB = 1000;
+
 /** A stored job row (see the `schedules` table). */
 export type ScheduleRow = typeof schedules.$inferSelect;
 /** A stored firing row (see the `schedule_firings` table). */
@@ -71,10 +74,22 @@ export class ScheduleQueries {
     return guardStorage("record the firing", () =>
       this.store.sqlite.transaction(() => {
         const inserted = this.db.insert(scheduleFirings).values(row).onConflictDoNothing().run().changes > 0;
+        if (inserted) this.prune(input.scheduleId);
         if (input.nextDueAt !== "keep") this.db.update(schedules).set({ nextDueAt: input.nextDueAt }).where(eq(schedules.id, input.scheduleId)).run();
         return inserted ? row : undefined;
       })(),
     );
+  }
+
+  /**
+   * Deletes a job's finished firings beyond the newest {@link FIRINGS_KEPT_PER_JOB} (by due time), so a job firing
+   * every second does not grow the database without end. Due times only move forward, so a pruned one never fires again.
+   */
+  private prune(scheduleId: string): void {
+    this.store.sqlite.prepare(
+      `DELETE FROM "schedule_firings" WHERE "schedule_id" = ? AND "status" <> 'running' AND "due_at" < ` +
+        `(SELECT "due_at" FROM "schedule_firings" WHERE "schedule_id" = ? ORDER BY "due_at" DESC LIMIT 1 OFFSET ${FIRINGS_KEPT_PER_JOB - 1})`,
+    ).run(scheduleId, scheduleId);
   }
 
   /** Updates a firing. */
