@@ -90,6 +90,7 @@ beforeAll(async () => {
     edit: (cfg) => {
       cfg.channels = { telegram: { enabled: false, policy: "allowlist", allowlist: ["100"] } };
       cfg.hooks = {
+        plain: { prompt: "Plain hook: {{body.note}}" },
         build: { secret: SECRET, prompt: "CI finished. repo: {{body.repository.full_name}} conclusion: {{body.workflow_run.conclusion}}", deliverTo: { platform: "telegram", chatId: "300" }, maxBytes: 2048 },
       };
       cfg.heartbeat = { everyMs: 2000, deliverTo: { platform: "telegram", chatId: "400" } };
@@ -117,7 +118,7 @@ describe("schedules through the real daemon and the Telegram bridge", () => {
     await waitFor(() => botTexts(100).includes("Time to stretch!"), "the reminder in chat 100", 20_000);
     const { body } = await json(await daemon.api("/api/schedules"));
     const job = body.schedules.find((s: any) => s.name === "stretch");
-    expect(job).toMatchObject({ source: "agent", kind: "at", deliverTo: [{ platform: "telegram", chatId: "100" }], nextRunAt: null });
+    expect(job).toMatchObject({ source: "agent", kind: "at", session: "chat", deliverTo: [{ platform: "telegram", chatId: "100" }], nextRunAt: null });
     await waitFor(async () => (await json(await daemon.api(`/api/schedules/${job.id}`))).body.lastFiring?.status === "ok", "the firing to be recorded ok");
     await sleep(500);
     expect(botTexts(100)).toEqual(["OK, I will remind you.", "Time to stretch!"]);
@@ -125,6 +126,13 @@ describe("schedules through the real daemon and the Telegram bridge", () => {
     expect(firings).toHaveLength(1);
     expect(firings[0]).toMatchObject({ trigger: "due", status: "ok", attempts: 1 });
     expect(firings[0].deliveryIds).toHaveLength(1);
+    // the reminder ran in the chat's conversation: its session has the request, the prompt and both replies
+    const delivery = (await json(await daemon.api(`/api/deliveries/${firings[0].deliveryIds[0]}`))).body.delivery;
+    expect(delivery).toMatchObject({ runId: firings[0].runId, state: "delivered", text: "Time to stretch!" });
+    const sessions = (await json(await daemon.api("/api/sessions?limit=100"))).body.sessions as Array<{ id: string }>;
+    const histories = await Promise.all(sessions.map(async (s) => (await json(await daemon.api(`/api/sessions/${s.id}/messages`))).body.messages as Array<{ content: string }>));
+    const chatHistory = histories.find((h) => h.some((m) => m.content.includes("remind me in 2 seconds to stretch")))!;
+    expect(chatHistory.map((m) => m.content)).toEqual(expect.arrayContaining(["OK, I will remind you.", "Time to stretch!"]));
   });
 
   it("a cron job every second delivers one message per second, none twice, in order", async () => {
@@ -166,6 +174,11 @@ describe("schedules through the real daemon and the Telegram bridge", () => {
     await waitFor(() => botTexts(300).length > 0, "the webhook's message in chat 300", 15_000);
     await sleep(500);
     expect(botTexts(300)).toEqual(["Build failure for me/app"]);
+    // a hook without a secret takes the bearer token instead, and only that
+    expect((await fetch(`${daemon.url}/api/hooks/plain`, { method: "POST", body: "{}" })).status).toBe(401);
+    const plain = await json(await daemon.api("/api/hooks/plain", { method: "POST", body: JSON.stringify({ note: "hi" }) }));
+    expect(plain).toMatchObject({ status: 202, body: { duplicate: false } });
+    expect((await json(await daemon.api("/api/hooks/nope", { method: "POST", body: "{}" }))).status).toBe(404);
   });
 
   it("the heartbeat wakes the model only with something to look at, sends nothing for NOTHING_TO_REPORT, and its cost is in /api/usage", async () => {

@@ -7,7 +7,8 @@ import type { ScheduleService } from "./jobs.js";
  * The agent's scheduling tools (issue 11): `schedule_create`, `schedule_list`, `schedule_delete`. The model turns
  * natural language ("tomorrow at 9", "every weekday at 8") into an ISO 8601 time (`at`), a cron expression
  * (`cron`) or an interval (`everyMs`); the daemon resolves and validates it. A job made from a chat delivers to
- * that chat unless `deliverTo` says otherwise. `chatOf(runId)` gives the chat of the run calling the tool.
+ * that chat and runs in its current session (the reminder is part of the conversation) unless `deliverTo` or
+ * `session` say otherwise. `chatOf(runId)` gives the chat of the run calling the tool.
  */
 export function scheduleTools(opts: { service: ScheduleService; chatOf: (runId: string) => ScheduleTarget | undefined; timeZone: () => string }): Tool[] {
   const { service } = opts;
@@ -27,11 +28,12 @@ export function scheduleTools(opts: { service: ScheduleService; chatOf: (runId: 
         everyMs: z.number().int().min(60_000).optional().describe("Interval in milliseconds (at least one minute)."),
         timezone: z.string().max(64).optional().describe("IANA time zone; default: the agent's."),
         deliverTo: z.array(ScheduleTarget).max(10).optional(),
+        session: z.enum(["chat", "own"]).optional().describe("`chat` (default from a chat): runs in this conversation, so the user can answer it; `own`: a separate session."),
       }),
       async run(args, ctx) {
         const chat = opts.chatOf(ctx.runId);
         const deliverTo = args.deliverTo ?? (chat ? [chat] : []);
-        const row = service.create({ ...args, deliverTo }, "agent");
+        const row = service.create({ ...args, deliverTo, session: args.session ?? (chat && !args.deliverTo ? "chat" : "own") }, "agent");
         const w = service.toWire(row);
         const where = deliverTo.length > 0 ? `delivered to ${deliverTo.map((d) => `${d.platform}:${d.chatId}`).join(", ")}` : "kept in its own session (no chat to deliver to)";
         return `Scheduled "${w.name}" (id ${w.id}); next run ${w.nextRunAt ?? "never"} (${w.timezone}); ${where}.`;
