@@ -1,6 +1,10 @@
 import { z } from "zod";
 import { defineTool, type Tool } from "../agent/tools/tool.js";
-import { ScheduleTarget } from "../../protocol/schedules.js";
+import { ScheduleCreate, type ScheduleTarget } from "../../protocol/schedules.js";
+import { ValidationError } from "../errors.js";
+
+/** Shortest interval the agent may schedule, in ms (one minute: a model should not make a job that floods a chat). */
+export const MIN_AGENT_EVERY_MS = 60_000;
 import type { ScheduleService } from "./jobs.js";
 
 /**
@@ -15,25 +19,28 @@ export function scheduleTools(opts: { service: ScheduleService; chatOf: (runId: 
   return [
     defineTool({
       name: "schedule_create",
-      description:
-        "Schedule a message or task for later: a reminder (`at`), a recurring job (`cron`) or a fixed interval (`everyMs`). " +
-        "Resolve what the user said yourself: `at` is an ISO 8601 time (with offset, or local to the agent's time zone) or `in N seconds|minutes|hours|days|weeks`; " +
-        "`cron` has 5 fields (minute hour day month weekday) or 6 (seconds first). `prompt` is what you will be asked at that time " +
-        "(e.g. \"Remind the user to stretch.\"). The result is sent to the current chat unless `deliverTo` is given.",
+      description: "Schedule a reminder or task: once (`at`), recurring (`cron`) or every `everyMs`. Turn the user's words into one of them. Goes to this chat by default.",
+      // a lean schema for the model (every request carries it); the full rules are checked in run()
       input: z.strictObject({
-        name: z.string().trim().min(1).max(100).describe("Short name, e.g. \"stretch reminder\"."),
-        prompt: z.string().trim().min(1).max(4000),
-        at: z.string().max(100).optional().describe("ISO 8601 time (2026-11-28T09:00:00+01:00) or `in N minutes`."),
-        cron: z.string().max(200).optional(),
-        everyMs: z.number().int().min(60_000).optional().describe("Interval in milliseconds (at least one minute)."),
-        timezone: z.string().max(64).optional().describe("IANA time zone; default: the agent's."),
-        deliverTo: z.array(ScheduleTarget).max(10).optional(),
-        session: z.enum(["chat", "own"]).optional().describe("`chat` (default from a chat): runs in this conversation, so the user can answer it; `own`: a separate session."),
+        name: z.string(),
+        prompt: z.string().describe("What you will be asked then, e.g. \"Remind the user to stretch.\""),
+        at: z.string().optional().describe("ISO 8601 time, or \"in 20 minutes\""),
+        cron: z.string().optional().describe("5 fields, or 6 with seconds first"),
+        everyMs: z.number().int().optional(),
+        timezone: z.string().optional().describe("IANA; default: yours"),
+        deliverTo: z.array(z.strictObject({ platform: z.string(), chatId: z.string(), threadId: z.string().optional() })).optional().describe("default: this chat"),
+        session: z.enum(["chat", "own"]).optional().describe("chat (default from a chat) or own"),
       }),
       async run(args, ctx) {
         const chat = opts.chatOf(ctx.runId);
-        const deliverTo = args.deliverTo ?? (chat ? [chat] : []);
-        const row = service.create({ ...args, deliverTo, session: args.session ?? (chat && !args.deliverTo ? "chat" : "own") }, "agent");
+        if (args.everyMs !== undefined && args.everyMs < MIN_AGENT_EVERY_MS) throw new ValidationError(`everyMs: at least ${MIN_AGENT_EVERY_MS} (one minute)`, { path: "everyMs" });
+        const parsed = ScheduleCreate.safeParse({ ...args, deliverTo: args.deliverTo ?? (chat ? [chat] : []), session: args.session ?? (chat && !args.deliverTo ? "chat" : "own") });
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0]!;
+          throw new ValidationError(`${issue.path.join(".") || "(root)"}: ${issue.message}`, { path: issue.path.join(".") });
+        }
+        const deliverTo = parsed.data.deliverTo ?? [];
+        const row = service.create(parsed.data, "agent");
         const w = service.toWire(row);
         const where = deliverTo.length > 0 ? `delivered to ${deliverTo.map((d) => `${d.platform}:${d.chatId}`).join(", ")}` : "kept in its own session (no chat to deliver to)";
         return `Scheduled "${w.name}" (id ${w.id}); next run ${w.nextRunAt ?? "never"} (${w.timezone}); ${where}.`;
@@ -56,7 +63,7 @@ export function scheduleTools(opts: { service: ScheduleService; chatOf: (runId: 
     defineTool({
       name: "schedule_delete",
       description: "Delete a scheduled job by id (jobs from agentd.yaml are changed in that file instead).",
-      input: z.strictObject({ id: z.string().min(1).max(100) }),
+      input: z.strictObject({ id: z.string() }),
       async run({ id }) {
         const name = service.require(id).name;
         service.delete(id);
