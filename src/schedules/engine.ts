@@ -44,7 +44,7 @@ export class ScheduleEngine {
     const now = this.now();
     for (const job of q.due(now)) {
       const when = whenOf(job.kind, job.spec);
-      const next = when.kind === "at" ? null : nextDue(when, job.timezone, now, job.createdAt);
+      const next = when.kind === "at" ? null : nextDue(when, job.timezone, now, job.nextDueAt!);
       if (when.kind !== "at" && job.catchUp === "skip") {
         this.deps.logger.info({ scheduleId: job.id, missedDueAt: new Date(job.nextDueAt!).toISOString() }, "skipping a due time missed while the daemon was down (catchUp: skip)");
         q.update(job.id, { nextDueAt: next });
@@ -78,9 +78,9 @@ export class ScheduleEngine {
         const dueAt = job.nextDueAt!;
         let next: number | null = null;
         if (when.kind !== "at") {
-          next = nextDue(when, job.timezone, dueAt, job.createdAt);
+          next = nextDue(when, job.timezone, dueAt, dueAt);
           // found very late (a stall): coalesce the due times in between into this firing
-          if (next !== null && next < now - LATE_GRACE_MS) next = nextDue(when, job.timezone, now, job.createdAt);
+          if (next !== null && next < now - LATE_GRACE_MS) next = nextDue(when, job.timezone, now, dueAt);
         }
         const firing = this.deps.queries.claim({ scheduleId: job.id, dueAt, trigger: "due", nextDueAt: next });
         if (firing) this.launch(job, firing);

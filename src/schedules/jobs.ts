@@ -131,7 +131,7 @@ export class ScheduleService {
       ...(patch.retryInitialMs !== undefined ? { retryInitialMs: patch.retryInitialMs } : {}),
     };
     const rescheduled = patch.at !== undefined || patch.cron !== undefined || patch.everyMs !== undefined || patch.timezone !== undefined || (patch.enabled === true && !row.enabled);
-    if (rescheduled) set.nextDueAt = nextDue(when, timezone, now - 1, patch.everyMs !== undefined ? now : row.createdAt);
+    if (rescheduled) set.nextDueAt = nextDue(when, timezone, now - 1, now);
     this.deps.queries.update(id, set);
     this.onChange();
     return this.require(id);

@@ -67,8 +67,8 @@ export function parseCron(cron: string, timeZone: string): Cron {
 
 /**
  * The first due time of a job strictly after `afterMs` (epoch ms), or null when there is none (a one-shot whose
- * instant has passed, a cron expression that never matches again). An interval counts from `anchorMs` (the job's
- * creation): `anchorMs + k × everyMs`.
+ * instant has passed, a cron expression that never matches again). An interval counts from `anchorMs` (one of the
+ * job's due times, or when it was saved): `anchorMs + k × everyMs`, so it keeps its phase.
  */
 export function nextDue(when: When, timeZone: string, afterMs: number, anchorMs: number): number | null {
   switch (when.kind) {
