@@ -14,6 +14,7 @@ import { runLoadBench } from "./load.js";
 import { runInstallSizeBench } from "./install-size.js";
 import { runVaultBench } from "./vault.js";
 import { runSchedulesBench } from "./schedules.js";
+import { runDeliveriesBench } from "./deliveries.js";
 import { machine } from "./lib/setup.js";
 
 type Bench = () => Promise<Record<string, number>>;
@@ -27,6 +28,7 @@ export const BENCHES: Array<[string, Bench]> = [
   ["vault", runVaultBench],
   ["schedules", runSchedulesBench],
   ["install", runInstallSizeBench],
+  ["deliveries", runDeliveriesBench],
 ];
 
 /** One budget line of the summary: which figure and its limit (`max`: the figure must stay below it; 0: must be 0). */
