@@ -171,7 +171,7 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
   }
 }
 
-/** Every secret the daemon knows: the token, provider keys and header values, bridge tokens. */
+/** Every secret the daemon knows: the token, provider keys and header values, bridge tokens, webhook secrets. */
 function secretsOf(cfg: Config, token: string): string[] {
   const out = [token];
   for (const p of Object.values(cfg.providers)) {
@@ -182,6 +182,7 @@ function secretsOf(cfg: Config, token: string): string[] {
     const t = (ch as { botToken?: string } | undefined)?.botToken;
     if (t) out.push(t);
   }
+  for (const h of Object.values(cfg.hooks)) if (h.secret) out.push(h.secret);
   return out;
 }
 
