@@ -72,6 +72,10 @@ export class ScheduleEngine {
   tick(): void {
     if (this.stopped) return;
     const now = this.now();
+    // every due job's firing is recorded first, then they start: the last one's record does not wait for the
+    // others' runs to be accepted
+    const claimed: Array<[ScheduleRow, FiringRow]> = [];
+    let failed = false;
     try {
       for (const job of this.deps.queries.due(now)) {
         const when = whenOf(job.kind, job.spec);
@@ -83,16 +87,17 @@ export class ScheduleEngine {
           if (next !== null && next < now - LATE_GRACE_MS) next = nextDue(when, job.timezone, now, dueAt);
         }
         const firing = this.deps.queries.claim({ scheduleId: job.id, dueAt, trigger: "due", nextDueAt: next });
-        if (firing) this.launch(job, firing);
+        if (firing) claimed.push([job, firing]);
       }
     } catch (err) {
       this.deps.logger.error({ err }, "could not fire the due schedules; trying again shortly");
+      failed = true;
       clearTimeout(this.timer);
       this.timer = setTimeout(() => this.tick(), 1000);
       this.timer.unref();
-      return;
     }
-    this.arm();
+    for (const [job, firing] of claimed) this.launch(job, firing);
+    if (!failed) this.arm();
   }
 
   /**
