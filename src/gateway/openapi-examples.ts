@@ -12,6 +12,7 @@ export function routeKey(spec: { method: string; path: string }): string {
 
 const SESSION_ID = "s_0m5x2k9a10000AbC123";
 const SCHEDULE_ID = "j_0m5x2k9a10000XyZ789";
+const DELIVERY_ID = "d_0m5x2k9b20000XyZ789";
 
 /**
  * Example inputs per route, put into the OpenAPI document (`example` of parameters and request bodies) and
@@ -24,6 +25,10 @@ export const ROUTE_EXAMPLES: Record<string, RouteExample> = {
   "GET /api/sessions/{id}/messages": { params: { id: SESSION_ID }, query: { limit: "50" } },
   "POST /api/chat": { body: { text: "What is on my list for today?", sessionId: SESSION_ID } },
   "POST /api/chat/abort": { body: { sessionId: SESSION_ID } },
+  "GET /api/deliveries": { query: { state: "failed", platform: "telegram", since: "2026-11-27T00:00:00Z", limit: "20" } },
+  "GET /api/deliveries/{id}": { params: { id: DELIVERY_ID } },
+  "POST /api/deliveries/{id}/retry": { params: { id: DELIVERY_ID } },
+  "POST /api/messages": { body: { address: { platform: "telegram", chatId: "123456789" }, text: "Backup **done**.", idempotencyKey: "backup-done-2026-11-27" } },
   "GET /api/usage/daily": { query: { days: "30" } },
   "POST /api/schedules": { body: { name: "Morning summary", cron: "0 8 * * 1-5", prompt: "Summarise my calendar for today.", deliverTo: { platform: "telegram", chatId: "123456789" } } },
   "GET /api/schedules/{id}": { params: { id: SCHEDULE_ID } },
