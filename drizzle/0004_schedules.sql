@@ -5,6 +5,7 @@ CREATE TABLE `schedule_firings` (
 	`trigger` text NOT NULL,
 	`status` text NOT NULL,
 	`attempts` integer DEFAULT 0 NOT NULL,
+	`resumes` integer DEFAULT 0 NOT NULL,
 	`run_id` text,
 	`error` text,
 	`delivery_ids` text DEFAULT '[]' NOT NULL,

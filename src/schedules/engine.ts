@@ -36,10 +36,10 @@ export class ScheduleEngine {
     const q = this.deps.queries;
     for (const firing of q.running()) {
       const job = q.get(firing.scheduleId);
-      if (job) {
-        this.deps.logger.info({ scheduleId: job.id, firingId: firing.id }, "resuming a firing the last stop interrupted");
-        this.launch(job, firing);
-      }
+      if (!job) continue;
+      this.deps.logger.info({ scheduleId: job.id, firingId: firing.id, resumes: firing.resumes + 1 }, "resuming a firing the last stop interrupted");
+      q.updateFiring(firing.id, { resumes: firing.resumes + 1 });
+      this.launch(job, { ...firing, resumes: firing.resumes + 1 });
     }
     const now = this.now();
     for (const job of q.due(now)) {

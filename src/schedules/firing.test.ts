@@ -132,4 +132,14 @@ describe("executeFiring", () => {
     await executeFiring(t.deps, job, firing);
     expect(t.queries.getFiring(firing.id)).toMatchObject({ status: "failed", error: "text: longer than 100000 characters" });
   });
+
+  it("gives a firing up, reported once, when the daemon died during it more than MAX_FIRING_RESUMES times", async () => {
+    const t = setup([]);
+    const job = t.service.create({ name: "crashy", prompt: "p", everyMs: 60_000, deliverTo: [chat] }, "api");
+    const firing = t.queries.claim({ scheduleId: job.id, dueAt: 1, trigger: "due", nextDueAt: 2 })!;
+    await executeFiring(t.deps, job, { ...firing, resumes: 4, attempts: 1 });
+    expect(t.runs).toHaveLength(0);
+    expect(t.delivered.map((d) => d.text)).toEqual(['Scheduled job "crashy" failed: the daemon stopped during this firing 4 times; it is not run again']);
+    expect(t.queries.getFiring(firing.id)).toMatchObject({ status: "failed" });
+  });
 });

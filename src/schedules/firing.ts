@@ -4,6 +4,9 @@ import type { ScheduleTarget } from "../../protocol/schedules.js";
 import { Backoff } from "../mcp/backoff.js";
 import { HEARTBEAT_SILENT_REPLY } from "./config.js";
 
+/** Starts of the daemon that may resume one firing (3); the next one ends it `failed` and reports it once. */
+export const MAX_FIRING_RESUMES = 3;
+
 /** Longest delay between two attempts of a failing firing, in ms (10 minutes). */
 export const MAX_RETRY_DELAY_MS = 600_000;
 
@@ -69,6 +72,14 @@ async function fire(deps: FiringDeps, job: ScheduleRow, firing: FiringRow): Prom
   const log = deps.logger.child({ scheduleId: job.id, firingId: firing.id });
   const targets = JSON.parse(job.deliverTo) as ScheduleTarget[];
   const end = (set: Partial<FiringRow>) => q.updateFiring(firing.id, { finishedAt: Date.now(), ...set });
+  if (firing.resumes > MAX_FIRING_RESUMES) {
+    // the daemon died during this firing again and again (maybe because of it): give up, and say so once
+    const error = `the daemon stopped during this firing ${firing.resumes} times; it is not run again`;
+    const ids = targets.map((address, i) => deps.deliver({ address, text: `Scheduled job "${job.name}" failed: ${error}`, idempotencyKey: `schedule:${firing.id}:report:${i}` }));
+    log.error({ resumes: firing.resumes }, "scheduled firing given up after repeated crashes");
+    end({ status: "failed", error, deliveryIds: JSON.stringify(ids) });
+    return;
+  }
   let text = `[Scheduled job "${job.name}", due ${deps.formatDue(firing.dueAt, job.timezone)}]\n${job.prompt}`;
   if (job.kind === "heartbeat") {
     const previous = q.firings(job.id, 2).find((f) => f.id !== firing.id)?.startedAt;

@@ -122,6 +122,8 @@ export const scheduleFirings = sqliteTable("schedule_firings", {
   trigger: text("trigger", { enum: ["due", "catch_up", "manual"] }).notNull(),
   status: text("status", { enum: ["running", "ok", "silent", "skipped", "failed"] }).notNull(),
   attempts: integer("attempts").notNull().default(0),
+  /** Starts of the daemon that found this firing `running` and resumed it (a firing that keeps crashing the daemon is given up). */
+  resumes: integer("resumes").notNull().default(0),
   runId: text("run_id"),
   error: text("error"),
   deliveryIds: text("delivery_ids").notNull().default("[]"),
