@@ -154,6 +154,8 @@ describe("schedules through the real daemon and the Telegram bridge", () => {
     // consecutive due times, one second apart: none skipped, none fired twice
     const due = firings.map((f) => Date.parse(f.dueAt)).sort((a, b) => a - b);
     for (let i = 1; i < due.length; i++) expect(due[i]! - due[i - 1]!).toBe(1000);
+    const metrics = await (await daemon.api("/metrics")).text();
+    expect(Number(/^agentd_schedule_firings\{status="ok"\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(firings.length);
   });
 
   it("a webhook signed like GitHub runs once and its result arrives in the configured chat; a bad signature stores nothing", async () => {

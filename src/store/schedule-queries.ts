@@ -1,4 +1,4 @@
-import { and, desc, eq, isNotNull, lte, min } from "drizzle-orm";
+import { and, count, desc, eq, isNotNull, lte, min } from "drizzle-orm";
 import type { Store } from "./store.js";
 import { schedules, scheduleFirings } from "./schema.js";
 import { guardStorage } from "./db.js";
@@ -106,6 +106,14 @@ export class ScheduleQueries {
   firings(scheduleId: string, limit: number): FiringRow[] {
     return this.db.select().from(scheduleFirings).where(eq(scheduleFirings.scheduleId, scheduleId))
       .orderBy(desc(scheduleFirings.startedAt), desc(scheduleFirings.id)).limit(limit).all();
+  }
+
+  /** For `/metrics`: enabled jobs, and recorded firings per status (every status present, zeros included). */
+  metrics(): { enabledJobs: number; firings: Record<FiringRow["status"], number> } {
+    const enabledJobs = this.db.select({ n: count() }).from(schedules).where(eq(schedules.enabled, true)).get()?.n ?? 0;
+    const firings: Record<FiringRow["status"], number> = { running: 0, ok: 0, silent: 0, skipped: 0, failed: 0 };
+    for (const r of this.db.select({ status: scheduleFirings.status, n: count() }).from(scheduleFirings).groupBy(scheduleFirings.status).all()) firings[r.status] = r.n;
+    return { enabledJobs, firings };
   }
 
   /** Firings a stop left `running` (resumed at start), oldest first. */
