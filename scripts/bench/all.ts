@@ -12,7 +12,9 @@ import { runMemoryBench } from "./memory.js";
 import { runOverheadBench } from "./overhead.js";
 import { runLoadBench } from "./load.js";
 import { runInstallSizeBench } from "./install-size.js";
+import { runAcceptBench } from "./accept.js";
 import { runVaultBench } from "./vault.js";
+import { runLongReplyBench } from "./long-reply.js";
 import { runDeliveriesBench } from "./deliveries.js";
 import { machine } from "./lib/setup.js";
 
@@ -24,7 +26,9 @@ export const BENCHES: Array<[string, Bench]> = [
   ["memory", runMemoryBench],
   ["overhead", runOverheadBench],
   ["load", runLoadBench],
+  ["accept", runAcceptBench],
   ["vault", runVaultBench],
+  ["long-reply", runLongReplyBench],
   ["install", runInstallSizeBench],
   ["deliveries", runDeliveriesBench],
 ];
@@ -38,6 +42,7 @@ const BUDGETS: Array<{ bench: string; key: string; label: string; max: number; u
   { bench: "load", key: "daemonLagP99Ms", label: "event-loop lag p99 under load", max: 20, unit: "ms" },
   { bench: "load", key: "lost", label: "lost messages under load", max: 0, unit: "" },
   { bench: "load", key: "duplicated", label: "duplicated messages under load", max: 0, unit: "" },
+  { bench: "long-reply", key: "peakRatio", label: "peak RSS during a 300 MB reply / baseline", max: 1.5, unit: "×" },
   { bench: "install", key: "totalMb", label: "install size (deps + package)", max: 150, unit: "MB" },
 ];
 
