@@ -2,9 +2,9 @@ import { randomBytes } from "node:crypto";
 import { appendFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Logger } from "pino";
-import { loadConfig } from "./config/load.js";
+import { loadConfig, loadDotenv } from "./config/load.js";
 import type { Config } from "./config/schema.js";
-import { ConfigStore } from "./config/config-store.js";
+import { ConfigStore, LIVE_SECTIONS } from "./config/config-store.js";
 import { AgentdError, NotFoundError } from "./errors.js";
 import { acquireLock } from "./lock.js";
 import { createLogger } from "./logger.js";
@@ -23,6 +23,7 @@ import { methods } from "../protocol/methods.js";
 import { PROTOCOL_VERSION } from "../protocol/version.js";
 import { MethodRegistry } from "./gateway/method-registry.js";
 import { registerCoreHandlers } from "./gateway/core-handlers.js";
+import { ownerTokenKeys } from "./gateway/token-keys.js";
 import { createRestApp } from "./gateway/rest.js";
 import { startGateway, type Gateway } from "./gateway/server.js";
 import { writePortFile, removePortFile } from "./gateway/port-file.js";
@@ -41,6 +42,12 @@ export interface Daemon {
   stop(reason?: string): Promise<void>;
   /** Resolves when a feature asked for a stop (`POST /api/restart` sets `restart: true`). */
   stopRequested: Promise<{ restart: boolean; reason: string }>;
+  /**
+   * The config this daemon really runs with: the one in force, except that the sections applied only at start
+   * (`server`, `name`, `logging`: not in `LIVE_SECTIONS`) are those it started with. What a restart in place falls
+   * back to when agentd.yaml cannot start (src/cli/start.ts).
+   */
+  lastGoodConfig(): Config;
 }
 
 const isLoopback = (host: string) => host === "127.0.0.1" || host === "::1" || host === "localhost" || host.startsWith("127.");
@@ -61,20 +68,25 @@ function ensureToken(dir: string, host: string): string {
 /**
  * Starts the daemon of an agent folder: config (.env first), lock, store, runner, features, one port for REST
  * and WebSocket, then `.port`. Throws `ConfigError` for a bad config, a `conflict` AgentdError when another
- * daemon holds the folder, `unavailable` when no port of the range is free. `port` overrides the preferred port.
+ * daemon holds the folder, `unavailable` when no port of the range is free, the system's error when the host
+ * cannot be listened on. `port` overrides the preferred port; `config` the one in agentd.yaml (`.env` is still
+ * loaded), for a restart that falls back to the last good config. The log file is closed again when it throws.
  */
-export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port?: number } = {}): Promise<Daemon> {
+export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port?: number; config?: Config } = {}): Promise<Daemon> {
   const startedAt = Date.now();
   const dir = resolve(dirArg);
-  const config = new ConfigStore(loadConfig(dir));
+  if (opts.config) loadDotenv(dir);
+  const config = new ConfigStore(opts.config ?? loadConfig(dir));
   const release = acquireLock(dir);
   let store: Store | undefined;
+  let closeLog: (() => Promise<void>) | undefined;
   try {
     const cfg = config.get();
     const token = ensureToken(dir, cfg.server.host);
     const redact = createRedactor(() => secretsOf(config.get(), token));
     const logBuffer = new LogBuffer();
-    const { logger, flush } = await createLogger({ dir, level: cfg.logging.level, redact, extraStreams: [logBuffer.stream], ...(opts.pretty !== undefined ? { pretty: opts.pretty } : {}) });
+    const { logger, close } = await createLogger({ dir, level: cfg.logging.level, redact, extraStreams: [logBuffer.stream], ...(opts.pretty !== undefined ? { pretty: opts.pretty } : {}) });
+    closeLog = close;
     store = new Store(join(dir, "agentd.db"));
     const { interrupted, resumable, givenUp } = store.claimInterruptedRuns(MAX_RUN_RESUMES);
     if (interrupted > 0) logger.warn({ interrupted }, `${interrupted} run(s) were interrupted by the last stop; a resend with the same idempotency key runs them again`);
@@ -86,7 +98,7 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
       db.sqlite.transaction(() => deliverRunReply(outbox, { id: run.id, deliverTo: JSON.parse(run.deliverTo ?? "[]") as DeliveryAddress[] }, userErrorLine({ code: "internal" })))();
     }
     if (reoffered > 0) logger.info({ deliveries: reoffered }, `${reoffered} delivery(ies) offered before the last stop were never acknowledged; offering them again`);
-    const pool = new ProviderPool(() => config.get());
+    const pool = new ProviderPool(() => config.get(), dir);
     const hooks: RunHooks = { onEnd: [] };
     const features: Feature[] = [];
     const scheduler = new RunScheduler({ maxRuns: () => config.get().agent.maxConcurrentRuns, onIdle: releaseMemory });
@@ -122,15 +134,17 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     });
     for (const f of features) f.handlers?.(registry);
     const gwLogger = logger.child({ component: "gateway" });
+    // the one token lookup of the gateway (REST bearer and WebSocket handshake), CONTRACTS.md A
+    const keys = ownerTokenKeys(() => token);
     const { app, router } = createRestApp({
-      token: () => token, version: VERSION, startedAt, registry, logger: gwLogger, maxBodyBytes: cfg.server.maxBodyBytes,
+      keys, version: VERSION, startedAt, registry, logger: gwLogger, maxBodyBytes: cfg.server.maxBodyBytes,
       extend: features.flatMap((f) => (f.routes ? [f.routes.bind(f)] : [])),
       publicPaths: () => [...(config.get().metrics.public ? ["/metrics"] : []), ...signedHookPaths(config.get().hooks)],
     });
     ctx.routes = () => router.specs;
     gateway = await startGateway({
       app, port: opts.port ?? cfg.server.port, host: cfg.server.host, maxFrameBytes: cfg.server.maxFrameBytes, logger: gwLogger,
-      ws: { token, agentName: cfg.name, version: VERSION, registry, logger: gwLogger, maxFramesPerSecond: cfg.server.maxFramesPerSecond, frameBurst: cfg.server.frameBurst },
+      ws: { keys, agentName: cfg.name, version: VERSION, registry, logger: gwLogger, maxFramesPerSecond: cfg.server.maxFramesPerSecond, frameBurst: cfg.server.frameBurst },
     });
     const port = gateway.port;
     writePortFile(dir, port);
@@ -167,12 +181,18 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
         db.close();
         release();
         logger.info("stopped");
-        flush();
+        await close();
       })());
-    return { port, config: () => config.get(), logger, stop, stopRequested };
+    const lastGoodConfig = (): Config => {
+      const now = config.get() as Record<string, unknown>;
+      const atStart = cfg as Record<string, unknown>;
+      return Object.fromEntries(Object.keys(now).map((k) => [k, LIVE_SECTIONS.has(k) ? now[k] : atStart[k]])) as Config;
+    };
+    return { port, config: () => config.get(), logger, stop, stopRequested, lastGoodConfig };
   } catch (err) {
     store?.close();
     release();
+    await closeLog?.();
     throw err;
   }
 }

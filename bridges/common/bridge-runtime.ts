@@ -57,6 +57,8 @@ export function idempotencyKeyOf(msg: IncomingMessage): string {
 /**
  * Uploads one file to the daemon's `POST /api/upload` (multipart, field `file`) and returns the attachment the
  * daemon describes (path under uploads/, bytes, mime, and a transcription for audio when configured).
+ * `endpoint` must come from {@link AgentdClient.verifiedEndpoint} (a server that proved it holds the token):
+ * the bearer token goes with the request.
  */
 export async function uploadFile(endpoint: Endpoint, file: { data: Uint8Array<ArrayBuffer>; filename: string; mime: string }): Promise<Attachment> {
   const form = new FormData();
@@ -80,13 +82,19 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly deliveries: DeliveryConsumer;
   private stopping = false;
+  private abandon!: () => void;
+  private readonly abandoned = new Promise<false>((r) => (this.abandon = () => r(false)));
 
   constructor(
     private readonly opts: {
       client: AgentdClient;
       adapter: PlatformAdapter<M>;
       logger: BridgeLogger;
-      /** Needed for uploads; resolved lazily so a bridge can start before the daemon. */
+      /**
+       * Where uploads go; resolved lazily so a bridge can start before the daemon. Default (and what
+       * {@link connectDaemon} gives): `client.verifiedEndpoint()`, so the token goes only to a server that proved
+       * it holds it.
+       */
       endpoint?: () => Promise<Endpoint>;
     },
   ) {
@@ -100,10 +108,11 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
 
   /**
    * Takes a platform message: fetches its files (a file that cannot be fetched, or is over the cap, becomes a
-   * `[name could not be received]` line in the text), then {@link handle}s it. Resolves once the daemon has the
-   * message on disk (or refused it): a bridge may then confirm it to its platform (Telegram's update offset).
+   * `[name could not be received]` line in the text), then {@link handle}s it. Resolves with true once the daemon
+   * has the message on disk (or refused it): a bridge may then confirm it to its platform (Telegram's update
+   * offset); with false when the bridge stops first ({@link abandonPending}): it must stay unconfirmed.
    */
-  receive(msg: M, files: PendingFile[] = []): Promise<void> {
+  receive(msg: M, files: PendingFile[] = []): Promise<boolean> {
     let accepted!: () => void;
     const onDisk = new Promise<void>((r) => (accepted = r));
     const task = (async () => {
@@ -122,7 +131,13 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
     })().finally(accepted);
     this.inFlight.add(task);
     void task.finally(() => this.inFlight.delete(task));
-    return onDisk;
+    return Promise.race([onDisk.then(() => true as const), this.abandoned]);
+  }
+
+  /** Stops waiting for the daemon to take messages: pending {@link receive} promises resolve with false. */
+  abandonPending(): void {
+    this.stopping = true;
+    this.abandon();
   }
 
   /**
@@ -130,7 +145,7 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
    * Runs still streaming are not waited for: their replies stay in the outbox for the next start.
    */
   async idle(timeoutMs: number): Promise<void> {
-    this.stopping = true;
+    this.abandonPending();
     await this.deliveries.stop(timeoutMs);
   }
 
@@ -156,8 +171,8 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
     const key = idempotencyKeyOf(msg);
     try {
       const attachments: Attachment[] = [];
-      if (msg.files?.length && this.opts.endpoint) {
-        const endpoint = await this.opts.endpoint();
+      if (msg.files?.length) {
+        const endpoint = await (this.opts.endpoint ? this.opts.endpoint() : client.verifiedEndpoint());
         for (const f of msg.files) attachments.push(await uploadFile(endpoint, f));
       }
       const text = msg.text || (attachments.length ? "(sent a file)" : "");

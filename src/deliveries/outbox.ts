@@ -64,7 +64,7 @@ export class Outbox {
       createdAt: now, updatedAt: now, deliveredAt: null,
     };
     this.deps.store.deliveries.insert(row);
-    this.dispatcher.kickSoon(row.platform);
+    this.dispatcher.kickSoon(row.platform, true);
     return { delivery: toWireDelivery(row), duplicate: false };
   }
 

@@ -14,7 +14,13 @@ export function registerCoreHandlers(
 ): void {
   const { runner, store } = deps;
   registry
-    .on("chat.send", (params, ctx) => runner.send(params, ctx.subscriber))
+    .on("chat.send", async (params, ctx) => {
+      const sent = runner.send(params, ctx.subscriber);
+      // the answer is the acknowledgement: the message must survive a power cut first (group commit, one
+      // fdatasync for every message accepted meanwhile; the run itself starts at once)
+      await store.durable();
+      return sent;
+    })
     .on("chat.abort", (params) => ({ aborted: runner.abort(params) }))
     .on("chat.history", (params) => {
       store.requireSession(params.sessionId);

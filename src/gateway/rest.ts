@@ -12,13 +12,15 @@ import { sessionMethods } from "../../protocol/sessions.js";
 import { AgentInfo } from "../../protocol/agent.js";
 import { RunDonePayload, RunErrorPayload } from "../../protocol/events.js";
 import { AgentdError, toWireError } from "../errors.js";
-import { bearerToken, tokenMatches } from "./auth.js";
+import { bearerToken } from "./auth.js";
+import type { TokenKeys } from "./token-keys.js";
 import type { MethodRegistry } from "./method-registry.js";
 import { Router, defineRoute, queryInt } from "./router.js";
 
 /** What the REST routes need from the daemon. */
 export interface RestDeps {
-  token: () => string;
+  /** Where the bearer token of a request is looked up. */
+  keys: TokenKeys;
   version: string;
   startedAt: number;
   registry: MethodRegistry<Record<string, MethodSpec>>;
@@ -100,7 +102,7 @@ export function createRestApp(deps: RestDeps): { app: Hono; router: Router } {
   app.use("*", async (c, next) => {
     const path = c.req.path;
     if (path === "/api/health" || deps.publicPaths?.().includes(path)) return next();
-    if (!tokenMatches(deps.token(), bearerToken(c.req.header("authorization")))) {
+    if (!deps.keys.byBearer(bearerToken(c.req.header("authorization")))) {
       return c.json({ error: { code: "unauthorized", message: "missing or wrong bearer token" } }, 401);
     }
     return next();

@@ -2,6 +2,7 @@ import type { Context, Hono } from "hono";
 import { z } from "zod";
 import { AgentdError } from "../errors.js";
 import { validate } from "./method-registry.js";
+import { MAX_JSON_DEPTH, nestedDeeperThan } from "./json-depth.js";
 
 /** HTTP methods a route can use. */
 export type HttpMethod = "get" | "post" | "put" | "patch" | "delete";
@@ -39,9 +40,13 @@ export interface RouteInput<S extends RouteSpec> {
   c: Context;
 }
 
-/** Converts an OpenAPI path to hono's syntax: `{id}` → `:id`, `{path+}` → `:path{.+}`. */
+/**
+ * Converts an OpenAPI path to hono's syntax: `{id}` → `:id`, `{path+}` → `:path{[\s\S]+}`. hono matches routes
+ * against the decoded path, so the greedy segment must match every character (`.` would miss a `%0A`, and the
+ * request would be a 404 instead of the 400 the protocol gives for the same note path).
+ */
 export function honoPath(path: string): string {
-  return path.replace(/\{(\w+)\+\}/g, ":$1{.+}").replace(/\{(\w+)\}/g, ":$1");
+  return path.replace(/\{(\w+)\+\}/g, ":$1{[\\s\\S]+}").replace(/\{(\w+)\}/g, ":$1");
 }
 
 /** Identity helper that keeps a route spec's literal types. */
@@ -63,8 +68,9 @@ export class Router {
   route<S extends RouteSpec>(spec: S, handler: (input: RouteInput<S>) => unknown): this {
     this.specs.push(spec);
     this.app.on(spec.method.toUpperCase(), honoPath(spec.path), async (c) => {
-      const rawParams = c.req.param() as Record<string, string>;
-      const params = spec.params ? validate(spec.params, decodeParams(rawParams), "path") : {};
+      // hono's c.req.param() is already percent-decoded, once: decoding again would turn `b%2542.md` into `bB.md`
+      if (spec.params) checkPercentEncoding(c.req.url);
+      const params = spec.params ? validate(spec.params, c.req.param() as Record<string, string>, "path") : {};
       const query = spec.query ? validate(spec.query, c.req.query(), "query") : {};
       let body: unknown;
       if (spec.body && !spec.raw?.request) body = validate(spec.body, await readJson(c), "body");
@@ -76,27 +82,37 @@ export class Router {
   }
 }
 
-function decodeParams(raw: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(raw)) {
-    try {
-      out[k] = decodeURIComponent(v);
-    } catch {
-      throw new AgentdError("bad_request", `path: ${k} is not valid percent-encoding`, { details: { path: k } });
-    }
+/**
+ * Refuses a URL path that is not valid percent-encoding (RFC 3986 §2.1: `%` must start `%XX`, and the bytes must
+ * be UTF-8): hono would pass `100%.md` or `%E2%82` through undecoded, so one note would have two spellings.
+ * Throws a `bad_request` {@link AgentdError} naming `path`.
+ */
+function checkPercentEncoding(url: string): void {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  const end = url.search(/[?#]/);
+  const path = url.slice(start, end === -1 ? undefined : end);
+  try {
+    decodeURIComponent(path);
+  } catch {
+    throw new AgentdError("bad_request", "path: the URL is not valid percent-encoding (write % as %25)", { details: { path: "path" } });
   }
-  return out;
 }
 
-/** Reads a JSON body; an empty body is `{}`; malformed JSON is a `bad_request`. */
+/**
+ * Reads a JSON body; an empty body is `{}`; malformed JSON, or JSON nested deeper than {@link MAX_JSON_DEPTH}
+ * levels, is a `bad_request` (`details.path` = `body`).
+ */
 export async function readJson(c: Context): Promise<unknown> {
   const text = await c.req.text();
   if (!text.trim()) return {};
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
     throw new AgentdError("bad_request", "the body is not valid JSON", { details: { path: "body" } });
   }
+  if (nestedDeeperThan(value)) throw new AgentdError("bad_request", `the body is nested deeper than ${MAX_JSON_DEPTH} levels`, { details: { path: "body", maxDepth: MAX_JSON_DEPTH } });
+  return value;
 }
 
 /** Query-string integer: accepts `"10"`, rejects `"x"` with a clear message. Use in route `query` schemas. */

@@ -1,8 +1,8 @@
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, realpathSync, statSync, unlinkSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { Logger } from "pino";
-import { NotFoundError, StorageError, ValidationError } from "../errors.js";
+import { ConflictError, NotFoundError, StorageError, ValidationError } from "../errors.js";
 import { IndexDb } from "./index-db.js";
 import { Indexer } from "./indexer.js";
 import { hashOf, type IndexerStats } from "./note-store.js";
@@ -113,7 +113,7 @@ export class Vault {
           onFolderRemoved: (rel) => this.indexer?.syncFolderRemoved(rel),
           // Files created while the watcher was still scanning may have been missed: one more (cheap) pass.
           onReady: () => {
-            void this.runReconcile();
+            void this.runReconcile({ quietWhenUnchanged: true }); // logged at info only when it found something
             this.markWatcherReady();
           },
         },
@@ -124,12 +124,12 @@ export class Vault {
     }
   }
 
-  private runReconcile(): Promise<void> {
+  private runReconcile(opts: { quietWhenUnchanged?: boolean } = {}): Promise<void> {
     this.pendingReconciles++;
     this.running = this.running.then(async () => {
       try {
         await yieldToLoop();
-        await this.indexer?.reconcile();
+        await this.indexer?.reconcile(opts);
       } finally {
         this.pendingReconciles--;
       }
@@ -156,6 +156,16 @@ export class Vault {
     this.indexer = undefined;
     this.index = undefined;
     index.close();
+  }
+
+  /**
+   * Resolves once every write and delete made through this object is in the index (search, backlinks, list,
+   * graph see it). Immediate, except while the start-up reconcile runs in its worker thread: then within a few
+   * of its steps (it indexes such paths out of turn). Callers that answer a user (REST, protocol, tools) await it
+   * after {@link write} / {@link delete}, so a read after the answer sees the write. Never rejects.
+   */
+  settled(): Promise<void> {
+    return this.indexer?.settled() ?? Promise.resolve();
   }
 
   /** True while a reconcile runs (search and list may be incomplete). */
@@ -236,7 +246,8 @@ export class Vault {
    * Creates or replaces a note atomically (temp file + rename) and indexes it at once. See {@link composeNote} for
    * how `content` and `frontmatter` combine with the existing file (unchanged parts keep their exact bytes).
    * Writing identical bytes is a no-op. `ifMatch` (an ETag from {@link read}, or `*`) must match the file on disk,
-   * else {@link ConflictError}. Missing folders are created.
+   * else {@link ConflictError}. Missing folders are created. While the start-up reconcile runs in its worker
+   * thread the index catches up a moment later: await {@link settled} before answering a user.
    */
   write(path: string, change: NoteChange, opts: { ifMatch?: string | undefined } = {}): WriteResult {
     const { indexer } = this.open();
@@ -248,7 +259,12 @@ export class Vault {
     try {
       mkdirSync(dirname(abs), { recursive: true });
     } catch (err) {
-      throw new StorageError(`cannot create folder for ${rel}: ${(err as NodeJS.ErrnoException).code ?? "error"}`, err);
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "EEXIST" || code === "ENOTDIR") {
+        const file = fileAncestor(this.root, rel);
+        throw new ConflictError(`cannot create ${rel}: ${file ?? "a parent"} is a file, not a folder`, { path: rel, ...(file ? { file } : {}) });
+      }
+      throw new StorageError(`cannot create folder for ${rel}: ${code ?? "error"}`, err);
     }
     atomicWrite(abs, data);
     const st = statSync(abs);
@@ -256,7 +272,10 @@ export class Vault {
     return { path: rel, etag: etagOf(data), created: !before };
   }
 
-  /** Deletes a note and drops it from the index. {@link NotFoundError} when absent; `ifMatch` as in {@link write}. */
+  /**
+   * Deletes a note and drops it from the index. {@link NotFoundError} when absent; `ifMatch` and the index as in
+   * {@link write}.
+   */
   delete(path: string, opts: { ifMatch?: string | undefined } = {}): { path: string; deleted: true } {
     const { indexer } = this.open();
     const { rel, abs } = this.locate(path);
@@ -287,4 +306,18 @@ export class Vault {
     if (typeof params.q !== "string") throw new ValidationError("q must be a string", { path: "q" });
     return { hits: searcher.search(params), indexing: this.indexing };
   }
+}
+
+/** The vault-relative path of the first ancestor folder of `rel` that exists as something other than a folder. */
+function fileAncestor(root: string, rel: string): string | undefined {
+  const parts = rel.split("/").slice(0, -1);
+  for (let i = 1; i <= parts.length; i++) {
+    const sub = parts.slice(0, i).join("/");
+    try {
+      if (!statSync(join(root, ...parts.slice(0, i))).isDirectory()) return sub;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
 }
