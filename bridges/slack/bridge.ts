@@ -1,0 +1,158 @@
+/**
+ * The Slack bridge's core (issue 16): Socket Mode (`@slack/socket-mode`, no public URL) for events, the Web API
+ * (`@slack/web-api`) for replies, messages forwarded to the agent through the shared {@link BridgeRuntime}.
+ * Forwarded: DMs; in channels an @mention (`app_mention`), every message in a thread the bot is part of, and with
+ * `groups: all` every message. The daemon applies access and the group policy to what arrives.
+ */
+import { SocketModeClient, LogLevel, type Logger as SlackLogger } from "@slack/socket-mode";
+import { WebClient, type WebAPICallError } from "@slack/web-api";
+import type { AgentdClient } from "../../protocol/client.js";
+import type { Endpoint } from "../../protocol/endpoint.js";
+import { BridgeRuntime, type BridgeLogger } from "../common/bridge-runtime.js";
+import { BridgeConfigError } from "../common/bridge-host.js";
+import { fetchBytes } from "../common/download.js";
+import { sleep } from "../common/backoff.js";
+import { slackAdapter } from "./adapter.js";
+import { isDirect, isFromPerson, mentionsBot, toIncoming, type SlackIncoming, type SlackMessageEvent } from "./inbound.js";
+
+/** Web API errors that mean a token is wrong, not that Slack is briefly unavailable. */
+const TOKEN_ERRORS = new Set(["invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "not_allowed_token_type", "missing_scope"]);
+
+/** Most threads (and recent event ids) remembered; the oldest are forgotten first. */
+const MAX_REMEMBERED = 5_000;
+
+/** What {@link runSlackBridge} needs. */
+export interface SlackBridgeDeps {
+  botToken: string;
+  appToken: string;
+  /** The Web API root; default https://slack.com/api/ (Socket Mode's URL comes from its `apps.connections.open`). */
+  apiUrl?: string;
+  /** Workspaces whose members are served; empty: any. */
+  teamIds: readonly string[];
+  /** The daemon's group policy: with `all`, channel messages that do not address the bot are forwarded too. */
+  groups: "mention" | "all" | "off";
+  client: AgentdClient;
+  logger: BridgeLogger;
+  endpoint?: () => Promise<Endpoint>;
+  signal: AbortSignal;
+}
+
+/** A bounded insertion-ordered map (oldest entries dropped first). */
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > MAX_REMEMBERED) map.delete(map.keys().next().value!);
+}
+
+/** The Slack SDKs' logger on the bridge's pino logger (their info lines are debug here; errors they retry are warnings). */
+function slackLogger(log: BridgeLogger): SlackLogger {
+  const line = (parts: unknown[]) => parts.map(String).join(" ");
+  return {
+    debug: (...m) => log.debug({}, line(m)),
+    info: (...m) => log.debug({}, line(m)),
+    warn: (...m) => log.warn({}, line(m)),
+    error: (...m) => log.warn({}, line(m)),
+    setLevel: () => {},
+    getLevel: () => LogLevel.INFO,
+    setName: () => {},
+  };
+}
+
+/** Turns a Slack token refusal into a {@link BridgeConfigError} saying which token to fix; other errors pass. */
+function tokenError(err: unknown, which: "botToken" | "appToken"): Error {
+  const code = (err as WebAPICallError & { data?: { error?: string } }).data?.error;
+  if (code && TOKEN_ERRORS.has(code)) {
+    return new BridgeConfigError(`Slack refused channels.slack.${which} (${code}): check the token and the app's scopes in docs/bridges.md`, { cause: err });
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/**
+ * Runs the Slack bridge until `deps.signal` aborts: checks the bot token (`auth.test`), opens Socket Mode,
+ * acknowledges every envelope at once (Slack retries after 3 s), answers in the background. Resolves after a clean
+ * stop; rejects with a {@link BridgeConfigError} when Slack refuses a token.
+ */
+export async function runSlackBridge(deps: SlackBridgeDeps): Promise<void> {
+  const { client, logger, signal } = deps;
+  const sdkLogger = slackLogger(logger);
+  const slackApiUrl = deps.apiUrl ?? "https://slack.com/api/";
+  const web = new WebClient(deps.botToken, { slackApiUrl, logger: sdkLogger, retryConfig: { retries: 5, factor: 2, minTimeout: 500 } });
+  const socket = new SocketModeClient({ appToken: deps.appToken, logger: sdkLogger, clientOptions: { slackApiUrl } });
+  const me = await web.auth.test().catch((err: unknown) => Promise.reject(tokenError(err, "botToken")));
+  const botUserId = String(me.user_id);
+  let stopping = false;
+  const threads = new Map<string, boolean>(); // `channel:thread_ts` → the bot is part of that thread
+  const seen = new Map<string, true>(); // `channel:ts` of forwarded messages: Slack may deliver one twice
+  const runtime = new BridgeRuntime<SlackIncoming>({
+    client, logger, ...(deps.endpoint ? { endpoint: deps.endpoint } : {}),
+    adapter: slackAdapter(web, { onPosted: (ch, ts) => remember(threads, `${ch}:${ts}`, true), isStopping: () => stopping }),
+  });
+
+  /** Whether the bot wrote in, or was mentioned in, the thread (asked from `conversations.replies` once, then remembered). */
+  const inBotThread = async (channel: string, threadTs: string): Promise<boolean> => {
+    const known = threads.get(`${channel}:${threadTs}`);
+    if (known !== undefined) return known;
+    let part = false;
+    try {
+      const res = await web.conversations.replies({ channel, ts: threadTs, limit: 200 });
+      part = (res.messages ?? []).some((m) => m.user === botUserId || mentionsBot(m.text, botUserId));
+    } catch (err) {
+      logger.debug({ err: (err as Error).message }, "could not read a thread's replies");
+    }
+    remember(threads, `${channel}:${threadTs}`, part);
+    return part;
+  };
+
+  const forward = (ev: SlackMessageEvent, mentioned: boolean): void => {
+    const key = `${ev.channel}:${ev.ts}`;
+    if (seen.has(key)) return;
+    remember(seen, key, true);
+    const converted = toIncoming(ev, botUserId, mentioned);
+    if (!converted) return;
+    const headers = { authorization: `Bearer ${deps.botToken}` };
+    runtime.receive(converted.msg, converted.files.map((f) => ({ filename: f.filename, mime: f.mime, bytes: f.bytes, fetch: () => fetchBytes(f.url, { headers }) })));
+  };
+
+  const onEvent = async (ev: SlackMessageEvent, teamId: string | undefined): Promise<void> => {
+    if (!isFromPerson(ev, botUserId)) return;
+    const team = ev.user_team ?? ev.team ?? teamId;
+    if (deps.teamIds.length > 0 && !(team && deps.teamIds.includes(team))) {
+      logger.info({ team, userId: ev.user }, "ignored a message from a workspace not in channels.slack.teamIds");
+      return;
+    }
+    if (ev.type === "app_mention") {
+      remember(threads, `${ev.channel}:${ev.thread_ts ?? ev.ts}`, true);
+      return forward(ev, true);
+    }
+    if (isDirect(ev)) return forward(ev, false);
+    if (mentionsBot(ev.text, botUserId)) return; // its app_mention event carries it
+    if (ev.thread_ts && (await inBotThread(ev.channel, ev.thread_ts))) return forward(ev, true);
+    if (deps.groups === "all") forward(ev, false);
+  };
+
+  const listener = (args: { ack: () => Promise<void>; body?: { team_id?: string }; event?: SlackMessageEvent }): void => {
+    // acknowledge first: an envelope not acknowledged within 3 s is sent again
+    void args.ack().catch((err: unknown) => logger.warn({ err: (err as Error).message }, "could not acknowledge a Slack event"));
+    if (!args.event || stopping) return;
+    void onEvent(args.event, args.body?.team_id).catch((err: unknown) => logger.error({ err: (err as Error).message }, "could not handle a Slack event"));
+  };
+  socket.on("message", listener);
+  socket.on("app_mention", listener);
+  socket.on("connected", () => logger.info({ bot: me.user, team: me.team }, "Slack bridge connected"));
+  socket.on("reconnecting", () => logger.info({}, "Slack Socket Mode reconnecting"));
+
+  const stopped = new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+  try {
+    await Promise.race([socket.start().catch((err: unknown) => Promise.reject(tokenError(err, "appToken"))), stopped]);
+    await stopped;
+  } finally {
+    socket.off("message", listener);
+    socket.off("app_mention", listener);
+    await runtime.idle(2_000);
+    stopping = true;
+    await Promise.race([socket.disconnect().catch(() => {}), sleep(2_000)]);
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * The Slack bridge end to end: `agentd start` (the built CLI) supervising the real bridge process, the scripted
+ * model, and a local fake of the Slack Web API + Socket Mode (tests/support/fake-slack.ts) that records every call
+ * and envelope and checks them against Slack's documented shapes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { startFakeLlm, type FakeLlm, type RecordedRequest } from "./support/fake-llm.js";
+import { startFakeSlack, type FakeSlack } from "./support/fake-slack.js";
+import { initAgent, startDaemon, cleanup, CLI, type RunningDaemon } from "./support/daemon.js";
+
+function lastUser(req: RecordedRequest): string {
+  const msgs = (req.body?.messages ?? []) as Array<{ role: string; content: unknown }>;
+  const m = [...msgs].reverse().find((x) => x.role === "user");
+  return typeof m?.content === "string" ? m.content : JSON.stringify(m?.content ?? "");
+}
+
+const LONG = Array.from({ length: 1000 }, (_, i) => `Line ${i} of the long answer, plain words.`.padEnd(49, ".")).join("\n");
+
+let llm: FakeLlm;
+let slack: FakeSlack;
+let agent: { dir: string };
+let daemon: RunningDaemon;
+const asked = (text: string) => llm.requests.filter((r) => r.body?.stream && lastUser(r).includes(text));
+
+beforeAll(async () => {
+  llm = await startFakeLlm();
+  llm.onRequest((req) => (lastUser(req).includes("long answer please") ? { text: LONG, chunkSize: 5000 } : undefined));
+  slack = await startFakeSlack();
+  agent = await initAgent({
+    llmUrl: llm.url,
+    edit: (cfg) => {
+      cfg.channels = {
+        slack: {
+          enabled: true, policy: "allowlist", allowlist: ["U0ANN", "U0BOB"], teamIds: [slack.teamId],
+          botToken: slack.botToken, appToken: slack.appToken, apiUrl: slack.apiUrl,
+        },
+      };
+    },
+  });
+  daemon = await startDaemon(agent.dir);
+  await slack.until(() => slack.connections().open > 0, "the supervised bridge to open Socket Mode", 20_000);
+}, 40_000);
+
+afterAll(async () => {
+  await daemon?.stop();
+  await slack?.close();
+  await llm?.close();
+  if (agent) cleanup(agent.dir);
+});
+
+describe("Slack bridge supervised by agentd start", () => {
+  it("answers a DM at the top level, with the working reaction while the run works", async () => {
+    const ts = slack.pushMessage({ text: "hello from a DM", user: "U0ANN" });
+    await slack.until(() => slack.posts.some((p) => p.text.includes("hello from a DM")), "the DM reply");
+    const reply = slack.posts.find((p) => p.text.includes("hello from a DM"))!;
+    expect(reply).toMatchObject({ channel: slack.dmOf("U0ANN"), text: "You said: hello from a DM" });
+    expect(reply.threadTs).toBeUndefined();
+    expect(reply.args).toMatchObject({ unfurl_links: "false", unfurl_media: "false" });
+    await slack.until(() => slack.calls.some((c) => c.method === "reactions.remove" && c.args.timestamp === ts), "the reaction to be removed");
+    expect(slack.calls.find((c) => c.method === "reactions.add")).toMatchObject({ args: { channel: slack.dmOf("U0ANN"), timestamp: ts, name: "eyes" } });
+  });
+
+  it("ignores a channel message without a mention, answers a mention in its thread and follow-ups in that thread", async () => {
+    slack.pushMessage({ text: "just chatter among people", user: "U0ANN", dm: false });
+    const mention = slack.pushMessage({ text: "what is the plan?", user: "U0ANN", dm: false, mention: true });
+    await slack.until(() => slack.posts.some((p) => p.text.includes("what is the plan?")), "the mention's reply");
+    expect(slack.posts.find((p) => p.text.includes("what is the plan?"))).toMatchObject({ channel: slack.channelId, threadTs: mention });
+    expect(asked("what is the plan?")).toHaveLength(1); // the message and app_mention events are one message
+
+    slack.pushMessage({ text: "and the follow-up", user: "U0BOB", dm: false, threadTs: mention });
+    await slack.until(() => slack.posts.some((p) => p.text.includes("and the follow-up")), "the thread follow-up's reply");
+    expect(slack.posts.find((p) => p.text.includes("and the follow-up"))).toMatchObject({ channel: slack.channelId, threadTs: mention });
+    await sleep(500);
+    expect(slack.posts.some((p) => p.text.includes("chatter"))).toBe(false);
+    expect(asked("chatter")).toHaveLength(0);
+    // the bot's own messages, echoed back as events, started nothing
+    expect(llm.requests.filter((r) => r.body?.stream && lastUser(r).startsWith("You said"))).toHaveLength(0);
+  });
+
+  it("starts a new session with !new, in a thread of its own", async () => {
+    const root = slack.pushMessage({ text: "remember the word tangerine", user: "U0ANN", dm: false, mention: true });
+    await slack.until(() => slack.posts.some((p) => p.text.includes("tangerine")), "the first reply");
+    slack.pushMessage({ text: "!new", mention: true, user: "U0ANN", dm: false, threadTs: root });
+    await slack.until(() => slack.posts.some((p) => p.text.startsWith("Started a new session")), "the !new reply");
+    expect(slack.posts.find((p) => p.text.startsWith("Started a new session"))).toMatchObject({
+      threadTs: root, text: "Started a new session (#2). Your earlier ones are in !sessions.",
+    });
+    slack.pushMessage({ text: "what was the word?", user: "U0ANN", dm: false, threadTs: root });
+    await slack.until(() => asked("what was the word?").length === 1, "the model to be asked");
+    const history = JSON.stringify(asked("what was the word?")[0]!.body?.messages);
+    expect(history).not.toContain("tangerine");
+  });
+
+  it("refuses a user who is not on the allowlist once, and ignores other workspaces", async () => {
+    slack.pushMessage({ text: "let me in", user: "U0EVE" });
+    await slack.until(() => slack.posts.some((p) => p.channel === slack.dmOf("U0EVE")), "the refusal");
+    slack.pushMessage({ text: "let me in please", user: "U0EVE" });
+    slack.pushMessage({ text: "hello from elsewhere", user: "U0ANN", team: "T0OTHER" });
+    await sleep(800);
+    const refusals = slack.posts.filter((p) => p.channel === slack.dmOf("U0EVE"));
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]!.text).toMatch(/only talk with people my owner has allowed.*U0EVE/);
+    expect(asked("let me in")).toHaveLength(0);
+    expect(asked("hello from elsewhere")).toHaveLength(0);
+  });
+
+  it("sends a 50,000-character answer split under Slack's limit, in order and whole", async () => {
+    expect(LONG.length).toBeGreaterThanOrEqual(49_000);
+    slack.pushMessage({ text: "long answer please", user: "U0BOB" });
+    await slack.until(() => slack.posts.some((p) => p.text.includes("Line 999 of")), "the last part", 20_000);
+    const parts = slack.posts.filter((p) => p.channel === slack.dmOf("U0BOB") && p.text.startsWith("Line "));
+    expect(parts.length).toBeGreaterThanOrEqual(13);
+    for (const p of parts) expect(p.text.length).toBeLessThanOrEqual(4000);
+    expect(parts.map((p) => p.text).join("\n")).toBe(LONG);
+  });
+
+  it("downloads a shared file with the bot token and hands it to the agent", async () => {
+    const file = slack.addFile("notes.txt", "text/plain", new TextEncoder().encode("file body"));
+    slack.pushMessage({ text: "read this file", user: "U0ANN", files: [file] });
+    await slack.until(() => slack.posts.some((p) => p.text.includes("read this file")), "the reply");
+    const uploads = join(agent.dir, "uploads");
+    const stored = existsSync(uploads) ? readdirSync(uploads).filter((f) => f.endsWith(".txt")) : [];
+    expect(stored).toHaveLength(1);
+    expect(readFileSync(join(uploads, stored[0]!), "utf8")).toBe("file body");
+    expect(slack.calls.some((c) => c.method.startsWith("files."))).toBe(false); // fetched from url_private_download
+  });
+
+  it("kept to Slack's documented shapes: every envelope acknowledged within 3 s, once, and no bad arguments", async () => {
+    await slack.until(() => slack.envelopes.every((e) => e.ackMs !== undefined), "every envelope to be acknowledged");
+    expect(slack.violations).toEqual([]);
+    expect(slack.envelopes.length).toBeGreaterThan(10);
+    for (const e of slack.envelopes) {
+      expect(e.ackMs).toBeDefined();
+      expect(e.ackMs!).toBeLessThan(3000);
+      expect(e.retries).toBe(0);
+    }
+    expect(slack.calls.filter((c) => c.method === "apps.connections.open").every((c) => c.token === slack.appToken)).toBe(true);
+    expect(slack.calls.filter((c) => c.method !== "apps.connections.open").every((c) => c.token === slack.botToken)).toBe(true);
+    expect(daemon.output()).not.toContain(slack.botToken);
+    expect(daemon.output()).not.toContain(slack.appToken);
+  });
+});
+
+describe("agentd bridge slack DIR", () => {
+  it("stops with exit code 78 and a clear line when Slack refuses the app token", async () => {
+    const other = await initAgent({
+      llmUrl: llm.url,
+      edit: (cfg) => { cfg.channels = { slack: { botToken: slack.botToken, appToken: "xapp-1-wrong", apiUrl: slack.apiUrl } }; },
+    });
+    try {
+      const child = spawn(process.execPath, [CLI, "bridge", "slack", other.dir], { stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      child.stdout.on("data", (c) => (out += c));
+      child.stderr.on("data", (c) => (out += c));
+      const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+      expect(code).toBe(78);
+      expect(out).toMatch(/Slack refused channels\.slack\.appToken \(invalid_auth\)/);
+      expect(out).not.toContain("xapp-1-wrong");
+    } finally {
+      cleanup(other.dir);
+    }
+  });
+});
