@@ -84,7 +84,7 @@ export interface FakeSlack {
   dmOf(user: string): string;
   /** Serves `bytes` at a private file URL that needs the bot token; returns a Slack file object. */
   addFile(name: string, mimetype: string, bytes: Uint8Array): Record<string, unknown>;
-  /** Resolves once `check()` is true (checked on every call and ack), rejects after `timeoutMs` (default 10 s). */
+  /** Resolves once `check()` is true (checked on every call and ack, and every 25 ms), rejects after `timeoutMs` (default 10 s). */
   until(check: () => boolean, what: string, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -135,9 +135,9 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
   }
 
-  function sendEnvelope(env: SlackEnvelope, ws?: WebSocket): void {
-    const target = ws ?? [...sockets].at(-1);
-    if (!target) return void violations.push("an event was pushed with no Socket Mode connection open");
+  function sendEnvelope(env: SlackEnvelope): void {
+    const target = [...sockets].at(-1);
+    if (!target) return; // Slack keeps it for the next connection; the fake drops it (pushMessage checks first)
     target.send(JSON.stringify({
       envelope_id: env.envelopeId, type: "events_api", accepts_response_payload: false,
       retry_attempt: env.retries, retry_reason: env.retries ? "timeout" : "",
@@ -257,6 +257,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     apiUrl: `${base}/api/`, botToken, appToken, teamId, botUserId, channelId, calls, posts, envelopes, violations, dmOf,
     connections: () => ({ opened, open: sockets.size }),
     pushMessage(o) {
+      if (!sockets.size) throw new Error("fake-slack: pushMessage with no Socket Mode connection open");
       const ts = newTs();
       const user = o.user ?? "U0ANN";
       const channel = o.dm === false ? channelId : dmOf(user);
@@ -285,11 +286,14 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         const done = (): void => {
           if (!check()) return;
           waiters.delete(done);
+          clearInterval(poll);
           clearTimeout(timer);
           resolve();
         };
+        const poll = setInterval(done, 25); // for conditions on things the fake is not told about
         const timer = setTimeout(() => {
           waiters.delete(done);
+          clearInterval(poll);
           reject(new Error(`fake-slack: timed out waiting for ${what}`));
         }, timeoutMs);
         waiters.add(done);
