@@ -145,6 +145,20 @@ describe("Slack bridge supervised by agentd start", () => {
   });
 });
 
+describe("Slack connection refresh", () => {
+  it("keeps answering across Slack's regular reconnect, a message sent meanwhile included, once", async () => {
+    const before = slack.connections().opened;
+    slack.refresh();
+    await slack.until(() => slack.connections().open === 0, "the old connection to close");
+    slack.pushMessage({ text: "during the refresh", user: "U0ANN" });
+    await slack.until(() => slack.posts.some((p) => p.text.includes("during the refresh")), "the reply", 20_000);
+    expect(slack.connections().opened).toBe(before + 1);
+    await sleep(300);
+    expect(slack.posts.filter((p) => p.text.includes("during the refresh"))).toHaveLength(1);
+    expect(asked("during the refresh")).toHaveLength(1);
+  });
+});
+
 describe("agentd bridge slack DIR", () => {
   it("stops with exit code 78 and a clear line when Slack refuses the app token", async () => {
     const other = await initAgent({

@@ -12,7 +12,8 @@
  *   `true`/`false`; text over 40,000 characters is `msg_too_long`.
  * - Socket Mode (https://docs.slack.dev/apis/events-api/using-socket-mode): `hello` on connect; each event in an
  *   `events_api` envelope; the app must answer `{ envelope_id, payload? }` within 3 s, otherwise the envelope is
- *   sent again with `retry_attempt` + 1 and `retry_reason: "timeout"` (as Slack does).
+ *   sent again with `retry_attempt` + 1 and `retry_reason: "timeout"`, up to 3 times (as Slack does); with no
+ *   connection open, it waits for the retry.
  * Each bot message is echoed back as a `message` event with `bot_id`, as Slack does (a bridge must ignore it).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -80,6 +81,11 @@ export interface FakeSlack {
   connections(): { opened: number; open: number };
   /** Sends a user's message as Socket Mode events; returns its ts. */
   pushMessage(opts: PushOptions): string;
+  /**
+   * Asks every connection to reconnect, as Slack does regularly (`{ type: "disconnect", reason:
+   * "refresh_requested" }`); events pushed meanwhile wait for their retry.
+   */
+  refresh(): void;
   /** The DM channel id of a user. */
   dmOf(user: string): string;
   /** Serves `bytes` at a private file URL that needs the bot token; returns a Slack file object. */
@@ -91,6 +97,8 @@ export interface FakeSlack {
 
 const POST_MESSAGE_ARGS = new Set(["channel", "text", "thread_ts", "unfurl_links", "unfurl_media", "mrkdwn", "reply_broadcast", "blocks", "attachments", "metadata", "parse", "link_names", "icon_emoji", "icon_url", "username"]);
 const ACK_TIMEOUT_MS = 3_000;
+/** Slack retries an unacknowledged event 3 times (https://docs.slack.dev/apis/events-api/#retries). */
+const MAX_RETRIES = 3;
 
 async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
   const parts: Buffer[] = [];
@@ -119,6 +127,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const sockets = new Set<WebSocket>();
   const waiters = new Set<() => void>();
   let opened = 0;
+  let closed = false;
   let seq = 0;
   const wake = (): void => { for (const w of waiters) w(); };
   const newTs = (): string => `${Math.floor(Date.now() / 1000)}.${String(++seq).padStart(6, "0")}`;
@@ -136,9 +145,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   }
 
   function sendEnvelope(env: SlackEnvelope): void {
-    const target = [...sockets].at(-1);
-    if (!target) return; // Slack keeps it for the next connection; the fake drops it (pushMessage checks first)
-    target.send(JSON.stringify({
+    // to the newest connection; with none open, the envelope waits for its retry (as Slack queues it)
+    [...sockets].at(-1)?.send(JSON.stringify({
       envelope_id: env.envelopeId, type: "events_api", accepts_response_payload: false,
       retry_attempt: env.retries, retry_reason: env.retries ? "timeout" : "",
       payload: {
@@ -148,7 +156,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       },
     }));
     const timer = setTimeout(() => {
-      if (env.ackMs !== undefined || !sockets.size) return;
+      if (env.ackMs !== undefined || env.retries >= MAX_RETRIES || closed) return;
       env.retries++;
       sendEnvelope(env);
     }, ACK_TIMEOUT_MS);
@@ -257,7 +265,6 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     apiUrl: `${base}/api/`, botToken, appToken, teamId, botUserId, channelId, calls, posts, envelopes, violations, dmOf,
     connections: () => ({ opened, open: sockets.size }),
     pushMessage(o) {
-      if (!sockets.size) throw new Error("fake-slack: pushMessage with no Socket Mode connection open");
       const ts = newTs();
       const user = o.user ?? "U0ANN";
       const channel = o.dm === false ? channelId : dmOf(user);
@@ -300,7 +307,11 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         done();
       });
     },
+    refresh() {
+      for (const ws of sockets) ws.send(JSON.stringify({ type: "disconnect", reason: "refresh_requested", debug_info: { host: "fake-slack" } }));
+    },
     async close() {
+      closed = true;
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((r) => wss.close(() => r()));
       server.closeAllConnections();
