@@ -48,12 +48,11 @@ export interface TelegramBridgeDeps {
  */
 export async function runTelegramBridge(deps: TelegramBridgeDeps): Promise<void> {
   const { bot, client, logger, signal } = deps;
-  let stopping = false;
   const backoff = new Backoff(deps.retry);
   const apiRoot = (deps.apiRoot ?? "https://api.telegram.org").replace(/\/+$/, "");
   const runtime = new BridgeRuntime<TelegramIncoming>({
     client,
-    adapter: telegramAdapter(bot.api, logger, () => stopping),
+    adapter: telegramAdapter(bot.api, logger),
     logger,
     ...(deps.endpoint ? { endpoint: deps.endpoint } : {}),
   });
@@ -70,11 +69,14 @@ export async function runTelegramBridge(deps: TelegramBridgeDeps): Promise<void>
     return res;
   });
 
-  bot.on("message", (ctx) => {
+  // the handler resolves once the agent has the message on disk: only then does grammY confirm the update to
+  // Telegram (the offset of its next getUpdates), so a bridge killed before that gets the update again
+  bot.on("message", async (ctx) => {
     const converted = toIncoming(ctx.message, { id: ctx.me.id, username: ctx.me.username });
     if (!converted) return;
-    runtime.receive(converted.msg, converted.files.map((ref) => ({ filename: ref.filename, mime: ref.mime, fetch: () => download(ref) })));
+    await runtime.receive(converted.msg, converted.files.map((ref) => ({ filename: ref.filename, mime: ref.mime, fetch: () => download(ref) })));
   });
+  runtime.start();
   bot.catch((err) => logger.error({ err: err.message }, "update handling failed"));
 
   let commandsRegistered = false;
@@ -117,8 +119,7 @@ export async function runTelegramBridge(deps: TelegramBridgeDeps): Promise<void>
     signal.removeEventListener("abort", onAbort);
     // stop() confirms the last update with one more getUpdates: never wait long for it
     if (bot.isRunning()) await Promise.race([bot.stop().catch(() => {}), sleep(3_000)]);
-    // replies already on their way get a short grace; after it nothing more is sent (the client closes next)
+    // deliveries already on their way get a short grace; the rest stay in the outbox (the client closes next)
     await runtime.idle(2_000);
-    stopping = true;
   }
 }

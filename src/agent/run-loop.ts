@@ -5,6 +5,7 @@ import type { MessageRow, Store } from "../store/store.js";
 import type { ToolCall, Usage } from "../../protocol/chat.js";
 import type { WireError } from "../../protocol/errors.js";
 import { AgentdError, toWireError } from "../errors.js";
+import { userErrorLine } from "../../protocol/user-error.js";
 import type { Tool } from "./tools/tool.js";
 import type { ProviderPool, ResolvedModel } from "./provider.js";
 import type { RunHandle } from "./run-handle.js";
@@ -30,6 +31,11 @@ export interface RunDeps {
    * the history once; after a compaction the run reads it again).
    */
   compact?: (sessionId: string, model: ResolvedModel, signal: AbortSignal, loaded?: { rows: MessageRow[]; system: string }) => Promise<boolean>;
+  /**
+   * Writes the text a run ends with (its reply, or one short error line) to the run's delivery targets: the
+   * outbox. Called inside the transaction that stores the run's end, so both commit or neither (issue 11).
+   */
+  deliver?: (handle: RunHandle, text: string) => void;
   /** Called after a run ends, whatever its status (metrics, session titles). */
   onEnd?: (info: { handle: RunHandle; status: string; model: string | undefined; durationMs: number; usage: Usage; error?: WireError }) => void;
 }
@@ -173,10 +179,16 @@ function finish(
         status: r.status === "error" ? "error" : r.status === "aborted" ? "aborted" : "ok",
         model: modelName, ...(wire ? { error: `${wire.code}: ${wire.message}` } : {}),
       });
+      if (handle.stoppedByShutdown && handle.deliverTo.length > 0) {
+        // the daemon is stopping: leave the run queued, the next start runs it again and delivers its reply
+        store.updateRun(handle.id, { status: "queued", model: modelName });
+        return m;
+      }
       store.updateRun(handle.id, {
         status: r.status, model: modelName, assistantMessageId: m.id, finishedAt: Date.now(),
         ...(wire ? { errorCode: wire.code, error: wire.message } : {}),
       });
+      deps.deliver?.(handle, wire ? userErrorLine(wire) : r.shown);
       return m;
     })();
     if (wire) handle.emit("run.error", { runId: handle.id, sessionId: handle.sessionId, messageId: msg.id, error: wire, text: r.shown });

@@ -79,6 +79,7 @@ export function serveConnection(ws: WebSocket, deps: WsDeps): void {
   const handshakeTimer = setTimeout(() => fail({ code: "unauthorized", message: "no hello frame in time" }, CloseCode.policyViolation), deps.handshakeTimeoutMs ?? 10_000);
 
   const subscriber = (event: string, payload: unknown, seq: number) => send({ type: "event", event, payload, seq });
+  const connection = new AbortController();
 
   ws.on("message", (data, isBinary) => {
     const verdict = limiter.check();
@@ -118,7 +119,7 @@ export function serveConnection(ws: WebSocket, deps: WsDeps): void {
       return;
     }
     if (!ready) return fail({ code: "unauthorized", message: "the first frame must be hello" }, CloseCode.policyViolation);
-    deps.registry.call(frame.method, frame.params, { transport: "ws", subscriber }).then(
+    deps.registry.call(frame.method, frame.params, { transport: "ws", subscriber, signal: connection.signal }).then(
       (result) => send({ type: "res", id: frame.id, ok: true, result }),
       (err: unknown) => {
         const error = toWireError(err);
@@ -147,6 +148,7 @@ export function serveConnection(ws: WebSocket, deps: WsDeps): void {
 
   ws.on("close", () => {
     closed = true;
+    connection.abort();
     clearTimeout(handshakeTimer);
   });
   ws.on("error", (err) => deps.logger.debug({ err }, "websocket error"));

@@ -3,6 +3,7 @@ import type Database from "better-sqlite3";
 import { openDb, guardStorage, type Db } from "./db.js";
 import { sessions, messages, runs, usageEvents, channelBindings } from "./schema.js";
 import { newId } from "./ids.js";
+import { DeliveryQueries } from "./delivery-queries.js";
 import { NotFoundError } from "../errors.js";
 import type { ChannelAddress, Message, ToolCall } from "../../protocol/chat.js";
 import type { Session } from "../../protocol/sessions.js";
@@ -65,6 +66,8 @@ export function toWireMessage(row: MessageRow): Message {
 export class Store {
   readonly sqlite: Database.Database;
   readonly db: Db;
+  /** The outbox's queries (issue 11). */
+  readonly deliveries: DeliveryQueries;
 
   /** Prepared statements of the per-turn queries by SQL text, prepared once (drizzle prepares on every call). */
   private readonly statements = new Map<string, Database.Statement>();
@@ -74,6 +77,7 @@ export class Store {
 
   constructor(file: string) {
     ({ sqlite: this.sqlite, db: this.db } = openDb(file));
+    this.deliveries = new DeliveryQueries(this.sqlite);
   }
 
   /** The cached prepared statement for `text` (prepared on first use). */
@@ -158,7 +162,11 @@ export class Store {
    * Accepts a user message: in one transaction, stores the message and a queued run (unique idempotency key)
    * and touches the session. This is the "on disk before we answer" point of `chat.send`.
    */
-  acceptMessage(input: { sessionId: string; content: string; idempotencyKey: string; channel?: ChannelAddress; attachments?: unknown }): { run: RunRow; message: MessageRow } {
+  acceptMessage(input: {
+    sessionId: string; content: string; idempotencyKey: string; channel?: ChannelAddress; attachments?: unknown;
+    /** JSON of the run's delivery targets (see the `runs` table). */
+    deliverTo?: string | null; silentReply?: string | null;
+  }): { run: RunRow; message: MessageRow } {
     const now = Date.now();
     const message: MessageRow = {
       id: newId("m"), sessionId: input.sessionId, runId: null, role: "user", content: input.content, toolCalls: null,
@@ -168,6 +176,7 @@ export class Store {
     const run: RunRow = {
       id: newId("r"), sessionId: input.sessionId, idempotencyKey: input.idempotencyKey, status: "queued", model: null,
       userMessageId: message.id, assistantMessageId: null, errorCode: null, error: null, createdAt: now, startedAt: null, finishedAt: null,
+      deliverTo: input.deliverTo ?? null, silentReply: input.silentReply ?? null,
     };
     message.runId = run.id;
     this.acceptTx ??= this.sqlite.transaction((m: MessageRow, r: RunRow, at: number) => {
@@ -243,15 +252,23 @@ export class Store {
   }
 
   /**
-   * At start: every run still `queued` or `running` belongs to a daemon that died; mark it `interrupted`.
-   * A client that resends its idempotency key later gets it run again (see the runner). Returns the count.
+   * At start: every run still `queued` or `running` belongs to a daemon that died. Runs with delivery targets
+   * (channel messages, scheduled and webhook runs: issue 11) stay `queued` and are returned, oldest first, for the
+   * daemon to run again; the others are marked `interrupted` (a client that resends its idempotency key gets it
+   * run again, see the runner).
    */
-  markInterruptedRuns(): number {
-    const res = guardStorage("mark interrupted runs", () =>
-      this.db.update(runs).set({ status: "interrupted", finishedAt: Date.now(), errorCode: "aborted", error: "the daemon stopped during the run" })
-        .where(inArray(runs.status, ["queued", "running"])).run(),
+  claimInterruptedRuns(): { interrupted: number; resumable: RunRow[] } {
+    return guardStorage("mark interrupted runs", () =>
+      this.sqlite.transaction(() => {
+        const resumable = this.stmt(
+          `SELECT ${RUN_COLS} FROM "runs" WHERE "status" IN ('queued', 'running') AND "deliver_to" IS NOT NULL AND "deliver_to" <> '[]' ORDER BY "created_at", "id"`,
+        ).all() as RunRow[];
+        this.stmt(`UPDATE "runs" SET "status" = 'queued' WHERE "status" = 'running' AND "deliver_to" IS NOT NULL AND "deliver_to" <> '[]'`).run();
+        const res = this.db.update(runs).set({ status: "interrupted", finishedAt: Date.now(), errorCode: "aborted", error: "the daemon stopped during the run" })
+          .where(and(inArray(runs.status, ["queued", "running"]), sql`("deliver_to" IS NULL OR "deliver_to" = '[]')`)).run();
+        return { interrupted: res.changes, resumable: resumable.map((r) => ({ ...r, status: "queued" as const })) };
+      })(),
     );
-    return res.changes;
   }
 
   /** Records the usage of one model call. */
