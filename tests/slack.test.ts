@@ -179,3 +179,58 @@ describe("agentd bridge slack DIR", () => {
     }
   });
 });
+
+describe("Slack across a daemon crash", () => {
+  it("kill -9 mid-answer: exactly one answer after the restart, also to messages it never stored or got while down; an old thread still counts as the bot's", async () => {
+    const llm2 = await startFakeLlm();
+    const slack2 = await startFakeSlack();
+    let stalled = false;
+    llm2.onRequest((req) => {
+      if (!lastUser(req).includes("mid-answer words") || stalled) return undefined;
+      stalled = true;
+      return { text: "You said: mid-answer words, and more", chunkSize: 10, stallAfterChunks: 1 };
+    });
+    const a = await initAgent({
+      llmUrl: llm2.url,
+      edit: (cfg) => { cfg.channels = { slack: { enabled: true, policy: "open", botToken: slack2.botToken, appToken: slack2.appToken, apiUrl: slack2.apiUrl } }; },
+    });
+    let d = await startDaemon(a.dir);
+    try {
+      await slack2.until(() => slack2.connections().open > 0, "the bridge to connect", 20_000);
+      const root = slack2.pushMessage({ text: "open a thread", dm: false, mention: true });
+      await slack2.until(() => slack2.posts.some((p) => p.threadTs === root), "the thread's first reply");
+
+      slack2.pushMessage({ text: "mid-answer words" });
+      await slack2.until(() => stalled, "the model to start answering");
+      // a message the daemon never gets to store: the bridge must not acknowledge it to Slack
+      process.kill(d.child.pid!, "SIGSTOP");
+      slack2.pushMessage({ text: "frozen words" });
+      await slack2.until(() => slack2.envelopes.some((e) => (e.event as { text?: string }).text === "frozen words"), "the envelope to go out");
+      await sleep(300);
+      await d.kill(); // the supervised bridge goes with it (its stdin closes)
+      await slack2.until(() => slack2.connections().open === 0, "the bridge to go");
+      slack2.pushMessage({ text: "gap words" }); // Slack keeps it until a bridge acknowledges it
+
+      d = await startDaemon(a.dir);
+      await slack2.until(() => slack2.posts.some((p) => p.text.includes("mid-answer words")), "the answer after the restart", 30_000);
+      // the restarted bridge knows nothing of the thread: it asks Slack whether it is part of it
+      slack2.pushMessage({ text: "after the restart", dm: false, threadTs: root });
+      await slack2.until(() => slack2.posts.some((p) => p.text.includes("after the restart")), "the thread follow-up's reply", 20_000);
+      expect(slack2.calls.some((c) => c.method === "conversations.replies" && c.args.ts === root)).toBe(true);
+      await slack2.until(() => slack2.posts.some((p) => p.text.includes("gap words")), "the answer to the message sent while it was down", 20_000);
+      await slack2.until(() => slack2.posts.some((p) => p.text.includes("frozen words")), "the answer to the message the daemon never stored", 30_000);
+      await sleep(1000); // a duplicate would arrive now
+      expect(slack2.posts.filter((p) => p.text.includes("frozen words"))).toHaveLength(1);
+      expect(slack2.posts.filter((p) => p.text.includes("mid-answer words"))).toHaveLength(1);
+      expect(slack2.posts.filter((p) => p.text.includes("gap words"))).toHaveLength(1);
+      expect(llm2.requests.filter((r) => r.body?.stream && lastUser(r).includes("gap words"))).toHaveLength(1);
+      expect(slack2.posts.find((p) => p.text.includes("mid-answer words"))).toMatchObject({ channel: slack2.dmOf("U0ANN") });
+      expect(slack2.violations).toEqual([]);
+    } finally {
+      await d.stop();
+      await slack2.close();
+      await llm2.close();
+      cleanup(a.dir);
+    }
+  }, 90_000);
+});

@@ -69,8 +69,8 @@ function tokenError(err: unknown, which: "botToken" | "appToken"): Error {
 
 /**
  * Runs the Slack bridge until `deps.signal` aborts: checks the bot token (`auth.test`), opens Socket Mode,
- * acknowledges every envelope at once (Slack retries after 3 s), answers in the background. Resolves after a clean
- * stop; rejects with a {@link BridgeConfigError} when Slack refuses a token.
+ * acknowledges each envelope once the agent has its message on disk, and sends what the outbox offers for Slack.
+ * Resolves after a clean stop; rejects with a {@link BridgeConfigError} when Slack refuses a token.
  */
 export async function runSlackBridge(deps: SlackBridgeDeps): Promise<void> {
   const { client, logger, signal } = deps;
@@ -82,10 +82,10 @@ export async function runSlackBridge(deps: SlackBridgeDeps): Promise<void> {
   const botUserId = String(me.user_id);
   let stopping = false;
   const threads = new Map<string, boolean>(); // `channel:thread_ts` → the bot is part of that thread
-  const seen = new Map<string, true>(); // `channel:ts` of forwarded messages: Slack may deliver one twice
+  const taken = new Map<string, Promise<void>>(); // `channel:ts` → on the agent's disk: Slack may deliver one twice
   const runtime = new BridgeRuntime<SlackIncoming>({
     client, logger, ...(deps.endpoint ? { endpoint: deps.endpoint } : {}),
-    adapter: slackAdapter(web, { onPosted: (ch, ts) => remember(threads, `${ch}:${ts}`, true), isStopping: () => stopping }),
+    adapter: slackAdapter(web, { onPosted: (ch, ts) => remember(threads, `${ch}:${ts}`, true) }),
   });
 
   /** Whether the bot wrote in, or was mentioned in, the thread (asked from `conversations.replies` once, then remembered). */
@@ -103,16 +103,20 @@ export async function runSlackBridge(deps: SlackBridgeDeps): Promise<void> {
     return part;
   };
 
-  const forward = (ev: SlackMessageEvent, mentioned: boolean): void => {
+  /** Hands a message to the agent once (a repeat gets the first one's promise); resolves once it is on the agent's disk. */
+  const forward = (ev: SlackMessageEvent, mentioned: boolean): Promise<void> => {
     const key = `${ev.channel}:${ev.ts}`;
-    if (seen.has(key)) return;
-    remember(seen, key, true);
+    const known = taken.get(key);
+    if (known) return known;
     const converted = toIncoming(ev, botUserId, mentioned);
-    if (!converted) return;
+    if (!converted) return Promise.resolve();
     const headers = { authorization: `Bearer ${deps.botToken}` };
-    runtime.receive(converted.msg, converted.files.map((f) => ({ filename: f.filename, mime: f.mime, bytes: f.bytes, fetch: () => fetchBytes(f.url, { headers }) })));
+    const onDisk = runtime.receive(converted.msg, converted.files.map((f) => ({ filename: f.filename, mime: f.mime, bytes: f.bytes, fetch: () => fetchBytes(f.url, { headers }) })));
+    remember(taken, key, onDisk);
+    return onDisk;
   };
 
+  /** Forwards what the agent is to see; resolves once that is on its disk (at once for events the bridge drops). */
   const onEvent = async (ev: SlackMessageEvent, teamId: string | undefined): Promise<void> => {
     if (!isFromPerson(ev, botUserId)) return;
     const team = ev.user_team ?? ev.team ?? teamId;
@@ -127,17 +131,22 @@ export async function runSlackBridge(deps: SlackBridgeDeps): Promise<void> {
     if (isDirect(ev)) return forward(ev, false);
     if (mentionsBot(ev.text, botUserId)) return; // its app_mention event carries it
     if (ev.thread_ts && (await inBotThread(ev.channel, ev.thread_ts))) return forward(ev, true);
-    if (deps.groups === "all") forward(ev, false);
+    if (deps.groups === "all") await forward(ev, false);
   };
 
+  // Slack sends an envelope again when it is not acknowledged within 3 s (up to 3 times over a few minutes). It is
+  // acknowledged once the agent has the message on disk, so a message the bridge or the daemon dies with comes back.
   const listener = (args: { ack: () => Promise<void>; body?: { team_id?: string }; event?: SlackMessageEvent }): void => {
-    // acknowledge first: an envelope not acknowledged within 3 s is sent again
-    void args.ack().catch((err: unknown) => logger.warn({ err: (err as Error).message }, "could not acknowledge a Slack event"));
-    if (!args.event || stopping) return;
-    void onEvent(args.event, args.body?.team_id).catch((err: unknown) => logger.error({ err: (err as Error).message }, "could not handle a Slack event"));
+    if (stopping) return;
+    const handled = args.event ? onEvent(args.event, args.body?.team_id) : Promise.resolve();
+    void handled
+      .catch((err: unknown) => logger.error({ err: (err as Error).message }, "could not handle a Slack event"))
+      .then(() => (stopping ? undefined : args.ack()))
+      .catch((err: unknown) => logger.warn({ err: (err as Error).message }, "could not acknowledge a Slack event"));
   };
   socket.on("message", listener);
   socket.on("app_mention", listener);
+  runtime.start();
   socket.on("connected", () => logger.info({ bot: me.user, team: me.team }, "Slack bridge connected"));
   socket.on("reconnecting", () => logger.info({}, "Slack Socket Mode reconnecting"));
 
@@ -149,10 +158,10 @@ export async function runSlackBridge(deps: SlackBridgeDeps): Promise<void> {
     await Promise.race([socket.start().catch((err: unknown) => Promise.reject(tokenError(err, "appToken"))), stopped]);
     await stopped;
   } finally {
+    stopping = true;
     socket.off("message", listener);
     socket.off("app_mention", listener);
     await runtime.idle(2_000);
-    stopping = true;
     await Promise.race([socket.disconnect().catch(() => {}), sleep(2_000)]);
   }
 }

@@ -12,8 +12,8 @@
  *   `true`/`false`; text over 40,000 characters is `msg_too_long`.
  * - Socket Mode (https://docs.slack.dev/apis/events-api/using-socket-mode): `hello` on connect; each event in an
  *   `events_api` envelope; the app must answer `{ envelope_id, payload? }` within 3 s, otherwise the envelope is
- *   sent again with `retry_attempt` + 1 and `retry_reason: "timeout"`, up to 3 times (as Slack does); with no
- *   connection open, it waits for the retry.
+ *   sent again with `retry_attempt` + 1 and `retry_reason: "timeout"`, up to 3 times, after 3, 10 and 30 s (Slack:
+ *   at once, 1 and 5 minutes); while no connection is open it waits (tried every 3 s, no retry used up).
  * Each bot message is echoed back as a `message` event with `bot_id`, as Slack does (a bridge must ignore it).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -97,8 +97,11 @@ export interface FakeSlack {
 
 const POST_MESSAGE_ARGS = new Set(["channel", "text", "thread_ts", "unfurl_links", "unfurl_media", "mrkdwn", "reply_broadcast", "blocks", "attachments", "metadata", "parse", "link_names", "icon_emoji", "icon_url", "username"]);
 const ACK_TIMEOUT_MS = 3_000;
-/** Slack retries an unacknowledged event 3 times (https://docs.slack.dev/apis/events-api/#retries). */
-const MAX_RETRIES = 3;
+/**
+ * Waits before each of the 3 retries of an unacknowledged envelope: Slack retries at once (after the 3 s), after
+ * 1 minute and after 5 minutes (https://docs.slack.dev/apis/events-api/#retries); the fake shortens the later two.
+ */
+const RETRY_DELAYS_MS = [ACK_TIMEOUT_MS, 10_000, 30_000];
 
 async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
   const parts: Buffer[] = [];
@@ -145,8 +148,14 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   }
 
   function sendEnvelope(env: SlackEnvelope): void {
-    // to the newest connection; with none open, the envelope waits for its retry (as Slack queues it)
-    [...sockets].at(-1)?.send(JSON.stringify({
+    // to the newest connection; with none open it waits, without using up a retry (Slack's later retries, after
+    // 1 and 5 minutes, reach an app that is back by then: the fake compresses that to 3 s steps)
+    const target = [...sockets].at(-1);
+    if (!target) {
+      setTimeout(() => (closed || env.ackMs !== undefined ? undefined : sendEnvelope(env)), ACK_TIMEOUT_MS).unref();
+      return;
+    }
+    target.send(JSON.stringify({
       envelope_id: env.envelopeId, type: "events_api", accepts_response_payload: false,
       retry_attempt: env.retries, retry_reason: env.retries ? "timeout" : "",
       payload: {
@@ -155,11 +164,13 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         authorizations: [{ team_id: teamId, user_id: botUserId, is_bot: true, is_enterprise_install: false }],
       },
     }));
+    const delayMs = RETRY_DELAYS_MS[env.retries];
+    if (delayMs === undefined) return; // retries used up: Slack drops the event
     const timer = setTimeout(() => {
-      if (env.ackMs !== undefined || env.retries >= MAX_RETRIES || closed) return;
+      if (env.ackMs !== undefined || closed) return;
       env.retries++;
       sendEnvelope(env);
-    }, ACK_TIMEOUT_MS);
+    }, delayMs);
     timer.unref();
   }
 
