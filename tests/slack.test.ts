@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { startFakeLlm, type FakeLlm, type RecordedRequest } from "./support/fake-llm.js";
 import { startFakeSlack, type FakeSlack } from "./support/fake-slack.js";
-import { initAgent, startDaemon, cleanup, CLI, type RunningDaemon } from "./support/daemon.js";
+import { initAgent, startDaemon, cleanup, waitFor, CLI, type RunningDaemon } from "./support/daemon.js";
 
 function lastUser(req: RecordedRequest): string {
   const msgs = (req.body?.messages ?? []) as Array<{ role: string; content: unknown }>;
@@ -24,6 +24,8 @@ let llm: FakeLlm;
 let slack: FakeSlack;
 let agent: { dir: string };
 let daemon: RunningDaemon;
+const deliveryOf = async (id: string) =>
+  ((await (await daemon.api(`/api/deliveries/${id}`)).json()) as { delivery: { state: string; attempts: number; lastError: string | null; platformMessageIds: string[] } }).delivery;
 const asked = (text: string) => llm.requests.filter((r) => r.body?.stream && lastUser(r).includes(text));
 
 beforeAll(async () => {
@@ -127,6 +129,29 @@ describe("Slack bridge supervised by agentd start", () => {
     expect(stored).toHaveLength(1);
     expect(readFileSync(join(uploads, stored[0]!), "utf8")).toBe("file body");
     expect(slack.calls.some((c) => c.method.startsWith("files."))).toBe(false); // fetched from url_private_download
+  });
+
+  it("posts a message from the outbox (a script, a schedule) to a channel in mrkdwn, and reports Slack's refusal", async () => {
+    const res = await daemon.api("/api/messages", { method: "POST", body: JSON.stringify({ address: { platform: "slack", chatId: slack.channelId }, text: "**Stand-up** in 5 minutes: [notes](https://example.com/n?a=1&b=2)" }) });
+    expect(res.status).toBe(202);
+    const { delivery } = (await res.json()) as { delivery: { id: string } };
+    await slack.until(() => slack.posts.some((p) => p.text.startsWith("*Stand-up*")), "the scheduled message");
+    expect(slack.posts.find((p) => p.text.startsWith("*Stand-up*"))).toMatchObject({ channel: slack.channelId, text: "*Stand-up* in 5 minutes: <https://example.com/n?a=1&amp;b=2|notes>" });
+    const sent = slack.posts.find((p) => p.text.startsWith("*Stand-up*"))!;
+    const delivered = await waitFor(async () => {
+      const d = await deliveryOf(delivery.id);
+      return d.state === "delivered" ? d : undefined;
+    }, "the delivery to be acknowledged");
+    expect(delivered.platformMessageIds).toEqual([sent.ts]);
+
+    const bad = await daemon.api("/api/messages", { method: "POST", body: JSON.stringify({ address: { platform: "slack", chatId: "C0NOWHERE" }, text: "into the void" }) });
+    const failedId = ((await bad.json()) as { delivery: { id: string } }).delivery.id;
+    const failed = await waitFor(async () => {
+      const d = await deliveryOf(failedId);
+      return d.state === "failed" ? d : undefined;
+    }, "Slack's refusal to fail the delivery");
+    expect(failed).toMatchObject({ attempts: 1 }); // channel_not_found is for good: no retries
+    expect(failed.lastError).toContain("channel_not_found");
   });
 
   it("kept to Slack's documented shapes: every envelope acknowledged within 3 s, once, and no bad arguments", async () => {
