@@ -13,6 +13,7 @@ import { runOverheadBench } from "./overhead.js";
 import { runLoadBench } from "./load.js";
 import { runInstallSizeBench } from "./install-size.js";
 import { runVaultBench } from "./vault.js";
+import { runDeliveriesBench } from "./deliveries.js";
 import { machine } from "./lib/setup.js";
 
 type Bench = () => Promise<Record<string, number>>;
@@ -25,6 +26,7 @@ export const BENCHES: Array<[string, Bench]> = [
   ["load", runLoadBench],
   ["vault", runVaultBench],
   ["install", runInstallSizeBench],
+  ["deliveries", runDeliveriesBench],
 ];
 
 /** One budget line of the summary: which figure and its limit (`max`: the figure must stay below it; 0: must be 0). */

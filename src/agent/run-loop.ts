@@ -173,17 +173,20 @@ function finish(
   }
   try {
     // the answer and the run's end in one transaction: one commit, and never one without the other
+    if (handle.stoppedByShutdown && handle.deliverTo.length > 0) {
+      // the daemon is stopping: the run stays queued (its partial text is not kept), the next start runs it again
+      // and delivers its reply
+      store.updateRun(handle.id, { status: "queued", model: modelName });
+      handle.emit("run.error", { runId: handle.id, sessionId: handle.sessionId, error: { code: "unavailable", message: "the agent is restarting; the reply follows after the restart", retryable: true }, text: r.shown });
+      deps.onEnd?.({ handle, status: "interrupted", model: modelName, durationMs, usage });
+      return;
+    }
     const msg = store.sqlite.transaction(() => {
       const m = store.insertMessage({
         sessionId: handle.sessionId, runId: handle.id, role: "assistant", content: r.text,
         status: r.status === "error" ? "error" : r.status === "aborted" ? "aborted" : "ok",
         model: modelName, ...(wire ? { error: `${wire.code}: ${wire.message}` } : {}),
       });
-      if (handle.stoppedByShutdown && handle.deliverTo.length > 0) {
-        // the daemon is stopping: leave the run queued, the next start runs it again and delivers its reply
-        store.updateRun(handle.id, { status: "queued", model: modelName });
-        return m;
-      }
       store.updateRun(handle.id, {
         status: r.status, model: modelName, assistantMessageId: m.id, finishedAt: Date.now(),
         ...(wire ? { errorCode: wire.code, error: wire.message } : {}),

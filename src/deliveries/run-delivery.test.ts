@@ -86,4 +86,17 @@ describe("runs deliver through the outbox", () => {
     await done;
     expect(t.outbox.list({ limit: 10 }).map((d) => d.text)).toEqual(["You said: again"]);
   });
+
+  it("a run the daemon's stop cuts off stays queued without delivering, and runs again at the next start", async () => {
+    const t = setup();
+    llm.enqueue({ stallAfterChunks: 1, text: "half of it and then some" });
+    const ended = t.run({ text: "long job", channel: ann });
+    await new Promise((r) => setTimeout(r, 150));
+    await t.runner.drain(0);
+    expect(await ended).toBe("run.error");
+    expect(t.outbox.list({ limit: 10 })).toHaveLength(0);
+    const { resumable } = t.fx.store.claimInterruptedRuns();
+    expect(resumable).toHaveLength(1);
+    expect(t.fx.store.contextMessages(resumable[0]!.sessionId).map((m) => m.role)).toEqual(["user"]);
+  });
 });
