@@ -46,7 +46,8 @@ export async function postChunks(web: WebClient, channel: string, threadTs: stri
 
 /**
  * The Slack {@link PlatformAdapter}: a delivery goes to `address.chatId`, into the thread `address.threadId` when
- * set (Slack has no reply-to outside threads, so `replyTo` is not used). `onPosted(channel, threadTs)` is told of
+ * set. Slack has no reply-to outside threads, so `replyTo` is not used: to answer in a message's thread, address
+ * the thread (`threadId`: the ts of its first message), as the bridge does for every channel conversation. `onPosted(channel, threadTs)` is told of
  * each thread the bot wrote in (so later messages there count as addressed to it).
  */
 export function slackAdapter(web: WebClient, opts: { onPosted?: (channel: string, threadTs: string) => void } = {}): PlatformAdapter<SlackIncoming> {

@@ -95,7 +95,7 @@ export async function runSlackBridge(deps: SlackBridgeDeps): Promise<void> {
     let part = false;
     try {
       const res = await web.conversations.replies({ channel, ts: threadTs, limit: 200 });
-      part = (res.messages ?? []).some((m) => m.user === botUserId || mentionsBot(m.text, botUserId));
+      part = (res.messages ?? []).some((m) => m.user === botUserId || (!!me.bot_id && m.bot_id === me.bot_id) || mentionsBot(m.text, botUserId));
     } catch (err) {
       logger.debug({ err: (err as Error).message }, "could not read a thread's replies");
     }
