@@ -106,7 +106,8 @@ describe("a bridge that is down", () => {
       await waitFor(async () => (await deliveries("&state=pending")).length === 0 && (await deliveries("&state=sending")).length === 0, "the outbox to drain");
       for (const chatId of chats) expect(texts(chatId)).toEqual([1, 2, 3, 4, 5].map((i) => `note ${i} for ${chatId}`));
       const done = (await deliveries("&platform=telegram")).filter((d) => chats.includes(Number(d.address.chatId)));
-      expect(done.every((d) => d.state === "delivered" && d.attempts === 1 && d.platformMessageIds.length === 1)).toBe(true);
+      // (a bridge slowed down past the short ack timeout may get an offer again: it is not sent twice, see above)
+      expect(done.map((d) => [d.state, d.platformMessageIds.length])).toEqual(Array(10).fill(["delivered", 1]));
       // the first REST message went out too, as markdown rendered for Telegram
       expect(texts(9001)).toEqual(["Post this <b>now</b>"]);
     } finally {
@@ -151,6 +152,30 @@ describe("a delivery the platform keeps refusing", () => {
       expect(metrics).toMatch(/agentd_delivery_latency_seconds_count [1-9]/);
     } finally {
       shim.failWith = () => undefined;
+      await bridge.stop();
+    }
+  });
+});
+
+describe("a Telegram message that arrives while the agent is down", () => {
+  it("is not confirmed to Telegram by a bridge stopped before the agent stored it, and is answered once after both restart", async () => {
+    const chatId = 9301;
+    let bridge = startBridge();
+    try {
+      await daemon.stop();
+      const user = shim.emulator.getClient(TOKEN, { userId: chatId, chatId, userName: "lou", firstName: "Lou" });
+      await user.sendMessage(user.makeMessage("sent during the outage") as never);
+      await waitFor(() => shim.emulator.storage.userMessages.some((u) => u.isRead && String((u as { message: { chat?: { id: number } } }).message.chat?.id) === String(chatId)), "the bridge to take the update");
+      await bridge.stop(); // grammY confirms updates on stop: not this one, the agent never stored it
+    } finally {
+      daemon = await startDaemon(agent.dir);
+    }
+    bridge = startBridge();
+    try {
+      await waitFor(() => texts(chatId).length > 0, "the reply after the restart", 15_000);
+      await waitFor(async () => (await deliveries("&state=pending")).length === 0, "the outbox to drain");
+      expect(texts(chatId)).toEqual(["You said: sent during the outage"]);
+    } finally {
       await bridge.stop();
     }
   });

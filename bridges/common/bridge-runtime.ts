@@ -182,7 +182,8 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
         }
       }
     } catch (err) {
-      if (err instanceof ProtocolError && err.code === "unavailable" && /client (is )?closed/.test(err.message)) return;
+      // stopping, or the client closed: the message stays with the platform (not confirmed) for the next start
+      if (this.stopping || (err instanceof ProtocolError && err.code === "unavailable" && /client (is )?closed/.test(err.message))) return;
       logger.warn({ err: errorText(err), messageId: msg.messageId }, "the agent refused a message");
       if (err instanceof ProtocolError) {
         // refused before anything was stored: one line for the user, still through the outbox

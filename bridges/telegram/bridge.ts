@@ -62,8 +62,15 @@ export async function runTelegramBridge(deps: TelegramBridgeDeps): Promise<void>
     return fetchBytes(`${apiRoot}/file/bot${bot.token}/${file.file_path}`);
   });
 
+  // updates whose message the agent has not stored yet: grammY's stop() confirms everything up to the update it is
+  // handling, so that last getUpdates is moved back to the oldest of them (Telegram sends them again next time)
+  const unaccepted = new Set<number>();
+  let stopping = false;
   // a successful getUpdates means polling works: the next failure starts from the shortest delay again
   bot.api.config.use(async (prev, method, payload, sig) => {
+    if (method === "getUpdates" && stopping && unaccepted.size > 0) {
+      payload = { ...payload, offset: Math.min(...unaccepted) } as typeof payload;
+    }
     const res = await prev(method, payload, sig);
     if (method === "getUpdates" && res.ok) backoff.reset();
     return res;
@@ -74,13 +81,19 @@ export async function runTelegramBridge(deps: TelegramBridgeDeps): Promise<void>
   bot.on("message", async (ctx) => {
     const converted = toIncoming(ctx.message, { id: ctx.me.id, username: ctx.me.username });
     if (!converted) return;
-    await runtime.receive(converted.msg, converted.files.map((ref) => ({ filename: ref.filename, mime: ref.mime, fetch: () => download(ref) })));
+    unaccepted.add(ctx.update.update_id);
+    try {
+      await runtime.receive(converted.msg, converted.files.map((ref) => ({ filename: ref.filename, mime: ref.mime, fetch: () => download(ref) })));
+    } finally {
+      unaccepted.delete(ctx.update.update_id);
+    }
   });
   runtime.start();
   bot.catch((err) => logger.error({ err: err.message }, "update handling failed"));
 
   let commandsRegistered = false;
   const onAbort = (): void => {
+    stopping = true;
     if (bot.isRunning()) void bot.stop().catch(() => {});
   };
   signal.addEventListener("abort", onAbort, { once: true });
@@ -117,6 +130,7 @@ export async function runTelegramBridge(deps: TelegramBridgeDeps): Promise<void>
     }
   } finally {
     signal.removeEventListener("abort", onAbort);
+    stopping = true;
     // stop() confirms the last update with one more getUpdates: never wait long for it
     if (bot.isRunning()) await Promise.race([bot.stop().catch(() => {}), sleep(3_000)]);
     // deliveries already on their way get a short grace; the rest stay in the outbox (the client closes next)

@@ -30,6 +30,8 @@ export interface TelegramShim {
   sent(chatId: number | string): Array<{ text: string; receivedAt: number; acceptedAt: number; messageId: number }>;
   /** Delay before a `sendMessage` to `chatId` is taken (its `n`-th to that chat, from 1); default none. */
   holdMs: (chatId: string, n: number) => number;
+  /** Called once the platform took a `sendMessage` (stored), before it answers the sender; default none. */
+  onAccepted: (chatId: string) => Promise<void> | void;
   /** A Bot API error to answer the `n`-th `sendMessage` to `chatId` with (nothing is sent); default none. */
   failWith: (chatId: string, n: number) => { error_code: number; description: string } | undefined;
   close(): Promise<void>;
@@ -78,6 +80,7 @@ export async function startTelegramShim(opts: { localSends?: boolean } = {}): Pr
     calls,
     holdMs: () => 0,
     failWith: () => undefined,
+    onAccepted: () => {},
     sent: (chatId) =>
       calls
         .filter((c) => c.method === "sendMessage" && c.acceptedAt !== undefined && String(c.params.chat_id) === String(chatId))
@@ -148,8 +151,11 @@ export async function startTelegramShim(opts: { localSends?: boolean } = {}): Pr
         method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(params),
       });
       const body = (await upstream.json()) as { ok: boolean; result?: any };
-      if (method === "sendMessage" && body.ok) call.acceptedAt = Date.now();
       call.result = body.result;
+      if (method === "sendMessage" && body.ok) {
+        call.acceptedAt = Date.now();
+        await shim.onAccepted(String(params.chat_id));
+      }
       json(res, upstream.status, body);
     })().catch((err: unknown) => json(res, 500, { ok: false, error_code: 500, description: String(err) }));
   });
