@@ -155,6 +155,7 @@ describe("Slack bridge supervised by agentd start", () => {
   });
 
   it("kept to Slack's documented shapes: every envelope acknowledged within 3 s, once, and no bad arguments", async () => {
+    slack.pushEvent({ type: "member_joined_channel", user: "U0BOB", channel: slack.channelId, channel_type: "C", team: slack.teamId, event_ts: "1700000000.000900" });
     await slack.until(() => slack.envelopes.every((e) => e.ackMs !== undefined), "every envelope to be acknowledged");
     expect(slack.violations).toEqual([]);
     expect(slack.envelopes.length).toBeGreaterThan(10);

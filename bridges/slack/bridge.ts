@@ -134,18 +134,19 @@ export async function runSlackBridge(deps: SlackBridgeDeps): Promise<void> {
     if (deps.groups === "all") await forward(ev, false);
   };
 
-  // Slack sends an envelope again when it is not acknowledged within 3 s (up to 3 times over a few minutes). It is
-  // acknowledged once the agent has the message on disk, so a message the bridge or the daemon dies with comes back.
-  const listener = (args: { ack: () => Promise<void>; body?: { team_id?: string }; event?: SlackMessageEvent }): void => {
+  // Slack sends an envelope again when it is not acknowledged within 3 s (up to 3 times over a few minutes). A message
+  // is acknowledged once the agent has it on disk, so one the bridge or the daemon dies with comes back; every other
+  // envelope (events the bridge does not use, slash commands, interactions) at once.
+  const listener = (args: { ack: () => Promise<void>; type: string; body?: { team_id?: string; event?: SlackMessageEvent } }): void => {
     if (stopping) return;
-    const handled = args.event ? onEvent(args.event, args.body?.team_id) : Promise.resolve();
+    const ev = args.type === "events_api" ? args.body?.event : undefined;
+    const handled = ev && (ev.type === "message" || ev.type === "app_mention") ? onEvent(ev, args.body?.team_id) : Promise.resolve();
     void handled
       .catch((err: unknown) => logger.error({ err: (err as Error).message }, "could not handle a Slack event"))
       .then(() => (stopping ? undefined : args.ack()))
       .catch((err: unknown) => logger.warn({ err: (err as Error).message }, "could not acknowledge a Slack event"));
   };
-  socket.on("message", listener);
-  socket.on("app_mention", listener);
+  socket.on("slack_event", listener);
   runtime.start();
   socket.on("connected", () => logger.info({ bot: me.user, team: me.team }, "Slack bridge connected"));
   socket.on("reconnecting", () => logger.info({}, "Slack Socket Mode reconnecting"));
@@ -159,8 +160,7 @@ export async function runSlackBridge(deps: SlackBridgeDeps): Promise<void> {
     await stopped;
   } finally {
     stopping = true;
-    socket.off("message", listener);
-    socket.off("app_mention", listener);
+    socket.off("slack_event", listener);
     await runtime.idle(2_000);
     await Promise.race([socket.disconnect().catch(() => {}), sleep(2_000)]);
   }

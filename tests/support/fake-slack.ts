@@ -86,6 +86,8 @@ export interface FakeSlack {
    * "refresh_requested" }`); events pushed meanwhile wait for their retry.
    */
   refresh(): void;
+  /** Sends any Events API event (e.g. `member_joined_channel`) in an envelope. */
+  pushEvent(event: Record<string, unknown>): void;
   /** The DM channel id of a user. */
   dmOf(user: string): string;
   /** Serves `bytes` at a private file URL that needs the bot token; returns a Slack file object. */
@@ -294,6 +296,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       }
       return ts;
     },
+    pushEvent: (event) => emit(event),
     addFile(name, mimetype, bytes) {
       const id = `F${++seq}`;
       files.set(id, bytes);
