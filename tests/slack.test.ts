@@ -97,6 +97,14 @@ describe("Slack bridge supervised by agentd start", () => {
     expect(history).not.toContain("tangerine");
   });
 
+  it("takes the optional /agentd slash command in a DM, and says what to do in a channel", async () => {
+    slack.pushSlashCommand({ text: "sessions", user: "U0BOB" });
+    await slack.until(() => slack.posts.some((p) => p.channel === slack.dmOf("U0BOB") && p.text.startsWith("Sessions of this chat")), "the command's answer");
+    slack.pushSlashCommand({ text: "new", user: "U0BOB", channel: slack.channelId });
+    await slack.until(() => slack.envelopes.some((e) => e.type === "slash_commands" && e.ackPayload !== undefined), "the answer to the user");
+    expect(slack.envelopes.find((e) => e.ackPayload)!.ackPayload!.text).toMatch(/write !new, !sessions or !help in the thread/);
+  });
+
   it("refuses a user who is not on the allowlist once, and ignores other workspaces", async () => {
     slack.pushMessage({ text: "let me in", user: "U0EVE" });
     await slack.until(() => slack.posts.some((p) => p.channel === slack.dmOf("U0EVE")), "the refusal");

@@ -37,6 +37,19 @@ export interface SlackBridgeDeps {
   signal: AbortSignal;
 }
 
+/** The fields of a Socket Mode `slash_commands` payload the bridge reads (https://docs.slack.dev/interactivity/implementing-slash-commands). */
+interface SlackSlashCommand {
+  command: string;
+  text?: string;
+  user_id: string;
+  channel_id: string;
+  team_id?: string;
+  trigger_id: string;
+}
+
+/** The answer, shown only to the user, to `/agentd` typed outside a DM. */
+export const SLASH_IN_CHANNEL = "In a channel every thread is its own conversation: write !new, !sessions or !help in the thread and mention me.";
+
 /** A bounded insertion-ordered map (oldest entries dropped first). */
 function remember<V>(map: Map<string, V>, key: string, value: V): void {
   map.delete(key);
@@ -134,16 +147,31 @@ export async function runSlackBridge(deps: SlackBridgeDeps): Promise<void> {
     if (deps.groups === "all") await forward(ev, false);
   };
 
+  /**
+   * `/agentd new|sessions|switch N|stop|model|help` (the optional slash command): in a DM, the same as `!new`…;
+   * elsewhere Slack cannot say which thread it was typed in, so the answer (shown only to the user) says to use
+   * `!new` in the thread.
+   */
+  const onSlashCommand = (cmd: SlackSlashCommand): Promise<{ text: string } | undefined> => {
+    if (!cmd.channel_id.startsWith("D")) return Promise.resolve({ text: SLASH_IN_CHANNEL });
+    const text = `!${(cmd.text ?? "").trim() || "help"}`;
+    return onEvent({ type: "message", channel: cmd.channel_id, channel_type: "im", user: cmd.user_id, text, ts: cmd.trigger_id, team: cmd.team_id }, cmd.team_id).then(() => undefined);
+  };
+
   // Slack sends an envelope again when it is not acknowledged within 3 s (up to 3 times over a few minutes). A message
   // is acknowledged once the agent has it on disk, so one the bridge or the daemon dies with comes back; every other
-  // envelope (events the bridge does not use, slash commands, interactions) at once.
-  const listener = (args: { ack: () => Promise<void>; type: string; body?: { team_id?: string; event?: SlackMessageEvent } }): void => {
+  // envelope (events the bridge does not use, interactions) at once.
+  const listener = (args: { ack: (payload?: { text: string }) => Promise<void>; type: string; body?: { team_id?: string; event?: SlackMessageEvent } & Partial<SlackSlashCommand> }): void => {
     if (stopping) return;
-    const ev = args.type === "events_api" ? args.body?.event : undefined;
-    const handled = ev && (ev.type === "message" || ev.type === "app_mention") ? onEvent(ev, args.body?.team_id) : Promise.resolve();
+    const body = args.body;
+    const ev = args.type === "events_api" ? body?.event : undefined;
+    const handled: Promise<{ text: string } | undefined | void> =
+      ev && (ev.type === "message" || ev.type === "app_mention") ? onEvent(ev, body?.team_id)
+      : args.type === "slash_commands" && body?.channel_id && body.user_id && body.trigger_id ? onSlashCommand(body as SlackSlashCommand)
+      : Promise.resolve();
     void handled
       .catch((err: unknown) => logger.error({ err: (err as Error).message }, "could not handle a Slack event"))
-      .then(() => (stopping ? undefined : args.ack()))
+      .then((reply) => (stopping ? undefined : args.ack(reply ?? undefined)))
       .catch((err: unknown) => logger.warn({ err: (err as Error).message }, "could not acknowledge a Slack event"));
   };
   socket.on("slack_event", listener);

@@ -40,9 +40,13 @@ export interface SlackPost {
 /** An envelope the fake sent and when (and whether) the app acknowledged it. */
 export interface SlackEnvelope {
   envelopeId: string;
+  /** `events_api` (then `event` is the Events API event) or `slash_commands` (then `event` is the command payload). */
+  type: "events_api" | "slash_commands";
   event: Record<string, unknown>;
   sentAt: number;
   ackMs?: number;
+  /** The `payload` of the acknowledgement, when it had one (a slash command's answer to the user). */
+  ackPayload?: Record<string, unknown>;
   retries: number;
 }
 
@@ -86,6 +90,8 @@ export interface FakeSlack {
    * "refresh_requested" }`); events pushed meanwhile wait for their retry.
    */
   refresh(): void;
+  /** Sends `/agentd <text>` as a Socket Mode `slash_commands` envelope (in the user's DM unless `channel`); returns its trigger_id. */
+  pushSlashCommand(o: { text: string; user?: string; channel?: string; team?: string }): string;
   /** Sends any Events API event (e.g. `member_joined_channel`) in an envelope. */
   pushEvent(event: Record<string, unknown>): void;
   /** The DM channel id of a user. */
@@ -157,6 +163,10 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       setTimeout(() => (closed || env.ackMs !== undefined ? undefined : sendEnvelope(env)), ACK_TIMEOUT_MS).unref();
       return;
     }
+    if (env.type === "slash_commands") {
+      // slash commands are never retried: the user sees "operation_timeout" instead
+      return void target.send(JSON.stringify({ envelope_id: env.envelopeId, type: "slash_commands", accepts_response_payload: true, payload: env.event }));
+    }
     target.send(JSON.stringify({
       envelope_id: env.envelopeId, type: "events_api", accepts_response_payload: false,
       retry_attempt: env.retries, retry_reason: env.retries ? "timeout" : "",
@@ -176,8 +186,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     timer.unref();
   }
 
-  function emit(event: Record<string, unknown>): void {
-    const env: SlackEnvelope = { envelopeId: `env-${++seq}`, event, sentAt: Date.now(), retries: 0 };
+  function emit(event: Record<string, unknown>, type: SlackEnvelope["type"] = "events_api"): void {
+    const env: SlackEnvelope = { envelopeId: `env-${++seq}`, type, event, sentAt: Date.now(), retries: 0 };
     envelopes.push(env);
     sendEnvelope(env);
   }
@@ -267,6 +277,12 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       const env = envelopes.find((e) => e.envelopeId === frame.envelope_id);
       if (!env) return void violations.push(`socket: acknowledged an unknown envelope ${String(frame.envelope_id)}`);
       if (frame.payload !== undefined && (typeof frame.payload !== "object" || frame.payload === null)) violations.push("socket: ack payload is not an object");
+      const payload = frame.payload as Record<string, unknown> | undefined;
+      if (payload && Object.keys(payload).length > 0) {
+        if (env.type !== "slash_commands") violations.push("socket: an events_api ack carries a payload (accepts_response_payload is false)");
+        else if (typeof payload.text !== "string" && !Array.isArray(payload.blocks)) violations.push("socket: a slash command answer without text or blocks");
+        env.ackPayload = payload;
+      }
       env.ackMs ??= Date.now() - env.sentAt;
       wake();
     });
@@ -297,6 +313,18 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       return ts;
     },
     pushEvent: (event) => emit(event),
+    pushSlashCommand(o) {
+      const user = o.user ?? "U0ANN";
+      const channel = o.channel ?? dmOf(user);
+      const triggerId = `${++seq}.${Date.now()}.fake`;
+      emit({
+        token: "verification-token", team_id: o.team ?? teamId, team_domain: "fake", channel_id: channel,
+        channel_name: channel.startsWith("D") ? "directmessage" : "general", user_id: user, user_name: user.toLowerCase(),
+        command: "/agentd", text: o.text, api_app_id: "A0FAKE", is_enterprise_install: "false",
+        response_url: `${base}/commands/${triggerId}`, trigger_id: triggerId,
+      }, "slash_commands");
+      return triggerId;
+    },
     addFile(name, mimetype, bytes) {
       const id = `F${++seq}`;
       files.set(id, bytes);
