@@ -2,7 +2,8 @@
  * The Slack bridge's core (issue 16): Socket Mode (`@slack/socket-mode`, no public URL) for events, the Web API
  * (`@slack/web-api`) for replies, messages forwarded to the agent through the shared {@link BridgeRuntime}.
  * Forwarded: DMs; in channels an @mention (`app_mention`), every message in a thread the bot is part of, and with
- * `groups: all` every message. The daemon applies access and the group policy to what arrives.
+ * `groups: all` every message; `/agentd …` in a DM as the chat command `!…`. The daemon applies access and the
+ * group policy to what arrives; replies come from its outbox.
  */
 import { SocketModeClient, LogLevel, type Logger as SlackLogger } from "@slack/socket-mode";
 import { WebClient, type WebAPICallError } from "@slack/web-api";
