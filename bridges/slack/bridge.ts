@@ -24,7 +24,9 @@ const MAX_REMEMBERED = 5_000;
 
 /** What {@link runSlackBridge} needs. */
 export interface SlackBridgeDeps {
+  /** The bot token (`xoxb-`): Web API calls and private file downloads. */
   botToken: string;
+  /** The app-level token (`xapp-`, scope `connections:write`): only for `apps.connections.open`. */
   appToken: string;
   /** The Web API root; default https://slack.com/api/ (Socket Mode's URL comes from its `apps.connections.open`). */
   apiUrl?: string;
@@ -32,9 +34,12 @@ export interface SlackBridgeDeps {
   teamIds: readonly string[];
   /** The daemon's group policy: with `all`, channel messages that do not address the bot are forwarded too. */
   groups: "mention" | "all" | "off";
+  /** The daemon connection (see `connectDaemon`). */
   client: AgentdClient;
   logger: BridgeLogger;
+  /** The daemon endpoint, for uploads of the files people send. */
   endpoint?: () => Promise<Endpoint>;
+  /** Stops the bridge: deliveries in progress get 2 s, then Socket Mode closes and the promise resolves. */
   signal: AbortSignal;
 }
 
