@@ -101,7 +101,8 @@ describe("kill -9 during a reply, with the supervised Telegram bridge", () => {
       const restartAt = Date.now();
       const expected = replyOf(n);
       await waitFor(() => shim.sent(chatId).some((m) => m.text === expected), `the reply to crash-${n} (killed ${offsetMs} ms in, ${phase})`, 15_000);
-      const restartToReplyMs = shim.sent(chatId).find((m) => m.text === expected)!.acceptedAt - restartAt;
+      // the copy sent after the restart (a duplicate's first copy went out before it)
+      const restartToReplyMs = shim.sent(chatId).filter((m) => m.text === expected).at(-1)!.acceptedAt - restartAt;
       const settled = await waitFor(async () => {
         const ds = await deliveriesTo(daemon!, chatId);
         return ds.length > 0 && ds.every((d) => d.state === "delivered") ? ds : undefined;
@@ -173,7 +174,7 @@ describe("kill -9 during a reply, with the supervised Telegram bridge", () => {
       [
         `kill -9 at ${KILLS} instants (timeline ${TIMELINE_MS} ms from the model request):`,
         ...report.map((r) => `  #${r.n} ${r.offsetMs >= 0 ? `+${r.offsetMs} ms` : "(on purpose)"}, ${r.phase}: ${r.replies} repl${r.replies > 1 ? "ies (DUPLICATE, inside the ack window)" : "y"}${r.restartToReplyMs ? `, reply ${r.restartToReplyMs} ms after the restart` : ""}`),
-        `duplicates: ${report.filter((r) => r.duplicate).map((r) => `#${r.n} at +${r.offsetMs} ms`).join(", ") || "none"}${windowCases.length ? ` (${windowCases.join("; ")})` : ""}`,
+        `duplicates: ${report.filter((r) => r.duplicate).map((r) => `#${r.n} ${r.offsetMs >= 0 ? `at +${r.offsetMs} ms` : "(on purpose)"}`).join(", ") || "none"}${windowCases.length ? ` (${windowCases.join("; ")})` : ""}`,
         `duplicate window (platform took the message → ack stored), ${sorted.length} deliveries: median ${pct(0.5)} ms, p90 ${pct(0.9)} ms, max ${sorted.at(-1)} ms`,
       ].join("\n"),
     );
