@@ -15,7 +15,9 @@ import { VERSION } from "./version.js";
 import { ProviderPool } from "./agent/provider.js";
 import { RunScheduler } from "./agent/run-scheduler.js";
 import { releaseMemory } from "./memory.js";
-import { Runner, type SendParams } from "./agent/runner.js";
+import { MAX_RUN_RESUMES, Runner, type SendParams } from "./agent/runner.js";
+import type { DeliveryAddress } from "../protocol/deliveries.js";
+import { userErrorLine } from "../protocol/user-error.js";
 import { applyToolPolicy } from "./agent/tools/policy.js";
 import { methods } from "../protocol/methods.js";
 import { PROTOCOL_VERSION } from "../protocol/version.js";
@@ -73,11 +75,15 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     const logBuffer = new LogBuffer();
     const { logger, flush } = await createLogger({ dir, level: cfg.logging.level, redact, extraStreams: [logBuffer.stream], ...(opts.pretty !== undefined ? { pretty: opts.pretty } : {}) });
     store = new Store(join(dir, "agentd.db"));
-    const { interrupted, resumable } = store.claimInterruptedRuns();
+    const { interrupted, resumable, givenUp } = store.claimInterruptedRuns(MAX_RUN_RESUMES);
     if (interrupted > 0) logger.warn({ interrupted }, `${interrupted} run(s) were interrupted by the last stop; a resend with the same idempotency key runs them again`);
     const db = store;
     const outbox = new Outbox({ store: db, config: () => config.get().deliveries, logger: logger.child({ component: "outbox" }) });
     const reoffered = outbox.recover();
+    for (const run of givenUp) {
+      logger.error({ runId: run.id, resumes: run.resumes }, `run ${run.id} was interrupted by a stop ${run.resumes + 1} times; giving up on it`);
+      db.sqlite.transaction(() => deliverRunReply(outbox, { id: run.id, deliverTo: JSON.parse(run.deliverTo ?? "[]") as DeliveryAddress[] }, userErrorLine({ code: "internal" })))();
+    }
     if (reoffered > 0) logger.info({ deliveries: reoffered }, `${reoffered} delivery(ies) offered before the last stop were never acknowledged; offering them again`);
     const pool = new ProviderPool(() => config.get());
     const hooks: RunHooks = { onEnd: [] };

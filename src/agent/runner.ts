@@ -43,6 +43,12 @@ export interface SendOptions {
   silentReply?: string | undefined;
 }
 
+/**
+ * How many times the daemon runs an interrupted run again at start (issue 11) before it gives up on it with an
+ * error line to its chat: a run that takes the daemon down every time must not crash it forever.
+ */
+export const MAX_RUN_RESUMES = 3;
+
 /** The delivery address of a reply to a channel message: its chat and thread, answering its message id. */
 export function replyAddressOf(channel: ChannelAddress): DeliveryAddress {
   return {

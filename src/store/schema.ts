@@ -51,6 +51,8 @@ export const runs = sqliteTable("runs", {
   deliverTo: text("deliver_to"),
   /** A final text that, trimmed, equals this is not delivered (heartbeats' "nothing to report"). */
   silentReply: text("silent_reply"),
+  /** Times the daemon ran it again at start after a crash interrupted it (a run that keeps crashing it is given up). */
+  resumes: integer("resumes").notNull().default(0),
 }, (t) => [uniqueIndex("runs_idempotency_idx").on(t.idempotencyKey), index("runs_session_idx").on(t.sessionId)]);
 
 /** Token usage of one model call, with the model that answered and its cost in USD (null when unpriced). */

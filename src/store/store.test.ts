@@ -37,6 +37,13 @@ describe("Store", () => {
     expect(s.getRun(a.id)?.status).toBe("interrupted");
     expect(s.getRun(b.id)?.status).toBe("ok");
     expect(s.getRun(c.id)?.status).toBe("queued");
+    // run again and interrupted again, up to the limit: then given up with an error
+    s.updateRun(c.id, { status: "running" });
+    expect(s.claimInterruptedRuns(2).resumable.map((r) => r.resumes)).toEqual([2]);
+    s.updateRun(c.id, { status: "running" });
+    const last = s.claimInterruptedRuns(2);
+    expect([last.resumable, last.givenUp.map((r) => r.id)]).toEqual([[], [c.id]]);
+    expect(s.getRun(c.id)).toMatchObject({ status: "error", errorCode: "internal" });
     s.close();
   });
 

@@ -176,7 +176,7 @@ export class Store {
     const run: RunRow = {
       id: newId("r"), sessionId: input.sessionId, idempotencyKey: input.idempotencyKey, status: "queued", model: null,
       userMessageId: message.id, assistantMessageId: null, errorCode: null, error: null, createdAt: now, startedAt: null, finishedAt: null,
-      deliverTo: input.deliverTo ?? null, silentReply: input.silentReply ?? null,
+      deliverTo: input.deliverTo ?? null, silentReply: input.silentReply ?? null, resumes: 0,
     };
     message.runId = run.id;
     this.acceptTx ??= this.sqlite.transaction((m: MessageRow, r: RunRow, at: number) => {
@@ -254,19 +254,32 @@ export class Store {
   /**
    * At start: every run still `queued` or `running` belongs to a daemon that died. Runs with delivery targets
    * (channel messages, scheduled and webhook runs: issue 11) stay `queued` and are returned, oldest first, for the
-   * daemon to run again; the others are marked `interrupted` (a client that resends its idempotency key gets it
-   * run again, see the runner).
+   * daemon to run again, unless they were already run again `maxResumes` times (a run that keeps taking the daemon
+   * down): those end as `error` and are returned as `givenUp`. The others are marked `interrupted` (a client that
+   * resends its idempotency key gets it run again, see the runner).
    */
-  claimInterruptedRuns(): { interrupted: number; resumable: RunRow[] } {
+  claimInterruptedRuns(maxResumes = Number.POSITIVE_INFINITY): { interrupted: number; resumable: RunRow[]; givenUp: RunRow[] } {
     return guardStorage("mark interrupted runs", () =>
       this.sqlite.transaction(() => {
-        const resumable = this.stmt(
+        const now = Date.now();
+        const open = this.stmt(
           `SELECT ${RUN_COLS} FROM "runs" WHERE "status" IN ('queued', 'running') AND "deliver_to" IS NOT NULL AND "deliver_to" <> '[]' ORDER BY "created_at", "id"`,
         ).all() as RunRow[];
-        this.stmt(`UPDATE "runs" SET "status" = 'queued' WHERE "status" = 'running' AND "deliver_to" IS NOT NULL AND "deliver_to" <> '[]'`).run();
-        const res = this.db.update(runs).set({ status: "interrupted", finishedAt: Date.now(), errorCode: "aborted", error: "the daemon stopped during the run" })
+        const resumable: RunRow[] = [];
+        const givenUp: RunRow[] = [];
+        for (const r of open) {
+          if (r.resumes >= maxResumes) {
+            const error = `the daemon stopped during this run ${r.resumes + 1} times; it is not run again`;
+            this.updateRun(r.id, { status: "error", errorCode: "internal", error, finishedAt: now });
+            givenUp.push({ ...r, status: "error", errorCode: "internal", error, finishedAt: now });
+          } else {
+            this.updateRun(r.id, { status: "queued", resumes: r.resumes + 1 });
+            resumable.push({ ...r, status: "queued", resumes: r.resumes + 1 });
+          }
+        }
+        const res = this.db.update(runs).set({ status: "interrupted", finishedAt: now, errorCode: "aborted", error: "the daemon stopped during the run" })
           .where(and(inArray(runs.status, ["queued", "running"]), sql`("deliver_to" IS NULL OR "deliver_to" = '[]')`)).run();
-        return { interrupted: res.changes, resumable: resumable.map((r) => ({ ...r, status: "queued" as const })) };
+        return { interrupted: res.changes, resumable, givenUp };
       })(),
     );
   }
