@@ -14,7 +14,7 @@ Usage:
   agentd status [DIR] [--json]    is the agent running: port, pid, uptime, model, sessions, MCP (exit 3: stopped)
   agentd ls [DIR...] [--json]     the agents in these folders and their subfolders (4 levels), with port and state
   agentd stop DIR                 stop a running agent (SIGTERM, waits up to 10 s for .port to go)
-  agentd bridge PLATFORM DIR      run the telegram|discord|whatsapp bridge of a running agent
+  agentd bridge PLATFORM DIR      run the telegram|discord|whatsapp|slack bridge of a running agent
   agentd bridge PLATFORM --url URL --token T [DIR]
                                   the same for an agent on another machine (DIR: where the config is)
   agentd doctor DIR [--json] [--paid]

@@ -8,6 +8,7 @@ export const SECRET_PATHS: readonly string[] = [
   "providers.*.apiKey",
   "providers.*.headers.*",
   "channels.*.botToken",
+  "channels.*.appToken",
   "mcp.servers.*.env.*",
   "mcp.servers.*.headers.*",
   "hooks.*.secret",
