@@ -26,6 +26,9 @@ import { startGateway, type Gateway } from "./gateway/server.js";
 import { writePortFile, removePortFile } from "./gateway/port-file.js";
 import type { DaemonContext, Feature, RunHooks } from "./feature.js";
 import { FEATURES } from "./features.js";
+import { TokenService } from "./tokens/token-service.js";
+import { KeyRing } from "./gateway/key-ring.js";
+import { mountIntegrations, integrationErrorShapes } from "./gateway/integrations.js";
 
 /** A running daemon: its port, config and a way to stop it. `stopped` resolves with the reason of the stop. */
 export interface Daemon {
@@ -93,8 +96,11 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     let gateway: Gateway | undefined;
     let requestStop!: (r: { restart: boolean; reason: string }) => void;
     const stopRequested = new Promise<{ restart: boolean; reason: string }>((r) => (requestStop = r));
+    const tokens = new TokenService(db.tokens);
+    const keys = new KeyRing(token, tokens);
     const ctx: DaemonContext = {
-      dir, config, store: db, logger, redact, runner, pool, version: VERSION, startedAt, token, hooks, logBuffer,
+      dir, config, store: db, logger, redact, runner, pool, version: VERSION, startedAt, token, hooks, logBuffer, tokens,
+      mintToken: (name, scopes) => keys.mint(name, scopes),
       port: () => gateway?.port ?? 0,
       openConnections: () => gateway?.wss.clients.size ?? 0,
       routes: () => [],
@@ -110,14 +116,18 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     for (const f of features) f.handlers?.(registry);
     const gwLogger = logger.child({ component: "gateway" });
     const { app, router } = createRestApp({
-      token: () => token, version: VERSION, startedAt, registry, logger: gwLogger, maxBodyBytes: cfg.server.maxBodyBytes,
-      extend: features.flatMap((f) => (f.routes ? [f.routes.bind(f)] : [])),
+      keys, version: VERSION, startedAt, registry, logger: gwLogger, maxBodyBytes: cfg.server.maxBodyBytes,
+      extend: [
+        ...features.flatMap((f) => (f.routes ? [f.routes.bind(f)] : [])),
+        (router) => mountIntegrations(router, { registry, store: db, config: () => config.get(), version: VERSION, startedAt, logger: gwLogger }),
+      ],
+      errorShapes: integrationErrorShapes,
       publicPaths: () => (config.get().metrics.public ? ["/metrics"] : []),
     });
     ctx.routes = () => router.specs;
     gateway = await startGateway({
       app, port: opts.port ?? cfg.server.port, host: cfg.server.host, maxFrameBytes: cfg.server.maxFrameBytes, logger: gwLogger,
-      ws: { token, agentName: cfg.name, version: VERSION, registry, logger: gwLogger, maxFramesPerSecond: cfg.server.maxFramesPerSecond, frameBurst: cfg.server.frameBurst },
+      ws: { keys, agentName: cfg.name, version: VERSION, registry, logger: gwLogger, maxFramesPerSecond: cfg.server.maxFramesPerSecond, frameBurst: cfg.server.frameBurst },
     });
     const port = gateway.port;
     writePortFile(dir, port);

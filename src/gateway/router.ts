@@ -2,6 +2,8 @@ import type { Context, Hono } from "hono";
 import { z } from "zod";
 import { AgentdError } from "../errors.js";
 import { validate } from "./method-registry.js";
+import type { ScopeRequirement } from "../../protocol/scopes.js";
+import { authorize, type Principal } from "./scopes.js";
 
 /** HTTP methods a route can use. */
 export type HttpMethod = "get" | "post" | "put" | "patch" | "delete";
@@ -13,13 +15,17 @@ export type HttpMethod = "get" | "post" | "put" | "patch" | "delete";
  * `response` describes the JSON body of the success status (`status`, default 200); `errors` lists the other
  * statuses the route documents (401 is added for every non-public route). `raw` marks routes whose body is not
  * JSON (multipart uploads, Prometheus text): `response` then documents what it returns, `body` is not parsed.
+ * `scope` is what a token needs (protocol/scopes.ts; `admin` passes everything); every route but a `public` one
+ * declares it, the router checks it ({@link authorize}) before anything else, and the OpenAPI document lists it.
  */
-export interface RouteSpec {
+export type RouteSpec = RouteBase & ({ public: true; scope?: undefined } | { public?: false; scope: ScopeRequirement });
+
+/** The fields every {@link RouteSpec} has. */
+export interface RouteBase {
   method: HttpMethod;
   path: string;
   summary: string;
   tag: string;
-  public?: boolean;
   params?: z.ZodObject;
   query?: z.ZodObject;
   body?: z.ZodType;
@@ -31,8 +37,10 @@ export interface RouteSpec {
   sse?: boolean;
 }
 
-/** What a route handler gets: validated params, query and body, and hono's context for headers and streams. */
+/** What a route handler gets: validated params, query and body, the caller, and hono's context for headers and streams. */
 export interface RouteInput<S extends RouteSpec> {
+  /** The authenticated caller (the owner's principal on `public` routes, which have no token). */
+  principal: Principal;
   params: S["params"] extends z.ZodObject ? z.output<S["params"]> : Record<string, never>;
   query: S["query"] extends z.ZodObject ? z.output<S["query"]> : Record<string, never>;
   body: S["body"] extends z.ZodType ? z.output<S["body"]> : undefined;
@@ -62,18 +70,28 @@ export class Router {
   /** Declares and mounts one route. */
   route<S extends RouteSpec>(spec: S, handler: (input: RouteInput<S>) => unknown): this {
     this.specs.push(spec);
+    const operation = `${spec.method.toUpperCase()} ${spec.path}`;
     this.app.on(spec.method.toUpperCase(), honoPath(spec.path), async (c) => {
+      const principal = spec.public ? PUBLIC : authorize(principalOf(c), spec.scope, operation);
       const rawParams = c.req.param() as Record<string, string>;
       const params = spec.params ? validate(spec.params, decodeParams(rawParams), "path") : {};
       const query = spec.query ? validate(spec.query, c.req.query(), "query") : {};
       let body: unknown;
       if (spec.body && !spec.raw?.request) body = validate(spec.body, await readJson(c), "body");
-      const out = await handler({ params, query, body, c } as RouteInput<S>);
+      const out = await handler({ params, query, body, c, principal } as RouteInput<S>);
       if (out instanceof Response) return out;
       return c.json(out as object, (spec.status ?? 200) as 200);
     });
     return this;
   }
+}
+
+/** The principal of a `public` route: no scopes at all (it reaches no operation). */
+const PUBLIC: Principal = { name: "public", scopes: [], kind: "token" };
+
+/** The principal the authentication middleware (rest.ts) put on the request, if any. */
+export function principalOf(c: Context): Principal | undefined {
+  return c.get("principal" as never) as Principal | undefined;
 }
 
 function decodeParams(raw: Record<string, string>): Record<string, string> {

@@ -5,14 +5,16 @@ import type { WireError } from "../../protocol/errors.js";
 import { PROTOCOL_VERSION, MIN_PROTOCOL_VERSION } from "../../protocol/version.js";
 import { events } from "../../protocol/events.js";
 import { toWireError } from "../errors.js";
-import { tokenMatches } from "./auth.js";
+import type { TokenKeys } from "./token-keys.js";
+import type { Principal } from "./scopes.js";
 import { issuePath, type MethodRegistry } from "./method-registry.js";
 import { FrameLimiter } from "./rate-limit.js";
 import type { MethodSpec } from "../../protocol/method-spec.js";
 
 /** What a WebSocket connection needs from the daemon. */
 export interface WsDeps {
-  token: string;
+  /** Looks up the handshake's token (owner, named and bridge tokens); its scopes bound every call of the connection. */
+  keys: TokenKeys;
   agentName: string;
   version: string;
   registry: MethodRegistry<Record<string, MethodSpec>>;
@@ -39,6 +41,7 @@ export function serveConnection(ws: WebSocket, deps: WsDeps): void {
   const maxBuffered = deps.maxBufferedBytes ?? 8 * 1024 * 1024;
   let ready = false;
   let closed = false;
+  let principal: Principal | undefined;
   const rate = deps.maxFramesPerSecond ?? 200;
   const burst = deps.frameBurst ?? 400;
   const limiter = new FrameLimiter(rate, burst);
@@ -105,7 +108,9 @@ export function serveConnection(ws: WebSocket, deps: WsDeps): void {
     if (frame.type === "hello") {
       if (ready) return fail({ code: "bad_request", message: "already greeted" });
       clearTimeout(handshakeTimer);
-      if (!tokenMatches(deps.token, frame.token)) return fail({ code: "unauthorized", message: "wrong token" }, CloseCode.unauthorized);
+      const entry = deps.keys.byBearer(frame.token);
+      if (!entry) return fail({ code: "unauthorized", message: "wrong, revoked or expired token" }, CloseCode.unauthorized);
+      principal = { name: entry.name, scopes: entry.scopes, kind: entry.kind };
       const version = Math.min(frame.protocol.max, PROTOCOL_VERSION);
       if (version < Math.max(frame.protocol.min, MIN_PROTOCOL_VERSION)) {
         return fail({ code: "unsupported_version", message: `this agentd speaks protocol ${MIN_PROTOCOL_VERSION}..${PROTOCOL_VERSION}`, details: { min: MIN_PROTOCOL_VERSION, max: PROTOCOL_VERSION } }, CloseCode.unsupportedVersion);
@@ -118,7 +123,7 @@ export function serveConnection(ws: WebSocket, deps: WsDeps): void {
       return;
     }
     if (!ready) return fail({ code: "unauthorized", message: "the first frame must be hello" }, CloseCode.policyViolation);
-    deps.registry.call(frame.method, frame.params, { transport: "ws", subscriber }).then(
+    deps.registry.call(frame.method, frame.params, { transport: "ws", subscriber, principal: principal! }).then(
       (result) => send({ type: "res", id: frame.id, ok: true, result }),
       (err: unknown) => {
         const error = toWireError(err);

@@ -1,7 +1,8 @@
 import { and, desc, eq, getTableColumns, getTableName, inArray, lt, sql } from "drizzle-orm";
 import type Database from "better-sqlite3";
 import { openDb, guardStorage, type Db } from "./db.js";
-import { sessions, messages, runs, usageEvents, channelBindings } from "./schema.js";
+import { sessions, messages, runs, usageEvents, channelBindings, sessionOwners } from "./schema.js";
+import { TokenRows } from "./token-rows.js";
 import { newId } from "./ids.js";
 import { NotFoundError } from "../errors.js";
 import type { ChannelAddress, Message, ToolCall } from "../../protocol/chat.js";
@@ -72,8 +73,12 @@ export class Store {
   private readonly inserts = new Map<string, { props: string[]; stmt: Database.Statement }>();
   private acceptTx: ((message: MessageRow, run: RunRow, now: number) => void) | undefined;
 
+  /** Named API tokens and session ownership (issue 15). */
+  readonly tokens: TokenRows;
+
   constructor(file: string) {
     ({ sqlite: this.sqlite, db: this.db } = openDb(file));
+    this.tokens = new TokenRows(this.sqlite);
   }
 
   /** The cached prepared statement for `text` (prepared on first use). */
@@ -137,6 +142,11 @@ export class Store {
     return this.listSessionsWhere(undefined, limit);
   }
 
+  /** Sessions created by the named token `tokenName` (see `session_owners`), most recently active first. */
+  listSessionsOwnedBy(tokenName: string, limit: number): Session[] {
+    return this.listSessionsWhere(inArray(sessions.id, this.db.select({ id: sessionOwners.sessionId }).from(sessionOwners).where(eq(sessionOwners.tokenName, tokenName))), limit);
+  }
+
   private listSessionsWhere(where: ReturnType<typeof eq> | undefined, limit: number): Session[] {
     const count = sql<number>`${sql.raw(MESSAGE_COUNT_SQL)}`;
     const rows = this.db
@@ -187,6 +197,18 @@ export class Store {
     };
     guardStorage("store a message", () => this.insertRow(messages, row));
     return row;
+  }
+
+  /**
+   * Creates a session holding `history` (user and assistant messages, in order) in one transaction: a
+   * conversation a client sent whole (the OpenAI-compatible endpoint's stateless mode).
+   */
+  createSessionWithHistory(history: ReadonlyArray<{ role: "user" | "assistant"; content: string }>): Session {
+    return guardStorage("store the conversation", () => this.sqlite.transaction(() => {
+      const session = this.createSession();
+      for (const m of history) this.insertMessage({ sessionId: session.id, role: m.role, content: m.content, status: "ok" });
+      return session;
+    })());
   }
 
   /** The newest `limit` messages of a session (or those before `beforeId`), oldest first. */
