@@ -31,10 +31,20 @@ const notePathOf = (uri: string): string => {
 };
 const uriOf = (path: string) => VAULT_URI + path.split("/").map(encodeURIComponent).join("/");
 
+/**
+ * A JSON-RPC error the SDK sends as is (`code`, `message`, `data`): unlike {@link McpError}, its message carries
+ * no "MCP error <code>:" prefix.
+ */
+class RpcError extends Error {
+  constructor(readonly code: number, message: string, readonly data?: Record<string, unknown>) {
+    super(message);
+  }
+}
+
 /** Turns an agentd error into MCP's answer: a `forbidden` becomes a JSON-RPC error, others a tool result with `isError`. */
 function toolError(err: unknown): CallToolResult {
   const wire = toWireError(err);
-  if (wire.code === "forbidden") throw new McpError(MCP_FORBIDDEN_CODE, wire.message, { code: wire.code, ...wire.details });
+  if (wire.code === "forbidden") throw new RpcError(MCP_FORBIDDEN_CODE, wire.message, { code: wire.code, ...wire.details });
   return { isError: true, content: [{ type: "text", text: `${wire.code}: ${wire.message}` }], structuredContent: { error: wire } };
 }
 
@@ -71,11 +81,18 @@ export function createMcpServer(deps: McpServerDeps, principal: Principal): Serv
   const call = (method: string, params: unknown) => deps.registry.call(method, params, { transport: "mcp", principal });
   const asMcp = (err: unknown): never => {
     const wire = toWireError(err);
-    if (err instanceof AgentdError) throw new McpError(wire.code === "forbidden" ? MCP_FORBIDDEN_CODE : wire.code === "not_found" ? ErrorCode.InvalidParams : ErrorCode.InternalError, wire.message, { code: wire.code });
+    if (err instanceof AgentdError) throw new RpcError(wire.code === "forbidden" ? MCP_FORBIDDEN_CODE : wire.code === "not_found" ? ErrorCode.InvalidParams : ErrorCode.InternalError, wire.message, { code: wire.code });
     throw err;
   };
+  const resourceScope = (what: string) => {
+    try {
+      authorize(principal, MCP_RESOURCE_SCOPE, what);
+    } catch (err) {
+      asMcp(err);
+    }
+  };
   server.setRequestHandler(ListResourcesRequestSchema, async () => {
-    authorize(principal, MCP_RESOURCE_SCOPE, "resources/list");
+    resourceScope("resources/list");
     const r = (await call("vault.list", {}).catch(asMcp)) as { notes: Array<{ path: string; title: string; size: number }> };
     return { resources: r.notes.map((n) => ({ uri: uriOf(n.path), name: n.path, title: n.title, mimeType: "text/markdown", size: n.size })) };
   });
@@ -83,6 +100,7 @@ export function createMcpServer(deps: McpServerDeps, principal: Principal): Serv
     resourceTemplates: [{ uriTemplate: `${VAULT_URI}{+path}`, name: "vault-note", title: "A note of the agent's vault", mimeType: "text/markdown" }],
   }));
   server.setRequestHandler(ReadResourceRequestSchema, async (req) => {
+    resourceScope("resources/read");
     const r = (await call("vault.read", { path: notePathOf(req.params.uri) }).catch(asMcp)) as { path: string; content: string };
     return { contents: [{ uri: req.params.uri, mimeType: "text/markdown", text: r.content }] };
   });
