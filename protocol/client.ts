@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { ServerFrame, type WelcomeFrame, type ResFrame, type RequestId } from "./frames.js";
+import { CloseCode, ServerFrame, type WelcomeFrame, type ResFrame, type RequestId } from "./frames.js";
+import { clientProofOf, keyIdOfToken, keyOfToken, newNonce, proofMatches, serverProofOf } from "./handshake.js";
 import type { WireError } from "./errors.js";
 import { methods, type MethodName, type ParamsIn, type Result } from "./methods.js";
 import type { RunEvent, EventPayload } from "./events.js";
@@ -25,7 +26,8 @@ export class ProtocolError extends Error {
  * Options of {@link AgentdClient}. Give `agentDir` (port from `.port`, token from `.env`, re-read on every
  * reconnect) or `url` + `token`. `requestTimeoutMs` (default 30 000) counts from when a request is written to
  * the socket; requests made while disconnected wait for the connection. Reconnects use exponential backoff
- * from `backoffInitialMs` (250) to `backoffMaxMs` (5 000) unless `reconnect` is false.
+ * from `backoffInitialMs` (250) to `backoffMaxMs` (5 000) unless `reconnect` is false. `handshakeTimeoutMs`
+ * (10 000) bounds the handshake: a server that does not prove itself in time is dropped like a wrong one.
  */
 export interface ClientOptions {
   agentDir?: string;
@@ -36,6 +38,7 @@ export interface ClientOptions {
   reconnect?: boolean;
   backoffInitialMs?: number;
   backoffMaxMs?: number;
+  handshakeTimeoutMs?: number;
 }
 
 /** A chat run as the client sees it: ids, and its events as an async iterator that ends after `run.done`/`run.error`. */
@@ -76,6 +79,7 @@ const MAX_EARLY_RUNS = 64;
  */
 export class AgentdClient {
   private ws: WebSocket | undefined;
+  private endpoint: Endpoint | undefined;
   private state: State = "idle";
   private welcome: WelcomeFrame | undefined;
   private nextId = 1;
@@ -88,10 +92,10 @@ export class AgentdClient {
   private connectWaiters: Array<{ resolve: (w: WelcomeFrame) => void; reject: (e: unknown) => void }> = [];
   private listeners = new Set<(ev: RunEvent) => void>();
   private stateListeners = new Set<(s: "open" | "reconnecting" | "closed", err?: Error) => void>();
-  readonly opts: Required<Pick<ClientOptions, "requestTimeoutMs" | "reconnect" | "backoffInitialMs" | "backoffMaxMs">> & ClientOptions;
+  readonly opts: Required<Pick<ClientOptions, "requestTimeoutMs" | "reconnect" | "backoffInitialMs" | "backoffMaxMs" | "handshakeTimeoutMs">> & ClientOptions;
 
   constructor(opts: ClientOptions) {
-    this.opts = { requestTimeoutMs: 30_000, reconnect: true, backoffInitialMs: 250, backoffMaxMs: 5_000, ...opts };
+    this.opts = { requestTimeoutMs: 30_000, reconnect: true, backoffInitialMs: 250, backoffMaxMs: 5_000, handshakeTimeoutMs: 10_000, ...opts };
     this.backoffMs = this.opts.backoffInitialMs;
   }
 
@@ -107,7 +111,23 @@ export class AgentdClient {
     return this.welcome;
   }
 
-  /** Opens the connection and performs the handshake. Rejects with a {@link ProtocolError} for a bad token or version. */
+  /**
+   * The endpoint (URLs and token) of the current connection, once its server has proved it holds the token
+   * (waits for the handshake like {@link connect}). REST calls with the bearer token (uploads) must use this, never
+   * a port read from `.port` on its own: that port may belong to another program after a crash.
+   */
+  async verifiedEndpoint(): Promise<Endpoint> {
+    await this.connect();
+    if (!this.endpoint) throw new ProtocolError({ code: "unavailable", message: "not connected to the agent", retryable: true });
+    return this.endpoint;
+  }
+
+  /**
+   * Opens the connection and performs the challenge–response handshake (protocol/handshake.ts): the server must
+   * prove it holds the token before the client proves it does; the token never leaves this process. Rejects
+   * with a {@link ProtocolError}: `unauthorized` (token refused), `unsupported_version`, or `unavailable` with
+   * `details.reason: "server_unverified"` when the server on the port could not prove it is the agent's daemon.
+   */
   connect(): Promise<WelcomeFrame> {
     if (this.state === "open" && this.welcome) return Promise.resolve(this.welcome);
     const p = new Promise<WelcomeFrame>((resolve, reject) => this.connectWaiters.push({ resolve, reject }));
@@ -205,11 +225,33 @@ export class AgentdClient {
     const ws = new WebSocket(endpoint.wsUrl);
     this.ws = ws;
     let welcomed = false;
+    let verified = false;
+    const key = keyOfToken(endpoint.token);
+    const clientNonce = newNonce();
+    // the server must prove it knows the key before we prove we do; anything else and we leave, having sent nothing
+    const unverified = (why: string): void => {
+      clearTimeout(timer);
+      if (this.ws !== ws) return;
+      this.ws = undefined;
+      try {
+        ws.close(CloseCode.serverUnverified, "the server could not prove it is the agent's daemon");
+      } catch {
+        /* already closing */
+      }
+      this.onDrop(new ProtocolError({
+        code: "unavailable", retryable: true,
+        message: `the server on ${endpoint.httpUrl} could not prove it is this agent's daemon (${why}); the token was not sent. ` +
+          "Is the agent running? A .port left by a crash may point at another program.",
+        details: { reason: "server_unverified", url: endpoint.httpUrl },
+      }));
+    };
+    const timer = setTimeout(() => unverified(`no handshake within ${this.opts.handshakeTimeoutMs} ms`), this.opts.handshakeTimeoutMs);
     ws.addEventListener("open", () => {
       ws.send(JSON.stringify({
         type: "hello",
-        token: endpoint.token,
         protocol: { min: MIN_PROTOCOL_VERSION, max: PROTOCOL_VERSION },
+        keyId: keyIdOfToken(endpoint.token),
+        clientNonce,
         client: { name: this.opts.clientName ?? "agentd-client" },
       }));
     });
@@ -218,28 +260,40 @@ export class AgentdClient {
       try {
         frame = ServerFrame.parse(JSON.parse(String(msg.data)));
       } catch {
-        return; // a frame we do not understand is ignored, never fatal
+        if (!welcomed) unverified("it does not speak the agentd protocol");
+        return; // after the handshake, a frame we do not understand is ignored, never fatal
       }
-      if (frame.type === "welcome") {
-        welcomed = true;
-        this.onOpen(frame);
-      } else if (frame.type === "error") {
-        const err = new ProtocolError(frame.error);
-        if (!welcomed) this.fatal(err);
-      } else if (frame.type === "res") {
-        this.onRes(frame);
-      } else {
-        this.onEventFrame(frame.event, frame.payload, frame.seq);
-      }
-    });
-    ws.addEventListener("close", (ev) => {
-      if (this.ws !== ws) return;
-      this.ws = undefined;
-      if (ev.code === 4401 || ev.code === 4426) {
-        this.fatal(new ProtocolError({ code: ev.code === 4401 ? "unauthorized" : "unsupported_version", message: ev.reason || "rejected" }));
+      if (!welcomed) {
+        if (frame.type === "challenge" && !verified) {
+          if (!proofMatches(serverProofOf(key, clientNonce, frame.serverNonce), frame.serverProof)) return unverified("wrong proof");
+          verified = true;
+          ws.send(JSON.stringify({ type: "auth", proof: clientProofOf(key, frame.serverNonce, clientNonce) }));
+        } else if (frame.type === "welcome" && verified) {
+          welcomed = true;
+          clearTimeout(timer);
+          this.endpoint = endpoint;
+          this.onOpen(frame);
+        } else if (frame.type === "error") {
+          clearTimeout(timer);
+          this.fatal(new ProtocolError(frame.error));
+        } else {
+          unverified(`${frame.type} before it proved itself`);
+        }
         return;
       }
-      this.onDrop(new Error(`connection closed (${ev.code}${ev.reason ? `: ${ev.reason}` : ""})`));
+      if (frame.type === "res") this.onRes(frame);
+      else if (frame.type === "event") this.onEventFrame(frame.event, frame.payload, frame.seq);
+    });
+    ws.addEventListener("close", (ev) => {
+      clearTimeout(timer);
+      if (this.ws !== ws) return;
+      this.ws = undefined;
+      this.endpoint = undefined;
+      if (ev.code === CloseCode.unauthorized || ev.code === CloseCode.unsupportedVersion) {
+        this.fatal(new ProtocolError({ code: ev.code === CloseCode.unauthorized ? "unauthorized" : "unsupported_version", message: ev.reason || "rejected" }));
+        return;
+      }
+      this.onDrop(new Error(`connection to ${endpoint.wsUrl} closed (${ev.code}${ev.reason ? `: ${ev.reason}` : ""})`));
     });
     ws.addEventListener("error", () => {
       /* a close event follows */

@@ -6,15 +6,45 @@ export const RequestId = z.union([z.string().min(1).max(64), z.number().int().sa
 /** A request id, see {@link RequestId}. */
 export type RequestId = z.infer<typeof RequestId>;
 
-/** First client frame: the token and the accepted protocol version range (inclusive). */
+/** A handshake nonce: 32 random bytes in base64url (43 characters); 22..128 accepted. */
+const Nonce = z.string().regex(/^[A-Za-z0-9_-]{22,128}$/, "a nonce is 22..128 base64url characters");
+/** An HMAC-SHA256 proof in base64url (43 characters). */
+const Proof = z.string().regex(/^[A-Za-z0-9_-]{43}$/, "a proof is an HMAC-SHA256 in base64url (43 characters)");
+
+/**
+ * First client frame: the accepted protocol version range (inclusive), the id of the key it holds
+ * (`keyId`, see protocol/handshake.ts) and a fresh `clientNonce`. The token itself is never sent.
+ */
 export const HelloFrame = z.strictObject({
   type: z.literal("hello"),
-  token: z.string().max(512),
   protocol: z.strictObject({ min: z.number().int().min(1), max: z.number().int().min(1) }),
+  keyId: z.string().regex(/^[0-9a-f]{16}$/, "keyId is 16 lowercase hex characters"),
+  clientNonce: Nonce,
   client: z.strictObject({ name: z.string().max(64), version: z.string().max(32).optional() }).optional(),
 });
 /** The handshake frame, see {@link HelloFrame}. */
 export type HelloFrame = z.infer<typeof HelloFrame>;
+
+/**
+ * The server's answer to `hello`: its own fresh nonce and its proof that it knows the key,
+ * HMAC-SHA256(key, "server|" + clientNonce + "|" + serverNonce). A client that cannot verify it closes the
+ * connection without answering.
+ */
+export const ChallengeFrame = z.strictObject({
+  type: z.literal("challenge"),
+  serverNonce: Nonce,
+  serverProof: Proof,
+});
+/** See {@link ChallengeFrame}. */
+export type ChallengeFrame = z.infer<typeof ChallengeFrame>;
+
+/** The client's answer to a verified challenge: HMAC-SHA256(key, "client|" + serverNonce + "|" + clientNonce). */
+export const AuthFrame = z.strictObject({
+  type: z.literal("auth"),
+  proof: Proof,
+});
+/** See {@link AuthFrame}. */
+export type AuthFrame = z.infer<typeof AuthFrame>;
 
 /** The server's answer to a good handshake: who it is and what it supports. */
 export const WelcomeFrame = z.strictObject({
@@ -68,18 +98,19 @@ export const ErrorFrame = z.strictObject({
 export type ErrorFrame = z.infer<typeof ErrorFrame>;
 
 /** Frames a client may send. */
-export const ClientFrame = z.discriminatedUnion("type", [HelloFrame, ReqFrame]);
+export const ClientFrame = z.discriminatedUnion("type", [HelloFrame, AuthFrame, ReqFrame]);
 /** See {@link ClientFrame}. */
 export type ClientFrame = z.infer<typeof ClientFrame>;
 
 /** Frames the server sends. */
-export const ServerFrame = z.discriminatedUnion("type", [WelcomeFrame, ResFrame, EventFrame, ErrorFrame]);
+export const ServerFrame = z.discriminatedUnion("type", [ChallengeFrame, WelcomeFrame, ResFrame, EventFrame, ErrorFrame]);
 /** See {@link ServerFrame}. */
 export type ServerFrame = z.infer<typeof ServerFrame>;
 
 /**
  * WebSocket close codes agentd uses (4000-4999 is the application range, RFC 6455 §7.4.2).
- * 1008 policy violation (handshake missing), 1009 frame too big, 4401 bad token, 4426 no common protocol version.
+ * 1008 policy violation (handshake missing), 1009 frame too big, 4401 bad token, 4426 no common protocol version,
+ * 4403 the server could not prove it holds the token (sent by the client).
  */
 export const CloseCode = {
   normal: 1000,
@@ -88,5 +119,6 @@ export const CloseCode = {
   messageTooBig: 1009,
   unauthorized: 4401,
   unsupportedVersion: 4426,
+  serverUnverified: 4403,
   slowConsumer: 4408,
 } as const;

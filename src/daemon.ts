@@ -28,6 +28,7 @@ import type { DaemonContext, Feature, RunHooks } from "./feature.js";
 import { FEATURES } from "./features.js";
 import { TokenService } from "./tokens/token-service.js";
 import { KeyRing } from "./gateway/key-ring.js";
+import { ownerTokenKeys } from "./gateway/token-keys.js";
 import { mountIntegrations, integrationErrorShapes } from "./gateway/integrations.js";
 
 /** A running daemon: its port, config and a way to stop it. `stopped` resolves with the reason of the stop. */
@@ -97,7 +98,8 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     let requestStop!: (r: { restart: boolean; reason: string }) => void;
     const stopRequested = new Promise<{ restart: boolean; reason: string }>((r) => (requestStop = r));
     const tokens = new TokenService(db.tokens);
-    const keys = new KeyRing(token, tokens);
+    // the one token lookup of the gateway (REST bearer, /v1, /mcp and the WebSocket handshake), CONTRACTS.md A
+    const keys = new KeyRing(ownerTokenKeys(() => token), tokens);
     const ctx: DaemonContext = {
       dir, config, store: db, logger, redact, runner, pool, version: VERSION, startedAt, token, hooks, logBuffer, tokens,
       mintToken: (name, scopes) => keys.mint(name, scopes),

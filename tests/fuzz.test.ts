@@ -1,8 +1,8 @@
 /**
  * Property-based fuzzing (issue 7, fast-check) against a real daemon: random and mutated frames at the WebSocket
  * decoder, random paths at the vault methods and routes, random bodies and queries at the REST routes. Every
- * answer must be a typed error (or a valid answer), the daemon must stay up, and nothing may be written outside
- * the vault. A failure prints fast-check's seed and the shrunk counterexample.
+ * answer must be a typed error (or a valid answer), REST and WS must give the same answer for the same vault
+ * path, the daemon must stay up, and nothing may be written outside the vault. A failure prints fast-check's seed and the shrunk counterexample.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
@@ -75,7 +75,8 @@ const validFrames: Array<Record<string, unknown>> = [
   { type: "req", id: 2, method: "chat.history", params: { sessionId: "s_nope", limit: 10 } },
   { type: "req", id: 3, method: "vault.read", params: { path: "Welcome.md" } },
   { type: "req", id: 4, method: "vault.search", params: { q: "hello" } },
-  { type: "hello", token: "t", protocol: { min: 1, max: 1 } },
+  { type: "hello", protocol: { min: 2, max: 2 }, keyId: "0123456789abcdef", clientNonce: "n".repeat(43) },
+  { type: "auth", proof: "p".repeat(43) },
 ];
 
 /** A valid frame with one random mutation: a key dropped, a value replaced by a random JSON value, or a key added. */
@@ -175,40 +176,86 @@ function expectTypedHttp(r: { status: number; type: string; text: string }, what
   expect(httpStatusOf[body.error!.code as ErrorCode], what).toBe(r.status);
 }
 
+/** What a vault answer says, over either transport: ok with its result, or the error's code and message. */
+type Outcome = { ok: true; result: unknown } | { ok: false; code: string; message: string };
+
+function wsOutcome(f: AnyFrame): Outcome {
+  return f.ok ? { ok: true, result: f.result } : { ok: false, code: f.error.code, message: f.error.message };
+}
+
+function restOutcome(r: { status: number; text: string }): Outcome {
+  const body = JSON.parse(r.text) as { error?: { code: string; message: string } };
+  return r.status < 400 ? { ok: true, result: body } : { ok: false, code: body.error!.code, message: body.error!.message };
+}
+
+/**
+ * The URL of a vault note for `path` in one of three spellings, and whether it names the same note as `path`
+ * over the protocol: "encoded" and "segments" do unless URL syntax steps in (`.`/`..` segments, which URL parsing
+ * resolves, RFC 3986 §5.2.4; an empty path, which is another route); "raw" leaves `%` and `..` as they are, so
+ * only the typed-error rule applies to it.
+ */
+function noteUrl(path: string, encoding: "raw" | "encoded" | "segments"): { url: string; sameNote: boolean } {
+  const url =
+    encoding === "encoded" ? encodeURIComponent(path)
+    : encoding === "segments" ? path.split("/").map(encodeURIComponent).join("/")
+    : path.replace(/[^A-Za-z0-9._~\-/\\%:]/gu, (ch) => encodeURIComponent(ch)).replace(/\\/g, "%5C");
+  const full = `/api/vault/notes/${url}`;
+  const sameNote = encoding !== "raw" && url !== "" && new URL(full, "http://x").pathname === full;
+  return { url, sameNote };
+}
+
 describe("the vault under random paths", () => {
-  it("never writes outside the vault, and answers every bad path with a typed error", async () => {
+  it("never writes outside the vault, and REST and WS give the same answer for every path", async () => {
     const before = snapshot(root);
     const c = await RawWs.connect(`ws://127.0.0.1:${d.port}/ws`, d.token);
-    const seen = { written: 0, refused: 0 };
+    const seen = { written: 0, refused: 0, compared: 0 };
     await fc.assert(
       fc.asyncProperty(evilPath, fc.constantFrom("raw", "encoded", "segments"), async (path, encoding) => {
-        // over the protocol
-        for (const [method, params] of [
-          ["vault.write", { path, content: "fuzz" }],
-          ["vault.read", { path }],
-          ["vault.delete", { path }],
-          ["vault.list", { folder: path }],
-        ] as const) {
+        const { url, sameNote } = noteUrl(path, encoding);
+        const rest = async (method: string, body?: unknown) => {
+          const r = await rawHttp(method, `/api/vault/notes/${url}`, body === undefined ? undefined : JSON.stringify(body));
+          expectTypedHttp(r, `${method} ${url}`);
+          return r;
+        };
+        const ws = async (method: string, params: Record<string, unknown>) => {
           const res = await c.request(method, params);
           expectTyped(res, true);
-          if (method === "vault.write") seen[res.ok ? "written" : "refused"]++;
+          return res;
+        };
+        // each step over both transports, in an order that leaves them the same state to answer from
+        const wWrite = await ws("vault.write", { path, content: "fuzz" });
+        seen[wWrite.ok ? "written" : "refused"]++;
+        const wRead = await ws("vault.read", { path });
+        const rRead = await rest("GET");
+        const rWrite = await rest("PUT", { content: "fuzz 2" });
+        const wRead2 = await ws("vault.read", { path });
+        const rDelete = await rest("DELETE");
+        const wDelete = await ws("vault.delete", { path });
+        await ws("vault.list", { folder: path });
+        if (!sameNote) {
+          if (wWrite.ok) await ws("vault.delete", { path }); // raw spellings may name another note: clean up
+          return;
         }
-        // over REST
-        const url =
-          encoding === "encoded" ? encodeURIComponent(path)
-          : encoding === "segments" ? path.split("/").map(encodeURIComponent).join("/")
-          : path.replace(/[^A-Za-z0-9._~\-/\\%:]/gu, (ch) => encodeURIComponent(ch)).replace(/\\/g, "%5C");
-        for (const method of ["PUT", "GET", "DELETE"]) {
-          const r = await rawHttp(method, `/api/vault/notes/${url}`, method === "PUT" ? JSON.stringify({ content: "fuzz" }) : undefined);
-          expectTypedHttp(r, `${method} ${url}`);
+        seen.compared++;
+        expect(restOutcome(rRead), `GET ${url} vs vault.read ${JSON.stringify(path)}`).toEqual(wsOutcome(wRead));
+        if (wWrite.ok) {
+          expect(restOutcome(rWrite), `PUT ${url}`).toMatchObject({ ok: true, result: { path: (wWrite.result as { path: string }).path, created: false } });
+          expect(wRead2.ok && (wRead2.result as { content: string }).content).toBe("fuzz 2");
+          expect(restOutcome(rDelete), `DELETE ${url}`).toEqual({ ok: true, result: { path: (wWrite.result as { path: string }).path, deleted: true } });
+          expect(wsOutcome(wDelete)).toMatchObject({ ok: false, code: "not_found" });
+        } else {
+          const refused = wsOutcome(wWrite);
+          expect(restOutcome(rWrite), `PUT ${url} vs vault.write ${JSON.stringify(path)}`).toEqual(refused);
+          expect(restOutcome(rDelete), `DELETE ${url}`).toEqual(wsOutcome(wDelete));
         }
       }),
       { numRuns: 300 },
     );
     await c.close();
-    // both sides were exercised: some random paths are fine notes, most are refused
+    // both sides were exercised: some random paths are fine notes, most are refused, and most were compared
     expect(seen.written).toBeGreaterThan(0);
     expect(seen.refused).toBeGreaterThan(0);
+    expect(seen.compared).toBeGreaterThan(100);
     const after = snapshot(root);
     const added = [...after.keys()].filter((k) => !before.has(k));
     const changed = [...before.keys()].filter((k) => after.has(k) && after.get(k) !== before.get(k));

@@ -38,7 +38,7 @@ async function httpClient(token: string): Promise<Client> {
   clients.push(client);
   return client;
 }
-const textOf = (r: { content?: unknown }) => (r.content as Array<{ type: string; text: string }>).map((c) => c.text).join("");
+const textOf = (r: Record<string, unknown>) => (r.content as Array<{ type: string; text: string }>).map((c) => c.text).join("");
 
 describe("agentd as an MCP server, with the MCP SDK's Client", () => {
   it("lists its tools and chats over Streamable HTTP; a named session keeps its conversation", async () => {

@@ -10,6 +10,8 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { startFakeLlm, type FakeLlm } from "./support/fake-llm.js";
 import { initAgent, runCli, startDaemon, waitFor, type RunningDaemon } from "./support/daemon.js";
+import { createHash } from "node:crypto";
+import { clientProofOf, keyIdOfToken, keyOfToken } from "../protocol/handshake.js";
 import { RawWs } from "./support/raw-ws.js";
 
 let llm: FakeLlm;
@@ -46,8 +48,54 @@ describe("the WebSocket handshake", () => {
   it("closes 4426 when no protocol version is in common", async () => {
     const c = await RawWs.open(wsUrl(d));
     const err = await c.hello(d.token, { min: 99, max: 120 });
-    expect(err).toMatchObject({ type: "error", error: { code: "unsupported_version", details: { min: 1 } } });
+    expect(err).toMatchObject({ type: "error", error: { code: "unsupported_version", details: { min: 2 } } });
     expect((await c.closed).code).toBe(4426);
+  });
+
+  it("tells a protocol 1 client (token in hello) to update, with 4426", async () => {
+    const c = await RawWs.open(wsUrl(d));
+    c.send({ type: "hello", token: d.token, protocol: { min: 1, max: 1 }, client: { name: "old" } });
+    const err = await c.next((f) => f.type === "error");
+    expect(err.error.code).toBe("unsupported_version");
+    expect(err.error.message).toMatch(/protocol 2\.\.2.*protocol 1 clients send the token in hello.*update the client/);
+    expect((await c.closed).code).toBe(4426);
+  });
+
+  it("proves itself first, and never sends the token or its hash", async () => {
+    const c = await RawWs.open(wsUrl(d));
+    expect((await c.hello(d.token)).type).toBe("welcome"); // hello() checks the server's proof before answering
+    const seen = JSON.stringify(await c.request("agent.info", {}));
+    const h = createHash("sha256").update(d.token).digest();
+    for (const s of [d.token, h.toString("hex"), h.toString("base64url"), h.toString("base64")]) expect(seen).not.toContain(s);
+    await c.close();
+  });
+
+  it("refuses a client that knows the key id but not the token, and a proof replayed from another connection", async () => {
+    // a recorded good handshake
+    const good = await RawWs.open(wsUrl(d));
+    const nonce = "c".repeat(43);
+    good.send({ type: "hello", protocol: { min: 2, max: 2 }, keyId: keyIdOfToken(d.token), clientNonce: nonce });
+    const ch = await good.next((f) => f.type === "challenge");
+    const proof = clientProofOf(keyOfToken(d.token), ch.serverNonce, nonce);
+    good.send({ type: "auth", proof });
+    expect((await good.next((f) => f.type === "welcome" || f.type === "error")).type).toBe("welcome");
+    await good.close();
+    // the same hello and the recorded proof on a new connection: the server's nonce is new, the proof is not
+    for (const bad of [proof, "A".repeat(43)]) {
+      const c = await RawWs.open(wsUrl(d));
+      c.send({ type: "hello", protocol: { min: 2, max: 2 }, keyId: keyIdOfToken(d.token), clientNonce: nonce });
+      await c.next((f) => f.type === "challenge");
+      c.send({ type: "auth", proof: bad });
+      expect(await c.next((f) => f.type === "error" || f.type === "welcome")).toMatchObject({ type: "error", error: { code: "unauthorized" } });
+      expect((await c.closed).code).toBe(4401);
+    }
+  });
+
+  it("closes 1008 for auth before hello", async () => {
+    const c = await RawWs.open(wsUrl(d));
+    c.send({ type: "auth", proof: "A".repeat(43) });
+    expect((await c.next((f) => f.type === "error")).error.code).toBe("bad_request");
+    expect((await c.closed).code).toBe(1008);
   });
 
   it("answers no method before the handshake: a request first closes 1008", async () => {
@@ -144,8 +192,8 @@ describe("limits", () => {
   });
 
   it("answers frames over server.maxFramesPerSecond with rate_limited and closes a client that keeps going (1008)", async () => {
-    const c = await RawWs.connect(wsUrl(d), d.token); // the hello took one of the 10 tokens
-    const first = await Promise.all(Array.from({ length: 9 }, () => c.request("agent.info", {})));
+    const c = await RawWs.connect(wsUrl(d), d.token); // the handshake (hello, auth) took two of the 10 tokens
+    const first = await Promise.all(Array.from({ length: 8 }, () => c.request("agent.info", {})));
     expect(first.every((r) => r.ok)).toBe(true);
     for (let i = 0; i < 40; i++) c.send({ type: "req", id: 100 + i, method: "agent.info", params: {} });
     const closed = await c.closed;
@@ -164,7 +212,7 @@ describe("limits", () => {
     const c = await RawWs.connect(wsUrl(d), d.token);
     const answers = await Promise.all(Array.from({ length: 12 }, () => c.request("agent.info", {})));
     const refused = answers.filter((a) => !a.ok).map((a) => a.error.code);
-    expect(refused.length).toBeGreaterThanOrEqual(2); // 12 at once against a bucket of 10 (the hello took one)
+    expect(refused.length).toBeGreaterThanOrEqual(2); // 12 at once against a bucket of 10 (the handshake took two)
     expect(new Set(refused)).toEqual(new Set(["rate_limited"]));
     await new Promise((r) => setTimeout(r, 450)); // 5/s: two tokens back
     expect((await c.request("agent.info", {})).ok).toBe(true);

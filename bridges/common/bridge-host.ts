@@ -6,7 +6,7 @@
 import { Writable } from "node:stream";
 import { pino, type Logger } from "pino";
 import { AgentdClient } from "../../protocol/client.js";
-import { resolveEndpoint, type Endpoint } from "../../protocol/endpoint.js";
+import type { Endpoint } from "../../protocol/endpoint.js";
 import type { BridgeLogger } from "./bridge-runtime.js";
 
 /** EX_CONFIG from sysexits.h: the exit code for a bridge that cannot work with its configuration. */
@@ -66,7 +66,11 @@ export function createBridgeLogger(platform: string, secrets: ReadonlyArray<stri
 /** The daemon connection of a bridge; see {@link connectDaemon}. */
 export interface DaemonLink {
   client: AgentdClient;
-  /** The daemon's current endpoint (re-resolved each call: the port may change across restarts). */
+  /**
+   * The daemon's endpoint for REST calls with the token (uploads): the one of the current connection, whose
+   * server proved in the handshake that it holds the token (waits for it). Never a bare `.port` read: after a
+   * crash another program may own that port.
+   */
   endpoint: () => Promise<Endpoint>;
 }
 
@@ -98,7 +102,7 @@ export function connectDaemon(opts: BridgeOptions, platform: string, logger: Bri
   client.connect().catch(() => {
     /* reported by the state listener above; the client keeps retrying */
   });
-  return { client, endpoint: () => resolveEndpoint(target) };
+  return { client, endpoint: () => client.verifiedEndpoint() };
 }
 
 /**

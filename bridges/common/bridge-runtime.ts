@@ -58,6 +58,8 @@ export function idempotencyKeyOf(msg: IncomingMessage): string {
 /**
  * Uploads one file to the daemon's `POST /api/upload` (multipart, field `file`) and returns the attachment the
  * daemon describes (path under uploads/, bytes, mime, and a transcription for audio when configured).
+ * `endpoint` must come from {@link AgentdClient.verifiedEndpoint} (a server that proved it holds the token):
+ * the bearer token goes with the request.
  */
 export async function uploadFile(endpoint: Endpoint, file: { data: Uint8Array<ArrayBuffer>; filename: string; mime: string }): Promise<Attachment> {
   const form = new FormData();
@@ -81,7 +83,11 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
       client: AgentdClient;
       adapter: PlatformAdapter<M>;
       logger: BridgeLogger;
-      /** Needed for uploads; resolved lazily so a bridge can start before the daemon. */
+      /**
+       * Where uploads go; resolved lazily so a bridge can start before the daemon. Default (and what
+       * {@link connectDaemon} gives): `client.verifiedEndpoint()`, so the token goes only to a server that proved
+       * it holds it.
+       */
       endpoint?: () => Promise<Endpoint>;
     },
   ) {}
@@ -136,8 +142,8 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
     };
     try {
       const attachments: Attachment[] = [];
-      if (msg.files?.length && this.opts.endpoint) {
-        const endpoint = await this.opts.endpoint();
+      if (msg.files?.length) {
+        const endpoint = await (this.opts.endpoint ? this.opts.endpoint() : client.verifiedEndpoint());
         for (const f of msg.files) attachments.push(await uploadFile(endpoint, f));
       }
       const text = msg.text || (attachments.length ? "(sent a file)" : "");

@@ -39,7 +39,7 @@ export interface RouteBase {
 
 /** What a route handler gets: validated params, query and body, the caller, and hono's context for headers and streams. */
 export interface RouteInput<S extends RouteSpec> {
-  /** The authenticated caller (the owner's principal on `public` routes, which have no token). */
+  /** The authenticated caller (a principal without scopes on `public` routes, which have no token). */
   principal: Principal;
   params: S["params"] extends z.ZodObject ? z.output<S["params"]> : Record<string, never>;
   query: S["query"] extends z.ZodObject ? z.output<S["query"]> : Record<string, never>;
@@ -47,9 +47,13 @@ export interface RouteInput<S extends RouteSpec> {
   c: Context;
 }
 
-/** Converts an OpenAPI path to hono's syntax: `{id}` → `:id`, `{path+}` → `:path{.+}`. */
+/**
+ * Converts an OpenAPI path to hono's syntax: `{id}` → `:id`, `{path+}` → `:path{[\s\S]+}`. hono matches routes
+ * against the decoded path, so the greedy segment must match every character (`.` would miss a `%0A`, and the
+ * request would be a 404 instead of the 400 the protocol gives for the same note path).
+ */
 export function honoPath(path: string): string {
-  return path.replace(/\{(\w+)\+\}/g, ":$1{.+}").replace(/\{(\w+)\}/g, ":$1");
+  return path.replace(/\{(\w+)\+\}/g, ":$1{[\\s\\S]+}").replace(/\{(\w+)\}/g, ":$1");
 }
 
 /** Identity helper that keeps a route spec's literal types. */
@@ -73,8 +77,9 @@ export class Router {
     const operation = `${spec.method.toUpperCase()} ${spec.path}`;
     this.app.on(spec.method.toUpperCase(), honoPath(spec.path), async (c) => {
       const principal = spec.public ? PUBLIC : authorize(principalOf(c), spec.scope, operation);
-      const rawParams = c.req.param() as Record<string, string>;
-      const params = spec.params ? validate(spec.params, decodeParams(rawParams), "path") : {};
+      // hono's c.req.param() is already percent-decoded, once: decoding again would turn `b%2542.md` into `bB.md`
+      if (spec.params) checkPercentEncoding(c.req.url);
+      const params = spec.params ? validate(spec.params, c.req.param() as Record<string, string>, "path") : {};
       const query = spec.query ? validate(spec.query, c.req.query(), "query") : {};
       let body: unknown;
       if (spec.body && !spec.raw?.request) body = validate(spec.body, await readJson(c), "body");
@@ -94,16 +99,20 @@ export function principalOf(c: Context): Principal | undefined {
   return c.get("principal" as never) as Principal | undefined;
 }
 
-function decodeParams(raw: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(raw)) {
-    try {
-      out[k] = decodeURIComponent(v);
-    } catch {
-      throw new AgentdError("bad_request", `path: ${k} is not valid percent-encoding`, { details: { path: k } });
-    }
+/**
+ * Refuses a URL path that is not valid percent-encoding (RFC 3986 §2.1: `%` must start `%XX`, and the bytes must
+ * be UTF-8): hono would pass `100%.md` or `%E2%82` through undecoded, so one note would have two spellings.
+ * Throws a `bad_request` {@link AgentdError} naming `path`.
+ */
+function checkPercentEncoding(url: string): void {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  const end = url.search(/[?#]/);
+  const path = url.slice(start, end === -1 ? undefined : end);
+  try {
+    decodeURIComponent(path);
+  } catch {
+    throw new AgentdError("bad_request", "path: the URL is not valid percent-encoding (write % as %25)", { details: { path: "path" } });
   }
-  return out;
 }
 
 /** Reads a JSON body; an empty body is `{}`; malformed JSON is a `bad_request`. */

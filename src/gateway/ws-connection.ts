@@ -1,19 +1,30 @@
 import type { WebSocket } from "ws";
 import type { Logger } from "pino";
+import { z } from "zod";
 import { ClientFrame, CloseCode, RequestId, type ServerFrame } from "../../protocol/frames.js";
+import { clientProofOf, newNonce, proofMatches, serverProofOf } from "../../protocol/handshake.js";
 import type { WireError } from "../../protocol/errors.js";
 import { PROTOCOL_VERSION, MIN_PROTOCOL_VERSION } from "../../protocol/version.js";
 import { events } from "../../protocol/events.js";
 import { toWireError } from "../errors.js";
-import type { TokenKeys } from "./token-keys.js";
+import type { TokenKey, TokenKeys } from "./token-keys.js";
 import type { Principal } from "./scopes.js";
 import { issuePath, type MethodRegistry } from "./method-registry.js";
 import { FrameLimiter } from "./rate-limit.js";
 import type { MethodSpec } from "../../protocol/method-spec.js";
 
+/** The version range of any `hello`, old or new, read before the strict check (see {@link serveConnection}). */
+const HelloRange = z.object({ type: z.literal("hello"), protocol: z.object({ min: z.number().int(), max: z.number().int() }) });
+
+/** The highest version both sides speak, or undefined. */
+function commonVersion(range: { min: number; max: number }): number | undefined {
+  const version = Math.min(range.max, PROTOCOL_VERSION);
+  return version >= Math.max(range.min, MIN_PROTOCOL_VERSION) ? version : undefined;
+}
+
 /** What a WebSocket connection needs from the daemon. */
 export interface WsDeps {
-  /** Looks up the handshake's token (owner, named and bridge tokens); its scopes bound every call of the connection. */
+  /** Where the handshake looks up the key of a `hello`'s `keyId` (owner, named and bridge tokens); the token's scopes bound every call of the connection. */
   keys: TokenKeys;
   agentName: string;
   version: string;
@@ -21,7 +32,7 @@ export interface WsDeps {
   logger: Logger;
   /** Close a connection whose unsent bytes pass this (a client that stopped reading). Default 8 MiB. */
   maxBufferedBytes?: number;
-  /** Time allowed for the hello frame, in ms. Default 10 000. */
+  /** Time allowed for the whole handshake (hello, challenge, auth), in ms. Default 10 000. */
   handshakeTimeoutMs?: number;
   /** Frames per second per connection (token bucket rate), config `server.maxFramesPerSecond`. Default 200. */
   maxFramesPerSecond?: number;
@@ -30,10 +41,13 @@ export interface WsDeps {
 }
 
 /**
- * Serves one WebSocket connection: the handshake (token + version range), then request frames dispatched
+ * Serves one WebSocket connection: the challenge–response handshake (protocol 2, see protocol/handshake.ts:
+ * `hello` with version range, key id and client nonce → `challenge` with the server's proof → `auth` with the
+ * client's proof → `welcome`), then request frames dispatched
  * through the method registry, with run events pushed to the connection that started (or re-attached to) a run.
- * A malformed frame gets an error frame naming the bad field and the connection lives on; a wrong token or
- * version closes with 4401 / 4426 after a typed error frame. Frames over `maxFramesPerSecond` (burst `frameBurst`)
+ * A malformed frame gets an error frame naming the bad field and the connection lives on; an unknown key, a wrong
+ * proof or no common version (a protocol 1 client, which sends its token in `hello`) closes with 4401 / 4426
+ * after a typed error frame. Frames over `maxFramesPerSecond` (burst `frameBurst`)
  * get a `rate_limited` error (a `res` for a request with an id, else an error frame); a client that keeps sending
  * while limited is closed with 1008 and a reason.
  */
@@ -41,6 +55,9 @@ export function serveConnection(ws: WebSocket, deps: WsDeps): void {
   const maxBuffered = deps.maxBufferedBytes ?? 8 * 1024 * 1024;
   let ready = false;
   let closed = false;
+  /** Between `challenge` and `auth`: the key and both nonces. */
+  let challenged: { entry: TokenKey; clientNonce: string; serverNonce: string; version: number } | undefined;
+  /** Who the handshake proved the client is: every call of the connection runs with this token's scopes. */
   let principal: Principal | undefined;
   const rate = deps.maxFramesPerSecond ?? 200;
   const burst = deps.frameBurst ?? 400;
@@ -79,9 +96,18 @@ export function serveConnection(ws: WebSocket, deps: WsDeps): void {
     }
   };
 
-  const handshakeTimer = setTimeout(() => fail({ code: "unauthorized", message: "no hello frame in time" }, CloseCode.policyViolation), deps.handshakeTimeoutMs ?? 10_000);
+  const handshakeTimer = setTimeout(() => fail({ code: "unauthorized", message: "no handshake in time" }, CloseCode.policyViolation), deps.handshakeTimeoutMs ?? 10_000);
 
   const subscriber = (event: string, payload: unknown, seq: number) => send({ type: "event", event, payload, seq });
+
+  function refuseVersion(range: { min: number; max: number }): void {
+    const old = range.max < MIN_PROTOCOL_VERSION ? " (protocol 1 clients send the token in hello; this agentd never accepts that; update the client to agentd ${deps.version})" : "";
+    fail({
+      code: "unsupported_version",
+      message: `this agentd speaks protocol ${MIN_PROTOCOL_VERSION}..${PROTOCOL_VERSION}, the client ${range.min}..${range.max}${old}`,
+      details: { min: MIN_PROTOCOL_VERSION, max: PROTOCOL_VERSION },
+    }, CloseCode.unsupportedVersion);
+  }
 
   ws.on("message", (data, isBinary) => {
     const verdict = limiter.check();
@@ -92,6 +118,11 @@ export function serveConnection(ws: WebSocket, deps: WsDeps): void {
     } catch {
       fail({ code: "bad_request", message: "frame is not valid JSON" }, ready ? undefined : CloseCode.policyViolation);
       return;
+    }
+    if (!ready && !challenged) {
+      // the version comes first: a protocol 1 client sends its token in hello and must learn to update
+      const range = HelloRange.safeParse(raw);
+      if (range.success && commonVersion(range.data.protocol) === undefined) return refuseVersion(range.data.protocol);
     }
     const parsed = ClientFrame.safeParse(raw);
     if (!parsed.success) {
@@ -106,15 +137,25 @@ export function serveConnection(ws: WebSocket, deps: WsDeps): void {
     }
     const frame = parsed.data;
     if (frame.type === "hello") {
-      if (ready) return fail({ code: "bad_request", message: "already greeted" });
+      if (ready || challenged) return fail({ code: "bad_request", message: "already greeted" }, ready ? undefined : CloseCode.policyViolation);
+      const version = commonVersion(frame.protocol);
+      if (version === undefined) return refuseVersion(frame.protocol);
+      const entry = deps.keys.byKeyId(frame.keyId);
+      if (!entry) return fail({ code: "unauthorized", message: "unknown token (no key with this keyId)" }, CloseCode.unauthorized);
+      const serverNonce = newNonce();
+      challenged = { entry, clientNonce: frame.clientNonce, serverNonce, version };
+      send({ type: "challenge", serverNonce, serverProof: serverProofOf(entry.key, frame.clientNonce, serverNonce) });
+      return;
+    }
+    if (frame.type === "auth") {
+      if (ready || !challenged) return fail({ code: "bad_request", message: "auth comes once, after the challenge" }, ready ? undefined : CloseCode.policyViolation);
+      const { entry, clientNonce, serverNonce, version } = challenged;
+      challenged = undefined;
       clearTimeout(handshakeTimer);
-      const entry = deps.keys.byBearer(frame.token);
-      if (!entry) return fail({ code: "unauthorized", message: "wrong, revoked or expired token" }, CloseCode.unauthorized);
-      principal = { name: entry.name, scopes: entry.scopes, kind: entry.kind };
-      const version = Math.min(frame.protocol.max, PROTOCOL_VERSION);
-      if (version < Math.max(frame.protocol.min, MIN_PROTOCOL_VERSION)) {
-        return fail({ code: "unsupported_version", message: `this agentd speaks protocol ${MIN_PROTOCOL_VERSION}..${PROTOCOL_VERSION}`, details: { min: MIN_PROTOCOL_VERSION, max: PROTOCOL_VERSION } }, CloseCode.unsupportedVersion);
+      if (!proofMatches(clientProofOf(entry.key, serverNonce, clientNonce), frame.proof)) {
+        return fail({ code: "unauthorized", message: "wrong token (the proof does not match)" }, CloseCode.unauthorized);
       }
+      principal = { name: entry.name, scopes: entry.scopes, kind: entry.kind };
       ready = true;
       send({
         type: "welcome", server: { name: "agentd", version: deps.version }, agent: { name: deps.agentName },
@@ -122,7 +163,7 @@ export function serveConnection(ws: WebSocket, deps: WsDeps): void {
       });
       return;
     }
-    if (!ready) return fail({ code: "unauthorized", message: "the first frame must be hello" }, CloseCode.policyViolation);
+    if (!ready) return fail({ code: "unauthorized", message: challenged ? "the frame after challenge must be auth" : "the first frame must be hello" }, CloseCode.policyViolation);
     deps.registry.call(frame.method, frame.params, { transport: "ws", subscriber, principal: principal! }).then(
       (result) => send({ type: "res", id: frame.id, ok: true, result }),
       (err: unknown) => {

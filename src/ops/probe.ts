@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { request } from "node:http";
 import { join, resolve } from "node:path";
 import { parseDotenv } from "../../protocol/endpoint.js";
+import { AgentdClient, ProtocolError } from "../../protocol/client.js";
 import { LOCK_FILE } from "../lock.js";
 import { PORT_FILE } from "../gateway/port-file.js";
 
@@ -111,6 +112,24 @@ export function getJson(port: number, path: string, token: string | undefined, t
   });
 }
 
+/**
+ * Runs the protocol handshake with the server on `port`: "ok" when it proved it holds `token` (and accepted
+ * ours), else why not, in words for `agentd status`.
+ */
+async function daemonProves(port: number, token: string, timeoutMs: number): Promise<string> {
+  const client = new AgentdClient({ url: `http://127.0.0.1:${port}`, token, reconnect: false, handshakeTimeoutMs: timeoutMs, clientName: "agentd-status" });
+  try {
+    await client.connect();
+    return "ok";
+  } catch (err) {
+    if (err instanceof ProtocolError && err.code === "unauthorized") return "the token in .env was refused";
+    if (err instanceof ProtocolError && err.details?.reason === "server_unverified") return `the server on port ${port} could not prove it is this agent's daemon`;
+    return `no agent details (${err instanceof Error ? err.message : String(err)})`;
+  } finally {
+    client.close();
+  }
+}
+
 const same = (a: string, b: string) => {
   try {
     return realpathSync(a) === realpathSync(b);
@@ -135,6 +154,12 @@ export async function probeAgent(dirArg: string, opts: { details?: boolean; time
   const health = await getJson(port, "/api/health", undefined, opts.timeoutMs);
   if (health.status !== 200) return { ...base, state: alive ? "unresponsive" : "crashed" };
   const token = tokenOf(dir);
+  // the token goes over REST only to a server that proved, in the WebSocket handshake, that it holds it
+  const proof = token ? await daemonProves(port, token, opts.timeoutMs ?? 2000) : "no token in .env";
+  if (proof !== "ok") {
+    if (!alive) return { ...base, state: "crashed", note: `port ${port} is answered by another process` };
+    return { ...base, state: "running", version: health.body?.version, uptimeMs: health.body?.uptimeMs, note: proof };
+  }
   const info = await getJson(port, "/api/agent-info", token, opts.timeoutMs);
   const b = info.body as { dir?: string; pid?: number; name?: string; version?: string; model?: string; uptimeMs?: number } | undefined;
   if (info.status !== 200 || !b?.dir || !same(b.dir, dir)) {

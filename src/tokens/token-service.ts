@@ -4,7 +4,8 @@ import parseDuration from "ms";
 import { Scope } from "../../protocol/scopes.js";
 import { NotFoundError, ValidationError } from "../errors.js";
 import type { TokenRows, TokenRow } from "../store/token-rows.js";
-import { newToken, tokenKey, tokenKeyId } from "./token-hash.js";
+import { newToken } from "./token-hash.js";
+import { keyIdOfToken, keyOfToken } from "../../protocol/handshake.js";
 
 /** Token names: 1..64 of letters, digits, `.`, `_`, `-` (they appear in logs and `agentd token ls`). */
 export const TokenName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "letters, digits, '.', '_' or '-', at most 64, not starting with '.', '_' or '-'");
@@ -82,7 +83,7 @@ export class TokenService {
     const createdAt = this.now();
     const expiresAt = expires === undefined ? null : createdAt + parseLifetimeMs(expires);
     const token = newToken();
-    this.rows.create({ name, keyId: tokenKeyId(token), key: tokenKey(token), scopes, createdAt, expiresAt });
+    this.rows.create({ name, keyId: keyIdOfToken(token), key: keyOfToken(token), scopes, createdAt, expiresAt });
     return { token, info: this.info(this.rows.get(name)!) };
   }
 
@@ -103,9 +104,10 @@ export class TokenService {
   }
 
   /** The live token `token` is (key compared in constant time), or undefined. Records its use once a minute. */
-  byBearer(token: string): TokenLookup | undefined {
-    const row = this.rows.getByKeyId(tokenKeyId(token));
-    if (!row || !timingSafeEqual(row.key, tokenKey(token))) return undefined;
+  byBearer(token: string | undefined): TokenLookup | undefined {
+    if (!token) return undefined;
+    const row = this.rows.getByKeyId(keyIdOfToken(token));
+    if (!row || !timingSafeEqual(row.key, keyOfToken(token))) return undefined;
     const entry = this.live(row);
     if (entry) this.touch(row.name);
     return entry;

@@ -5,6 +5,8 @@
  * Built on the `ws` package. Frame shapes: protocol/frames.ts.
  */
 import { WebSocket, type RawData } from "ws";
+import { clientProofOf, keyIdOfToken, keyOfToken, newNonce, proofMatches, serverProofOf } from "../../protocol/handshake.js";
+import { PROTOCOL_VERSION } from "../../protocol/version.js";
 
 /** A server frame as parsed JSON (not validated). */
 export type AnyFrame = { type: string; [k: string]: any };
@@ -78,10 +80,21 @@ export class RawWs {
     else this.ws.send(JSON.stringify(frame));
   }
 
-  /** Sends the hello frame and resolves with the first `welcome` or `error` frame. */
-  hello(token: string, protocol = { min: 1, max: 1 }): Promise<AnyFrame> {
+  /**
+   * Runs the challenge–response handshake (protocol/handshake.ts): `hello` with the token's key id, checks the
+   * server's proof (throws when it is wrong), answers with `auth`. Resolves with the `welcome` frame, or with the
+   * `error` frame the server sent instead (at `hello` or at `auth`).
+   */
+  async hello(token: string, protocol = { min: PROTOCOL_VERSION, max: PROTOCOL_VERSION }): Promise<AnyFrame> {
+    const clientNonce = newNonce();
+    const first = this.next((f) => f.type === "challenge" || f.type === "welcome" || f.type === "error");
+    this.send({ type: "hello", protocol, keyId: keyIdOfToken(token), clientNonce, client: { name: "raw-ws" } });
+    const challenge = await first;
+    if (challenge.type !== "challenge") return challenge;
+    const key = keyOfToken(token);
+    if (!proofMatches(serverProofOf(key, clientNonce, challenge.serverNonce), challenge.serverProof)) throw new Error("the server's proof is wrong");
     const answer = this.next((f) => f.type === "welcome" || f.type === "error");
-    this.send({ type: "hello", token, protocol, client: { name: "raw-ws" } });
+    this.send({ type: "auth", proof: clientProofOf(key, challenge.serverNonce, clientNonce) });
     return answer;
   }
 
