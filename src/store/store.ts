@@ -300,11 +300,11 @@ export class Store {
 
   /** Binds a chat to a session (insert or replace), optionally with a per-chat model override. */
   setBinding(platform: string, chatId: string, threadId: string, sessionId: string, model?: string | null): void {
-    const row = { platform, chatId, threadId, sessionId, model: model ?? null, updatedAt: Date.now() };
     guardStorage("bind the chat", () =>
-      this.db.insert(channelBindings).values(row)
-        .onConflictDoUpdate({ target: [channelBindings.platform, channelBindings.chatId, channelBindings.threadId], set: { sessionId, model: row.model, updatedAt: row.updatedAt } })
-        .run(),
+      this.stmt(
+        `INSERT INTO "channel_bindings" ("platform", "chat_id", "thread_id", "session_id", "model", "updated_at") VALUES (?, ?, ?, ?, ?, ?) `
+        + `ON CONFLICT ("platform", "chat_id", "thread_id") DO UPDATE SET "session_id" = excluded."session_id", "model" = excluded."model", "updated_at" = excluded."updated_at"`,
+      ).run(platform, chatId, threadId, sessionId, model ?? null, Date.now()),
     );
   }
 }

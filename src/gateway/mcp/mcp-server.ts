@@ -5,6 +5,7 @@ import {
   CallToolRequestSchema, ErrorCode, ListResourcesRequestSchema, ListResourceTemplatesRequestSchema, ListToolsRequestSchema,
   McpError, ReadResourceRequestSchema, type CallToolResult, type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
+import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv-provider.js";
 import { scopeAllows } from "../../../protocol/scopes.js";
 import { ValidationError, toWireError, AgentdError } from "../../errors.js";
 import { issuePath } from "../method-registry.js";
@@ -16,6 +17,12 @@ export const MCP_FORBIDDEN_CODE = -32003;
 
 /** What the MCP server needs per request: the daemon's operations and the caller. */
 export type McpServerDeps = Omit<McpToolContext, "signal" | "principal"> & { version: string; agentName: string };
+
+/**
+ * One JSON Schema validator for every per-request server: the SDK otherwise builds an Ajv instance per
+ * {@link Server} (~2 ms each), which would dominate a stateless request.
+ */
+const SCHEMA_VALIDATOR = new AjvJsonSchemaValidator();
 
 /** Each tool's `tools/list` entry, built once (the JSON Schemas of zod inputs). */
 const LISTED: ReadonlyMap<string, Tool> = new Map(MCP_TOOLS.map((t) => {
@@ -57,7 +64,7 @@ function toolError(err: unknown): CallToolResult {
 export function createMcpServer(deps: McpServerDeps, principal: Principal): Server {
   const server = new Server(
     { name: `agentd-${deps.agentName}`, version: deps.version },
-    { capabilities: { tools: {}, resources: {} }, instructions: `Tools and notes of the agent "${deps.agentName}" (agentd). Use the chat tool to talk to the agent; vault_search and vault_read to look things up in its notes.` },
+    { capabilities: { tools: {}, resources: {} }, jsonSchemaValidator: SCHEMA_VALIDATOR, instructions: `Tools and notes of the agent "${deps.agentName}" (agentd). Use the chat tool to talk to the agent; vault_search and vault_read to look things up in its notes.` },
   );
   server.setRequestHandler(ListToolsRequestSchema, () => ({
     tools: MCP_TOOLS.filter((t) => scopeAllows(principal.scopes, t.scope)).map((t) => LISTED.get(t.name)!),
@@ -116,9 +123,7 @@ export async function handleMcpRequest(request: Request, deps: McpServerDeps, pr
   const server = createMcpServer(deps, principal);
   const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
   await server.connect(transport);
-  try {
-    return await transport.handleRequest(request);
-  } finally {
-    void server.close().catch(() => undefined);
-  }
+  // JSON mode resolves once every answer of the request is written; the pair holds no timer or socket after
+  // that, so it is left to the garbage collector (close() would only build "connection closed" errors)
+  return transport.handleRequest(request);
 }
