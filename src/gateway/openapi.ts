@@ -141,8 +141,9 @@ export function buildOpenApi(specs: readonly RouteSpec[], info: { version: strin
       errorStatuses.add(401);
       errorStatuses.add(403);
     }
+    const errorSchema = spec.errorBody ? components.ref(spec.errorBody, "output", `${cap(spec.tag)}Error`) : ERROR_REF;
     for (const s of [...errorStatuses].sort((a, b) => a - b)) {
-      responses[s] = { description: REASONS[s] ?? "Error", content: { "application/json": { schema: ERROR_REF } } };
+      responses[s] = { description: REASONS[s] ?? "Error", content: { "application/json": { schema: errorSchema } } };
     }
     op.responses = responses;
     (paths[openApiPath(spec.path)] ??= {})[spec.method] = op;

@@ -35,6 +35,8 @@ export interface RouteBase {
   raw?: { request?: string; response?: string };
   /** The route can also answer `text/event-stream` (documented as an alternative response). */
   sse?: boolean;
+  /** The body of its error statuses when it is not agentd's `{ error: { code, message, details? } }` (the OpenAI-compatible routes). */
+  errorBody?: z.ZodType;
 }
 
 /** What a route handler gets: validated params, query and body, the caller, and hono's context for headers and streams. */

@@ -12,6 +12,18 @@ export const mcpServerRoute = defineRoute({
 });
 
 /**
+ * The request with `Accept: application/json, text/event-stream` when it sent no Accept or `*\/*` (curl): the
+ * Streamable HTTP transport requires both types listed, and a JSON answer is what such a client wants anyway.
+ */
+function acceptingJson(req: Request): Request {
+  const accept = req.headers.get("accept");
+  if (accept && accept !== "*/*") return req;
+  const headers = new Headers(req.headers);
+  headers.set("accept", "application/json, text/event-stream");
+  return new Request(req, { headers });
+}
+
+/**
  * Mounts `POST /mcp` (and 405 for `GET`/`DELETE /mcp`: this server offers no standalone SSE stream and has no
  * sessions to end). The MCP SDK (~130 ms, ~35 MB) is imported on the first request, not at start.
  */
@@ -19,7 +31,7 @@ export function mountMcpServer(router: Router, deps: McpServerDeps & { logger: L
   let loaded: Promise<typeof import("./mcp-server.js")> | undefined;
   router.route(mcpServerRoute, async ({ c, principal }) => {
     const mod = await (loaded ??= import("./mcp-server.js"));
-    return mod.handleMcpRequest(c.req.raw, deps, principal);
+    return mod.handleMcpRequest(acceptingJson(c.req.raw), deps, principal);
   });
   const notAllowed = () => Response.json(
     { jsonrpc: "2.0", error: { code: -32000, message: "Method not allowed: this MCP server is stateless; send JSON-RPC with POST /mcp" }, id: null },

@@ -10,7 +10,7 @@ import { defineRoute, type Router } from "../router.js";
 import type { MethodRegistry } from "../method-registry.js";
 import type { Principal } from "../scopes.js";
 import { finishTurn, freshSession, keyedSession, startTurn } from "../chat-turn.js";
-import { ChatCompletion, ChatCompletionBody, ModelListResponse, type OpenAiMessage } from "./openai-schema.js";
+import { ChatCompletion, ChatCompletionBody, ModelListResponse, OpenAiErrorBody, type OpenAiMessage } from "./openai-schema.js";
 import { httpStatusOf } from "../../../protocol/errors.js";
 
 /** The OpenAI-compatible routes (issue 15), declared like every REST route (scope, schemas, OpenAPI). */
@@ -18,12 +18,12 @@ export const openAiRoutes = {
   completions: defineRoute({
     method: "post", path: "/v1/chat/completions", tag: "openai", scope: "chat", sse: true, errors: [403, 404, 429, 502, 504],
     summary: "OpenAI-compatible chat completion: the last user message goes to the session keyed by `user` (or X-Session-Id); without a key the conversation runs in a fresh session. `stream: true` answers with SSE chunks.",
-    body: ChatCompletionBody, response: ChatCompletion,
+    body: ChatCompletionBody, response: ChatCompletion, errorBody: OpenAiErrorBody,
   }),
   models: defineRoute({
     method: "get", path: "/v1/models", tag: "openai", scope: ["chat", "read"],
     summary: "OpenAI-compatible model list: the agent, and the agent with each configured model (`name/model`).",
-    response: ModelListResponse,
+    response: ModelListResponse, errorBody: OpenAiErrorBody,
   }),
 };
 
