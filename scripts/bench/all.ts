@@ -12,6 +12,7 @@ import { runMemoryBench } from "./memory.js";
 import { runOverheadBench } from "./overhead.js";
 import { runLoadBench } from "./load.js";
 import { runInstallSizeBench } from "./install-size.js";
+import { runAcceptBench } from "./accept.js";
 import { runVaultBench } from "./vault.js";
 import { runIntegrationsBench } from "./integrations.js";
 import { machine } from "./lib/setup.js";
@@ -25,6 +26,7 @@ export const BENCHES: Array<[string, Bench]> = [
   ["overhead", runOverheadBench],
   ["integrations", runIntegrationsBench],
   ["load", runLoadBench],
+  ["accept", runAcceptBench],
   ["vault", runVaultBench],
   ["install", runInstallSizeBench],
 ];

@@ -46,7 +46,7 @@ export function registerCoreHandlers(
   const { runner, store } = deps;
   const access = new SessionAccess(store);
   registry
-    .on("chat.send", (params, ctx) => {
+    .on("chat.send", async (params, ctx) => {
       const p = ctx.principal;
       if (params.channel) authorize(p, "bridge", "chat.send with a channel address");
       if (params.sessionId) access.requireWritable(p, params.sessionId);
@@ -57,6 +57,9 @@ export function registerCoreHandlers(
       }
       const sent = runner.send(params, ctx.subscriber);
       if (!params.sessionId && !sent.duplicate) access.claim(p, sent.sessionId);
+      // the answer is the acknowledgement: the message must survive a power cut first (group commit, one
+      // fdatasync for every message accepted meanwhile; the run itself starts at once)
+      await store.durable();
       return sent;
     })
     .on("chat.abort", (params, ctx) => {

@@ -23,7 +23,9 @@ function migrationsFolder(): string {
 
 /**
  * Opens (creating if needed) the SQLite database at `file` with WAL, foreign keys on, `synchronous=NORMAL`
- * (durable across process crashes; WAL makes it safe, https://www.sqlite.org/pragma.html#pragma_synchronous)
+ * (durable across process crashes, not across a power cut; WAL makes it safe,
+ * https://www.sqlite.org/pragma.html#pragma_synchronous — writes that must survive a power cut await
+ * `Store.durable()`, a group commit, src/store/wal-sync.ts)
  * and a busy timeout (5 s; the environment variable `AGENTD_DB_BUSY_TIMEOUT_MS` overrides it, for tests of a
  * locked database), then applies pending drizzle-kit migrations.
  * Throws {@link StorageError} when the file cannot be opened or migrated.

@@ -1,6 +1,7 @@
 import { and, desc, eq, getTableColumns, getTableName, inArray, lt, sql } from "drizzle-orm";
 import type Database from "better-sqlite3";
 import { openDb, guardStorage, type Db } from "./db.js";
+import { WalSync } from "./wal-sync.js";
 import { sessions, messages, runs, usageEvents, channelBindings, sessionOwners } from "./schema.js";
 import { TokenRows } from "./token-rows.js";
 import { newId } from "./ids.js";
@@ -72,6 +73,8 @@ export class Store {
   /** Cached INSERT statements by table name, with the row properties in the order of their parameters. */
   private readonly inserts = new Map<string, { props: string[]; stmt: Database.Statement }>();
   private acceptTx: ((message: MessageRow, run: RunRow, now: number) => void) | undefined;
+  /** Group commit of the WAL: see {@link durable}. */
+  readonly walSync: WalSync;
 
   /** Named API tokens and session ownership (issue 15). */
   readonly tokens: TokenRows;
@@ -79,6 +82,17 @@ export class Store {
   constructor(file: string) {
     ({ sqlite: this.sqlite, db: this.db } = openDb(file));
     this.tokens = new TokenRows(this.sqlite);
+    this.walSync = new WalSync(`${file}-wal`);
+  }
+
+  /**
+   * Resolves once every transaction committed before the call is on stable storage (survives a power cut, not
+   * only a crash of the process): one `fdatasync` of the WAL shared by every caller waiting at that moment (group
+   * commit, {@link WalSync}), off the event loop. `chat.send` awaits it after {@link acceptMessage} and before it
+   * answers. Rejects with `StorageError` when the sync fails.
+   */
+  durable(): Promise<void> {
+    return this.walSync.sync();
   }
 
   /** The cached prepared statement for `text` (prepared on first use). */
@@ -166,7 +180,8 @@ export class Store {
 
   /**
    * Accepts a user message: in one transaction, stores the message and a queued run (unique idempotency key)
-   * and touches the session. This is the "on disk before we answer" point of `chat.send`.
+   * and touches the session. It survives a crash of the process once this returns, and a power cut once
+   * {@link durable} resolves: `chat.send` awaits both before it answers.
    */
   acceptMessage(input: { sessionId: string; content: string; idempotencyKey: string; channel?: ChannelAddress; attachments?: unknown }): { run: RunRow; message: MessageRow } {
     const now = Date.now();

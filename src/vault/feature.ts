@@ -44,6 +44,11 @@ export const vaultRoutes = {
 export const vaultFeature: FeatureFactory = (ctx) => {
   const vault = new Vault({ dir: join(ctx.dir, "vault"), indexDbPath: join(ctx.dir, "vault-index.db"), logger: ctx.logger });
   const tools = vaultTools(vault);
+  /** The answer to a write, once search and backlinks see it (issue 17 item 8). */
+  const settled = async <T>(out: T): Promise<T> => {
+    await vault.settled();
+    return out;
+  };
   return {
     name: "vault",
     tools: () => tools,
@@ -51,8 +56,8 @@ export const vaultFeature: FeatureFactory = (ctx) => {
       registry
         .on("vault.list", (p) => vault.list(p))
         .on("vault.read", (p) => vault.read(p.path))
-        .on("vault.write", ({ path, ifMatch, ...change }) => vault.write(path, change, { ifMatch }))
-        .on("vault.delete", (p) => vault.delete(p.path, { ifMatch: p.ifMatch }))
+        .on("vault.write", ({ path, ifMatch, ...change }) => settled(vault.write(path, change, { ifMatch })))
+        .on("vault.delete", (p) => settled(vault.delete(p.path, { ifMatch: p.ifMatch })))
         .on("vault.graph", () => vault.graph())
         .on("vault.search", (p) => vault.search(p));
     },
@@ -64,13 +69,13 @@ export const vaultFeature: FeatureFactory = (ctx) => {
           c.header("ETag", note.etag);
           return note;
         })
-        .route(vaultRoutes.write, ({ params, body, c }) => {
+        .route(vaultRoutes.write, async ({ params, body, c }) => {
           const { ifMatch, ...change } = body;
-          const out = vault.write(params.path, change, { ifMatch: ifMatchOf(c.req.header("if-match"), ifMatch) });
+          const out = await settled(vault.write(params.path, change, { ifMatch: ifMatchOf(c.req.header("if-match"), ifMatch) }));
           c.header("ETag", out.etag);
           return out;
         })
-        .route(vaultRoutes.delete, ({ params, c }) => vault.delete(params.path, { ifMatch: c.req.header("if-match") }))
+        .route(vaultRoutes.delete, ({ params, c }) => settled(vault.delete(params.path, { ifMatch: c.req.header("if-match") })))
         .route(vaultRoutes.graph, () => vault.graph())
         .route(vaultRoutes.search, ({ query }) => vault.search(query));
     },

@@ -1,7 +1,7 @@
 import { existsSync, lstatSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
 import type { Logger } from "pino";
 import type { IndexDb } from "./index-db.js";
 import { NoteStore, type IndexerStats } from "./note-store.js";
@@ -25,6 +25,14 @@ export interface IndexerOptions {
 }
 
 let workerUrlCache: URL | null | undefined;
+
+function existsAsFile(abs: string): boolean {
+  try {
+    return lstatSync(abs).isFile();
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Where the reconcile worker's entry file is: beside this module (tsc output, or `.ts` sources in tests), or,
@@ -57,7 +65,10 @@ function workerUrl(): URL | null {
  * index of 10,000 notes takes about 2 s there, without touching the event loop; readers here see its commits
  * as it goes). While the worker runs, this side does not write to the index at all (that would wait for the
  * worker's write lock): paths touched by API writes and the watcher are remembered and re-synced from disk when
- * the worker is done. If the worker cannot start, the plan is applied here in time slices.
+ * the worker is done. API writes are also sent to the worker, which indexes them out of turn within a few steps
+ * and says so; {@link settled} resolves once every API write is in the index, so a write through agentd can be
+ * answered only when search and backlinks see it. If the worker cannot start, the plan is applied here in time
+ * slices.
  */
 export class Indexer {
   readonly stats: IndexerStats;
@@ -70,6 +81,10 @@ export class Indexer {
   private readonly resolver: LinkResolver;
   private readonly stopFlag = new Int32Array(new SharedArrayBuffer(4));
   private deferred: Set<string> | undefined;
+  /** While the worker runs: where API writes are sent to it, and those it has not yet confirmed. */
+  private urgent: MessagePort | undefined;
+  private readonly unconfirmed = new Set<string>();
+  private settledWaiters: Array<() => void> = [];
   private aborted = false;
 
   constructor(
@@ -102,10 +117,38 @@ export class Indexer {
     Atomics.store(this.stopFlag, 0, 1);
   }
 
+  /**
+   * Resolves once every note written or deleted through the API (`source: "api"`) is in the index: at once,
+   * unless a reconcile runs in the worker thread; then when the worker has indexed them (within a few of its
+   * steps) or, at the latest, when it ends. Never rejects.
+   */
+  settled(): Promise<void> {
+    if (this.unconfirmed.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.settledWaiters.push(resolve));
+  }
+
+  /** Defers a path while the worker runs; an API write also goes to the worker at once (see {@link settled}). */
+  private defer(rel: string, source: VaultChange["source"]): void {
+    this.deferred!.add(rel);
+    if (source !== "api" || !this.urgent) return;
+    this.unconfirmed.add(rel);
+    this.urgent.postMessage(rel);
+  }
+
+  private confirm(rels: Iterable<string>, emit: boolean): void {
+    for (const rel of rels) {
+      if (!this.unconfirmed.delete(rel) || !emit) continue;
+      this.onChange({ path: rel, kind: existsAsFile(join(this.root, ...rel.split("/"))) ? "upsert" : "delete", source: "api", durationMs: 0 });
+    }
+    if (this.unconfirmed.size > 0) return;
+    for (const resolve of this.settledWaiters.splice(0)) resolve();
+  }
+
   /** Indexes a note from bytes the caller just wrote (API writes do not wait for the watcher). */
   indexBytes(rel: string, buf: Buffer, size: number, mtimeMs: number, source: VaultChange["source"]): void {
     if (this.deferred) {
-      this.deferred.add(rel);
+      this.resolver.add(rel);
+      this.defer(rel, source);
       return;
     }
     const t0 = performance.now();
@@ -115,7 +158,8 @@ export class Indexer {
   /** Removes a note from the index (after the caller deleted it). */
   remove(rel: string, source: VaultChange["source"]): void {
     if (this.deferred) {
-      this.deferred.add(rel);
+      this.resolver.remove(rel);
+      this.defer(rel, source);
       return;
     }
     const t0 = performance.now();
@@ -197,15 +241,20 @@ export class Indexer {
 
   private async applyInWorker(plan: ReconcilePlan): Promise<boolean> {
     this.deferred = new Set();
+    const channel = new MessageChannel();
     try {
       const commitEveryMs = this.opts.commitEveryMs || 1000;
-      const data: ReconcileWorkerData = { root: this.root, indexDbPath: this.indexDbPath, plan, commitEveryMs, stop: this.stopFlag };
+      const data: ReconcileWorkerData = { root: this.root, indexDbPath: this.indexDbPath, plan, commitEveryMs, stop: this.stopFlag, urgent: channel.port2 };
       const url = workerUrl();
       if (!url) throw new Error("reconcile worker file not found");
-      const worker = new Worker(url, { workerData: data });
+      const worker = new Worker(url, { workerData: data, transferList: [channel.port2] });
       worker.unref();
-      const msg = await new Promise<ReconcileWorkerMessage>((resolve, reject) => {
-        worker.once("message", resolve);
+      this.urgent = channel.port1;
+      const msg = await new Promise<Exclude<ReconcileWorkerMessage, { synced: string[] }>>((resolve, reject) => {
+        worker.on("message", (m: ReconcileWorkerMessage) => {
+          if ("synced" in m) this.confirm(m.synced, true);
+          else resolve(m);
+        });
         worker.once("error", reject);
         worker.once("exit", (code) => reject(new Error(`reconcile worker exited with code ${code}`)));
       });
@@ -216,9 +265,13 @@ export class Indexer {
       if (msg.changed) this.store.loadResolver();
       return true;
     } finally {
+      this.urgent = undefined;
+      channel.port1.close();
       const touched = this.deferred;
       this.deferred = undefined;
-      if (!this.aborted) for (const rel of touched) this.syncPath(rel, "reconcile");
+      if (!this.aborted) for (const rel of touched) this.syncPath(rel, this.unconfirmed.has(rel) ? "api" : "reconcile");
+      // written through the API and not confirmed by the worker: now synced here (or the vault is stopping)
+      this.confirm([...this.unconfirmed], false);
     }
   }
 }

@@ -105,7 +105,22 @@ export class ReconcileApply {
     for (const rel of plan.read) store.resolver.add(rel);
   }
 
-  private syncNote(rel: string, abs: string): void {
+  /**
+   * Brings one note in step with the disk now, out of turn and not "bulk" (links of other notes that point to it
+   * are re-resolved at once): for a write through agentd during a reconcile, which must be searchable when its
+   * answer goes out. Must run inside the runner's transaction.
+   */
+  syncNow(rel: string): void {
+    const abs = join(this.root, ...rel.split("/"));
+    try {
+      if (rel.endsWith(".md")) this.syncNote(rel, abs, false);
+      else if (this.store.setAttachment(rel, existsAsFile(abs), false)) this.result.changed = true;
+    } catch {
+      // Unreadable right now: the main thread re-syncs every path written meanwhile when the reconcile ends.
+    }
+  }
+
+  private syncNote(rel: string, abs: string, bulk = true): void {
     let st;
     try {
       st = lstatSync(abs);
@@ -113,12 +128,12 @@ export class ReconcileApply {
       st = undefined;
     }
     if (!st || !st.isFile()) {
-      if (this.store.drop(rel, true)) this.result.removed++;
+      if (this.store.drop(rel, bulk)) this.result.removed++;
       return;
     }
     const buf = readFileSync(abs);
     this.store.stats.filesRead++;
-    this.store.upsert(rel, buf, st.size, st.mtimeMs, true);
+    this.store.upsert(rel, buf, st.size, st.mtimeMs, bulk);
   }
 
   /** Does one small unit of work; returns true when done. */
@@ -154,18 +169,27 @@ export interface Stepper {
 /**
  * Runs a job to the end without yielding (in a worker thread), committing every `commitEveryMs` so readers on
  * other connections see progress. Stops early (committing what is done) when `shouldStop()` turns true.
- * Returns whether it finished.
+ * Every 16 steps it calls `urgent()` (if given): work done there is committed at once, then the callback it
+ * returned runs (e.g. to tell the main thread those writes are visible). Returns whether it finished.
  */
-export function runToEnd(job: Stepper, db: Database.Database, commitEveryMs: number, shouldStop: () => boolean): boolean {
+export function runToEnd(
+  job: Stepper,
+  db: Database.Database,
+  commitEveryMs: number,
+  shouldStop: () => boolean,
+  urgent?: () => (() => void) | undefined,
+): boolean {
   let openedAt = performance.now();
   db.exec("BEGIN");
   try {
     for (let n = 0; ; n++) {
       if (job.step()) return true;
-      if ((n & 63) === 0) {
+      if ((n & 15) === 0) {
         if (shouldStop()) return false;
-        if (performance.now() - openedAt > commitEveryMs) {
+        const afterCommit = urgent?.();
+        if (afterCommit || ((n & 63) === 0 && performance.now() - openedAt > commitEveryMs)) {
           db.exec("COMMIT");
+          afterCommit?.();
           db.exec("BEGIN");
           openedAt = performance.now();
         }

@@ -1,20 +1,29 @@
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
 import { IndexDb } from "./index-db.js";
 import { NoteStore } from "./note-store.js";
 import { ReconcileApply, runToEnd, type ReconcilePlan } from "./reconcile-job.js";
 import { LinkResolver } from "./resolve.js";
 
-/** What the main thread passes to the reconcile worker. `stop[0]` turns 1 to ask it to stop early. */
+/**
+ * What the main thread passes to the reconcile worker. `stop[0]` turns 1 to ask it to stop early. `urgent`
+ * receives vault-relative paths written through agentd meanwhile (one string per message): the worker indexes
+ * them out of turn, commits, and answers with a `synced` message.
+ */
 export interface ReconcileWorkerData {
   root: string;
   indexDbPath: string;
   plan: ReconcilePlan;
   commitEveryMs: number;
   stop: Int32Array;
+  urgent: MessagePort;
 }
 
-/** The worker's one message: what it did and its counters, or an error message. */
+/**
+ * The worker's messages: `synced` (paths sent on `urgent`, now committed to the index; any number of them), then
+ * one final message: what it did and its counters, or an error message.
+ */
 export type ReconcileWorkerMessage =
+  | { synced: string[] }
   | { ok: true; finished: boolean; changed: boolean; removed: number; filesRead: number; notesParsed: number; notesUnchanged: number }
   | { ok: false; error: string };
 
@@ -28,7 +37,16 @@ try {
   const store = new NoteStore(index, new LinkResolver());
   store.loadResolver();
   const job = new ReconcileApply(store, data.root, data.plan);
-  const finished = runToEnd(job, index.db, data.commitEveryMs, () => Atomics.load(data.stop, 0) === 1);
+  const urgent = (): (() => void) | undefined => {
+    const synced: string[] = [];
+    for (let m = receiveMessageOnPort(data.urgent); m; m = receiveMessageOnPort(data.urgent)) {
+      const rel = m.message as string;
+      job.syncNow(rel);
+      synced.push(rel);
+    }
+    return synced.length > 0 ? () => parentPort?.postMessage({ synced } satisfies ReconcileWorkerMessage) : undefined;
+  };
+  const finished = runToEnd(job, index.db, data.commitEveryMs, () => Atomics.load(data.stop, 0) === 1, urgent);
   // After a bulk load, merge the FTS5 segments here, off the main thread; otherwise a later one-note write on
   // the main thread may trigger a large merge (hundreds of ms).
   if (finished && store.stats.notesParsed + job.result.removed >= OPTIMIZE_AFTER_CHANGES) {

@@ -79,10 +79,12 @@ export function vaultTools(vault: Vault): Tool[] {
             const sep = current.content === "" || current.content.endsWith("\n") ? "" : "\n";
             const body = current.content + sep + content;
             const res = vault.write(p, { content: body, frontmatter: current.frontmatter }, { ifMatch: current.etag });
+            await vault.settled(); // the agent's next search sees it
             return `appended to ${res.path}`;
           }
         }
         const res = vault.write(p, { content });
+        await vault.settled();
         return `${res.created ? "created" : "updated"} ${res.path}`;
       },
     }),

@@ -158,6 +158,16 @@ export class Vault {
     index.close();
   }
 
+  /**
+   * Resolves once every write and delete made through this object is in the index (search, backlinks, list,
+   * graph see it). Immediate, except while the start-up reconcile runs in its worker thread: then within a few
+   * of its steps (it indexes such paths out of turn). Callers that answer a user (REST, protocol, tools) await it
+   * after {@link write} / {@link delete}, so a read after the answer sees the write. Never rejects.
+   */
+  settled(): Promise<void> {
+    return this.indexer?.settled() ?? Promise.resolve();
+  }
+
   /** True while a reconcile runs (search and list may be incomplete). */
   get indexing(): boolean {
     return this.pendingReconciles > 0;

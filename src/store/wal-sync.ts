@@ -1,0 +1,71 @@
+import { open, type FileHandle } from "node:fs/promises";
+import { StorageError } from "../errors.js";
+
+/**
+ * Group commit for a SQLite database in WAL mode with `synchronous=NORMAL`: after a transaction has committed,
+ * {@link WalSync.sync} resolves once an `fdatasync(2)` of the WAL file that started after the call has finished,
+ * so everything committed before the call survives a power cut or an OS crash. Calls made while an fsync runs
+ * share the next one: under load, one fsync covers every message accepted meanwhile, and the fsync runs in
+ * libuv's thread pool, never on the event loop.
+ *
+ * Why this is enough (https://www.sqlite.org/wal.html, https://www.sqlite.org/pragma.html#pragma_synchronous):
+ * a commit appends its frames to the WAL; with NORMAL, SQLite syncs the WAL before each checkpoint and the
+ * database file after it. So a committed frame is either still in the WAL file (our fdatasync makes it durable)
+ * or already checkpointed into the database file (SQLite synced it). The WAL is opened by path for every sync
+ * (never a stale inode) and only read-only: SQLite keeps its POSIX locks on the database and `-shm` files, not
+ * on the WAL, so our open/close cannot drop them. Linux/ext4 semantics; on macOS fsync does not flush the
+ * drive's cache (SQLite's `fullfsync` pragma is the equivalent there).
+ */
+export class WalSync {
+  private running = false;
+  private waiting: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
+  /** Number of fsyncs done and of callers they covered, for tests and metrics. */
+  readonly stats = { syncs: 0, covered: 0 };
+
+  /**
+   * `walFile`: the database's `-wal` file, e.g. `DIR/agentd.db-wal`. `openFile` opens it (default
+   * `fs/promises.open`; tests pass a spy).
+   */
+  constructor(
+    private readonly walFile: string,
+    private readonly openFile: (path: string, flags: string) => Promise<Pick<FileHandle, "datasync" | "close">> = open,
+  ) {}
+
+  /**
+   * Resolves when every transaction committed before this call is on stable storage. Rejects with
+   * {@link StorageError} when the WAL cannot be opened or synced (the data may still be committed, but is not
+   * known to be durable: the caller must not acknowledge it).
+   */
+  sync(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      if (!this.running) void this.loop();
+    });
+  }
+
+  private async loop(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.waiting.length > 0) {
+        // everyone waiting now committed before this fsync starts, so it covers them all
+        const batch = this.waiting.splice(0);
+        try {
+          const file = await this.openFile(this.walFile, "r");
+          try {
+            await file.datasync();
+          } finally {
+            await file.close();
+          }
+          this.stats.syncs++;
+          this.stats.covered += batch.length;
+          for (const w of batch) w.resolve();
+        } catch (err) {
+          const error = new StorageError(`could not make the write durable: fdatasync of the WAL failed (${(err as NodeJS.ErrnoException).code ?? "error"})`, err);
+          for (const w of batch) w.reject(error);
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+}
