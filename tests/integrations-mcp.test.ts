@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
-import { cpSync, readFileSync } from "node:fs";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -97,6 +99,29 @@ describe("agentd as an MCP server, with the MCP SDK's Client", () => {
     expect(textOf(await client.callTool({ name: "vault_search", arguments: { query: "plan" } }))).toContain("Projects/Plan.md");
     await expect(client.callTool({ name: "vault_write", arguments: { path: "x.md", content: "x" } })).rejects.toMatchObject({ code: -32003 });
     expect((await client.listResources()).resources.length).toBeGreaterThan(0);
+  });
+});
+
+describe("agentd mcp DIR and a stale .port", () => {
+  it("sends the token to nobody: a program on the port of a stale .port gets no bearer token", async () => {
+    const { dir, token } = await initAgent({ llmUrl: llm.url });
+    const received: string[] = [];
+    const impostor = createServer((req, res) => {
+      received.push(`${req.method} ${req.url} ${JSON.stringify(req.headers)}`);
+      res.writeHead(200, { "content-type": "application/json" }).end("{}");
+    });
+    await new Promise<void>((r) => impostor.listen(0, "127.0.0.1", r));
+    writeFileSync(join(dir, ".port"), String((impostor.address() as AddressInfo).port));
+    const client = new Client({ name: "agentd-test-stale", version: "1.0.0" });
+    try {
+      await client.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, "mcp", dir], env: { ...process.env as Record<string, string>, AGENTD_TOKEN: "" }, stderr: "pipe" }));
+      await expect(client.listTools()).rejects.toThrow(/agentd|prove/);
+      expect(received.length).toBeGreaterThan(0); // it was asked (the WebSocket upgrade), and refused it
+      expect(received.join("\n")).not.toContain(token);
+    } finally {
+      await client.close();
+      await new Promise((r) => impostor.close(r));
+    }
   });
 });
 
