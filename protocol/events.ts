@@ -29,14 +29,16 @@ export const RunToolPayload = z.strictObject({
 });
 /**
  * `run.done`: the run ended and the assistant message is stored. `status`: `ok`, `aborted` (partial text),
- * `max_steps` (the tool step limit was hit) or `ignored` (a channel message the agent does not answer: a group
+ * `max_steps` (the tool step limit was hit), `max_length` (the model's output reached the agent's
+ * `agent.maxReplyChars`: the model was stopped, `text` is the reply so far plus a short note saying so) or
+ * `ignored` (a channel message the agent does not answer: a group
  * message without mention, a denied sender after the one refusal; `text` is empty and nothing should be sent).
  * `model` is the model that answered (maybe a fallback), or `agentd` for chat commands.
  */
 export const RunDonePayload = z.strictObject({
   ...runRef,
   messageId: z.string(),
-  status: z.enum(["ok", "aborted", "max_steps", "ignored"]),
+  status: z.enum(["ok", "aborted", "max_steps", "max_length", "ignored"]),
   text: z.string(),
   model: z.string(),
   usage: Usage,

@@ -2,9 +2,9 @@ import { randomBytes } from "node:crypto";
 import { appendFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Logger } from "pino";
-import { loadConfig } from "./config/load.js";
+import { loadConfig, loadDotenv } from "./config/load.js";
 import type { Config } from "./config/schema.js";
-import { ConfigStore } from "./config/config-store.js";
+import { ConfigStore, LIVE_SECTIONS } from "./config/config-store.js";
 import { AgentdError, NotFoundError } from "./errors.js";
 import { acquireLock } from "./lock.js";
 import { createLogger } from "./logger.js";
@@ -40,6 +40,12 @@ export interface Daemon {
   stop(reason?: string): Promise<void>;
   /** Resolves when a feature asked for a stop (`POST /api/restart` sets `restart: true`). */
   stopRequested: Promise<{ restart: boolean; reason: string }>;
+  /**
+   * The config this daemon really runs with: the one in force, except that the sections applied only at start
+   * (`server`, `name`, `logging`: not in `LIVE_SECTIONS`) are those it started with. What a restart in place falls
+   * back to when agentd.yaml cannot start (src/cli/start.ts).
+   */
+  lastGoodConfig(): Config;
 }
 
 const isLoopback = (host: string) => host === "127.0.0.1" || host === "::1" || host === "localhost" || host.startsWith("127.");
@@ -60,20 +66,25 @@ function ensureToken(dir: string, host: string): string {
 /**
  * Starts the daemon of an agent folder: config (.env first), lock, store, runner, features, one port for REST
  * and WebSocket, then `.port`. Throws `ConfigError` for a bad config, a `conflict` AgentdError when another
- * daemon holds the folder, `unavailable` when no port of the range is free. `port` overrides the preferred port.
+ * daemon holds the folder, `unavailable` when no port of the range is free, the system's error when the host
+ * cannot be listened on. `port` overrides the preferred port; `config` the one in agentd.yaml (`.env` is still
+ * loaded), for a restart that falls back to the last good config. The log file is closed again when it throws.
  */
-export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port?: number } = {}): Promise<Daemon> {
+export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port?: number; config?: Config } = {}): Promise<Daemon> {
   const startedAt = Date.now();
   const dir = resolve(dirArg);
-  const config = new ConfigStore(loadConfig(dir));
+  if (opts.config) loadDotenv(dir);
+  const config = new ConfigStore(opts.config ?? loadConfig(dir));
   const release = acquireLock(dir);
   let store: Store | undefined;
+  let closeLog: (() => Promise<void>) | undefined;
   try {
     const cfg = config.get();
     const token = ensureToken(dir, cfg.server.host);
     const redact = createRedactor(() => secretsOf(config.get(), token));
     const logBuffer = new LogBuffer();
-    const { logger, flush } = await createLogger({ dir, level: cfg.logging.level, redact, extraStreams: [logBuffer.stream], ...(opts.pretty !== undefined ? { pretty: opts.pretty } : {}) });
+    const { logger, close } = await createLogger({ dir, level: cfg.logging.level, redact, extraStreams: [logBuffer.stream], ...(opts.pretty !== undefined ? { pretty: opts.pretty } : {}) });
+    closeLog = close;
     store = new Store(join(dir, "agentd.db"));
     const interrupted = store.markInterruptedRuns();
     if (interrupted > 0) logger.warn({ interrupted }, `${interrupted} run(s) were interrupted by the last stop; a resend with the same idempotency key runs them again`);
@@ -161,12 +172,18 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
         db.close();
         release();
         logger.info("stopped");
-        flush();
+        await close();
       })());
-    return { port, config: () => config.get(), logger, stop, stopRequested };
+    const lastGoodConfig = (): Config => {
+      const now = config.get() as Record<string, unknown>;
+      const atStart = cfg as Record<string, unknown>;
+      return Object.fromEntries(Object.keys(now).map((k) => [k, LIVE_SECTIONS.has(k) ? now[k] : atStart[k]])) as Config;
+    };
+    return { port, config: () => config.get(), logger, stop, stopRequested, lastGoodConfig };
   } catch (err) {
     store?.close();
     release();
+    await closeLog?.();
     throw err;
   }
 }

@@ -16,6 +16,8 @@ export interface LoggerOptions {
 function redacting(dest: DestinationStream | NodeJS.WritableStream, redact: (s: string) => string): Writable {
   return new Writable({
     write(chunk: Buffer | string, _enc, cb) {
+      // a line logged after close (a late timer of a stopped daemon) is dropped, not thrown at the caller
+      if ((dest as { destroyed?: boolean }).destroyed) return cb();
       (dest as NodeJS.WritableStream).write(redact(String(chunk)));
       cb();
     },
@@ -26,8 +28,9 @@ function redacting(dest: DestinationStream | NodeJS.WritableStream, redact: (s: 
  * The daemon's pino logger: JSON lines to `DIR/logs/agentd.log` and, on a TTY, human-readable lines
  * (pino-pretty, loaded only then). Off a TTY (a supervisor, a test) JSON lines also go to stdout.
  * Every line passes through `redact`, so secrets never reach a log. Keys named like secrets are censored too.
+ * `close()` writes out and closes the log file (lines logged after it are dropped); call it once, at stop.
  */
-export async function createLogger(opts: LoggerOptions): Promise<{ logger: Logger; flush: () => void }> {
+export async function createLogger(opts: LoggerOptions): Promise<{ logger: Logger; close: () => Promise<void> }> {
   mkdirSync(join(opts.dir, "logs"), { recursive: true });
   const file = pino.destination({ dest: join(opts.dir, "logs", "agentd.log"), sync: false, mkdir: true });
   const streams: pino.StreamEntry[] = [{ level: opts.level as pino.Level, stream: redacting(file, opts.redact) }];
@@ -47,5 +50,19 @@ export async function createLogger(opts: LoggerOptions): Promise<{ logger: Logge
     },
     pino.multistream(streams),
   );
-  return { logger, flush: () => file.flushSync() };
+  return { logger, close: () => closeDestination(file) };
+}
+
+/**
+ * Writes out and closes the log file once it is open (sonic-boom opens it asynchronously and throws "sonic boom is
+ * not ready yet" from a flush before that, e.g. in pino's exit hook when a start fails at once). Closing also
+ * removes pino's exit hook for it, so a daemon restarted in place keeps no file descriptor of its earlier runs.
+ */
+function closeDestination(file: ReturnType<typeof pino.destination>): Promise<void> {
+  if ((file as unknown as { destroyed: boolean }).destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    file.once("close", () => resolve());
+    file.once("error", () => resolve());
+    file.end(); // waits for the file to be open
+  });
 }

@@ -128,7 +128,8 @@ describe("an MCP server that hangs on a call", () => {
 
 describe("a client that stops reading", () => {
   it("is closed with 4408 once its unsent bytes pass the 8 MiB cap, and the daemon drops the rest", async () => {
-    const { dir } = await initAgent({ llmUrl: llm.url, edit: (c) => (c.agent = { ...c.agent, titleSessions: false }) });
+    // replies of 4 MiB: above the default agent.maxReplyChars (200,000), so the cap is raised for this test
+    const { dir } = await initAgent({ llmUrl: llm.url, edit: (c) => (c.agent = { ...c.agent, titleSessions: false, maxReplyChars: 5_000_000 }) });
     const d = await startDaemon(dir);
     daemons.push(d);
     const RUNS = 10;

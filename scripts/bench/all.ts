@@ -15,6 +15,7 @@ import { runInstallSizeBench } from "./install-size.js";
 import { runAcceptBench } from "./accept.js";
 import { runVaultBench } from "./vault.js";
 import { runIntegrationsBench } from "./integrations.js";
+import { runLongReplyBench } from "./long-reply.js";
 import { machine } from "./lib/setup.js";
 
 type Bench = () => Promise<Record<string, number>>;
@@ -28,6 +29,7 @@ export const BENCHES: Array<[string, Bench]> = [
   ["load", runLoadBench],
   ["accept", runAcceptBench],
   ["vault", runVaultBench],
+  ["long-reply", runLongReplyBench],
   ["install", runInstallSizeBench],
 ];
 
@@ -42,6 +44,7 @@ const BUDGETS: Array<{ bench: string; key: string; label: string; max: number; u
   { bench: "load", key: "daemonLagP99Ms", label: "event-loop lag p99 under load", max: 20, unit: "ms" },
   { bench: "load", key: "lost", label: "lost messages under load", max: 0, unit: "" },
   { bench: "load", key: "duplicated", label: "duplicated messages under load", max: 0, unit: "" },
+  { bench: "long-reply", key: "peakRatio", label: "peak RSS during a 300 MB reply / baseline", max: 1.5, unit: "×" },
   { bench: "install", key: "totalMb", label: "install size (deps + package)", max: 150, unit: "MB" },
 ];
 

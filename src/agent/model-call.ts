@@ -1,6 +1,7 @@
 import type { ChatCompletionMessageParam, ChatCompletionTool, ChatCompletionChunk } from "openai/resources/chat/completions";
 import type { ToolCall } from "../../protocol/chat.js";
 import { AgentdError } from "../errors.js";
+import { cutChars } from "./limits.js";
 import { modelError, shouldFallback, type ProviderPool, type ResolvedModel } from "./provider.js";
 
 /** Token counts reported by the provider for one call (`stream_options.include_usage`). */
@@ -17,6 +18,11 @@ export interface ModelCallResult {
   usage: CallUsage | undefined;
   model: ResolvedModel;
   finishReason: string | null;
+  /**
+   * True when the output reached `maxChars`: the stream was abandoned there (the request aborted), `text` holds
+   * the output up to the cap and `toolCalls` is empty (their arguments are incomplete).
+   */
+  truncated: boolean;
 }
 
 /** Options of {@link streamModelCall}. `idleTimeoutMs`: longest silence allowed mid-stream (default 60 000). */
@@ -29,6 +35,11 @@ export interface ModelCallOptions {
   idleTimeoutMs?: number;
   onDelta?: (text: string) => void;
   onModel?: (model: ResolvedModel) => void;
+  /**
+   * Most characters this call may produce, text and tool-call arguments together (the run's budget left under
+   * `agent.maxReplyChars`); past it the call stops reading and returns `truncated: true`. Default unlimited.
+   */
+  maxChars?: number;
   /** Called for a failed model before moving on to the next candidate. */
   onFallback?: (model: string, err: AgentdError) => void;
 }
@@ -37,7 +48,9 @@ export interface ModelCallOptions {
  * Streams one chat completion, trying `candidates` in order: a model that fails with 429, 5xx, a timeout or a
  * connection error *before its first delta* hands over to the next (after the SDK's own retries). Text deltas
  * go to `onDelta` as they arrive; streamed `tool_calls` deltas are assembled by index (id and name first,
- * arguments in pieces; OpenAI's streaming format). Throws an {@link AgentdError}; an abort throws code `aborted`.
+ * arguments in pieces; OpenAI's streaming format). Output past `maxChars` is not read: the request is aborted and
+ * the result is `truncated`, so memory stays bounded whatever the model sends. Throws an {@link AgentdError}; an
+ * abort throws code `aborted`.
  */
 export async function streamModelCall(opts: ModelCallOptions): Promise<ModelCallResult> {
   let lastErr: AgentdError | undefined;
@@ -83,8 +96,11 @@ async function streamOnce(model: ResolvedModel, opts: ModelCallOptions, markEmit
     let text = "";
     let usage: CallUsage | undefined;
     let finishReason: string | null = null;
+    let room = opts.maxChars ?? Number.POSITIVE_INFINITY;
+    let truncated = false;
     const calls: Array<{ id: string; name: string; arguments: string }> = [];
-    for await (const chunk of stream as AsyncIterable<ChatCompletionChunk>) {
+    // leaving the loop early (`break`) ends the SDK's stream, which aborts the HTTP request
+    reading: for await (const chunk of stream as AsyncIterable<ChatCompletionChunk>) {
       bump();
       if (chunk.usage) {
         usage = {
@@ -98,23 +114,39 @@ async function streamOnce(model: ResolvedModel, opts: ModelCallOptions, markEmit
       if (choice.finish_reason) finishReason = choice.finish_reason;
       const delta = choice.delta;
       if (delta?.content) {
-        text += delta.content;
-        markEmitted();
-        opts.onDelta?.(delta.content);
+        const piece = cutChars(delta.content, room);
+        room -= piece.length;
+        if (piece) {
+          text += piece;
+          markEmitted();
+          opts.onDelta?.(piece);
+        }
+        if (piece.length < delta.content.length) {
+          truncated = true;
+          break reading;
+        }
       }
       for (const tc of delta?.tool_calls ?? []) {
         markEmitted();
         const slot = (calls[tc.index] ??= { id: "", name: "", arguments: "" });
         if (tc.id) slot.id = tc.id;
-        if (tc.function?.name) slot.name += tc.function.name;
-        if (tc.function?.arguments) slot.arguments += tc.function.arguments;
+        const name = tc.function?.name ?? "";
+        const args = tc.function?.arguments ?? "";
+        room -= name.length + args.length;
+        if (room < 0) {
+          truncated = true;
+          break reading;
+        }
+        slot.name += name;
+        slot.arguments += args;
       }
     }
+    if (truncated) return { text, toolCalls: [], usage, model, finishReason: "length", truncated };
     if (idle.signal.aborted && !opts.signal.aborted) throw new AgentdError("timeout", `model ${model.name} stalled for ${idleMs} ms`, { retryable: true });
     // the SDK ends a stream quietly on abort: tell the caller
     if (opts.signal.aborted) throw new AgentdError("aborted", "the run was aborted");
     const toolCalls = calls.filter(Boolean).map((c, i) => ({ id: c.id || `call_${i}`, name: c.name, arguments: c.arguments }));
-    return { text, toolCalls, usage, model, finishReason };
+    return { text, toolCalls, usage, model, finishReason, truncated: false };
   } catch (err) {
     if (idle.signal.aborted && !opts.signal.aborted) throw new AgentdError("timeout", `model ${model.name} stalled for ${idleMs} ms`, { retryable: true });
     throw err;

@@ -34,6 +34,9 @@ export interface RunDeps {
   onEnd?: (info: { handle: RunHandle; status: string; model: string | undefined; durationMs: number; usage: Usage; error?: WireError }) => void;
 }
 
+/** How a run can end: see `run.done` (protocol/events.ts) for all but `error` (`run.error`). */
+type RunEndStatus = "ok" | "aborted" | "max_steps" | "max_length" | "error";
+
 function toolSpecs(tools: Tool[]): ChatCompletionTool[] {
   return tools.map((t) => ({ type: "function", function: { name: t.name, description: t.description, parameters: t.inputSchema } }));
 }
@@ -51,7 +54,9 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
   const signal = handle.controller.signal;
   let text = "";
   let model: ResolvedModel | undefined;
-  let status: "ok" | "aborted" | "max_steps" | "error" = "ok";
+  let status: RunEndStatus = "ok";
+  // characters of model output so far (text and tool-call arguments of every step), capped at agent.maxReplyChars
+  let produced = 0;
   // what the client saw: every step's text, steps separated by a blank line (itself sent as a delta), so
   // joined deltas always equal the final event's text
   let shown = "";
@@ -90,6 +95,7 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
         messages: [{ role: "system", content: system }, ...history],
         tools: specs,
         signal,
+        maxChars: cfg.agent.maxReplyChars - produced,
         idleTimeoutMs: model?.provider.timeoutMs ?? first.provider.timeoutMs,
         onDelta: (t) => {
           if (!text && shown) show("\n\n");
@@ -109,6 +115,16 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
           ...result.usage, costUsd: deps.price(model, result.usage),
         });
       }
+      if (result.truncated) {
+        status = "max_length";
+        const note = `(Stopped: the reply reached the limit of ${cfg.agent.maxReplyChars.toLocaleString("en-US")} characters, agent.maxReplyChars. Say "continue" to let me go on.)`;
+        const sep = shown ? "\n\n" : "";
+        text = result.text ? `${result.text}${sep}${note}` : note;
+        show(`${sep}${note}`);
+        logger.warn({ runId: handle.id, model: model.name, maxReplyChars: cfg.agent.maxReplyChars }, "a reply reached agent.maxReplyChars; the run ends with the text so far");
+        break;
+      }
+      produced += result.text.length + result.toolCalls.reduce((n, c) => n + c.name.length + c.arguments.length, 0);
       if (result.toolCalls.length === 0) {
         text = result.text;
         break;
@@ -150,7 +166,7 @@ async function handleToolStep(
 
 function finish(
   handle: RunHandle, deps: RunDeps,
-  r: { text: string; shown: string; status: "ok" | "aborted" | "max_steps" | "error"; model: ResolvedModel | undefined; failure: AgentdError | undefined; started: number },
+  r: { text: string; shown: string; status: RunEndStatus; model: ResolvedModel | undefined; failure: AgentdError | undefined; started: number },
 ): void {
   const { store } = deps;
   const modelName = r.model?.name ?? deps.config().model;
@@ -181,7 +197,7 @@ function finish(
     })();
     if (wire) handle.emit("run.error", { runId: handle.id, sessionId: handle.sessionId, messageId: msg.id, error: wire, text: r.shown });
     else {
-      handle.emit("run.done", { runId: handle.id, sessionId: handle.sessionId, messageId: msg.id, status: r.status as "ok" | "aborted" | "max_steps", text: r.shown, model: modelName, usage });
+      handle.emit("run.done", { runId: handle.id, sessionId: handle.sessionId, messageId: msg.id, status: r.status as Exclude<RunEndStatus, "error">, text: r.shown, model: modelName, usage });
     }
   } catch (err) {
     deps.logger.error({ err, runId: handle.id }, "could not store the end of a run");

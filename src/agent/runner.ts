@@ -164,7 +164,7 @@ export class Runner {
       subscriber("run.error", { ...ref, ...(msg ? { messageId: msg.id } : {}), error, text }, 1);
       return;
     }
-    const status = run.status === "aborted" || run.status === "max_steps" ? run.status : "ok";
+    const status = run.status === "aborted" || run.status === "max_steps" || run.status === "max_length" ? run.status : "ok";
     subscriber("run.done", { ...ref, messageId: msg.id, status, text, model: run.model ?? "", usage: this.deps.store.runUsage(run.id) }, 1);
   }
 

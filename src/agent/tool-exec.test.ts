@@ -81,4 +81,22 @@ describe("tool execution", () => {
     expect(r!.content).toBe(`[redacted] ${"a".repeat(245)}\n[… truncated 1,255 characters]`);
     expect(capOutput("short", 10)).toBe("short");
   });
+
+  it("redacts only the head of a huge output (bounded work), still catching a secret that spans the cut", () => {
+    const seen: number[] = [];
+    const redact = (t: string) => {
+      seen.push(t.length);
+      return t.replaceAll("sk-secret-key", "[redacted]");
+    };
+    const out = capOutput(`${"a".repeat(250)}sk-secret-key${"b".repeat(5_000_000)}`, 256, redact);
+    expect(Math.max(...seen)).toBeLessThan(100_000);
+    expect(out).not.toContain("sk-secr");
+    expect(out).toMatch(/^a{250}\[redac\n\[… truncated 5,00\d,\d{3} characters\]$/);
+  });
+
+  it("never splits a surrogate pair at the cut", () => {
+    const out = capOutput(`${"a".repeat(255)}😀😀😀`, 256);
+    expect(out.startsWith(`${"a".repeat(255)}\n`)).toBe(true);
+    expect(Buffer.from(out).toString()).toBe(out); // well-formed: no lone surrogate turned into U+FFFD
+  });
 });

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { ToolCall } from "../../protocol/chat.js";
 import type { Tool } from "./tools/tool.js";
+import { cutChars } from "./limits.js";
 
 /** The outcome of one tool call, as sent back to the model in a `tool` message. */
 export interface ToolResult {
@@ -10,14 +11,23 @@ export interface ToolResult {
   isError: boolean;
 }
 
+/** How much longer than the cap the head of an output is that gets redacted: room for a secret spanning the cut. */
+export const REDACT_MARGIN_CHARS = 4_096;
+
 /**
- * Caps a tool output at `maxChars` characters, cutting in the middle of nothing fancy: the head is kept and a
- * marker says how much was cut, e.g. `[… truncated 12,345 characters]`.
+ * Caps a tool output at `maxChars` characters after passing it through `redact`: the head is kept (never
+ * splitting a surrogate pair) and a marker says how much was cut, e.g. `[… truncated 12,345 characters]`. Only
+ * the first `maxChars + REDACT_MARGIN_CHARS` characters are redacted, so a huge output costs no more than a
+ * short one (a secret that starts before the cut is still recognised whole).
  */
-export function capOutput(text: string, maxChars: number): string {
-  if (text.length <= maxChars) return text;
-  const cut = text.length - maxChars;
-  return `${text.slice(0, maxChars)}\n[… truncated ${cut.toLocaleString("en-US")} characters]`;
+export function capOutput(text: string, maxChars: number, redact: (text: string) => string = (t) => t): string {
+  const headLength = maxChars + REDACT_MARGIN_CHARS;
+  const head = redact(cutChars(text, headLength));
+  const rest = Math.max(0, text.length - headLength);
+  if (head.length <= maxChars && rest === 0) return head;
+  const kept = cutChars(head, maxChars);
+  const cut = head.length - kept.length + rest;
+  return `${kept}\n[… truncated ${cut.toLocaleString("en-US")} characters]`;
 }
 
 /**
@@ -43,7 +53,7 @@ export async function runToolCalls(
   return Promise.all(
     calls.map(async (call): Promise<ToolResult> => {
       const done = (content: string, isError: boolean): ToolResult => {
-        const r = { toolCallId: call.id, name: call.name, content: capOutput(redact(content), opts.maxChars), isError };
+        const r = { toolCallId: call.id, name: call.name, content: capOutput(content, opts.maxChars, redact), isError };
         opts.onResult?.(r);
         return r;
       };

@@ -1,8 +1,30 @@
-import { startDaemon } from "../daemon.js";
+import { CONFIG_FILE } from "../config/load.js";
+import { startDaemon, type Daemon } from "../daemon.js";
+
+/**
+ * Starts the daemon again after a stop for `POST /api/restart`: with agentd.yaml as it is now, or, when that
+ * cannot start (an invalid file, a host that does not resolve or is not this machine's, no port to listen on),
+ * with the config the stopped daemon ran with, logging why at level error (issue 17, item 3): the agent stays up.
+ * Throws only when the last good config cannot start either (e.g. another daemon took the folder meanwhile).
+ */
+async function restartInPlace(dir: string, previous: Daemon): Promise<Daemon> {
+  try {
+    return await startDaemon(dir, { port: previous.port });
+  } catch (err) {
+    const daemon = await startDaemon(dir, { port: previous.port, config: previous.lastGoodConfig() });
+    const reason = err instanceof Error ? err.message : String(err);
+    daemon.logger.error(
+      { reason, code: (err as { code?: unknown }).code },
+      `restart with ${CONFIG_FILE} failed (${reason}); running with the last good config: fix ${CONFIG_FILE}, then restart again`,
+    );
+    return daemon;
+  }
+}
 
 /**
  * `agentd start DIR`: runs the daemon in the foreground until SIGINT/SIGTERM, then stops gracefully and exits 0.
- * `POST /api/restart` stops it and starts it again in the same process, on the same port when it is free.
+ * `POST /api/restart` stops it and starts it again in the same process, on the same port when it is free, falling
+ * back to the last good config when agentd.yaml cannot start (see `restartInPlace`).
  * Errors propagate to the CLI entry, which prints them without a stack.
  */
 export async function startCommand(dir: string): Promise<void> {
@@ -27,6 +49,6 @@ export async function startCommand(dir: string): Promise<void> {
     const request = await daemon.stopRequested;
     await daemon.stop(request.reason);
     if (!request.restart) process.exit(0);
-    daemon = await startDaemon(dir, { port: daemon.port });
+    daemon = await restartInPlace(dir, daemon);
   }
 }

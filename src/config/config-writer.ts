@@ -105,6 +105,31 @@ export class ConfigWriter {
    * untouched then. {@link StorageError} when the disk refuses the write.
    */
   write(next: Record<string, unknown>): ConfigWriteResult {
+    const draft = this.draft(next);
+    if (!draft) return { config: this.opts.store.get(), changed: [], restartRequired: [] };
+    const { text, config, envUpdates } = draft;
+    if (Object.keys(envUpdates).length > 0) {
+      const envFile = join(this.opts.dir, ".env");
+      writeAtomic(envFile, setDotenvVars(readText(envFile) ?? "", envUpdates), 0o600);
+      Object.assign(this.env, envUpdates);
+    }
+    writeAtomic(this.file, text, 0o644);
+    this.lastText = text;
+    const r = this.opts.store.replace(config);
+    this.opts.logger.info({ changed: r.changed, restartRequired: r.restartRequired }, "config updated through the API");
+    return { config, ...r };
+  }
+
+  /**
+   * The config {@link write} would put in force for `next`, without writing anything (so callers can check what
+   * cannot be checked by the schema, e.g. that the server can listen, before the write). Throws as `write` does.
+   */
+  preview(next: Record<string, unknown>): Config {
+    return this.draft(next)?.config ?? this.opts.store.get();
+  }
+
+  /** The new file text, its validated config and the secrets for `.env`; undefined when nothing would change. */
+  private draft(next: Record<string, unknown>): { text: string; config: Config; envUpdates: Record<string, string> } | undefined {
     this.reload();
     const base = this.opts.store.get();
     const before = readText(this.file) ?? "";
@@ -117,18 +142,8 @@ export class ConfigWriter {
     const merge = { secret: (path: string[], value: string, current: Scalar | undefined) => this.secretRef(path, value, current, envUpdates) };
     mergeIntoDocument(doc, base, next, merge);
     const text = preferSpliced(before, doc.toString({ lineWidth: 0 }), spliceYaml(before, base, next, merge));
-    if (text === before && Object.keys(envUpdates).length === 0) return { config: base, changed: [], restartRequired: [] };
-    const config = parseConfig(text, this.file, { ...this.env, ...envUpdates });
-    if (Object.keys(envUpdates).length > 0) {
-      const envFile = join(this.opts.dir, ".env");
-      writeAtomic(envFile, setDotenvVars(readText(envFile) ?? "", envUpdates), 0o600);
-      Object.assign(this.env, envUpdates);
-    }
-    writeAtomic(this.file, text, 0o644);
-    this.lastText = text;
-    const r = this.opts.store.replace(config);
-    this.opts.logger.info({ changed: r.changed, restartRequired: r.restartRequired }, "config updated through the API");
-    return { config, ...r };
+    if (text === before && Object.keys(envUpdates).length === 0) return undefined;
+    return { text, config: parseConfig(text, this.file, { ...this.env, ...envUpdates }), envUpdates };
   }
 
   /**

@@ -40,7 +40,43 @@ describe("parseConfig", () => {
   it("rejects unknown keys with their name", () => {
     const e = error(() => parseConfig(`${base}\nserver:\n  prot: 1\n`, "agentd.yaml", { KEY: "k" }));
     expect(e.keyPath).toBe("server");
-    expect(e.reason).toBe("unknown key: prot");
+    expect(e.reason).toBe("unknown key: prot (did you mean `port`?)");
+  });
+
+  it("says which key a top-level typo meant, before any missing key it causes", () => {
+    const e = error(() => parseConfig(base.replace("model: main", "modle: main"), "agentd.yaml", { KEY: "k" }));
+    expect(e.keyPath).toBe("");
+    expect(e.reason).toBe("unknown key: modle (did you mean `model`?)");
+    expect(e.message).toContain("did you mean `model`?");
+    // nested in a record, and without a suggestion when nothing is close
+    const nested = error(() => parseConfig(`${base}
+mcp:
+  servers:
+    fs: { command: x, callTimeotMs: 5 }
+`, "agentd.yaml", { KEY: "k" }));
+    expect(nested.reason).toContain("did you mean `callTimeoutMs`?");
+    expect(error(() => parseConfig(`${base}
+zzzzzz: 1
+`, "agentd.yaml", { KEY: "k" })).reason).toBe("unknown key: zzzzzz");
+  });
+
+  it("fills numbers and booleans from ${VAR}, typed as the schema wants them", () => {
+    const text = `${base}\nserver:\n  port: \${B_PORT:-8770}\n  maxFrameBytes: "\${FRAME}"\nmetrics:\n  public: \${PUBLIC:-false}\nmcp:\n  servers:\n    fs:\n      command: x\n      callTimeoutMs: \${T}\n`;
+    let cfg = parseConfig(text, "agentd.yaml", { KEY: "k", FRAME: "4096", T: "1500" });
+    expect(cfg.server.port).toBe(8770);
+    expect(cfg.server.maxFrameBytes).toBe(4096);
+    expect(cfg.metrics.public).toBe(false);
+    expect(cfg.mcp.servers.fs!.callTimeoutMs).toBe(1500);
+    cfg = parseConfig(text, "agentd.yaml", { KEY: "k", FRAME: "4096", T: "1500", B_PORT: "9001", PUBLIC: "true" });
+    expect(cfg.server.port).toBe(9001);
+    expect(cfg.metrics.public).toBe(true);
+    // strings stay strings where the schema wants one; a value that is no number is still an error
+    expect(parseConfig(`${base}\nname: "\${N:-1234}"\n`, "agentd.yaml", { KEY: "k" }).name).toBe("1234");
+    const bad = error(() => parseConfig(text, "agentd.yaml", { KEY: "k", FRAME: "4096", T: "1500", B_PORT: "eighty" }));
+    expect(bad.keyPath).toBe("server.port");
+    expect(bad.reason).toContain("eighty");
+    // without ${…}, a quoted number in the file is a string, as YAML says
+    expect(error(() => parseConfig(`${base}\nserver:\n  port: "8770"\n`, "agentd.yaml", { KEY: "k" })).keyPath).toBe("server.port");
   });
 
   it("says which variable is missing and where", () => {

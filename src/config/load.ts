@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
-import type { z } from "zod";
 import { parseDotenv } from "../../protocol/endpoint.js";
 import { ConfigError } from "../errors.js";
 import { Config } from "./schema.js";
+import { coerceExpanded, configErrorFrom } from "./config-issues.js";
 
 /** File name of the config inside an agent folder. */
 export const CONFIG_FILE = "agentd.yaml";
@@ -25,42 +25,66 @@ export function loadDotenv(dir: string, env: NodeJS.ProcessEnv = process.env): s
   return Object.keys(vars);
 }
 
+/** A `${VAR}` or `${VAR:-default}` reference (and `$${` escapes) in a config string. */
+const ENV_REF_RE = /\$?\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/** The variable names a string refers to with `${VAR}` / `${VAR:-default}` (escaped `$${…}` excluded). */
+export function envRefs(text: string): string[] {
+  return [...text.matchAll(ENV_REF_RE)].filter((m) => !m[0].startsWith("$$")).map((m) => m[1]!);
+}
+
+/** Options of {@link expandEnv}. */
+export interface ExpandOptions {
+  /** Key path of `value` inside the file (for error messages); default the root. */
+  path?: string[];
+  /**
+   * Which names may be expanded: returns undefined for an allowed name, else the reason it is refused (a
+   * {@link ConfigError} at the key path, even when the reference has a default). Default: every name.
+   */
+  refuse?: (name: string) => string | undefined;
+  /** Receives the key path of every string that had a `${VAR}` replaced (its type is then decided by the schema). */
+  expanded?: string[][];
+}
+
 /**
  * Replaces `${VAR}` and `${VAR:-default}` in every string of a parsed YAML value. An unset variable without a
- * default is a {@link ConfigError} naming the key path. `$${` escapes a literal `${`.
+ * default is a {@link ConfigError} naming the key path; so is a name that `opts.refuse` refuses. `$${` escapes a
+ * literal `${`. Keys whose value is null (children all commented out) are dropped so defaults apply.
  */
-export function expandEnv(value: unknown, env: NodeJS.ProcessEnv, file: string, path: string[] = []): unknown {
+export function expandEnv(value: unknown, env: NodeJS.ProcessEnv, file: string, opts: ExpandOptions = {}): unknown {
+  const path = opts.path ?? [];
   if (typeof value === "string") {
-    return value.replace(/\$?\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (m, key: string, def: string | undefined) => {
+    let replaced = false;
+    const out = value.replace(ENV_REF_RE, (m, key: string, def: string | undefined) => {
       if (m.startsWith("$$")) return m.slice(1);
+      const refused = opts.refuse?.(key);
+      if (refused !== undefined) throw new ConfigError(file, path.join("."), refused);
+      replaced = true;
       const v = env[key];
       if (v !== undefined && v !== "") return v;
       if (def !== undefined) return def;
       throw new ConfigError(file, path.join("."), `environment variable ${key} is not set (put it in .env or the environment)`);
     });
+    if (replaced) opts.expanded?.push(path);
+    return out;
   }
-  if (Array.isArray(value)) return value.map((v, i) => expandEnv(v, env, file, [...path, String(i)]));
+  if (Array.isArray(value)) return value.map((v, i) => expandEnv(v, env, file, { ...opts, path: [...path, String(i)] }));
   if (value && typeof value === "object") {
     const out: Record<string, unknown> = {};
     // a key whose children are all commented out parses as null: treat it as absent so defaults apply
-    for (const [k, v] of Object.entries(value)) if (v !== null) out[k] = expandEnv(v, env, file, [...path, k]);
+    for (const [k, v] of Object.entries(value)) if (v !== null) out[k] = expandEnv(v, env, file, { ...opts, path: [...path, k] });
     return out;
   }
   return value;
 }
 
-/** Turns the first zod issue into a {@link ConfigError} with the dotted key path. */
-export function configErrorFrom(file: string, error: z.ZodError): ConfigError {
-  const issue = error.issues[0];
-  const path = (issue?.path ?? []).map(String).join(".");
-  let reason = issue?.message ?? "invalid";
-  if (issue?.code === "unrecognized_keys") reason = `unknown key${issue.keys.length > 1 ? "s" : ""}: ${issue.keys.join(", ")}`;
-  return new ConfigError(file, path, reason);
-}
+export { configErrorFrom } from "./config-issues.js";
 
 /**
- * Parses and validates config text: YAML → `${ENV}` expansion → the {@link Config} schema.
- * Throws {@link ConfigError} (file, key path, reason) on a YAML syntax error, a missing variable or a bad value.
+ * Parses and validates config text: YAML → `${ENV}` expansion → the {@link Config} schema, where an expanded
+ * string becomes the number or boolean the schema wants (`port: ${PORT:-8765}`, see `coerceExpanded`).
+ * Throws {@link ConfigError} (file, key path, reason) on a YAML syntax error, a missing variable or a bad value;
+ * an unknown key says which known one it likely meant.
  */
 export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Config {
   const doc = parseDocument(text);
@@ -69,9 +93,10 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     const line = e.linePos?.[0];
     throw new ConfigError(file, line ? `line ${line.line}` : "", e.message.split("\n")[0] ?? "YAML syntax error");
   }
-  const raw = expandEnv(doc.toJS() ?? {}, env, file);
+  const expanded: string[][] = [];
+  const raw = coerceExpanded(expandEnv(doc.toJS() ?? {}, env, file, { expanded }), expanded, Config);
   const parsed = Config.safeParse(raw);
-  if (!parsed.success) throw configErrorFrom(file, parsed.error);
+  if (!parsed.success) throw configErrorFrom(file, parsed.error, Config, { input: raw, expanded });
   return parsed.data;
 }
 

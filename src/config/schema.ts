@@ -1,7 +1,9 @@
 import { readlinkSync } from "node:fs";
+import { isIP } from "node:net";
 import { z } from "zod";
 import { McpConfig } from "../mcp/config.js";
 import { ChannelsConfig } from "../channels/config.js";
+import { DEFAULT_MAX_REPLY_CHARS } from "../agent/limits.js";
 
 let canonicalZones: Set<string> | undefined;
 // ECMA-402 requires "UTC" of every implementation; `supportedValuesOf` leaves it out
@@ -68,10 +70,20 @@ export const ModelConfig = z.strictObject({
 /** See {@link ModelConfig}. */
 export type ModelConfig = z.infer<typeof ModelConfig>;
 
+const hostname = z.hostname();
+/**
+ * True for what `server.host` may be: an IPv4 or IPv6 address (a scoped one like `fe80::1%eth0` too) or a host
+ * name (RFC 1123 labels, as zod's `hostname` checks). Whether this machine can listen on it is checked when the
+ * API writes it (src/gateway/listen-check.ts).
+ */
+export function isHost(host: string): boolean {
+  return isIP(host) !== 0 || hostname.safeParse(host).success;
+}
+
 /** The server block: preferred port (scans +1..+99 when busy), bind host, and size limits. */
 export const ServerConfig = z.strictObject({
   port: z.number().int().min(1).max(65535).default(8765),
-  host: z.string().default("127.0.0.1"),
+  host: z.string().refine(isHost, { error: (iss) => `${JSON.stringify(iss.input)} is not a host name or IP address (e.g. 127.0.0.1, ::1, localhost, 0.0.0.0)` }).default("127.0.0.1"),
   maxFrameBytes: z.number().int().min(1024).default(1_048_576),
   maxBodyBytes: z.number().int().min(1024).default(1_048_576),
   shutdownGraceMs: z.number().int().min(0).max(60_000).default(5_000),
@@ -104,6 +116,11 @@ export const AgentConfig = z.strictObject({
    * loop lags (see `RunScheduler`). Runs over it wait, stored and queued.
    */
   maxConcurrentRuns: z.number().int().min(1).max(10_000).default(256),
+  /**
+   * Most characters of model output one run may produce (text of every step plus tool-call arguments); past it
+   * the run ends with status `max_length` and keeps the text so far. Default {@link DEFAULT_MAX_REPLY_CHARS}.
+   */
+  maxReplyChars: z.number().int().min(1_000).max(10_000_000).default(DEFAULT_MAX_REPLY_CHARS),
 });
 
 /** Which tools the agent may use: `allow` (absent = all) and `deny` lists of tool names (`current_time`, `<server>__<tool>`). */

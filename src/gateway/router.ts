@@ -4,6 +4,7 @@ import { AgentdError } from "../errors.js";
 import { validate } from "./method-registry.js";
 import type { ScopeRequirement } from "../../protocol/scopes.js";
 import { authorize, type Principal } from "./scopes.js";
+import { MAX_JSON_DEPTH, nestedDeeperThan } from "./json-depth.js";
 
 /** HTTP methods a route can use. */
 export type HttpMethod = "get" | "post" | "put" | "patch" | "delete";
@@ -117,15 +118,21 @@ function checkPercentEncoding(url: string): void {
   }
 }
 
-/** Reads a JSON body; an empty body is `{}`; malformed JSON is a `bad_request`. */
+/**
+ * Reads a JSON body; an empty body is `{}`; malformed JSON, or JSON nested deeper than {@link MAX_JSON_DEPTH}
+ * levels, is a `bad_request` (`details.path` = `body`).
+ */
 export async function readJson(c: Context): Promise<unknown> {
   const text = await c.req.text();
   if (!text.trim()) return {};
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
     throw new AgentdError("bad_request", "the body is not valid JSON", { details: { path: "body" } });
   }
+  if (nestedDeeperThan(value)) throw new AgentdError("bad_request", `the body is nested deeper than ${MAX_JSON_DEPTH} levels`, { details: { path: "body", maxDepth: MAX_JSON_DEPTH } });
+  return value;
 }
 
 /** Query-string integer: accepts `"10"`, rejects `"x"` with a clear message. Use in route `query` schemas. */

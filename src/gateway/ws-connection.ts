@@ -11,6 +11,7 @@ import type { TokenKey, TokenKeys } from "./token-keys.js";
 import type { Principal } from "./scopes.js";
 import { issuePath, type MethodRegistry } from "./method-registry.js";
 import { FrameLimiter } from "./rate-limit.js";
+import { MAX_JSON_DEPTH, nestedDeeperThan } from "./json-depth.js";
 import type { MethodSpec } from "../../protocol/method-spec.js";
 
 /** The version range of any `hello`, old or new, read before the strict check (see {@link serveConnection}). */
@@ -117,6 +118,13 @@ export function serveConnection(ws: WebSocket, deps: WsDeps): void {
       raw = JSON.parse(isBinary ? Buffer.from(data as Buffer).toString("utf8") : String(data));
     } catch {
       fail({ code: "bad_request", message: "frame is not valid JSON" }, ready ? undefined : CloseCode.policyViolation);
+      return;
+    }
+    if (nestedDeeperThan(raw)) {
+      const error: WireError = { code: "bad_request", message: `frame is nested deeper than ${MAX_JSON_DEPTH} levels`, details: { path: "(root)", maxDepth: MAX_JSON_DEPTH } };
+      const id = (raw as { id?: unknown } | null)?.id;
+      if (ready && RequestId.safeParse(id).success) send({ type: "res", id: id as RequestId, ok: false, error });
+      else fail(error, ready ? undefined : CloseCode.policyViolation);
       return;
     }
     if (!ready && !challenged) {

@@ -1,29 +1,59 @@
 import { randomBytes } from "node:crypto";
 import { extname } from "node:path";
 
-/** Longest file name agentd keeps for an upload, in characters (after the stamp prefix is added: < 140). */
-export const MAX_NAME_CHARS = 100;
+/**
+ * Longest file name agentd keeps for an upload, in UTF-8 bytes: with the 23-byte stamp prefix of
+ * {@link storedFileName} the stored name stays under the 255-byte `NAME_MAX` of Linux file systems (ext4, XFS,
+ * btrfs), whatever the script (a CJK character takes 3 bytes, an emoji 4).
+ */
+export const MAX_NAME_BYTES = 200;
+/** Longest extension kept when a name is shortened, in UTF-8 bytes (`.jpeg`, `.tar.gz` fit easily). */
+export const MAX_EXT_BYTES = 16;
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+
+/**
+ * The longest start of `text` of at most `maxBytes` UTF-8 bytes that ends on a grapheme cluster boundary
+ * (Unicode UAX #29, `Intl.Segmenter`): never half a surrogate pair, a code point, an emoji sequence or a letter
+ * with its combining accents.
+ */
+export function cutUtf8Bytes(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  let out = "";
+  let bytes = 0;
+  for (const { segment } of graphemes.segment(text)) {
+    bytes += Buffer.byteLength(segment);
+    if (bytes > maxBytes) break;
+    out += segment;
+  }
+  return out;
+}
+
+const trimName = (s: string) => s.trim().replace(/^[.\s]+/, "").replace(/[.\s]+$/, "");
 
 /**
  * Makes a client-supplied file name safe to store: keeps the last path segment only (both `/` and `\` count, so
  * `../../etc/passwd` becomes `passwd`), drops control characters and characters Windows refuses (`<>:"|?*`),
- * removes leading dots (no hidden files, no `..`), collapses whitespace and shortens to {@link MAX_NAME_CHARS}
- * keeping the extension. Never empty: falls back to `file`. Pure; does not add the unique prefix.
+ * replaces lone surrogates, removes leading dots (no hidden files, no `..`), collapses whitespace and shortens to
+ * {@link MAX_NAME_BYTES} UTF-8 bytes keeping the extension (cut by {@link cutUtf8Bytes}, so the name written to
+ * disk is the name returned). Never empty: falls back to `file`. Pure; does not add the unique prefix.
  */
 export function sanitizeFileName(name: string): string {
   const last = name.split(/[/\\]/).pop() ?? "";
-  let clean = last
-    .normalize("NFC")
-    .replace(/[\u0000-\u001f\u007f-\u009f]/g, "")
-    .replace(/[<>:"|?*]/g, "_")
-    .replace(/\s+/g, " ")
-    .trim()
-    .replace(/^[.\s]+/, "")
-    .replace(/[.\s]+$/, "");
+  let clean = trimName(
+    last
+      .normalize("NFC")
+      .replace(/[\u0000-\u001f\u007f-\u009f]/g, "")
+      .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "_")
+      .replace(/[<>:"|?*]/g, "_")
+      .replace(/\s+/g, " "),
+  );
   if (!clean) return "file";
-  if (clean.length > MAX_NAME_CHARS) {
-    const ext = extname(clean).slice(0, 16);
-    clean = clean.slice(0, MAX_NAME_CHARS - ext.length) + ext;
+  if (Buffer.byteLength(clean) > MAX_NAME_BYTES) {
+    const whole = extname(clean);
+    const ext = Buffer.byteLength(whole) <= MAX_EXT_BYTES ? whole : "";
+    const stem = trimName(cutUtf8Bytes(clean.slice(0, clean.length - ext.length), MAX_NAME_BYTES - Buffer.byteLength(ext)));
+    clean = stem ? stem + ext : cutUtf8Bytes(clean, MAX_NAME_BYTES);
   }
   return clean;
 }

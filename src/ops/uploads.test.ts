@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { receiveUpload } from "./uploads.js";
-import { sanitizeFileName, storedFileName, uploadMime } from "./safe-name.js";
+import { MAX_NAME_BYTES, sanitizeFileName, storedFileName, uploadMime } from "./safe-name.js";
 
 const dirs: string[] = [];
 const tempAgent = () => {
@@ -80,8 +80,24 @@ describe("safe file names", () => {
     expect(sanitizeFileName(".env")).toBe("env");
     expect(sanitizeFileName('what?<is>"this".md')).toBe("what__is__this_.md");
     const long = sanitizeFileName(`${"n".repeat(300)}.jpeg`);
-    expect(long.length).toBe(100);
+    expect(long.length).toBe(200);
     expect(long.endsWith(".jpeg")).toBe(true);
+  });
+
+  it("shortens by UTF-8 bytes at a character boundary, so the name on disk fits NAME_MAX", () => {
+    const cjk = sanitizeFileName(`${"文".repeat(99)}.txt`);
+    expect(Buffer.byteLength(cjk)).toBeLessThanOrEqual(MAX_NAME_BYTES);
+    expect(cjk).toBe(`${"文".repeat(65)}.txt`);
+    // an emoji is two UTF-16 code units: never half of one; a flag or a family emoji is never split either
+    for (const unit of ["😀", "🇩🇪", "👩‍👩‍👧", "é"]) {
+      const name = sanitizeFileName(unit.repeat(200));
+      expect(Buffer.from(name).toString()).toBe(name);
+      expect(name.length % unit.length).toBe(0);
+      expect(name.replaceAll(unit, "")).toBe("");
+    }
+    expect(Buffer.byteLength(storedFileName("😀".repeat(300)))).toBeLessThanOrEqual(255);
+    // a lone surrogate (not valid UTF-16) would be written as U+FFFD: replaced up front
+    expect(sanitizeFileName("a\uD800b.txt")).toBe("a_b.txt");
   });
 
   it("prefixes a UTC time stamp and a random part", () => {

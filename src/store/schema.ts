@@ -31,13 +31,13 @@ export const messages = sqliteTable("messages", {
 
 /**
  * One run per accepted `chat.send`. `idempotencyKey` is unique: a resend finds the first run.
- * `status`: queued | running | ok | aborted | error | interrupted | max_steps | ignored.
+ * `status`: queued | running | ok | aborted | error | interrupted | max_steps | max_length | ignored.
  */
 export const runs = sqliteTable("runs", {
   id: text("id").primaryKey(),
   sessionId: text("session_id").notNull().references(() => sessions.id, { onDelete: "cascade" }),
   idempotencyKey: text("idempotency_key").notNull(),
-  status: text("status", { enum: ["queued", "running", "ok", "aborted", "error", "interrupted", "max_steps", "ignored"] }).notNull(),
+  status: text("status", { enum: ["queued", "running", "ok", "aborted", "error", "interrupted", "max_steps", "max_length", "ignored"] }).notNull(),
   model: text("model"),
   userMessageId: text("user_message_id").notNull(),
   assistantMessageId: text("assistant_message_id"),

@@ -21,7 +21,7 @@ export const vaultRoutes = {
     params: notePath, response: vaultMethods["vault.read"].result, errors: [400, 404],
   }),
   write: defineRoute({
-    method: "put", path: "/api/vault/notes/{path+}", scope: vaultMethods["vault.write"].scope, summary: "Create or replace a note (content and/or frontmatter); If-Match gives 409 when it changed.", tag: "vault",
+    method: "put", path: "/api/vault/notes/{path+}", scope: vaultMethods["vault.write"].scope, summary: "Create or replace a note (content and/or frontmatter); If-Match gives 409 when it changed, as does a path under a note (a file, not a folder).", tag: "vault",
     params: notePath, body: VaultWriteParams.omit({ path: true }), response: vaultMethods["vault.write"].result, errors: [400, 409],
   }),
   delete: defineRoute({

@@ -47,9 +47,10 @@ export function normalizeRelPath(input: string, kind: "note" | "folder"): string
 
 /**
  * Maps a normalised vault-relative path (see {@link normalizeRelPath}) to an absolute path inside `vaultReal`
- * (the vault folder's realpath), following symlinks on the way: the deepest existing ancestor (or the target
- * itself when it exists) must resolve inside the vault and not into a hidden folder.
- * Throws {@link ValidationError} when a symlink leads outside the vault or into a hidden folder, or when
+ * (the vault folder's realpath): the deepest existing ancestor (or the target itself when it exists) must be
+ * its own real path: no symlink on the way, so every note has exactly one path (the one the index uses).
+ * Throws {@link ValidationError} when a symlink leads outside the vault or into a hidden folder, or anywhere else
+ * (a symlink to a folder of the vault, or to the agent folder above it, would give a note a second path), or when
  * `kind: "note"` names something that exists but is not a regular file (a folder, a socket).
  */
 export function resolveInVault(vaultReal: string, rel: string, kind: "note" | "folder"): string {
@@ -78,6 +79,10 @@ export function resolveInVault(vaultReal: string, rel: string, kind: "note" | "f
   const inside = real === vaultReal ? "" : real.startsWith(vaultReal + sep) ? relative(vaultReal, real) : undefined;
   if (inside === undefined) reject(rel, "leads outside the vault through a symlink");
   if (isHiddenRel(inside.split(sep).join("/"))) reject(rel, "leads into a hidden folder through a symlink");
+  // a symlink back into the vault (or to the agent folder above it) would give one note a second path, and the
+  // index (which skips symlinks) a second entry: a note is reached by its real path only
+  const lexical = relative(vaultReal, probe);
+  if (inside !== lexical) reject(rel, `goes through a symlink to ${JSON.stringify(inside.split(sep).join("/"))}; use the real path`);
   if (kind === "note" && probe === abs) {
     const st = lstatSync(real);
     if (!st.isFile()) reject(rel, "exists and is not a file");

@@ -31,6 +31,11 @@ beforeAll(async () => {
   symlinkSync(join(base, "outside", "secret.md"), join(base, "vault", "leak.md"));
   symlinkSync(join(base, "vault", ".obsidian"), join(base, "vault", "sneaky"));
   symlinkSync(join(base, "outside", "nothing-here"), join(base, "vault", "dangling.md"));
+  mkdirSync(join(base, "vault", "Inner"));
+  writeFileSync(join(base, "vault", "Inner", "Note.md"), "inner\n");
+  symlinkSync("Inner", join(base, "vault", "inner-alias"));
+  symlinkSync("Inner/Note.md", join(base, "vault", "note-alias.md"));
+  symlinkSync("..", join(base, "vault", "up"));
 });
 afterAll(async () => cleanup());
 
@@ -51,6 +56,10 @@ const ESCAPES: [string, string][] = [
   ["leak.md", "outside the vault through a symlink"],
   ["sneaky/workspace.md", "hidden folder through a symlink"],
   ["dangling.md", "points nowhere"],
+  ["inner-alias/Note.md", "goes through a symlink"],
+  ["inner-alias/New.md", "goes through a symlink"],
+  ["note-alias.md", "goes through a symlink"],
+  ["up/vault/Inner/Note.md", "goes through a symlink"],
   ["Home.txt", "must end in .md"],
   ["Projects", "must end in .md"],
   ["", "empty note path"],

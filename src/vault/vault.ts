@@ -1,8 +1,8 @@
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, realpathSync, statSync, unlinkSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { Logger } from "pino";
-import { NotFoundError, StorageError, ValidationError } from "../errors.js";
+import { ConflictError, NotFoundError, StorageError, ValidationError } from "../errors.js";
 import { IndexDb } from "./index-db.js";
 import { Indexer } from "./indexer.js";
 import { hashOf, type IndexerStats } from "./note-store.js";
@@ -258,7 +258,12 @@ export class Vault {
     try {
       mkdirSync(dirname(abs), { recursive: true });
     } catch (err) {
-      throw new StorageError(`cannot create folder for ${rel}: ${(err as NodeJS.ErrnoException).code ?? "error"}`, err);
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "EEXIST" || code === "ENOTDIR") {
+        const file = fileAncestor(this.root, rel);
+        throw new ConflictError(`cannot create ${rel}: ${file ?? "a parent"} is a file, not a folder`, { path: rel, ...(file ? { file } : {}) });
+      }
+      throw new StorageError(`cannot create folder for ${rel}: ${code ?? "error"}`, err);
     }
     atomicWrite(abs, data);
     const st = statSync(abs);
@@ -297,4 +302,18 @@ export class Vault {
     if (typeof params.q !== "string") throw new ValidationError("q must be a string", { path: "q" });
     return { hits: searcher.search(params), indexing: this.indexing };
   }
+}
+
+/** The vault-relative path of the first ancestor folder of `rel` that exists as something other than a folder. */
+function fileAncestor(root: string, rel: string): string | undefined {
+  const parts = rel.split("/").slice(0, -1);
+  for (let i = 1; i <= parts.length; i++) {
+    const sub = parts.slice(0, i).join("/");
+    try {
+      if (!statSync(join(root, ...parts.slice(0, i))).isDirectory()) return sub;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
 }

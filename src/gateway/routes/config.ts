@@ -4,6 +4,7 @@ import type { ConfigWriter } from "../../config/config-writer.js";
 import { maskConfig, unmaskSecrets } from "../../config/mask.js";
 import { mergePatch } from "../../config/merge-patch.js";
 import { Config } from "../../config/schema.js";
+import { checkListen } from "../listen-check.js";
 import { defineRoute, readJson, type Router } from "../router.js";
 
 /** The top-level keys of agentd.yaml (`PATCH /api/config/{section}`). */
@@ -30,12 +31,12 @@ export const configRoutes = {
   }),
   put: defineRoute({
     method: "put", path: "/api/config", scope: "admin", tag: "config", errors: [400, 409],
-    summary: "Replace the whole config. Validated first (400 with the key path, file untouched); comments and ${ENV} references of unchanged values survive; a masked secret sent back keeps the stored one, a new secret goes to .env as ${NAME}.",
+    summary: "Replace the whole config. Validated first (400 with the key path, file untouched; a server.host this machine cannot listen on is refused too); comments and ${ENV} references of unchanged values survive; a masked secret sent back keeps the stored one, a new secret goes to .env as ${NAME}.",
     body: Config, response: ConfigChange,
   }),
   patch: defineRoute({
     method: "patch", path: "/api/config/{section}", scope: "admin", tag: "config", errors: [400, 409],
-    summary: "Change one top-level section with a JSON Merge Patch (RFC 7396: objects merge, null removes a key, other values replace). Other sections are untouched; secrets as for PUT.",
+    summary: "Change one top-level section with a JSON Merge Patch (RFC 7396: objects merge, null removes a key, other values replace). Other sections are untouched; secrets as for PUT. A server.host or server.port the daemon could not listen on is refused (400).",
     params: z.strictObject({ section: ConfigSection }),
     body: z.unknown().describe("JSON Merge Patch of the section, e.g. {\"main\": {\"model\": \"gpt-4o\"}} for `models`"),
     response: ConfigChange,
@@ -54,6 +55,16 @@ export function writeConfig(deps: ConfigRouteDeps, next: Record<string, unknown>
   return { config: maskConfig(r.config), changed: r.changed, restartRequired: r.restartRequired };
 }
 
+/**
+ * Like {@link writeConfig}, after checking that the daemon could listen with the resulting `server` block
+ * (host resolvable and local, a bindable port, see `checkListen`): a restart with it would otherwise fail.
+ * 400 with the key path (`server.host`, `server.port`); nothing is written then.
+ */
+export async function writeServerChecked(deps: ConfigRouteDeps, next: Record<string, unknown>): Promise<ConfigChange> {
+  await checkListen(deps.writer.preview(next).server, deps.writer.file);
+  return writeConfig(deps, next);
+}
+
 /** Mounts `GET /api/config`, `PUT /api/config` and `PATCH /api/config/{section}`. */
 export function mountConfigRoutes(router: Router, deps: ConfigRouteDeps): void {
   router
@@ -61,7 +72,7 @@ export function mountConfigRoutes(router: Router, deps: ConfigRouteDeps): void {
     .route(configRoutes.put, async ({ c }) => {
       // the validated body has defaults filled in: write what the client sent, so omitted keys fall back to defaults
       const raw = (await readJson(c)) as Record<string, unknown>;
-      return writeConfig(deps, unmaskSecrets(raw, deps.store.get()));
+      return writeServerChecked(deps, unmaskSecrets(raw, deps.store.get()));
     })
     .route(configRoutes.patch, ({ params, body }) => {
       const current = deps.store.get() as Record<string, unknown>;
@@ -70,6 +81,6 @@ export function mountConfigRoutes(router: Router, deps: ConfigRouteDeps): void {
       const next: Record<string, unknown> = { ...current };
       if (patched === null) delete next[section];
       else next[section] = patched;
-      return writeConfig(deps, next);
+      return section === "server" ? writeServerChecked(deps, next) : writeConfig(deps, next);
     });
 }

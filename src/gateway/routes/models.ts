@@ -2,7 +2,9 @@ import type { Context } from "hono";
 import { z } from "zod";
 import type { ProviderPool } from "../../agent/provider.js";
 import { findPrice } from "../../agent/pricing.js";
+import { dirname } from "node:path";
 import { expandEnv } from "../../config/load.js";
+import { providerKeyNames } from "../../config/provider-env.js";
 import { maskConfig, unmaskSecrets } from "../../config/mask.js";
 import { PROVIDER_CATALOG, KnownProvider } from "../../config/provider-catalog.js";
 import { ModelTestResult, ProviderTestResult, testModel, testProvider } from "../../config/provider-check.js";
@@ -80,7 +82,7 @@ export const modelRoutes = {
   providers: defineRoute({ method: "get", path: "/api/providers", scope: "read", tag: "models", summary: "Configured providers (keys and header values masked) and the models they serve.", response: z.strictObject({ providers: z.array(ProviderEntry) }) }),
   testProvider: defineRoute({
     method: "post", path: "/api/providers/test", scope: "admin", tag: "models", errors: [400, 404],
-    summary: "Check a provider config without saving it: GET {baseUrl}/models (10 s). Reports ok, latency and model ids, or the error (still 200).",
+    summary: "Check a provider config without saving it: GET {baseUrl}/models (10 s). Reports ok, latency and model ids, or the error (still 200). `${VAR}` expands only provider keys the agent's .env defines (others: 400).",
     body: ProviderTestBody, response: ProviderTestResult,
   }),
 };
@@ -179,8 +181,13 @@ export function mountModelRoutes(router: Router, deps: ModelRouteDeps): void {
       const c = cfg();
       const stored = body.name ? c.providers[body.name] : undefined;
       if (body.name && !stored) throw new NotFoundError(`no provider named "${body.name}"`, { provider: body.name });
-      // `${VAR}` in the body is expanded; a masked key or header value means the stored one of provider `name`
-      const expanded = expandEnv(body, process.env, "body") as typeof body;
+      // `${VAR}` in the body is expanded from provider keys of the agent's .env only (never the token or the
+      // daemon's other variables: the result goes to a URL the caller chooses); a masked key or header value
+      // means the stored one of provider `name`
+      const allowed = providerKeyNames(dirname(deps.writer.file));
+      const refuse = (name: string) =>
+        allowed.has(name) ? undefined : `\${${name}} is not a provider key in the agent's .env; a provider test expands only ${allowed.size > 0 ? [...allowed].join(", ") : "provider keys defined in .env (none are)"}`;
+      const expanded = expandEnv(body, process.env, "body", { refuse }) as typeof body;
       const key = body.name ?? "";
       const given = unmaskSecrets({ providers: { [key]: expanded } }, c).providers[key]!;
       const p = { ...stored, ...given };
