@@ -219,6 +219,10 @@ describe("tokens that stopped working", () => {
     expect((await ws.closed).code).toBe(4401);
     const ls = await runCli(["token", "ls", d.dir, "--json"]);
     expect(JSON.parse(ls.stdout).tokens.map((t: { name: string }) => t.name)).not.toContain("short-lived");
+    const table = (await runCli(["token", "ls", d.dir])).stdout;
+    expect(table).toMatch(/^NAME\s+SCOPES\s+CREATED \(UTC\)\s+EXPIRES \(UTC\)\s+LAST USED \(UTC\)/);
+    expect(table).toMatch(/^t-vault\s+vault\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+never\s+\d{4}-/m);
+    expect(table).not.toContain("agentd_");
     expect((await d.api("/api/tokens/short-lived", { method: "DELETE" })).status).toBe(404);
   });
 
@@ -244,7 +248,10 @@ describe("tokens that stopped working", () => {
 
 describe("a chat-only token and sessions", () => {
   it("sees and continues only the sessions it created", async () => {
-    const d2 = await startDaemon((await initAgent({ llmUrl: llm.url, edit: (c) => (c.agent = { ...c.agent, titleSessions: false }) })).dir);
+    const d2 = await startDaemon((await initAgent({ llmUrl: llm.url, edit: (c) => {
+      c.agent = { ...c.agent, titleSessions: false };
+      c.metrics = { ...c.metrics, public: true };
+    } })).dir);
     try {
       const chatToken = (await runCli(["token", "create", "bot", "--scope", "chat", d2.dir])).stdout.trim();
       const asBot = (path: string, init: RequestInit = {}) => fetch(`${d2.url}${path}`, { ...init, headers: { authorization: `Bearer ${chatToken}`, "content-type": "application/json" } });
@@ -258,6 +265,10 @@ describe("a chat-only token and sessions", () => {
       expect((await asBot(`/api/sessions/${botsTurn.sessionId}/messages`)).status).toBe(200);
       const channel = { platform: "telegram", chatId: "1", userId: "1" };
       expect((await asBot("/api/chat", { method: "POST", body: JSON.stringify({ text: "as a bridge", channel }) })).status).toBe(403);
+      // metrics.public opens /metrics (scope read) to callers without a token, and nothing else
+      expect((await fetch(`${d2.url}/metrics`)).status).toBe(200);
+      expect((await fetch(`${d2.url}/api/usage`)).status).toBe(401);
+      expect((await fetch(`${d2.url}/api/sessions`)).status).toBe(401);
       // the owner still sees everything
       expect(((await (await d2.api("/api/sessions")).json()) as { sessions: unknown[] }).sessions).toHaveLength(2);
     } finally {

@@ -89,8 +89,11 @@ export const coreRoutes = {
 };
 
 /**
- * Builds the REST API (hono): `GET /api/health` is open; every other route needs `Authorization: Bearer <token>`.
- * Routes are thin over the protocol's method registry, so REST and WebSocket never disagree, and are declared
+ * Builds the REST API (hono): `GET /api/health` is open; every other route needs `Authorization: Bearer <token>`
+ * (looked up in `deps.keys`: owner, named or bridge token → the request's principal) and the scope its declaration
+ * names (checked by the router, 403 `forbidden`); a config-public path (`/metrics`) gives a caller without a token
+ * the `read` scope there only. Errors render as `{ error: { code, message, details? } }`, or in the shape of
+ * `deps.errorShapes` for their paths (`/v1/*`: OpenAI's). Routes are thin over the protocol's method registry, so REST and WebSocket never disagree, and are declared
  * with {@link Router} so `GET /api/openapi.json` documents exactly what they validate.
  * `POST /api/chat` answers with JSON once the run ends, or streams Server-Sent Events when the request has
  * `Accept: text/event-stream` (event names are the protocol's run event names, `id` is the per-run seq).
