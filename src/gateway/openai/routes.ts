@@ -125,7 +125,9 @@ export function mountOpenAiRoutes(router: Router, deps: OpenAiDeps): void {
         } catch (err) {
           // mid-stream failures: an `error` object in a data line, as OpenAI sends them (the SDKs raise it)
           const wire = toWireError(err);
-          await stream.writeSSE({ data: JSON.stringify({ error: { message: wire.message, type: httpStatusOf[wire.code] >= 500 ? "server_error" : "invalid_request_error", param: null, code: wire.code } }) });
+          // (a client that went away cannot read it: the run still ends and is stored, as on every surface)
+          await stream.writeSSE({ data: JSON.stringify({ error: { message: wire.message, type: httpStatusOf[wire.code] >= 500 ? "server_error" : "invalid_request_error", param: null, code: wire.code } }) })
+            .catch(() => undefined);
         }
       });
     }
