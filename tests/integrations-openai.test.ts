@@ -122,6 +122,12 @@ describe("/v1 with the openai npm package", () => {
       .rejects.toMatchObject({ status: 400, type: "invalid_request_error", param: "messages[0].role" });
     llm.enqueue({ status: 500 });
     await expect(client.chat.completions.create({ model: "agent", messages: [{ role: "user", content: "hi" }] })).rejects.toMatchObject({ status: 502, code: "model_error" });
+    // streaming: the 200 and the first chunk are out when the model fails, so the error comes as a data line
+    llm.enqueue({ status: 500 });
+    const stream = await client.chat.completions.create({ model: "agent", stream: true, messages: [{ role: "user", content: "hi" }] });
+    await expect((async () => {
+      for await (const _chunk of stream) { /* drain */ }
+    })()).rejects.toMatchObject({ code: "model_error" });
   });
 });
 
