@@ -266,6 +266,54 @@ describe("the vault under random paths", () => {
   });
 });
 
+describe("REST and WS under the same random input", () => {
+  /**
+   * Read routes with a protocol twin: the same random parameters (numbers as numbers over WS, as text in the
+   * query string over REST) must give the same answer, or errors with the same code and the same field.
+   */
+  const twins = [
+    { rest: (p: Record<string, unknown>) => `/api/sessions/${encodeURIComponent(String(p.sessionId))}/messages`, method: "chat.history", keys: ["sessionId", "limit", "beforeId"], pathKeys: ["sessionId"] },
+    { rest: () => "/api/sessions", method: "sessions.list", keys: ["limit"], pathKeys: [] },
+    { rest: () => "/api/vault/search", method: "vault.search", keys: ["q", "tag", "limit"], pathKeys: [] },
+    { rest: () => "/api/vault/notes", method: "vault.list", keys: ["folder"], pathKeys: [] },
+    { rest: (p: Record<string, unknown>) => `/api/vault/notes/${encodeURIComponent(String(p.path))}`, method: "vault.read", keys: ["path"], pathKeys: ["path"] },
+  ];
+  const text = fc.oneof(fc.string({ maxLength: 12 }), evilSegment, fc.constantFrom("Welcome.md", "hello", "#tag", "s_nope", "x".repeat(1100)));
+  const value = (key: string) => (key === "limit" ? fc.oneof(fc.integer({ min: -5, max: 2000 }), fc.constant(20)) : text);
+  const params = fc.constantFrom(...twins).chain((t) =>
+    fc.record(Object.fromEntries(t.keys.map((k) => [k, value(k)])), { requiredKeys: t.pathKeys }).map((p) => ({ t, p: p as Record<string, unknown> })),
+  );
+
+  it("gives the same answer over both for the read routes", async () => {
+    const c = await RawWs.connect(`ws://127.0.0.1:${d.port}/ws`, d.token);
+    let same = 0;
+    await fc.assert(
+      fc.asyncProperty(params, async ({ t, p }) => {
+        const path = t.rest(p);
+        if (t.pathKeys.some((k) => String(p[k]) === "" || [".", ".."].includes(String(p[k])))) return; // no such URL
+        const query = new URLSearchParams(Object.entries(p).filter(([k]) => !t.pathKeys.includes(k)).map(([k, v]) => [k, String(v)])).toString();
+        const r = await rawHttp("GET", `${path}${query ? `?${query}` : ""}`);
+        expectTypedHttp(r, `GET ${path}?${query}`);
+        const w = await c.request(t.method, p);
+        expectTyped(w, true);
+        const rest = restOutcome(r);
+        const ws = wsOutcome(w);
+        const what = `GET ${path}?${query} vs ${t.method} ${JSON.stringify(p)}`;
+        if (rest.ok && ws.ok) expect(rest.result, what).toEqual(ws.result);
+        else {
+          expect({ ok: rest.ok, code: rest.ok ? undefined : rest.code }, what).toEqual({ ok: ws.ok, code: ws.ok ? undefined : ws.code });
+          // the field named in the error is the same (REST says "query.limit: …", WS "params.limit: …")
+          expect((rest as { message: string }).message.replace(/^(query|path|params)\./, ""), what).toBe((ws as { message: string }).message.replace(/^(query|path|params)\./, ""));
+        }
+        same++;
+      }),
+      { numRuns: 200 },
+    );
+    await c.close();
+    expect(same).toBeGreaterThan(150);
+  });
+});
+
 describe("the REST routes under random input", () => {
   /** Routes a fuzzer must not drive: they restart or update the daemon, or rewrite its config. */
   const excluded = (method: string, path: string) => /^\/api\/(restart|update)$/.test(path) || (path.startsWith("/api/config") && method !== "get");

@@ -6,6 +6,7 @@ import { startFakeLlm, type FakeLlm } from "./support/fake-llm.js";
 import { initAgent, startDaemon, runCli, tempDir, type RunningDaemon } from "./support/daemon.js";
 import { AgentdClient, ProtocolError } from "../protocol/client.js";
 import type { RunEvent } from "../protocol/events.js";
+import { clientProofOf, keyIdOfToken, keyOfToken, newNonce } from "../protocol/handshake.js";
 
 let llm: FakeLlm;
 /** Session titles would take scripted replies meant for chat turns; they are tested in tests/agent-*.test.ts. */
@@ -202,7 +203,7 @@ describe("a chat turn end to end", () => {
     }
     expect((await fetch(`${d.url}/api/health`)).status).toBe(200);
     const raw = await rawWs(d.port);
-    raw.ws.send(JSON.stringify({ type: "hello", token: "wrong", protocol: { min: 1, max: 1 } }));
+    raw.ws.send(JSON.stringify({ type: "hello", protocol: { min: 2, max: 2 }, keyId: keyIdOfToken("wrong"), clientNonce: newNonce() }));
     const err = await raw.next((f) => f.type === "error");
     expect(err.error.code).toBe("unauthorized");
     expect((await raw.closed).code).toBe(4401);
@@ -211,9 +212,12 @@ describe("a chat turn end to end", () => {
 
   it("answers a malformed frame with an error frame naming the field, and the connection lives on", async () => {
     const raw = await rawWs(d.port);
-    raw.ws.send(JSON.stringify({ type: "hello", token: d.token, protocol: { min: 1, max: 1 } }));
+    const clientNonce = newNonce();
+    raw.ws.send(JSON.stringify({ type: "hello", protocol: { min: 2, max: 2 }, keyId: keyIdOfToken(d.token), clientNonce }));
+    const challenge = await raw.next((f) => f.type === "challenge");
+    raw.ws.send(JSON.stringify({ type: "auth", proof: clientProofOf(keyOfToken(d.token), challenge.serverNonce, clientNonce) }));
     const welcome = await raw.next((f) => f.type === "welcome");
-    expect(welcome).toMatchObject({ server: { name: "agentd" }, protocol: 1 });
+    expect(welcome).toMatchObject({ server: { name: "agentd" }, protocol: 2 });
     expect(welcome.methods).toEqual(expect.arrayContaining(["chat.send", "chat.abort", "chat.history", "sessions.list", "sessions.create", "agent.info"]));
     raw.ws.send("{not json");
     expect((await raw.next((f) => f.type === "error")).error.code).toBe("bad_request");

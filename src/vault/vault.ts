@@ -246,7 +246,8 @@ export class Vault {
    * Creates or replaces a note atomically (temp file + rename) and indexes it at once. See {@link composeNote} for
    * how `content` and `frontmatter` combine with the existing file (unchanged parts keep their exact bytes).
    * Writing identical bytes is a no-op. `ifMatch` (an ETag from {@link read}, or `*`) must match the file on disk,
-   * else {@link ConflictError}. Missing folders are created.
+   * else {@link ConflictError}. Missing folders are created. While the start-up reconcile runs in its worker
+   * thread the index catches up a moment later: await {@link settled} before answering a user.
    */
   write(path: string, change: NoteChange, opts: { ifMatch?: string | undefined } = {}): WriteResult {
     const { indexer } = this.open();
@@ -271,7 +272,10 @@ export class Vault {
     return { path: rel, etag: etagOf(data), created: !before };
   }
 
-  /** Deletes a note and drops it from the index. {@link NotFoundError} when absent; `ifMatch` as in {@link write}. */
+  /**
+   * Deletes a note and drops it from the index. {@link NotFoundError} when absent; `ifMatch` and the index as in
+   * {@link write}.
+   */
   delete(path: string, opts: { ifMatch?: string | undefined } = {}): { path: string; deleted: true } {
     const { indexer } = this.open();
     const { rel, abs } = this.locate(path);
