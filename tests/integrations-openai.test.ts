@@ -105,11 +105,19 @@ describe("/v1 with the openai npm package", () => {
     expect(sent.some((m) => m.content.includes("ignored: the agent"))).toBe(false);
   });
 
-  it("uses the X-Session-Id header as the session key", async () => {
+  it("uses the X-Session-Id header as the session key, and names the session and run in its answer headers", async () => {
     const opts = { headers: { "X-Session-Id": "header-key" } };
-    await client.chat.completions.create({ model: "agent", messages: [{ role: "user", content: "keyed by header" }] }, opts);
-    const r = await client.chat.completions.create({ model: "agent", messages: [{ role: "user", content: RECALL_QUESTION }] }, opts);
-    expect(r.choices[0]!.message.content).toBe("Your first message was: keyed by header");
+    const first = await client.chat.completions.create({ model: "agent", messages: [{ role: "user", content: "keyed by header" }] }, opts).withResponse();
+    const sessionId = first.response.headers.get("x-agentd-session-id");
+    expect(sessionId).toMatch(/^s_/);
+    expect(first.data.id).toBe(`chatcmpl-${first.response.headers.get("x-agentd-run-id")}`);
+    const r = await client.chat.completions.create({ model: "agent", stream: true, messages: [{ role: "user", content: RECALL_QUESTION }] }, opts).withResponse();
+    expect(r.response.headers.get("x-agentd-session-id")).toBe(sessionId);
+    let text = "";
+    for await (const chunk of r.data) text += chunk.choices[0]?.delta.content ?? "";
+    expect(text).toBe("Your first message was: keyed by header");
+    const history = (await (await d.api(`/api/sessions/${sessionId}/messages`)).json()) as { messages: Array<{ role: string; content: string }> };
+    expect(history.messages.map((m) => m.content)).toEqual(["keyed by header", "You said: keyed by header", RECALL_QUESTION, "Your first message was: keyed by header"]);
   });
 
   it("answers errors in OpenAI's shape with the SDK's error classes", async () => {
