@@ -1,7 +1,7 @@
 // Generates docs/rest.md (every REST route with a curl example) from the OpenAPI document a real daemon serves
 // (GET /api/openapi.json): starts the built CLI on a throwaway agent folder, reads the document, stops it.
 // `node dist/scripts/gen-rest-docs.js --check` exits 1 when the committed file is stale (CI runs it).
-// Needs `npm run build` first (it runs dist/bundle/src/cli/main.js, exactly what `npx agentd` runs).
+// Needs `npm run build` first (it runs dist/bundle/src/cli/main.js, what the `agentd` bin loads).
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -89,7 +89,7 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     const interrupted = store.markInterruptedRuns();
     if (interrupted > 0) logger.warn({ interrupted }, `${interrupted} run(s) were interrupted by the last stop; a resend with the same idempotency key runs them again`);
     const db = store;
-    const pool = new ProviderPool(() => config.get());
+    const pool = new ProviderPool(() => config.get(), dir);
     const hooks: RunHooks = { onEnd: [] };
     const features: Feature[] = [];
     const scheduler = new RunScheduler({ maxRuns: () => config.get().agent.maxConcurrentRuns, onIdle: releaseMemory });

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeLlm, type FakeLlm, type RecordedRequest } from "./support/fake-llm.js";
-import { CLI, ROOT, cleanup, initAgent, startDaemon, tempDir, waitFor, type RunningDaemon } from "./support/daemon.js";
+import { ROOT, cleanup, initAgent, startDaemon, tempDir, waitFor, type RunningDaemon } from "./support/daemon.js";
 import { AgentdClient } from "../protocol/client.js";
 import type { ChannelAddress } from "../protocol/chat.js";
 
@@ -62,7 +62,7 @@ describe("channel access", () => {
     const mallory = ann({ chatId: "666", userId: "666", userName: "mallory" });
     const first = await say("let me in", mallory);
     expect(first.done.status).toBe("ok");
-    expect(first.done.text).toMatch(/add you \(@mallory \(id 666\)\) to my telegram allowlist/);
+    expect(first.done.text).toMatch(/add you \(@mallory, id 666\) to my telegram allowlist/);
     const second = await say("please?", mallory);
     expect(second.done).toMatchObject({ status: "ignored", text: "" });
     expect((await say("/help", mallory)).done.status).toBe("ignored"); // commands neither
@@ -150,14 +150,16 @@ describe("chat commands", () => {
 });
 
 describe("bridges", () => {
-  /** A copy of the install layout: the real bundled CLI (symlinked) next to a fake telegram bridge. */
+  /**
+   * A copy of the built package whose telegram bridge is `bridgeSource`: the bundle copied (the CLI finds bridges
+   * beside its real file, so a symlinked CLI would find the real ones), the rest linked.
+   */
   function fakeInstall(bridgeSource: string): { cli: string; root: string } {
     const root = tempDir("agentd-fake-install-");
-    mkdirSync(join(root, "src", "cli"), { recursive: true });
-    symlinkSync(CLI, join(root, "src", "cli", "main.js"));
-    mkdirSync(join(root, "bridges", "telegram"), { recursive: true });
-    writeFileSync(join(root, "bridges", "telegram", "main.js"), bridgeSource);
-    return { cli: join(root, "src", "cli", "main.js"), root };
+    for (const f of ["package.json", "node_modules", "drizzle", "agent-template"]) symlinkSync(join(ROOT, f), join(root, f));
+    cpSync(join(ROOT, "dist", "bundle"), join(root, "dist", "bundle"), { recursive: true });
+    writeFileSync(join(root, "dist", "bundle", "bridges", "telegram", "main.js"), bridgeSource);
+    return { cli: join(root, "dist", "bundle", "src", "cli", "main.js"), root };
   }
 
   const RECORDING_BRIDGE = `

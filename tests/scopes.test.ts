@@ -246,8 +246,8 @@ describe("tokens that stopped working", () => {
   });
 });
 
-describe("a chat-only token and sessions", () => {
-  it("sees and continues only the sessions it created", async () => {
+describe("sessions and channels", () => {
+  it("a chat-only token sees and continues only the sessions it created; a bridge token cannot pose as the terminal", async () => {
     const d2 = await startDaemon((await initAgent({ llmUrl: llm.url, edit: (c) => {
       c.agent = { ...c.agent, titleSessions: false };
       c.metrics = { ...c.metrics, public: true };
@@ -265,12 +265,19 @@ describe("a chat-only token and sessions", () => {
       expect((await asBot(`/api/sessions/${botsTurn.sessionId}/messages`)).status).toBe(200);
       const channel = { platform: "telegram", chatId: "1", userId: "1" };
       expect((await asBot("/api/chat", { method: "POST", body: JSON.stringify({ text: "as a bridge", channel }) })).status).toBe(403);
+      // a bridge token may send with channel addresses, but not as the terminal (whose messages skip the allowlists)
+      const bridgeToken = (await runCli(["token", "create", "remote-bridge", "--scope", "bridge", d2.dir])).stdout.trim();
+      const asBridge = (body: unknown) => fetch(`${d2.url}/api/chat`, { method: "POST", headers: { authorization: `Bearer ${bridgeToken}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+      const terminal = await asBridge({ text: "let me in", channel: { platform: "terminal", chatId: "me@host", userId: "me@host" } });
+      expect(terminal.status).toBe(403);
+      expect(((await terminal.json()) as { error: { message: string } }).error.message).toMatch(/chat.send as the terminal needs a token with the "admin" scope/);
+      expect((await asBridge({ text: "from telegram", channel })).status).not.toBe(403);
       // metrics.public opens /metrics (scope read) to callers without a token, and nothing else
       expect((await fetch(`${d2.url}/metrics`)).status).toBe(200);
       expect((await fetch(`${d2.url}/api/usage`)).status).toBe(401);
       expect((await fetch(`${d2.url}/api/sessions`)).status).toBe(401);
-      // the owner still sees everything
-      expect(((await (await d2.api("/api/sessions")).json()) as { sessions: unknown[] }).sessions).toHaveLength(2);
+      // the owner still sees everything: its session, the bot's, the telegram chat's
+      expect(((await (await d2.api("/api/sessions")).json()) as { sessions: unknown[] }).sessions).toHaveLength(3);
     } finally {
       await d2.kill();
     }

@@ -42,7 +42,7 @@ export async function runStartBench(): Promise<Record<string, number>> {
     nodeFloorMs: median(floor),
   };
   console.log(`agentd start → .port + /api/health 200, median of ${RUNS} starts`);
-  console.log(row("bundled (what `npx agentd` runs)", out.startMs, "ms", 300));
+  console.log(row("bundled (what the agentd bin loads)", out.startMs, "ms", 300));
   console.log(row("bundled, V8 compile cache off", out.startNoCompileCacheMs, "ms", 300));
   console.log(row("unbundled tsc output (baseline)", out.startUnbundledMs, "ms"));
   console.log(row("node -e 0 (floor)", out.nodeFloorMs, "ms"));

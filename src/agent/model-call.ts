@@ -40,7 +40,7 @@ export interface ModelCallOptions {
    * `agent.maxReplyChars`); past it the call stops reading and returns `truncated: true`. Default unlimited.
    */
   maxChars?: number;
-  /** Called for a failed model before moving on to the next candidate. */
+  /** Called for a failed model before moving on to the next candidate (not for the last one: there is no next). */
   onFallback?: (model: string, err: AgentdError) => void;
 }
 
@@ -54,16 +54,16 @@ export interface ModelCallOptions {
  */
 export async function streamModelCall(opts: ModelCallOptions): Promise<ModelCallResult> {
   let lastErr: AgentdError | undefined;
-  for (const name of opts.candidates) {
+  for (const [i, name] of opts.candidates.entries()) {
     const model = await opts.pool.resolve(name);
     let emitted = false;
     try {
       return await streamOnce(model, opts, () => (emitted = true));
     } catch (err) {
       if (opts.signal.aborted) throw new AgentdError("aborted", "the run was aborted");
-      const e = modelError(err, name);
+      const e = modelError(err, name, opts.pool.keySource(model.providerName));
       if (emitted || !shouldFallback(e)) throw e;
-      opts.onFallback?.(name, e);
+      if (i < opts.candidates.length - 1) opts.onFallback?.(name, e);
       lastErr = e;
     }
   }
@@ -178,7 +178,7 @@ export async function completeModelCall(opts: {
   onFallback?: (model: string, err: AgentdError) => void;
 }): Promise<CompletionResult> {
   let lastErr: AgentdError | undefined;
-  for (const name of opts.candidates) {
+  for (const [i, name] of opts.candidates.entries()) {
     const model = await opts.pool.resolve(name);
     try {
       const res = await model.client.chat.completions.create(
@@ -196,9 +196,9 @@ export async function completeModelCall(opts: {
       return { text: res.choices?.[0]?.message?.content ?? "", usage, model };
     } catch (err) {
       if (opts.signal.aborted) throw new AgentdError("aborted", "the call was aborted");
-      const e = modelError(err, name);
+      const e = modelError(err, name, opts.pool.keySource(model.providerName));
       if (!shouldFallback(e)) throw e;
-      opts.onFallback?.(name, e);
+      if (i < opts.candidates.length - 1) opts.onFallback?.(name, e);
       lastErr = e;
     }
   }

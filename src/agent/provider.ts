@@ -1,4 +1,5 @@
 import type OpenAI from "openai";
+import { apiKeyHint, apiKeySource, type ApiKeySource } from "../config/api-key-source.js";
 import type { Config, ModelConfig, ProviderConfig } from "../config/schema.js";
 import { AgentdError, NotFoundError } from "../errors.js";
 
@@ -30,7 +31,16 @@ export interface ResolvedModel {
 export class ProviderPool {
   private clients = new Map<string, { key: string; client: OpenAI }>();
 
-  constructor(private readonly config: () => Config) {}
+  /** `dir`: the agent folder, to say where a refused or missing API key is set ({@link keySource}). */
+  constructor(
+    private readonly config: () => Config,
+    private readonly dir?: string,
+  ) {}
+
+  /** Where the API key of `provider` is set (variable and file), for error messages; undefined without `dir`. */
+  keySource(provider: string): ApiKeySource | undefined {
+    return this.dir === undefined ? undefined : apiKeySource(this.dir, this.config(), provider);
+  }
 
   /** Resolves a configured model name. Throws {@link NotFoundError} when it is not under `models`. */
   async resolve(name: string): Promise<ResolvedModel> {
@@ -69,17 +79,23 @@ export class ProviderPool {
  * Maps an error from the `openai` SDK (or fetch) to an {@link AgentdError}: HTTP 429 → `rate_limited`,
  * other statuses and connection failures → `model_error` (retryable for 5xx and connections), SDK timeouts →
  * `timeout`. The provider's own message is kept (it never holds our key) and the status is in `details`.
+ * With `key` (where the provider's API key is set), a 401/403 (RFC 9110: the credentials were refused) says which
+ * key in which file to check, and any failure while no key is set says where to put one (issue 17, item 11).
  */
-export function modelError(err: unknown, model: string): AgentdError {
+export function modelError(err: unknown, model: string, key?: ApiKeySource): AgentdError {
   if (err instanceof AgentdError) return err;
   const e = err as { status?: number; name?: string; message?: string; error?: { message?: string } };
   const msg = (e.error?.message ?? e.message ?? "unknown error").slice(0, 300);
-  if (e.name === "APIConnectionTimeoutError") return new AgentdError("timeout", `model ${model} timed out`, { retryable: true, details: { model } });
+  const keyNote = key?.empty ? ` (${apiKeyHint(key)})` : "";
+  if (e.name === "APIConnectionTimeoutError") return new AgentdError("timeout", `model ${model} timed out${keyNote}`, { retryable: true, details: { model } });
   if (typeof e.status === "number") {
+    if ((e.status === 401 || e.status === 403) && key) {
+      return new AgentdError("model_error", `model ${model} was refused by provider ${key.provider} (${e.status}: ${msg}): ${apiKeyHint(key)}`, { retryable: false, details: { model, status: e.status } });
+    }
     const code = e.status === 429 ? "rate_limited" : "model_error";
-    return new AgentdError(code, `model ${model} answered ${e.status}: ${msg}`, { retryable: e.status === 429 || e.status >= 500, details: { model, status: e.status } });
+    return new AgentdError(code, `model ${model} answered ${e.status}: ${msg}${keyNote}`, { retryable: e.status === 429 || e.status >= 500, details: { model, status: e.status } });
   }
-  return new AgentdError("model_error", `model ${model} is unreachable: ${msg}`, { retryable: true, details: { model } });
+  return new AgentdError("model_error", `model ${model} is unreachable: ${msg}${keyNote}`, { retryable: true, details: { model } });
 }
 
 /** True when a failed call should move on to the next fallback model: 429, 5xx, timeouts, connection errors. */

@@ -138,6 +138,7 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
       status = "error";
       failure = err instanceof AgentdError ? err : new AgentdError("internal", "internal error", { cause: err });
       if (!(err instanceof AgentdError)) logger.error({ err, runId: handle.id }, "run failed");
+      else logger.warn({ runId: handle.id, code: err.code }, `run failed: ${err.message}`);
     }
   }
   finish(handle, deps, { text, shown, status, model, failure, started });

@@ -49,7 +49,7 @@ export function isAllowed(access: PlatformAccess, ch: ChannelAddress): boolean {
 
 /** The default refusal: polite, and names the id the owner would add to the allowlist. */
 export function defaultRefusal(ch: ChannelAddress): string {
-  const who = ch.userName ? `@${ch.userName.replace(/^@/, "")} (id ${ch.userId})` : `id ${ch.userId}`;
+  const who = ch.userName ? `@${ch.userName.replace(/^@/, "")}, id ${ch.userId}` : `id ${ch.userId}`;
   return `Sorry, I only talk with people my owner has allowed. If you know them, ask them to add you (${who}) to my ${ch.platform} allowlist.`;
 }
 

@@ -75,7 +75,20 @@ export function isPlatform(name: string): name is Platform {
 
 const DEFAULT_ACCESS = PlatformAccess.parse({});
 
-/** The access settings of a platform (defaults when it has no block or is not one of {@link PLATFORMS}). */
+/**
+ * The channel platform of `agentd chat`: the terminal is one chat per user and machine, so chat commands
+ * (`/sessions`, `/switch N`…) and the chat's current session work there as in the bridges. Whoever runs it holds
+ * the owner's token (they could send without a channel anyway): always answered, and may switch models.
+ */
+export const TERMINAL_PLATFORM = "terminal";
+
+const TERMINAL_ACCESS = PlatformAccess.parse({ policy: "open", groups: "all", allowModelSwitch: true });
+
+/**
+ * The access settings of a platform: its block, the defaults when it has none or is not one of {@link PLATFORMS},
+ * and always open (with `/model NAME`) for the {@link TERMINAL_PLATFORM}.
+ */
 export function accessOf(channels: ChannelsConfig, platform: string): PlatformAccess {
+  if (platform === TERMINAL_PLATFORM) return TERMINAL_ACCESS;
   return (isPlatform(platform) ? channels[platform] : undefined) ?? DEFAULT_ACCESS;
 }

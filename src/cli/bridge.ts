@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import type { Socket } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -24,16 +24,34 @@ export interface BridgeCommandOptions {
   agentDir?: string;
   url?: string;
   token?: string;
-  /** The bridge module to load (tests). Default: {@link bridgeEntry}. */
+  /**
+   * The running CLI's own file, e.g. `fileURLToPath(import.meta.url)` in `src/cli/main.ts`: where the bridges are
+   * looked for ({@link bridgeEntry}). Default: the real path (symlinks resolved) of `process.argv[1]`.
+   */
+  cliFile?: string;
+  /** The bridge module to load (tests). Default: {@link bridgeEntry} of `cliFile`. */
   entry?: string;
 }
 
 /**
- * The compiled entry of a platform's bridge, found relative to the running CLI: `dist/bundle/src/cli/main.js` →
- * `dist/bundle/bridges/<platform>/main.js` (the same for the unbundled `dist/src/cli/main.js`).
+ * The compiled entry of a platform's bridge, found relative to the CLI's real file (never relative to the command
+ * that ran it: npm's `node_modules/.bin/agentd` is a symlink to `bin/agentd.cjs`, which loads the CLI):
+ * `dist/bundle/src/cli/main.js` → `dist/bundle/bridges/<platform>/main.js` (the same for the unbundled
+ * `dist/src/cli/main.js`).
  */
-export function bridgeEntry(platform: string, cliFile = process.argv[1] ?? ""): string {
+export function bridgeEntry(platform: string, cliFile: string): string {
   return join(dirname(resolve(cliFile)), "..", "..", "bridges", platform, "main.js");
+}
+
+/** The real path of the script Node was started with (`process.argv[1]`), symlinks resolved; "" when unknown. */
+function realArgv1(): string {
+  const argv1 = process.argv[1];
+  if (!argv1) return "";
+  try {
+    return realpathSync(argv1);
+  } catch {
+    return resolve(argv1);
+  }
 }
 
 /**
@@ -50,7 +68,7 @@ export async function bridgeCommand(opts: BridgeCommandOptions): Promise<void> {
   if (!isPlatform(platform)) throw new AgentdError("bad_request", `unknown platform "${platform}": use ${PLATFORMS.join(", ")}`);
   if (!opts.agentDir && !opts.url) throw new AgentdError("bad_request", `usage: agentd bridge ${platform} DIR | --url URL --token T`);
   const config = opts.agentDir ? loadConfig(opts.agentDir).channels[platform] : undefined;
-  const entry = opts.entry ?? bridgeEntry(platform);
+  const entry = opts.entry ?? bridgeEntry(platform, opts.cliFile ?? realArgv1());
   if (!existsSync(entry)) throw new AgentdError("not_found", `the ${platform} bridge is not built: ${entry} is missing`);
   const mod = (await import(pathToFileURL(entry).href)) as Partial<BridgeModule>;
   if (typeof mod.runBridge !== "function") throw new AgentdError("internal", `${entry} does not export runBridge()`);

@@ -1,15 +1,36 @@
+import { hostname, userInfo } from "node:os";
 import { createInterface } from "node:readline";
+import type { ChannelAddress } from "../../protocol/chat.js";
 import { AgentdClient, ProtocolError } from "../../protocol/client.js";
+import { TERMINAL_PLATFORM } from "../channels/config.js";
 
 /**
- * `agentd chat DIR` (or `--url URL --token T`): a terminal chat over the WebSocket protocol. Replies stream as
- * they come; `/new` starts a fresh session, `/quit` (or Ctrl-D) leaves; Ctrl-C aborts a running reply and a
- * second Ctrl-C exits.
+ * The channel address of this terminal: platform `terminal`, one chat per user and machine (`ann@laptop`). The
+ * daemon binds it to a current session as it does a Telegram chat, so `agentd chat` continues where the last one
+ * left off, and answers the chat commands (`/help`, `/new`, `/sessions`, `/switch N`, `/stop`, `/model`) itself.
+ */
+export function terminalChannel(): ChannelAddress {
+  let user = "user";
+  try {
+    user = userInfo().username || user;
+  } catch {
+    /* no passwd entry (some containers) */
+  }
+  const id = `${user}@${hostname()}`.slice(0, 128);
+  return { platform: TERMINAL_PLATFORM, chatId: id, userId: id, userName: user.slice(0, 128), isGroup: false, mentioned: false };
+}
+
+/**
+ * `agentd chat DIR` (or `--url URL --token T`): a terminal chat over the WebSocket protocol, as the chat of
+ * {@link terminalChannel}. Replies stream as they come; the daemon answers the chat commands (`/help` lists them),
+ * `/quit` (or Ctrl-D) leaves; Ctrl-C aborts a running reply and a second Ctrl-C exits. `sessionId` (`--session`)
+ * writes to that session until `/new` or `/switch` moves the chat.
  */
 export async function chatCommand(opts: { agentDir?: string; url?: string; token?: string; sessionId?: string }): Promise<void> {
   const client = await AgentdClient.connect({ ...opts, clientName: "agentd-chat" });
   const out = process.stdout;
-  out.write(`Connected to ${client.info?.agent.name ?? "agent"}. /new for a fresh session, /quit to leave, Ctrl-C stops a reply.\n`);
+  const channel = terminalChannel();
+  out.write(`Connected to ${client.info?.agent.name ?? "agent"}. /help lists the commands, /quit leaves, Ctrl-C stops a reply.\n`);
   client.onState((s) => {
     if (s === "reconnecting") out.write("\n(connection lost, reconnecting…)\n");
   });
@@ -31,24 +52,25 @@ export async function chatCommand(opts: { agentDir?: string; url?: string; token
     out.write("\n");
     quit();
   });
-  rl.on("close", quit);
+  // the end of input (Ctrl-D, or the end of a pipe: `echo hi | agentd chat DIR`) ends the loop below once the lines
+  // read so far are answered; then quit
+  let inputEnded = false;
+  rl.on("close", () => (inputEnded = true));
+  const prompt = () => {
+    if (!inputEnded) rl.prompt();
+  };
   rl.prompt();
   for await (const line of rl) {
     const text = line.trim();
     if (!text) {
-      rl.prompt();
+      prompt();
       continue;
     }
     if (text === "/quit" || text === "/exit") quit();
-    if (text === "/new") {
-      sessionId = undefined;
-      out.write("(new session)\n");
-      rl.prompt();
-      continue;
-    }
+    // after /new or /switch the chat's current session (the daemon's binding) decides where messages go
+    if (/^\/(new|switch)\b/i.test(text)) sessionId = undefined;
     try {
-      const run = await client.send(text, sessionId ? { sessionId } : {});
-      sessionId = run.sessionId;
+      const run = await client.send(text, { channel, ...(sessionId ? { sessionId } : {}) });
       running = run.runId;
       interrupts = 0;
       out.write("agent> ");
@@ -64,6 +86,8 @@ export async function chatCommand(opts: { agentDir?: string; url?: string; token
     } finally {
       running = undefined;
     }
-    rl.prompt();
+    prompt();
   }
+  out.write("\n");
+  quit();
 }

@@ -35,7 +35,7 @@ export function initAgent(dirArg: string): string[] {
     `Created agent "${name}" in ${dir}`,
     `Put your model's API key in ${join(arg, ".env")} (e.g. OPENAI_API_KEY=...) and check ${join(arg, "agentd.yaml")}.`,
     "Next:",
-    `  npx agentd start ${arg}`,
-    `  npx agentd chat ${arg}`,
+    `  agentd start ${arg}`,
+    `  agentd chat ${arg}`,
   ];
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { enableCompileCache } from "node:module";
+import * as nodeModule from "node:module";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { AgentdError, ConfigError } from "../errors.js";
 
@@ -11,7 +12,7 @@ Usage:
   agentd chat DIR                 chat with a running agent in the terminal
   agentd chat --url URL --token T chat with an agent on another machine
   agentd status [DIR] [--json]    is the agent running: port, pid, uptime, model, sessions, MCP (exit 3: stopped)
-  agentd ls [DIR...] [--json]     the agents in these folders and their subfolders, with port and state
+  agentd ls [DIR...] [--json]     the agents in these folders and their subfolders (4 levels), with port and state
   agentd stop DIR                 stop a running agent (SIGTERM, waits up to 10 s for .port to go)
   agentd bridge PLATFORM DIR      run the telegram|discord|whatsapp bridge of a running agent
   agentd bridge PLATFORM --url URL --token T [DIR]
@@ -27,8 +28,9 @@ Usage:
 /** EX_CONFIG from sysexits.h: the configuration is wrong. */
 const EXIT_CONFIG = 78;
 
-// V8 code cache on disk: later starts skip compiling the bundle (Node >= 22.1)
-enableCompileCache?.();
+// V8 code cache on disk: later starts skip compiling the bundle (Node >= 22.1; bin/agentd.cjs, the `agentd` command,
+// turns it on before loading this file and checks the Node version first)
+nodeModule.enableCompileCache?.();
 
 /**
  * V8 flags of the daemon (`agentd start`) unless `AGENTD_V8_FLAGS` (space-separated; empty: none) says otherwise.
@@ -113,7 +115,7 @@ async function main(argv: string[]): Promise<void> {
       if (!platform || (!agentDir && !values.url)) throw new AgentdError("bad_request", "usage: agentd bridge PLATFORM DIR | --url URL --token T [DIR]");
       const { bridgeCommand } = await import("./bridge.js");
       await bridgeCommand({
-        platform, ...(agentDir ? { agentDir } : {}), ...(values.url ? { url: values.url } : {}), ...(values.token ? { token: values.token } : {}),
+        platform, cliFile: fileURLToPath(import.meta.url), ...(agentDir ? { agentDir } : {}), ...(values.url ? { url: values.url } : {}), ...(values.token ? { token: values.token } : {}),
       });
       process.exit(0); // the bridge stopped cleanly; sockets it left open must not keep the process up
     }
@@ -153,6 +155,12 @@ async function main(argv: string[]): Promise<void> {
       throw new AgentdError("bad_request", `unknown command "${command}"\n\n${USAGE}`);
   }
 }
+
+// `agentd status | head -1`: the reader left. Output nobody reads is not an error: the command finishes with its
+// own exit code (Node ignores SIGPIPE, so the failed write surfaces as an EPIPE 'error' event that would crash)
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code !== "EPIPE") throw err;
+});
 
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof ConfigError) {

@@ -64,7 +64,8 @@ export function table(header: string[], rows: string[][]): string {
 }
 
 /**
- * `agentd ls [DIR…]`: the agents in the given folders (default: the current one) and their direct subfolders,
+ * `agentd ls [DIR…]`: the agents in the given folders (default: the current one) and their subfolders (down to
+ * `LS_MAX_DEPTH` levels; hidden folders and node_modules skipped, see `findAgents`),
  * probed concurrently, as a table (FOLDER, NAME, STATE, PORT, PID, UPTIME, MODEL) or a JSON array with
  * `--json`. Folders are shown relative to the current folder. Returns 0 (also when none is found).
  */

@@ -1,3 +1,5 @@
+import { resolve } from "node:path";
+import { missingApiKeys } from "../config/api-key-source.js";
 import { CONFIG_FILE } from "../config/load.js";
 import { startDaemon, type Daemon } from "../daemon.js";
 
@@ -22,6 +24,18 @@ async function restartInPlace(dir: string, previous: Daemon): Promise<Daemon> {
 }
 
 /**
+ * Warns, in the log and with one plain line on stderr, about each model the agent would use whose provider's API
+ * key is configured but empty (issue 17, item 11): the first chat would fail otherwise with only the provider's
+ * 401 text. Names the variable and the file to put it in.
+ */
+function warnMissingApiKeys(dir: string, daemon: Daemon): void {
+  for (const m of missingApiKeys(resolve(dir), daemon.config())) {
+    daemon.logger.warn({ model: m.model, provider: m.source.provider, variable: m.source.variable }, m.message);
+    process.stderr.write(`agentd: warning: ${m.message}\n`);
+  }
+}
+
+/**
  * `agentd start DIR`: runs the daemon in the foreground until SIGINT/SIGTERM, then stops gracefully and exits 0.
  * `POST /api/restart` stops it and starts it again in the same process, on the same port when it is free, falling
  * back to the last good config when agentd.yaml cannot start (see `restartInPlace`).
@@ -29,6 +43,7 @@ async function restartInPlace(dir: string, previous: Daemon): Promise<Daemon> {
  */
 export async function startCommand(dir: string): Promise<void> {
   let daemon = await startDaemon(dir);
+  warnMissingApiKeys(dir, daemon);
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     if (++signals > 1) {
@@ -50,5 +65,6 @@ export async function startCommand(dir: string): Promise<void> {
     await daemon.stop(request.reason);
     if (!request.restart) process.exit(0);
     daemon = await restartInPlace(dir, daemon);
+    warnMissingApiKeys(dir, daemon);
   }
 }

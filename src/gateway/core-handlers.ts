@@ -5,6 +5,7 @@ import type { Store } from "../store/store.js";
 import { toWireMessage } from "../store/store.js";
 import type { AgentInfo } from "../../protocol/agent.js";
 import { NotFoundError } from "../errors.js";
+import { TERMINAL_PLATFORM } from "../channels/config.js";
 import { authorize, seesAllSessions, writesAllSessions, type Principal } from "./scopes.js";
 
 /**
@@ -37,7 +38,8 @@ export class SessionAccess {
 
 /**
  * Registers the handlers of the core protocol methods (chat.*, sessions.*, agent.info) on the registry.
- * A message with a channel address needs the `bridge` scope; session ownership is applied by {@link SessionAccess}.
+ * A message with a channel address needs the `bridge` scope, one from the `terminal` platform (it skips the
+ * allowlists) `admin`; session ownership is applied by {@link SessionAccess}.
  */
 export function registerCoreHandlers(
   registry: MethodRegistry<typeof methods>,
@@ -49,6 +51,8 @@ export function registerCoreHandlers(
     .on("chat.send", async (params, ctx) => {
       const p = ctx.principal;
       if (params.channel) authorize(p, "bridge", "chat.send with a channel address");
+      // the terminal's channel skips the allowlists (what `agentd chat` sends): the owner's alone
+      if (params.channel?.platform === TERMINAL_PLATFORM) authorize(p, "admin", "chat.send as the terminal");
       if (params.sessionId) access.requireWritable(p, params.sessionId);
       if (!writesAllSessions(p)) {
         // an idempotency key is global: a resend must not attach a token to another token's run

@@ -4,7 +4,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { findAgents, pidAlive, probeAgent } from "./probe.js";
+import { LS_MAX_DEPTH, findAgents, pidAlive, probeAgent } from "./probe.js";
 
 const root = mkdtempSync(join(tmpdir(), "agentd-probe-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -21,13 +21,20 @@ function agentDir(name: string): string {
 const DEAD_PID = 4_194_305;
 
 describe("findAgents", () => {
-  it("finds the folder itself and its direct subfolders with agentd.yaml, skipping hidden ones", () => {
+  it("finds the folder itself and its subfolders with agentd.yaml down to LS_MAX_DEPTH, skipping hidden ones", () => {
     const a = agentDir("find/a");
     const b = agentDir("find/b");
     agentDir("find/.hidden");
-    agentDir("find/deep/c");
+    agentDir("find/node_modules/x");
+    const c = agentDir("find/deep/c");
+    const d = agentDir("find/1/2/3/d");
+    agentDir("find/1/2/3/4/e");
+    agentDir("find/a/vault/inner"); // inside an agent folder: not searched
     mkdirSync(join(root, "find", "empty"));
-    expect(findAgents([join(root, "find")])).toEqual([a, b]);
+    writeFileSync(join(root, "find", "empty", "agentd.yaml"), "name: __AGENT_NAME__\n"); // the template
+    expect(findAgents([join(root, "find")])).toEqual([a, b, d, c].sort());
+    expect(LS_MAX_DEPTH).toBe(4);
+    expect(findAgents([join(root, "find")], 1)).toEqual([a, b]);
     expect(findAgents([a, a])).toEqual([a]);
     expect(findAgents([join(root, "missing")])).toEqual([]);
   });

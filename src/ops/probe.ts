@@ -180,25 +180,51 @@ export async function probeAgent(dirArg: string, opts: { details?: boolean; time
   return out;
 }
 
+/** How many levels below each given folder `agentd ls` looks for agents (the folder itself is level 0). */
+export const LS_MAX_DEPTH = 4;
+
+/** Folders `agentd ls` never enters besides hidden ones (`.git`, `.cache`…): installed dependencies. */
+const SKIPPED_FOLDERS = new Set(["node_modules"]);
+
+/** The placeholder name of agent-template/agentd.yaml: a folder whose config still has it is the template, not an agent. */
+const TEMPLATE_NAME = "__AGENT_NAME__";
+
+/** True when `dir` holds an agent: an `agentd.yaml` that is not the package's template (agent-template/). */
+function isAgentFolder(dir: string): boolean {
+  const file = join(dir, CONFIG_FILE);
+  if (!existsSync(file)) return false;
+  try {
+    return !readFileSync(file, "utf8").includes(`name: ${TEMPLATE_NAME}`);
+  } catch {
+    return true; // unreadable: still an agent folder, probeAgent says what is wrong with it
+  }
+}
+
 /**
- * The agent folders under `roots`: each root that holds an `agentd.yaml`, and each of its direct subfolders
- * that does (hidden folders and node_modules skipped). Absolute paths, sorted, without repeats.
+ * The agent folders under `roots`: each root that holds an `agentd.yaml`, and each subfolder down to
+ * {@link LS_MAX_DEPTH} levels that does. Hidden folders, node_modules, symlinks and the inside of an agent folder
+ * are not searched; agent-template/ (its config still names `__AGENT_NAME__`) is not an agent. Absolute paths,
+ * sorted, without repeats.
  */
-export function findAgents(roots: string[]): string[] {
+export function findAgents(roots: string[], maxDepth = LS_MAX_DEPTH): string[] {
   const found = new Set<string>();
-  for (const r of roots) {
-    const root = resolve(r);
-    if (existsSync(join(root, CONFIG_FILE))) found.add(root);
+  const walk = (dir: string, depth: number): void => {
+    if (isAgentFolder(dir)) {
+      found.add(dir);
+      return;
+    }
+    if (depth >= maxDepth) return;
     let entries: import("node:fs").Dirent[] = [];
     try {
-      entries = readdirSync(root, { withFileTypes: true });
+      entries = readdirSync(dir, { withFileTypes: true });
     } catch {
-      continue;
+      return;
     }
     for (const e of entries) {
-      if (!e.isDirectory() || e.name.startsWith(".") || e.name === "node_modules") continue;
-      if (existsSync(join(root, e.name, CONFIG_FILE))) found.add(join(root, e.name));
+      if (!e.isDirectory() || e.name.startsWith(".") || SKIPPED_FOLDERS.has(e.name)) continue;
+      walk(join(dir, e.name), depth + 1);
     }
-  }
+  };
+  for (const r of roots) walk(resolve(r), 0);
   return [...found].sort();
 }

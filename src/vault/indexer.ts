@@ -209,9 +209,11 @@ export class Indexer {
   /**
    * Reconciles the index with the folder: plans on this thread in time slices (walk and stat; unchanged notes
    * are not read), then applies the plan in a worker thread when it has at least `workerMinNotes` notes to read,
-   * else here in time slices. Never throws: failures are logged.
+   * else here in time slices. Never throws: failures are logged. The result is logged at info ("vault: index
+   * reconciled"), at debug with `quietWhenUnchanged` when it changed nothing (the follow-up pass once the watcher
+   * is ready, so a start logs it once).
    */
-  async reconcile(): Promise<void> {
+  async reconcile(opts: { quietWhenUnchanged?: boolean } = {}): Promise<void> {
     const t0 = performance.now();
     const parsedBefore = this.stats.notesParsed;
     this.stats.reconciles++;
@@ -230,7 +232,8 @@ export class Indexer {
         }
       }
       if (!done) await runSliced(new ReconcileApply(this.store, this.root, plan), this.store.index.db, slice);
-      this.logger.info(
+      const changed = plan.read.length + plan.gone.length + plan.filesAdded.length + plan.filesGone.length > 0;
+      this.logger[opts.quietWhenUnchanged && !changed ? "debug" : "info"](
         { notes: this.resolver.noteCount, parsed: this.stats.notesParsed - parsedBefore, ms: Math.round(performance.now() - t0) },
         "vault: index reconciled",
       );

@@ -113,7 +113,7 @@ export class Vault {
           onFolderRemoved: (rel) => this.indexer?.syncFolderRemoved(rel),
           // Files created while the watcher was still scanning may have been missed: one more (cheap) pass.
           onReady: () => {
-            void this.runReconcile();
+            void this.runReconcile({ quietWhenUnchanged: true }); // logged at info only when it found something
             this.markWatcherReady();
           },
         },
@@ -124,12 +124,12 @@ export class Vault {
     }
   }
 
-  private runReconcile(): Promise<void> {
+  private runReconcile(opts: { quietWhenUnchanged?: boolean } = {}): Promise<void> {
     this.pendingReconciles++;
     this.running = this.running.then(async () => {
       try {
         await yieldToLoop();
-        await this.indexer?.reconcile();
+        await this.indexer?.reconcile(opts);
       } finally {
         this.pendingReconciles--;
       }

@@ -6,13 +6,19 @@ import { parseDocument } from "yaml";
 
 /** The repository root (tests run from it). */
 export const ROOT = resolve(import.meta.dirname, "..", "..");
-/** The built CLI, exactly what `npx agentd` runs. */
+/** The built CLI: what the `agentd` bin (bin/agentd.cjs, after its Node version check) loads. */
 export const CLI = join(ROOT, "dist", "bundle", "src", "cli", "main.js");
+
+/**
+ * The Node that runs the CLI and daemon in tests: this one, or `AGENTD_TEST_NODE` (a path) to run the daemon on
+ * another version, e.g. the minimum of package.json's `engines` (the test runner itself needs a newer one).
+ */
+export const NODE = process.env.AGENTD_TEST_NODE || process.execPath;
 
 /** Runs the real CLI to completion: `node CLI ...args`. Resolves with exit code and output. */
 export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(NODE, [CLI, ...args], { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -86,7 +92,7 @@ export async function waitFor<T>(check: () => T | Promise<T>, what: string, time
 export async function startDaemon(dir: string, opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunningDaemon> {
   const portFile = join(dir, ".port");
   const token = /AGENTD_TOKEN=(\S+)/.exec(readFileSync(join(dir, ".env"), "utf8"))?.[1] ?? "";
-  const child = spawn(process.execPath, [CLI, "start", dir], { cwd: ROOT, env: { ...process.env, AGENTD_TOKEN: "", ...opts.env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(NODE, [CLI, "start", dir], { cwd: ROOT, env: { ...process.env, AGENTD_TOKEN: "", ...opts.env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout!.on("data", (d) => (out += d));
   child.stderr!.on("data", (d) => (out += d));

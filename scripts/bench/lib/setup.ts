@@ -1,6 +1,6 @@
 /**
  * Shared set-up of the benchmarks: the scripted model server and the daemon as child processes (the daemon
- * through the real CLI, exactly what `npx agentd` runs), agent folders made with `agentd init`, and readings of
+ * through the real CLI, what the `agentd` bin loads), agent folders made with `agentd init`, and readings of
  * a process's memory from /proc. Run from the built tree (`dist/scripts/bench/…`).
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
@@ -12,7 +12,7 @@ import { parseDocument } from "yaml";
 import { PACKAGE_ROOT } from "../../../src/version.js";
 import { stopChild, timeStart } from "./measure.js";
 
-/** The built CLI (`npx agentd`). */
+/** The built CLI (what the `agentd` bin, bin/agentd.cjs, loads). */
 export const CLI = join(PACKAGE_ROOT, "dist", "bundle", "src", "cli", "main.js");
 /** The scripted model server's CLI (tests/support/fake-llm-cli.ts, built). */
 export const FAKE_LLM_CLI = join(PACKAGE_ROOT, "dist", "tests", "support", "fake-llm-cli.js");
