@@ -6,9 +6,10 @@ import { channelsFeature } from "./channels/feature.js";
 import { configFeature } from "./config/feature.js";
 import { vaultFeature } from "./vault/feature.js";
 import { tokensFeature } from "./tokens/feature.js";
+import { backupFeature } from "./backup/schedule.js";
 
 /**
  * The daemon's features, in start order (stopped in reverse). Each lives in its own folder and plugs in
  * protocol handlers, REST routes, tools and run hooks through {@link FeatureFactory}.
  */
-export const FEATURES: FeatureFactory[] = [agentFeature, opsFeature, vaultFeature, mcpFeature, channelsFeature, configFeature, tokensFeature];
+export const FEATURES: FeatureFactory[] = [agentFeature, opsFeature, vaultFeature, mcpFeature, channelsFeature, configFeature, backupFeature, tokensFeature];
