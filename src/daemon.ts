@@ -148,7 +148,10 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
         (router) => mountIntegrations(router, { registry, store: db, config: () => config.get(), version: VERSION, startedAt, logger: gwLogger }),
       ],
       errorShapes: integrationErrorShapes,
-      publicPaths: () => [...(config.get().metrics.public ? ["/metrics"] : []), ...signedHookPaths(config.get().hooks)],
+      publicPaths: () => [
+        ...(config.get().metrics.public ? [{ path: "/metrics", scopes: ["read" as const] }] : []),
+        ...signedHookPaths(config.get().hooks).map((path) => ({ path, scopes: ["chat" as const] })),
+      ],
     });
     ctx.routes = () => router.specs;
     gateway = await startGateway({

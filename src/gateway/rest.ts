@@ -15,6 +15,7 @@ import { AgentdError, toWireError } from "../errors.js";
 import { bearerToken } from "./auth.js";
 import type { TokenKeys } from "./token-keys.js";
 import type { Principal } from "./scopes.js";
+import type { Scope } from "../../protocol/scopes.js";
 import { ANY_SCOPE } from "../../protocol/scopes.js";
 import type { MethodRegistry } from "./method-registry.js";
 import { Router, defineRoute, queryInt } from "./router.js";
@@ -28,8 +29,12 @@ export interface RestDeps {
   registry: MethodRegistry<Record<string, MethodSpec>>;
   logger: Logger;
   maxBodyBytes: number;
-  /** Paths (exact) that need no token besides `/api/health`, e.g. `/metrics` when configured public. */
-  publicPaths?: () => string[];
+  /**
+   * Paths (exact) that need no token besides `/api/health`, each with the scopes an anonymous caller gets there
+   * (and there only): `/metrics` when configured public (`read`), a webhook signed with its own secret (`chat`,
+   * the route checks the signature itself).
+   */
+  publicPaths?: () => Array<{ path: string; scopes: Scope[] }>;
   /** Extra route groups mounted after the built-in ones (vault, mcp, usage…), behind the token. */
   extend?: Array<(router: Router) => void>;
   /**
@@ -121,9 +126,10 @@ export function createRestApp(deps: RestDeps): { app: Hono; router: Router } {
     if (path === "/api/health") return next();
     const presented = bearerToken(c.req.header("authorization"));
     const entry = presented ? deps.keys.byBearer(presented) : undefined;
-    if (!entry && !presented && deps.publicPaths?.().includes(path)) {
-      // a path made public by config (`metrics.public`): an anonymous caller gets the `read` scope there only
-      c.set("principal" as never, { name: "anonymous", scopes: ["read"], kind: "token" } satisfies Principal as never);
+    const open = !entry && !presented ? deps.publicPaths?.().find((p) => p.path === path) : undefined;
+    if (open) {
+      // a path made public by config: an anonymous caller gets that path's scopes there only
+      c.set("principal" as never, { name: "anonymous", scopes: open.scopes, kind: "token" } satisfies Principal as never);
       return next();
     }
     if (!entry) {
