@@ -72,13 +72,16 @@ export const ExecConfig = z.strictObject({
 /** See {@link ExecConfig}. */
 export type ExecConfig = z.infer<typeof ExecConfig>;
 
-/** `tools.file_read|file_write|file_edit|file_list`: off by default; `maxBytes` bounds a file read or written. */
+/** `tools.file_read|file_write|file_edit`: off by default; `maxBytes` bounds a file read or written. */
 export const FileToolConfig = z.strictObject({
   enabled: z.boolean().default(false),
   maxBytes: z.number().int().min(1024).max(100 * 1024 * 1024).default(DEFAULT_FILE_MAX_BYTES),
 });
 /** See {@link FileToolConfig}. */
 export type FileToolConfig = z.infer<typeof FileToolConfig>;
+
+/** `tools.file_list`: off by default. */
+export const FileListConfig = z.strictObject({ enabled: z.boolean().default(false) });
 
 /**
  * The `tools` block: the allow/deny policy over every tool name (src/agent/tools/policy.ts), then one block per
@@ -93,7 +96,7 @@ export const ToolsConfig = z.strictObject({
   file_read: FileToolConfig.default(FileToolConfig.parse({})),
   file_write: FileToolConfig.default(FileToolConfig.parse({})),
   file_edit: FileToolConfig.default(FileToolConfig.parse({})),
-  file_list: FileToolConfig.default(FileToolConfig.parse({})),
+  file_list: FileListConfig.default(FileListConfig.parse({})),
 });
 /** See {@link ToolsConfig}. */
 export type ToolsConfig = z.infer<typeof ToolsConfig>;

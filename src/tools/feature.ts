@@ -38,11 +38,13 @@ export function builtinToolEntries(opts: { root: string; cfg: () => ToolsConfig;
   const mode: ExecMode = execMode(cfg.exec, opts.pathEnv);
   if (mode.mode === "off") off("exec", mode.reason);
   else out.push({ name: "exec", mode: mode.mode, tool: execTool({ root: opts.root, mode, config: () => opts.cfg().exec }) });
-  const files = { file_read: fileReadTool, file_write: fileWriteTool, file_edit: fileEditTool, file_list: fileListTool } as const;
+  const files = { file_read: fileReadTool, file_write: fileWriteTool, file_edit: fileEditTool } as const;
   for (const [name, make] of Object.entries(files) as Array<[keyof typeof files, (o: { root: string; maxBytes: () => number }) => Tool]>) {
     if (cfg[name].enabled) out.push({ name, tool: make({ root: opts.root, maxBytes: () => opts.cfg()[name].maxBytes }) });
     else off(name, `tools.${name}.enabled is false`);
   }
+  if (cfg.file_list.enabled) out.push({ name: "file_list", tool: fileListTool({ root: opts.root }) });
+  else off("file_list", "tools.file_list.enabled is false");
   return out;
 }
 
