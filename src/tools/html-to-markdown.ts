@@ -4,9 +4,11 @@
  * article, the whole `<body>` is converted. The libraries load on first use (they are not needed at start).
  */
 export async function htmlToMarkdown(html: string): Promise<{ title: string; markdown: string }> {
-  const [{ parseHTML }, { Readability }, { default: TurndownService }] = await Promise.all([
+  const [{ parseHTML }, readability, { default: TurndownService }] = await Promise.all([
     import("linkedom"), import("@mozilla/readability"), import("turndown"),
   ]);
+  // a CommonJS module: bundled and loaded with import(), its exports arrive under `default`
+  const Readability = readability.Readability ?? (readability as unknown as { default: typeof readability }).default.Readability;
   const { document } = parseHTML(html);
   const title = (document.title ?? "").trim();
   const turndown = new TurndownService({ headingStyle: "atx", codeBlockStyle: "fenced", bulletListMarker: "-" });
