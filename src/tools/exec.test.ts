@@ -129,3 +129,10 @@ describe("exec availability", () => {
     expect(out).not.toContain("daemon-env-secret");
   });
 });
+
+describe("exec sandbox probe", () => {
+  it("a bwrap that cannot build the sandbox leaves exec off, with bwrap's complaint", () => {
+    expect(execMode(cfg(), process.env.PATH, () => "setting up uid map: Permission denied")).toEqual({ mode: "off", reason: "bubblewrap cannot create a sandbox on this machine (setting up uid map: Permission denied)" });
+    expect(execMode(cfg(), process.env.PATH)).toMatchObject({ mode: "bwrap" });
+  });
+});

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
 import type { ExecConfig } from "./config.js";
@@ -26,12 +27,33 @@ export function findOnPath(name: string, pathEnv: string | undefined): string | 
  */
 export type ExecMode = { mode: "bwrap"; bwrap: string } | { mode: "none" } | { mode: "off"; reason: string };
 
-/** Decides the {@link ExecMode} from `tools.exec` and the PATH the daemon runs with. */
-export function execMode(cfg: ExecConfig, pathEnv: string | undefined = process.env.PATH): ExecMode {
+const probes = new Map<string, string | undefined>();
+
+/**
+ * Whether `bwrap` can build the sandbox {@link bwrapArgs} describes on this machine (user namespaces may be
+ * off, e.g. `kernel.unprivileged_userns_clone=0` or an AppArmor rule): runs `true` inside it once per binary
+ * path and caches the answer. Returns undefined when it works, else bwrap's complaint.
+ */
+export function probeBwrap(bwrap: string): string | undefined {
+  if (probes.has(bwrap)) return probes.get(bwrap);
+  const r = spawnSync(bwrap, bwrapArgs({ workspace: "/tmp", cwd: SANDBOX_WORKSPACE, network: false, env: {}, command: "true" }), { encoding: "utf8", timeout: 10_000, env: {} });
+  const error = r.status === 0 ? undefined : (r.stderr || r.error?.message || `exit ${r.status}`).trim().split("\n")[0];
+  probes.set(bwrap, error);
+  return error;
+}
+
+/**
+ * Decides the {@link ExecMode} from `tools.exec` and the PATH the daemon runs with; `probe` (default
+ * {@link probeBwrap}) checks that the sandbox really starts, so the tool is never offered as sandboxed when it
+ * cannot be.
+ */
+export function execMode(cfg: ExecConfig, pathEnv: string | undefined = process.env.PATH, probe: (bwrap: string) => string | undefined = probeBwrap): ExecMode {
   if (!cfg.enabled) return { mode: "off", reason: "tools.exec.enabled is false" };
   if (cfg.sandbox === "none") return { mode: "none" };
   const bwrap = findOnPath("bwrap", pathEnv);
   if (!bwrap) return { mode: "off", reason: "bubblewrap (bwrap) is not on PATH; install it, or set tools.exec.sandbox: none to run commands unsandboxed" };
+  const broken = probe(bwrap);
+  if (broken) return { mode: "off", reason: `bubblewrap cannot create a sandbox on this machine (${broken})` };
   return { mode: "bwrap", bwrap };
 }
 
