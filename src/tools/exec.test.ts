@@ -60,6 +60,11 @@ describe("exec in bubblewrap", () => {
     expect(existsSync(join(dir, "escape2"))).toBe(false);
   });
 
+  it("hides the host's secrets under /etc", async () => {
+    const out = await tool().run({ command: "cat /etc/shadow 2>/dev/null | wc -c; ls /etc/ssh 2>/dev/null | wc -l; test -r /etc/passwd && echo passwd-readable" }, ctx());
+    expect(out).toBe("exit code 0\n0\n0\npasswd-readable\n");
+  });
+
   it("runs with a scrubbed environment", async () => {
     const out = await tool({ env: { GREETING: "hej" } }).run({ command: "env" }, ctx());
     expect(out).not.toContain("daemon-env-secret");

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { accessSync, constants } from "node:fs";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import type { ExecConfig } from "./config.js";
 
@@ -64,8 +64,14 @@ export const SANDBOX_WORKSPACE = "/workspace";
 const SYSTEM_RO = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt"];
 
 /**
+ * Secrets of the host under the mounted system folders, hidden inside the sandbox (files covered by an empty
+ * `/dev/null`, folders by an empty tmpfs): password hashes, sudo rules, SSH host keys, TLS private keys.
+ */
+const HIDDEN = ["/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-", "/etc/sudoers", "/etc/sudoers.d", "/etc/ssh", "/etc/ssl/private", "/etc/security/opasswd"];
+
+/**
  * The bubblewrap arguments that run `sh -c command` with: every namespace unshared (network too unless
- * `network`), the system folders read-only, a fresh /proc, /dev and /tmp, the workspace (`workspace`, a host
+ * `network`), the system folders read-only (the host secrets of HIDDEN covered), a fresh /proc, /dev and /tmp, the workspace (`workspace`, a host
  * path) the only writable mount at {@link SANDBOX_WORKSPACE} (the agent folder with its `.env`, `agentd.db` and
  * `agentd.yaml` is not mounted at all), the root read-only, a new session (no TIOCSTI into the daemon's
  * terminal), killed with the daemon (`--die-with-parent`), and the environment cleared to `env`.
@@ -74,6 +80,11 @@ const SYSTEM_RO = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32
 export function bwrapArgs(opts: { workspace: string; cwd: string; network: boolean; env: Record<string, string>; command: string }): string[] {
   const args = ["--unshare-all", ...(opts.network ? ["--share-net"] : []), "--die-with-parent", "--new-session"];
   for (const d of SYSTEM_RO) args.push("--ro-bind-try", d, d);
+  for (const h of HIDDEN) {
+    if (!existsSync(h)) continue;
+    if (statSync(h).isDirectory()) args.push("--tmpfs", h, "--remount-ro", h);
+    else args.push("--ro-bind", "/dev/null", h);
+  }
   args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--bind", opts.workspace, SANDBOX_WORKSPACE, "--remount-ro", "/", "--chdir", opts.cwd, "--clearenv");
   for (const [k, v] of Object.entries(opts.env)) args.push("--setenv", k, v);
   args.push("--", "/bin/sh", "-c", opts.command);
