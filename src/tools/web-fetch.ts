@@ -2,7 +2,7 @@ import { z } from "zod";
 import { defineTool, type Tool } from "../agent/tools/tool.js";
 import { AgentdError } from "../errors.js";
 import type { WebFetchConfig } from "./config.js";
-import { guardedGet } from "./http-get.js";
+import type { guardedGet as GuardedGet } from "./http-get.js";
 import { htmlToMarkdown } from "./html-to-markdown.js";
 import type { Resolver } from "./net-guard.js";
 
@@ -19,9 +19,11 @@ function decode(body: Buffer, contentType: string): string {
 /**
  * Fetches `url` and renders it for the model: HTML as its readable content in Markdown (see
  * {@link htmlToMarkdown}), text/JSON/Markdown as is; other content types are refused. The answer starts with
- * the title, final URL and HTTP status. Errors as {@link guardedGet}.
+ * the title, final URL and HTTP status. Errors as `guardedGet` (src/tools/http-get.ts).
  */
 export async function webFetch(url: string, cfg: WebFetchConfig, signal: AbortSignal, test: { resolve?: Resolver; isBlocked?: (ip: string) => boolean } = {}): Promise<{ title: string; url: string; status: number; markdown: string }> {
+  // node:https (TLS) and the fetch code load on first use, not at daemon start
+  const { guardedGet }: { guardedGet: typeof GuardedGet } = await import("./http-get.js");
   const res = await guardedGet(url, {
     signal: AbortSignal.any([signal, AbortSignal.timeout(cfg.timeoutMs)]),
     maxBytes: cfg.maxBytes, maxRedirects: cfg.maxRedirects, allowPrivateNetwork: cfg.allowPrivateNetwork, ...test,
