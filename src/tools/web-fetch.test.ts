@@ -13,7 +13,7 @@ const ARTICLE = `<!doctype html><html><head><title>Otters of the Rhine</title></
 volunteers count them every spring along the banks between Basel and Mainz.</p>
 <p>They eat <strong>fish</strong> and crayfish, and they need clean water and quiet banks to raise their young.
 A single otter can range over twenty kilometres of river, so a healthy population needs a long, connected stretch.</p>
-<h2>How to help</h2><ul><li>Keep dogs on a leash near the water</li><li>Report sightings to the survey</li></ul>
+<h2>How to help</h2><p>Read the <a href="/survey/guide.html">survey guide</a> first.</p><ul><li>Keep dogs on a leash near the water</li><li>Report sightings to the survey</li></ul>
 </article><footer>© 2026 River Society · Imprint · Privacy</footer><script>alert("x")</script></body></html>`;
 
 let server: Server;
@@ -52,6 +52,7 @@ describe("web_fetch", () => {
     expect(page.markdown).toMatch(/## How to help/);
     expect(page.markdown).toMatch(/^-\s+Keep dogs on a leash near the water$/m);
     expect(page.markdown).not.toMatch(/Imprint|alert|Shop/);
+    expect(page.markdown).toContain(`Read the [survey guide](http://127.0.0.1:${port}/survey/guide.html) first.`);
   });
 
   it("refuses http://127.0.0.1:… by default, before connecting", async () => {

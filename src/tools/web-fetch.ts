@@ -31,7 +31,7 @@ export async function webFetch(url: string, cfg: WebFetchConfig, signal: AbortSi
   const type = res.contentType.split(";")[0]!.trim().toLowerCase();
   const text = decode(res.body, res.contentType);
   if (type === "text/html" || type === "application/xhtml+xml" || (type === "" && /^\s*<(!doctype|html)/i.test(text))) {
-    const { title, markdown } = await htmlToMarkdown(text);
+    const { title, markdown } = await htmlToMarkdown(text, res.url);
     return { title, url: res.url, status: res.status, markdown };
   }
   if (type.startsWith("text/") || type === "application/json" || type.endsWith("+json") || type === "application/xml" || type.endsWith("+xml")) {
