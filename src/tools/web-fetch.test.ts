@@ -58,7 +58,7 @@ describe("web_fetch", () => {
   it("refuses http://127.0.0.1:… by default, before connecting", async () => {
     const before = hits.length;
     await expect(webFetch(`http://127.0.0.1:${port}/article`, cfg(), signal())).rejects.toMatchObject({ code: "bad_request", details: { address: "127.0.0.1" } });
-    for (const url of [`http://localhost:${port}/article`, `http://[::1]:${port}/`, `http://[::ffff:127.0.0.1]:${port}/`, "http://169.254.169.254/latest/meta-data", "http://10.0.0.1/", "http://192.168.1.1/"]) {
+    for (const url of [`http://localhost:${port}/article`, `http://[::1]:${port}/`, `http://[::ffff:127.0.0.1]:${port}/`, "http://169.254.169.254/latest/meta-data", "http://10.0.0.1/", "http://192.168.1.1/", "http://2130706433/", "http://0x7f.1/", "http://[fe80::1]/"]) {
       await expect(webFetch(url, cfg(), signal()), url).rejects.toThrow(/private, loopback or link-local/);
     }
     expect(hits.length).toBe(before);
