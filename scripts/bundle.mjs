@@ -46,7 +46,7 @@ const latin1Readability = {
 
 rmSync("dist/bundle", { recursive: true, force: true });
 
-const entryPoints = ["dist/src/cli/main.js", "dist/src/vault/reconcile-worker.js", "dist/bridges/telegram/main.js", "dist/bridges/discord/main.js", "dist/bridges/whatsapp/main.js"]
+const entryPoints = ["dist/src/cli/main.js", "dist/src/vault/reconcile-worker.js", "dist/src/tools/extract-worker.js", "dist/bridges/telegram/main.js", "dist/bridges/discord/main.js", "dist/bridges/whatsapp/main.js"]
   .filter((f) => existsSync(f));
 
 await build({

@@ -30,6 +30,7 @@ beforeAll(async () => {
     if (req.url === "/to-loopback") return void res.writeHead(301, { location: `http://127.0.0.2:${port}/article` }).end();
     if (req.url === "/to-article") return void res.writeHead(302, { location: "/article" }).end();
     if (req.url === "/loop") return void res.writeHead(302, { location: "/loop" }).end();
+    if (req.url === "/huge-article") return void res.writeHead(200, { "content-type": "text/html" }).end(`<html><body><article>${"<div><p>Otters came back to the Rhine after the <a href='/x'>river</a> was cleaned, and their numbers <b>grow</b>.</p></div>".repeat(4000)}</article></body></html>`);
     if (req.url === "/binary") return void res.writeHead(200, { "content-type": "image/png" }).end(Buffer.alloc(10));
     res.writeHead(404).end();
   });
@@ -85,6 +86,10 @@ describe("web_fetch", () => {
     await expect(webFetch(`http://127.0.0.1:${port}/big`, local, signal())).rejects.toMatchObject({ code: "payload_too_large" });
     expect((await webFetch(`http://127.0.0.1:${port}/gz`, local, signal())).markdown).toBe("compressed text");
     await expect(webFetch(`http://127.0.0.1:${port}/binary`, local, signal())).rejects.toThrow(/image\/png cannot be read/);
+  });
+
+  it("extracts in a worker thread that the timeout stops (in-thread, the extraction could not be interrupted)", async () => {
+    await expect(webFetch(`http://127.0.0.1:${port}/huge-article`, cfg({ allowPrivateNetwork: true, timeoutMs: 1000 }), signal())).rejects.toMatchObject({ code: "timeout" });
   });
 
   it("classifies addresses as the IANA special-purpose registries do", () => {

@@ -3,7 +3,7 @@ import { defineTool, type Tool } from "../agent/tools/tool.js";
 import { AgentdError } from "../errors.js";
 import type { WebFetchConfig } from "./config.js";
 import type { guardedGet as GuardedGet } from "./http-get.js";
-import { htmlToMarkdown } from "./html-to-markdown.js";
+import { extractInWorker } from "./extract.js";
 import type { Resolver } from "./net-guard.js";
 
 /** Decodes a body by the `charset` of its content type (WHATWG encoding names), UTF-8 when absent or unknown. */
@@ -17,21 +17,23 @@ function decode(body: Buffer, contentType: string): string {
 }
 
 /**
- * Fetches `url` and renders it for the model: HTML as its readable content in Markdown (see
- * {@link htmlToMarkdown}), text/JSON/Markdown as is; other content types are refused. The answer starts with
- * the title, final URL and HTTP status. Errors as `guardedGet` (src/tools/http-get.ts).
+ * Fetches `url` and renders it for the model: HTML as its readable content in Markdown (`htmlToMarkdown`, run in
+ * a worker thread by {@link extractInWorker}), text/JSON/Markdown as is; other content types are refused.
+ * `cfg.timeoutMs` bounds the fetch and the extraction together. The answer starts with the title, final URL and
+ * HTTP status. Errors as `guardedGet` (src/tools/http-get.ts).
  */
 export async function webFetch(url: string, cfg: WebFetchConfig, signal: AbortSignal, test: { resolve?: Resolver; isBlocked?: (ip: string) => boolean } = {}): Promise<{ title: string; url: string; status: number; markdown: string }> {
   // node:https (TLS) and the fetch code load on first use, not at daemon start
   const { guardedGet }: { guardedGet: typeof GuardedGet } = await import("./http-get.js");
+  const deadline = AbortSignal.any([signal, AbortSignal.timeout(cfg.timeoutMs)]);
   const res = await guardedGet(url, {
-    signal: AbortSignal.any([signal, AbortSignal.timeout(cfg.timeoutMs)]),
+    signal: deadline,
     maxBytes: cfg.maxBytes, maxRedirects: cfg.maxRedirects, allowPrivateNetwork: cfg.allowPrivateNetwork, ...test,
   });
   const type = res.contentType.split(";")[0]!.trim().toLowerCase();
   const text = decode(res.body, res.contentType);
   if (type === "text/html" || type === "application/xhtml+xml" || (type === "" && /^\s*<(!doctype|html)/i.test(text))) {
-    const { title, markdown } = await htmlToMarkdown(text, res.url);
+    const { title, markdown } = await extractInWorker(text, res.url, deadline);
     return { title, url: res.url, status: res.status, markdown };
   }
   if (type.startsWith("text/") || type === "application/json" || type.endsWith("+json") || type === "application/xml" || type.endsWith("+xml")) {
