@@ -1,3 +1,4 @@
+import { constants } from "node:fs";
 import { open } from "node:fs/promises";
 import { z } from "zod";
 import { defineTool, type Tool } from "../agent/tools/tool.js";
@@ -7,7 +8,7 @@ import { resolveInWorkspace } from "./workspace.js";
 /**
  * `file_read {path}`: a UTF-8 text file of the workspace. Files over `maxBytes()` (config
  * `tools.file_read.maxBytes`) are read up to it and marked cut; paths that escape are refused (see
- * {@link resolveInWorkspace}).
+ * {@link resolveInWorkspace}). Only regular files are read (a FIFO or device is refused without blocking).
  */
 export function fileReadTool(opts: { root: string; maxBytes: () => number }): Tool {
   return defineTool({
@@ -17,7 +18,8 @@ export function fileReadTool(opts: { root: string; maxBytes: () => number }): To
     async run({ path }) {
       const abs = await resolveInWorkspace(opts.root, path);
       const max = opts.maxBytes();
-      const fh = await open(abs, "r").catch((err: NodeJS.ErrnoException) => {
+      // O_NONBLOCK: a FIFO made in the workspace (by exec) must not hang a thread of the pool waiting for a writer
+      const fh = await open(abs, constants.O_RDONLY | constants.O_NONBLOCK).catch((err: NodeJS.ErrnoException) => {
         throw new AgentdError(err.code === "ENOENT" ? "not_found" : "bad_request", `cannot read "${path}": ${err.code ?? err.message}`);
       });
       try {

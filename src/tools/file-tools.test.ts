@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -63,6 +64,11 @@ describe("file tools", () => {
     expect(existsSync(join(dir, "nowhere"))).toBe(false);
     expect(existsSync(join(dir, "escape.txt"))).toBe(false);
     expect(readFileSync(join(dir, ".env"), "utf8")).toBe("OPENAI_API_KEY=sk-secret\n");
+  });
+
+  it("read refuses a FIFO without waiting for a writer", async () => {
+    execFileSync("mkfifo", [join(root, "pipe")]);
+    await expect(read().run({ path: "pipe" }, ctx)).rejects.toThrow(/is not a file/);
   });
 
   it("write refuses content over maxBytes and writes nothing", async () => {
