@@ -114,6 +114,15 @@ describe("built-in tools through the daemon", () => {
       expect(tools.tools.find((t) => t.name === "exec")).toMatchObject({ offered: false, reason: expect.stringMatching(/bwrap\) is not on PATH/) });
       const status = await runCli(["status", dir]);
       expect(status.stdout).toMatch(/^tools\s+web_fetch; exec off: bubblewrap \(bwrap\) is not on PATH/m);
+
+      // a config change applies without a restart: the file tools appear in GET /api/tools and in the next run
+      const patch = await daemon.api("/api/config/tools", { method: "PATCH", body: JSON.stringify({ file_list: { enabled: true } }) });
+      expect(patch.status).toBe(200);
+      const after = (await (await daemon.api("/api/tools")).json()) as { tools: Array<{ name: string; offered: boolean }> };
+      expect(after.tools.find((t) => t.name === "file_list")).toEqual({ name: "file_list", offered: true });
+      llm.enqueue({ text: "ok" });
+      await collect(await client.send("list your files"));
+      expect(toolNamesOffered()).toContain("file_list");
     } finally {
       client.close();
     }
