@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { defineMethod } from "./method-spec.js";
 
 /**
  * The state of one built-in tool of issue 13 (`web_fetch`, `web_search`, `exec`, `file_*`), as
@@ -21,3 +22,12 @@ export type BuiltinToolStatus = z.infer<typeof BuiltinToolStatus>;
 export const ToolsStatus = z.strictObject({ tools: z.array(BuiltinToolStatus) });
 /** See {@link ToolsStatus}. */
 export type ToolsStatus = z.infer<typeof ToolsStatus>;
+
+/** Protocol methods of the built-in tools (issue 13). `tools.list` is the WS twin of `GET /api/tools`. */
+export const toolsMethods = {
+  "tools.list": defineMethod({
+    params: z.strictObject({}),
+    result: ToolsStatus,
+    description: "List the built-in tools (web_fetch, web_search, exec, file_*): offered or why not, and exec's sandbox mode.",
+  }),
+};

@@ -88,6 +88,7 @@ describe("built-in tools through the daemon", () => {
 
       const tools = (await (await daemon.api("/api/tools")).json()) as { tools: Array<{ name: string; offered: boolean; mode?: string }> };
       expect(tools.tools.find((t) => t.name === "exec")).toEqual({ name: "exec", offered: true, mode: "bwrap" });
+      expect(await client.request("tools.list", {})).toEqual(tools); // the WebSocket twin
       const status = await runCli(["status", dir]);
       expect(status.stdout).toMatch(/^tools\s+web_fetch, exec \(sandbox: bwrap\)$/m);
     } finally {

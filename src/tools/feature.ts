@@ -3,7 +3,7 @@ import type { Tool } from "../agent/tools/tool.js";
 import { applyToolPolicy } from "../agent/tools/policy.js";
 import type { ToolsConfig } from "./config.js";
 import { defineRoute } from "../gateway/router.js";
-import { ToolsStatus, type BuiltinToolStatus } from "../../protocol/tools.js";
+import { toolsMethods, type BuiltinToolStatus } from "../../protocol/tools.js";
 import { ensureWorkspace } from "./workspace.js";
 import { webFetchTool } from "./web-fetch.js";
 import { webSearchTool } from "./web-search.js";
@@ -17,7 +17,7 @@ import { fileListTool } from "./file-list.js";
 /** `GET /api/tools`: the built-in tools of issue 13, whether each is offered and, for `exec`, the sandbox mode. */
 export const toolsRoute = defineRoute({
   method: "get", path: "/api/tools", summary: "Built-in tools (web_fetch, web_search, exec, file_*): offered or why not, exec's sandbox mode.", tag: "agent",
-  response: ToolsStatus,
+  response: toolsMethods["tools.list"].result,
 });
 
 /** One built-in tool of issue 13, built from the config in force, or why it is off. */
@@ -62,7 +62,7 @@ export function toolsStatus(entries: Entry[], cfg: ToolsConfig): BuiltinToolStat
 /**
  * The built-in tools feature (issue 13): `web_fetch`, `web_search`, `exec`, `file_read`, `file_write`,
  * `file_edit`, `file_list`, built from `tools.<name>` on every run (config edits apply to the next run), the
- * workspace `DIR/workspace/` (created when missing), and `GET /api/tools`. Approvals are not decided here.
+ * workspace `DIR/workspace/` (created when missing), `GET /api/tools` and its WS twin `tools.list`. Approvals are not decided here.
  */
 export const toolsFeature: FeatureFactory = (ctx) => {
   const root = ensureWorkspace(ctx.dir);
@@ -81,6 +81,7 @@ export const toolsFeature: FeatureFactory = (ctx) => {
   return {
     name: "tools",
     tools: () => entries().flatMap((e) => (e.tool ? [e.tool] : [])),
+    handlers: (registry) => registry.on("tools.list", () => ({ tools: toolsStatus(entries(), cfg()) })),
     routes: (router) => router.route(toolsRoute, () => ({ tools: toolsStatus(entries(), cfg()) })),
   };
 };
