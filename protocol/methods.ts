@@ -7,6 +7,7 @@ import { mcpMethods } from "./mcp.js";
 import { usageMethods } from "./usage.js";
 import { scheduleMethods } from "./schedules.js";
 import { deliveryMethods } from "./deliveries.js";
+import { toolsMethods } from "./tools.js";
 
 /** The method registry of protocol version 1: each method's params and result schemas (DESIGN.md §3). */
 export const methods = {
@@ -18,6 +19,7 @@ export const methods = {
   ...usageMethods,
   ...scheduleMethods,
   ...deliveryMethods,
+  ...toolsMethods,
 };
 /** Name of a protocol method. */
 export type MethodName = keyof typeof methods;

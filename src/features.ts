@@ -10,9 +10,10 @@ import { backupFeature } from "./backup/schedule.js";
 import { schedulesFeature } from "./schedules/feature.js";
 import { hooksFeature } from "./hooks/feature.js";
 import { deliveriesFeature } from "./deliveries/feature.js";
+import { toolsFeature } from "./tools/feature.js";
 
 /**
  * The daemon's features, in start order (stopped in reverse). Each lives in its own folder and plugs in
  * protocol handlers, REST routes, tools and run hooks through {@link FeatureFactory}.
  */
-export const FEATURES: FeatureFactory[] = [agentFeature, deliveriesFeature, opsFeature, vaultFeature, mcpFeature, channelsFeature, configFeature, schedulesFeature, hooksFeature, backupFeature, tokensFeature];
+export const FEATURES: FeatureFactory[] = [agentFeature, deliveriesFeature, opsFeature, vaultFeature, toolsFeature, mcpFeature, channelsFeature, configFeature, schedulesFeature, hooksFeature, backupFeature, tokensFeature];

@@ -81,6 +81,7 @@ const ROUTES: Record<string, Scope[] | "public"> = {
   "POST /api/schedules/{id}/run": ["admin"],
   "GET /api/schedules/{id}/firings": ["read"],
   "POST /api/hooks/{name}": ["chat"],
+  "GET /api/tools": ["read"],
 };
 
 /** Protocol methods (WebSocket) → scopes. */
@@ -94,6 +95,7 @@ const METHODS: Record<string, Scope[]> = {
   "deliveries.list": ["read", "bridge"], "deliveries.get": ["read", "bridge"], "deliveries.retry": ["admin"], "messages.send": ["bridge"],
   "schedules.list": ["read"], "schedules.get": ["read"], "schedules.firings": ["read"],
   "schedules.create": ["admin"], "schedules.update": ["admin"], "schedules.delete": ["admin"], "schedules.run": ["admin"],
+  "tools.list": ["read"],
 };
 
 /** MCP tools → scopes; `resources/*` (vault notes) need read or vault. */

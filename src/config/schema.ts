@@ -9,6 +9,9 @@ import { parseCron } from "../schedules/timing.js";
 import { DeliveriesConfig } from "../deliveries/config.js";
 import { DEFAULT_MAX_REPLY_CHARS } from "../agent/limits.js";
 import { BackupConfig, LoggingConfig, UpdateConfig } from "./ops-config.js";
+import { ToolsConfig } from "../tools/config.js";
+
+export { ToolsConfig };
 
 let canonicalZones: Set<string> | undefined;
 // ECMA-402 requires "UTC" of every implementation; `supportedValuesOf` leaves it out
@@ -128,12 +131,6 @@ export const AgentConfig = z.strictObject({
   maxReplyChars: z.number().int().min(1_000).max(10_000_000).default(DEFAULT_MAX_REPLY_CHARS),
 });
 
-/** Which tools the agent may use: `allow` (absent = all) and `deny` lists of tool names (`current_time`, `<server>__<tool>`). */
-export const ToolsConfig = z.strictObject({
-  allow: z.array(z.string()).optional(),
-  deny: z.array(z.string()).default([]),
-});
-
 /** Price of a model in USD per million tokens (input, output, cached input). Keys are provider model ids. */
 export const ModelPrice = z.strictObject({
   inputPerMTok: z.number().min(0),
@@ -157,7 +154,7 @@ export const Config = z.strictObject({
   models: z.record(name, ModelConfig),
   agent: AgentConfig.default(AgentConfig.parse({})),
   logging: LoggingConfig.default(LoggingConfig.parse({})),
-  tools: ToolsConfig.default({ deny: [] }),
+  tools: ToolsConfig.default(ToolsConfig.parse({})),
   mcp: McpConfig.default({ servers: {} }),
   pricing: z.record(z.string(), ModelPrice).default({}),
   channels: ChannelsConfig.default({}),
