@@ -7,7 +7,7 @@ import type { Logger } from "pino";
 import { httpStatusOf, WireError } from "../../protocol/errors.js";
 import type { MethodSpec } from "../../protocol/method-spec.js";
 import { EventQueue } from "../../protocol/event-queue.js";
-import { chatMethods, ChannelAddress, Attachment } from "../../protocol/chat.js";
+import { chatMethods, ChannelAddress, Attachment, hasContent } from "../../protocol/chat.js";
 import { sessionMethods } from "../../protocol/sessions.js";
 import { AgentInfo } from "../../protocol/agent.js";
 import { RunDonePayload, RunErrorPayload } from "../../protocol/events.js";
@@ -43,12 +43,12 @@ export const ErrorBody = z.strictObject({ error: WireError });
 
 /** Body of `POST /api/chat`: `idempotencyKey` is optional here (or the `Idempotency-Key` header); one is made up otherwise. */
 export const RestChatBody = z.strictObject({
-  text: z.string().min(1).max(100_000),
+  text: z.string().max(100_000).default(""),
   sessionId: z.string().max(64).optional(),
   idempotencyKey: z.string().min(1).max(200).optional(),
   channel: ChannelAddress.optional(),
-  attachments: z.array(Attachment).max(16).optional(),
-});
+  attachments: z.array(Attachment).max(16).optional().describe("files from POST /api/upload (its 201 answer, as is)"),
+}).refine(hasContent, { message: "send a text or at least one attachment", path: ["text"] });
 
 /** The core routes: health, agent info, sessions, messages, chat. */
 export const coreRoutes = {
