@@ -5,6 +5,8 @@ import type { Endpoint } from "../../protocol/endpoint.js";
 import { startTypingLoop } from "./typing-loop.js";
 import { DEFAULT_MAX_DOWNLOAD_BYTES } from "./download.js";
 import { userErrorLine } from "./user-error.js";
+import { FileRefusedError, filesRefusedLine, tooLargeLine } from "./file-refusal.js";
+import type { WireError } from "../../protocol/errors.js";
 
 /** A message a bridge received from its platform, in the shape every bridge shares. */
 export interface IncomingMessage {
@@ -59,13 +61,20 @@ export function idempotencyKeyOf(msg: IncomingMessage): string {
  * Uploads one file to the daemon's `POST /api/upload` (multipart, field `file`) and returns the attachment the
  * daemon describes (path under uploads/, bytes, mime, and a transcription for audio when configured).
  * `endpoint` must come from {@link AgentdClient.verifiedEndpoint} (a server that proved it holds the token):
- * the bearer token goes with the request.
+ * the bearer token goes with the request. Throws {@link FileRefusedError} (with the line for the user) when the
+ * daemon refuses the file as too large (413), `ProtocolError` with the daemon's error otherwise.
  */
 export async function uploadFile(endpoint: Endpoint, file: { data: Uint8Array<ArrayBuffer>; filename: string; mime: string }): Promise<Attachment> {
   const form = new FormData();
   form.append("file", new Blob([file.data], { type: file.mime }), file.filename);
   const res = await fetch(`${endpoint.httpUrl}/api/upload`, { method: "POST", headers: { authorization: `Bearer ${endpoint.token}` }, body: form });
-  if (!res.ok) throw new Error(`upload failed with ${res.status}`);
+  if (!res.ok) {
+    const body = (await res.json().catch(() => undefined)) as { error?: WireError } | undefined;
+    const err: WireError = body?.error ?? { code: res.status === 413 ? "payload_too_large" : "internal", message: `upload failed with ${res.status}` };
+    const line = filesRefusedLine(err, file.filename) ?? (res.status === 413 ? tooLargeLine(file.filename, file.data.byteLength, undefined) : undefined);
+    if (line) throw new FileRefusedError(line);
+    throw new ProtocolError(err);
+  }
   return (await res.json()) as Attachment;
 }
 
@@ -93,19 +102,28 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
   ) {}
 
   /**
-   * Takes a platform message in the background: fetches its files (a file that cannot be fetched, or is over
-   * the cap, becomes a `[name could not be received]` line in the text), then {@link handle}s it.
+   * Takes a platform message in the background: fetches its files, then {@link handle}s it. A file over the
+   * cap ({@link DEFAULT_MAX_DOWNLOAD_BYTES}, the Bot API's getFile limit) or that cannot be fetched is never
+   * dropped silently: the user gets one line naming the file (and the limit), and the message is not forwarded,
+   * so nothing is half-stored (issue 12).
    */
   receive(msg: M, files: PendingFile[] = []): void {
     const task = (async () => {
       const fetched: NonNullable<IncomingMessage["files"]> = [];
       for (const f of files) {
+        let line: string | undefined;
         try {
-          if ((f.bytes ?? 0) > DEFAULT_MAX_DOWNLOAD_BYTES) throw new Error(`too large (${f.bytes} bytes)`);
-          fetched.push({ data: await f.fetch(), filename: f.filename, mime: f.mime });
+          if ((f.bytes ?? 0) > DEFAULT_MAX_DOWNLOAD_BYTES) line = tooLargeLine(f.filename, f.bytes, DEFAULT_MAX_DOWNLOAD_BYTES);
+          else fetched.push({ data: await f.fetch(), filename: f.filename, mime: f.mime });
         } catch (err) {
           this.opts.logger.warn({ err: (err as Error).message, file: f.filename }, "could not download a file");
-          msg.text = `${msg.text}\n[${f.filename} could not be received]`.trim();
+          line = /too large/.test((err as Error).message)
+            ? tooLargeLine(f.filename, undefined, DEFAULT_MAX_DOWNLOAD_BYTES)
+            : `I couldn't receive ${f.filename}. Please send it again. Nothing was sent to the agent.`;
+        }
+        if (line) {
+          await this.refuse(msg, line);
+          return;
         }
       }
       if (fetched.length) msg.files = fetched;
@@ -113,6 +131,15 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
     })();
     this.inFlight.add(task);
     void task.finally(() => this.inFlight.delete(task));
+  }
+
+  /** Sends a refusal line for a message that is not forwarded (a file over the limit); a failed send is logged. */
+  private async refuse(msg: M, line: string): Promise<void> {
+    try {
+      await this.opts.adapter.sendReply(msg, [line]);
+    } catch (err) {
+      this.opts.logger.error({ err: errorText(err) }, "could not send the refusal line");
+    }
   }
 
   /** Waits until the messages taken by {@link receive} are answered, at most `timeoutMs` (for a clean stop). */
@@ -146,8 +173,8 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
         const endpoint = await (this.opts.endpoint ? this.opts.endpoint() : client.verifiedEndpoint());
         for (const f of msg.files) attachments.push(await uploadFile(endpoint, f));
       }
-      const text = msg.text || (attachments.length ? "(sent a file)" : "");
-      if (!text) return;
+      const text = msg.text;
+      if (!text && !attachments.length) return;
       const run = await client.send(text, {
         idempotencyKey: idempotencyKeyOf(msg),
         channel: { ...msg.channel, messageId: msg.messageId },
@@ -170,8 +197,9 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
     } catch (err) {
       await stopTyping();
       logger.warn({ err: errorText(err), messageId: msg.messageId }, "could not answer a message");
+      const files = err instanceof ProtocolError && msg.files?.length ? filesRefusedLine(err) : undefined;
       try {
-        await adapter.sendReply(msg, [userErrorLine(err)]);
+        await adapter.sendReply(msg, [err instanceof FileRefusedError ? err.userLine : (files ?? userErrorLine(err))]);
       } catch (sendErr) {
         logger.error({ err: errorText(sendErr) }, "could not send the error line");
       }

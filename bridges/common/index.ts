@@ -19,6 +19,7 @@ export { DEFAULT_USER_ERROR, USER_ERROR_LINES, userErrorLine } from "./user-erro
 export { BridgeRuntime, idempotencyKeyOf, uploadFile, type IncomingMessage, type PlatformAdapter, type BridgeLogger, type PendingFile } from "./bridge-runtime.js";
 export { Backoff, sleep, type BackoffOptions } from "./backoff.js";
 export { DEFAULT_MAX_DOWNLOAD_BYTES, fetchBytes } from "./download.js";
+export { FileRefusedError, filesRefusedLine, tooLargeLine } from "./file-refusal.js";
 export {
   BRIDGE_EXIT_CONFIG,
   BridgeConfigError,
