@@ -73,7 +73,7 @@ export async function runTelegramBridge(deps: TelegramBridgeDeps): Promise<void>
   bot.on("message", (ctx) => {
     const converted = toIncoming(ctx.message, { id: ctx.me.id, username: ctx.me.username });
     if (!converted) return;
-    runtime.receive(converted.msg, converted.files.map((ref) => ({ filename: ref.filename, mime: ref.mime, fetch: () => download(ref) })));
+    runtime.receive(converted.msg, converted.files.map((ref) => ({ filename: ref.filename, mime: ref.mime, bytes: ref.bytes, fetch: () => download(ref) })));
   });
   bot.catch((err) => logger.error({ err: err.message }, "update handling failed"));
 
