@@ -197,8 +197,8 @@ describe("attachments reach the model", () => {
   });
 
   it("prompt budget: an image is re-sent only while its turn is among the last uploads.recentTurns (3) turns", async () => {
-    const attachment = await (await upload(wide, "chart.png", "image/png")).json();
-    const first = await chat({ text: "turn-0 see chart", attachments: [attachment] });
+    const attachment = (await (await upload(wide, "chart.png", "image/png")).json()) as { path: string };
+    const first = await chat({ text: "turn-0 see chart", attachments: [attachment.path] }); // the upload id alone
     const sessionId = first.json.sessionId as string;
     for (const n of [1, 2, 3]) expect((await chat({ text: `turn-${n}`, sessionId })).status).toBe(200);
     const dataUrls = (marker: string) => (JSON.stringify(llm.requests.find((r) => textOf(lastUser(r)) === marker)?.body).match(/data:image/g) ?? []).length;

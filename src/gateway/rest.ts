@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import { httpStatusOf, WireError } from "../../protocol/errors.js";
 import type { MethodSpec } from "../../protocol/method-spec.js";
 import { EventQueue } from "../../protocol/event-queue.js";
+import { attachmentOfPath } from "../media/files.js";
 import { chatMethods, ChannelAddress, Attachment, hasContent } from "../../protocol/chat.js";
 import { sessionMethods } from "../../protocol/sessions.js";
 import { AgentInfo } from "../../protocol/agent.js";
@@ -47,7 +48,8 @@ export const RestChatBody = z.strictObject({
   sessionId: z.string().max(64).optional(),
   idempotencyKey: z.string().min(1).max(200).optional(),
   channel: ChannelAddress.optional(),
-  attachments: z.array(Attachment).max(16).optional().describe("files from POST /api/upload (its 201 answer, as is)"),
+  attachments: z.array(z.union([Attachment, z.string().min(1).max(1024)])).max(16).optional()
+    .describe("files from POST /api/upload: its 201 answer as is, or just its `path` (the upload id)"),
 }).refine(hasContent, { message: "send a text or at least one attachment", path: ["text"] });
 
 /** The core routes: health, agent info, sessions, messages, chat. */
@@ -122,7 +124,8 @@ export function createRestApp(deps: RestDeps): { app: Hono; router: Router } {
     .route(coreRoutes.messages, ({ params, query }) => call("chat.history", { sessionId: params.id, ...query }))
     .route(coreRoutes.abort, ({ body }) => call("chat.abort", body))
     .route(coreRoutes.chat, async ({ body, c }) => {
-      const params = { ...body, idempotencyKey: body.idempotencyKey ?? c.req.header("idempotency-key") ?? randomUUID() };
+      const attachments = body.attachments?.map((a) => (typeof a === "string" ? attachmentOfPath(a) : a));
+      const params = { ...body, ...(attachments ? { attachments } : {}), idempotencyKey: body.idempotencyKey ?? c.req.header("idempotency-key") ?? randomUUID() };
       const queue = new EventQueue<{ event: string; payload: unknown; seq: number }>();
       const subscriber = (event: string, payload: unknown, seq: number) => {
         queue.push({ event, payload, seq });

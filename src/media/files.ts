@@ -4,6 +4,29 @@ import type { Attachment } from "../../protocol/chat.js";
 import type { UploadsConfig } from "../config/schema.js";
 import { AgentdError } from "../errors.js";
 import { UPLOADS_DIR } from "../ops/uploads.js";
+import { uploadMime } from "../ops/safe-name.js";
+
+const TYPES: Record<string, string> = {
+  jpg: "image/jpeg", jpeg: "image/jpeg", png: "image/png", webp: "image/webp", gif: "image/gif", pdf: "application/pdf",
+  txt: "text/plain", md: "text/markdown", csv: "text/csv", json: "application/json", yaml: "application/yaml", yml: "application/yaml",
+};
+
+/** The media type of a stored file by its extension (images, PDF, text types, then the audio types of `uploadMime`). */
+export function mimeOfName(filename: string): string {
+  return TYPES[/\.([a-z0-9]+)$/i.exec(filename)?.[1]?.toLowerCase() ?? ""] ?? uploadMime(undefined, filename);
+}
+
+/**
+ * An attachment for an upload given only by its path (`uploads/20261127-103000-ab12cd-receipt.pdf`, what
+ * `POST /api/upload` answered as `path`): the original name is the stored name without its stamp, the type comes
+ * from the extension; `bytes` is filled in by {@link checkAttachments}. A transcription is only kept when the
+ * whole upload answer is passed instead.
+ */
+export function attachmentOfPath(path: string): Attachment {
+  const stored = path.split("/").pop() ?? path;
+  const filename = /^\d{8}-\d{6}-[0-9a-f]{6}-(.+)$/.exec(stored)?.[1] ?? stored;
+  return { path, filename, mime: mimeOfName(filename), bytes: 0 };
+}
 
 /** `1.2 MB`, `340 KB`, `12 B`: a size for people (decimal units, as phones show them). */
 export function formatBytes(bytes: number): string {

@@ -7,9 +7,8 @@ import { completeModelCall, type CallUsage } from "../agent/model-call.js";
 import type { ProviderPool, ResolvedModel } from "../agent/provider.js";
 import { defineTool, type Tool } from "../agent/tools/tool.js";
 import { UPLOADS_DIR } from "../ops/uploads.js";
-import { uploadMime } from "../ops/safe-name.js";
 import { clipText, documentText } from "./extract.js";
-import { attachmentPath, formatBytes } from "./files.js";
+import { attachmentOfPath, attachmentPath, formatBytes } from "./files.js";
 import { prepareImage } from "./image.js";
 
 /** Characters `attachment_read` returns per call. */
@@ -27,8 +26,7 @@ async function uploadOf(dir: string, path: string) {
     const { size } = await handle.stat();
     const head = Buffer.alloc(Math.min(size, 64));
     await handle.read(head, 0, head.length, 0);
-    const filename = path.split("/").pop() ?? path;
-    return { file, head, attachment: { path, filename, bytes: size, mime: uploadMime(undefined, filename) } };
+    return { file, head, attachment: { ...attachmentOfPath(path), bytes: size } };
   } finally {
     await handle.close();
   }

@@ -1,11 +1,11 @@
 import type { ModelConfig } from "../config/schema.js";
 
 /** Provider model ids of well-known vision models (OpenAI, Anthropic, Google, Mistral, open VLMs). */
-const VISION_IDS = /(^|\/)(gpt-4o|gpt-4\.1|gpt-4-turbo|gpt-5|o1(?!-mini)|o3|o4|chatgpt-4o|claude-|gemini-|pixtral|llava|llama-?3\.2-.*vision|llama-4)|vision|-vl\b|-vl-/i;
+const VISION_IDS = /(^|\/)(gpt-4o|gpt-4\.1|gpt-4-turbo|gpt-5|o1(?!-mini)|o3(?!-mini)|o4|chatgpt-4o|claude-|gemini-|pixtral|llava|llama-?3\.2-.*vision|llama-4)|vision|-vl\b|-vl-/i;
 
 /**
  * True when the model takes images as input: `models.<name>.input` includes `image` when set; otherwise guessed
- * from the provider's model id ({@link VISION_IDS}: gpt-4o*, gpt-4.1*, gpt-5*, o3*, o4*, claude-*, gemini-*,
+ * from the provider's model id ({@link VISION_IDS}: gpt-4o*, gpt-4.1*, gpt-5*, o3*, o4* (not the -mini reasoning models), claude-*, gemini-*,
  * pixtral*, llava*, *-vl*, *vision*).
  */
 export function acceptsImages(model: Pick<ModelConfig, "input" | "model">): boolean {
