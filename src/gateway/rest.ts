@@ -73,8 +73,8 @@ export const coreRoutes = {
     response: chatMethods["chat.history"].result, errors: [404],
   }),
   chat: defineRoute({
-    method: "post", path: "/api/chat", summary: "Send a message and get the reply when the run ends (or SSE with Accept: text/event-stream).", tag: "chat",
-    body: RestChatBody, response: RunDonePayload, errors: [400, 404, 429, 502, 504], sse: true,
+    method: "post", path: "/api/chat", summary: "Send a message and get the reply when the run ends (or SSE with Accept: text/event-stream). `attachments`: files from POST /api/upload (its answer, or its `path`); `text` may then be empty. Over the uploads limits: 413, nothing stored.", tag: "chat",
+    body: RestChatBody, response: RunDonePayload, errors: [400, 404, 413, 429, 502, 504], sse: true,
   }),
   abort: defineRoute({
     method: "post", path: "/api/chat/abort", summary: "Stop a running reply (by run id or session).", tag: "chat",
