@@ -23,6 +23,7 @@ import { MethodRegistry } from "./gateway/method-registry.js";
 import { registerCoreHandlers } from "./gateway/core-handlers.js";
 import { ownerTokenKeys } from "./gateway/token-keys.js";
 import { createRestApp } from "./gateway/rest.js";
+import { receiveChatForm } from "./ops/uploads.js";
 import { startGateway, type Gateway } from "./gateway/server.js";
 import { writePortFile, removePortFile } from "./gateway/port-file.js";
 import type { DaemonContext, Feature, RunHooks } from "./feature.js";
@@ -127,6 +128,7 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
       keys, version: VERSION, startedAt, registry, logger: gwLogger, maxBodyBytes: cfg.server.maxBodyBytes,
       extend: features.flatMap((f) => (f.routes ? [f.routes.bind(f)] : [])),
       publicPaths: () => (config.get().metrics.public ? ["/metrics"] : []),
+      chatForm: (req) => receiveChatForm(req, ctx),
     });
     ctx.routes = () => router.specs;
     gateway = await startGateway({

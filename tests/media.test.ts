@@ -211,6 +211,37 @@ describe("attachments reach the model", () => {
   });
 });
 
+describe("multipart POST /api/chat", () => {
+  it("takes the text and files in one request: a PDF's text and a voice note's transcription reach the model", async () => {
+    const form = new FormData();
+    form.append("text", "one-request message");
+    form.append("file", new Blob([new Uint8Array(tinyPdf("Lease ends 2027-03-31"))], { type: "application/pdf" }), "lease.pdf");
+    form.append("voice", new Blob([new Uint8Array(777)], { type: "audio/ogg" }), "memo.ogg");
+    const res = await fetch(`${daemon.url}/api/chat`, { method: "POST", headers: { authorization: `Bearer ${daemon.token}` }, body: form });
+    expect(res.status).toBe(200);
+    const text = textOf(lastUser(await requestWith("one-request message")));
+    expect(text).toMatch(/^\[voice note memo\.ogg, transcribed\]\ntranscribed: 777 bytes\n\none-request message\n\[file lease\.pdf: application\/pdf/);
+    expect(text).toContain("Lease ends 2027-03-31");
+    const { sessionId } = (await res.json()) as { sessionId: string };
+    const history = (await (await daemon.api(`/api/sessions/${sessionId}/messages`)).json()) as { messages: Array<{ role: string; attachments?: Array<{ filename: string; transcription?: string }> }> };
+    expect(history.messages[0]!.attachments?.map((a) => [a.filename, a.transcription])).toEqual([["lease.pdf", undefined], ["memo.ogg", "transcribed: 777 bytes"]]);
+  });
+
+  it("a 30 MB file in a multipart message gets 413 and nothing is stored: no file, no message", async () => {
+    const files = readdirSync(`${agentDir}/uploads`).length;
+    const sessions = ((await (await daemon.api("/api/sessions")).json()) as { sessions: unknown[] }).sessions.length;
+    const form = new FormData();
+    form.append("text", "with a huge file");
+    form.append("file", new Blob([new Uint8Array(30 * 1024 * 1024)]), "huge.bin");
+    const res = await fetch(`${daemon.url}/api/chat`, { method: "POST", headers: { authorization: `Bearer ${daemon.token}` }, body: form });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/huge\.bin is larger than uploads\.maxBytes/);
+    expect(readdirSync(`${agentDir}/uploads`)).toHaveLength(files);
+    expect(((await (await daemon.api("/api/sessions")).json()) as { sessions: unknown[] }).sessions).toHaveLength(sessions);
+    expect(llm.requests.some((r) => JSON.stringify(r.body).includes("with a huge file"))).toBe(false);
+  });
+});
+
 describe("limits", () => {
   it("a 30 MB file sent on Telegram gets a clear refusal in the chat, and nothing reaches the agent", async () => {
     const u = user(400);

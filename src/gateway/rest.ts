@@ -15,7 +15,8 @@ import { RunDonePayload, RunErrorPayload } from "../../protocol/events.js";
 import { AgentdError, toWireError } from "../errors.js";
 import { bearerToken } from "./auth.js";
 import type { TokenKeys } from "./token-keys.js";
-import type { MethodRegistry } from "./method-registry.js";
+import { validate, type MethodRegistry } from "./method-registry.js";
+import { isMultipart } from "../ops/form-receive.js";
 import { Router, defineRoute, queryInt } from "./router.js";
 
 /** What the REST routes need from the daemon. */
@@ -29,6 +30,8 @@ export interface RestDeps {
   maxBodyBytes: number;
   /** Paths (exact) that need no token besides `/api/health`, e.g. `/metrics` when configured public. */
   publicPaths?: () => string[];
+  /** Receives a multipart `POST /api/chat` (text and files in one request); without it multipart is refused. */
+  chatForm?: (req: Request) => Promise<{ fields: Map<string, string>; files: Attachment[]; discard(): Promise<void> }>;
   /** Extra route groups mounted after the built-in ones (vault, mcp, usage…), behind the token. */
   extend?: Array<(router: Router) => void>;
 }
@@ -73,8 +76,12 @@ export const coreRoutes = {
     response: chatMethods["chat.history"].result, errors: [404],
   }),
   chat: defineRoute({
-    method: "post", path: "/api/chat", summary: "Send a message and get the reply when the run ends (or SSE with Accept: text/event-stream). `attachments`: files from POST /api/upload (its answer, or its `path`); `text` may then be empty. Over the uploads limits: 413, nothing stored.", tag: "chat",
+    method: "post", path: "/api/chat", summary: "Send a message and get the reply when the run ends (or SSE with Accept: text/event-stream). `attachments`: files from POST /api/upload (its answer, or its `path`); or send multipart/form-data with `text` and the files in one request. `text` may be empty when there are files. Over the uploads limits: 413, nothing stored.", tag: "chat",
     body: RestChatBody, response: RunDonePayload, errors: [400, 404, 413, 429, 502, 504], sse: true,
+    form: z.object({
+      text: z.string().optional(), sessionId: z.string().optional(), idempotencyKey: z.string().optional(),
+      file: z.array(z.string()).describe("one part per file (any field name with a file name); audio is transcribed"),
+    }),
   }),
   abort: defineRoute({
     method: "post", path: "/api/chat/abort", summary: "Stop a running reply (by run id or session).", tag: "chat",
@@ -114,7 +121,9 @@ export function createRestApp(deps: RestDeps): { app: Hono; router: Router } {
     onError: (c) => c.json({ error: { code: "payload_too_large", message: `the body is larger than ${deps.maxBodyBytes} bytes` } }, 413),
   });
   // uploads stream to disk under their own limit (uploads.maxBytes, src/ops/uploads.ts)
-  app.use("/api/*", (c, next) => (c.req.path === "/api/upload" ? next() : limitBody(c, next)));
+  // uploads, and a multipart chat message with its files, are limited by uploads.* while they stream
+  const streamed = (c: Context) => c.req.path === "/api/upload" || (c.req.path === "/api/chat" && isMultipart(c.req.header("content-type")));
+  app.use("/api/*", (c, next) => (streamed(c) ? next() : limitBody(c, next)));
 
   router
     .route(coreRoutes.health, () => ({ status: "ok", version: deps.version, uptimeMs: Date.now() - deps.startedAt }))
@@ -123,7 +132,21 @@ export function createRestApp(deps: RestDeps): { app: Hono; router: Router } {
     .route(coreRoutes.createSession, ({ body }) => call("sessions.create", body))
     .route(coreRoutes.messages, ({ params, query }) => call("chat.history", { sessionId: params.id, ...query }))
     .route(coreRoutes.abort, ({ body }) => call("chat.abort", body))
-    .route(coreRoutes.chat, async ({ body, c }) => {
+    .route(coreRoutes.chat, async ({ body: json, c }) => {
+      let body = json;
+      let discard: (() => Promise<void>) | undefined;
+      if (body === undefined) {
+        // multipart: the fields are the JSON body's (text, sessionId, idempotencyKey), the files its attachments
+        if (!deps.chatForm) throw new AgentdError("bad_request", "send the message as JSON", { details: { path: "body" } });
+        const form = await deps.chatForm(c.req.raw);
+        discard = form.discard;
+        try {
+          body = validate(RestChatBody, { ...Object.fromEntries(form.fields), ...(form.files.length ? { attachments: form.files } : {}) }, "body");
+        } catch (err) {
+          await discard();
+          throw err;
+        }
+      }
       const attachments = body.attachments?.map((a) => (typeof a === "string" ? attachmentOfPath(a) : a));
       const params = { ...body, ...(attachments ? { attachments } : {}), idempotencyKey: body.idempotencyKey ?? c.req.header("idempotency-key") ?? randomUUID() };
       const queue = new EventQueue<{ event: string; payload: unknown; seq: number }>();
@@ -131,7 +154,13 @@ export function createRestApp(deps: RestDeps): { app: Hono; router: Router } {
         queue.push({ event, payload, seq });
         if (event === "run.done" || event === "run.error") queue.end();
       };
-      const sent = (await deps.registry.call("chat.send", params, { transport: "rest", subscriber })) as { runId: string; sessionId: string };
+      let sent: { runId: string; sessionId: string };
+      try {
+        sent = (await deps.registry.call("chat.send", params, { transport: "rest", subscriber })) as { runId: string; sessionId: string };
+      } catch (err) {
+        await discard?.(); // refused: the files of a multipart message go too, nothing half-stored
+        throw err;
+      }
       if ((c.req.header("accept") ?? "").includes("text/event-stream")) {
         return streamSSE(c, async (stream) => {
           await stream.writeSSE({ event: "run.accepted", data: JSON.stringify(sent) });
