@@ -1,4 +1,4 @@
-import type { ChatCompletionContentPart } from "openai/resources/chat/completions";
+import type { ChatCompletionContentPart, ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import type { Attachment } from "../../protocol/chat.js";
 import { rowAttachments, type MessageRow } from "../store/store.js";
 import { clipText, documentText } from "./extract.js";
@@ -94,4 +94,19 @@ export async function prepareMedia(rows: MessageRow[], opts: MediaOptions): Prom
     out.set(row.id, images.length ? [{ type: "text", text }, ...images] : text);
   }
   return out;
+}
+
+/**
+ * `messages` for a model without vision (a fallback model, when the first one had it): every user message's image
+ * parts are dropped and its content becomes its text plus one line saying so, so no bytes travel. Returns the
+ * same array when there is no image part.
+ */
+export function withoutImages(messages: ChatCompletionMessageParam[]): ChatCompletionMessageParam[] {
+  if (!messages.some((m) => m.role === "user" && Array.isArray(m.content))) return messages;
+  return messages.map((m) => {
+    if (m.role !== "user" || !Array.isArray(m.content)) return m;
+    const text = m.content.flatMap((p) => (p.type === "text" ? [p.text] : [])).join("\n");
+    const images = m.content.filter((p) => p.type === "image_url").length;
+    return { ...m, content: images ? `${text}\n[${images} image(s) above not shown: this model cannot see images]` : text };
+  });
 }
