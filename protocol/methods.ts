@@ -5,6 +5,8 @@ import { agentMethods } from "./agent.js";
 import { vaultMethods } from "./vault.js";
 import { mcpMethods } from "./mcp.js";
 import { usageMethods } from "./usage.js";
+import { scheduleMethods } from "./schedules.js";
+import { deliveryMethods } from "./deliveries.js";
 
 /** The method registry of protocol version 1: each method's params and result schemas (DESIGN.md §3). */
 export const methods = {
@@ -14,6 +16,8 @@ export const methods = {
   ...vaultMethods,
   ...mcpMethods,
   ...usageMethods,
+  ...scheduleMethods,
+  ...deliveryMethods,
 };
 /** Name of a protocol method. */
 export type MethodName = keyof typeof methods;
