@@ -18,7 +18,11 @@ export const ChannelAddress = z.strictObject({
 /** See {@link ChannelAddress}. */
 export type ChannelAddress = z.infer<typeof ChannelAddress>;
 
-/** A file uploaded through `/api/upload` and referenced by a message. */
+/**
+ * A file uploaded through `/api/upload` and referenced by a message: `path` relative to the agent folder
+ * (`uploads/…`), the original file name, its MIME type and size in bytes, and for audio the transcription made at
+ * upload (when `uploads.transcriptionModel` is set).
+ */
 export const Attachment = z.strictObject({
   path: z.string().max(1024),
   filename: z.string().max(255),
@@ -52,6 +56,8 @@ export const Message = z.strictObject({
   error: z.string().optional(),
   model: z.string().optional(),
   channel: ChannelAddress.optional(),
+  /** The files sent with a user message (issue 12). */
+  attachments: z.array(Attachment).optional(),
   createdAt: z.string(),
 });
 /** See {@link Message}. */
@@ -67,19 +73,24 @@ export const Usage = z.strictObject({
 /** See {@link Usage}. */
 export type Usage = z.infer<typeof Usage>;
 
+/** True when a message has something to say: text, or at least one attachment (a photo without a caption). */
+export const hasContent = (p: { text?: string | undefined; attachments?: unknown[] | undefined }): boolean => !!p.text || (p.attachments?.length ?? 0) > 0;
+
 /**
  * Params of `chat.send`. `idempotencyKey` (1..200 chars) makes resends safe: the same key never runs twice.
  * `model` picks one of the configured models for this run (a `not_found` error names an unknown one).
+ * `text` may be empty (or left out) when `attachments` has at least one file; the daemon checks the files against
+ * the `uploads` limits (count, bytes per file and per message) and answers `payload_too_large` over them.
  */
 export const ChatSendParams = z.strictObject({
-  text: z.string().min(1).max(100_000),
+  text: z.string().max(100_000).default(""),
   idempotencyKey: z.string().min(1).max(200),
   sessionId: z.string().max(64).optional(),
   channel: ChannelAddress.optional(),
   attachments: z.array(Attachment).max(16).optional(),
   /** A model name under `models` in agentd.yaml for this run (default: the session's, else the agent's `model`). */
   model: z.string().max(64).optional(),
-});
+}).refine(hasContent, { message: "send a text or at least one attachment", path: ["text"] });
 
 /** Result of `chat.send`: answered at once; the run then streams `run.*` events. `duplicate` is true on a resend. */
 export const ChatSendResult = z.strictObject({

@@ -24,6 +24,7 @@ import { PROTOCOL_VERSION } from "../protocol/version.js";
 import { MethodRegistry } from "./gateway/method-registry.js";
 import { registerCoreHandlers } from "./gateway/core-handlers.js";
 import { createRestApp } from "./gateway/rest.js";
+import { receiveChatForm } from "./ops/uploads.js";
 import { startGateway, type Gateway } from "./gateway/server.js";
 import { writePortFile, removePortFile } from "./gateway/port-file.js";
 import type { DaemonContext, Feature, RunHooks } from "./feature.js";
@@ -152,6 +153,7 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
         ...(config.get().metrics.public ? [{ path: "/metrics", scopes: ["read" as const] }] : []),
         ...signedHookPaths(config.get().hooks).map((path) => ({ path, scopes: ["chat" as const] })),
       ],
+      chatForm: (req) => receiveChatForm(req, ctx),
     });
     ctx.routes = () => router.specs;
     gateway = await startGateway({

@@ -127,7 +127,7 @@ describe("BridgeRuntime", () => {
       const runtime = new BridgeRuntime({ client, adapter, logger: quiet, endpoint: async () => ({ httpUrl: url, wsUrl: "", token: "tok" }) });
       await runtime.handle({ ...msg, text: "", files: [{ data: new Uint8Array(new TextEncoder().encode("abc")), filename: "a.txt", mime: "text/plain" }] });
       expect(bodies[0]).toMatch(/^Bearer tok [\s\S]*name="file"; filename="a.txt"[\s\S]*abc/);
-      expect(calls[0]!.text).toBe("(sent a file)");
+      expect(calls[0]!.text).toBe("");
       expect(calls[0]!.opts.attachments).toEqual([{ path: "uploads/1-a.txt", filename: "a.txt", mime: "text/plain", bytes: 3 }]);
       expect(log).toEqual([]);
     } finally {

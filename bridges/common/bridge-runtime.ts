@@ -4,6 +4,8 @@ import type { Endpoint } from "../../protocol/endpoint.js";
 import { startTypingLoop } from "./typing-loop.js";
 import { DEFAULT_MAX_DOWNLOAD_BYTES } from "./download.js";
 import { userErrorLine } from "./user-error.js";
+import { FileRefusedError, filesRefusedLine, tooLargeLine } from "./file-refusal.js";
+import type { WireError } from "../../protocol/errors.js";
 import { sleep } from "./backoff.js";
 import { DeliveryConsumer, type DeliveryAdapter } from "./delivery-consumer.js";
 
@@ -58,13 +60,20 @@ export function idempotencyKeyOf(msg: IncomingMessage): string {
  * Uploads one file to the daemon's `POST /api/upload` (multipart, field `file`) and returns the attachment the
  * daemon describes (path under uploads/, bytes, mime, and a transcription for audio when configured).
  * `endpoint` must come from {@link AgentdClient.verifiedEndpoint} (a server that proved it holds the token):
- * the bearer token goes with the request.
+ * the bearer token goes with the request. Throws {@link FileRefusedError} (with the line for the user) when the
+ * daemon refuses the file as too large (413), `ProtocolError` with the daemon's error otherwise.
  */
 export async function uploadFile(endpoint: Endpoint, file: { data: Uint8Array<ArrayBuffer>; filename: string; mime: string }): Promise<Attachment> {
   const form = new FormData();
   form.append("file", new Blob([file.data], { type: file.mime }), file.filename);
   const res = await fetch(`${endpoint.httpUrl}/api/upload`, { method: "POST", headers: { authorization: `Bearer ${endpoint.token}` }, body: form });
-  if (!res.ok) throw new Error(`upload failed with ${res.status}`);
+  if (!res.ok) {
+    const body = (await res.json().catch(() => undefined)) as { error?: WireError } | undefined;
+    const err: WireError = body?.error ?? { code: res.status === 413 ? "payload_too_large" : "internal", message: `upload failed with ${res.status}` };
+    const line = filesRefusedLine(err, file.filename) ?? (res.status === 413 ? tooLargeLine(file.filename, file.data.byteLength, undefined) : undefined);
+    if (line) throw new FileRefusedError(line);
+    throw new ProtocolError(err);
+  }
   return (await res.json()) as Attachment;
 }
 
@@ -107,10 +116,12 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
   }
 
   /**
-   * Takes a platform message: fetches its files (a file that cannot be fetched, or is over the cap, becomes a
-   * `[name could not be received]` line in the text), then {@link handle}s it. Resolves with true once the daemon
-   * has the message on disk (or refused it): a bridge may then confirm it to its platform (Telegram's update
-   * offset); with false when the bridge stops first ({@link abandonPending}): it must stay unconfirmed.
+   * Takes a platform message in the background: fetches its files, then {@link handle}s it. A file over the
+   * cap ({@link DEFAULT_MAX_DOWNLOAD_BYTES}, the Bot API's getFile limit) or that cannot be fetched is never
+   * dropped silently: the user gets one line naming the file (and the limit), and the message is not forwarded,
+   * so nothing is half-stored (issue 12).
+   * Resolves with true once the daemon has the message on disk (or it was refused): a bridge may then confirm it
+   * to its platform (Telegram's update offset); with false when the bridge stops first ({@link abandonPending}).
    */
   receive(msg: M, files: PendingFile[] = []): Promise<boolean> {
     let accepted!: () => void;
@@ -118,12 +129,19 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
     const task = (async () => {
       const fetched: NonNullable<IncomingMessage["files"]> = [];
       for (const f of files) {
+        let line: string | undefined;
         try {
-          if ((f.bytes ?? 0) > DEFAULT_MAX_DOWNLOAD_BYTES) throw new Error(`too large (${f.bytes} bytes)`);
-          fetched.push({ data: await f.fetch(), filename: f.filename, mime: f.mime });
+          if ((f.bytes ?? 0) > DEFAULT_MAX_DOWNLOAD_BYTES) line = tooLargeLine(f.filename, f.bytes, DEFAULT_MAX_DOWNLOAD_BYTES);
+          else fetched.push({ data: await f.fetch(), filename: f.filename, mime: f.mime });
         } catch (err) {
           this.opts.logger.warn({ err: (err as Error).message, file: f.filename }, "could not download a file");
-          msg.text = `${msg.text}\n[${f.filename} could not be received]`.trim();
+          line = /too large/.test((err as Error).message)
+            ? tooLargeLine(f.filename, undefined, DEFAULT_MAX_DOWNLOAD_BYTES)
+            : `I couldn't receive ${f.filename}. Please send it again. Nothing was sent to the agent.`;
+        }
+        if (line) {
+          await this.refuse(msg, line);
+          return;
         }
       }
       if (fetched.length) msg.files = fetched;
@@ -132,6 +150,16 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
     this.inFlight.add(task);
     void task.finally(() => this.inFlight.delete(task));
     return Promise.race([onDisk.then(() => true as const), this.abandoned]);
+  }
+
+  /**
+   * Sends a refusal line for a message that is not forwarded (a file over the limit), through the outbox like
+   * every line the daemon refuses with; a failed send is logged.
+   */
+  private async refuse(msg: M, line: string): Promise<void> {
+    const address = { platform: msg.channel.platform, chatId: msg.channel.chatId, ...(msg.channel.threadId ? { threadId: msg.channel.threadId } : {}), replyTo: msg.messageId };
+    await this.opts.client.request("messages.send", { address, text: line, idempotencyKey: `${idempotencyKeyOf(msg)}:refused` })
+      .catch((err: unknown) => this.opts.logger.error({ err: errorText(err) }, "could not send the refusal line"));
   }
 
   /** Stops waiting for the daemon to take messages: pending {@link receive} promises resolve with false. */
@@ -175,8 +203,8 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
         const endpoint = await (this.opts.endpoint ? this.opts.endpoint() : client.verifiedEndpoint());
         for (const f of msg.files) attachments.push(await uploadFile(endpoint, f));
       }
-      const text = msg.text || (attachments.length ? "(sent a file)" : "");
-      if (!text) return;
+      const text = msg.text;
+      if (!text && !attachments.length) return;
       const params = { idempotencyKey: key, channel: { ...msg.channel, messageId: msg.messageId }, ...(attachments.length ? { attachments } : {}) };
       let run: Awaited<ReturnType<AgentdClient["send"]>> | undefined;
       for (let attempt = 1; !run; attempt++) {
@@ -200,11 +228,12 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
       // stopping, or the client closed: the message stays with the platform (not confirmed) for the next start
       if (this.stopping || (err instanceof ProtocolError && err.code === "unavailable" && /client (is )?closed/.test(err.message))) return;
       logger.warn({ err: errorText(err), messageId: msg.messageId }, "the agent refused a message");
-      if (err instanceof ProtocolError) {
-        // refused before anything was stored: one line for the user, still through the outbox
-        const address = { platform: msg.channel.platform, chatId: msg.channel.chatId, ...(msg.channel.threadId ? { threadId: msg.channel.threadId } : {}), replyTo: msg.messageId };
-        await client.request("messages.send", { address, text: userErrorLine(err), idempotencyKey: `${key}:refused` })
-          .catch((sendErr: unknown) => logger.error({ err: errorText(sendErr) }, "could not send the error line"));
+      if (err instanceof FileRefusedError) {
+        await this.refuse(msg, err.userLine);
+      } else if (err instanceof ProtocolError) {
+        // refused before anything was stored: one line for the user (naming the file and limit for a file refusal), still through the outbox
+        const line = (msg.files?.length ? filesRefusedLine(err) : undefined) ?? userErrorLine(err);
+        await this.refuse(msg, line);
       }
     } finally {
       await stopTyping();

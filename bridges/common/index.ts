@@ -21,6 +21,7 @@ export { BridgeRuntime, idempotencyKeyOf, uploadFile, type IncomingMessage, type
 export { DeliveryConsumer, type DeliveryAdapter } from "./delivery-consumer.js";
 export { Backoff, sleep, type BackoffOptions } from "./backoff.js";
 export { DEFAULT_MAX_DOWNLOAD_BYTES, fetchBytes } from "./download.js";
+export { FileRefusedError, filesRefusedLine, tooLargeLine } from "./file-refusal.js";
 export {
   BRIDGE_EXIT_CONFIG,
   BridgeConfigError,

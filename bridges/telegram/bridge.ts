@@ -83,7 +83,7 @@ export async function runTelegramBridge(deps: TelegramBridgeDeps): Promise<void>
     if (!converted) return;
     unaccepted.add(ctx.update.update_id);
     // false: the bridge stopped before the agent had it; it stays unconfirmed (Telegram sends it again)
-    if (await runtime.receive(converted.msg, converted.files.map((ref) => ({ filename: ref.filename, mime: ref.mime, fetch: () => download(ref) })))) {
+    if (await runtime.receive(converted.msg, converted.files.map((ref) => ({ filename: ref.filename, mime: ref.mime, bytes: ref.bytes, fetch: () => download(ref) })))) {
       unaccepted.delete(ctx.update.update_id);
     }
   });

@@ -34,6 +34,24 @@ function addTurn(sessionId: string, i: number, size = 1000): void {
 const isSummaryRequest = (body: any) => body.stream !== true && body.messages?.[0]?.content === SUMMARY_INSTRUCTIONS;
 
 describe("compaction", () => {
+  it("keeps a one-line mention of the files of compacted turns in the summary, across later compactions", async () => {
+    const s = fx.store.createSession();
+    const receipt = { path: "uploads/20261127-100000-abcdef-receipt.jpg", filename: "receipt.jpg", mime: "image/jpeg", bytes: 123_456 };
+    const { run } = fx.store.acceptMessage({ sessionId: s.id, content: `a receipt ${"q".repeat(1000)}`, idempotencyKey: `${s.id}-files`, attachments: [receipt] });
+    fx.store.insertMessage({ sessionId: s.id, runId: run.id, role: "assistant", content: `noted ${"a".repeat(1000)}`, status: "ok" });
+    for (let i = 1; i <= 5; i++) addTurn(s.id, i);
+    llm.onRequest((req) => (isSummaryRequest(req.body) ? { text: "- the user talked" } : undefined));
+    const model = await fx.pool.resolve("main");
+    expect(await compactor()(s.id, model, new AbortController().signal)).toBe(true);
+    const line = "[file receipt.jpg: image/jpeg, 123 KB, uploads/20261127-100000-abcdef-receipt.jpg; sent earlier]";
+    expect(llm.requests[0]!.body.messages[1].content).toContain(line);
+    const summary = () => conversationRows(fx.store.contextMessages(s.id), lastRun)[0]!;
+    expect(summary().content).toBe(`- the user talked\n\nFiles sent in these turns:\n${line}`);
+    for (let i = 6; i <= 10; i++) addTurn(s.id, i);
+    expect(await compactor()(s.id, model, new AbortController().signal)).toBe(true);
+    expect(summary().content).toBe(`- the user talked\n\nFiles sent in these turns:\n${line}`);
+  });
+
   it("leaves a session under the threshold alone, without calling the model", async () => {
     const s = fx.store.createSession();
     addTurn(s.id, 1, 100);

@@ -1,11 +1,16 @@
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.js";
-import type { MessageRow, Store } from "../store/store.js";
+import { rowAttachments, type MessageRow, type Store } from "../store/store.js";
+import { fileLine } from "../media/files.js";
+import { mentionFiles } from "../media/render.js";
 import type { ToolCall } from "../../protocol/chat.js";
 import { AgentdError } from "../errors.js";
 import { buildSystemPrompt, contextBudgetTokens, conversationRows, estimateTokens, messageTokens, shortenOldToolResults, toChatMessages } from "./context.js";
 import { completeModelCall, type CallUsage } from "./model-call.js";
 import type { ProviderPool, ResolvedModel } from "./provider.js";
+
+/** Heading of the list of files of compacted turns that ends a summary (one line per file, kept by later compactions). */
+const FILES_HEADING = "\n\nFiles sent in these turns:\n";
 
 /** Instructions of the summarising call. */
 export const SUMMARY_INSTRUCTIONS =
@@ -49,7 +54,7 @@ export function transcriptLines(rows: MessageRow[]): string[] {
   const out: string[] = [];
   for (const r of rows) {
     if (r.role === "summary") out.push(`Summary of what came before:\n${r.content}`);
-    else if (r.role === "user") out.push(`User: ${clip(r.content, TRANSCRIPT_MESSAGE_MAX_CHARS)}`);
+    else if (r.role === "user") out.push(`User: ${clip(r.attachments ? mentionFiles(r.content, rowAttachments(r), "sent earlier") : r.content, TRANSCRIPT_MESSAGE_MAX_CHARS)}`);
     else if (r.role === "tool") out.push(`Tool result: ${clip(r.content, TRANSCRIPT_MESSAGE_MAX_CHARS / 4)}`);
     else {
       if (r.content) out.push(`Assistant: ${clip(r.content, TRANSCRIPT_MESSAGE_MAX_CHARS)}`);
@@ -138,8 +143,14 @@ async function compactSession(deps: CompactionDeps, sessionId: string, model: Re
       ...res.usage, costUsd: deps.price(res.model, res.usage),
     });
   }
-  const text = res.text.trim();
-  if (!text) return false;
+  const summarised = res.text.trim();
+  if (!summarised) return false;
+  // the files of compacted turns stay known by name (one line each), whatever the summary kept (issue 12)
+  const files = [
+    ...older.filter((r) => r.role === "summary").flatMap((r) => r.content.split(FILES_HEADING)[1]?.split("\n").filter(Boolean) ?? []),
+    ...older.filter((r) => r.role === "user").flatMap((r) => rowAttachments(r)).map((a) => fileLine(a, "sent earlier")),
+  ];
+  const text = files.length ? `${summarised}${FILES_HEADING}${files.join("\n")}` : summarised;
   deps.store.sqlite.transaction(() => {
     const summary = deps.store.insertMessage({ sessionId, runId: runId ?? null, role: "summary", content: text, status: "ok" });
     deps.store.markCompacted(older.map((r) => r.id), summary.id);

@@ -13,7 +13,7 @@ function row(p: Partial<MessageRow> & Pick<MessageRow, "role">): MessageRow {
   n++;
   return {
     id: `m_${String(n).padStart(4, "0")}`, sessionId: "s", runId: null, content: "", toolCalls: null, toolCallId: null, status: "ok",
-    error: null, model: null, channel: null, compactedBy: null, createdAt: n, ...p,
+    error: null, model: null, channel: null, attachments: null, compactedBy: null, createdAt: n, ...p,
   };
 }
 

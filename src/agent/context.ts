@@ -4,7 +4,8 @@ import { join } from "node:path";
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import type { ChannelAddress, ToolCall } from "../../protocol/chat.js";
 import type { ModelConfig } from "../config/schema.js";
-import type { MessageRow } from "../store/store.js";
+import { rowAttachments, type MessageRow } from "../store/store.js";
+import { imagePartTokens, mentionFiles, type MediaContent } from "../media/render.js";
 
 /** The prompt files of an agent folder, read on every turn so edits take effect on the next one (issue 3). */
 export const PROMPT_FILES = ["SOUL.md", "USER.md", "MEMORY.md"] as const;
@@ -14,10 +15,16 @@ export function estimateTokens(text: string): number {
   return Math.ceil(text.length / 4);
 }
 
-/** Token estimate of one chat message, including ~4 tokens of per-message overhead. */
+/**
+ * Token estimate of one chat message, including ~4 tokens of per-message overhead. Content parts count their
+ * text, and an image part what the provider counts for it (from `prepareMedia`, else 1105: a 768×2048 image).
+ */
 export function messageTokens(m: ChatCompletionMessageParam): number {
   let n = 4;
   if (typeof m.content === "string") n += estimateTokens(m.content);
+  else if (Array.isArray(m.content)) {
+    for (const p of m.content) n += p.type === "text" ? estimateTokens(p.text) : (imagePartTokens.get(p) ?? 1105);
+  }
   if (m.role === "assistant" && m.tool_calls) {
     for (const c of m.tool_calls) if (c.type === "function") n += estimateTokens(c.function.name + c.function.arguments) + 4;
   }
@@ -146,13 +153,18 @@ export function conversationRows(rows: MessageRow[], runId?: string): MessageRow
 /**
  * Turns stored rows (oldest first) into chat messages. Errored assistant messages without text are left out;
  * aborted ones keep their partial text; a summary row becomes a system message; an assistant tool-call message
- * whose results are missing (the daemon died) gets placeholder results so the request stays valid.
+ * whose results are missing (the daemon died) gets placeholder results so the request stays valid. A user message
+ * with files takes its content from `media` (see `prepareMedia`: images and documents of the recent turns) or,
+ * when absent there, its text plus one line per file (`mentionFiles`: never bytes).
  */
-export function toChatMessages(rows: MessageRow[]): ChatCompletionMessageParam[] {
+export function toChatMessages(rows: MessageRow[], media?: Map<string, MediaContent>): ChatCompletionMessageParam[] {
   const out: ChatCompletionMessageParam[] = [];
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
-    if (r.role === "user") out.push({ role: "user", content: r.content });
+    if (r.role === "user") {
+      const content = media?.get(r.id) ?? (r.attachments ? mentionFiles(r.content, rowAttachments(r)) : r.content);
+      out.push({ role: "user", content: content === "" ? "(empty message)" : content });
+    }
     else if (r.role === "summary") out.push({ role: "system", content: `Summary of the earlier conversation:\n${r.content}` });
     else if (r.role === "tool") continue; // emitted right after their assistant message below
     else if (r.toolCalls) {

@@ -6,6 +6,7 @@ import { defineRoute } from "../gateway/router.js";
 import { PricingTable, UsageDaily, UsageDailyParams, UsageSummary, type UsageTotals } from "../../protocol/usage.js";
 import { addUsage, usageByDay, usageByModel } from "../store/usage-queries.js";
 import { builtinTools } from "./tools/builtin.js";
+import { mediaTools } from "../media/tools.js";
 import { createPricer, findPrice, pricingTable } from "./pricing.js";
 import { createCompactor } from "./compaction.js";
 import { createTitler } from "./title.js";
@@ -73,7 +74,8 @@ export function pricingInForce(cfg: Config): z.infer<typeof PricingTable> {
 }
 
 /**
- * The agent feature (issue 3): the built-in tools (`current_time`, `memory_read`, `memory_append`), the run
+ * The agent feature (issue 3): the built-in tools (`current_time`, `memory_read`, `memory_append`; issue 12's
+ * `attachment_read`, and `describe_image` when `uploads.visionModel` is set), the run
  * hooks for pricing (built-in table + config `pricing`), compaction and session titles, and the usage routes
  * `GET /api/usage`, `GET /api/usage/daily?days=30`, `GET /api/usage/pricing`.
  */
@@ -82,6 +84,7 @@ export const agentFeature: FeatureFactory = (ctx) => {
   const logger = ctx.logger.child({ component: "agent" });
   const tools = builtinTools({ dir: ctx.dir, timeZone: () => config().agent.timezone });
   const price = createPricer(config);
+  const media = mediaTools({ dir: ctx.dir, pool: ctx.pool, config, store: ctx.store, price });
   ctx.hooks.price = price;
   ctx.hooks.compact = createCompactor({
     store: ctx.store, pool: ctx.pool, config, dir: ctx.dir, logger, price,
@@ -96,7 +99,7 @@ export const agentFeature: FeatureFactory = (ctx) => {
   };
   return {
     name: "agent",
-    tools: () => tools,
+    tools: () => [...tools, ...media()],
     handlers: (registry) => {
       registry
         .on("usage.summary", () => usageSummary(ctx.store.db, config()))

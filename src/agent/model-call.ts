@@ -1,4 +1,6 @@
 import type { ChatCompletionMessageParam, ChatCompletionTool, ChatCompletionChunk } from "openai/resources/chat/completions";
+import { withoutImages } from "../media/render.js";
+import { acceptsImages } from "../media/vision.js";
 import type { ToolCall } from "../../protocol/chat.js";
 import { AgentdError } from "../errors.js";
 import { cutChars } from "./limits.js";
@@ -83,7 +85,8 @@ async function streamOnce(model: ResolvedModel, opts: ModelCallOptions, markEmit
     const stream = await model.client.chat.completions.create(
       {
         model: model.config.model,
-        messages: opts.messages,
+        // a fallback model without vision gets one line per image instead of the parts it would refuse
+        messages: acceptsImages(model.config) ? opts.messages : withoutImages(opts.messages),
         stream: true,
         stream_options: { include_usage: true },
         ...(opts.tools && opts.tools.length > 0 ? { tools: opts.tools } : {}),

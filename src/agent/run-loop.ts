@@ -11,6 +11,8 @@ import type { ProviderPool, ResolvedModel } from "./provider.js";
 import type { RunHandle } from "./run-handle.js";
 import { streamModelCall, type CallUsage } from "./model-call.js";
 import { runToolCalls } from "./tool-exec.js";
+import { prepareMedia } from "../media/render.js";
+import { acceptsImages, mediaBudgetTokens } from "../media/vision.js";
 import { buildSystemPrompt, contextBudgetTokens, conversationRows, messageTokens, shortenOldToolResults, toChatMessages, trimToBudget } from "./context.js";
 
 /** What a run needs from the daemon. `tools()` and `config()` are read per run, so live edits apply next turn. */
@@ -85,7 +87,12 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
     const fixed = messageTokens({ role: "system", content: system }) + Math.ceil(JSON.stringify(specs).length / 4);
     const budget = Math.max(256, contextBudgetTokens(first.config) - fixed);
     const rows = conversationRows(stored, handle.id);
-    const history: ChatCompletionMessageParam[] = trimToBudget(shortenOldToolResults(toChatMessages(rows), cfg.agent.recentTurns), budget);
+    // the files of the recent turns (images as parts for a vision model, documents inlined), within the model's media budget
+    const media = await prepareMedia(rows, {
+      dir: deps.dir, vision: acceptsImages(first.config), describer: !!cfg.uploads.visionModel,
+      recentTurns: cfg.uploads.recentTurns, inlineMaxChars: cfg.uploads.inlineMaxChars, budgetTokens: mediaBudgetTokens(first.config),
+    });
+    const history: ChatCompletionMessageParam[] = trimToBudget(shortenOldToolResults(toChatMessages(rows, media), cfg.agent.recentTurns), budget);
     for (let step = 0; ; step++) {
       const maxSteps = handle.maxSteps ?? cfg.agent.maxSteps;
       if (step >= maxSteps) {

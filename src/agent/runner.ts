@@ -4,6 +4,7 @@ import type { DeliveryAddress } from "../../protocol/deliveries.js";
 import { userErrorLine } from "../../protocol/user-error.js";
 import { AgentdError, NotFoundError, toWireError } from "../errors.js";
 import type { RunRow } from "../store/store.js";
+import { checkAttachments, messageText } from "../media/files.js";
 import { RunHandle, type RunSubscriber } from "./run-handle.js";
 import { executeRun, type RunDeps } from "./run-loop.js";
 import type { RunScheduler } from "./run-scheduler.js";
@@ -107,7 +108,9 @@ export class Runner {
    * database refuses the write, `rate_limited` (nothing stored) when `agent.maxQueuedPerSession` runs already wait
    * in the session (a text starting with `/` passes: chat commands are answered at once and never queue). A channel
    * message is stored first and checked after the command hook: ignored, refused and command messages pass, one
-   * for the model ends at once with a `run.error` `rate_limited`.
+   * for the model ends at once with a `run.error` `rate_limited`. Attachments are checked first by
+   * `checkAttachments` (`bad_request` for a path that is not a stored upload, `payload_too_large` over the
+   * `uploads` limits; nothing stored); a voice note's transcription becomes the stored text (`messageText`).
    */
   send(params: SendParams, subscriber?: RunSubscriber, opts: SendOptions = {}): z.output<typeof ChatSendResult> {
     const existing = this.deps.store.findRunByKey(params.idempotencyKey);
@@ -123,13 +126,16 @@ export class Runner {
     // ignores, a refusal or a command must not get "too many messages" however busy the session is
     const full = params.channel || params.text.startsWith("/") ? undefined : this.queueFull(sessionId);
     if (full) throw full;
+    // files are checked (stored uploads, within uploads.* limits) before anything is stored: a refusal stores nothing
+    const attachments = params.attachments?.length ? checkAttachments(this.deps.dir, params.attachments, this.deps.config().uploads) : undefined;
+    const content = attachments ? messageText(params.text, attachments) : params.text;
     const deliverTo = opts.deliverTo ?? (params.channel ? [replyAddressOf(params.channel)] : []);
     const { run } = this.deps.store.acceptMessage({
-      sessionId, content: params.text, idempotencyKey: params.idempotencyKey,
+      sessionId, content, idempotencyKey: params.idempotencyKey, attachments,
       ...(params.channel ? { channel: params.channel } : {}),
       deliverTo: deliverTo.length ? JSON.stringify(deliverTo) : null, silentReply: opts.silentReply ?? null,
     });
-    const handle = new RunHandle(run.id, sessionId, params.text, params.channel, deliverTo, opts.silentReply);
+    const handle = new RunHandle(run.id, sessionId, content, params.channel, deliverTo, opts.silentReply);
     handle.maxSteps = opts.maxSteps;
     if (subscriber) handle.subscribe(subscriber);
     this.dispatch(handle, run.userMessageId, preferredModel);

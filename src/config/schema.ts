@@ -74,6 +74,13 @@ export const ModelConfig = z.strictObject({
   contextTokens: z.number().int().min(1024).default(128_000),
   maxOutputTokens: z.number().int().min(1).optional(),
   temperature: z.number().min(0).max(2).optional(),
+  /**
+   * What the model accepts as input: `[text, image]` sends photos as image parts. Unset: guessed from the provider's
+   * model id (gpt-4o*, gpt-4.1*, gpt-5*, o3/o4*, claude-*, gemini-*, *vision*, llava*, pixtral*, qwen*-vl* accept images).
+   */
+  input: z.array(z.enum(["text", "image"])).min(1).optional(),
+  /** Most tokens the images and inlined documents of one request may take (default: a quarter of `contextTokens`). */
+  mediaTokens: z.number().int().min(0).optional(),
 });
 /** See {@link ModelConfig}. */
 export type ModelConfig = z.infer<typeof ModelConfig>;
@@ -138,11 +145,25 @@ export const ModelPrice = z.strictObject({
   cachedInputPerMTok: z.number().min(0).optional(),
 });
 
-/** Uploads: size limit in bytes (default 25 MiB) and the model (a name under `models`) that transcribes audio. */
+/**
+ * Uploads and the files of a message (issue 12): size limit per file in bytes (default 25 MiB), per message
+ * (`maxMessageBytes`, default 50 MiB) and files per message (`maxFiles`, default 10); the model (a name under
+ * `models`) that transcribes audio at upload; the model that describes an image for a model without vision
+ * (`visionModel`, tool `describe_image`); how many of the latest user turns keep their images and documents in
+ * the model's context (`recentTurns`, default 3: older turns get one line per file); the most characters of a
+ * text document or PDF inlined in a message (`inlineMaxChars`, default 20 000; the rest via `attachment_read`).
+ */
 export const UploadsConfig = z.strictObject({
   maxBytes: z.number().int().min(1024).default(25 * 1024 * 1024),
+  maxMessageBytes: z.number().int().min(1024).default(50 * 1024 * 1024),
+  maxFiles: z.number().int().min(1).max(16).default(10),
   transcriptionModel: name.optional(),
+  visionModel: name.optional(),
+  recentTurns: z.number().int().min(0).max(100).default(3),
+  inlineMaxChars: z.number().int().min(0).max(1_000_000).default(20_000),
 });
+/** See {@link UploadsConfig}. */
+export type UploadsConfig = z.infer<typeof UploadsConfig>;
 
 /** The whole agentd.yaml (one schema: every key is checked; unknown keys are errors). */
 export const Config = z.strictObject({
@@ -175,6 +196,9 @@ export const Config = z.strictObject({
   }
   for (const [key, m] of Object.entries(cfg.models)) {
     if (!cfg.providers[m.provider]) ctx.addIssue({ code: "custom", path: ["models", key, "provider"], message: `no provider named "${m.provider}" under providers` });
+  }
+  if (cfg.uploads.visionModel && !cfg.models[cfg.uploads.visionModel]) {
+    ctx.addIssue({ code: "custom", path: ["uploads", "visionModel"], message: `no model named "${cfg.uploads.visionModel}" under models` });
   }
   if (cfg.uploads.transcriptionModel && !cfg.models[cfg.uploads.transcriptionModel]) {
     ctx.addIssue({ code: "custom", path: ["uploads", "transcriptionModel"], message: `no model named "${cfg.uploads.transcriptionModel}" under models` });

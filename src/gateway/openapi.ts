@@ -128,6 +128,7 @@ export function buildOpenApi(specs: readonly RouteSpec[], info: { version: strin
       const media: Json = { schema };
       if (example?.body !== undefined) media.example = example.body;
       op.requestBody = { required: spec.raw?.request !== undefined || !(spec.body?.safeParse({}).success ?? true), content: { [type]: media } };
+      if (spec.form) (op.requestBody as { content: Json }).content["multipart/form-data"] = { schema: jsonSchema(spec.form, "input") };
     }
     const status = spec.status ?? 200;
     const content: Json = spec.raw?.response

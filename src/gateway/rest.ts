@@ -7,7 +7,8 @@ import type { Logger } from "pino";
 import { httpStatusOf, WireError } from "../../protocol/errors.js";
 import type { MethodSpec } from "../../protocol/method-spec.js";
 import { EventQueue } from "../../protocol/event-queue.js";
-import { chatMethods, ChannelAddress, Attachment } from "../../protocol/chat.js";
+import { attachmentOfPath } from "../media/files.js";
+import { chatMethods, ChannelAddress, Attachment, hasContent } from "../../protocol/chat.js";
 import { sessionMethods } from "../../protocol/sessions.js";
 import { AgentInfo } from "../../protocol/agent.js";
 import { RunDonePayload, RunErrorPayload } from "../../protocol/events.js";
@@ -17,7 +18,8 @@ import type { TokenKeys } from "./token-keys.js";
 import type { Principal } from "./scopes.js";
 import type { Scope } from "../../protocol/scopes.js";
 import { ANY_SCOPE } from "../../protocol/scopes.js";
-import type { MethodRegistry } from "./method-registry.js";
+import { validate, type MethodRegistry } from "./method-registry.js";
+import { isMultipart } from "../ops/form-receive.js";
 import { Router, defineRoute, queryInt } from "./router.js";
 
 /** What the REST routes need from the daemon. */
@@ -35,6 +37,8 @@ export interface RestDeps {
    * the route checks the signature itself).
    */
   publicPaths?: () => Array<{ path: string; scopes: Scope[] }>;
+  /** Receives a multipart `POST /api/chat` (text and files in one request); without it multipart is refused. */
+  chatForm?: (req: Request) => Promise<{ fields: Map<string, string>; files: Attachment[]; discard(): Promise<void> }>;
   /** Extra route groups mounted after the built-in ones (vault, mcp, usage…), behind the token. */
   extend?: Array<(router: Router) => void>;
   /**
@@ -55,13 +59,14 @@ export const ErrorBody = z.strictObject({ error: WireError });
 
 /** Body of `POST /api/chat`: `idempotencyKey` is optional here (or the `Idempotency-Key` header); one is made up otherwise. */
 export const RestChatBody = z.strictObject({
-  text: z.string().min(1).max(100_000),
+  text: z.string().max(100_000).default(""),
   sessionId: z.string().max(64).optional(),
   idempotencyKey: z.string().min(1).max(200).optional(),
   channel: ChannelAddress.optional(),
-  attachments: z.array(Attachment).max(16).optional(),
+  attachments: z.array(z.union([Attachment, z.string().min(1).max(1024)])).max(16).optional()
+    .describe("files from POST /api/upload: its 201 answer as is, or just its `path` (the upload id)"),
   model: z.string().max(64).optional().describe("a model name under `models` for this run"),
-});
+}).refine(hasContent, { message: "send a text or at least one attachment", path: ["text"] });
 
 /** The core routes: health, agent info, sessions, messages, chat. */
 export const coreRoutes = {
@@ -84,8 +89,12 @@ export const coreRoutes = {
     response: chatMethods["chat.history"].result, errors: [404],
   }),
   chat: defineRoute({
-    method: "post", path: "/api/chat", summary: "Send a message and get the reply when the run ends (or SSE with Accept: text/event-stream).", tag: "chat", scope: chatMethods["chat.send"].scope,
-    body: RestChatBody, response: RunDonePayload, errors: [400, 404, 429, 502, 504], sse: true,
+    method: "post", path: "/api/chat", summary: "Send a message and get the reply when the run ends (or SSE with Accept: text/event-stream). `attachments`: files from POST /api/upload (its answer, or its `path`); or send multipart/form-data with `text` and the files in one request. `text` may be empty when there are files. Over the uploads limits: 413, nothing stored.", tag: "chat", scope: chatMethods["chat.send"].scope,
+    body: RestChatBody, response: RunDonePayload, errors: [400, 404, 413, 429, 502, 504], sse: true,
+    form: z.object({
+      text: z.string().optional(), sessionId: z.string().optional(), idempotencyKey: z.string().optional(),
+      file: z.array(z.string()).describe("one part per file (any field name with a file name); audio is transcribed"),
+    }),
   }),
   abort: defineRoute({
     method: "post", path: "/api/chat/abort", summary: "Stop a running reply (by run id or session).", tag: "chat", scope: chatMethods["chat.abort"].scope,
@@ -143,8 +152,9 @@ export function createRestApp(deps: RestDeps): { app: Hono; router: Router } {
     maxSize: deps.maxBodyBytes,
     onError: (c) => c.json({ error: { code: "payload_too_large", message: `the body is larger than ${deps.maxBodyBytes} bytes` } }, 413),
   });
-  // uploads stream to disk under their own limit (uploads.maxBytes, src/ops/uploads.ts)
-  app.use("*", (c, next) => (c.req.path === "/api/upload" ? next() : limitBody(c, next)));
+  // uploads, and a multipart chat message with its files, are limited by uploads.* while they stream
+  const streamed = (c: Context) => c.req.path === "/api/upload" || (c.req.path === "/api/chat" && isMultipart(c.req.header("content-type")));
+  app.use("*", (c, next) => (streamed(c) ? next() : limitBody(c, next)));
 
   router
     .route(coreRoutes.health, () => ({ status: "ok", version: deps.version, uptimeMs: Date.now() - deps.startedAt }))
@@ -153,14 +163,35 @@ export function createRestApp(deps: RestDeps): { app: Hono; router: Router } {
     .route(coreRoutes.createSession, ({ body, principal }) => call("sessions.create", body, principal))
     .route(coreRoutes.messages, ({ params, query, principal }) => call("chat.history", { sessionId: params.id, ...query }, principal))
     .route(coreRoutes.abort, ({ body, principal }) => call("chat.abort", body, principal))
-    .route(coreRoutes.chat, async ({ body, c, principal }) => {
-      const params = { ...body, idempotencyKey: body.idempotencyKey ?? c.req.header("idempotency-key") ?? randomUUID() };
+    .route(coreRoutes.chat, async ({ body: json, c, principal }) => {
+      let body = json;
+      let discard: (() => Promise<void>) | undefined;
+      if (body === undefined) {
+        // multipart: the fields are the JSON body's (text, sessionId, idempotencyKey), the files its attachments
+        if (!deps.chatForm) throw new AgentdError("bad_request", "send the message as JSON", { details: { path: "body" } });
+        const form = await deps.chatForm(c.req.raw);
+        discard = form.discard;
+        try {
+          body = validate(RestChatBody, { ...Object.fromEntries(form.fields), ...(form.files.length ? { attachments: form.files } : {}) }, "body");
+        } catch (err) {
+          await discard();
+          throw err;
+        }
+      }
+      const attachments = body.attachments?.map((a) => (typeof a === "string" ? attachmentOfPath(a) : a));
+      const params = { ...body, ...(attachments ? { attachments } : {}), idempotencyKey: body.idempotencyKey ?? c.req.header("idempotency-key") ?? randomUUID() };
       const queue = new EventQueue<{ event: string; payload: unknown; seq: number }>();
       const subscriber = (event: string, payload: unknown, seq: number) => {
         queue.push({ event, payload, seq });
         if (event === "run.done" || event === "run.error") queue.end();
       };
-      const sent = (await deps.registry.call("chat.send", params, { transport: "rest", subscriber, principal })) as { runId: string; sessionId: string };
+      let sent: { runId: string; sessionId: string };
+      try {
+        sent = (await deps.registry.call("chat.send", params, { transport: "rest", subscriber, principal })) as { runId: string; sessionId: string };
+      } catch (err) {
+        await discard?.(); // refused: the files of a multipart message go too, nothing half-stored
+        throw err;
+      }
       if ((c.req.header("accept") ?? "").includes("text/event-stream")) {
         return streamSSE(c, async (stream) => {
           await stream.writeSSE({ event: "run.accepted", data: JSON.stringify(sent) });

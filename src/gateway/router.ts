@@ -1,3 +1,4 @@
+import { isMultipart } from "../ops/form-receive.js";
 import type { Context, Hono } from "hono";
 import { z } from "zod";
 import { AgentdError } from "../errors.js";
@@ -38,6 +39,11 @@ export interface RouteBase {
   sse?: boolean;
   /** The body of its error statuses when it is not agentd's `{ error: { code, message, details? } }` (the OpenAI-compatible routes). */
   errorBody?: z.ZodType;
+  /**
+   * The route also takes `multipart/form-data` (RFC 7578), documented with this schema: then the router does not
+   * parse the body (the handler gets `body` undefined and reads `c.req.raw`).
+   */
+  form?: z.ZodType;
 }
 
 /** What a route handler gets: validated params, query and body, the caller, and hono's context for headers and streams. */
@@ -85,7 +91,8 @@ export class Router {
       const params = spec.params ? validate(spec.params, c.req.param() as Record<string, string>, "path") : {};
       const query = spec.query ? validate(spec.query, c.req.query(), "query") : {};
       let body: unknown;
-      if (spec.body && !spec.raw?.request) body = validate(spec.body, await readJson(c), "body");
+      const form = spec.form !== undefined && isMultipart(c.req.header("content-type"));
+      if (spec.body && !spec.raw?.request && !form) body = validate(spec.body, await readJson(c), "body");
       const out = await handler({ params, query, body, c, principal } as RouteInput<S>);
       if (out instanceof Response) return out;
       return c.json(out as object, (spec.status ?? 200) as 200);

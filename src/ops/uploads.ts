@@ -1,6 +1,5 @@
-import { randomUUID } from "node:crypto";
 import { openAsBlob } from "node:fs";
-import { mkdir, open, rename, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { Attachment } from "../../protocol/chat.js";
@@ -8,14 +7,9 @@ import { AgentdError } from "../errors.js";
 import type { DaemonContext } from "../feature.js";
 import { modelError } from "../agent/provider.js";
 import { defineRoute, type Router } from "../gateway/router.js";
-import { multipartBoundary, parseMultipart } from "./multipart.js";
-import { sanitizeFileName, storedFileName, uploadMime } from "./safe-name.js";
+import { receiveForm } from "./form-receive.js";
 
-/** Folder of received files inside the agent folder. */
-export const UPLOADS_DIR = "uploads";
-
-/** Bytes a multipart body may carry beyond the file itself (boundaries, part headers, small fields): 64 KiB. */
-export const MULTIPART_OVERHEAD_BYTES = 65_536;
+export { UPLOADS_DIR, MULTIPART_OVERHEAD_BYTES } from "./form-receive.js";
 
 /** A stored upload: `path` relative to the agent folder (`uploads/…`), the original (sanitized) file name, size and type. */
 export type StoredUpload = z.infer<typeof Attachment>;
@@ -33,67 +27,25 @@ export const uploadRoute = defineRoute({
   response: Attachment,
 });
 
-const tooLarge = (maxBytes: number) =>
-  new AgentdError("payload_too_large", `the file is larger than uploads.maxBytes (${maxBytes} bytes)`, { details: { maxBytes } });
-
-async function* counted(body: AsyncIterable<Uint8Array>, maxBytes: number): AsyncGenerator<Uint8Array> {
-  let total = 0;
-  for await (const chunk of body) {
-    total += chunk.byteLength;
-    if (total > maxBytes + MULTIPART_OVERHEAD_BYTES) throw tooLarge(maxBytes);
-    yield chunk;
-  }
-}
-
 /**
- * Streams one uploaded file from a multipart request to `DIR/uploads/<stamp>-<random>-<safe name>`: checked
- * first against `Content-Length`, then byte by byte while it is written to a temporary file in the same folder,
- * which is renamed when complete and removed on any failure, so nothing partial is ever left. Never holds more
- * than one network chunk in memory. Throws `payload_too_large` (413) above `maxBytes` (the file) or
- * `maxBytes` + {@link MULTIPART_OVERHEAD_BYTES} (the whole body), `bad_request` for a body that is not
- * multipart/form-data, has no file part or has more than one.
+ * Streams one uploaded file from a multipart request to `DIR/uploads/<stamp>-<random>-<safe name>` with
+ * {@link receiveForm} (@fastify/busboy): checked first against `Content-Length`, then byte by byte while it is
+ * written to a temporary file, renamed when complete and removed on any failure, so nothing partial is ever left.
+ * Throws `payload_too_large` (413) above `maxBytes` (the file) or `maxBytes` + {@link MULTIPART_OVERHEAD_BYTES}
+ * (the whole body), `bad_request` for a body that is not multipart/form-data, has no file part or has more than one.
  */
 export async function receiveUpload(req: Request, opts: { dir: string; maxBytes: number }): Promise<StoredUpload> {
-  const boundary = multipartBoundary(req.headers.get("content-type") ?? undefined);
-  if (!boundary) throw new AgentdError("bad_request", "send the file as multipart/form-data (e.g. curl -F file=@photo.jpg)", { details: { path: "body" } });
-  const declared = Number(req.headers.get("content-length") ?? Number.NaN);
-  if (declared > opts.maxBytes + MULTIPART_OVERHEAD_BYTES) throw tooLarge(opts.maxBytes);
-  if (!req.body) throw new AgentdError("bad_request", "the body is empty: no file", { details: { path: "file" } });
-
-  const folder = join(opts.dir, UPLOADS_DIR);
-  await mkdir(folder, { recursive: true });
-  const tmp = join(folder, `.upload-${randomUUID()}.part`);
-  let file: Awaited<ReturnType<typeof open>> | undefined;
-  let found: { filename: string; contentType: string | undefined } | undefined;
-  let writing = false;
-  let bytes = 0;
+  let form;
   try {
-    for await (const ev of parseMultipart(counted(req.body, opts.maxBytes), boundary)) {
-      if (ev.type === "part") {
-        writing = false;
-        const isFile = ev.part.filename !== undefined || ev.part.name === "file";
-        if (!isFile) continue;
-        if (found) throw new AgentdError("bad_request", "send one file per request", { details: { path: "file" } });
-        found = { filename: ev.part.filename ?? "file", contentType: ev.part.contentType };
-        file = await open(tmp, "wx", 0o600);
-        writing = true;
-      } else if (writing && file) {
-        bytes += ev.chunk.byteLength;
-        if (bytes > opts.maxBytes) throw tooLarge(opts.maxBytes);
-        await file.write(ev.chunk);
-      }
-    }
-    if (!found || !file) throw new AgentdError("bad_request", "no file in the body: send it in a part named `file`", { details: { path: "file" } });
-    await file.close();
-    file = undefined;
-    const name = storedFileName(found.filename);
-    await rename(tmp, join(folder, name));
-    return { path: `${UPLOADS_DIR}/${name}`, filename: sanitizeFileName(found.filename), bytes, mime: uploadMime(found.contentType, found.filename) };
+    form = await receiveForm(req, { dir: opts.dir, maxBytes: opts.maxBytes, maxFiles: 1, maxTotalBytes: opts.maxBytes });
   } catch (err) {
-    await file?.close().catch(() => {});
-    await rm(tmp, { force: true });
+    if (err instanceof AgentdError && err.details?.maxFiles !== undefined) throw new AgentdError("bad_request", "send one file per request", { details: { path: "file" } });
+    if (err instanceof AgentdError && err.details?.maxMessageBytes !== undefined) throw new AgentdError("payload_too_large", `the file is larger than uploads.maxBytes (${opts.maxBytes} bytes)`, { details: { maxBytes: opts.maxBytes } });
     throw err;
   }
+  const file = form.files[0];
+  if (!file) throw new AgentdError("bad_request", "no file in the body: send it in a part named `file`", { details: { path: "file" } });
+  return file;
 }
 
 /**
@@ -110,6 +62,26 @@ export async function transcribe(ctx: Pick<DaemonContext, "pool" | "dir">, model
   } catch (err) {
     throw modelError(err, modelName);
   }
+}
+
+/**
+ * Receives the files and fields of a multipart `POST /api/chat` (text and files in one request) within the
+ * message limits (`uploads.maxBytes` per file, `maxFiles`, `maxMessageBytes`), and transcribes audio as
+ * `POST /api/upload` does (a failed transcription is logged; the message then says the voice note was not
+ * transcribed). `discard` removes the stored files again (the message was refused). Throws like {@link receiveForm}.
+ */
+export async function receiveChatForm(req: Request, ctx: Pick<DaemonContext, "pool" | "dir" | "config" | "logger">): Promise<{ fields: Map<string, string>; files: StoredUpload[]; discard(): Promise<void> }> {
+  const cfg = ctx.config.get().uploads;
+  const form = await receiveForm(req, { dir: ctx.dir, maxBytes: cfg.maxBytes, maxFiles: cfg.maxFiles, maxTotalBytes: cfg.maxMessageBytes, maxFieldBytes: 400_000 });
+  for (const f of form.files) {
+    if (!cfg.transcriptionModel || !f.mime.startsWith("audio/")) continue;
+    try {
+      f.transcription = await transcribe(ctx, cfg.transcriptionModel, f);
+    } catch (err) {
+      ctx.logger.warn({ path: f.path, err: (err as Error).message }, "transcription failed");
+    }
+  }
+  return { ...form, discard: async () => void (await Promise.all(form.files.map((f) => rm(join(ctx.dir, f.path), { force: true })))) };
 }
 
 /**

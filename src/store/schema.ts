@@ -26,6 +26,8 @@ export const messages = sqliteTable("messages", {
   error: text("error"),
   model: text("model"),
   channel: text("channel"),
+  /** JSON array of the files sent with a user message (protocol `Attachment`), validated on read; null when none. */
+  attachments: text("attachments"),
   compactedBy: text("compacted_by"),
   createdAt: integer("created_at").notNull(),
 }, (t) => [index("messages_session_idx").on(t.sessionId, t.id)]);

@@ -7,7 +7,8 @@ import { TokenRows } from "./token-rows.js";
 import { newId } from "./ids.js";
 import { DeliveryQueries } from "./delivery-queries.js";
 import { NotFoundError } from "../errors.js";
-import type { ChannelAddress, Message, ToolCall } from "../../protocol/chat.js";
+import { z } from "zod";
+import { Attachment, type ChannelAddress, type Message, type ToolCall } from "../../protocol/chat.js";
 import type { Session } from "../../protocol/sessions.js";
 
 /** A stored message row as drizzle returns it. */
@@ -41,6 +42,23 @@ const RUN_COLUMN_NAMES = columnNames(runs);
 /** A session's message count (user and assistant messages), as a correlated subquery on `"sessions"`. */
 const MESSAGE_COUNT_SQL = `(select count(*) from "messages" m where m."session_id" = "sessions"."id" and m."role" in ('user','assistant'))`;
 
+const Attachments = z.array(Attachment);
+
+/**
+ * The files stored with a message row (its `attachments` JSON column), validated on read: an empty array when
+ * there are none, and when the column does not hold a valid array (a hand-edited database), so one bad row never
+ * breaks a session's history.
+ */
+export function rowAttachments(row: Pick<MessageRow, "attachments">): Attachment[] {
+  if (!row.attachments) return [];
+  try {
+    const parsed = Attachments.safeParse(JSON.parse(row.attachments));
+    return parsed.success ? parsed.data : [];
+  } catch {
+    return [];
+  }
+}
+
 /** Converts a stored row into the wire {@link Message} shape. */
 export function toWireMessage(row: MessageRow): Message {
   const out: Message = {
@@ -57,6 +75,8 @@ export function toWireMessage(row: MessageRow): Message {
   if (row.error) out.error = row.error;
   if (row.model) out.model = row.model;
   if (row.channel) out.channel = JSON.parse(row.channel) as ChannelAddress;
+  const files = rowAttachments(row);
+  if (files.length) out.attachments = files;
   return out;
 }
 
@@ -188,7 +208,7 @@ export class Store {
    * {@link durable} resolves: `chat.send` awaits both before it answers.
    */
   acceptMessage(input: {
-    sessionId: string; content: string; idempotencyKey: string; channel?: ChannelAddress; attachments?: unknown;
+    sessionId: string; content: string; idempotencyKey: string; channel?: ChannelAddress; attachments?: Attachment[] | undefined;
     /** JSON of the run's delivery targets (see the `runs` table). */
     deliverTo?: string | null; silentReply?: string | null;
   }): { run: RunRow; message: MessageRow } {
@@ -196,7 +216,7 @@ export class Store {
     const message: MessageRow = {
       id: newId("m"), sessionId: input.sessionId, runId: null, role: "user", content: input.content, toolCalls: null,
       toolCallId: null, status: "ok", error: null, model: null, channel: input.channel ? JSON.stringify(input.channel) : null,
-      compactedBy: null, createdAt: now,
+      attachments: input.attachments?.length ? JSON.stringify(input.attachments) : null, compactedBy: null, createdAt: now,
     };
     const run: RunRow = {
       id: newId("r"), sessionId: input.sessionId, idempotencyKey: input.idempotencyKey, status: "queued", model: null,
@@ -214,9 +234,9 @@ export class Store {
   }
 
   /** Appends an assistant, tool or summary message. */
-  insertMessage(input: Omit<MessageRow, "id" | "createdAt" | "compactedBy" | "channel" | "toolCallId" | "toolCalls" | "error" | "model" | "runId"> & Partial<MessageRow>): MessageRow {
+  insertMessage(input: Omit<MessageRow, "id" | "createdAt" | "compactedBy" | "channel" | "attachments" | "toolCallId" | "toolCalls" | "error" | "model" | "runId"> & Partial<MessageRow>): MessageRow {
     const row: MessageRow = {
-      runId: null, toolCalls: null, toolCallId: null, error: null, model: null, channel: null, compactedBy: null,
+      runId: null, toolCalls: null, toolCallId: null, error: null, model: null, channel: null, attachments: null, compactedBy: null,
       ...input, id: newId("m"), createdAt: Date.now(),
     };
     guardStorage("store a message", () => this.insertRow(messages, row));
