@@ -124,6 +124,8 @@ export function createRestApp(deps: RestDeps): { app: Hono; router: Router } {
   app.onError((err, c) => {
     const wire = toWireError(err);
     if (wire.code === "internal") deps.logger.error({ err, path: c.req.path }, "request failed");
+    // a body refused while it streams is left unread: the connection cannot carry another request (RFC 9110 §15.5.14)
+    if (wire.code === "payload_too_large") c.header("Connection", "close");
     return renderError(c, err);
   });
   app.notFound((c) => renderError(c, new AgentdError("not_found", `no route ${c.req.method} ${c.req.path}`)));
@@ -150,7 +152,7 @@ export function createRestApp(deps: RestDeps): { app: Hono; router: Router } {
   });
   const limitBody = bodyLimit({
     maxSize: deps.maxBodyBytes,
-    onError: (c) => c.json({ error: { code: "payload_too_large", message: `the body is larger than ${deps.maxBodyBytes} bytes` } }, 413),
+    onError: (c) => c.json({ error: { code: "payload_too_large", message: `the body is larger than ${deps.maxBodyBytes} bytes` } }, 413, { Connection: "close" }),
   });
   // uploads, and a multipart chat message with its files, are limited by uploads.* while they stream
   const streamed = (c: Context) => c.req.path === "/api/upload" || (c.req.path === "/api/chat" && isMultipart(c.req.header("content-type")));

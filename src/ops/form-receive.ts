@@ -50,8 +50,12 @@ export async function receiveForm(req: Request, limits: FormLimits & { dir: stri
   const contentType = req.headers.get("content-type") ?? "";
   if (!isMultipart(contentType)) throw new AgentdError("bad_request", "send the file as multipart/form-data (e.g. curl -F file=@photo.jpg)", { details: { path: "body" } });
   const maxBody = limits.maxTotalBytes + MULTIPART_OVERHEAD_BYTES;
-  if (Number(req.headers.get("content-length") ?? Number.NaN) > maxBody) throw tooLarge(limits.maxBytes);
   if (!req.body) throw new AgentdError("bad_request", "the body is empty: no file", { details: { path: "file" } });
+  const reader = req.body.getReader();
+  if (Number(req.headers.get("content-length") ?? Number.NaN) > maxBody) {
+    await drain(reader);
+    throw tooLarge(limits.maxBytes);
+  }
   const folder = join(limits.dir, UPLOADS_DIR);
   await mkdir(folder, { recursive: true });
 
@@ -90,12 +94,16 @@ export async function receiveForm(req: Request, limits: FormLimits & { dir: stri
   });
 
   let received = 0;
+  // read through our own reader (not `for await`, which cancels the request when the parse stops) so that a
+  // refused body can still be drained below
   const body = Readable.from((async function* () {
-    for await (const chunk of req.body as unknown as AsyncIterable<Uint8Array>) {
-      received += chunk.byteLength;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      received += value.byteLength;
       if (received > maxBody) throw tooLarge(limits.maxBytes);
       if (failure) throw failure;
-      yield chunk;
+      yield value;
     }
   })());
   try {
@@ -117,6 +125,37 @@ export async function receiveForm(req: Request, limits: FormLimits & { dir: stri
     for (const st of streams) st.destroy();
     await Promise.allSettled(writes);
     await Promise.all(parts.map((p) => rm(p.tmp, { force: true })));
+    if (err instanceof AgentdError && err.code === "payload_too_large") await drain(reader);
     throw err;
+  }
+}
+
+/** Most bytes of a refused body read and thrown away so that its sender sees the 413 (see {@link drain}). */
+export const DRAIN_MAX_BYTES = 64 * 1024 * 1024;
+/** Longest time spent reading a refused body (see {@link drain}). */
+export const DRAIN_TIMEOUT_MS = 10_000;
+
+/**
+ * Reads and discards the rest of a refused request body, up to {@link DRAIN_MAX_BYTES} and
+ * {@link DRAIN_TIMEOUT_MS}, then cancels it. A server that answers early and closes with unread bytes makes the
+ * kernel reset the connection, and the client (curl, fetch) may then lose the answer and report a broken pipe
+ * instead of the 413 ("lingering close", as web servers do it; RFC 9112 §9.6). Never throws.
+ */
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  let read = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), DRAIN_TIMEOUT_MS)));
+  try {
+    while (read <= DRAIN_MAX_BYTES) {
+      const next = await Promise.race([reader.read(), timedOut]);
+      if (next === "timeout") break; // a sender that stalls is not waited for
+      if (next.done) return;
+      read += next.value.byteLength;
+    }
+    await reader.cancel();
+  } catch {
+    // the client went away: nothing left to drain
+  } finally {
+    clearTimeout(timer);
   }
 }
