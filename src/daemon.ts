@@ -23,6 +23,8 @@ import { MethodRegistry } from "./gateway/method-registry.js";
 import { registerCoreHandlers } from "./gateway/core-handlers.js";
 import { ownerTokenKeys } from "./gateway/token-keys.js";
 import { createRestApp } from "./gateway/rest.js";
+import { WebSessions } from "./gateway/web-auth.js";
+import { boundHosts } from "./gateway/origin-check.js";
 import { startGateway, type Gateway } from "./gateway/server.js";
 import { writePortFile, removePortFile } from "./gateway/port-file.js";
 import type { DaemonContext, Feature, RunHooks } from "./feature.js";
@@ -123,14 +125,18 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     const gwLogger = logger.child({ component: "gateway" });
     // the one token lookup of the gateway (REST bearer and WebSocket handshake), CONTRACTS.md A
     const keys = ownerTokenKeys(() => token);
+    // browsers signed in to the web app (in memory: a restart signs them out)
+    const webSessions = new WebSessions();
     const { app, router } = createRestApp({
       keys, version: VERSION, startedAt, registry, logger: gwLogger, maxBodyBytes: cfg.server.maxBodyBytes,
       extend: features.flatMap((f) => (f.routes ? [f.routes.bind(f)] : [])),
       publicPaths: () => (config.get().metrics.public ? ["/metrics"] : []),
+      web: { sessions: webSessions, port: () => ctx.port(), bound: () => boundHosts(cfg.server.host, ctx.port()) },
     });
     ctx.routes = () => router.specs;
     gateway = await startGateway({
       app, port: opts.port ?? cfg.server.port, host: cfg.server.host, maxFrameBytes: cfg.server.maxFrameBytes, logger: gwLogger,
+      web: { sessions: webSessions, bound: (p) => boundHosts(cfg.server.host, p) },
       ws: { keys, agentName: cfg.name, version: VERSION, registry, logger: gwLogger, maxFramesPerSecond: cfg.server.maxFramesPerSecond, frameBurst: cfg.server.frameBurst },
     });
     const port = gateway.port;

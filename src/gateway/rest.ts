@@ -16,6 +16,7 @@ import { bearerToken } from "./auth.js";
 import type { TokenKeys } from "./token-keys.js";
 import type { MethodRegistry } from "./method-registry.js";
 import { Router, defineRoute, queryInt } from "./router.js";
+import { cookieAuth, mountWebRoutes, type WebDeps } from "./web-routes.js";
 
 /** What the REST routes need from the daemon. */
 export interface RestDeps {
@@ -30,6 +31,8 @@ export interface RestDeps {
   publicPaths?: () => string[];
   /** Extra route groups mounted after the built-in ones (vault, mcp, usage…), behind the token. */
   extend?: Array<(router: Router) => void>;
+  /** The web app (static files at `/`, sign-in, the session cookie as an alternative to the bearer token). */
+  web?: Omit<WebDeps, "keys">;
 }
 
 /** Sends an error as `{ error: { code, message, details? } }` with the status of its code; never HTML or a stack. */
@@ -99,10 +102,18 @@ export function createRestApp(deps: RestDeps): { app: Hono; router: Router } {
   });
   app.notFound((c) => c.json({ error: { code: "not_found", message: `no route ${c.req.method} ${c.req.path}` } }, 404));
 
+  const open = new Set(["/api/health", "/", "/api/login", "/api/logout"]);
   app.use("*", async (c, next) => {
     const path = c.req.path;
-    if (path === "/api/health" || deps.publicPaths?.().includes(path)) return next();
-    if (!deps.keys.byBearer(bearerToken(c.req.header("authorization")))) {
+    if (open.has(path) || path.startsWith("/assets/") || deps.publicPaths?.().includes(path)) return next();
+    const bearer = bearerToken(c.req.header("authorization"));
+    if (bearer === undefined && deps.web) {
+      // a browser: its session cookie counts only on a same-origin request to a bound Host (docs/security.md)
+      const verdict = cookieAuth(c, deps.web);
+      if (verdict === "ok") return next();
+      if (verdict === "cross-origin") return c.json({ error: { code: "unauthorized", message: "cross-origin request refused (Origin/Host is not this agent's own)" } }, 401);
+    }
+    if (!deps.keys.byBearer(bearer)) {
       return c.json({ error: { code: "unauthorized", message: "missing or wrong bearer token" } }, 401);
     }
     return next();
@@ -145,6 +156,7 @@ export function createRestApp(deps: RestDeps): { app: Hono; router: Router } {
       throw new AgentdError("internal", "the run ended without a result");
     });
 
+  if (deps.web) mountWebRoutes(app, router, { ...deps.web, keys: deps.keys });
   for (const extend of deps.extend ?? []) extend(router);
   return { app, router };
 }
