@@ -15,6 +15,7 @@ import { runInstallSizeBench } from "./install-size.js";
 import { runAcceptBench } from "./accept.js";
 import { runVaultBench } from "./vault.js";
 import { runLongReplyBench } from "./long-reply.js";
+import { runWebBench } from "./web.js";
 import { machine } from "./lib/setup.js";
 
 type Bench = () => Promise<Record<string, number>>;
@@ -29,6 +30,7 @@ export const BENCHES: Array<[string, Bench]> = [
   ["vault", runVaultBench],
   ["long-reply", runLongReplyBench],
   ["install", runInstallSizeBench],
+  ["web", runWebBench],
 ];
 
 /** One budget line of the summary: which figure and its limit (`max`: the figure must stay below it; 0: must be 0). */
@@ -41,6 +43,8 @@ const BUDGETS: Array<{ bench: string; key: string; label: string; max: number; u
   { bench: "load", key: "lost", label: "lost messages under load", max: 0, unit: "" },
   { bench: "load", key: "duplicated", label: "duplicated messages under load", max: 0, unit: "" },
   { bench: "long-reply", key: "peakRatio", label: "peak RSS during a 300 MB reply / baseline", max: 1.5, unit: "×" },
+  { bench: "web", key: "jsGzipKb", label: "web app JavaScript, first screen, gzipped", max: 120, unit: "KB" },
+  { bench: "web", key: "firstScreenMs", label: "web app first screen on a local daemon", max: 300, unit: "ms" },
   { bench: "install", key: "totalMb", label: "install size (deps + package)", max: 150, unit: "MB" },
 ];
 
