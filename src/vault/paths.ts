@@ -14,12 +14,16 @@ function reject(input: string, reason: string): never {
   throw new ValidationError(`invalid vault path ${JSON.stringify(input.slice(0, 200))}: ${reason}`, { path: "path" });
 }
 
+/** The longest file or folder name in the vault, in UTF-8 bytes: NAME_MAX (255) of ext4, APFS and NTFS. */
+export const MAX_SEGMENT_BYTES = 255;
+
 /**
  * Checks a vault-relative path as given by a client and returns it normalised (forward slashes, no empty or `.`
  * segments). `kind: "note"` requires a `.md` file name; `kind: "folder"` accepts `""` (the vault root).
  * Throws {@link ValidationError} (nothing touched) for: an empty note path, NUL/control characters, backslashes,
  * absolute paths (`/x`, `C:\x`), `..` segments, URL-encoded dots or slashes (`%2e`, `%2f`, `%5c`), hidden
- * segments (`.obsidian`, `.trash`, dotfiles), over-long paths, and note paths not ending in `.md`.
+ * segments (`.obsidian`, `.trash`, dotfiles), over-long paths or names (a name over {@link MAX_SEGMENT_BYTES}
+ * UTF-8 bytes), and note paths not ending in `.md`.
  */
 export function normalizeRelPath(input: string, kind: "note" | "folder"): string {
   if (typeof input !== "string") reject(String(input), "not a string");
@@ -35,6 +39,8 @@ export function normalizeRelPath(input: string, kind: "note" | "folder"): string
     if (seg === "..") reject(input, "'..' would escape the vault");
     if (seg.startsWith(".")) reject(input, `hidden folders and files (${seg}) are not part of the vault`);
     if (seg.trim() === "") reject(input, "blank path segment");
+    // NAME_MAX of Linux, macOS and Windows file systems: a longer name could never be written (ENAMETOOLONG)
+    if (Buffer.byteLength(seg, "utf8") > MAX_SEGMENT_BYTES) reject(input, `a file or folder name is longer than ${MAX_SEGMENT_BYTES} bytes (UTF-8)`);
     segments.push(seg);
   }
   const rel = segments.join("/");

@@ -98,6 +98,13 @@ describe("path escapes", () => {
     expect(paths.some((p) => p.startsWith(".") || p.startsWith("escape") || p === "leak.md")).toBe(false);
   });
 
+  it("refuses a name over 255 UTF-8 bytes as bad input, however the folder looks on disk", () => {
+    const long = "é".repeat(128); // 128 characters, 256 bytes
+    expect(() => normalizeRelPath(`a/${long}/b.md`, "note")).toThrow(ValidationError);
+    expect(() => normalizeRelPath(`${"x".repeat(252)}.md`, "note")).not.toThrow(); // 255 bytes
+    expect(() => normalizeRelPath(`${"x".repeat(253)}.md`, "note")).toThrow(/longer than 255 bytes/);
+  });
+
   it("normalises harmless spellings", () => {
     expect(normalizeRelPath("./Projects//Plan.md", "note")).toBe("Projects/Plan.md");
     expect(normalizeRelPath("Projects/", "folder")).toBe("Projects");

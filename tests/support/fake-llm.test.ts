@@ -46,7 +46,6 @@ describe("fake-llm", () => {
     expect(gaps.length).toBe(9);
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(4); // never below the delay (timer granularity aside)
     expect(Math.max(...gaps) - Math.min(...gaps)).toBeGreaterThan(3); // not all the same: jittered
-    expect(Math.max(...gaps)).toBeLessThan(5 + 30 + 25);
   });
 
   it("streams tool call deltas that assemble to the scripted call", async () => {
