@@ -25,4 +25,16 @@ export const sessionMethods = {
     description: "Create an empty session.",
     sideEffect: true,
   }),
+  "sessions.rename": defineMethod({
+    params: z.strictObject({ sessionId: z.string().min(1).max(64), title: z.string().trim().min(1).max(200) }),
+    result: z.strictObject({ session: Session }),
+    description: "Give a session a title (1..200 characters); `not_found` for an unknown session.",
+    sideEffect: true,
+  }),
+  "sessions.delete": defineMethod({
+    params: z.strictObject({ sessionId: z.string().min(1).max(64) }),
+    result: z.strictObject({ sessionId: z.string(), deleted: z.literal(true) }),
+    description: "Delete a session with its messages and channel bindings (usage stays counted); `conflict` while a reply runs, `not_found` for an unknown session.",
+    sideEffect: true,
+  }),
 };

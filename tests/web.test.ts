@@ -107,7 +107,7 @@ describe("the web app in Chromium", () => {
     await page.getByRole("button", { name: "Retry" }).waitFor();
   }, 40_000);
 
-  it("starts a new session and switches back to the first one", async () => {
+  it("starts a new session, renames it, switches back to the first one and deletes the new one", async () => {
     const first = page.url();
     await page.getByRole("link", { name: "new session" }).click();
     await page.getByLabel("message").fill("hello from session two");
@@ -116,9 +116,20 @@ describe("the web app in Chromium", () => {
     expect(page.url()).not.toBe(first);
     const list = page.getByRole("complementary", { name: "sessions" }).getByRole("link");
     await waitFor(async () => (await list.count()) >= 3, "both sessions in the list"); // New + 2 sessions
+    const second = page.url().split("/").pop()!;
+    await page.getByRole("button", { name: "Rename" }).click();
+    await page.getByLabel("session title").fill("Second one");
+    await page.getByLabel("session title").press("Enter");
+    await page.locator("aside a", { hasText: "Second one" }).waitFor();
     await page.locator(`aside a[href="#/chat/${first.split("/").pop()}"]`).click();
     await page.locator(".msg.user").filter({ hasText: "stream please" }).waitFor();
     expect(await page.locator(".msg").filter({ hasText: "session two" }).count()).toBe(0);
+    // delete the second one (after the browser's confirm)
+    await page.locator(`aside a[href="#/chat/${second}"]`).click();
+    page.once("dialog", (dialog) => void dialog.accept());
+    await page.getByRole("button", { name: "Delete" }).click();
+    await page.locator("aside a", { hasText: "Second one" }).waitFor({ state: "detached" });
+    expect((await d.api(`/api/sessions/${second}/messages`)).status).toBe(404);
   }, 30_000);
 
   it("opens a note, follows a wikilink, edits and saves it to disk", async () => {

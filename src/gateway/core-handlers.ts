@@ -28,5 +28,14 @@ export function registerCoreHandlers(
     })
     .on("sessions.list", (params) => ({ sessions: store.listSessions(params.limit) }))
     .on("sessions.create", (params) => ({ session: store.createSession(params.title) }))
+    .on("sessions.rename", (params) => {
+      store.requireSession(params.sessionId);
+      store.setTitle(params.sessionId, params.title);
+      return { session: store.requireSession(params.sessionId) };
+    })
+    .on("sessions.delete", (params) => {
+      store.deleteSession(params.sessionId);
+      return { sessionId: params.sessionId, deleted: true as const };
+    })
     .on("agent.info", () => deps.agentInfo());
 }

@@ -68,6 +68,15 @@ export const coreRoutes = {
     method: "post", path: "/api/sessions", summary: "Create an empty session.", tag: "sessions", status: 201,
     body: sessionMethods["sessions.create"].params, response: sessionMethods["sessions.create"].result,
   }),
+  renameSession: defineRoute({
+    method: "patch", path: "/api/sessions/{id}", summary: "Rename a session.", tag: "sessions", errors: [400, 404],
+    params: z.strictObject({ id: z.string() }), body: z.strictObject({ title: sessionMethods["sessions.rename"].params.shape.title }),
+    response: sessionMethods["sessions.rename"].result,
+  }),
+  deleteSession: defineRoute({
+    method: "delete", path: "/api/sessions/{id}", summary: "Delete a session with its messages (409 while a reply runs).", tag: "sessions", errors: [404, 409],
+    params: z.strictObject({ id: z.string() }), response: sessionMethods["sessions.delete"].result,
+  }),
   messages: defineRoute({
     method: "get", path: "/api/sessions/{id}/messages", summary: "Messages of a session, oldest first.", tag: "sessions",
     params: z.strictObject({ id: z.string() }), query: z.strictObject({ limit: queryInt(1, 1000).optional(), beforeId: z.string().optional() }),
@@ -130,6 +139,8 @@ export function createRestApp(deps: RestDeps): { app: Hono; router: Router } {
     .route(coreRoutes.agentInfo, () => call("agent.info", {}))
     .route(coreRoutes.sessions, ({ query }) => call("sessions.list", query))
     .route(coreRoutes.createSession, ({ body }) => call("sessions.create", body))
+    .route(coreRoutes.renameSession, ({ params, body }) => call("sessions.rename", { sessionId: params.id, title: body.title }))
+    .route(coreRoutes.deleteSession, ({ params }) => call("sessions.delete", { sessionId: params.id }))
     .route(coreRoutes.messages, ({ params, query }) => call("chat.history", { sessionId: params.id, ...query }))
     .route(coreRoutes.abort, ({ body }) => call("chat.abort", body))
     .route(coreRoutes.chat, async ({ body, c }) => {

@@ -12,6 +12,7 @@ const messages = signal<Message[]>([]);
 type Live = { runId?: string; text: string; tools: Array<{ name: string; arguments?: string; result?: string }> };
 const live = signal<Live | undefined>(undefined);
 const failure = signal("");
+const renaming = signal(false);
 const shown = computed(() => sessions.value.filter((s) => (s.title ?? "untitled").toLowerCase().includes(filter.value.toLowerCase())));
 
 async function loadSessions() {
@@ -19,6 +20,33 @@ async function loadSessions() {
 }
 async function loadMessages(id: string) {
   messages.value = (await c().request("chat.history", { sessionId: id, limit: 200 })).messages;
+}
+
+async function rename(sessionId: string, title: string) {
+  try {
+    await c().request("sessions.rename", { sessionId, title });
+    renaming.value = false;
+    await loadSessions();
+  } catch (err) {
+    failure.value = (err as Error).message;
+  }
+}
+
+async function remove(sessionId: string) {
+  if (!confirm("Delete this session and its messages?")) return;
+  try {
+    await c().request("sessions.delete", { sessionId });
+    location.hash = "#/chat";
+    await loadSessions();
+  } catch (err) {
+    failure.value = (err as Error).message;
+  }
+}
+
+/** "telegram chat 42" for a session bound to a chat (from its messages' channel address). */
+function channelOf(list: Message[]): string | undefined {
+  const ch = list.find((m) => m.channel)?.channel;
+  return ch && `${ch.platform} chat ${ch.chatId}${ch.threadId ? ` thread ${ch.threadId}` : ""}${ch.userName ? ` (${ch.userName})` : ""}`;
 }
 
 async function send(sessionId: string | undefined, text: string) {
@@ -92,7 +120,19 @@ export function Chat({ sessionId }: { sessionId: string | undefined }) {
         </ul>
       </aside>
       <section class="conversation" aria-label="conversation">
-        <h2>{current?.title ?? (sessionId ? "untitled" : "New session")}</h2>
+        {renaming.value && sessionId ? (
+          <form class="row" onSubmit={(e) => { e.preventDefault(); void rename(sessionId, (e.currentTarget.elements.namedItem("title") as HTMLInputElement).value); }}>
+            <input name="title" aria-label="session title" value={current?.title ?? ""} required maxLength={200} autoFocus />
+            <button type="submit">Save title</button><button type="button" onClick={() => (renaming.value = false)}>Cancel</button>
+          </form>
+        ) : (
+          <div class="row">
+            <h2>{current?.title ?? (sessionId ? "untitled" : "New session")}</h2>
+            {sessionId && <button type="button" onClick={() => (renaming.value = true)}>Rename</button>}
+            {sessionId && <button type="button" onClick={() => void remove(sessionId)}>Delete</button>}
+          </div>
+        )}
+        {channelOf(messages.value) && <p class="muted channel">Channel: {channelOf(messages.value)}</p>}
         <div class="log" aria-live="polite">
           {messages.value.map((m) => <Bubble m={m} toolResults={toolResults} />)}
           {live.value && (
