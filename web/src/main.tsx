@@ -7,6 +7,8 @@ import { Vault } from "./vault.js";
 import { Usage } from "./usage.js";
 import { Status } from "./status.js";
 
+performance.mark("agentd:script"); // every module evaluated (scripts/bench/web.ts reads the marks)
+
 /** The hash route: `#/chat/<session>`, `#/vault/<path>`, `#/usage`, `#/status`. */
 const route = signal(location.hash);
 addEventListener("hashchange", () => (route.value = location.hash));
@@ -71,7 +73,9 @@ async function boot() {
       error.value = (err as Error).message;
     }
   }
-  state.value = (await connect().catch(() => false)) ? "app" : "login";
+  const signedIn = await connect().catch(() => false);
+  performance.mark("agentd:connected");
+  state.value = signedIn ? "app" : "login";
   // the first screen is on screen at the next frame: scripts/bench/web.ts reads this mark
   requestAnimationFrame(() => setTimeout(() => performance.mark("agentd:first-screen")));
 }
