@@ -33,6 +33,8 @@ const result = await build({
   entryNames: "[name]-[hash]",
   assetNames: "[name]-[hash]",
   bundle: true,
+  splitting: true,
+  chunkNames: "chunk-[hash]",
   format: "esm",
   platform: "browser",
   target: ["chrome115", "firefox115", "safari16"],
@@ -45,8 +47,13 @@ const result = await build({
   define: { "process.env.NODE_ENV": '"production"' },
   logLevel: "warning",
 });
-const files = Object.keys(result.metafile.outputs).map((f) => basename(f));
-const js = files.find((f) => f.endsWith(".js"));
-const css = files.find((f) => f.endsWith(".css"));
+// index.html names the entry, its CSS and (modulepreload) the chunks the entry imports statically: the first
+// screen's files. Screens loaded with import() are fetched on first visit.
+const outputs = result.metafile.outputs;
+const entryPath = Object.keys(outputs).find((f) => outputs[f].entryPoint === "web/src/main.tsx");
+const entry = outputs[entryPath];
+const js = basename(entryPath);
+const css = basename(entry.cssBundle);
+const preloads = entry.imports.filter((i) => i.kind === "import-statement").map((i) => `<link rel="modulepreload" href="/assets/${basename(i.path)}">`).join("\n");
 mkdirSync(out, { recursive: true });
-writeFileSync(`${out}/index.html`, readFileSync("web/index.html", "utf8").replace("%JS%", `/assets/${js}`).replace("%CSS%", `/assets/${css}`));
+writeFileSync(`${out}/index.html`, readFileSync("web/index.html", "utf8").replace("%JS%", `/assets/${js}`).replace("%CSS%", `/assets/${css}`).replace("%PRELOAD%", preloads));

@@ -3,9 +3,12 @@ import { render } from "preact";
 import { signal } from "@preact/signals";
 import { connect, online, signIn } from "./api.js";
 import { Chat } from "./chat.js";
-import { Vault } from "./vault.js";
-import { Usage } from "./usage.js";
-import { Status } from "./status.js";
+import { lazy } from "./lazy.js";
+
+// the other screens load on first visit: the first screen's JavaScript is the chat's (DESIGN.md §6 budget)
+const Vault = lazy(() => import("./vault.js").then((m) => m.Vault));
+const Usage = lazy(() => import("./usage.js").then((m) => m.Usage));
+const Status = lazy(() => import("./status.js").then((m) => m.Status));
 
 performance.mark("agentd:script"); // every module evaluated (scripts/bench/web.ts reads the marks)
 

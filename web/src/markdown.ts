@@ -1,14 +1,18 @@
 import { Marked } from "marked";
 import DOMPurify from "dompurify";
-import hljs from "highlight.js/lib/core";
-import javascript from "highlight.js/lib/languages/javascript";
-import typescript from "highlight.js/lib/languages/typescript";
-import json from "highlight.js/lib/languages/json";
-import bash from "highlight.js/lib/languages/bash";
-import python from "highlight.js/lib/languages/python";
-import yaml from "highlight.js/lib/languages/yaml";
+import { signal } from "@preact/signals";
+import type { HLJSApi } from "highlight.js";
 
-for (const [name, lang] of Object.entries({ javascript, typescript, json, bash, python, yaml })) hljs.registerLanguage(name, lang);
+/** The highlighter, loaded (its own chunk) when the first code block is rendered; reading it re-renders on load. */
+const highlighter = signal<HLJSApi | undefined>(undefined);
+let loading = false;
+function hl(): HLJSApi | undefined {
+  if (!loading) {
+    loading = true;
+    void import("./highlight.js").then((m) => (highlighter.value = m.default));
+  }
+  return highlighter.value;
+}
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
@@ -21,7 +25,8 @@ function renderer(resolve?: WikilinkResolver): Marked {
     renderer: {
       code({ text, lang }) {
         const l = (lang ?? "").split(/\s/)[0] ?? "";
-        const html = l && hljs.getLanguage(l) ? hljs.highlight(text, { language: l }).value : escape(text);
+        const h = hl();
+        const html = h && l && h.getLanguage(l) ? h.highlight(text, { language: l }).value : escape(text);
         return `<pre><code class="hljs">${html}</code></pre>`;
       },
     },
