@@ -78,7 +78,13 @@ describe("the web app in Chromium", () => {
     const other = await browser.newContext();
     const p2 = await other.newPage();
     await p2.goto(link!);
-    await p2.getByLabel("token").waitFor();
+    await p2.getByText(/used or expired/).waitFor();
+    // the token typed once into the page signs in too (and stays out of the URL and storage)
+    await p2.getByLabel("token").fill(d.token);
+    await p2.getByRole("button", { name: "Sign in" }).click();
+    await p2.getByRole("navigation", { name: "screens" }).waitFor();
+    expect(p2.url()).not.toContain(d.token);
+    expect(await p2.evaluate(() => JSON.stringify(localStorage))).toBe("{}");
     await other.close();
   });
 
