@@ -81,6 +81,7 @@ const FIXTURES: Record<string, Fixture | ((ctx: Ctx) => Fixture | Promise<Fixtur
   "GET /api/vault/graph": {},
   "GET /api/vault/search": {},
   "GET /api/mcp": {},
+  "GET /api/bridges": {},
   "GET /api/config": {},
   // send back what GET showed (secrets masked): nothing may change
   "PUT /api/config": async (ctx) => ({

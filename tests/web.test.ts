@@ -156,6 +156,8 @@ describe("the web app in Chromium", () => {
   it("shows a bad config value's error at its key and leaves agentd.yaml untouched", async () => {
     const before = readFileSync(join(d.dir, "agentd.yaml"), "utf8");
     await page.goto(`${d.url}/#/status`);
+    await page.getByText("No supervised bridges").waitFor(); // bridges.list over the WebSocket
+    await page.getByText(/Model: main/).waitFor();
     const port = page.locator('[data-key="server.port"] input');
     await port.fill("-5");
     await port.press("Tab");

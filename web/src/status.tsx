@@ -7,6 +7,7 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 const info = signal<{ name: string; model: string; version: string } | undefined>(undefined);
 const active = signal<{ model: string; fallbackModels: string[] } | undefined>(undefined);
 const mcp = signal<McpServerStatus[]>([]);
+const bridges = signal<Array<{ platform: string; state: string; pid?: number; restarts: number }>>([]);
 const logs = signal<Array<{ time: string; level: string; component: string; message: string }>>([]);
 const config = signal<Record<string, Json> | undefined>(undefined);
 const fieldError = signal<{ path: string; message: string } | undefined>(undefined);
@@ -76,6 +77,7 @@ export function Status() {
   useEffect(() => {
     void c().request("agent.info", {}).then((i) => (info.value = i));
     void c().request("mcp.list", {}).then((r) => (mcp.value = r.servers));
+    void c().request("bridges.list", {}).then((r) => (bridges.value = r.bridges));
     void rest<{ model: string; fallbackModels: string[] }>("/api/models/active").then((a) => (active.value = a)).catch(() => undefined);
     void rest<Record<string, Json>>("/api/config").then((cfg) => (config.value = cfg));
     const poll = () => void rest<{ entries: typeof logs.value }>("/api/logs?limit=50").then((r) => (logs.value = r.entries)).catch(() => undefined);
@@ -90,7 +92,7 @@ export function Status() {
       <h3>MCP servers</h3>
       {mcp.value.length ? <ul>{mcp.value.map((s) => <li><b>{s.name}</b> {s.state}{s.lastError ? ` (${s.lastError})` : ""}: {s.tools.join(", ") || "no tools"}</li>)}</ul> : <p class="muted">None configured.</p>}
       <h3>Bridges</h3>
-      <p class="muted">Bridges run as their own processes (agentd bridge PLATFORM DIR); the channel of a session is shown in the chat.</p>
+      {bridges.value.length ? <ul>{bridges.value.map((b) => <li><b>{b.platform}</b> {b.state}{b.pid ? ` (pid ${b.pid})` : ""}, {b.restarts} restarts</li>)}</ul> : <p class="muted">No supervised bridges (enable one under channels in the config).</p>}
       <h3>Recent log</h3>
       <pre class="logs">{logs.value.map((l) => `${l.time.slice(11, 19)} ${l.level.padEnd(5)} ${l.component}: ${l.message}`).join("\n")}</pre>
       <h3>Config</h3>
