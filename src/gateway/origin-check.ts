@@ -1,9 +1,9 @@
-import { hostname } from "node:os";
+import { hostname, networkInterfaces } from "node:os";
 
 /**
  * The names a browser may use to reach this daemon (`Host` header values, lower-case, with the port): for a
  * loopback bind `127.0.0.1:PORT`, `localhost:PORT` and `[::1]:PORT`; for another address that address; for a
- * wildcard bind (`0.0.0.0`, `::`) also this machine's host name. Any other `Host` is a DNS-rebinding attempt
+ * wildcard bind (`0.0.0.0`, `::`) also this machine's host name and the addresses of its network interfaces. Any other `Host` is a DNS-rebinding attempt
  * (a name the attacker controls, resolving to us) and gets no cookie-authenticated access.
  */
 export function boundHosts(host: string, port: number): Set<string> {
@@ -12,7 +12,10 @@ export function boundHosts(host: string, port: number): Set<string> {
   const loopback = host === "localhost" || host === "::1" || host.startsWith("127.");
   const wildcard = host === "0.0.0.0" || host === "::";
   if (loopback || wildcard) ["127.0.0.1", "localhost", "::1"].forEach(add);
-  if (wildcard) add(hostname());
+  if (wildcard) {
+    add(hostname());
+    for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) add(a.address);
+  }
   if (!wildcard) add(host);
   return names;
 }

@@ -59,5 +59,6 @@ describe("sameOriginRequest", () => {
     expect([...boundHosts("192.168.1.5", 80)]).toEqual(["192.168.1.5:80"]);
     expect(boundHosts("::1", 80).has("[::1]:80")).toBe(true);
     expect(boundHosts("0.0.0.0", 80).has("localhost:80")).toBe(true);
+    expect(boundHosts("0.0.0.0", 80).has("evil.example:80")).toBe(false);
   });
 });
