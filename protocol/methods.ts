@@ -6,6 +6,8 @@ import { vaultMethods } from "./vault.js";
 import { mcpMethods } from "./mcp.js";
 import { usageMethods } from "./usage.js";
 import { bridgeMethods } from "./bridges.js";
+import { scheduleMethods } from "./schedules.js";
+import { deliveryMethods } from "./deliveries.js";
 
 /** The method registry of protocol version 1: each method's params and result schemas (DESIGN.md §3). */
 export const methods = {
@@ -16,6 +18,8 @@ export const methods = {
   ...mcpMethods,
   ...usageMethods,
   ...bridgeMethods,
+  ...scheduleMethods,
+  ...deliveryMethods,
 };
 /** Name of a protocol method. */
 export type MethodName = keyof typeof methods;

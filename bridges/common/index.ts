@@ -13,10 +13,12 @@ export {
   type TelegramChunkOptions,
 } from "./format-telegram.js";
 export { DISCORD_MAX_CHARS, formatDiscordChunks, neutraliseMassMentions } from "./format-discord.js";
+export { SLACK_MAX_CHARS, escapeSlack, formatSlackChunks, markdownToSlack } from "./format-slack.js";
 export { WHATSAPP_MAX_CHARS, formatWhatsAppChunks, markdownToWhatsApp } from "./format-whatsapp.js";
 export { TYPING_INTERVAL_MS, startTypingLoop, type TypingLoop, type TypingLoopOptions } from "./typing-loop.js";
 export { DEFAULT_USER_ERROR, USER_ERROR_LINES, userErrorLine } from "./user-error.js";
 export { BridgeRuntime, idempotencyKeyOf, uploadFile, type IncomingMessage, type PlatformAdapter, type BridgeLogger, type PendingFile } from "./bridge-runtime.js";
+export { DeliveryConsumer, type DeliveryAdapter } from "./delivery-consumer.js";
 export { Backoff, sleep, type BackoffOptions } from "./backoff.js";
 export { DEFAULT_MAX_DOWNLOAD_BYTES, fetchBytes } from "./download.js";
 export {

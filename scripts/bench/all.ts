@@ -14,8 +14,10 @@ import { runLoadBench } from "./load.js";
 import { runInstallSizeBench } from "./install-size.js";
 import { runAcceptBench } from "./accept.js";
 import { runVaultBench } from "./vault.js";
+import { runSchedulesBench } from "./schedules.js";
 import { runLongReplyBench } from "./long-reply.js";
 import { runWebBench } from "./web.js";
+import { runDeliveriesBench } from "./deliveries.js";
 import { machine } from "./lib/setup.js";
 
 type Bench = () => Promise<Record<string, number>>;
@@ -28,9 +30,11 @@ export const BENCHES: Array<[string, Bench]> = [
   ["load", runLoadBench],
   ["accept", runAcceptBench],
   ["vault", runVaultBench],
+  ["schedules", runSchedulesBench],
   ["long-reply", runLongReplyBench],
   ["install", runInstallSizeBench],
   ["web", runWebBench],
+  ["deliveries", runDeliveriesBench],
 ];
 
 /** One budget line of the summary: which figure and its limit (`max`: the figure must stay below it; 0: must be 0). */
@@ -42,6 +46,7 @@ const BUDGETS: Array<{ bench: string; key: string; label: string; max: number; u
   { bench: "load", key: "daemonLagP99Ms", label: "event-loop lag p99 under load", max: 20, unit: "ms" },
   { bench: "load", key: "lost", label: "lost messages under load", max: 0, unit: "" },
   { bench: "load", key: "duplicated", label: "duplicated messages under load", max: 0, unit: "" },
+  { bench: "schedules", key: "jobP99Ms", label: "scheduled message due → sent, p99 (100 jobs due in one second)", max: 1000, unit: "ms" },
   { bench: "long-reply", key: "peakRatio", label: "peak RSS during a 300 MB reply / baseline", max: 1.5, unit: "×" },
   { bench: "web", key: "jsGzipKb", label: "web app JavaScript, first screen, gzipped", max: 120, unit: "KB" },
   { bench: "web", key: "firstScreenMs", label: "web app first screen on a local daemon", max: 300, unit: "ms" },

@@ -2,14 +2,16 @@ import { ValidationError } from "../errors.js";
 
 /**
  * Key paths of the secrets in agentd.yaml, `*` matching any one key: provider API keys and header values,
- * bridge bot tokens, MCP server env and header values (src/mcp/config.ts calls those secrets too).
+ * bridge bot tokens, MCP server env and header values (src/mcp/config.ts calls those secrets too), webhook secrets.
  */
 export const SECRET_PATHS: readonly string[] = [
   "providers.*.apiKey",
   "providers.*.headers.*",
   "channels.*.botToken",
+  "channels.*.appToken",
   "mcp.servers.*.env.*",
   "mcp.servers.*.headers.*",
+  "hooks.*.secret",
 ];
 
 /** Shortest secret shown with its first 3 and last 4 characters; shorter ones show as `[set]`. */
