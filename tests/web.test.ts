@@ -169,6 +169,23 @@ describe("the web app in Chromium", () => {
     await shoot("status");
   }, 30_000);
 
+  it("creates a schedule, runs it now and pauses it", async () => {
+    await page.goto(`${d.url}/#/schedules`);
+    await page.getByLabel("name").fill("morning");
+    await page.getByLabel("cron expression, or seconds").fill("0 8 * * *");
+    await page.getByLabel("prompt").fill("Say good morning");
+    await page.getByRole("button", { name: "Create" }).click();
+    const row = page.locator("tr", { hasText: "morning" });
+    await row.waitFor();
+    await row.getByRole("button", { name: "Run now" }).click();
+    await page.getByRole("status").filter({ hasText: "Fired." }).waitFor();
+    await row.getByRole("button", { name: "Pause" }).click();
+    await row.getByText("paused").waitFor();
+    const list = (await (await d.api("/api/schedules")).json()) as { schedules: Array<{ name: string; enabled: boolean }> };
+    expect(list.schedules.find((s) => s.name === "morning")?.enabled).toBe(false);
+    await shoot("schedules");
+  }, 30_000);
+
   it("a page from another origin cannot open the WebSocket or use the cookie", async () => {
     evil = createServer((_req, res) => {
       res.setHeader("content-type", "text/html");

@@ -9,6 +9,7 @@ import { lazy } from "./lazy.js";
 const Vault = lazy(() => import("./vault.js").then((m) => m.Vault));
 const Usage = lazy(() => import("./usage.js").then((m) => m.Usage));
 const Status = lazy(() => import("./status.js").then((m) => m.Status));
+const Schedules = lazy(() => import("./schedules.js").then((m) => m.Schedules));
 
 performance.mark("agentd:script"); // every module evaluated (scripts/bench/web.ts reads the marks)
 
@@ -42,7 +43,7 @@ function Login() {
   );
 }
 
-const TABS = [["chat", "Chat"], ["vault", "Vault"], ["usage", "Usage"], ["status", "Status"]] as const;
+const TABS = [["chat", "Chat"], ["vault", "Vault"], ["schedules", "Schedules"], ["usage", "Usage"], ["status", "Status"]] as const;
 
 function App() {
   const [, tab = "chat", ...rest] = route.value.replace(/^#/, "").split("/");
@@ -55,7 +56,7 @@ function App() {
         </nav>
         <span class={`conn ${online.value}`} title="connection">{online.value}</span>
       </header>
-      {tab === "vault" ? <Vault path={arg} /> : tab === "usage" ? <Usage /> : tab === "status" ? <Status /> : <Chat sessionId={arg} />}
+      {tab === "vault" ? <Vault path={arg} /> : tab === "schedules" ? <Schedules /> : tab === "usage" ? <Usage /> : tab === "status" ? <Status /> : <Chat sessionId={arg} />}
     </>
   );
 }
