@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { CloseCode, ServerFrame, type WelcomeFrame, type ResFrame, type RequestId } from "./frames.js";
 import { clientProofOf, keyIdOfToken, keyOfToken, newNonce, proofMatches, serverProofOf } from "./handshake.js";
 import type { WireError } from "./errors.js";
@@ -39,6 +38,12 @@ export interface ClientOptions {
   backoffInitialMs?: number;
   backoffMaxMs?: number;
   handshakeTimeoutMs?: number;
+  /**
+   * `"cookie"`: a browser page of the daemon's own origin (the web app). `url` is the page's origin; the browser
+   * sends the session cookie with the upgrade and `hello` carries `session: "cookie"` instead of a key id, so no
+   * token is needed (docs/protocol.md "Browsers").
+   */
+  session?: "cookie";
 }
 
 /** A chat run as the client sees it: ids, and its events as an async iterator that ends after `run.done`/`run.error`. */
@@ -180,7 +185,7 @@ export class AgentdClient {
    * (e.g. the platform's message id) to make resends across process restarts safe.
    */
   async send(text: string, opts: Omit<ParamsIn<"chat.send">, "text" | "idempotencyKey"> & { idempotencyKey?: string } = {}): Promise<ChatRun> {
-    const params = { ...opts, text, idempotencyKey: opts.idempotencyKey ?? randomUUID() };
+    const params = { ...opts, text, idempotencyKey: opts.idempotencyKey ?? globalThis.crypto.randomUUID() };
     const res = await this.request("chat.send", params);
     let run = this.runs.get(res.runId);
     if (!run) {
@@ -225,6 +230,7 @@ export class AgentdClient {
   private async open(): Promise<void> {
     this.state = "connecting";
     let endpoint: Endpoint;
+    if (this.opts.session === "cookie") return this.openWithCookie();
     try {
       endpoint = await resolveEndpoint(this.opts);
     } catch (err) {
@@ -307,6 +313,43 @@ export class AgentdClient {
     });
     ws.addEventListener("error", () => {
       /* a close event follows */
+    });
+  }
+
+  /** The browser's handshake: the cookie went with the upgrade; `hello` names the cookie session, `welcome` follows. */
+  private openWithCookie(): void {
+    const page = new URL(this.opts.url ?? "");
+    const wsUrl = `${page.protocol === "https:" ? "wss" : "ws"}://${page.host}/ws`;
+    const ws = new WebSocket(wsUrl);
+    this.ws = ws;
+    let welcomed = false;
+    ws.addEventListener("open", () => {
+      ws.send(JSON.stringify({ type: "hello", protocol: { min: MIN_PROTOCOL_VERSION, max: PROTOCOL_VERSION }, session: "cookie", client: { name: this.opts.clientName ?? "agentd-web" } }));
+    });
+    ws.addEventListener("message", (msg) => {
+      let frame: ServerFrame;
+      try {
+        frame = ServerFrame.parse(JSON.parse(String(msg.data)));
+      } catch {
+        return;
+      }
+      if (!welcomed) {
+        if (frame.type === "welcome") {
+          welcomed = true;
+          this.endpoint = { wsUrl, httpUrl: page.origin, token: "" };
+          this.onOpen(frame);
+        } else if (frame.type === "error") this.fatal(new ProtocolError(frame.error));
+        return;
+      }
+      if (frame.type === "res") this.onRes(frame);
+      else if (frame.type === "event") this.onEventFrame(frame.event, frame.payload, frame.seq);
+    });
+    ws.addEventListener("close", (ev) => {
+      if (this.ws !== ws) return;
+      this.ws = undefined;
+      this.endpoint = undefined;
+      if (ev.code === CloseCode.unauthorized) return this.fatal(new ProtocolError({ code: "unauthorized", message: ev.reason || "signed out" }));
+      this.onDrop(new Error(`connection to ${wsUrl} closed (${ev.code}${ev.reason ? `: ${ev.reason}` : ""})`));
     });
   }
 

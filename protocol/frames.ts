@@ -18,9 +18,18 @@ const Proof = z.string().regex(/^[A-Za-z0-9_-]{43}$/, "a proof is an HMAC-SHA256
 export const HelloFrame = z.strictObject({
   type: z.literal("hello"),
   protocol: z.strictObject({ min: z.number().int().min(1), max: z.number().int().min(1) }),
-  keyId: z.string().regex(/^[0-9a-f]{16}$/, "keyId is 16 lowercase hex characters"),
-  clientNonce: Nonce,
+  keyId: z.string().regex(/^[0-9a-f]{16}$/, "keyId is 16 lowercase hex characters").optional(),
+  clientNonce: Nonce.optional(),
+  /**
+   * `"cookie"`: a browser page of the daemon's own origin, signed in with the session cookie that came with the
+   * WebSocket upgrade (checked there with Origin and Host); it sends neither `keyId` nor `clientNonce` and gets
+   * `welcome` at once. See docs/protocol.md "Browsers".
+   */
+  session: z.literal("cookie").optional(),
   client: z.strictObject({ name: z.string().max(64), version: z.string().max(32).optional() }).optional(),
+}).refine((f) => (f.session === "cookie" ? f.keyId === undefined && f.clientNonce === undefined : f.keyId !== undefined && f.clientNonce !== undefined), {
+  message: "hello carries keyId and clientNonce (token), or session: \"cookie\" (browser) and neither",
+  path: ["keyId"],
 });
 /** The handshake frame, see {@link HelloFrame}. */
 export type HelloFrame = z.infer<typeof HelloFrame>;

@@ -5,6 +5,7 @@ import { agentMethods } from "./agent.js";
 import { vaultMethods } from "./vault.js";
 import { mcpMethods } from "./mcp.js";
 import { usageMethods } from "./usage.js";
+import { bridgeMethods } from "./bridges.js";
 import { scheduleMethods } from "./schedules.js";
 import { deliveryMethods } from "./deliveries.js";
 import { toolsMethods } from "./tools.js";
@@ -17,6 +18,7 @@ export const methods = {
   ...vaultMethods,
   ...mcpMethods,
   ...usageMethods,
+  ...bridgeMethods,
   ...scheduleMethods,
   ...deliveryMethods,
   ...toolsMethods,

@@ -94,3 +94,4 @@ for (const f of readdirSync("dist/bundle", { recursive: true })) {
   const wide = /[^\x00-\xff]/.exec(readFileSync(`dist/bundle/${f}`, "utf8"));
   if (wide) console.warn(`bundle: dist/bundle/${f} has a non-Latin-1 character (${JSON.stringify(wide[0])}): V8 keeps this chunk's source at two bytes per character`);
 }
+await import("./build-web.mjs");

@@ -25,6 +25,8 @@ import { MethodRegistry } from "./gateway/method-registry.js";
 import { registerCoreHandlers } from "./gateway/core-handlers.js";
 import { createRestApp } from "./gateway/rest.js";
 import { receiveChatForm } from "./ops/uploads.js";
+import { WebSessions } from "./gateway/web-auth.js";
+import { boundHosts } from "./gateway/origin-check.js";
 import { startGateway, type Gateway } from "./gateway/server.js";
 import { writePortFile, removePortFile } from "./gateway/port-file.js";
 import type { DaemonContext, Feature, RunHooks } from "./feature.js";
@@ -142,6 +144,8 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     });
     for (const f of features) f.handlers?.(registry);
     const gwLogger = logger.child({ component: "gateway" });
+    // browsers signed in to the web app (in memory: a restart signs them out)
+    const webSessions = new WebSessions();
     const { app, router } = createRestApp({
       keys, version: VERSION, startedAt, registry, logger: gwLogger, maxBodyBytes: cfg.server.maxBodyBytes,
       extend: [
@@ -149,6 +153,7 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
         (router) => mountIntegrations(router, { registry, store: db, config: () => config.get(), version: VERSION, startedAt, logger: gwLogger }),
       ],
       errorShapes: integrationErrorShapes,
+      web: { sessions: webSessions, port: () => ctx.port(), bound: () => boundHosts(cfg.server.host, ctx.port()) },
       publicPaths: () => [
         ...(config.get().metrics.public ? [{ path: "/metrics", scopes: ["read" as const] }] : []),
         ...signedHookPaths(config.get().hooks).map((path) => ({ path, scopes: ["chat" as const] })),
@@ -158,6 +163,7 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     ctx.routes = () => router.specs;
     gateway = await startGateway({
       app, port: opts.port ?? cfg.server.port, host: cfg.server.host, maxFrameBytes: cfg.server.maxFrameBytes, logger: gwLogger,
+      web: { sessions: webSessions, bound: (p) => boundHosts(cfg.server.host, p) },
       ws: { keys, agentName: cfg.name, version: VERSION, registry, logger: gwLogger, maxFramesPerSecond: cfg.server.maxFramesPerSecond, frameBurst: cfg.server.frameBurst },
     });
     const port = gateway.port;

@@ -82,6 +82,12 @@ const ROUTES: Record<string, Scope[] | "public"> = {
   "GET /api/schedules/{id}/firings": ["read"],
   "POST /api/hooks/{name}": ["chat"],
   "GET /api/tools": ["read"],
+  "PATCH /api/sessions/{id}": ["chat"],
+  "DELETE /api/sessions/{id}": ["chat"],
+  "GET /api/bridges": ["read"],
+  "POST /api/login": "public",
+  "POST /api/logout": "public",
+  "POST /api/login-codes": ANY,
 };
 
 /** Protocol methods (WebSocket) → scopes. */
@@ -96,6 +102,7 @@ const METHODS: Record<string, Scope[]> = {
   "schedules.list": ["read"], "schedules.get": ["read"], "schedules.firings": ["read"],
   "schedules.create": ["admin"], "schedules.update": ["admin"], "schedules.delete": ["admin"], "schedules.run": ["admin"],
   "tools.list": ["read"],
+  "sessions.rename": ["chat"], "sessions.delete": ["chat"], "bridges.list": ["read"],
 };
 
 /** MCP tools → scopes; `resources/*` (vault notes) need read or vault. */

@@ -17,6 +17,7 @@ import { runVaultBench } from "./vault.js";
 import { runSchedulesBench } from "./schedules.js";
 import { runIntegrationsBench } from "./integrations.js";
 import { runLongReplyBench } from "./long-reply.js";
+import { runWebBench } from "./web.js";
 import { runDeliveriesBench } from "./deliveries.js";
 import { machine } from "./lib/setup.js";
 
@@ -34,6 +35,7 @@ export const BENCHES: Array<[string, Bench]> = [
   ["schedules", runSchedulesBench],
   ["long-reply", runLongReplyBench],
   ["install", runInstallSizeBench],
+  ["web", runWebBench],
   ["deliveries", runDeliveriesBench],
 ];
 
@@ -50,6 +52,8 @@ const BUDGETS: Array<{ bench: string; key: string; label: string; max: number; u
   { bench: "load", key: "duplicated", label: "duplicated messages under load", max: 0, unit: "" },
   { bench: "schedules", key: "jobP99Ms", label: "scheduled message due → sent, p99 (100 jobs due in one second)", max: 1000, unit: "ms" },
   { bench: "long-reply", key: "peakRatio", label: "peak RSS during a 300 MB reply / baseline", max: 1.5, unit: "×" },
+  { bench: "web", key: "jsGzipKb", label: "web app JavaScript, first screen, gzipped", max: 120, unit: "KB" },
+  { bench: "web", key: "firstScreenMs", label: "web app first screen on a local daemon", max: 300, unit: "ms" },
   { bench: "install", key: "totalMb", label: "install size (deps + package)", max: 150, unit: "MB" },
 ];
 

@@ -8,6 +8,14 @@ import { AccessGate } from "./access.js";
 import { parseCommand, runChatCommand, type ChatCommandDeps } from "./commands.js";
 import { ACCESS_KEYS, PLATFORMS, type ChannelsConfig } from "./config.js";
 import { BridgeSupervisor, type BridgeCommand, type BridgeSupervisorOptions } from "./supervisor.js";
+import { defineRoute } from "../gateway/router.js";
+import { bridgeMethods } from "../../protocol/bridges.js";
+
+/** `GET /api/bridges`: the supervised bridges and their state. */
+export const bridgesRoute = defineRoute({ scope: "read",
+  method: "get", path: "/api/bridges", summary: "Supervised bridges: platform, state (running, waiting, failed), pid, restarts.", tag: "channels",
+  response: bridgeMethods["bridges.list"].result,
+});
 
 /**
  * The daemon's part of channel messages, run when a message is accepted: access (group policy, allowlist, one
@@ -124,8 +132,11 @@ export function createChannelsFeature(
       .catch((err: unknown) => log.error({ err }, "could not apply the channels config"));
   });
 
+  const bridges = () => ({ bridges: supervisor?.status() ?? [] });
   return {
     name: "channels",
+    handlers: (registry) => registry.on("bridges.list", bridges),
+    routes: (router) => router.route(bridgesRoute, bridges),
     start: () => {
       started = true;
       startEnabled(ctx.config.get().channels);

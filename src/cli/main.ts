@@ -10,6 +10,7 @@ Usage:
   agentd init DIR                 create an agent folder (config, prompts, vault, token)
   agentd start DIR                run the agent in the foreground (Ctrl-C stops it)
   agentd chat DIR                 chat with a running agent in the terminal
+  agentd open DIR [--no-browser]  open the web app signed in (prints a one-time link, valid 60 s)
   agentd chat --url URL --token T chat with an agent on another machine
   agentd status [DIR] [--json]    is the agent running: port, pid, uptime, model, sessions, MCP (exit 3: stopped)
   agentd ls [DIR...] [--json]     the agents in these folders and their subfolders (4 levels), with port and state
@@ -104,7 +105,7 @@ async function main(argv: string[]): Promise<void> {
     allowPositionals: true,
     options: {
       url: { type: "string" }, token: { type: "string" }, session: { type: "string" }, help: { type: "boolean", short: "h" }, json: { type: "boolean" },
-      scope: { type: "string" }, expires: { type: "string" },
+      scope: { type: "string" }, expires: { type: "string" }, "no-browser": { type: "boolean" },
     },
   });
   const dir = positionals[0];
@@ -128,6 +129,12 @@ async function main(argv: string[]): Promise<void> {
         ...(dir ? { agentDir: dir } : {}), ...(values.url ? { url: values.url } : {}),
         ...(values.token ? { token: values.token } : {}), ...(values.session ? { sessionId: values.session } : {}),
       });
+    }
+    case "open": {
+      if (!dir) throw new AgentdError("bad_request", "usage: agentd open DIR [--no-browser]");
+      const { openCommand } = await import("./open.js");
+      await openCommand(dir, { browser: !values["no-browser"] });
+      return;
     }
     case "bridge": {
       const [platform, agentDir] = positionals;

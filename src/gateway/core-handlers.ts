@@ -86,5 +86,16 @@ export function registerCoreHandlers(
       access.claim(ctx.principal, session.id);
       return { session };
     })
+    .on("sessions.rename", (params, ctx) => {
+      access.requireWritable(ctx.principal, params.sessionId);
+      store.requireSession(params.sessionId);
+      store.setTitle(params.sessionId, params.title);
+      return { session: store.requireSession(params.sessionId) };
+    })
+    .on("sessions.delete", (params, ctx) => {
+      access.requireWritable(ctx.principal, params.sessionId);
+      store.deleteSession(params.sessionId);
+      return { sessionId: params.sessionId, deleted: true as const };
+    })
     .on("agent.info", () => deps.agentInfo());
 }

@@ -22,6 +22,9 @@ const DELIVERY_ID = "d_0m5x2k9b20000XyZ789";
 export const ROUTE_EXAMPLES: Record<string, RouteExample> = {
   "GET /api/sessions": { query: { limit: "20" } },
   "POST /api/sessions": { body: { title: "Trip planning" } },
+  "PATCH /api/sessions/{id}": { params: { id: SESSION_ID }, body: { title: "Tokyo trip" } },
+  "DELETE /api/sessions/{id}": { params: { id: SESSION_ID } },
+  "POST /api/login": { body: { code: "Jq3v0b1xT9wYc2LpZk8sN4dFh6Ra7Eu5Gi1Mo0WnBAx" } },
   "GET /api/sessions/{id}/messages": { params: { id: SESSION_ID }, query: { limit: "50" } },
   "POST /api/chat": { body: { text: "What is on my list for today?", sessionId: SESSION_ID } },
   "POST /api/chat/abort": { body: { sessionId: SESSION_ID } },

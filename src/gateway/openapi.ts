@@ -135,7 +135,8 @@ export function buildOpenApi(specs: readonly RouteSpec[], info: { version: strin
       ? { [spec.raw.response]: { schema: jsonSchema(spec.response, "output") } }
       : { "application/json": { schema: components.ref(spec.response, "output", `${cap(id)}Response`) } };
     if (spec.sse) content["text/event-stream"] = { schema: { type: "string", description: "Server-Sent Events (event = name, data = JSON payload, id = seq)." } };
-    const responses: Record<string, Json> = { [status]: { description: REASONS[status] ?? "OK", content } };
+    // 204 No Content has no body (RFC 9110 §15.3.5)
+    const responses: Record<string, Json> = { [status]: status === 204 ? { description: REASONS[status] } : { description: REASONS[status] ?? "OK", content } };
     const errorStatuses = new Set(spec.errors ?? []);
     if (spec.params || spec.query || (spec.body && !spec.raw?.request)) errorStatuses.add(400);
     if (!spec.public) {

@@ -21,6 +21,7 @@ import { ANY_SCOPE } from "../../protocol/scopes.js";
 import { validate, type MethodRegistry } from "./method-registry.js";
 import { isMultipart } from "../ops/form-receive.js";
 import { Router, defineRoute, queryInt } from "./router.js";
+import { cookieSession, mountWebRoutes, type WebDeps } from "./web-routes.js";
 
 /** What the REST routes need from the daemon. */
 export interface RestDeps {
@@ -46,6 +47,8 @@ export interface RestDeps {
    * prefix that matches renders the error instead of {@link errorResponse}.
    */
   errorShapes?: Array<{ prefix: string; render: (c: Context, err: unknown) => Response }>;
+  /** The web app (static files at `/`, sign-in, the session cookie as an alternative to the bearer token). */
+  web?: Omit<WebDeps, "keys">;
 }
 
 /** Sends an error as `{ error: { code, message, details? } }` with the status of its code; never HTML or a stack. */
@@ -82,6 +85,15 @@ export const coreRoutes = {
   createSession: defineRoute({
     method: "post", path: "/api/sessions", summary: "Create an empty session.", tag: "sessions", status: 201, scope: sessionMethods["sessions.create"].scope,
     body: sessionMethods["sessions.create"].params, response: sessionMethods["sessions.create"].result,
+  }),
+  renameSession: defineRoute({
+    method: "patch", path: "/api/sessions/{id}", summary: "Rename a session.", tag: "sessions", errors: [400, 404], scope: sessionMethods["sessions.rename"].scope,
+    params: z.strictObject({ id: z.string() }), body: z.strictObject({ title: sessionMethods["sessions.rename"].params.shape.title }),
+    response: sessionMethods["sessions.rename"].result,
+  }),
+  deleteSession: defineRoute({
+    method: "delete", path: "/api/sessions/{id}", summary: "Delete a session with its messages (409 while a reply runs).", tag: "sessions", errors: [404, 409], scope: sessionMethods["sessions.delete"].scope,
+    params: z.strictObject({ id: z.string() }), response: sessionMethods["sessions.delete"].result,
   }),
   messages: defineRoute({
     method: "get", path: "/api/sessions/{id}/messages", summary: "Messages of a session, oldest first.", tag: "sessions", scope: chatMethods["chat.history"].scope,
@@ -130,12 +142,24 @@ export function createRestApp(deps: RestDeps): { app: Hono; router: Router } {
   });
   app.notFound((c) => renderError(c, new AgentdError("not_found", `no route ${c.req.method} ${c.req.path}`)));
 
-  // authentication: a bearer token (owner, named or bridge token) becomes the request's principal; the scope
-  // each route declares is checked by the router (router.ts), the scope of each method by the registry
+  // no credential needed: health, the web app's page and assets, sign-in and sign-out
+  const openPaths = new Set(["/api/health", "/", "/api/login", "/api/logout"]);
+  // authentication: a bearer token (owner, named or bridge token), or a browser's session cookie, becomes the
+  // request's principal; the scope each route declares is checked by the router (router.ts), the scope of each
+  // method by the registry
   app.use("*", async (c, next) => {
     const path = c.req.path;
-    if (path === "/api/health") return next();
+    if (openPaths.has(path) || path.startsWith("/assets/")) return next();
     const presented = bearerToken(c.req.header("authorization"));
+    if (presented === undefined && deps.web) {
+      // a browser: its session cookie counts only on a same-origin request to a bound Host (docs/security.md)
+      const web = cookieSession(c, deps.web);
+      if (web === "cross-origin") return renderError(c, new AgentdError("unauthorized", "cross-origin request refused (Origin/Host is not this agent's own)"));
+      if (web) {
+        c.set("principal" as never, { name: "web", scopes: web.scopes, kind: "token" } satisfies Principal as never);
+        return next();
+      }
+    }
     const entry = presented ? deps.keys.byBearer(presented) : undefined;
     const open = !entry && !presented ? deps.publicPaths?.().find((p) => p.path === path) : undefined;
     if (open) {
@@ -163,6 +187,8 @@ export function createRestApp(deps: RestDeps): { app: Hono; router: Router } {
     .route(coreRoutes.agentInfo, ({ principal }) => call("agent.info", {}, principal))
     .route(coreRoutes.sessions, ({ query, principal }) => call("sessions.list", query, principal))
     .route(coreRoutes.createSession, ({ body, principal }) => call("sessions.create", body, principal))
+    .route(coreRoutes.renameSession, ({ params, body, principal }) => call("sessions.rename", { sessionId: params.id, title: body.title }, principal))
+    .route(coreRoutes.deleteSession, ({ params, principal }) => call("sessions.delete", { sessionId: params.id }, principal))
     .route(coreRoutes.messages, ({ params, query, principal }) => call("chat.history", { sessionId: params.id, ...query }, principal))
     .route(coreRoutes.abort, ({ body, principal }) => call("chat.abort", body, principal))
     .route(coreRoutes.chat, async ({ body: json, c, principal }) => {
@@ -210,6 +236,7 @@ export function createRestApp(deps: RestDeps): { app: Hono; router: Router } {
       throw new AgentdError("internal", "the run ended without a result");
     });
 
+  if (deps.web) mountWebRoutes(app, router, { ...deps.web, keys: deps.keys });
   for (const extend of deps.extend ?? []) extend(router);
   return { app, router };
 }

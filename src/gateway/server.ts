@@ -6,6 +6,8 @@ import type { Hono } from "hono";
 import type { Logger } from "pino";
 import { AgentdError } from "../errors.js";
 import { serveConnection, type WsDeps } from "./ws-connection.js";
+import { cookieValue, sessionCookieName, type WebSessions } from "./web-auth.js";
+import { sameOriginRequest } from "./origin-check.js";
 
 /** How many ports after the preferred one are tried when it is busy (the preferred one plus +1 … +99). */
 export const PORT_SCAN_RANGE = 100;
@@ -48,6 +50,8 @@ export async function startGateway(opts: {
   maxFrameBytes: number;
   ws: WsDeps;
   logger: Logger;
+  /** Browser sessions and the bound `Host` names of this port: enables cookie-authenticated upgrades. */
+  web?: { sessions: WebSessions; bound: (port: number) => Set<string> };
 }): Promise<Gateway> {
   const server = createAdaptorServer({ fetch: opts.app.fetch }) as Server;
   server.keepAliveTimeout = 5_000;
@@ -63,7 +67,17 @@ export async function startGateway(opts: {
       socket.end("HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{\"error\":{\"code\":\"not_found\",\"message\":\"WebSocket endpoint is /ws\"}}");
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => serveConnection(ws, opts.ws));
+    // a browser always sends Origin on a WebSocket upgrade (RFC 6455 §4.1): only the daemon's own page may connect,
+    // from a bound Host name (DNS rebinding); programs (bridges, the CLI) send no Origin and prove the token instead
+    const origin = req.headers.origin;
+    const site = { host: req.headers.host, origin, fetchSite: undefined };
+    if (origin !== undefined && (!opts.web || !sameOriginRequest(site, opts.web.bound(port)))) {
+      socket.end("HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{\"error\":{\"code\":\"unauthorized\",\"message\":\"cross-origin WebSocket refused\"}}");
+      return;
+    }
+    const cookie = origin !== undefined ? cookieValue(req.headers.cookie, sessionCookieName(port)) : undefined;
+    const webSession = cookie ? opts.web?.sessions.lookup(cookie) : undefined;
+    wss.handleUpgrade(req, socket, head, (ws) => serveConnection(ws, { ...opts.ws, webSession }));
   });
 
   let port = 0;

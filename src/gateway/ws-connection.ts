@@ -9,6 +9,7 @@ import { events } from "../../protocol/events.js";
 import { toWireError } from "../errors.js";
 import type { TokenKey, TokenKeys } from "./token-keys.js";
 import type { Principal } from "./scopes.js";
+import type { WebSession } from "./web-auth.js";
 import { issuePath, type MethodRegistry } from "./method-registry.js";
 import { FrameLimiter } from "./rate-limit.js";
 import { MAX_JSON_DEPTH, nestedDeeperThan } from "./json-depth.js";
@@ -39,6 +40,11 @@ export interface WsDeps {
   maxFramesPerSecond?: number;
   /** Frames at once (token bucket size), config `server.frameBurst`. Default 400. */
   frameBurst?: number;
+  /**
+   * The browser session whose cookie came with the upgrade (same Origin and a bound Host, checked by the server):
+   * a `hello` with `session: "cookie"` is then answered with `welcome` at once (docs/protocol.md "Browsers").
+   */
+  webSession?: WebSession | undefined;
 }
 
 /**
@@ -102,6 +108,13 @@ export function serveConnection(ws: WebSocket, deps: WsDeps): void {
   const subscriber = (event: string, payload: unknown, seq: number) => send({ type: "event", event, payload, seq });
   const connection = new AbortController();
 
+  function welcome(version: number): void {
+    send({
+      type: "welcome", server: { name: "agentd", version: deps.version }, agent: { name: deps.agentName },
+      protocol: version, methods: deps.registry.names(), events: Object.keys(events),
+    });
+  }
+
   function refuseVersion(range: { min: number; max: number }): void {
     const old = range.max < MIN_PROTOCOL_VERSION ? " (protocol 1 clients send the token in hello; this agentd never accepts that; update the client to agentd ${deps.version})" : "";
     fail({
@@ -149,11 +162,19 @@ export function serveConnection(ws: WebSocket, deps: WsDeps): void {
       if (ready || challenged) return fail({ code: "bad_request", message: "already greeted" }, ready ? undefined : CloseCode.policyViolation);
       const version = commonVersion(frame.protocol);
       if (version === undefined) return refuseVersion(frame.protocol);
-      const entry = deps.keys.byKeyId(frame.keyId);
+      if (frame.session === "cookie") {
+        clearTimeout(handshakeTimer);
+        if (!deps.webSession) return fail({ code: "unauthorized", message: "no signed-in browser session came with this connection" }, CloseCode.unauthorized);
+        // the browser's session holds the scopes of the token that signed it in
+        principal = { name: "web", scopes: deps.webSession.scopes, kind: "token" };
+        ready = true;
+        return welcome(version);
+      }
+      const entry = deps.keys.byKeyId(frame.keyId!);
       if (!entry) return fail({ code: "unauthorized", message: "unknown token (no key with this keyId)" }, CloseCode.unauthorized);
       const serverNonce = newNonce();
-      challenged = { entry, clientNonce: frame.clientNonce, serverNonce, version };
-      send({ type: "challenge", serverNonce, serverProof: serverProofOf(entry.key, frame.clientNonce, serverNonce) });
+      challenged = { entry, clientNonce: frame.clientNonce!, serverNonce, version };
+      send({ type: "challenge", serverNonce, serverProof: serverProofOf(entry.key, frame.clientNonce!, serverNonce) });
       return;
     }
     if (frame.type === "auth") {
@@ -166,11 +187,7 @@ export function serveConnection(ws: WebSocket, deps: WsDeps): void {
       }
       principal = { name: entry.name, scopes: entry.scopes, kind: entry.kind };
       ready = true;
-      send({
-        type: "welcome", server: { name: "agentd", version: deps.version }, agent: { name: deps.agentName },
-        protocol: version, methods: deps.registry.names(), events: Object.keys(events),
-      });
-      return;
+      return welcome(version);
     }
     if (!ready) return fail({ code: "unauthorized", message: challenged ? "the frame after challenge must be auth" : "the first frame must be hello" }, CloseCode.policyViolation);
     deps.registry.call(frame.method, frame.params, { transport: "ws", subscriber, principal: principal!, signal: connection.signal }).then(

@@ -5,8 +5,8 @@ import { WalSync } from "./wal-sync.js";
 import { sessions, messages, runs, usageEvents, channelBindings, sessionOwners } from "./schema.js";
 import { TokenRows } from "./token-rows.js";
 import { newId } from "./ids.js";
+import { AgentdError, NotFoundError } from "../errors.js";
 import { DeliveryQueries } from "./delivery-queries.js";
-import { NotFoundError } from "../errors.js";
 import { z } from "zod";
 import { Attachment, type ChannelAddress, type Message, type ToolCall } from "../../protocol/chat.js";
 import type { Session } from "../../protocol/sessions.js";
@@ -195,6 +195,18 @@ export class Store {
       .limit(limit)
       .all();
     return rows.map((r) => ({ ...r, createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt) }));
+  }
+
+  /**
+   * Deletes a session with its messages, runs and channel bindings (foreign keys cascade; usage rows stay, so
+   * spend history is kept). Throws {@link NotFoundError} when there is none, a `conflict` AgentdError while one of
+   * its runs is queued or running (stop it first: a run must never write into a deleted session).
+   */
+  deleteSession(id: string): void {
+    this.requireSession(id);
+    const active = this.stmt(`SELECT COUNT(*) AS "n" FROM "runs" WHERE "session_id" = ? AND "status" IN ('queued', 'running')`).get(id) as { n: number };
+    if (active.n > 0) throw new AgentdError("conflict", `session ${id} has a reply in progress: stop it first`, { details: { sessionId: id } });
+    guardStorage("delete a session", () => this.stmt(`DELETE FROM "sessions" WHERE "id" = ?`).run(id));
   }
 
   /** Sets a session's title. */

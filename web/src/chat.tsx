@@ -1,0 +1,157 @@
+import { signal, computed } from "@preact/signals";
+import { useEffect } from "preact/hooks";
+import type { Message } from "../../protocol/chat.js";
+import type { Session } from "../../protocol/sessions.js";
+import { c } from "./api.js";
+import { toHtml } from "./markdown.js";
+
+const sessions = signal<Session[]>([]);
+const filter = signal("");
+const messages = signal<Message[]>([]);
+/** The reply being streamed: text so far, tool calls so far, run id (for abort). */
+type Live = { runId?: string; text: string; tools: Array<{ name: string; arguments?: string; result?: string }> };
+const live = signal<Live | undefined>(undefined);
+const failure = signal("");
+const renaming = signal(false);
+const shown = computed(() => sessions.value.filter((s) => (s.title ?? "untitled").toLowerCase().includes(filter.value.toLowerCase())));
+
+async function loadSessions() {
+  sessions.value = (await c().request("sessions.list", { limit: 200 })).sessions;
+}
+async function loadMessages(id: string) {
+  messages.value = (await c().request("chat.history", { sessionId: id, limit: 200 })).messages;
+}
+
+async function rename(sessionId: string, title: string) {
+  try {
+    await c().request("sessions.rename", { sessionId, title });
+    renaming.value = false;
+    await loadSessions();
+  } catch (err) {
+    failure.value = (err as Error).message;
+  }
+}
+
+async function remove(sessionId: string) {
+  if (!confirm("Delete this session and its messages?")) return;
+  try {
+    await c().request("sessions.delete", { sessionId });
+    location.hash = "#/chat";
+    await loadSessions();
+  } catch (err) {
+    failure.value = (err as Error).message;
+  }
+}
+
+/** "telegram chat 42" for a session bound to a chat (from its messages' channel address). */
+function channelOf(list: Message[]): string | undefined {
+  const ch = list.find((m) => m.channel)?.channel;
+  return ch && `${ch.platform} chat ${ch.chatId}${ch.threadId ? ` thread ${ch.threadId}` : ""}${ch.userName ? ` (${ch.userName})` : ""}`;
+}
+
+async function send(sessionId: string | undefined, text: string) {
+  failure.value = "";
+  live.value = { text: "", tools: [] };
+  messages.value = [...messages.value, { id: `local-${Date.now()}`, role: "user", content: text } as Message];
+  try {
+    const run = await c().send(text, sessionId ? { sessionId } : {});
+    live.value = { ...live.value!, runId: run.runId };
+    if (!sessionId) location.hash = `#/chat/${run.sessionId}`;
+    for await (const ev of run.events) {
+      const l: Live = live.value!;
+      if (ev.event === "run.delta") live.value = { ...l, text: l.text + ev.payload.text };
+      else if (ev.event === "run.tool") {
+        const p = ev.payload;
+        live.value = p.phase === "call" ? { ...l, tools: [...l.tools, { name: p.name, arguments: p.arguments ?? "" }] }
+          : { ...l, tools: l.tools.map((t, i: number) => (i === l.tools.length - 1 ? { ...t, result: p.result ?? "" } : t)) };
+      } else if (ev.event === "run.error") failure.value = ev.payload.error.message;
+    }
+    await loadMessages(run.sessionId);
+    void loadSessions();
+  } catch (err) {
+    failure.value = (err as Error).message;
+  } finally {
+    live.value = undefined;
+  }
+}
+
+function Bubble({ m, toolResults }: { m: Message; toolResults: Map<string, string> }) {
+  if (m.role === "tool") return null;
+  return (
+    <article class={`msg ${m.role}`}>
+      {m.role === "user" ? <p class="plain">{m.content}</p> : <div class="md" dangerouslySetInnerHTML={{ __html: toHtml(m.content) }} />}
+      {m.toolCalls?.map((t) => (
+        <details class="tool"><summary>tool {t.name}</summary><pre>{t.arguments}</pre>{toolResults.has(t.id) && <pre>{toolResults.get(t.id)}</pre>}</details>
+      ))}
+      {m.status && m.status !== "ok" && <p class="status">{m.status}</p>}
+    </article>
+  );
+}
+
+/** The chat screen: the session list (search, new, switch) beside the conversation (streaming, abort, retry). */
+export function Chat({ sessionId }: { sessionId: string | undefined }) {
+  useEffect(() => void loadSessions(), []);
+  useEffect(() => {
+    messages.value = [];
+    if (sessionId) void loadMessages(sessionId).catch((e: Error) => (failure.value = e.message));
+  }, [sessionId]);
+  const toolResults = new Map(messages.value.filter((m) => m.role === "tool").map((m) => [m.toolCallId ?? "", m.content]));
+  const lastUser = [...messages.value].reverse().find((m) => m.role === "user");
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const area = (e.target as HTMLFormElement).elements.namedItem("text") as HTMLTextAreaElement;
+    const text = area.value.trim();
+    if (!text || live.value) return;
+    area.value = "";
+    void send(sessionId, text);
+  };
+  const current = sessions.value.find((s) => s.id === sessionId);
+  return (
+    <main class="chat">
+      <aside class="sessions" aria-label="sessions">
+        <div class="row">
+          <input type="search" placeholder="Search sessions" aria-label="search sessions" value={filter.value} onInput={(e) => (filter.value = e.currentTarget.value)} />
+          <a class="button" href="#/chat" aria-label="new session">New</a>
+        </div>
+        <ul>
+          {shown.value.map((s) => (
+            <li><a href={`#/chat/${s.id}`} aria-current={s.id === sessionId ? "page" : undefined}>{s.title ?? "untitled"}<small>{s.messageCount} messages · {new Date(s.updatedAt).toLocaleString()}</small></a></li>
+          ))}
+        </ul>
+      </aside>
+      <section class="conversation" aria-label="conversation">
+        {renaming.value && sessionId ? (
+          <form class="row" onSubmit={(e) => { e.preventDefault(); void rename(sessionId, (e.currentTarget.elements.namedItem("title") as HTMLInputElement).value); }}>
+            <input name="title" aria-label="session title" value={current?.title ?? ""} required maxLength={200} autoFocus />
+            <button type="submit">Save title</button><button type="button" onClick={() => (renaming.value = false)}>Cancel</button>
+          </form>
+        ) : (
+          <div class="row">
+            <h2>{current?.title ?? (sessionId ? "untitled" : "New session")}</h2>
+            {sessionId && <button type="button" onClick={() => (renaming.value = true)}>Rename</button>}
+            {sessionId && <button type="button" onClick={() => void remove(sessionId)}>Delete</button>}
+          </div>
+        )}
+        {channelOf(messages.value) && <p class="muted channel">Channel: {channelOf(messages.value)}</p>}
+        <div class="log" aria-live="polite">
+          {messages.value.map((m) => <Bubble m={m} toolResults={toolResults} />)}
+          {live.value && (
+            <article class="msg assistant streaming" data-testid="streaming">
+              <div class="md" dangerouslySetInnerHTML={{ __html: toHtml(live.value.text || "…") }} />
+              {live.value.tools.map((t) => <details class="tool"><summary>tool {t.name}</summary><pre>{t.arguments}</pre>{t.result !== undefined && <pre>{t.result}</pre>}</details>)}
+            </article>
+          )}
+          {failure.value && <p class="error" role="alert">{failure.value}</p>}
+        </div>
+        <form class="composer" onSubmit={submit}>
+          <textarea name="text" aria-label="message" placeholder="Message (Enter sends, Shift+Enter new line)" rows={2}
+            onKeyDown={(e) => { if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); e.currentTarget.form?.requestSubmit(); } }} />
+          {live.value
+            ? <button type="button" onClick={() => void c().request("chat.abort", live.value?.runId ? { runId: live.value.runId } : { sessionId: sessionId! })}>Abort</button>
+            : <button type="submit">Send</button>}
+          {!live.value && lastUser && <button type="button" onClick={() => void send(sessionId, lastUser.content)}>Retry</button>}
+        </form>
+      </section>
+    </main>
+  );
+}
