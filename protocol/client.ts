@@ -91,6 +91,7 @@ export class AgentdClient {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private connectWaiters: Array<{ resolve: (w: WelcomeFrame) => void; reject: (e: unknown) => void }> = [];
   private listeners = new Set<(ev: RunEvent) => void>();
+  private pushListeners = new Set<(event: string, payload: unknown) => void>();
   private stateListeners = new Set<(s: "open" | "reconnecting" | "closed", err?: Error) => void>();
   readonly opts: Required<Pick<ClientOptions, "requestTimeoutMs" | "reconnect" | "backoffInitialMs" | "backoffMaxMs" | "handshakeTimeoutMs">> & ClientOptions;
 
@@ -139,6 +140,15 @@ export class AgentdClient {
   onEvent(listener: (ev: RunEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Subscribes to events that belong to no run, such as `delivery.offer` after `deliveries.subscribe`; the
+   * payload is as received (validate it with the event's schema in `protocol/events.ts`). Returns an unsubscribe function.
+   */
+  onPush(listener: (event: string, payload: unknown) => void): () => void {
+    this.pushListeners.add(listener);
+    return () => this.pushListeners.delete(listener);
   }
 
   /** Subscribes to connection state changes (`open`, `reconnecting`, `closed`). */
@@ -348,7 +358,10 @@ export class AgentdClient {
   private onEventFrame(event: string, payload: unknown, seq: number): void {
     const ev = { event, payload, seq } as RunEvent;
     const runId = (payload as { runId?: unknown } | null)?.runId;
-    if (typeof runId !== "string") return;
+    if (typeof runId !== "string" || !event.startsWith("run.")) {
+      for (const l of this.pushListeners) l(event, payload);
+      return;
+    }
     const run = this.runs.get(runId);
     if (!run) {
       // events can overtake the chat.send answer: keep them (bounded) until send() registers the run

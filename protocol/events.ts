@@ -2,6 +2,7 @@ import { z } from "zod";
 import { WireError } from "./errors.js";
 import { Usage } from "./chat.js";
 import { defineEvent } from "./method-spec.js";
+import { deliveryEvents } from "./deliveries.js";
 
 const runRef = { runId: z.string(), sessionId: z.string() };
 
@@ -58,10 +59,13 @@ export const events = {
   "run.tool": defineEvent({ payload: RunToolPayload, description: "A tool call or its result." }),
   "run.done": defineEvent({ payload: RunDonePayload, description: "The run finished; final text and usage." }),
   "run.error": defineEvent({ payload: RunErrorPayload, description: "The run failed with a typed error." }),
+  ...deliveryEvents,
 };
 /** Name of an event. */
 export type EventName = keyof typeof events;
 /** Payload type of event `E`. */
 export type EventPayload<E extends EventName> = z.infer<(typeof events)[E]["payload"]>;
+/** Name of a run event (`run.*`). */
+export type RunEventName = Extract<EventName, `run.${string}`>;
 /** A run event as the client's iterator yields it: `{ event, payload, seq }`. */
-export type RunEvent = { [E in EventName]: { event: E; payload: EventPayload<E>; seq: number } }[EventName];
+export type RunEvent = { [E in RunEventName]: { event: E; payload: EventPayload<E>; seq: number } }[RunEventName];

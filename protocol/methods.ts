@@ -5,6 +5,7 @@ import { agentMethods } from "./agent.js";
 import { vaultMethods } from "./vault.js";
 import { mcpMethods } from "./mcp.js";
 import { usageMethods } from "./usage.js";
+import { deliveryMethods } from "./deliveries.js";
 
 /** The method registry of protocol version 1: each method's params and result schemas (DESIGN.md §3). */
 export const methods = {
@@ -14,6 +15,7 @@ export const methods = {
   ...vaultMethods,
   ...mcpMethods,
   ...usageMethods,
+  ...deliveryMethods,
 };
 /** Name of a protocol method. */
 export type MethodName = keyof typeof methods;

@@ -15,7 +15,9 @@ import { VERSION } from "./version.js";
 import { ProviderPool } from "./agent/provider.js";
 import { RunScheduler } from "./agent/run-scheduler.js";
 import { releaseMemory } from "./memory.js";
-import { Runner, type SendParams } from "./agent/runner.js";
+import { MAX_RUN_RESUMES, Runner, type SendParams } from "./agent/runner.js";
+import type { DeliveryAddress } from "../protocol/deliveries.js";
+import { userErrorLine } from "../protocol/user-error.js";
 import { applyToolPolicy } from "./agent/tools/policy.js";
 import { methods } from "../protocol/methods.js";
 import { PROTOCOL_VERSION } from "../protocol/version.js";
@@ -27,6 +29,8 @@ import { startGateway, type Gateway } from "./gateway/server.js";
 import { writePortFile, removePortFile } from "./gateway/port-file.js";
 import type { DaemonContext, Feature, RunHooks } from "./feature.js";
 import { FEATURES } from "./features.js";
+import { Outbox } from "./deliveries/outbox.js";
+import { deliverRunReply } from "./deliveries/run-reply.js";
 
 /** A running daemon: its port, config and a way to stop it. `stopped` resolves with the reason of the stop. */
 export interface Daemon {
@@ -83,9 +87,16 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     const { logger, close } = await createLogger({ dir, level: cfg.logging.level, redact, extraStreams: [logBuffer.stream], ...(opts.pretty !== undefined ? { pretty: opts.pretty } : {}) });
     closeLog = close;
     store = new Store(join(dir, "agentd.db"));
-    const interrupted = store.markInterruptedRuns();
+    const { interrupted, resumable, givenUp } = store.claimInterruptedRuns(MAX_RUN_RESUMES);
     if (interrupted > 0) logger.warn({ interrupted }, `${interrupted} run(s) were interrupted by the last stop; a resend with the same idempotency key runs them again`);
     const db = store;
+    const outbox = new Outbox({ store: db, config: () => config.get().deliveries, logger: logger.child({ component: "outbox" }) });
+    const reoffered = outbox.recover();
+    for (const run of givenUp) {
+      logger.error({ runId: run.id, resumes: run.resumes }, `run ${run.id} was interrupted by a stop ${run.resumes + 1} times; giving up on it`);
+      db.sqlite.transaction(() => deliverRunReply(outbox, { id: run.id, deliverTo: JSON.parse(run.deliverTo ?? "[]") as DeliveryAddress[] }, userErrorLine({ code: "internal" })))();
+    }
+    if (reoffered > 0) logger.info({ deliveries: reoffered }, `${reoffered} delivery(ies) offered before the last stop were never acknowledged; offering them again`);
     const pool = new ProviderPool(() => config.get(), dir);
     const hooks: RunHooks = { onEnd: [] };
     const features: Feature[] = [];
@@ -100,13 +111,14 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
         for (const f of hooks.onEnd) f(info);
       },
       command: () => hooks.command,
+      deliver: (handle, text) => deliverRunReply(outbox, { id: handle.id, deliverTo: handle.deliverTo, silentReply: handle.silentReply }, text),
       resolveSession: (p) => resolveSession(db, p),
     });
     let gateway: Gateway | undefined;
     let requestStop!: (r: { restart: boolean; reason: string }) => void;
     const stopRequested = new Promise<{ restart: boolean; reason: string }>((r) => (requestStop = r));
     const ctx: DaemonContext = {
-      dir, config, store: db, logger, redact, runner, pool, version: VERSION, startedAt, token, hooks, logBuffer,
+      dir, config, store: db, logger, redact, runner, outbox, pool, version: VERSION, startedAt, token, hooks, logBuffer,
       port: () => gateway?.port ?? 0,
       openConnections: () => gateway?.wss.clients.size ?? 0,
       routes: () => [],
@@ -142,6 +154,11 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
       } catch (err) {
         logger.error({ err, feature: f.name }, `feature ${f.name} failed to start`);
       }
+    }
+
+    if (resumable.length > 0) {
+      logger.warn({ runs: resumable.length }, `${resumable.length} channel/scheduled run(s) were interrupted by the last stop; running them again`);
+      runner.resume(resumable);
     }
 
     // start-up leaves garbage (config and schema parsing, migrations, the OpenAPI document): collect it once

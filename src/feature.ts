@@ -10,6 +10,7 @@ import type { methods } from "../protocol/methods.js";
 import type { RunDeps } from "./agent/run-loop.js";
 import type { CommandHandler } from "./agent/runner.js";
 import type { LogBuffer } from "./log-buffer.js";
+import type { Outbox } from "./deliveries/outbox.js";
 
 /**
  * Hooks features set to take part in every run: pricing, compaction, chat commands/access policy, and
@@ -30,6 +31,8 @@ export interface DaemonContext {
   logger: Logger;
   redact: (text: string) => string;
   runner: Runner;
+  /** The outbox (issue 11): every message for a chat goes through `outbox.enqueue` before any bridge sees it. */
+  outbox: Outbox;
   pool: ProviderPool;
   version: string;
   startedAt: number;

@@ -153,7 +153,7 @@ describe("a program on the port of a stale .port", () => {
     const replies: string[][] = [];
     const runtime = new BridgeRuntime<IncomingMessage>({
       client, logger, endpoint,
-      adapter: { platform: "test", format: (t) => [t], sendReply: async (_m, c) => void replies.push(c), sendTyping: async () => {}, typingIntervalMs: 5000 },
+      adapter: { platform: "test", format: (t) => [t], sendDelivery: async (_a, c) => (replies.push(c), c.map((_, i) => `m${i}`)), sendTyping: async () => {}, typingIntervalMs: 5000 },
     });
     try {
       runtime.receive({ messageId: "1", channel: { platform: "test", chatId: "c1", userId: "u1", isGroup: false, mentioned: false }, text: "see file" }, [

@@ -32,6 +32,12 @@ interface Fixture {
   after?: (res: { status: number; body: unknown }, ctx: Ctx) => void | Promise<void>;
 }
 
+/** Posts a message to a chat (no bridge runs: it stays pending) and returns its delivery id. */
+async function postedDelivery(ctx: Ctx): Promise<string> {
+  const res = await ctx.d.api("/api/messages", { method: "POST", body: JSON.stringify({ address: { platform: "telegram", chatId: "42" }, text: "fixture" }) });
+  return ((await res.json()) as Json).delivery.id as string;
+}
+
 /** One entry per operation (`METHOD /path` as in the document). Add yours when you add a route. */
 const FIXTURES: Record<string, Fixture | ((ctx: Ctx) => Fixture | Promise<Fixture>)> = {
   "GET /api/health": {},
@@ -41,6 +47,11 @@ const FIXTURES: Record<string, Fixture | ((ctx: Ctx) => Fixture | Promise<Fixtur
   "GET /api/sessions/{id}/messages": (ctx) => ({ params: { id: ctx.sessionId } }),
   "POST /api/chat": (ctx) => ({ body: { text: "hello there", sessionId: ctx.sessionId } }),
   "POST /api/chat/abort": (ctx) => ({ body: { sessionId: ctx.sessionId } }),
+  "POST /api/messages": {},
+  "GET /api/deliveries": {},
+  "GET /api/deliveries/{id}": async (ctx) => ({ params: { id: await postedDelivery(ctx) } }),
+  // a delivery still pending: a retry answers it unchanged (a failed one would be offered again)
+  "POST /api/deliveries/{id}/retry": async (ctx) => ({ params: { id: await postedDelivery(ctx) } }),
   "GET /api/usage": {},
   "GET /api/usage/daily": {},
   "GET /api/usage/pricing": {},

@@ -1,7 +1,7 @@
 import { describe, it, expect } from "vitest";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { AgentdClient } from "../../protocol/client.js";
+import { ProtocolError, type AgentdClient } from "../../protocol/client.js";
 import type { RunEvent } from "../../protocol/events.js";
 import { BridgeRuntime, idempotencyKeyOf, type IncomingMessage, type PlatformAdapter } from "./bridge-runtime.js";
 
@@ -9,12 +9,18 @@ const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const ref = { runId: "r1", sessionId: "s1" };
 const usage = { promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: null };
 
-/** A client whose `send` records its arguments and streams `events`, one per macrotask. */
-function fakeClient(events: RunEvent[]) {
+/**
+ * A client whose `send` records its arguments and streams `events`, one per macrotask; `failures` are thrown by
+ * the first sends; `request` records other calls (messages.send).
+ */
+function fakeClient(events: RunEvent[], failures: Error[] = []) {
   const calls: Array<{ text: string; opts: Record<string, unknown> }> = [];
+  const requests: Array<{ method: string; params: any }> = [];
   const client = {
     async send(text: string, opts: Record<string, unknown>) {
       calls.push({ text, opts });
+      const failure = failures.shift();
+      if (failure) throw failure;
       return {
         ...ref, duplicate: false,
         events: (async function* () {
@@ -25,8 +31,12 @@ function fakeClient(events: RunEvent[]) {
         })(),
       };
     },
+    async request(method: string, params: unknown) {
+      requests.push({ method, params });
+      return {};
+    },
   };
-  return { client: client as unknown as AgentdClient, calls };
+  return { client: client as unknown as AgentdClient, calls, requests };
 }
 
 function recordingAdapter(opts: { typingFails?: boolean } = {}) {
@@ -35,8 +45,10 @@ function recordingAdapter(opts: { typingFails?: boolean } = {}) {
     platform: "test",
     typingIntervalMs: 1_000,
     format: (md) => [md.toUpperCase()],
-    async sendReply(_m, chunks) {
+    async sendDelivery(_a, chunks, onSent) {
       log.push(`reply:${chunks.join("|")}`);
+      onSent("1");
+      return ["1"];
     },
     async sendTyping() {
       log.push("typing");
@@ -56,7 +68,7 @@ const msg: IncomingMessage = {
 };
 
 describe("BridgeRuntime", () => {
-  it("sends with a stable idempotency key, shows typing once the run runs, then replies formatted", async () => {
+  it("sends with a stable idempotency key and shows typing while the run runs; the reply itself comes from the outbox", async () => {
     const { client, calls } = fakeClient([
       { event: "run.status", payload: { ...ref, status: "running" }, seq: 1 },
       { event: "run.delta", payload: { ...ref, text: "hello" }, seq: 2 },
@@ -66,7 +78,7 @@ describe("BridgeRuntime", () => {
     await new BridgeRuntime({ client, adapter, logger: quiet }).handle(msg);
     expect(calls[0]!.opts.idempotencyKey).toBe("test:c1:42");
     expect(calls[0]!.opts.channel).toMatchObject({ chatId: "c1", messageId: "42" });
-    expect(log).toEqual(["typing", "paused", "reply:HELLO"]);
+    expect(log).toEqual(["typing", "paused"]);
   });
 
   it("never shows typing nor sends anything for a run the daemon ignores", async () => {
@@ -76,14 +88,25 @@ describe("BridgeRuntime", () => {
     expect(log).toEqual([]);
   });
 
-  it("answers a failed run with one short line, never the error text", async () => {
-    const { client } = fakeClient([
-      { event: "run.status", payload: { ...ref, status: "running" }, seq: 1 },
-      { event: "run.error", payload: { ...ref, error: { code: "model_error", message: "upstream said 500 at /v1/x" }, text: "" }, seq: 2 },
-    ]);
+  it("sends a message again with the same key while the agent cannot take it, and resolves `receive` once it has it", async () => {
+    const { client, calls } = fakeClient(
+      [{ event: "run.done", payload: { ...ref, messageId: "m", status: "ok", text: "x", model: "x", usage }, seq: 1 }],
+      [new ProtocolError({ code: "timeout", message: "chat.send timed out" })],
+    );
+    const { adapter } = recordingAdapter();
+    await new BridgeRuntime({ client, adapter, logger: quiet }).receive(msg);
+    expect(calls.map((c) => c.opts.idempotencyKey)).toEqual(["test:c1:42", "test:c1:42"]);
+  });
+
+  it("when the agent refuses the message itself, sends one short line through the outbox, never the error text", async () => {
+    const { client, requests } = fakeClient([], [new ProtocolError({ code: "payload_too_large", message: "frame of 2 MB at /x" })]);
     const { adapter, log } = recordingAdapter();
     await new BridgeRuntime({ client, adapter, logger: quiet }).handle(msg);
-    expect(log).toEqual(["typing", "paused", "reply:Sorry — the model is unavailable right now."]);
+    expect(log).toEqual([]);
+    expect(requests).toEqual([{
+      method: "messages.send",
+      params: { address: { platform: "test", chatId: "c1", replyTo: "42" }, text: "That message is too long for me.", idempotencyKey: "test:c1:42:refused" },
+    }]);
   });
 
   it("uploads files to the daemon and references them in the message", async () => {
@@ -106,7 +129,7 @@ describe("BridgeRuntime", () => {
       expect(bodies[0]).toMatch(/^Bearer tok [\s\S]*name="file"; filename="a.txt"[\s\S]*abc/);
       expect(calls[0]!.text).toBe("(sent a file)");
       expect(calls[0]!.opts.attachments).toEqual([{ path: "uploads/1-a.txt", filename: "a.txt", mime: "text/plain", bytes: 3 }]);
-      expect(log).toEqual(["reply:GOT IT"]);
+      expect(log).toEqual([]);
     } finally {
       server.close();
     }

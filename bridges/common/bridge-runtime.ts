@@ -1,10 +1,11 @@
 import { ProtocolError, type AgentdClient } from "../../protocol/client.js";
-import type { EventPayload } from "../../protocol/events.js";
 import type { Attachment, ChannelAddress } from "../../protocol/chat.js";
 import type { Endpoint } from "../../protocol/endpoint.js";
 import { startTypingLoop } from "./typing-loop.js";
 import { DEFAULT_MAX_DOWNLOAD_BYTES } from "./download.js";
 import { userErrorLine } from "./user-error.js";
+import { sleep } from "./backoff.js";
+import { DeliveryConsumer, type DeliveryAdapter } from "./delivery-consumer.js";
 
 /** A message a bridge received from its platform, in the shape every bridge shares. */
 export interface IncomingMessage {
@@ -16,13 +17,11 @@ export interface IncomingMessage {
   files?: Array<{ data: Uint8Array<ArrayBuffer>; filename: string; mime: string }>;
 }
 
-/** What a platform plugs into the runtime: formatting/splitting, sending a reply, the typing indicator. */
-export interface PlatformAdapter<M extends IncomingMessage = IncomingMessage> {
-  platform: string;
-  /** Markdown → the platform's formatted chunks, each under its limit. */
-  format(markdown: string): string[];
-  /** Sends the chunks in order, as a reply to the user's message. */
-  sendReply(msg: M, chunks: string[]): Promise<void>;
+/**
+ * What a platform plugs into the runtime: sending deliveries ({@link DeliveryAdapter}: formatting, splitting,
+ * sending) and the typing indicator shown while a run streams.
+ */
+export interface PlatformAdapter<M extends IncomingMessage = IncomingMessage> extends DeliveryAdapter {
   /** Shows the typing indicator once (the runtime refreshes it every `typingIntervalMs`). */
   sendTyping(msg: M): Promise<unknown>;
   typingIntervalMs: number;
@@ -69,14 +68,20 @@ export async function uploadFile(endpoint: Endpoint, file: { data: Uint8Array<Ar
   return (await res.json()) as Attachment;
 }
 
+/** Codes of a `chat.send` failure after which the message is sent again (same idempotency key): the daemon may not have it. */
+const RESEND_CODES = new Set(["timeout", "unavailable", "storage_error", "rate_limited"]);
+
 /**
- * The part every bridge shares: forwards a platform message to the daemon with its channel address and a stable
- * idempotency key (so a resend after a reconnect is answered once), shows the typing indicator while the run
- * streams (failures of the indicator are ignored), then sends the final reply formatted and split by the adapter,
- * or one short friendly line on error. Runs marked `ignored` by the daemon send nothing.
+ * The part every bridge shares (issues 6 and 11): forwards a platform message to the daemon with its channel
+ * address and a stable idempotency key (so a resend after a reconnect or a restart is answered once), shows the
+ * typing indicator while the run streams (failures of the indicator are ignored), and sends what the daemon's
+ * outbox offers through a {@link DeliveryConsumer}: replies, command answers, refusals and error lines all come
+ * from there, never from the run's events. Call {@link start} once.
  */
 export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly deliveries: DeliveryConsumer;
+  private stopping = false;
 
   constructor(
     private readonly opts: {
@@ -90,13 +95,23 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
        */
       endpoint?: () => Promise<Endpoint>;
     },
-  ) {}
+  ) {
+    this.deliveries = new DeliveryConsumer({ client: opts.client, adapter: opts.adapter, logger: opts.logger });
+  }
+
+  /** Subscribes to the platform's deliveries (again after every reconnect). */
+  start(): void {
+    this.deliveries.start();
+  }
 
   /**
-   * Takes a platform message in the background: fetches its files (a file that cannot be fetched, or is over
-   * the cap, becomes a `[name could not be received]` line in the text), then {@link handle}s it.
+   * Takes a platform message: fetches its files (a file that cannot be fetched, or is over the cap, becomes a
+   * `[name could not be received]` line in the text), then {@link handle}s it. Resolves once the daemon has the
+   * message on disk (or refused it): a bridge may then confirm it to its platform (Telegram's update offset).
    */
-  receive(msg: M, files: PendingFile[] = []): void {
+  receive(msg: M, files: PendingFile[] = []): Promise<void> {
+    let accepted!: () => void;
+    const onDisk = new Promise<void>((r) => (accepted = r));
     const task = (async () => {
       const fetched: NonNullable<IncomingMessage["files"]> = [];
       for (const f of files) {
@@ -109,25 +124,29 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
         }
       }
       if (fetched.length) msg.files = fetched;
-      await this.handle(msg);
-    })();
+      await this.handle(msg, accepted);
+    })().finally(accepted);
     this.inFlight.add(task);
     void task.finally(() => this.inFlight.delete(task));
-  }
-
-  /** Waits until the messages taken by {@link receive} are answered, at most `timeoutMs` (for a clean stop). */
-  async idle(timeoutMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.allSettled(this.inFlight), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
-    clearTimeout(timer);
+    return onDisk;
   }
 
   /**
-   * Handles one incoming message to the end (reply sent). Never throws. The typing indicator starts when the
-   * daemon reports the run `running` (so messages it ignores, such as group chatter without a mention, and chat
-   * commands it answers at once never show it) and stops (`stopTyping`) before the reply is sent.
+   * For a clean stop: takes no more offers, waits up to `timeoutMs` for deliveries being sent (and their acks).
+   * Runs still streaming are not waited for: their replies stay in the outbox for the next start.
    */
-  async handle(msg: M): Promise<void> {
+  async idle(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    await this.deliveries.stop(timeoutMs);
+  }
+
+  /**
+   * Handles one incoming message: sends it (again, with the same key, while the daemon is unreachable or busy),
+   * calls `accepted` once the daemon has it, and shows the typing indicator from the run's `running` status to its
+   * end (so ignored messages and commands answered at once never show it). Never throws. When the daemon refuses
+   * the message itself (nothing stored), the user still gets one short line, through the outbox (`messages.send`).
+   */
+  async handle(msg: M, accepted: () => void = () => {}): Promise<void> {
     const { client, adapter, logger } = this.opts;
     let typing: { stop(): void } | undefined;
     const stopTyping = async (): Promise<void> => {
@@ -140,6 +159,7 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
         logger.debug({ err: errorText(err) }, "could not clear the typing indicator");
       }
     };
+    const key = idempotencyKeyOf(msg);
     try {
       const attachments: Attachment[] = [];
       if (msg.files?.length) {
@@ -148,33 +168,37 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
       }
       const text = msg.text || (attachments.length ? "(sent a file)" : "");
       if (!text) return;
-      const run = await client.send(text, {
-        idempotencyKey: idempotencyKeyOf(msg),
-        channel: { ...msg.channel, messageId: msg.messageId },
-        ...(attachments.length ? { attachments } : {}),
-      });
-      let done: EventPayload<"run.done"> | undefined;
+      const params = { idempotencyKey: key, channel: { ...msg.channel, messageId: msg.messageId }, ...(attachments.length ? { attachments } : {}) };
+      let run: Awaited<ReturnType<AgentdClient["send"]>> | undefined;
+      for (let attempt = 1; !run; attempt++) {
+        try {
+          run = await client.send(text, params);
+        } catch (err) {
+          if (!(err instanceof ProtocolError) || !RESEND_CODES.has(err.code) || this.stopping) throw err;
+          logger.warn({ err: err.message, messageId: msg.messageId, attempt }, "the agent did not take a message yet; sending it again");
+          await sleep(Math.min(10_000, 500 * attempt));
+        }
+      }
+      accepted();
       for await (const ev of run.events) {
         if (!typing && ev.event === "run.status" && ev.payload.status === "running") {
           typing = startTypingLoop(() => adapter.sendTyping(msg), { intervalMs: adapter.typingIntervalMs, logger });
-        } else if (ev.event === "run.done") {
-          done = ev.payload;
-        } else if (ev.event === "run.error") {
-          throw new ProtocolError(ev.payload.error);
+        } else if (ev.event === "run.done" || ev.event === "run.error") {
+          break;
         }
       }
-      await stopTyping();
-      if (!done) throw new ProtocolError({ code: "unavailable", message: "connection closed before the run ended" });
-      if (done.status === "ignored" || !done.text.trim()) return;
-      await adapter.sendReply(msg, adapter.format(done.text));
     } catch (err) {
-      await stopTyping();
-      logger.warn({ err: errorText(err), messageId: msg.messageId }, "could not answer a message");
-      try {
-        await adapter.sendReply(msg, [userErrorLine(err)]);
-      } catch (sendErr) {
-        logger.error({ err: errorText(sendErr) }, "could not send the error line");
+      // stopping, or the client closed: the message stays with the platform (not confirmed) for the next start
+      if (this.stopping || (err instanceof ProtocolError && err.code === "unavailable" && /client (is )?closed/.test(err.message))) return;
+      logger.warn({ err: errorText(err), messageId: msg.messageId }, "the agent refused a message");
+      if (err instanceof ProtocolError) {
+        // refused before anything was stored: one line for the user, still through the outbox
+        const address = { platform: msg.channel.platform, chatId: msg.channel.chatId, ...(msg.channel.threadId ? { threadId: msg.channel.threadId } : {}), replyTo: msg.messageId };
+        await client.request("messages.send", { address, text: userErrorLine(err), idempotencyKey: `${key}:refused` })
+          .catch((sendErr: unknown) => logger.error({ err: errorText(sendErr) }, "could not send the error line"));
       }
+    } finally {
+      await stopTyping();
     }
   }
 }

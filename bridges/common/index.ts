@@ -17,6 +17,7 @@ export { WHATSAPP_MAX_CHARS, formatWhatsAppChunks, markdownToWhatsApp } from "./
 export { TYPING_INTERVAL_MS, startTypingLoop, type TypingLoop, type TypingLoopOptions } from "./typing-loop.js";
 export { DEFAULT_USER_ERROR, USER_ERROR_LINES, userErrorLine } from "./user-error.js";
 export { BridgeRuntime, idempotencyKeyOf, uploadFile, type IncomingMessage, type PlatformAdapter, type BridgeLogger, type PendingFile } from "./bridge-runtime.js";
+export { DeliveryConsumer, type DeliveryAdapter } from "./delivery-consumer.js";
 export { Backoff, sleep, type BackoffOptions } from "./backoff.js";
 export { DEFAULT_MAX_DOWNLOAD_BYTES, fetchBytes } from "./download.js";
 export {

@@ -1,33 +1,44 @@
 /**
  * How the Discord bridge talks back: markdown as is (Discord renders it), split at 2000 characters with code
- * fences balanced, mass mentions neutralised and no pings at all (`allowedMentions: { parse: [] }`), the first
- * chunk as a reply to the user's message, and the typing indicator (`POST /channels/{id}/typing`, 10 s) every 8 s.
- * Rate limits are handled by discord.js's REST queue.
+ * fences balanced, mass mentions neutralised and no pings at all (`allowed_mentions: { parse: [] }`), the first
+ * chunk as a reply to `address.replyTo`, and the typing indicator (`POST /channels/{id}/typing`, 10 s) every 8 s.
+ * Messages go to the thread when the address has one, else to the channel (`POST /channels/{id}/messages`);
+ * rate limits are handled by discord.js's REST queue.
  */
+import { DiscordAPIError, Routes, type Client } from "discord.js";
 import type { PlatformAdapter } from "../common/bridge-runtime.js";
 import { formatDiscordChunks } from "../common/format-discord.js";
 import { TYPING_INTERVAL_MS } from "../common/typing-loop.js";
 import type { DiscordIncoming } from "./inbound.js";
 
-/** The Discord {@link PlatformAdapter}. `isStopping()` true makes sending a no-op (the bridge is shutting down). */
-export function discordAdapter(isStopping: () => boolean = () => false): PlatformAdapter<DiscordIncoming> {
+/**
+ * Whether Discord will never take messages for this channel: 403 (missing access or permissions, a user who
+ * blocks DMs: codes 50001, 50013, 50007) or 404 (unknown channel, 10003).
+ */
+export function isPermanentDiscordError(err: unknown): boolean {
+  return err instanceof DiscordAPIError && (err.status === 403 || err.status === 404);
+}
+
+/** The Discord {@link PlatformAdapter}, sending through `discord`'s REST client. */
+export function discordAdapter(discord: Client): PlatformAdapter<DiscordIncoming> {
   return {
     platform: "discord",
     typingIntervalMs: TYPING_INTERVAL_MS.discord,
     format: (markdown) => formatDiscordChunks(markdown),
-    async sendReply(msg, chunks) {
-      const channel = msg.source.channel;
-      let first = true;
-      for (const content of chunks) {
-        if (isStopping()) return;
-        if (first) {
-          await msg.source.reply({ content, allowedMentions: { parse: [], repliedUser: false }, failIfNotExists: false });
-          first = false;
-        } else if (channel.isSendable()) {
-          await channel.send({ content, allowedMentions: { parse: [] } });
-        }
+    async sendDelivery(address, chunks, onSent) {
+      const channelId = address.threadId ?? address.chatId;
+      const ids: string[] = [];
+      for (const [i, content] of chunks.entries()) {
+        const reference = i === 0 && address.replyTo ? { message_reference: { message_id: address.replyTo, fail_if_not_exists: false } } : {};
+        const sent = (await discord.rest.post(Routes.channelMessages(channelId), {
+          body: { content, allowed_mentions: { parse: [], replied_user: false }, ...reference },
+        })) as { id: string };
+        ids.push(sent.id);
+        onSent(sent.id);
       }
+      return ids;
     },
+    isPermanent: isPermanentDiscordError,
     async sendTyping(msg) {
       const channel = msg.source.channel;
       if (channel.isSendable()) await channel.sendTyping();

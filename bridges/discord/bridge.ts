@@ -56,9 +56,8 @@ function loginError(err: unknown): Error {
  */
 export async function runDiscordBridge(deps: DiscordBridgeDeps): Promise<void> {
   const { discord, client, logger, signal } = deps;
-  let stopping = false;
   const runtime = new BridgeRuntime<DiscordIncoming>({
-    client, adapter: discordAdapter(() => stopping), logger,
+    client, adapter: discordAdapter(discord), logger,
     ...(deps.endpoint ? { endpoint: deps.endpoint } : {}),
   });
   const onMessage = (message: Message): void => {
@@ -66,13 +65,14 @@ export async function runDiscordBridge(deps: DiscordBridgeDeps): Promise<void> {
     if (!botId) return;
     const converted = toIncoming(message, botId);
     if (!converted) return;
-    runtime.receive(converted.msg, converted.files.map((f) => ({ filename: f.filename, mime: f.mime, bytes: f.bytes, fetch: () => fetchBytes(f.url) })));
+    void runtime.receive(converted.msg, converted.files.map((f) => ({ filename: f.filename, mime: f.mime, bytes: f.bytes, fetch: () => fetchBytes(f.url) })));
   };
 
   let fatal: ((err: Error) => void) | undefined;
   const failed = new Promise<never>((_, reject) => (fatal = reject));
   failed.catch(() => {});
   discord.on(Events.MessageCreate, onMessage);
+  runtime.start();
   discord.on(Events.ClientReady, (c) => logger.info({ bot: c.user.username }, "Discord bridge connected"));
   discord.on(Events.ShardDisconnect, (ev) => {
     logger.warn({ code: ev.code }, "Discord gateway closed");
@@ -94,7 +94,6 @@ export async function runDiscordBridge(deps: DiscordBridgeDeps): Promise<void> {
   } finally {
     discord.off(Events.MessageCreate, onMessage);
     await runtime.idle(2_000);
-    stopping = true;
     await discord.destroy();
   }
 }

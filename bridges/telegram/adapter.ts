@@ -10,6 +10,7 @@ import { splitMessage } from "../common/split-message.js";
 import { TYPING_INTERVAL_MS } from "../common/typing-loop.js";
 import { sleep } from "../common/backoff.js";
 import type { TelegramIncoming } from "./inbound.js";
+import type { DeliveryAddress } from "../../protocol/deliveries.js";
 
 /** Most attempts per Bot API call before the error is passed on. */
 const MAX_ATTEMPTS = 4;
@@ -37,42 +38,57 @@ function isEntityError(err: unknown): boolean {
 }
 
 /**
- * The Telegram {@link PlatformAdapter}: the first chunk replies to the user's message
- * (`reply_parameters`, sent even if that message was deleted), every chunk goes to the same forum topic, in
- * order. `isStopping()` true makes sending a no-op (the bridge is shutting down).
+ * Whether Telegram will never take messages for this chat: 403 (the bot was blocked or removed) or 400 "chat not
+ * found" / "message thread not found" (Bot API error descriptions).
  */
-export function telegramAdapter(api: Api, logger: BridgeLogger, isStopping: () => boolean = () => false): PlatformAdapter<TelegramIncoming> {
-  const send = async (msg: TelegramIncoming, text: string, first: boolean, html: boolean): Promise<void> => {
-    await withTelegramRetry(() =>
-      api.sendMessage(msg.chatId, text, {
+export function isPermanentTelegramError(err: unknown): boolean {
+  if (!(err instanceof GrammyError)) return false;
+  return err.error_code === 403 || (err.error_code === 400 && /chat not found|thread not found|PEER_ID_INVALID/i.test(err.description));
+}
+
+/**
+ * The Telegram {@link PlatformAdapter}: the first chunk replies to `address.replyTo` (`reply_parameters`, sent
+ * even if that message was deleted), every chunk goes to the same forum topic (`threadId`), in order; each chunk's
+ * message id is reported as soon as `sendMessage` returns.
+ */
+export function telegramAdapter(api: Api, logger: BridgeLogger): PlatformAdapter<TelegramIncoming> {
+  const send = async (address: DeliveryAddress, text: string, first: boolean, html: boolean): Promise<string> => {
+    const sent = await withTelegramRetry(() =>
+      api.sendMessage(address.chatId, text, {
         ...(html ? { parse_mode: "HTML" as const } : {}),
-        ...(first ? { reply_parameters: { message_id: msg.telegramMessageId, allow_sending_without_reply: true } } : {}),
-        ...(msg.topicId !== undefined ? { message_thread_id: msg.topicId } : {}),
+        ...(first && address.replyTo ? { reply_parameters: { message_id: Number(address.replyTo), allow_sending_without_reply: true } } : {}),
+        ...(address.threadId ? { message_thread_id: Number(address.threadId) } : {}),
         link_preview_options: { is_disabled: true },
       }),
     );
+    return String(sent.message_id);
   };
   return {
     platform: "telegram",
     typingIntervalMs: TYPING_INTERVAL_MS.telegram,
     format: (markdown) => formatTelegramChunks(markdown, TELEGRAM_MAX_CHARS, { measure: "text" }),
-    async sendReply(msg, chunks) {
+    async sendDelivery(address, chunks, onSent) {
+      const ids: string[] = [];
       let first = true;
       for (const chunk of chunks) {
-        if (isStopping()) return;
+        let id: string;
         try {
-          await send(msg, chunk, first, true);
+          id = await send(address, chunk, first, true);
         } catch (err) {
           if (!isEntityError(err)) throw err;
           logger.warn({ err: (err as Error).message }, "Telegram refused the HTML; sending plain text");
-          for (const part of splitMessage(telegramHtmlToPlain(chunk), { maxChars: TELEGRAM_MAX_CHARS })) {
-            await send(msg, part, first, false);
-            first = false;
-          }
+          // the chunk's first part stands for it (one id per chunk keeps a resend's count of sent chunks right)
+          const parts = splitMessage(telegramHtmlToPlain(chunk), { maxChars: TELEGRAM_MAX_CHARS });
+          id = await send(address, parts[0] ?? "", first, false);
+          for (const part of parts.slice(1)) await send(address, part, false, false);
         }
         first = false;
+        ids.push(id);
+        onSent(id);
       }
+      return ids;
     },
+    isPermanent: isPermanentTelegramError,
     sendTyping: (msg) => api.sendChatAction(msg.chatId, "typing", msg.topicId !== undefined ? { message_thread_id: msg.topicId } : {}),
   };
 }

@@ -48,12 +48,11 @@ export interface TelegramBridgeDeps {
  */
 export async function runTelegramBridge(deps: TelegramBridgeDeps): Promise<void> {
   const { bot, client, logger, signal } = deps;
-  let stopping = false;
   const backoff = new Backoff(deps.retry);
   const apiRoot = (deps.apiRoot ?? "https://api.telegram.org").replace(/\/+$/, "");
   const runtime = new BridgeRuntime<TelegramIncoming>({
     client,
-    adapter: telegramAdapter(bot.api, logger, () => stopping),
+    adapter: telegramAdapter(bot.api, logger),
     logger,
     ...(deps.endpoint ? { endpoint: deps.endpoint } : {}),
   });
@@ -63,22 +62,38 @@ export async function runTelegramBridge(deps: TelegramBridgeDeps): Promise<void>
     return fetchBytes(`${apiRoot}/file/bot${bot.token}/${file.file_path}`);
   });
 
+  // updates whose message the agent has not stored yet: grammY's stop() confirms everything up to the update it is
+  // handling, so that last getUpdates is moved back to the oldest of them (Telegram sends them again next time)
+  const unaccepted = new Set<number>();
+  let stopping = false;
   // a successful getUpdates means polling works: the next failure starts from the shortest delay again
   bot.api.config.use(async (prev, method, payload, sig) => {
+    if (method === "getUpdates" && stopping && unaccepted.size > 0) {
+      payload = { ...payload, offset: Math.min(...unaccepted) } as typeof payload;
+    }
     const res = await prev(method, payload, sig);
     if (method === "getUpdates" && res.ok) backoff.reset();
     return res;
   });
 
-  bot.on("message", (ctx) => {
+  // the handler resolves once the agent has the message on disk: only then does grammY confirm the update to
+  // Telegram (the offset of its next getUpdates), so a bridge killed before that gets the update again
+  bot.on("message", async (ctx) => {
     const converted = toIncoming(ctx.message, { id: ctx.me.id, username: ctx.me.username });
     if (!converted) return;
-    runtime.receive(converted.msg, converted.files.map((ref) => ({ filename: ref.filename, mime: ref.mime, fetch: () => download(ref) })));
+    unaccepted.add(ctx.update.update_id);
+    try {
+      await runtime.receive(converted.msg, converted.files.map((ref) => ({ filename: ref.filename, mime: ref.mime, fetch: () => download(ref) })));
+    } finally {
+      unaccepted.delete(ctx.update.update_id);
+    }
   });
+  runtime.start();
   bot.catch((err) => logger.error({ err: err.message }, "update handling failed"));
 
   let commandsRegistered = false;
   const onAbort = (): void => {
+    stopping = true;
     if (bot.isRunning()) void bot.stop().catch(() => {});
   };
   signal.addEventListener("abort", onAbort, { once: true });
@@ -115,10 +130,10 @@ export async function runTelegramBridge(deps: TelegramBridgeDeps): Promise<void>
     }
   } finally {
     signal.removeEventListener("abort", onAbort);
+    stopping = true;
     // stop() confirms the last update with one more getUpdates: never wait long for it
     if (bot.isRunning()) await Promise.race([bot.stop().catch(() => {}), sleep(3_000)]);
-    // replies already on their way get a short grace; after it nothing more is sent (the client closes next)
+    // deliveries already on their way get a short grace; the rest stay in the outbox (the client closes next)
     await runtime.idle(2_000);
-    stopping = true;
   }
 }

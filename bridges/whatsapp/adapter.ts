@@ -19,21 +19,37 @@ export interface SocketAccess {
 /** Longest wait for a reconnecting socket before a reply is given up, in milliseconds. */
 export const SEND_WAIT_MS = 30_000;
 
-/** The WhatsApp {@link PlatformAdapter}; `maxMessageChars` is `channels.whatsapp.maxMessageChars`. */
-export function whatsappAdapter(sockets: SocketAccess, maxMessageChars: number): PlatformAdapter<WhatsAppIncoming> {
+/** Incoming messages kept to quote in replies (a delivery names its message only by id), newest kept. */
+export const QUOTABLE_MESSAGES = 500;
+
+/**
+ * The WhatsApp {@link PlatformAdapter}; `maxMessageChars` is `channels.whatsapp.maxMessageChars`. Baileys needs
+ * the whole message to quote it, so the bridge hands each incoming message to `remember`; a delivery answering one
+ * of the last {@link QUOTABLE_MESSAGES} quotes it and marks it read, others go out without a quote.
+ */
+export function whatsappAdapter(sockets: SocketAccess, maxMessageChars: number): PlatformAdapter<WhatsAppIncoming> & { remember(msg: WhatsAppIncoming): void } {
+  const recent = new Map<string, WhatsAppIncoming>();
   return {
     platform: "whatsapp",
     typingIntervalMs: TYPING_INTERVAL_MS.whatsapp,
     format: (markdown) => formatWhatsAppChunks(markdown, maxMessageChars),
-    async sendReply(msg, chunks) {
+    remember(msg) {
+      recent.set(msg.messageId, msg);
+      if (recent.size > QUOTABLE_MESSAGES) recent.delete(recent.keys().next().value!);
+    },
+    async sendDelivery(address, chunks, onSent) {
+      const quoted = address.replyTo ? recent.get(address.replyTo) : undefined;
       // a read receipt only for messages the agent answers (ignored group chatter stays unread)
-      sockets.current()?.readMessages([msg.source.key]).catch(() => {});
-      let first = true;
-      for (const text of chunks) {
+      if (quoted) sockets.current()?.readMessages([quoted.source.key]).catch(() => {});
+      const ids: string[] = [];
+      for (const [i, text] of chunks.entries()) {
         const sock = await sockets.whenOpen(SEND_WAIT_MS);
-        await sock.sendMessage(msg.jid, { text }, first ? { quoted: msg.source } : {});
-        first = false;
+        const sent = await sock.sendMessage(address.chatId, { text }, i === 0 && quoted ? { quoted: quoted.source } : {});
+        const id = sent?.key.id ?? "";
+        ids.push(id);
+        onSent(id);
       }
+      return ids;
     },
     async sendTyping(msg) {
       await sockets.current()?.sendPresenceUpdate("composing", msg.jid);

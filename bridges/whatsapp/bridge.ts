@@ -75,8 +75,9 @@ export async function runWhatsAppBridge(deps: WhatsAppBridgeDeps): Promise<void>
       });
     },
   };
+  const adapter = whatsappAdapter(sockets, deps.maxMessageChars);
   const runtime = new BridgeRuntime<WhatsAppIncoming>({
-    client, adapter: whatsappAdapter(sockets, deps.maxMessageChars), logger,
+    client, adapter, logger,
     ...(deps.endpoint ? { endpoint: deps.endpoint } : {}),
   });
   const download = deps.downloadMedia ?? ((m: WAMessage) => downloadMediaMessage(m, "buffer", {}));
@@ -87,7 +88,8 @@ export async function runWhatsAppBridge(deps: WhatsAppBridgeDeps): Promise<void>
     const converted = toIncoming(m, { id: self.id, lid: self.lid });
     if (!converted) return;
     const { msg, media } = converted;
-    runtime.receive(msg, media ? [{ filename: media.filename, mime: media.mime, bytes: media.bytes, fetch: async () => new Uint8Array(await download(m)) }] : []);
+    adapter.remember(msg);
+    void runtime.receive(msg, media ? [{ filename: media.filename, mime: media.mime, bytes: media.bytes, fetch: async () => new Uint8Array(await download(m)) }] : []);
   };
 
   const connect = async (): Promise<void> => {
@@ -143,6 +145,7 @@ export async function runWhatsAppBridge(deps: WhatsAppBridgeDeps): Promise<void>
     if (signal.aborted) resolve();
     signal.addEventListener("abort", () => resolve(), { once: true });
   });
+  runtime.start();
   try {
     await connect();
     await Promise.race([stopped, failed]);

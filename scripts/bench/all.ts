@@ -15,6 +15,7 @@ import { runInstallSizeBench } from "./install-size.js";
 import { runAcceptBench } from "./accept.js";
 import { runVaultBench } from "./vault.js";
 import { runLongReplyBench } from "./long-reply.js";
+import { runDeliveriesBench } from "./deliveries.js";
 import { machine } from "./lib/setup.js";
 
 type Bench = () => Promise<Record<string, number>>;
@@ -29,6 +30,7 @@ export const BENCHES: Array<[string, Bench]> = [
   ["vault", runVaultBench],
   ["long-reply", runLongReplyBench],
   ["install", runInstallSizeBench],
+  ["deliveries", runDeliveriesBench],
 ];
 
 /** One budget line of the summary: which figure and its limit (`max`: the figure must stay below it; 0: must be 0). */

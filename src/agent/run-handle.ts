@@ -1,5 +1,6 @@
 import type { EventName, EventPayload } from "../../protocol/events.js";
 import type { ChannelAddress } from "../../protocol/chat.js";
+import type { DeliveryAddress } from "../../protocol/deliveries.js";
 
 /** Receives run events: the event name, its payload and the per-run sequence number (from 1). */
 export type RunSubscriber = (event: EventName, payload: unknown, seq: number) => void;
@@ -22,6 +23,8 @@ export class RunHandle {
   private readonly subscribers = new Set<RunSubscriber>();
   private seq = 0;
   finished = false;
+  /** Set when the daemon's stop aborted the run: it is left `queued` (re-run at the next start), nothing is delivered. */
+  stoppedByShutdown = false;
   /** A per-chat model override (`/model NAME`), else the active model is used. */
   preferredModel: string | undefined;
   /** Resolves when the run has ended (done or error). */
@@ -33,6 +36,10 @@ export class RunHandle {
     readonly sessionId: string,
     readonly text: string,
     readonly channel: ChannelAddress | undefined,
+    /** Where the run's final text goes through the outbox (issue 11); empty: nowhere. */
+    readonly deliverTo: DeliveryAddress[] = [],
+    /** A final text that, trimmed, equals this is not delivered. */
+    readonly silentReply?: string | undefined,
   ) {
     this.ended = new Promise((r) => (this.resolveEnded = r));
   }

@@ -5,6 +5,7 @@ import type { MessageRow, Store } from "../store/store.js";
 import type { ToolCall, Usage } from "../../protocol/chat.js";
 import type { WireError } from "../../protocol/errors.js";
 import { AgentdError, toWireError } from "../errors.js";
+import { userErrorLine } from "../../protocol/user-error.js";
 import type { Tool } from "./tools/tool.js";
 import type { ProviderPool, ResolvedModel } from "./provider.js";
 import type { RunHandle } from "./run-handle.js";
@@ -30,6 +31,11 @@ export interface RunDeps {
    * the history once; after a compaction the run reads it again).
    */
   compact?: (sessionId: string, model: ResolvedModel, signal: AbortSignal, loaded?: { rows: MessageRow[]; system: string }) => Promise<boolean>;
+  /**
+   * Writes the text a run ends with (its reply, or one short error line) to the run's delivery targets: the
+   * outbox. Called inside the transaction that stores the run's end, so both commit or neither (issue 11).
+   */
+  deliver?: (handle: RunHandle, text: string) => void;
   /** Called after a run ends, whatever its status (metrics, session titles). */
   onEnd?: (info: { handle: RunHandle; status: string; model: string | undefined; durationMs: number; usage: Usage; error?: WireError }) => void;
 }
@@ -184,6 +190,14 @@ function finish(
   }
   try {
     // the answer and the run's end in one transaction: one commit, and never one without the other
+    if (handle.stoppedByShutdown && handle.deliverTo.length > 0) {
+      // the daemon is stopping: the run stays queued (its partial text is not kept), the next start runs it again
+      // and delivers its reply
+      store.updateRun(handle.id, { status: "queued", model: modelName });
+      handle.emit("run.error", { runId: handle.id, sessionId: handle.sessionId, error: { code: "unavailable", message: "the agent is restarting; the reply follows after the restart", retryable: true }, text: r.shown });
+      deps.onEnd?.({ handle, status: "interrupted", model: modelName, durationMs, usage });
+      return;
+    }
     const msg = store.sqlite.transaction(() => {
       const m = store.insertMessage({
         sessionId: handle.sessionId, runId: handle.id, role: "assistant", content: r.text,
@@ -194,6 +208,7 @@ function finish(
         status: r.status, model: modelName, assistantMessageId: m.id, finishedAt: Date.now(),
         ...(wire ? { errorCode: wire.code, error: wire.message } : {}),
       });
+      deps.deliver?.(handle, wire ? userErrorLine(wire) : r.shown);
       return m;
     })();
     if (wire) handle.emit("run.error", { runId: handle.id, sessionId: handle.sessionId, messageId: msg.id, error: wire, text: r.shown });

@@ -1,5 +1,7 @@
 import type { z } from "zod";
 import type { ChatSendParams, ChatSendResult, ChannelAddress } from "../../protocol/chat.js";
+import type { DeliveryAddress } from "../../protocol/deliveries.js";
+import { userErrorLine } from "../../protocol/user-error.js";
 import { AgentdError, NotFoundError, toWireError } from "../errors.js";
 import type { RunRow } from "../store/store.js";
 import { RunHandle, type RunSubscriber } from "./run-handle.js";
@@ -29,6 +31,37 @@ export type CommandHandler = (
 
 /** `compactedBy` value of messages kept out of the model's context by a {@link CommandAnswer} (not a summary id). */
 export const EXCLUDED_FROM_CONTEXT = "excluded";
+
+/**
+ * Options of {@link Runner.send} (issue 11). `deliverTo`: where the run's final text (or one short error line) is
+ * delivered through the outbox, written in the same transaction as the run's end; default: a channel message's own
+ * chat (a reply to its message), nothing otherwise. `silentReply`: a final text that, trimmed, equals it is not
+ * delivered (e.g. `NOTHING_TO_REPORT` for heartbeats).
+ */
+export interface SendOptions {
+  deliverTo?: DeliveryAddress[] | undefined;
+  silentReply?: string | undefined;
+}
+
+/**
+ * How many times the daemon runs an interrupted run again at start (issue 11) before it gives up on it with an
+ * error line to its chat: a run that takes the daemon down every time must not crash it forever.
+ */
+export const MAX_RUN_RESUMES = 3;
+
+/** The delivery address of a reply to a channel message: its chat and thread, answering its message id. */
+export function replyAddressOf(channel: ChannelAddress): DeliveryAddress {
+  return {
+    platform: channel.platform, chatId: channel.chatId,
+    ...(channel.threadId ? { threadId: channel.threadId } : {}),
+    ...(channel.messageId ? { replyTo: channel.messageId } : {}),
+  };
+}
+
+/** A stored run's delivery targets (the `deliver_to` JSON column). */
+function targetsOf(run: RunRow): DeliveryAddress[] {
+  return run.deliverTo ? (JSON.parse(run.deliverTo) as DeliveryAddress[]) : [];
+}
 
 /** Resolves the session of a message: explicit id, the chat's bound session, or a new one. */
 export type SessionResolver = (params: SendParams) => { sessionId: string; preferredModel?: string | undefined };
@@ -69,7 +102,7 @@ export class Runner {
    * message is stored first and checked after the command hook: ignored, refused and command messages pass, one
    * for the model ends at once with a `run.error` `rate_limited`.
    */
-  send(params: SendParams, subscriber?: RunSubscriber): z.output<typeof ChatSendResult> {
+  send(params: SendParams, subscriber?: RunSubscriber, opts: SendOptions = {}): z.output<typeof ChatSendResult> {
     const existing = this.deps.store.findRunByKey(params.idempotencyKey);
     if (existing) return this.reattach(existing, subscriber);
     if (!this.accepting) throw new AgentdError("unavailable", "the agent is shutting down", { retryable: true });
@@ -78,11 +111,13 @@ export class Runner {
     // ignores, a refusal or a command must not get "too many messages" however busy the session is
     const full = params.channel || params.text.startsWith("/") ? undefined : this.queueFull(sessionId);
     if (full) throw full;
+    const deliverTo = opts.deliverTo ?? (params.channel ? [replyAddressOf(params.channel)] : []);
     const { run } = this.deps.store.acceptMessage({
       sessionId, content: params.text, idempotencyKey: params.idempotencyKey,
       ...(params.channel ? { channel: params.channel } : {}),
+      deliverTo: deliverTo.length ? JSON.stringify(deliverTo) : null, silentReply: opts.silentReply ?? null,
     });
-    const handle = new RunHandle(run.id, sessionId, params.text, params.channel);
+    const handle = new RunHandle(run.id, sessionId, params.text, params.channel, deliverTo, opts.silentReply);
     if (subscriber) handle.subscribe(subscriber);
     this.dispatch(handle, run.userMessageId, preferredModel);
     return { runId: run.id, sessionId, duplicate: false };
@@ -120,7 +155,10 @@ export class Runner {
     await Promise.race([all(), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
     clearTimeout(timer);
     if (this.handles.size === 0) return;
-    for (const h of this.handles.values()) h.controller.abort();
+    for (const h of this.handles.values()) {
+      h.stoppedByShutdown = true;
+      h.controller.abort();
+    }
     await Promise.race([all(), new Promise((r) => setTimeout(r, 1000))]);
   }
 
@@ -133,15 +171,30 @@ export class Runner {
     }
     if (run.status === "interrupted") {
       if (!this.accepting) throw new AgentdError("unavailable", "the agent is shutting down", { retryable: true });
-      const msg = this.deps.store.getMessage(run.userMessageId);
       this.deps.store.updateRun(run.id, { status: "queued", errorCode: null, error: null, finishedAt: null });
-      const handle = new RunHandle(run.id, run.sessionId, msg?.content ?? "", msg?.channel ? (JSON.parse(msg.channel) as ChannelAddress) : undefined);
-      if (subscriber) handle.subscribe(subscriber);
-      this.dispatch(handle, run.userMessageId, undefined);
+      this.restart(run, subscriber);
       return result;
     }
     if (subscriber) this.replayFinished(run, subscriber);
     return result;
+  }
+
+  /**
+   * Runs again, at daemon start, the runs a crash interrupted that have delivery targets (channel messages,
+   * scheduled and webhook runs; issue 11): their user messages are on disk, their replies go through the outbox.
+   * A bridge resending the message later re-attaches to the run instead of starting another.
+   */
+  resume(runs: RunRow[]): void {
+    for (const run of runs) if (!this.handles.has(run.id)) this.restart(run);
+  }
+
+  /** Dispatches a stored run again (its user message and delivery targets read back). */
+  private restart(run: RunRow, subscriber?: RunSubscriber): void {
+    const msg = this.deps.store.getMessage(run.userMessageId);
+    const channel = msg?.channel ? (JSON.parse(msg.channel) as ChannelAddress) : undefined;
+    const handle = new RunHandle(run.id, run.sessionId, msg?.content ?? "", channel, targetsOf(run), run.silentReply ?? undefined);
+    if (subscriber) handle.subscribe(subscriber);
+    this.dispatch(handle, run.userMessageId, undefined);
   }
 
   /** Rebuilds the final event of a finished run from the database. */
@@ -189,7 +242,10 @@ export class Runner {
     if (full) {
       // a channel message for the model while the session's queue is full: stored (it was accepted before the
       // hook could decide), ended at once with the error, which the bridge shows as one short line
-      this.deps.store.updateRun(handle.id, { status: "error", errorCode: full.code, error: full.message, finishedAt: Date.now() });
+      this.deps.store.sqlite.transaction(() => {
+        this.deps.store.updateRun(handle.id, { status: "error", errorCode: full.code, error: full.message, finishedAt: Date.now() });
+        this.deps.deliver?.(handle, userErrorLine(full));
+      })();
       handle.emit("run.error", { runId: handle.id, sessionId: handle.sessionId, error: toWireError(full), text: "" });
       return;
     }
@@ -228,10 +284,15 @@ export class Runner {
     const { store } = this.deps;
     const reply = "reply" in answer ? answer.reply : "";
     const status = "reply" in answer ? "ok" : "ignored";
-    let messageId = "";
-    if (reply) messageId = store.insertMessage({ sessionId: handle.sessionId, runId: handle.id, role: "assistant", content: reply, status: "ok", model: "agentd" }).id;
-    store.updateRun(handle.id, { status, model: "agentd", ...(messageId ? { assistantMessageId: messageId } : {}), startedAt: Date.now(), finishedAt: Date.now() });
-    if (answer.excludeFromContext) store.markCompacted(messageId ? [userMessageId, messageId] : [userMessageId], EXCLUDED_FROM_CONTEXT);
+    // the reply, the run's end and its delivery in one transaction (issue 11)
+    const messageId = store.sqlite.transaction(() => {
+      let id = "";
+      if (reply) id = store.insertMessage({ sessionId: handle.sessionId, runId: handle.id, role: "assistant", content: reply, status: "ok", model: "agentd" }).id;
+      store.updateRun(handle.id, { status, model: "agentd", ...(id ? { assistantMessageId: id } : {}), startedAt: Date.now(), finishedAt: Date.now() });
+      if (answer.excludeFromContext) store.markCompacted(id ? [userMessageId, id] : [userMessageId], EXCLUDED_FROM_CONTEXT);
+      if (reply) this.deps.deliver?.(handle, reply);
+      return id;
+    })();
     if (reply) handle.emit("run.delta", { runId: handle.id, sessionId: handle.sessionId, text: reply });
     handle.emit("run.done", {
       runId: handle.id, sessionId: handle.sessionId, messageId, status, text: reply, model: "agentd",

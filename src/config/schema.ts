@@ -4,6 +4,7 @@ import { z } from "zod";
 import { McpConfig } from "../mcp/config.js";
 import { ChannelsConfig } from "../channels/config.js";
 import { DEFAULT_MAX_REPLY_CHARS } from "../agent/limits.js";
+import { DeliveriesConfig } from "../deliveries/config.js";
 
 let canonicalZones: Set<string> | undefined;
 // ECMA-402 requires "UTC" of every implementation; `supportedValuesOf` leaves it out
@@ -156,6 +157,7 @@ export const Config = z.strictObject({
   mcp: McpConfig.default({ servers: {} }),
   pricing: z.record(z.string(), ModelPrice).default({}),
   channels: ChannelsConfig.default({}),
+  deliveries: DeliveriesConfig.default(DeliveriesConfig.parse({})),
   uploads: UploadsConfig.default(UploadsConfig.parse({})),
   metrics: z.strictObject({ public: z.boolean().default(false) }).default({ public: false }),
 }).superRefine((cfg, ctx) => {

@@ -7,6 +7,8 @@ import type { RunSubscriber } from "../agent/run-handle.js";
 export interface CallContext {
   subscriber?: RunSubscriber;
   transport: "ws" | "rest";
+  /** Aborts when the caller's connection closes (WebSocket calls): ends what the call started (delivery subscriptions). */
+  signal?: AbortSignal;
 }
 
 type Specs = Record<string, MethodSpec>;

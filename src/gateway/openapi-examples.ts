@@ -11,6 +11,7 @@ export function routeKey(spec: { method: string; path: string }): string {
 }
 
 const SESSION_ID = "s_0m5x2k9a10000AbC123";
+const DELIVERY_ID = "d_0m5x2k9b20000XyZ789";
 
 /**
  * Example inputs per route, put into the OpenAPI document (`example` of parameters and request bodies) and
@@ -23,6 +24,10 @@ export const ROUTE_EXAMPLES: Record<string, RouteExample> = {
   "GET /api/sessions/{id}/messages": { params: { id: SESSION_ID }, query: { limit: "50" } },
   "POST /api/chat": { body: { text: "What is on my list for today?", sessionId: SESSION_ID } },
   "POST /api/chat/abort": { body: { sessionId: SESSION_ID } },
+  "GET /api/deliveries": { query: { state: "failed", platform: "telegram", since: "2026-11-27T00:00:00Z", limit: "20" } },
+  "GET /api/deliveries/{id}": { params: { id: DELIVERY_ID } },
+  "POST /api/deliveries/{id}/retry": { params: { id: DELIVERY_ID } },
+  "POST /api/messages": { body: { address: { platform: "telegram", chatId: "123456789" }, text: "Backup **done**.", idempotencyKey: "backup-done-2026-11-27" } },
   "GET /api/usage/daily": { query: { days: "30" } },
   "GET /api/logs": { query: { level: "warn", since: "2025-01-31T12:00:00Z", limit: "50" } },
   "POST /api/update": { body: { install: false } },

@@ -97,6 +97,7 @@ export function serveConnection(ws: WebSocket, deps: WsDeps): void {
   const handshakeTimer = setTimeout(() => fail({ code: "unauthorized", message: "no handshake in time" }, CloseCode.policyViolation), deps.handshakeTimeoutMs ?? 10_000);
 
   const subscriber = (event: string, payload: unknown, seq: number) => send({ type: "event", event, payload, seq });
+  const connection = new AbortController();
 
   function refuseVersion(range: { min: number; max: number }): void {
     const old = range.max < MIN_PROTOCOL_VERSION ? " (protocol 1 clients send the token in hello; this agentd never accepts that; update the client to agentd ${deps.version})" : "";
@@ -168,7 +169,7 @@ export function serveConnection(ws: WebSocket, deps: WsDeps): void {
       return;
     }
     if (!ready) return fail({ code: "unauthorized", message: challenged ? "the frame after challenge must be auth" : "the first frame must be hello" }, CloseCode.policyViolation);
-    deps.registry.call(frame.method, frame.params, { transport: "ws", subscriber }).then(
+    deps.registry.call(frame.method, frame.params, { transport: "ws", subscriber, signal: connection.signal }).then(
       (result) => send({ type: "res", id: frame.id, ok: true, result }),
       (err: unknown) => {
         const error = toWireError(err);
@@ -197,6 +198,7 @@ export function serveConnection(ws: WebSocket, deps: WsDeps): void {
 
   ws.on("close", () => {
     closed = true;
+    connection.abort();
     clearTimeout(handshakeTimer);
   });
   ws.on("error", (err) => deps.logger.debug({ err }, "websocket error"));

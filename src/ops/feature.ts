@@ -6,10 +6,14 @@ import { lifecycleRouteGroup } from "./lifecycle.js";
 
 /**
  * Operations: `POST /api/upload` (files under uploads/, audio transcription), `GET|DELETE /api/logs`,
- * `POST /api/restart`, `POST /api/update` and `GET /metrics` (Prometheus; counted from every run's end).
+ * `POST /api/restart`, `POST /api/update` and `GET /metrics` (Prometheus; counted from every run's end and every
+ * delivery the outbox settles).
  */
 export const opsFeature: FeatureFactory = (ctx) => {
-  const metrics = new Metrics({ version: ctx.version, agent: ctx.config.get().name, startedAt: ctx.startedAt }, { openConnections: () => ctx.openConnections(), admission: () => ctx.runner.admission });
+  const metrics = new Metrics({ version: ctx.version, agent: ctx.config.get().name, startedAt: ctx.startedAt }, {
+    openConnections: () => ctx.openConnections(), admission: () => ctx.runner.admission, deliveries: () => ctx.outbox.counts(),
+  });
+  ctx.outbox.onSettled((s) => metrics.recordDelivery(s));
   ctx.hooks.onEnd.push((info) => {
     const { usage } = info;
     metrics.recordRun({

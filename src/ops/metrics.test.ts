@@ -37,6 +37,22 @@ describe("Metrics", () => {
     for (const l of text.trim().split("\n").filter((x) => !x.startsWith("#"))) expect(l).toMatch(/^[a-z_:][a-z0-9_:]*(\{.*\})? [-+0-9.eInfNa]+$/);
   });
 
+  it("writes the outbox's rows per state, settled deliveries and the delivery latency histogram", () => {
+    const m = new Metrics({ version: "1", agent: "a", startedAt: 0 }, { openConnections: () => 0, deliveries: () => ({ pending: 3, sending: 1, delivered: 40, failed: 2 }) });
+    m.recordDelivery({ outcome: "delivered", platform: "telegram", latencyMs: 40 });
+    m.recordDelivery({ outcome: "delivered", platform: "telegram", latencyMs: 2000 });
+    m.recordDelivery({ outcome: "failed", platform: "discord" });
+    const text = m.render();
+    m.stop();
+    expect(line(text, 'agentd_deliveries{state="pending"}')).toBe('agentd_deliveries{state="pending"} 3');
+    expect(line(text, 'agentd_deliveries{state="failed"}')).toBe('agentd_deliveries{state="failed"} 2');
+    expect(line(text, 'agentd_deliveries_total{platform="telegram",outcome="delivered"}')).toMatch(/ 2$/);
+    expect(line(text, 'agentd_deliveries_total{platform="discord",outcome="failed"}')).toMatch(/ 1$/);
+    expect(line(text, 'agentd_delivery_latency_seconds_bucket{le="0.05"}')).toMatch(/ 1$/);
+    expect(line(text, 'agentd_delivery_latency_seconds_bucket{le="2.5"}')).toMatch(/ 2$/);
+    expect(line(text, "agentd_delivery_latency_seconds_sum")).toBe("agentd_delivery_latency_seconds_sum 2.04");
+  });
+
   it("escapes label values", () => {
     expect(escapeLabel('a"b\\c\nd')).toBe('a\\"b\\\\c\\nd');
   });

@@ -13,6 +13,9 @@ export const metricsRoute = defineRoute({
   response: z.string().describe("Prometheus text exposition format"),
 });
 
+/** Upper bounds (seconds) of the delivery latency histogram buckets (outbox row created → bridge's ack); `+Inf` is added. */
+export const DELIVERY_LATENCY_BUCKETS_S = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600];
+
 /** Sampling interval of the event-loop delay monitor, in ms (perf_hooks `monitorEventLoopDelay`). */
 export const LAG_RESOLUTION_MS = 10;
 
@@ -33,7 +36,12 @@ export interface MetricsGauges {
   openConnections: () => number;
   /** Runs executing, waiting for a slot, and the admission limit (the run scheduler). */
   admission?: () => { running: number; waiting: number; limit: number } | undefined;
+  /** Outbox rows per state (issue 11). */
+  deliveries?: () => Record<"pending" | "sending" | "delivered" | "failed", number>;
 }
+
+/** A delivery that reached `delivered` (with its latency in ms, created → acknowledged) or `failed`. */
+export type DeliverySample = { outcome: "delivered"; platform: string; latencyMs: number } | { outcome: "failed"; platform: string };
 
 /** Escapes a label value for the text format (backslash, double quote, line feed). */
 export function escapeLabel(v: string): string {
@@ -65,7 +73,9 @@ const num = (n: number) => (Number.isFinite(n) ? String(n) : n > 0 ? "+Inf" : n 
  * `agentd_runs_total{status,model}`, `agentd_run_errors_total{code,model}`, `agentd_tokens_total{model,type}`
  * (`type` = prompt | completion | cached), `agentd_cost_usd_total{model}`, the histogram
  * `agentd_run_duration_seconds`, the gauges `agentd_open_connections`, `agentd_runs_executing`, `agentd_runs_waiting`,
- * `agentd_run_concurrency_limit`, `nodejs_eventloop_lag_p50_seconds`,
+ * `agentd_run_concurrency_limit`, the outbox's `agentd_deliveries{state}` (rows per state),
+ * `agentd_deliveries_total{platform,outcome}` (delivered or failed since start) and the histogram
+ * `agentd_delivery_latency_seconds` (created → acknowledged), `nodejs_eventloop_lag_p50_seconds`,
  * `nodejs_eventloop_lag_p99_seconds`, `nodejs_eventloop_lag_max_seconds` (how late the loop ran a timer, over the
  * window since the previous scrape; names as prom-client's), `process_resident_memory_bytes`, `nodejs_heap_size_total_bytes`, `nodejs_heap_size_used_bytes`,
  * `nodejs_external_memory_bytes`, `process_start_time_seconds` and `agentd_info`.
@@ -79,6 +89,10 @@ export class Metrics {
   private durationCount = 0;
   private durationSum = 0;
   private lag: ELDHistogram | undefined;
+  private readonly deliveries = new Counter();
+  private readonly latencyBuckets = new Array<number>(DELIVERY_LATENCY_BUCKETS_S.length).fill(0);
+  private latencyCount = 0;
+  private latencySum = 0;
 
   constructor(private readonly info: { version: string; agent: string; startedAt: number }, private readonly gauges: MetricsGauges) {}
 
@@ -112,6 +126,16 @@ export class Metrics {
     for (let i = 0; i < RUN_DURATION_BUCKETS_S.length; i++) if (seconds <= RUN_DURATION_BUCKETS_S[i]!) this.buckets[i]!++;
   }
 
+  /** Counts one delivery that was acknowledged (with its latency) or failed. */
+  recordDelivery(s: DeliverySample): void {
+    this.deliveries.inc({ platform: s.platform, outcome: s.outcome });
+    if (s.outcome !== "delivered") return;
+    const seconds = s.latencyMs / 1000;
+    this.latencyCount++;
+    this.latencySum += seconds;
+    for (let i = 0; i < DELIVERY_LATENCY_BUCKETS_S.length; i++) if (seconds <= DELIVERY_LATENCY_BUCKETS_S[i]!) this.latencyBuckets[i]!++;
+  }
+
   /** The text exposition of every series; resets the event-loop lag window (and starts sampling on the first call). */
   render(): string {
     this.start();
@@ -139,6 +163,16 @@ export class Metrics {
       gauge("agentd_runs_waiting", "Runs waiting for a slot of the admission control.", adm.waiting);
       gauge("agentd_run_concurrency_limit", "Runs allowed to execute at once now (lowered while the event loop lags; at most agent.maxConcurrentRuns).", adm.limit);
     }
+    const rows = this.gauges.deliveries?.();
+    if (rows) {
+      out.push("# HELP agentd_deliveries Outbox deliveries by state (pending, sending, delivered, failed).", "# TYPE agentd_deliveries gauge");
+      for (const [state, n] of Object.entries(rows)) out.push(`agentd_deliveries${labels({ state })} ${num(n)}`);
+    }
+    family("agentd_deliveries_total", "counter", "Deliveries acknowledged by a bridge or failed since the daemon started, by platform and outcome.", this.deliveries);
+    out.push("# HELP agentd_delivery_latency_seconds Delivery latency from the outbox row to the bridge's acknowledgement, in seconds.", "# TYPE agentd_delivery_latency_seconds histogram");
+    DELIVERY_LATENCY_BUCKETS_S.forEach((le, i) => out.push(`agentd_delivery_latency_seconds_bucket{le="${le}"} ${this.latencyBuckets[i]}`));
+    out.push(`agentd_delivery_latency_seconds_bucket{le="+Inf"} ${this.latencyCount}`);
+    out.push(`agentd_delivery_latency_seconds_sum ${num(this.latencySum)}`, `agentd_delivery_latency_seconds_count ${this.latencyCount}`);
     const h = this.lag;
     // the histogram records whole sampling intervals: the lag is what exceeds the interval
     const lagS = (ns: number) => (Number.isFinite(ns) && h && h.count > 0 ? Math.max(0, ns / 1e6 - LAG_RESOLUTION_MS) / 1000 : 0);

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { sqliteTable, text, integer, real, index, uniqueIndex, primaryKey } from "drizzle-orm/sqlite-core";
 
 /** Conversations. Times are Unix epoch milliseconds. */
@@ -46,6 +47,12 @@ export const runs = sqliteTable("runs", {
   createdAt: integer("created_at").notNull(),
   startedAt: integer("started_at"),
   finishedAt: integer("finished_at"),
+  /** JSON array of the DeliveryAddress targets its final text goes to (issue 11), stored at accept; null: none. */
+  deliverTo: text("deliver_to"),
+  /** A final text that, trimmed, equals this is not delivered (heartbeats' "nothing to report"). */
+  silentReply: text("silent_reply"),
+  /** Times the daemon ran it again at start after a crash interrupted it (a run that keeps crashing it is given up). */
+  resumes: integer("resumes").notNull().default(0),
 }, (t) => [uniqueIndex("runs_idempotency_idx").on(t.idempotencyKey), index("runs_session_idx").on(t.sessionId)]);
 
 /** Token usage of one model call, with the model that answered and its cost in USD (null when unpriced). */
@@ -72,3 +79,36 @@ export const channelBindings = sqliteTable("channel_bindings", {
   model: text("model"),
   updatedAt: integer("updated_at").notNull(),
 }, (t) => [primaryKey({ columns: [t.platform, t.chatId, t.threadId] })]);
+
+/**
+ * The outbox (issue 11): every message the agent sends to a chat, stored before any bridge sees it. Ids sort by
+ * creation (the order of delivery within a chat). `state`: pending → sending → delivered | failed.
+ * `threadId` is "" when the chat has none. `platformMessageIds` is the JSON array of the platform's ids of the
+ * chunks sent so far. `leaseUntil`: while `sending`, when an unacknowledged offer expires; `nextAttemptAt`: while
+ * `pending`, not offered before. `reportedAt`: when a `failed` delivery was told to the user (next turn).
+ */
+export const deliveries = sqliteTable("deliveries", {
+  id: text("id").primaryKey(),
+  platform: text("platform").notNull(),
+  chatId: text("chat_id").notNull(),
+  threadId: text("thread_id").notNull().default(""),
+  replyTo: text("reply_to"),
+  text: text("text").notNull(),
+  runId: text("run_id"),
+  idempotencyKey: text("idempotency_key"),
+  state: text("state", { enum: ["pending", "sending", "delivered", "failed"] }).notNull(),
+  attempts: integer("attempts").notNull().default(0),
+  lastError: text("last_error"),
+  platformMessageIds: text("platform_message_ids").notNull().default("[]"),
+  leaseUntil: integer("lease_until"),
+  nextAttemptAt: integer("next_attempt_at").notNull().default(0),
+  reportedAt: integer("reported_at"),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+  deliveredAt: integer("delivered_at"),
+}, (t) => [
+  uniqueIndex("deliveries_idempotency_idx").on(t.idempotencyKey),
+  index("deliveries_open_idx").on(t.platform, t.chatId, t.threadId, t.id).where(sql`"state" in ('pending', 'sending')`),
+  index("deliveries_state_idx").on(t.state, t.id),
+  index("deliveries_created_idx").on(t.createdAt),
+]);

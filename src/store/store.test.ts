@@ -21,16 +21,29 @@ describe("Store", () => {
     s.close();
   });
 
-  it("marks runs left queued or running by a dead daemon as interrupted", () => {
+  it("marks runs left queued or running by a dead daemon as interrupted, and hands back those with delivery targets", () => {
     const s = fresh();
     const session = s.createSession();
     const a = s.acceptMessage({ sessionId: session.id, content: "a", idempotencyKey: "a" }).run;
     const b = s.acceptMessage({ sessionId: session.id, content: "b", idempotencyKey: "b" }).run;
+    const target = JSON.stringify([{ platform: "telegram", chatId: "1" }]);
+    const c = s.acceptMessage({ sessionId: session.id, content: "c", idempotencyKey: "c", deliverTo: target }).run;
     s.updateRun(a.id, { status: "running" });
     s.updateRun(b.id, { status: "ok" });
-    expect(s.markInterruptedRuns()).toBe(1);
+    s.updateRun(c.id, { status: "running" });
+    const claimed = s.claimInterruptedRuns();
+    expect(claimed.interrupted).toBe(1);
+    expect(claimed.resumable.map((r) => r.id)).toEqual([c.id]);
     expect(s.getRun(a.id)?.status).toBe("interrupted");
     expect(s.getRun(b.id)?.status).toBe("ok");
+    expect(s.getRun(c.id)?.status).toBe("queued");
+    // run again and interrupted again, up to the limit: then given up with an error
+    s.updateRun(c.id, { status: "running" });
+    expect(s.claimInterruptedRuns(2).resumable.map((r) => r.resumes)).toEqual([2]);
+    s.updateRun(c.id, { status: "running" });
+    const last = s.claimInterruptedRuns(2);
+    expect([last.resumable, last.givenUp.map((r) => r.id)]).toEqual([[], [c.id]]);
+    expect(s.getRun(c.id)).toMatchObject({ status: "error", errorCode: "internal" });
     s.close();
   });
 

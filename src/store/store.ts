@@ -4,6 +4,7 @@ import { openDb, guardStorage, type Db } from "./db.js";
 import { WalSync } from "./wal-sync.js";
 import { sessions, messages, runs, usageEvents, channelBindings } from "./schema.js";
 import { newId } from "./ids.js";
+import { DeliveryQueries } from "./delivery-queries.js";
 import { NotFoundError } from "../errors.js";
 import type { ChannelAddress, Message, ToolCall } from "../../protocol/chat.js";
 import type { Session } from "../../protocol/sessions.js";
@@ -66,6 +67,8 @@ export function toWireMessage(row: MessageRow): Message {
 export class Store {
   readonly sqlite: Database.Database;
   readonly db: Db;
+  /** The outbox's queries (issue 11). */
+  readonly deliveries: DeliveryQueries;
 
   /** Prepared statements of the per-turn queries by SQL text, prepared once (drizzle prepares on every call). */
   private readonly statements = new Map<string, Database.Statement>();
@@ -78,6 +81,7 @@ export class Store {
   constructor(file: string) {
     ({ sqlite: this.sqlite, db: this.db } = openDb(file));
     this.walSync = new WalSync(`${file}-wal`);
+    this.deliveries = new DeliveryQueries(this.sqlite);
   }
 
   /**
@@ -173,7 +177,11 @@ export class Store {
    * and touches the session. It survives a crash of the process once this returns, and a power cut once
    * {@link durable} resolves: `chat.send` awaits both before it answers.
    */
-  acceptMessage(input: { sessionId: string; content: string; idempotencyKey: string; channel?: ChannelAddress; attachments?: unknown }): { run: RunRow; message: MessageRow } {
+  acceptMessage(input: {
+    sessionId: string; content: string; idempotencyKey: string; channel?: ChannelAddress; attachments?: unknown;
+    /** JSON of the run's delivery targets (see the `runs` table). */
+    deliverTo?: string | null; silentReply?: string | null;
+  }): { run: RunRow; message: MessageRow } {
     const now = Date.now();
     const message: MessageRow = {
       id: newId("m"), sessionId: input.sessionId, runId: null, role: "user", content: input.content, toolCalls: null,
@@ -183,6 +191,7 @@ export class Store {
     const run: RunRow = {
       id: newId("r"), sessionId: input.sessionId, idempotencyKey: input.idempotencyKey, status: "queued", model: null,
       userMessageId: message.id, assistantMessageId: null, errorCode: null, error: null, createdAt: now, startedAt: null, finishedAt: null,
+      deliverTo: input.deliverTo ?? null, silentReply: input.silentReply ?? null, resumes: 0,
     };
     message.runId = run.id;
     this.acceptTx ??= this.sqlite.transaction((m: MessageRow, r: RunRow, at: number) => {
@@ -258,15 +267,36 @@ export class Store {
   }
 
   /**
-   * At start: every run still `queued` or `running` belongs to a daemon that died; mark it `interrupted`.
-   * A client that resends its idempotency key later gets it run again (see the runner). Returns the count.
+   * At start: every run still `queued` or `running` belongs to a daemon that died. Runs with delivery targets
+   * (channel messages, scheduled and webhook runs: issue 11) stay `queued` and are returned, oldest first, for the
+   * daemon to run again, unless they were already run again `maxResumes` times (a run that keeps taking the daemon
+   * down): those end as `error` and are returned as `givenUp`. The others are marked `interrupted` (a client that
+   * resends its idempotency key gets it run again, see the runner).
    */
-  markInterruptedRuns(): number {
-    const res = guardStorage("mark interrupted runs", () =>
-      this.db.update(runs).set({ status: "interrupted", finishedAt: Date.now(), errorCode: "aborted", error: "the daemon stopped during the run" })
-        .where(inArray(runs.status, ["queued", "running"])).run(),
+  claimInterruptedRuns(maxResumes = Number.POSITIVE_INFINITY): { interrupted: number; resumable: RunRow[]; givenUp: RunRow[] } {
+    return guardStorage("mark interrupted runs", () =>
+      this.sqlite.transaction(() => {
+        const now = Date.now();
+        const open = this.stmt(
+          `SELECT ${RUN_COLS} FROM "runs" WHERE "status" IN ('queued', 'running') AND "deliver_to" IS NOT NULL AND "deliver_to" <> '[]' ORDER BY "created_at", "id"`,
+        ).all() as RunRow[];
+        const resumable: RunRow[] = [];
+        const givenUp: RunRow[] = [];
+        for (const r of open) {
+          if (r.resumes >= maxResumes) {
+            const error = `the daemon stopped during this run ${r.resumes + 1} times; it is not run again`;
+            this.updateRun(r.id, { status: "error", errorCode: "internal", error, finishedAt: now });
+            givenUp.push({ ...r, status: "error", errorCode: "internal", error, finishedAt: now });
+          } else {
+            this.updateRun(r.id, { status: "queued", resumes: r.resumes + 1 });
+            resumable.push({ ...r, status: "queued", resumes: r.resumes + 1 });
+          }
+        }
+        const res = this.db.update(runs).set({ status: "interrupted", finishedAt: now, errorCode: "aborted", error: "the daemon stopped during the run" })
+          .where(and(inArray(runs.status, ["queued", "running"]), sql`("deliver_to" IS NULL OR "deliver_to" = '[]')`)).run();
+        return { interrupted: res.changes, resumable, givenUp };
+      })(),
     );
-    return res.changes;
   }
 
   /** Records the usage of one model call. */

@@ -1,0 +1,156 @@
+import { ProtocolError, type AgentdClient } from "../../protocol/client.js";
+import { DeliveryOfferPayload, type Delivery, type DeliveryAddress } from "../../protocol/deliveries.js";
+import { sleep } from "./backoff.js";
+import type { BridgeLogger } from "./bridge-runtime.js";
+
+/**
+ * What a platform plugs into the {@link DeliveryConsumer}: formatting/splitting and sending one delivery.
+ * A new bridge (Slack, say) implements this and nothing else to receive the outbox.
+ */
+export interface DeliveryAdapter {
+  platform: string;
+  /** Markdown → the platform's formatted chunks, each under its limit (deterministic: a resend splits alike). */
+  format(markdown: string): string[];
+  /**
+   * Sends `chunks` in order to `address` (the first one as a reply to `address.replyTo` when set) and resolves with
+   * the platform's message id of each chunk. `onSent(id)` must be called right after each chunk's send call
+   * returns (the consumer acknowledges at once: the duplicate window is what lies between). Rejects with the
+   * platform's error; the chunks sent before it were reported through `onSent`.
+   */
+  sendDelivery(address: DeliveryAddress, chunks: string[], onSent: (platformMessageId: string) => void): Promise<string[]>;
+  /** Whether an error means the platform will never take this delivery (blocked, chat gone): failed without retry. Default: never. */
+  isPermanent?(err: unknown): boolean;
+}
+
+/** Acks kept after they went out (a re-offer of one of them is acknowledged again, not sent again). */
+const REMEMBERED_ACKS = 1000;
+/** Most attempts to get one acknowledgement to the daemon (it waits through reconnects). */
+const ACK_ATTEMPTS = 30;
+
+/**
+ * The bridge side of the outbox (issue 11): subscribes to the platform's deliveries on every (re)connection,
+ * sends each offered delivery through the adapter, and acknowledges it with the platform's message ids right after
+ * the send call returns: one `complete: false` ack per chunk of a long reply (so a resend skips what went out), the
+ * final ack after the last chunk. A platform error becomes `deliveries.fail` (retryable unless the adapter says it
+ * is permanent). An offer of a delivery this process is still sending is ignored; one it already acknowledged is
+ * acknowledged again. Nothing is kept that the daemon does not also have: a restarted bridge just subscribes.
+ */
+export class DeliveryConsumer {
+  private readonly sending = new Map<string, Promise<void>>();
+  private readonly acked = new Map<string, string[]>();
+  private stopped = false;
+  private offs: Array<() => void> = [];
+
+  constructor(private readonly opts: { client: AgentdClient; adapter: DeliveryAdapter; logger: BridgeLogger }) {}
+
+  /** Subscribes now and after every reconnect. */
+  start(): void {
+    const { client } = this.opts;
+    this.offs.push(
+      client.onPush((event, payload) => {
+        if (event !== "delivery.offer" || this.stopped) return;
+        const parsed = DeliveryOfferPayload.safeParse(payload);
+        if (!parsed.success) return this.opts.logger.warn({ err: parsed.error.message }, "ignored a malformed delivery offer");
+        this.take(parsed.data.delivery);
+      }),
+      client.onState((state) => {
+        if (state === "open") void this.subscribe();
+      }),
+    );
+    void this.subscribe();
+  }
+
+  /** Stops taking offers; waits up to `timeoutMs` for the deliveries being sent (and their acks). */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopped = true;
+    for (const off of this.offs.splice(0)) off();
+    await this.idle(timeoutMs);
+  }
+
+  /** Waits up to `timeoutMs` for the deliveries being sent. */
+  async idle(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled(this.sending.values()), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+  }
+
+  private async subscribe(): Promise<void> {
+    try {
+      const { open } = await this.opts.client.request("deliveries.subscribe", { platform: this.opts.adapter.platform });
+      this.opts.logger.info({ open }, open ? `subscribed to deliveries; ${open} waiting` : "subscribed to deliveries");
+    } catch (err) {
+      // the connection dropped before the answer: the next `open` subscribes again
+      this.opts.logger.debug({ err: (err as Error).message }, "could not subscribe to deliveries yet");
+    }
+  }
+
+  private take(d: Delivery): void {
+    if (this.sending.has(d.id)) return;
+    const ids = this.acked.get(d.id);
+    if (ids) return void this.ack(d.id, ids, true);
+    const task = this.deliver(d).finally(() => this.sending.delete(d.id));
+    this.sending.set(d.id, task);
+  }
+
+  private async deliver(d: Delivery): Promise<void> {
+    const { adapter, logger } = this.opts;
+    const chunks = adapter.format(d.text);
+    const ids = [...d.platformMessageIds];
+    const rest = chunks.slice(ids.length);
+    // a resend that skips chunks already sent no longer replies to the message (the first chunk did)
+    const address = ids.length > 0 ? { ...d.address, replyTo: undefined } : d.address;
+    let final: Promise<void> | undefined;
+    try {
+      if (rest.length > 0) {
+        await adapter.sendDelivery(stripUndefined(address), rest, (id) => {
+          ids.push(id);
+          if (ids.length < chunks.length) void this.ack(d.id, [...ids], false);
+          else final = this.finish(d.id, [...ids]); // the last chunk: acknowledged at once
+        });
+      }
+      await (final ?? this.finish(d.id, ids));
+    } catch (err) {
+      if (final) return void (await final); // the send call failed after the last chunk went out: it is delivered
+      const permanent = adapter.isPermanent?.(err) ?? false;
+      const reason = err instanceof Error ? err.message : String(err);
+      logger.warn({ deliveryId: d.id, err: reason, permanent }, "could not send a delivery");
+      await this.call(() => this.opts.client.request("deliveries.fail", { id: d.id, reason: reason.slice(0, 1000) || "send failed", retryable: !permanent }));
+    }
+  }
+
+  private async finish(id: string, ids: string[]): Promise<void> {
+    this.acked.set(id, ids);
+    if (this.acked.size > REMEMBERED_ACKS) this.acked.delete(this.acked.keys().next().value!);
+    await this.ack(id, ids, true);
+  }
+
+  private ack(id: string, platformMessageIds: string[], complete: boolean): Promise<void> {
+    return this.call(() => this.opts.client.request("deliveries.ack", { id, platformMessageIds, complete }));
+  }
+
+  /** Calls the daemon until it answers (through reconnects), at most {@link ACK_ATTEMPTS} times; never throws. */
+  private async call(fn: () => Promise<unknown>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await fn();
+        return;
+      } catch (err) {
+        const code = err instanceof ProtocolError ? err.code : undefined;
+        const closed = code === "unavailable" && /client (is )?closed/.test((err as Error).message);
+        if (closed || code === "not_found" || code === "bad_request" || attempt >= ACK_ATTEMPTS) {
+          this.opts.logger.warn({ err: (err as Error).message }, "could not report a delivery to the agent");
+          return;
+        }
+        await sleep(Math.min(2000, 100 * attempt));
+      }
+    }
+  }
+}
+
+function stripUndefined(a: { platform: string; chatId: string; threadId?: string | undefined; replyTo?: string | undefined }): DeliveryAddress {
+  return {
+    platform: a.platform, chatId: a.chatId,
+    ...(a.threadId !== undefined ? { threadId: a.threadId } : {}),
+    ...(a.replyTo !== undefined ? { replyTo: a.replyTo } : {}),
+  };
+}

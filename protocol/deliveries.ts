@@ -1,0 +1,127 @@
+import { z } from "zod";
+import { defineEvent, defineMethod } from "./method-spec.js";
+
+/**
+ * Where an outgoing message goes (issue 11): a chat on a platform, optionally a thread (Telegram forum topic,
+ * Discord thread) and the platform message id it answers (`replyTo`). The same `(platform, chatId, threadId)`
+ * as the {@link import("./chat.js").ChannelAddress} of incoming messages.
+ */
+export const DeliveryAddress = z.strictObject({
+  platform: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/),
+  chatId: z.string().min(1).max(128),
+  threadId: z.string().min(1).max(128).optional(),
+  replyTo: z.string().min(1).max(128).optional(),
+});
+/** See {@link DeliveryAddress}. */
+export type DeliveryAddress = z.infer<typeof DeliveryAddress>;
+
+/**
+ * A delivery's state: `pending` (waiting for a bridge), `sending` (offered to a bridge, not yet acknowledged),
+ * `delivered` (acknowledged with the platform's message ids) or `failed` (gave up after the attempts, or refused
+ * for good; `lastError` says why). `pending → sending → delivered | failed`; a retry puts a failed one back to pending.
+ */
+export const DeliveryState = z.enum(["pending", "sending", "delivered", "failed"]);
+/** See {@link DeliveryState}. */
+export type DeliveryState = z.infer<typeof DeliveryState>;
+
+/** Longest text of one delivery, in characters (bridges split it into the platform's message size). */
+export const DELIVERY_MAX_CHARS = 100_000;
+
+/**
+ * One outgoing message in the daemon's outbox. `text` is markdown (bridges format and split it).
+ * `platformMessageIds` are the ids of the messages the platform accepted (one per chunk), in order; while
+ * `sending` they are the chunks already sent. Times are ISO 8601 UTC strings.
+ */
+export const Delivery = z.strictObject({
+  id: z.string(),
+  address: DeliveryAddress,
+  text: z.string(),
+  runId: z.string().nullable(),
+  idempotencyKey: z.string().nullable(),
+  state: DeliveryState,
+  attempts: z.number().int().min(0),
+  lastError: z.string().nullable(),
+  platformMessageIds: z.array(z.string()),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  deliveredAt: z.string().nullable(),
+});
+/** See {@link Delivery}. */
+export type Delivery = z.infer<typeof Delivery>;
+
+/**
+ * `delivery.offer`: a delivery for the platform this connection subscribed to. Send it, then `deliveries.ack`
+ * (or `deliveries.fail`) before `ackTimeoutMs` passes, else it is offered again. `platformMessageIds` lists
+ * the chunks a previous attempt already sent (skip that many chunks). Deliveries of one chat come one at a time,
+ * in order: the next is offered once this one is acknowledged or failed.
+ */
+export const DeliveryOfferPayload = z.strictObject({
+  delivery: Delivery,
+  ackTimeoutMs: z.number().int().min(1),
+});
+
+/** Params of `messages.send`: post `text` (markdown) to a chat through the outbox. */
+export const MessageSendParams = z.strictObject({
+  address: DeliveryAddress,
+  text: z.string().min(1).max(DELIVERY_MAX_CHARS),
+  idempotencyKey: z.string().min(1).max(200).optional(),
+});
+
+const byId = z.strictObject({ id: z.string().min(1).max(64) });
+const oneDelivery = z.strictObject({ delivery: Delivery });
+
+/** The delivery (outbox) methods of the protocol (issue 11). */
+export const deliveryMethods = {
+  "deliveries.subscribe": defineMethod({
+    params: z.strictObject({ platform: DeliveryAddress.shape.platform }),
+    result: z.strictObject({ open: z.number().int().min(0) }),
+    description:
+      "Bridges: receive this platform's deliveries as delivery.offer events, starting with every one not yet acknowledged (in order per chat). `open` counts them.",
+    sideEffect: true,
+  }),
+  "deliveries.ack": defineMethod({
+    params: z.strictObject({
+      id: z.string().min(1).max(64),
+      platformMessageIds: z.array(z.string().max(128)).max(1000),
+      complete: z.boolean().default(true),
+    }),
+    result: oneDelivery,
+    description:
+      "Bridges: the platform accepted the delivery (its message ids). `complete: false` records chunks sent so far and keeps the delivery leased. A late or repeated ack is accepted.",
+    sideEffect: true,
+  }),
+  "deliveries.fail": defineMethod({
+    params: z.strictObject({ id: z.string().min(1).max(64), reason: z.string().min(1).max(1000), retryable: z.boolean().default(true) }),
+    result: oneDelivery,
+    description: "Bridges: the platform refused the delivery. Retryable failures are offered again with backoff until the attempts run out; others fail at once.",
+    sideEffect: true,
+  }),
+  "deliveries.list": defineMethod({
+    params: z.strictObject({
+      state: DeliveryState.optional(),
+      platform: DeliveryAddress.shape.platform.optional(),
+      since: z.iso.datetime({ offset: true }).optional(),
+      limit: z.number().int().min(1).max(1000).default(100),
+    }),
+    result: z.strictObject({ deliveries: z.array(Delivery) }),
+    description: "Deliveries, newest first, filtered by state, platform and creation time (`since`, ISO 8601).",
+  }),
+  "deliveries.get": defineMethod({ params: byId, result: oneDelivery, description: "One delivery by id." }),
+  "deliveries.retry": defineMethod({
+    params: byId,
+    result: oneDelivery,
+    description: "Offer a failed delivery again (attempts start over). A delivered one is a conflict.",
+    sideEffect: true,
+  }),
+  "messages.send": defineMethod({
+    params: MessageSendParams,
+    result: z.strictObject({ delivery: Delivery, duplicate: z.boolean() }),
+    description: "Post a message to a chat through the outbox. The same idempotencyKey returns the first delivery.",
+    sideEffect: true,
+  }),
+};
+
+/** The delivery events. */
+export const deliveryEvents = {
+  "delivery.offer": defineEvent({ payload: DeliveryOfferPayload, description: "A delivery for a subscribed platform to send and acknowledge." }),
+};

@@ -1,0 +1,49 @@
+import type { FeatureFactory } from "../feature.js";
+import { AgentdError, ValidationError } from "../errors.js";
+import { deliveryRoutes } from "./routes.js";
+
+/**
+ * The outbox feature (issue 11): the `deliveries.*` and `messages.send` protocol methods and their REST routes,
+ * and the lease/backoff sweep. Bridges subscribe over WebSocket (`deliveries.subscribe`, then `delivery.offer`
+ * events until the connection closes). The {@link import("./outbox.js").Outbox} itself is `ctx.outbox`.
+ */
+export const deliveriesFeature: FeatureFactory = (ctx) => {
+  const outbox = ctx.outbox;
+  // one subscription per connection and platform: a bridge that subscribes again on the same connection is answered alike
+  const subscribed = new WeakMap<AbortSignal, Set<string>>();
+  return {
+    name: "deliveries",
+    handlers: (registry) => {
+      registry
+        .on("deliveries.subscribe", (params, call) => {
+          if (!call.subscriber || !call.signal) throw new AgentdError("bad_request", "deliveries.subscribe needs a WebSocket connection (its offers are events)");
+          const sink = call.subscriber;
+          const platforms = subscribed.get(call.signal) ?? new Set<string>();
+          subscribed.set(call.signal, platforms);
+          if (platforms.has(params.platform)) return { open: outbox.openCount(params.platform) };
+          platforms.add(params.platform);
+          let seq = 0;
+          return { open: outbox.subscribe(params.platform, (payload) => sink("delivery.offer", payload, ++seq), call.signal) };
+        })
+        .on("deliveries.ack", (params) => ({ delivery: outbox.ack(params.id, params.platformMessageIds, params.complete) }))
+        .on("deliveries.fail", (params) => ({ delivery: outbox.fail(params.id, params.reason, params.retryable) }))
+        .on("deliveries.list", (params) => ({ deliveries: outbox.list(params) }))
+        .on("deliveries.get", (params) => ({ delivery: outbox.get(params.id) }))
+        .on("deliveries.retry", (params) => ({ delivery: outbox.retry(params.id) }))
+        .on("messages.send", (params) => outbox.enqueueOnce(params));
+    },
+    routes: (router) => {
+      router
+        .route(deliveryRoutes.list, ({ query }) => ({ deliveries: outbox.list(query) }))
+        .route(deliveryRoutes.get, ({ params }) => ({ delivery: outbox.get(params.id) }))
+        .route(deliveryRoutes.retry, ({ params }) => ({ delivery: outbox.retry(params.id) }))
+        .route(deliveryRoutes.send, ({ body, c }) => {
+          const key = body.idempotencyKey ?? c.req.header("idempotency-key");
+          if (key !== undefined && (key.length < 1 || key.length > 200)) throw new ValidationError("Idempotency-Key: 1 to 200 characters", { path: "idempotencyKey" });
+          return outbox.enqueueOnce({ address: body.address, text: body.text, ...(key ? { idempotencyKey: key } : {}) });
+        });
+    },
+    start: () => outbox.start(),
+    stop: async () => outbox.stop(),
+  };
+};

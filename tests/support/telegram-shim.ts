@@ -1,0 +1,173 @@
+/**
+ * A thin Bot API front for `telegram-test-api` (test fixture), filling the emulator's gaps that matter across
+ * crashes (/work/shared/TESTING.md): `getUpdates` with the Bot API's semantics (https://core.telegram.org/bots/api#getupdates:
+ * an update is dropped once a later `offset` confirms it; long polling up to `timeout` seconds), `setMyCommands`
+ * and `sendChatAction` answered here, and every call recorded with its times. `sendMessage` can be held before
+ * the platform takes it (`holdMs`): a client that disconnects during the hold never gets the message accepted,
+ * as when a request never reached Telegram. The rest is proxied to the emulator.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createNetServer } from "node:net";
+import type { AddressInfo } from "node:net";
+import { TelegramServer } from "telegram-test-api/lib/telegramServer.js";
+
+/** One Bot API call the shim answered. Times are `Date.now()`. */
+export interface ShimCall {
+  method: string;
+  params: Record<string, any>;
+  receivedAt: number;
+  /** For `sendMessage`: when the emulator stored the message (the platform accepted it); undefined if it never did. */
+  acceptedAt?: number;
+  result?: any;
+}
+
+/** The running shim: its Bot API root, the emulator behind it, and the recorded calls. */
+export interface TelegramShim {
+  apiRoot: string;
+  emulator: TelegramServer;
+  calls: ShimCall[];
+  /** Messages the bot sent to `chatId` (accepted by the platform), in order. */
+  sent(chatId: number | string): Array<{ text: string; receivedAt: number; acceptedAt: number; messageId: number }>;
+  /** Delay before a `sendMessage` to `chatId` is taken (its `n`-th to that chat, from 1); default none. */
+  holdMs: (chatId: string, n: number) => number;
+  /** Called once the platform took a `sendMessage` (stored), before it answers the sender; default none. */
+  onAccepted: (chatId: string) => Promise<void> | void;
+  /** A Bot API error to answer the `n`-th `sendMessage` to `chatId` with (nothing is sent); default none. */
+  failWith: (chatId: string, n: number) => { error_code: number; description: string } | undefined;
+  close(): Promise<void>;
+}
+
+const json = (res: ServerResponse, status: number, body: unknown) => {
+  if (res.writableEnded || res.destroyed) return;
+  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+};
+
+async function readBody(req: IncomingMessage): Promise<Record<string, any>> {
+  let raw = "";
+  for await (const c of req) raw += c;
+  if (!raw) return {};
+  if ((req.headers["content-type"] ?? "").includes("json")) return JSON.parse(raw) as Record<string, any>;
+  return Object.fromEntries(new URLSearchParams(raw));
+}
+
+/** The emulator's own update formatting (a static it does not declare public). */
+const formatUpdate = (u: unknown): unknown => (TelegramServer as unknown as { formatUpdate(u: unknown): unknown }).formatUpdate(u);
+
+/**
+ * Starts the emulator and the shim on free loopback ports. `localSends`: answer `sendMessage` here (recorded, with
+ * a Bot API `Message`) instead of storing it in the emulator: a faster platform, for benchmarks.
+ */
+export async function startTelegramShim(opts: { localSends?: boolean } = {}): Promise<TelegramShim> {
+  // the emulator builds its clients' URL from the configured port: it needs a real one, not 0
+  const emulatorPort = await freePort();
+  const emulator = new TelegramServer({ port: emulatorPort, host: "127.0.0.1", storeTimeout: 3600 });
+  await emulator.start();
+  const emulatorRoot = `http://127.0.0.1:${emulatorPort}`;
+  const calls: ShimCall[] = [];
+  const confirmed = new Map<string, number>();
+  const perChat = new Map<string, number>();
+  const polls = new Set<() => void>();
+  let nextMessageId = 1;
+
+  const updatesFor = (token: string) => {
+    const from = confirmed.get(token) ?? 0;
+    return emulator.storage.userMessages.filter((u) => u.botToken === token && u.updateId >= from);
+  };
+
+  const shim: TelegramShim = {
+    apiRoot: "",
+    emulator,
+    calls,
+    holdMs: () => 0,
+    failWith: () => undefined,
+    onAccepted: () => {},
+    sent: (chatId) =>
+      calls
+        .filter((c) => c.method === "sendMessage" && c.acceptedAt !== undefined && String(c.params.chat_id) === String(chatId))
+        .map((c) => ({ text: String(c.params.text), receivedAt: c.receivedAt, acceptedAt: c.acceptedAt!, messageId: Number(c.result?.message_id) })),
+    close: async () => {
+      for (const wake of polls) wake();
+      await new Promise((r) => server.close(r));
+      server.closeAllConnections();
+      await emulator.stop();
+    },
+  };
+
+  const server = createServer((req, res) => {
+    void (async () => {
+      const m = /^\/bot([^/]+)\/(\w+)$/.exec(req.url?.split("?")[0] ?? "");
+      if (!m) return json(res, 404, { ok: false, error_code: 404, description: "Not Found" });
+      const [, token, method] = m as unknown as [string, string, string];
+      const params = await readBody(req);
+      const call: ShimCall = { method, params, receivedAt: Date.now() };
+      calls.push(call);
+      if (method === "getUpdates") {
+        const offset = Number(params.offset ?? 0);
+        if (offset > 0) confirmed.set(token, Math.max(confirmed.get(token) ?? 0, offset));
+        const deadline = Date.now() + Math.min(Number(params.timeout ?? 0), 30) * 1000;
+        let gone = false;
+        res.on("close", () => (gone = true));
+        while (updatesFor(token).length === 0 && Date.now() < deadline && !gone) {
+          await new Promise<void>((wake) => {
+            const done = () => {
+              clearTimeout(timer);
+              emulator.off("AddedUserMessage", done);
+              emulator.off("AddedUserCommand", done);
+              polls.delete(done);
+              wake();
+            };
+            const timer = setTimeout(done, Math.max(1, deadline - Date.now()));
+            emulator.on("AddedUserMessage", done);
+            emulator.on("AddedUserCommand", done);
+            polls.add(done);
+          });
+        }
+        const updates = updatesFor(token).slice(0, Number(params.limit ?? 100));
+        for (const u of updates) u.isRead = true;
+        return json(res, 200, { ok: true, result: updates.map((u) => formatUpdate(u)) });
+      }
+      if (method === "setMyCommands" || method === "sendChatAction" || method === "deleteWebhook") return json(res, 200, { ok: true, result: true });
+      if (method === "sendMessage") {
+        const chat = String(params.chat_id);
+        const n = (perChat.get(chat) ?? 0) + 1;
+        perChat.set(chat, n);
+        const failure = shim.failWith(chat, n);
+        if (failure) return json(res, failure.error_code, { ok: false, ...failure });
+        const hold = shim.holdMs(chat, n);
+        if (hold > 0) {
+          let gone = false;
+          res.on("close", () => (gone = true));
+          await new Promise((r) => setTimeout(r, hold));
+          if (gone) return; // the sender died before the platform took it: nothing was sent
+        }
+      }
+      if (method === "sendMessage" && opts.localSends) {
+        const result = { message_id: nextMessageId++, date: Math.floor(Date.now() / 1000), chat: { id: Number(params.chat_id), type: "private" }, text: String(params.text) };
+        call.acceptedAt = Date.now();
+        call.result = result;
+        return json(res, 200, { ok: true, result });
+      }
+      const upstream = await fetch(`${emulatorRoot}/bot${token}/${method}`, {
+        method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(params),
+      });
+      const body = (await upstream.json()) as { ok: boolean; result?: any };
+      call.result = body.result;
+      if (method === "sendMessage" && body.ok) {
+        call.acceptedAt = Date.now();
+        await shim.onAccepted(String(params.chat_id));
+      }
+      json(res, upstream.status, body);
+    })().catch((err: unknown) => json(res, 500, { ok: false, error_code: 500, description: String(err) }));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  shim.apiRoot = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return shim;
+}
+
+async function freePort(): Promise<number> {
+  const srv = createNetServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
