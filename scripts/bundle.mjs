@@ -31,6 +31,19 @@ const englishZod = {
   },
 };
 
+// @mozilla/readability (web_fetch) writes CJK punctuation straight into regular expression literals; escape every
+// non-Latin-1 character as \uXXXX (the same pattern in a non-`u` regex or a string) so its chunk stays one byte per
+// character in V8's heap.
+const latin1Readability = {
+  name: "latin1-readability",
+  setup(b) {
+    b.onLoad({ filter: /@mozilla[\\/]readability[\\/]Readability\.js$/ }, (args) => ({
+      contents: readFileSync(args.path, "utf8").replace(/[^\x00-\xff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`),
+      loader: "js",
+    }));
+  },
+};
+
 rmSync("dist/bundle", { recursive: true, force: true });
 
 const entryPoints = ["dist/src/cli/main.js", "dist/src/vault/reconcile-worker.js", "dist/bridges/telegram/main.js", "dist/bridges/discord/main.js", "dist/bridges/whatsapp/main.js"]
@@ -51,7 +64,7 @@ await build({
   // character in a comment (an em dash) makes a whole chunk a two-byte string. Names are kept, for stack traces.
   minifyWhitespace: true,
   charset: "ascii",
-  plugins: [noEsprima, englishZod],
+  plugins: [noEsprima, englishZod, latin1Readability],
   banner: { js: "import { createRequire as __agentdRequire } from 'node:module'; const require = __agentdRequire(import.meta.url);" },
   logLevel: "warning",
 });

@@ -196,13 +196,15 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
   }
 }
 
-/** Every secret the daemon knows: the token, provider keys and header values, bridge tokens. */
+/** Every secret the daemon knows: the token, provider keys and header values, the search key, exec's env values, bridge tokens. */
 function secretsOf(cfg: Config, token: string): string[] {
   const out = [token];
   for (const p of Object.values(cfg.providers)) {
     if (p.apiKey) out.push(p.apiKey);
     for (const v of Object.values(p.headers ?? {})) out.push(v);
   }
+  if (cfg.tools.web_search.apiKey) out.push(cfg.tools.web_search.apiKey);
+  out.push(...Object.values(cfg.tools.exec.env));
   for (const ch of Object.values(cfg.channels)) {
     const t = (ch as { botToken?: string } | undefined)?.botToken;
     if (t) out.push(t);

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { WORKSPACE_FOLDER } from "../tools/workspace.js";
 import { cpSync, existsSync, readFileSync, renameSync, writeFileSync, mkdirSync, readdirSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { PACKAGE_ROOT } from "../version.js";
@@ -8,8 +9,8 @@ import { AgentdError } from "../errors.js";
 const AGENT_MARKERS = ["agentd.yaml", "agentd.db", ".env"];
 
 /**
- * `agentd init DIR`: copies `agent-template/` into DIR (created if needed), names the agent after the folder,
- * and writes a fresh 32-byte base64url token to `DIR/.env` as `AGENTD_TOKEN` (mode 0600).
+ * `agentd init DIR`: copies `agent-template/` into DIR (created if needed), makes `DIR/workspace/`, names the
+ * agent after the folder, and writes a fresh 32-byte base64url token to `DIR/.env` as `AGENTD_TOKEN` (mode 0600).
  * Throws a `conflict` {@link AgentdError} when DIR already holds an agent, and changes nothing then.
  * Returns the lines to print.
  */
@@ -24,6 +25,8 @@ export function initAgent(dirArg: string): string[] {
   cpSync(join(PACKAGE_ROOT, "agent-template"), dir, { recursive: true, errorOnExist: true, force: false });
   // npm never ships a file named .gitignore, so the template holds it as `gitignore`
   if (existsSync(join(dir, "gitignore"))) renameSync(join(dir, "gitignore"), join(dir, ".gitignore"));
+  // the folder exec and the file tools work in (issue 13); git keeps no empty folder, so it is made here
+  mkdirSync(join(dir, WORKSPACE_FOLDER), { recursive: true });
   const yamlFile = join(dir, "agentd.yaml");
   const name = basename(dir).replace(/[^a-zA-Z0-9._-]/g, "-").replace(/^[^a-zA-Z0-9]+/, "") || "agent";
   writeFileSync(yamlFile, readFileSync(yamlFile, "utf8").replace("__AGENT_NAME__", name));

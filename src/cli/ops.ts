@@ -29,8 +29,8 @@ export function formatUptime(ms: number): string {
 const write = (text: string) => process.stdout.write(text);
 
 /**
- * `agentd status [DIR]` (default: the current folder): state, port, pid, uptime, version, model, session count
- * and MCP servers of one agent, as aligned lines or one JSON object with `--json`. Returns the exit code
+ * `agentd status [DIR]` (default: the current folder): state, port, pid, uptime, version, model, session count,
+ * MCP servers and built-in tools (exec's sandbox mode) of one agent, as aligned lines or one JSON object with `--json`. Returns the exit code
  * ({@link STATUS_EXIT}); never changes anything.
  */
 export async function statusCommand(dir: string, opts: { json?: boolean } = {}): Promise<number> {
@@ -50,10 +50,21 @@ export async function statusCommand(dir: string, opts: { json?: boolean } = {}):
     ["model", p.model],
     ["sessions", p.sessions !== undefined ? String(p.sessions) : undefined],
     ["mcp", p.mcp ? (p.mcp.length ? p.mcp.map((s) => `${s.name} (${s.state}, ${s.tools} tools${s.error && s.state !== "connected" ? `: ${s.error}` : ""})`).join("; ") : "none") : undefined],
+    ["tools", p.tools ? toolsLine(p.tools) : undefined],
     ["note", p.note],
   ];
   for (const [k, v] of rows) if (v !== undefined) write(`${k.padEnd(9)}${v}\n`);
   return STATUS_EXIT[p.state];
+}
+
+/**
+ * The `tools` line of `agentd status`: the built-in tools offered, `exec` with its sandbox mode, e.g.
+ * `web_fetch, exec (sandbox: bwrap), file_read`; an exec that is enabled but not offered says why.
+ */
+export function toolsLine(tools: NonNullable<AgentProbe["tools"]>): string {
+  const on = tools.filter((t) => t.offered).map((t) => (t.name === "exec" ? `exec (sandbox: ${t.mode === "none" ? "none, UNSANDBOXED" : t.mode})` : t.name));
+  const exec = tools.find((t) => t.name === "exec" && !t.offered && t.reason && !/enabled is false/.test(t.reason));
+  return [on.length ? on.join(", ") : "no built-in web/exec/file tools", ...(exec ? [`exec off: ${exec.reason}`] : [])].join("; ");
 }
 
 /** Formats rows as a left-aligned text table with a header. */

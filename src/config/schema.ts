@@ -5,6 +5,9 @@ import { McpConfig } from "../mcp/config.js";
 import { ChannelsConfig } from "../channels/config.js";
 import { DEFAULT_MAX_REPLY_CHARS } from "../agent/limits.js";
 import { DeliveriesConfig } from "../deliveries/config.js";
+import { ToolsConfig } from "../tools/config.js";
+
+export { ToolsConfig };
 
 let canonicalZones: Set<string> | undefined;
 // ECMA-402 requires "UTC" of every implementation; `supportedValuesOf` leaves it out
@@ -124,12 +127,6 @@ export const AgentConfig = z.strictObject({
   maxReplyChars: z.number().int().min(1_000).max(10_000_000).default(DEFAULT_MAX_REPLY_CHARS),
 });
 
-/** Which tools the agent may use: `allow` (absent = all) and `deny` lists of tool names (`current_time`, `<server>__<tool>`). */
-export const ToolsConfig = z.strictObject({
-  allow: z.array(z.string()).optional(),
-  deny: z.array(z.string()).default([]),
-});
-
 /** Price of a model in USD per million tokens (input, output, cached input). Keys are provider model ids. */
 export const ModelPrice = z.strictObject({
   inputPerMTok: z.number().min(0),
@@ -153,7 +150,7 @@ export const Config = z.strictObject({
   models: z.record(name, ModelConfig),
   agent: AgentConfig.default(AgentConfig.parse({})),
   logging: z.strictObject({ level: z.enum(["trace", "debug", "info", "warn", "error"]).default("info") }).default({ level: "info" }),
-  tools: ToolsConfig.default({ deny: [] }),
+  tools: ToolsConfig.default(ToolsConfig.parse({})),
   mcp: McpConfig.default({ servers: {} }),
   pricing: z.record(z.string(), ModelPrice).default({}),
   channels: ChannelsConfig.default({}),

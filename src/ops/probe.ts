@@ -28,6 +28,8 @@ export interface AgentProbe {
   uptimeMs?: number;
   sessions?: number;
   mcp?: Array<{ name: string; state: string; tools: number; error?: string }>;
+  /** The built-in tools of issue 13 (`GET /api/tools`): offered or why not, and exec's sandbox mode. */
+  tools?: Array<{ name: string; offered: boolean; mode?: string; reason?: string }>;
   /** Why details are missing (e.g. the token was refused). */
   note?: string;
 }
@@ -141,7 +143,8 @@ const same = (a: string, b: string) => {
 /**
  * Finds out whether the agent of `dirArg` runs, from its `.port`, its lock (pid) and the daemon itself
  * (`/api/health`, then `/api/agent-info` with the token of its `.env`, checked to be this folder's daemon and
- * not another one that took the port). With `details`, also counts sessions and lists MCP servers.
+ * not another one that took the port). With `details`, also counts sessions, lists MCP servers and the built-in
+ * tools of issue 13 (`GET /api/tools`).
  * Never throws; makes no change.
  */
 export async function probeAgent(dirArg: string, opts: { details?: boolean; timeoutMs?: number } = {}): Promise<AgentProbe> {
@@ -169,7 +172,8 @@ export async function probeAgent(dirArg: string, opts: { details?: boolean; time
   }
   const out: AgentProbe = { ...base, state: "running", pid: b.pid ?? pid!, name: b.name!, version: b.version!, model: b.model!, uptimeMs: b.uptimeMs! };
   if (opts.details) {
-    const [sessions, mcp] = await Promise.all([getJson(port, "/api/sessions?limit=1000", token, opts.timeoutMs), getJson(port, "/api/mcp", token, opts.timeoutMs)]);
+    const [sessions, mcp, tools] = await Promise.all([getJson(port, "/api/sessions?limit=1000", token, opts.timeoutMs), getJson(port, "/api/mcp", token, opts.timeoutMs), getJson(port, "/api/tools", token, opts.timeoutMs)]);
+    if (tools.status === 200 && Array.isArray(tools.body?.tools)) out.tools = tools.body.tools;
     if (sessions.status === 200 && Array.isArray(sessions.body?.sessions)) out.sessions = sessions.body.sessions.length;
     if (mcp.status === 200 && Array.isArray(mcp.body?.servers)) {
       out.mcp = (mcp.body.servers as Array<{ name: string; state: string; tools?: unknown[]; lastError?: string }>).map((s) => ({
