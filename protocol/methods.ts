@@ -6,6 +6,7 @@ import { vaultMethods } from "./vault.js";
 import { mcpMethods } from "./mcp.js";
 import { usageMethods } from "./usage.js";
 import { deliveryMethods } from "./deliveries.js";
+import { approvalMethods } from "./approvals.js";
 
 /** The method registry of protocol version 1: each method's params and result schemas (DESIGN.md §3). */
 export const methods = {
@@ -16,6 +17,7 @@ export const methods = {
   ...mcpMethods,
   ...usageMethods,
   ...deliveryMethods,
+  ...approvalMethods,
 };
 /** Name of a protocol method. */
 export type MethodName = keyof typeof methods;

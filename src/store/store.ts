@@ -5,6 +5,7 @@ import { WalSync } from "./wal-sync.js";
 import { sessions, messages, runs, usageEvents, channelBindings } from "./schema.js";
 import { newId } from "./ids.js";
 import { DeliveryQueries } from "./delivery-queries.js";
+import { ApprovalQueries } from "./approval-queries.js";
 import { NotFoundError } from "../errors.js";
 import type { ChannelAddress, Message, ToolCall } from "../../protocol/chat.js";
 import type { Session } from "../../protocol/sessions.js";
@@ -69,6 +70,8 @@ export class Store {
   readonly db: Db;
   /** The outbox's queries (issue 11). */
   readonly deliveries: DeliveryQueries;
+  /** Approvals, grants, the tool audit trail and pairing (issue 13). */
+  readonly approvals: ApprovalQueries;
 
   /** Prepared statements of the per-turn queries by SQL text, prepared once (drizzle prepares on every call). */
   private readonly statements = new Map<string, Database.Statement>();
@@ -82,6 +85,7 @@ export class Store {
     ({ sqlite: this.sqlite, db: this.db } = openDb(file));
     this.walSync = new WalSync(`${file}-wal`);
     this.deliveries = new DeliveryQueries(this.sqlite);
+    this.approvals = new ApprovalQueries(this.db);
   }
 
   /**
