@@ -7,9 +7,10 @@ import { configFeature } from "./config/feature.js";
 import { vaultFeature } from "./vault/feature.js";
 import { deliveriesFeature } from "./deliveries/feature.js";
 import { toolsFeature } from "./tools/feature.js";
+import { approvalsFeature } from "./approvals/feature.js";
 
 /**
  * The daemon's features, in start order (stopped in reverse). Each lives in its own folder and plugs in
  * protocol handlers, REST routes, tools and run hooks through {@link FeatureFactory}.
  */
-export const FEATURES: FeatureFactory[] = [agentFeature, deliveriesFeature, opsFeature, vaultFeature, toolsFeature, mcpFeature, channelsFeature, configFeature];
+export const FEATURES: FeatureFactory[] = [agentFeature, deliveriesFeature, opsFeature, vaultFeature, toolsFeature, approvalsFeature, mcpFeature, channelsFeature, configFeature];

@@ -36,6 +36,11 @@ export interface RunDeps {
    * outbox. Called inside the transaction that stores the run's end, so both commit or neither (issue 11).
    */
   deliver?: (handle: RunHandle, text: string) => void;
+  /**
+   * The approval policy (issue 13): asked before each tool call; may wait for the owner's answer (the run's status
+   * says `awaiting_approval` through `onWait`) or refuse with a message for the model.
+   */
+  approve?: (handle: RunHandle, call: ToolCall, args: unknown, onWait: (approvalId: string) => void) => Promise<{ ok: true } | { ok: false; message: string }>;
   /** Called after a run ends, whatever its status (metrics, session titles). */
   onEnd?: (info: { handle: RunHandle; status: string; model: string | undefined; durationMs: number; usage: Usage; error?: WireError }) => void;
 }
@@ -163,12 +168,26 @@ async function handleToolStep(
     tools: toolMap, signal: handle.controller.signal, timeoutMs: cfg.agent.toolTimeoutMs, maxChars: cfg.agent.toolOutputMaxChars,
     sessionId: handle.sessionId, runId: handle.id, logger: deps.logger, ...(deps.redact ? { redact: deps.redact } : {}),
     onResult: (r) => handle.emit("run.tool", { ...ref, phase: "result", toolCallId: r.toolCallId, name: r.name, result: r.content, isError: r.isError }),
+    ...(deps.approve ? { gate: gateOf(handle, deps.approve, model) } : {}),
   });
   for (const r of results) {
     deps.store.insertMessage({ sessionId: handle.sessionId, runId: handle.id, role: "tool", content: r.content, toolCallId: r.toolCallId, status: r.isError ? "error" : "ok" });
     history.push({ role: "tool", tool_call_id: r.toolCallId, content: r.content });
   }
   if (handle.controller.signal.aborted) throw new AgentdError("aborted", "the run was aborted");
+}
+
+/** The tool gate of one run: asks the approval policy; while a call waits, the run's status says so. */
+function gateOf(handle: RunHandle, approve: NonNullable<RunDeps["approve"]>, model: ResolvedModel) {
+  return async (call: ToolCall, args: unknown) => {
+    let waited = false;
+    const verdict = await approve(handle, call, args, (approvalId) => {
+      waited = true;
+      handle.emit("run.status", { runId: handle.id, sessionId: handle.sessionId, status: "awaiting_approval", approvalId });
+    });
+    if (waited) handle.emit("run.status", { runId: handle.id, sessionId: handle.sessionId, status: "running", model: model.name });
+    return verdict;
+  };
 }
 
 function finish(
