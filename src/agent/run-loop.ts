@@ -89,8 +89,16 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
     if (deps.compact && (await deps.compact(handle.sessionId, first, signal, { rows: stored, system }))) stored = store.contextMessages(handle.sessionId);
     const fixed = messageTokens({ role: "system", content: system }) + Math.ceil(JSON.stringify(specs).length / 4);
     const budget = Math.max(256, contextBudgetTokens(first.config) - fixed);
-    const rows = conversationRows(stored, handle.id);
+    let rows = conversationRows(stored, handle.id);
+    // a run re-run after a stop that cut it off during its tool calls (waiting for an approval, say) resumes from
+    // that step: its stored tool calls without results run again (an approval request waits on the same row)
+    const unanswered = unansweredToolCalls(rows, handle.id);
+    if (unanswered) rows = rows.slice(0, -1);
     const history: ChatCompletionMessageParam[] = trimToBudget(shortenOldToolResults(toChatMessages(rows), cfg.agent.recentTurns), budget);
+    if (unanswered) {
+      model = first;
+      await handleToolStep(handle, deps, unanswered.content, JSON.parse(unanswered.toolCalls!) as ToolCall[], toolMap, first, history, { stored: true });
+    }
     for (let step = 0; ; step++) {
       if (step >= cfg.agent.maxSteps) {
         status = "max_steps";
@@ -155,13 +163,22 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
   finish(handle, deps, { text, shown, status, model, failure, started });
 }
 
+/**
+ * The last row of run `runId` when it is an assistant message with tool calls and no stored results: the step a
+ * stop cut off (see {@link handleToolStep}), to run again when the run is re-run. Undefined otherwise.
+ */
+export function unansweredToolCalls(rows: MessageRow[], runId: string): MessageRow | undefined {
+  const last = rows.at(-1);
+  return last && last.runId === runId && last.role === "assistant" && last.toolCalls && last.toolCalls !== "[]" ? last : undefined;
+}
+
 async function handleToolStep(
   handle: RunHandle, deps: RunDeps, text: string, calls: ToolCall[], toolMap: Map<string, Tool>, model: ResolvedModel,
-  history: ChatCompletionMessageParam[],
+  history: ChatCompletionMessageParam[], opts: { stored?: boolean } = {},
 ): Promise<void> {
   const cfg = deps.config();
   const ref = { runId: handle.id, sessionId: handle.sessionId };
-  deps.store.insertMessage({ sessionId: handle.sessionId, runId: handle.id, role: "assistant", content: text, status: "ok", toolCalls: JSON.stringify(calls), model: model.name });
+  if (!opts.stored) deps.store.insertMessage({ sessionId: handle.sessionId, runId: handle.id, role: "assistant", content: text, status: "ok", toolCalls: JSON.stringify(calls), model: model.name });
   history.push({ role: "assistant", content: text || null, tool_calls: calls.map((c) => ({ id: c.id, type: "function", function: { name: c.name, arguments: c.arguments } })) });
   for (const c of calls) handle.emit("run.tool", { ...ref, phase: "call", toolCallId: c.id, name: c.name, arguments: c.arguments });
   const results = await runToolCalls(calls, {
@@ -170,6 +187,8 @@ async function handleToolStep(
     onResult: (r) => handle.emit("run.tool", { ...ref, phase: "result", toolCallId: r.toolCallId, name: r.name, result: r.content, isError: r.isError }),
     ...(deps.approve ? { gate: gateOf(handle, deps.approve, model) } : {}),
   });
+  // the daemon's stop cut the step off: no results are stored, so the re-run at the next start runs these calls again
+  if (handle.stoppedByShutdown) throw new AgentdError("aborted", "the run was stopped by the daemon's stop");
   for (const r of results) {
     deps.store.insertMessage({ sessionId: handle.sessionId, runId: handle.id, role: "tool", content: r.content, toolCallId: r.toolCallId, status: r.isError ? "error" : "ok" });
     history.push({ role: "tool", tool_call_id: r.toolCallId, content: r.content });
