@@ -26,12 +26,6 @@ export function shortCode(length = 6): string {
 /** The `callback_data` of an approval button: `ap:<id>:<decision>` (under Telegram's 64 bytes). */
 export const buttonData = (id: string, decision: ApprovalDecision) => `ap:${id}:${decision}`;
 
-/** Parses {@link buttonData}; undefined for anything else. */
-export function parseButtonData(data: string): { id: string; decision: ApprovalDecision } | undefined {
-  const m = /^ap:([A-Za-z0-9_-]{1,48}):(approve|always|deny)$/.exec(data);
-  return m ? { id: m[1]!, decision: m[2] as ApprovalDecision } : undefined;
-}
-
 /** One tool call the gate is asked about. `argsText` is the arguments as the model sent them (JSON text). */
 export interface GateCall {
   tool: string;
