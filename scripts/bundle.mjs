@@ -44,6 +44,24 @@ const latin1Readability = {
   },
 };
 
+// pino-roll (log rotation) takes five functions from the date-fns index, which loads all ~250 date-fns modules and
+// their locale at every daemon start (~100 ms, ~2 MB of heap). agentd uses two of them (addDays, addHours for
+// daily/hourly rotation); format, parse and isValid only serve pino-roll's `dateFormat`, which agentd never sets
+// (src/logs/destination.ts): they throw if ever called. Fail the build if pino-roll changes the line.
+const lazyDateFns = {
+  name: "lazy-date-fns",
+  setup(b) {
+    b.onLoad({ filter: /pino-roll[\\/]lib[\\/]utils\.js$/ }, (args) => {
+      const text = readFileSync(args.path, "utf8");
+      const line = "const { format, addDays, addHours, parse, isValid } = require('date-fns')";
+      if (!text.includes(line)) throw new Error(`${args.path}: expected "${line}" (pino-roll changed; update scripts/bundle.mjs)`);
+      const absent = (f) => `${f} = () => { throw new Error("pino-roll dateFormat is not available in agentd's bundle (${f})") }`;
+      const replacement = `const { addDays } = require('date-fns/addDays'); const { addHours } = require('date-fns/addHours'); const ${["format", "parse", "isValid"].map(absent).join(", ")}`;
+      return { contents: text.replace(line, replacement), loader: "js" };
+    });
+  },
+};
+
 rmSync("dist/bundle", { recursive: true, force: true });
 
 const entryPoints = ["dist/src/cli/main.js", "dist/src/vault/reconcile-worker.js", "dist/bridges/telegram/main.js", "dist/bridges/discord/main.js", "dist/bridges/whatsapp/main.js"]
@@ -64,7 +82,7 @@ await build({
   // character in a comment (an em dash) makes a whole chunk a two-byte string. Names are kept, for stack traces.
   minifyWhitespace: true,
   charset: "ascii",
-  plugins: [noEsprima, englishZod, latin1Readability],
+  plugins: [noEsprima, englishZod, latin1Readability, lazyDateFns],
   banner: { js: "import { createRequire as __agentdRequire } from 'node:module'; const require = __agentdRequire(import.meta.url);" },
   logLevel: "warning",
 });

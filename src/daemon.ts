@@ -85,7 +85,7 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     const token = ensureToken(dir, cfg.server.host);
     const redact = createRedactor(() => secretsOf(config.get(), token));
     const logBuffer = new LogBuffer();
-    const { logger, close } = await createLogger({ dir, level: cfg.logging.level, redact, extraStreams: [logBuffer.stream], ...(opts.pretty !== undefined ? { pretty: opts.pretty } : {}) });
+    const { logger, close } = await createLogger({ dir, level: cfg.logging.level, rotation: cfg.logging, redact, extraStreams: [logBuffer.stream], ...(opts.pretty !== undefined ? { pretty: opts.pretty } : {}) });
     closeLog = close;
     store = new Store(join(dir, "agentd.db"));
     const { interrupted, resumable, givenUp } = store.claimInterruptedRuns(MAX_RUN_RESUMES);

@@ -8,9 +8,10 @@ import { vaultFeature } from "./vault/feature.js";
 import { deliveriesFeature } from "./deliveries/feature.js";
 import { toolsFeature } from "./tools/feature.js";
 import { approvalsFeature } from "./approvals/feature.js";
+import { backupFeature } from "./backup/schedule.js";
 
 /**
  * The daemon's features, in start order (stopped in reverse). Each lives in its own folder and plugs in
  * protocol handlers, REST routes, tools and run hooks through {@link FeatureFactory}.
  */
-export const FEATURES: FeatureFactory[] = [agentFeature, deliveriesFeature, opsFeature, vaultFeature, toolsFeature, approvalsFeature, mcpFeature, channelsFeature, configFeature];
+export const FEATURES: FeatureFactory[] = [agentFeature, deliveriesFeature, opsFeature, vaultFeature, toolsFeature, approvalsFeature, mcpFeature, channelsFeature, configFeature, backupFeature];

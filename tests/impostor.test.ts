@@ -153,10 +153,13 @@ describe("a program on the port of a stale .port", () => {
     const replies: string[][] = [];
     const runtime = new BridgeRuntime<IncomingMessage>({
       client, logger, endpoint,
-      adapter: { platform: "test", format: (t) => [t], sendDelivery: async (_a, c) => (replies.push(c), c.map((_, i) => `m${i}`)), sendTyping: async () => {}, typingIntervalMs: 5000 },
+      adapter: {
+        platform: "test", format: (t) => [t], sendTyping: async () => {}, typingIntervalMs: 5000,
+        sendDelivery: async (_a, c) => (replies.push(c), c.map((_x, i) => String(i))),
+      },
     });
     try {
-      runtime.receive({ messageId: "1", channel: { platform: "test", chatId: "c1", userId: "u1", isGroup: false, mentioned: false }, text: "see file" }, [
+      void runtime.receive({ messageId: "1", channel: { platform: "test", chatId: "c1", userId: "u1", isGroup: false, mentioned: false }, text: "see file" }, [
         { filename: "a.txt", mime: "text/plain", fetch: async () => new Uint8Array(Buffer.from("hello")) as Uint8Array<ArrayBuffer> },
       ]);
       await waitFor(() => imp.hellos >= 2, "two handshake attempts of the bridge client", 20_000);

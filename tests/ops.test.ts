@@ -19,6 +19,7 @@ beforeAll(async () => {
     edit: (cfg) => {
       cfg.models.whisper = { provider: "openai", model: "whisper-1" };
       cfg.uploads = { maxBytes: MAX_BYTES, transcriptionModel: "whisper" };
+      cfg.update = { package: "@acme/agentd" }; // a package to check; without one, updates are unavailable at once
     },
   });
   root = join(dir, "..");

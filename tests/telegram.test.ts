@@ -362,7 +362,8 @@ describe("Telegram across a daemon crash", () => {
 
       // a message sent while the daemon is down
       await fay.say("gap words");
-      await waitFor(() => tg.storage.userMessages.every((u) => u.isRead), "the bridge to receive the gap message");
+      // the bridge may leave it with Telegram until the agent is back: an update is confirmed only once the agent
+      // has stored its message (and the cut-off message's answer may have been lost with the daemon)
       await sleep(400);
 
       daemon = await startDaemon(agent.dir);

@@ -82,6 +82,8 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly deliveries: DeliveryConsumer;
   private stopping = false;
+  private abandon!: () => void;
+  private readonly abandoned = new Promise<false>((r) => (this.abandon = () => r(false)));
 
   constructor(
     private readonly opts: {
@@ -106,10 +108,11 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
 
   /**
    * Takes a platform message: fetches its files (a file that cannot be fetched, or is over the cap, becomes a
-   * `[name could not be received]` line in the text), then {@link handle}s it. Resolves once the daemon has the
-   * message on disk (or refused it): a bridge may then confirm it to its platform (Telegram's update offset).
+   * `[name could not be received]` line in the text), then {@link handle}s it. Resolves with true once the daemon
+   * has the message on disk (or refused it): a bridge may then confirm it to its platform (Telegram's update
+   * offset); with false when the bridge stops first ({@link abandonPending}): it must stay unconfirmed.
    */
-  receive(msg: M, files: PendingFile[] = []): Promise<void> {
+  receive(msg: M, files: PendingFile[] = []): Promise<boolean> {
     let accepted!: () => void;
     const onDisk = new Promise<void>((r) => (accepted = r));
     const task = (async () => {
@@ -128,7 +131,13 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
     })().finally(accepted);
     this.inFlight.add(task);
     void task.finally(() => this.inFlight.delete(task));
-    return onDisk;
+    return Promise.race([onDisk.then(() => true as const), this.abandoned]);
+  }
+
+  /** Stops waiting for the daemon to take messages: pending {@link receive} promises resolve with false. */
+  abandonPending(): void {
+    this.stopping = true;
+    this.abandon();
   }
 
   /**
@@ -136,7 +145,7 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
    * Runs still streaming are not waited for: their replies stay in the outbox for the next start.
    */
   async idle(timeoutMs: number): Promise<void> {
-    this.stopping = true;
+    this.abandonPending();
     await this.deliveries.stop(timeoutMs);
   }
 

@@ -83,9 +83,8 @@ export async function runTelegramBridge(deps: TelegramBridgeDeps): Promise<void>
     const converted = toIncoming(ctx.message, { id: ctx.me.id, username: ctx.me.username });
     if (!converted) return;
     unaccepted.add(ctx.update.update_id);
-    try {
-      await runtime.receive(converted.msg, converted.files.map((ref) => ({ filename: ref.filename, mime: ref.mime, fetch: () => download(ref) })));
-    } finally {
+    // false: the bridge stopped before the agent had it; it stays unconfirmed (Telegram sends it again)
+    if (await runtime.receive(converted.msg, converted.files.map((ref) => ({ filename: ref.filename, mime: ref.mime, fetch: () => download(ref) })))) {
       unaccepted.delete(ctx.update.update_id);
     }
   });
@@ -103,7 +102,9 @@ export async function runTelegramBridge(deps: TelegramBridgeDeps): Promise<void>
   let commandsRegistered = false;
   const onAbort = (): void => {
     stopping = true;
+    // stop() sends its last getUpdates (offset moved back past unaccepted updates) before the handlers let go
     if (bot.isRunning()) void bot.stop().catch(() => {});
+    runtime.abandonPending();
   };
   signal.addEventListener("abort", onAbort, { once: true });
   try {

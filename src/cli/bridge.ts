@@ -6,6 +6,7 @@ import { AgentdError, ConfigError } from "../errors.js";
 import { CONFIG_FILE, loadConfig } from "../config/load.js";
 import { PLATFORMS, isPlatform } from "../channels/config.js";
 import { EXIT_CONFIG } from "../channels/supervisor.js";
+import { routeProcessWarnings } from "./process-warnings.js";
 
 /**
  * What every bridge entry (`bridges/<platform>/main.ts`) exports. `agentDir`: connect through the folder's
@@ -70,6 +71,8 @@ export async function bridgeCommand(opts: BridgeCommandOptions): Promise<void> {
   const config = opts.agentDir ? loadConfig(opts.agentDir).channels[platform] : undefined;
   const entry = opts.entry ?? bridgeEntry(platform, opts.cliFile ?? realArgv1());
   if (!existsSync(entry)) throw new AgentdError("not_found", `the ${platform} bridge is not built: ${entry} is missing`);
+  // before loading the bridge: its dependencies raise deprecation warnings as they load
+  if (process.env.AGENTD_BRIDGE_SUPERVISED === "1") routeProcessWarnings();
   const mod = (await import(pathToFileURL(entry).href)) as Partial<BridgeModule>;
   if (typeof mod.runBridge !== "function") throw new AgentdError("internal", `${entry} does not export runBridge()`);
   if (process.env.AGENTD_BRIDGE_SUPERVISED === "1") exitWhenParentGoes();

@@ -23,8 +23,22 @@ Usage:
   agentd bridge PLATFORM DIR      run the telegram|discord|whatsapp bridge of a running agent
   agentd bridge PLATFORM --url URL --token T [DIR]
                                   the same for an agent on another machine (DIR: where the config is)
+  agentd doctor DIR [--json] [--paid]
+                                  check node, config, token, port, provider keys, bridge tokens, MCP, disk,
+                                  database, vault index, sandbox, each with its fix (exit 1: one failed)
+  agentd backup DIR [--out FILE] [--include-secrets]
+                                  a consistent .tar.gz of the agent, also while it runs
+  agentd restore FILE DIR [--force]
+                                  unpack a backup into DIR (refused while an agent runs there)
+  agentd service install|uninstall|status DIR
+                                  run the agent as a systemd user unit (Linux) or launchd agent (macOS)
+  agentd logs DIR [-f] [--level warn] [--since 1h] [--json]
+                                  the agent's log files, pretty-printed (-f: follow)
   agentd --version
 `;
+
+/** Commands with their own options, parsed in src/cli/operate.ts. */
+const OPERATE_COMMANDS = new Set(["doctor", "backup", "restore", "service", "logs"]);
 
 /** EX_CONFIG from sysexits.h: the configuration is wrong. */
 const EXIT_CONFIG = 78;
@@ -81,6 +95,11 @@ function reexecWithV8Flags(): void {
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  if (command && OPERATE_COMMANDS.has(command)) {
+    const { operateCommand } = await import("./operate.js");
+    process.exitCode = await operateCommand(command, rest);
+    return;
+  }
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,

@@ -6,6 +6,7 @@ import { ChannelsConfig } from "../channels/config.js";
 import { DEFAULT_MAX_REPLY_CHARS } from "../agent/limits.js";
 import { DeliveriesConfig } from "../deliveries/config.js";
 import { ToolsConfig } from "../tools/config.js";
+import { BackupConfig, LoggingConfig, UpdateConfig } from "./ops-config.js";
 
 export { ToolsConfig };
 
@@ -149,7 +150,7 @@ export const Config = z.strictObject({
   providers: z.record(name, ProviderConfig),
   models: z.record(name, ModelConfig),
   agent: AgentConfig.default(AgentConfig.parse({})),
-  logging: z.strictObject({ level: z.enum(["trace", "debug", "info", "warn", "error"]).default("info") }).default({ level: "info" }),
+  logging: LoggingConfig.default(LoggingConfig.parse({})),
   tools: ToolsConfig.default(ToolsConfig.parse({})),
   mcp: McpConfig.default({ servers: {} }),
   pricing: z.record(z.string(), ModelPrice).default({}),
@@ -157,6 +158,8 @@ export const Config = z.strictObject({
   deliveries: DeliveriesConfig.default(DeliveriesConfig.parse({})),
   uploads: UploadsConfig.default(UploadsConfig.parse({})),
   metrics: z.strictObject({ public: z.boolean().default(false) }).default({ public: false }),
+  backup: BackupConfig.default(BackupConfig.parse({})),
+  update: UpdateConfig.default({}),
 }).superRefine((cfg, ctx) => {
   for (const ref of [cfg.model, ...cfg.fallbackModels]) {
     if (!cfg.models[ref]) ctx.addIssue({ code: "custom", path: [ref === cfg.model ? "model" : "fallbackModels"], message: `no model named "${ref}" under models` });

@@ -32,6 +32,7 @@ export class Dispatcher {
   private readonly dirty = new Set<string>();
   private readonly turn = new Map<string, number>();
   private scheduled = false;
+  private fresh = false;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: { store: Store; config: () => DeliveriesConfig; logger: Logger; onFailed: (row: DeliveryRow) => void }) {}
@@ -53,16 +54,25 @@ export class Dispatcher {
     this.leases.delete(id);
   }
 
-  /** Schedules a pass over `platform` after the current synchronous code. */
-  kickSoon(platform: string): void {
+  /**
+   * Schedules a pass over `platform` after the current synchronous code. `fresh`: a delivery was just stored, so
+   * the pass first waits until the WAL is on stable storage (`store.durable()`, one group-committed fdatasync): no
+   * bridge sees a message a power cut could still take back.
+   */
+  kickSoon(platform: string, fresh = false): void {
     this.dirty.add(platform);
+    this.fresh ||= fresh;
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
-      this.scheduled = false;
-      const platforms = [...this.dirty];
-      this.dirty.clear();
-      for (const p of platforms) this.pass(p);
+      const sync = this.fresh ? this.deps.store.durable() : Promise.resolve();
+      this.fresh = false;
+      void sync.catch((err: unknown) => this.deps.logger.error({ err }, "could not sync the outbox to disk; offering anyway")).then(() => {
+        this.scheduled = false;
+        const platforms = [...this.dirty];
+        this.dirty.clear();
+        for (const p of platforms) this.pass(p);
+      });
     });
   }
 

@@ -66,7 +66,7 @@ export class Outbox {
       createdAt: now, updatedAt: now, deliveredAt: null, buttons: input.buttons?.length ? JSON.stringify(input.buttons) : null,
     };
     this.deps.store.deliveries.insert(row);
-    this.dispatcher.kickSoon(row.platform);
+    this.dispatcher.kickSoon(row.platform, true);
     return { delivery: toWireDelivery(row), duplicate: false };
   }
 

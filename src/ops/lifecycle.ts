@@ -3,11 +3,12 @@ import { z } from "zod";
 import type { DaemonContext } from "../feature.js";
 import { ConflictError } from "../errors.js";
 import { defineRoute, type Router } from "../gateway/router.js";
-import { compareVersions, installVersion, latestVersion } from "./update-check.js";
+import { installVerified, isNewer, latestManifest, updateSource, verifyManifest } from "./update-check.js";
 
 /** Result of `POST /api/update`. */
 export const UpdateResult = z.strictObject({
   current: z.string().describe("the running version"),
+  package: z.string().describe("the npm package updates come from (update.package, or this build's own name when its repository matches)"),
   latest: z.string().describe("the newest version on the npm registry"),
   updateAvailable: z.boolean(),
   installed: z.boolean().describe("true when this call installed `latest` (only with install: true)"),
@@ -23,7 +24,7 @@ export const lifecycleRoutes = {
   }),
   update: defineRoute({
     method: "post", path: "/api/update", tag: "ops", errors: [409, 503],
-    summary: "Check the npm registry for a newer agentd; with install: true, run `npm install -g agentd@<latest>`.",
+    summary: "Check the npm registry for a newer agentd (only a verified package: update.package or a matching repository); with install: true, install it.",
     body: z.strictObject({ install: z.boolean().default(false).describe("install the newer version globally (the process must be started again to run it)") }),
     response: UpdateResult,
   }),
@@ -35,9 +36,13 @@ export const lifecycleRoutes = {
  *   stop gracefully and start again in the same process (src/cli/start.ts): runs get `server.shutdownGraceMs`,
  *   clients are closed with 1001 and reconnect to the port written to `.port`. Config and prompts are read again;
  *   the loaded code is not (an installed update needs a real process start).
- * - `POST /api/update` compares the running version with `npm view agentd version` (10 s at most, no retries);
- *   offline or any registry failure → 503 `unavailable` naming the cause. With `install: true` and a newer version,
- *   runs `npm install -g agentd@<latest>` (up to 5 min) and reports `installed: true`; one update at a time (409).
+ * - `POST /api/update` never looks at or installs an unverified package (the npm name `agentd` belongs to an
+ *   unrelated project): the package is `update.package` from agentd.yaml, or this build's own name when its
+ *   package.json names a repository the registry's package matches; otherwise 503 `unavailable` "updates are
+ *   unavailable" saying why. The registry's manifest (`npm view PKG@latest`, 10 s at most) must name that package,
+ *   provide the `agentd` command and carry a sha512 integrity hash; versions compare with semver. With
+ *   `install: true` and a newer version, the tarball is downloaded, checked against that hash and installed from
+ *   the file (`npm install -g`, up to 5 min); one update at a time (409). Registry failures: 503 naming the cause.
  */
 export function lifecycleRouteGroup(router: Router, ctx: DaemonContext): void {
   const logger = ctx.logger.child({ component: "ops" });
@@ -53,26 +58,30 @@ export function lifecycleRouteGroup(router: Router, ctx: DaemonContext): void {
     })
     .route(lifecycleRoutes.update, async ({ body }) => {
       const current = ctx.version;
-      const latest = await latestVersion();
-      const updateAvailable = compareVersions(latest, current) > 0;
+      const source = updateSource(ctx.config.get().update);
+      const manifest = await latestManifest(source.package);
+      verifyManifest(manifest, source);
+      const latest = manifest.version;
+      const updateAvailable = isNewer(latest, current);
+      const base = { current, package: source.package, latest, updateAvailable };
       if (!body.install || !updateAvailable) {
         const message = updateAvailable
-          ? `agentd ${latest} is available (running ${current}); POST {"install": true} or run npm install -g agentd@${latest}`
-          : `agentd ${current} is up to date (latest ${latest})`;
-        return { current, latest, updateAvailable, installed: false, message };
+          ? `${source.package} ${latest} is available (running ${current}); POST {"install": true} to install it`
+          : `agentd ${current} is up to date (latest ${source.package} ${latest})`;
+        return { ...base, installed: false, message };
       }
       if (installing) throw new ConflictError("an update is already being installed");
       installing = true;
       try {
-        logger.info({ current, latest }, "installing an update");
-        await installVersion(latest);
+        logger.info({ current, latest, package: source.package }, "installing an update");
+        await installVerified(manifest);
       } finally {
         installing = false;
       }
       logger.info({ latest }, "update installed; start the process again to run it");
       return {
-        current, latest, updateAvailable, installed: true,
-        message: `installed agentd ${latest}; stop and start the agent (agentd stop DIR, agentd start DIR, or your service manager) to run it`,
+        ...base, installed: true,
+        message: `installed ${source.package} ${latest}; stop and start the agent (agentd stop DIR, agentd start DIR, or your service manager) to run it`,
       };
     });
 }

@@ -1,48 +1,94 @@
 import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import semver from "semver";
 import { AgentdError } from "../errors.js";
+import type { UpdateConfig } from "../config/ops-config.js";
+import { PACKAGE_ROOT } from "../version.js";
 
 /** How long `npm view` may take before the check gives up, in ms. */
 export const UPDATE_CHECK_TIMEOUT_MS = 10_000;
-/** How long `npm install -g` may take, in ms. */
+/** How long `npm pack` + `npm install -g` may take, in ms. */
 export const UPDATE_INSTALL_TIMEOUT_MS = 300_000;
 
+/** The fields of a registry manifest (`npm view PKG@latest --json`) the update check reads. */
+export interface RegistryManifest {
+  name: string;
+  version: string;
+  repository?: string | { url?: string };
+  bin?: string | Record<string, string>;
+  dist?: { integrity?: string; tarball?: string };
+}
+
+/** Where updates come from: the npm package and why it is trusted (`configured` in agentd.yaml, or its `repository` matches). */
+export type UpdateSource = { package: string; trust: "configured" | "repository"; repository?: string };
+
 /**
- * Compares two semantic versions (`1.2.3`, `1.2.3-rc.1`, an optional leading `v`): negative when `a < b`, 0 when
- * equal, positive when `a > b`. A pre-release sorts before its release; pre-release identifiers compare
- * numerically when both are numbers, else as text (semver.org §11). Build metadata (`+…`) is ignored.
+ * A repository URL reduced to `host/owner/name` in lower case, so the forms npm writes compare equal:
+ * `git+https://github.com/a/b.git`, `https://github.com/a/b`, `git@github.com:a/b.git`, `github:a/b`.
+ * Returns undefined for anything without a host and a path.
  */
-export function compareVersions(a: string, b: string): number {
-  const parse = (v: string) => {
-    const [core = "", pre] = v.trim().replace(/^v/, "").split("+")[0]!.split(/-(.*)/s);
-    return { nums: core.split(".").map((n) => Number.parseInt(n, 10) || 0), pre: pre ? pre.split(".") : [] };
+export function normalizeRepositoryUrl(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  let u = url.trim().replace(/^git\+/, "").replace(/\.git$/, "").replace(/\/+$/, "");
+  const short = /^(github|gitlab|bitbucket):(.+)$/.exec(u);
+  if (short) u = `${short[1]}.${short[1] === "bitbucket" ? "org" : "com"}/${short[2]}`;
+  u = u.replace(/^[a-z+]+:\/\//, "").replace(/^[^@/]+@/, "").replace(/^([^/:]+):(?!\d)/, "$1/");
+  return /^[^/]+\/.+/.test(u) ? u.toLowerCase() : undefined;
+}
+
+const repoOf = (r: RegistryManifest["repository"]) => normalizeRepositoryUrl(typeof r === "string" ? r : r?.url);
+
+/** The running build's package name and repository (from its package.json). */
+export function ownPackage(root = PACKAGE_ROOT): { name: string; repository?: string } {
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as RegistryManifest;
+  const repository = repoOf(pkg.repository);
+  return { name: pkg.name, ...(repository ? { repository } : {}) };
+}
+
+/**
+ * Decides where updates may come from, before anything is fetched: `update.package` from agentd.yaml when set
+ * (the user vouches for it); else this build's own package name, but only when its package.json names a
+ * repository that the registry's package must then match. Throws `unavailable` saying updates are unavailable and
+ * why otherwise: the npm name `agentd` belongs to an unrelated project, so an unverified name is never used.
+ */
+export function updateSource(cfg: UpdateConfig, own = ownPackage()): UpdateSource {
+  if (cfg.package) return { package: cfg.package, trust: "configured" };
+  if (own.repository) return { package: own.name, trust: "repository", repository: own.repository };
+  throw new AgentdError("unavailable", `updates are unavailable: this build of agentd names no repository, so no npm package can be verified as agentd (the npm name "${own.name}" may belong to someone else); set update.package in agentd.yaml to the npm package you install agentd from`, { retryable: false });
+}
+
+/**
+ * Checks that a registry manifest is the agentd that `source` names: the same package name, an `agentd` command,
+ * an integrity hash to verify the download against, and (when trusted by repository) the same repository.
+ * Throws `unavailable` naming what did not match.
+ */
+export function verifyManifest(m: RegistryManifest, source: UpdateSource): void {
+  const refuse = (why: string) => {
+    throw new AgentdError("unavailable", `updates are unavailable: the registry's ${source.package}@${m.version} ${why}; nothing was installed`, { retryable: false });
   };
-  const x = parse(a);
-  const y = parse(b);
-  for (let i = 0; i < 3; i++) {
-    const d = (x.nums[i] ?? 0) - (y.nums[i] ?? 0);
-    if (d !== 0) return d;
+  if (m.name !== source.package) refuse(`is named ${m.name}`);
+  const bins = typeof m.bin === "string" ? { [m.name.split("/").pop()!]: m.bin } : (m.bin ?? {});
+  if (!("agentd" in bins)) refuse("provides no agentd command (not this project)");
+  if (!m.dist?.integrity?.startsWith("sha512-")) refuse("has no sha512 integrity hash to verify the download against");
+  if (source.trust === "repository" && repoOf(m.repository) !== source.repository) {
+    refuse(`comes from ${repoOf(m.repository) ?? "no repository"}, not ${source.repository} (an unrelated package of the same name)`);
   }
-  if (x.pre.length === 0 || y.pre.length === 0) return y.pre.length - x.pre.length;
-  for (let i = 0; i < Math.max(x.pre.length, y.pre.length); i++) {
-    const p = x.pre[i];
-    const q = y.pre[i];
-    if (p === undefined) return -1;
-    if (q === undefined) return 1;
-    const pn = /^\d+$/.test(p);
-    const qn = /^\d+$/.test(q);
-    if (pn && qn && Number(p) !== Number(q)) return Number(p) - Number(q);
-    if (pn !== qn) return pn ? -1 : 1;
-    if (p !== q) return p < q ? -1 : 1;
-  }
-  return 0;
+  if (!semver.valid(m.version)) refuse(`has no valid version (${m.version})`);
+}
+
+/** True when `latest` is a newer semantic version than `current` (semver.gt; a pre-release of a newer core counts). */
+export function isNewer(latest: string, current: string): boolean {
+  return semver.valid(latest) !== null && semver.valid(current) !== null && semver.gt(latest, current);
 }
 
 const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
 
 /** Runs npm with a timeout; resolves stdout, or rejects an `unavailable` error with npm's own summary. */
-function npm(args: string[], timeoutMs: number, what: string): Promise<string> {
+function npm(args: string[], timeoutMs: number, what: string, cwd?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(NPM, args, { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024, shell: process.platform === "win32", windowsHide: true }, (err, stdout, stderr) => {
+    execFile(NPM, args, { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024, shell: process.platform === "win32", windowsHide: true, ...(cwd ? { cwd } : {}) }, (err, stdout, stderr) => {
       if (!err) return resolve(stdout);
       const e = err as NodeJS.ErrnoException & { killed?: boolean };
       let reason: string;
@@ -67,34 +113,46 @@ export function npmErrorSummary(stdout: string, stderr: string): string {
     /* not JSON */
   }
   const lines = stderr.split("\n").map((l) => l.replace(/^npm (error|ERR!)\s*/, "").trim()).filter((l) => l && !l.startsWith("npm warn"));
-  return clean(lines.find((l) => /reason:|E404|ENOTFOUND|ECONNREFUSED|ETIMEDOUT/.test(l)) ?? lines[0] ?? "npm failed");
+  return clean(lines.find((l) => /reason:|E404|ENOTFOUND|ECONNREFUSED|ETIMEDOUT|EINTEGRITY/.test(l)) ?? lines[0] ?? "npm failed");
 }
 
+const NPM_QUIET = ["--fetch-retries=0", `--fetch-timeout=${UPDATE_CHECK_TIMEOUT_MS}`, "--no-update-notifier"];
+
 /**
- * The latest version of `pkg` on the npm registry in force (`npm view PKG version --json`, which honours the
- * user's .npmrc: registry, proxy, auth). No retries, {@link UPDATE_CHECK_TIMEOUT_MS} at most. Throws an
- * `unavailable` {@link AgentdError} saying why when offline, the registry fails or npm is missing.
+ * The manifest of `pkg@latest` on the npm registry in force (`npm view PKG@latest --json`, which honours the user's
+ * .npmrc: registry, proxy, auth). No retries, {@link UPDATE_CHECK_TIMEOUT_MS} at most. Throws `unavailable` saying
+ * why when offline, the registry fails or npm is missing.
  */
-export async function latestVersion(pkg = "agentd"): Promise<string> {
-  const out = await npm(
-    ["view", pkg, "version", "--json", "--fetch-retries=0", `--fetch-timeout=${UPDATE_CHECK_TIMEOUT_MS}`, "--no-update-notifier"],
-    UPDATE_CHECK_TIMEOUT_MS, "cannot check for updates",
-  );
+export async function latestManifest(pkg: string): Promise<RegistryManifest> {
+  const out = await npm(["view", `${pkg}@latest`, "--json", ...NPM_QUIET], UPDATE_CHECK_TIMEOUT_MS, "cannot check for updates");
   let v: unknown;
   try {
     v = JSON.parse(out);
   } catch {
-    v = out.trim();
+    v = undefined;
   }
   if (Array.isArray(v)) v = v[v.length - 1];
-  if (typeof v !== "string" || !/^v?\d+\.\d+\.\d+/.test(v)) throw new AgentdError("unavailable", `cannot check for updates: the registry gave no version for ${pkg}`);
-  return v;
+  const m = v as RegistryManifest | undefined;
+  if (!m || typeof m.version !== "string" || typeof m.name !== "string") throw new AgentdError("unavailable", `cannot check for updates: the registry gave no manifest for ${pkg}`);
+  return m;
 }
 
 /**
- * Installs `pkg@version` globally (`npm install -g`), as `npm i -g agentd` did first. The running daemon keeps
- * its loaded code: the new version runs once the process is started again. Throws `unavailable` on failure.
+ * Installs exactly the verified package: `npm pack PKG@VERSION` into a temporary folder (npm checks the download
+ * against the registry's integrity), compares the tarball's sha512 with the manifest's `dist.integrity`, then
+ * `npm install -g <that tarball>`, so the bytes checked are the bytes installed. The running daemon keeps its
+ * loaded code: the new version runs once the process is started again. Throws `unavailable` on any failure.
  */
-export async function installVersion(version: string, pkg = "agentd"): Promise<void> {
-  await npm(["install", "-g", `${pkg}@${version}`, "--no-fund", "--no-audit", "--no-update-notifier"], UPDATE_INSTALL_TIMEOUT_MS, `cannot install ${pkg}@${version}`);
+export async function installVerified(m: RegistryManifest): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "agentd-update-"));
+  try {
+    const out = await npm(["pack", `${m.name}@${m.version}`, "--json", "--pack-destination", dir, ...NPM_QUIET], UPDATE_INSTALL_TIMEOUT_MS, `cannot download ${m.name}@${m.version}`, dir);
+    const packed = (JSON.parse(out) as Array<{ filename: string; integrity: string; name: string; version: string }>)[0];
+    if (!packed || packed.integrity !== m.dist?.integrity || packed.name !== m.name || packed.version !== m.version) {
+      throw new AgentdError("unavailable", `cannot install ${m.name}@${m.version}: the download does not match the registry's integrity hash; nothing was installed`);
+    }
+    await npm(["install", "-g", join(dir, packed.filename), "--no-fund", "--no-audit", "--no-update-notifier"], UPDATE_INSTALL_TIMEOUT_MS, `cannot install ${m.name}@${m.version}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -2,7 +2,8 @@ import Database from "better-sqlite3";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { fileURLToPath } from "node:url";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { readMigrationFiles } from "drizzle-orm/migrator";
 import { dirname, join } from "node:path";
 import * as schema from "./schema.js";
 import { StorageError } from "../errors.js";
@@ -27,7 +28,9 @@ function migrationsFolder(): string {
  * https://www.sqlite.org/pragma.html#pragma_synchronous — writes that must survive a power cut await
  * `Store.durable()`, a group commit, src/store/wal-sync.ts)
  * and a busy timeout (5 s; the environment variable `AGENTD_DB_BUSY_TIMEOUT_MS` overrides it, for tests of a
- * locked database), then applies pending drizzle-kit migrations.
+ * locked database), then applies pending drizzle-kit migrations. drizzle applies all pending migrations in one
+ * transaction, so a failure leaves the database as it was; the error then names the migration that failed
+ * (see {@link failedMigration}).
  * Throws {@link StorageError} when the file cannot be opened or migrated.
  */
 export function openDb(file: string): { sqlite: Database.Database; db: Db } {
@@ -42,13 +45,51 @@ export function openDb(file: string): { sqlite: Database.Database; db: Db } {
     throw new StorageError(`cannot open database ${file}: ${(err as Error).message}`, err);
   }
   const db = drizzle(sqlite, { schema });
+  const folder = migrationsFolder();
   try {
-    migrate(db, { migrationsFolder: migrationsFolder() });
+    migrate(db, { migrationsFolder: folder });
   } catch (err) {
+    let which: string | undefined;
+    try {
+      which = failedMigration(sqlite, folder);
+    } catch {
+      /* the diagnosis is best effort */
+    }
     sqlite.close();
-    throw new StorageError(`cannot migrate database ${file}: ${(err as Error).message}`, err);
+    const reason = which ? `migration ${which}` : (err as Error).message;
+    throw new StorageError(`cannot migrate database ${file}: ${reason}; nothing was changed (the database is as it was before this start)`, err);
   }
   return { sqlite, db };
+}
+
+/**
+ * Finds which pending migration fails, after drizzle's `migrate` failed and rolled back: replays the pending
+ * migrations (those newer than the last applied, as drizzle decides) in one transaction that is always rolled back,
+ * and returns `<tag>: <SQLite's error>` of the first that throws (tags from `meta/_journal.json`).
+ */
+export function failedMigration(sqlite: Database.Database, folder: string): string | undefined {
+  const journal = JSON.parse(readFileSync(join(folder, "meta", "_journal.json"), "utf8")) as { entries: Array<{ tag: string }> };
+  const migrations = readMigrationFiles({ migrationsFolder: folder });
+  let last = 0;
+  try {
+    last = Number(sqlite.prepare("SELECT max(created_at) FROM __drizzle_migrations").pluck().get() ?? 0);
+  } catch {
+    /* no table yet: every migration is pending */
+  }
+  sqlite.exec("BEGIN");
+  try {
+    for (const [i, m] of migrations.entries()) {
+      if (m.folderMillis <= last) continue;
+      try {
+        for (const stmt of m.sql) if (stmt.trim()) sqlite.exec(stmt);
+      } catch (err) {
+        return `${journal.entries[i]?.tag ?? `#${i}`}: ${(err as Error).message}`;
+      }
+    }
+    return undefined;
+  } finally {
+    sqlite.exec("ROLLBACK");
+  }
 }
 
 function busyTimeoutMs(): number {

@@ -162,10 +162,12 @@ function multipartFileBytes(raw: Buffer, contentType: string | undefined): numbe
  * Endpoints: `POST /v1/chat/completions` (JSON or SSE with `stream: true`), `GET /v1/models` (always
  * `gpt-4o-mini`, `test-model` plus every model requested so far), `POST /v1/audio/transcriptions`
  * (`{ text: "transcribed: <n> bytes" }`, n = size of the `file` part); anything else is a 404 JSON error.
+ * @param opts.apiKey when set, every request without `Authorization: Bearer <apiKey>` gets 401 with OpenAI's
+ * `invalid_api_key` error body (as api.openai.com answers a wrong key).
  * @throws the `listen` error (e.g. `EADDRINUSE`) when the port cannot be bound.
  */
 export async function startFakeLlm(
-  opts: { port?: number; host?: string; defaultTurn?: (req: RecordedRequest) => ScriptedTurn; record?: boolean } = {},
+  opts: { port?: number; host?: string; defaultTurn?: (req: RecordedRequest) => ScriptedTurn; record?: boolean; apiKey?: string } = {},
 ): Promise<FakeLlm> {
   const host = opts.host ?? "127.0.0.1";
   const defaultTurn = opts.defaultTurn ?? defaultEchoTurn;
@@ -290,6 +292,9 @@ export async function startFakeLlm(
       const raw = Buffer.concat(parts);
       const path = (req.url ?? "").split("?")[0];
       const handle = async (): Promise<void> => {
+        if (opts.apiKey !== undefined && req.headers.authorization !== `Bearer ${opts.apiKey}`) {
+          return sendJson(res, 401, { error: { message: "Incorrect API key provided.", type: "invalid_request_error", param: null, code: "invalid_api_key" } });
+        }
         if (req.method === "POST" && path === "/v1/chat/completions") return chat(req, res, raw, ac.signal);
         if (req.method === "GET" && path === "/v1/models") {
           const data = [...models].map((id) => ({ id, object: "model", created: 1700000000, owned_by: "fake-llm" }));
