@@ -5,6 +5,7 @@ import { agentMethods } from "./agent.js";
 import { vaultMethods } from "./vault.js";
 import { mcpMethods } from "./mcp.js";
 import { usageMethods } from "./usage.js";
+import { scheduleMethods } from "./schedules.js";
 import { deliveryMethods } from "./deliveries.js";
 import { approvalMethods } from "./approvals.js";
 
@@ -16,6 +17,7 @@ export const methods = {
   ...vaultMethods,
   ...mcpMethods,
   ...usageMethods,
+  ...scheduleMethods,
   ...deliveryMethods,
   ...approvalMethods,
 };

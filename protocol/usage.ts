@@ -19,6 +19,9 @@ export type UsageTotals = z.infer<typeof UsageTotals>;
 /** Usage of one model (the configured model name that answered, maybe a fallback) and its provider. */
 export const ModelUsage = UsageTotals.extend({ model: z.string(), provider: z.string() });
 
+/** One day (`YYYY-MM-DD` in the agent's time zone) of {@link UsageDaily}. */
+export const DailyUsage = UsageTotals.extend({ date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/) });
+
 /**
  * This month's spend (`GET /api/usage`, `usage.summary`): every model call since the first of the month in the
  * agent's time zone (`from`, ISO 8601), chats, titles and compaction alike, by model, highest cost first.
@@ -30,12 +33,15 @@ export const UsageSummary = z.strictObject({
   currency: z.literal("USD"),
   total: UsageTotals,
   models: z.array(ModelUsage),
+  /**
+   * What the heartbeat (issue 11, `heartbeat:` in agentd.yaml) cost this month: every model call in its session,
+   * per day (days with calls, oldest first) and in total (also part of `total`).
+   */
+  heartbeat: z.strictObject({ total: UsageTotals, days: z.array(DailyUsage) }),
 });
 /** See {@link UsageSummary}. */
 export type UsageSummary = z.infer<typeof UsageSummary>;
 
-/** One day (`YYYY-MM-DD` in the agent's time zone) of {@link UsageDaily}. */
-export const DailyUsage = UsageTotals.extend({ date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/) });
 
 /** Day-by-day totals (`GET /api/usage/daily?days=30`, `usage.daily`): the last `days` days, today last, no gaps. */
 export const UsageDaily = z.strictObject({

@@ -2,7 +2,7 @@
 // with esbuild. Why: loading ~400 ESM files of drizzle-orm, zod and friends costs ~550 ms at start; one bundle
 // with code splitting starts in ~180 ms (see docs/performance.md). And since the bundle carries every pure-JS
 // dependency, an install needs only better-sqlite3 (native) and zod (for the protocol client, `agentd/client`):
-// ~45 MB of node_modules instead of ~200 MB. Optional natives of ws, discord.js and Baileys stay external.
+// ~45 MB of node_modules instead of ~200 MB. Optional natives of ws, discord.js and Baileys stay external; the Slack SDKs (and their undici) are bundled.
 import { build } from "esbuild";
 import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 
@@ -64,7 +64,7 @@ const lazyDateFns = {
 
 rmSync("dist/bundle", { recursive: true, force: true });
 
-const entryPoints = ["dist/src/cli/main.js", "dist/src/vault/reconcile-worker.js", "dist/bridges/telegram/main.js", "dist/bridges/discord/main.js", "dist/bridges/whatsapp/main.js"]
+const entryPoints = ["dist/src/cli/main.js", "dist/src/vault/reconcile-worker.js", "dist/bridges/telegram/main.js", "dist/bridges/discord/main.js", "dist/bridges/whatsapp/main.js", "dist/bridges/slack/main.js"]
   .filter((f) => existsSync(f));
 
 await build({

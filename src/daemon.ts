@@ -30,6 +30,7 @@ import { startGateway, type Gateway } from "./gateway/server.js";
 import { writePortFile, removePortFile } from "./gateway/port-file.js";
 import type { DaemonContext, Feature, RunHooks } from "./feature.js";
 import { FEATURES } from "./features.js";
+import { signedHookPaths } from "./hooks/feature.js";
 import { Outbox } from "./deliveries/outbox.js";
 import { deliverRunReply } from "./deliveries/run-reply.js";
 
@@ -141,7 +142,7 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     const { app, router } = createRestApp({
       keys, version: VERSION, startedAt, registry, logger: gwLogger, maxBodyBytes: cfg.server.maxBodyBytes,
       extend: features.flatMap((f) => (f.routes ? [f.routes.bind(f)] : [])),
-      publicPaths: () => (config.get().metrics.public ? ["/metrics"] : []),
+      publicPaths: () => [...(config.get().metrics.public ? ["/metrics"] : []), ...signedHookPaths(config.get().hooks)],
     });
     ctx.routes = () => router.specs;
     gateway = await startGateway({
@@ -199,7 +200,7 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
   }
 }
 
-/** Every secret the daemon knows: the token, provider keys and header values, the search key, exec's env values, bridge tokens. */
+/** Every secret the daemon knows: the token, provider keys and header values, the search key, exec's env values, bridge tokens, webhook secrets. */
 function secretsOf(cfg: Config, token: string): string[] {
   const out = [token];
   for (const p of Object.values(cfg.providers)) {
@@ -212,6 +213,7 @@ function secretsOf(cfg: Config, token: string): string[] {
     const t = (ch as { botToken?: string } | undefined)?.botToken;
     if (t) out.push(t);
   }
+  for (const h of Object.values(cfg.hooks)) if (h.secret) out.push(h.secret);
   return out;
 }
 

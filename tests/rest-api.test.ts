@@ -99,7 +99,22 @@ const FIXTURES: Record<string, Fixture | ((ctx: Ctx) => Fixture | Promise<Fixtur
   "GET /api/providers": {},
   "POST /api/providers/test": (ctx) => ({ body: { baseUrl: ctx.llm.url }, after: (res) => expect((res.body as Json).ok).toBe(true) }),
   "GET /api/openapi.json": {},
+  "GET /api/schedules": {},
+  "POST /api/schedules": {},
+  "GET /api/schedules/{id}": async (ctx) => ({ params: { id: await newJob(ctx) } }),
+  "PATCH /api/schedules/{id}": async (ctx) => ({ params: { id: await newJob(ctx) } }),
+  "DELETE /api/schedules/{id}": async (ctx) => ({ params: { id: await newJob(ctx) } }),
+  "POST /api/schedules/{id}/run": async (ctx) => ({ params: { id: await newJob(ctx) } }),
+  "GET /api/schedules/{id}/firings": async (ctx) => ({ params: { id: await newJob(ctx) } }),
+  // this agent has no hooks: the documented 404 (tests/schedules.test.ts posts to a configured, signed one)
+  "POST /api/hooks/{name}": { status: 404 },
 };
+
+/** Creates a job over REST (a cron job far from due) and returns its id. */
+async function newJob(ctx: Ctx): Promise<string> {
+  const res = await ctx.d.api("/api/schedules", { method: "POST", body: JSON.stringify({ name: "fixture", cron: "0 0 1 1 *", prompt: "p" }) });
+  return ((await res.json()) as { id: string }).id;
+}
 
 /** Creation before reading, reading before changing, deleting after: `POST /api/models` runs before `PUT`/`DELETE /api/models/{name}`. */
 const METHOD_ORDER = ["post", "get", "put", "patch", "delete"];

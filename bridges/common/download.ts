@@ -7,13 +7,14 @@
 export const DEFAULT_MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024;
 
 /**
- * Fetches `url` into memory. Throws `Error` on a non-2xx status, or when the body (or its `content-length`) is
+ * Fetches `url` into memory, with `headers` (e.g. Slack's `Authorization: Bearer <bot token>` for
+ * `url_private_download`). Throws `Error` on a non-2xx status, or when the body (or its `content-length`) is
  * larger than `maxBytes` (default {@link DEFAULT_MAX_DOWNLOAD_BYTES}); the message never contains the URL (which
  * may embed a bot token).
  */
-export async function fetchBytes(url: string, opts: { maxBytes?: number; signal?: AbortSignal } = {}): Promise<Uint8Array<ArrayBuffer>> {
+export async function fetchBytes(url: string, opts: { maxBytes?: number; signal?: AbortSignal; headers?: Record<string, string> } = {}): Promise<Uint8Array<ArrayBuffer>> {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES;
-  const res = await fetch(url, opts.signal ? { signal: opts.signal } : {});
+  const res = await fetch(url, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.headers ? { headers: opts.headers } : {}) });
   if (!res.ok) throw new Error(`download failed with HTTP ${res.status}`);
   const declared = Number(res.headers.get("content-length") ?? "0");
   if (declared > maxBytes) {

@@ -11,6 +11,8 @@ export const TYPING_INTERVAL_MS = {
   discord: 8_000,
   /** Baileys `sendPresenceUpdate("composing", jid)`; WhatsApp clears it after a while without a refresh. */
   whatsapp: 10_000,
+  /** Slack has no bot typing indicator: the bridge adds a reaction once, and the loop's repeats are no-ops. */
+  slack: 60_000,
 } as const;
 
 /** Options of {@link startTypingLoop}. */

@@ -14,6 +14,7 @@ import { runLoadBench } from "./load.js";
 import { runInstallSizeBench } from "./install-size.js";
 import { runAcceptBench } from "./accept.js";
 import { runVaultBench } from "./vault.js";
+import { runSchedulesBench } from "./schedules.js";
 import { runLongReplyBench } from "./long-reply.js";
 import { runDeliveriesBench } from "./deliveries.js";
 import { machine } from "./lib/setup.js";
@@ -28,6 +29,7 @@ export const BENCHES: Array<[string, Bench]> = [
   ["load", runLoadBench],
   ["accept", runAcceptBench],
   ["vault", runVaultBench],
+  ["schedules", runSchedulesBench],
   ["long-reply", runLongReplyBench],
   ["install", runInstallSizeBench],
   ["deliveries", runDeliveriesBench],
@@ -42,6 +44,7 @@ const BUDGETS: Array<{ bench: string; key: string; label: string; max: number; u
   { bench: "load", key: "daemonLagP99Ms", label: "event-loop lag p99 under load", max: 20, unit: "ms" },
   { bench: "load", key: "lost", label: "lost messages under load", max: 0, unit: "" },
   { bench: "load", key: "duplicated", label: "duplicated messages under load", max: 0, unit: "" },
+  { bench: "schedules", key: "jobP99Ms", label: "scheduled message due → sent, p99 (100 jobs due in one second)", max: 1000, unit: "ms" },
   { bench: "long-reply", key: "peakRatio", label: "peak RSS during a 300 MB reply / baseline", max: 1.5, unit: "×" },
   { bench: "install", key: "totalMb", label: "install size (deps + package)", max: 150, unit: "MB" },
 ];

@@ -20,7 +20,7 @@ export const usageRoutes = {
 
 const zero = (): UsageTotals => ({ calls: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: 0, unpricedCalls: 0 });
 
-/** This month's usage (since the 1st, 00:00 in the agent's time zone), by model. */
+/** This month's usage (since the 1st, 00:00 in the agent's time zone), by model, and the heartbeat's share per day. */
 export function usageSummary(db: Db, cfg: Config, now = new Date()): z.infer<typeof UsageSummary> {
   const tz = cfg.agent.timezone;
   const p = zonedParts(now, tz);
@@ -29,7 +29,12 @@ export function usageSummary(db: Db, cfg: Config, now = new Date()): z.infer<typ
   const total = zero();
   for (const m of models) addUsage(total, m);
   total.costUsd = Math.round(total.costUsd * 1e10) / 1e10;
-  return { month: dateKey(p).slice(0, 7), timeZone: tz, from: new Date(fromMs).toISOString(), currency: "USD", total, models };
+  const hbDays = usageByDay(db, { fromMs }, (ms) => dateKey(zonedParts(new Date(ms), tz)), "heartbeat");
+  const hbTotal = zero();
+  for (const d of hbDays) addUsage(hbTotal, d);
+  hbTotal.costUsd = Math.round(hbTotal.costUsd * 1e10) / 1e10;
+  const heartbeat = { total: hbTotal, days: hbDays };
+  return { month: dateKey(p).slice(0, 7), timeZone: tz, from: new Date(fromMs).toISOString(), currency: "USD", total, models, heartbeat };
 }
 
 /** Usage per day over the last `days` days (today last, days without calls as zeros), in the agent's time zone. */

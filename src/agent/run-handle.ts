@@ -27,6 +27,8 @@ export class RunHandle {
   stoppedByShutdown = false;
   /** A per-chat model override (`/model NAME`), else the active model is used. */
   preferredModel: string | undefined;
+  /** The run's own tool step limit (a scheduled job's `maxSteps`), else `agent.maxSteps`. */
+  maxSteps: number | undefined;
   /** Resolves when the run has ended (done or error). */
   readonly ended: Promise<void>;
   private resolveEnded!: () => void;

@@ -100,9 +100,10 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
       await handleToolStep(handle, deps, unanswered.content, JSON.parse(unanswered.toolCalls!) as ToolCall[], toolMap, first, history, { stored: true });
     }
     for (let step = 0; ; step++) {
-      if (step >= cfg.agent.maxSteps) {
+      const maxSteps = handle.maxSteps ?? cfg.agent.maxSteps;
+      if (step >= maxSteps) {
         status = "max_steps";
-        text = `(Stopped after ${cfg.agent.maxSteps} tool steps without a final answer. Say "continue" to let me go on.)`;
+        text = `(Stopped after ${maxSteps} tool steps without a final answer. Say "continue" to let me go on.)`;
         show(shown ? `\n\n${text}` : text);
         break;
       }

@@ -41,6 +41,8 @@ export const EXCLUDED_FROM_CONTEXT = "excluded";
 export interface SendOptions {
   deliverTo?: DeliveryAddress[] | undefined;
   silentReply?: string | undefined;
+  /** This run's tool step limit (a scheduled job's), instead of `agent.maxSteps`; not kept across a restart. */
+  maxSteps?: number | undefined;
 }
 
 /**
@@ -89,6 +91,11 @@ export class Runner {
     return s && { running: s.runningCount, waiting: s.waitingCount, limit: s.limit };
   }
 
+  /** False once {@link Runner.drain} began (the daemon is stopping): a run aborted then was not stopped by a user. */
+  get isAccepting(): boolean {
+    return this.accepting;
+  }
+
   /** Number of runs running or queued. */
   get activeCount(): number {
     return this.handles.size;
@@ -118,6 +125,7 @@ export class Runner {
       deliverTo: deliverTo.length ? JSON.stringify(deliverTo) : null, silentReply: opts.silentReply ?? null,
     });
     const handle = new RunHandle(run.id, sessionId, params.text, params.channel, deliverTo, opts.silentReply);
+    handle.maxSteps = opts.maxSteps;
     if (subscriber) handle.subscribe(subscriber);
     this.dispatch(handle, run.userMessageId, preferredModel);
     return { runId: run.id, sessionId, duplicate: false };

@@ -64,6 +64,14 @@ describe("parseCommand", () => {
     expect(parseCommand("<@!1>, /help")).toEqual({ name: "help", args: "" });
   });
 
+  it("reads the !name form every bridge accepts (Slack keeps /name for itself)", () => {
+    expect(parseCommand("!new")).toEqual({ name: "new", args: "" });
+    expect(parseCommand("!Switch 2")).toEqual({ name: "switch", args: "2" });
+    expect(parseCommand("<@U0123ABCD> !sessions")).toEqual({ name: "sessions", args: "" });
+    expect(parseCommand("! new")).toBeUndefined();
+    expect(parseCommand("!!")).toBeUndefined();
+  });
+
   it("leaves other text alone", () => {
     expect(parseCommand("hello /new")).toBeUndefined();
     expect(parseCommand("/ new")).toBeUndefined();
@@ -160,6 +168,20 @@ describe("chat commands", () => {
     for (const c of ["/new", "/sessions", "/switch N", "/stop", "/model", "/help"]) expect(help).toContain(c);
     expect(t.say("/start").reply).toBe(help);
     expect(t.say("/shrug").reply).toBeUndefined();
+  });
+
+  it("speaks Slack's !command convention in a Slack thread, and keeps the thread its own conversation", () => {
+    const t = setup();
+    const thread: ChannelAddress = { platform: "slack", chatId: "C1", threadId: "1700000000.000100", userId: "U1", isGroup: true, mentioned: true };
+    const first = t.say("about Rome", thread).sessionId;
+    const r = t.say("!new", thread);
+    expect(r.reply).toBe("Started a new session (#2). Your earlier ones are in !sessions.");
+    expect(t.bound(thread)!.sessionId).not.toBe(first);
+    expect(t.bound({ ...thread, threadId: "1700000000.000200" })).toBeUndefined();
+    const help = t.say("!help", thread).reply!;
+    for (const c of ["!new", "!sessions", "!switch N", "!stop", "!model", "!help"]) expect(help).toContain(c);
+    expect(help).not.toContain("/");
+    expect(t.say("!switch", thread).reply).toBe("Usage: !switch N, where N is a number from !sessions.");
   });
 
   it("shows only the newest sessions but keeps their numbers", () => {

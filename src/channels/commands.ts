@@ -5,7 +5,7 @@ import type { Store } from "../store/store.js";
 import { accessOf } from "./config.js";
 import { chatSessions, sessionLabel, type ChatKey } from "./chat-sessions.js";
 
-/** A chat command as typed: `/switch 2` → `{ name: "switch", args: "2" }` (name lower-cased). */
+/** A chat command as typed: `/switch 2` or `!switch 2` → `{ name: "switch", args: "2" }` (name lower-cased). */
 export interface ParsedCommand {
   name: string;
   args: string;
@@ -21,17 +21,28 @@ export const CHAT_COMMANDS: ReadonlyArray<{ name: string; usage: string; help: s
   { name: "help", usage: "/help", help: "this list" },
 ];
 
+/**
+ * The prefix chat commands are shown with on `platform`: `!` where the platform's own client takes every `/…` for
+ * its slash commands (Slack: `/new` never reaches a bot), `/` elsewhere. Both prefixes work on every platform, so
+ * one convention (`!new`) works in every chat.
+ */
+export function commandPrefixOf(platform: string): "/" | "!" {
+  return platform === "slack" ? "!" : "/";
+}
+
 /** How many sessions `/sessions` shows (the newest; older ones keep their numbers for `/switch`). */
 export const SESSIONS_SHOWN = 10;
 
-// leading mentions a platform may leave in the text: `@bot`, Discord's `<@123>` / `<@!123>` / `<@&123>`
-const LEADING_MENTIONS = /^(?:(?:@[\w.+-]+|<@[!&]?\d+>)[\s,:]*)+/;
-// `/name`, optionally `@botname` (Telegram's form in groups), then the arguments
-const COMMAND = /^\/([a-zA-Z][a-zA-Z0-9_]{0,31})(?:@[\w.]+)?(?:\s+([\s\S]*))?$/;
+// leading mentions a platform may leave in the text: `@bot`, Discord's `<@123>` / `<@!123>` / `<@&123>`, Slack's `<@U0123ABC>`
+const LEADING_MENTIONS = /^(?:(?:@[\w.+-]+|<@[!&]?\w+>)[\s,:]*)+/;
+// `/name` or `!name`, optionally `@botname` (Telegram's form in groups), then the arguments
+const COMMAND = /^[/!]([a-zA-Z][a-zA-Z0-9_]{0,31})(?:@[\w.]+)?(?:\s+([\s\S]*))?$/;
 
 /**
- * Parses a chat command: the text (after leading mentions) starts with `/name`, optionally `/name@botname`
- * (Telegram), then arguments. Returns undefined for anything else, including `/` followed by a non-letter.
+ * Parses a chat command: the text (after leading mentions) starts with `/name` or `!name` (see
+ * {@link commandPrefixOf}), optionally `/name@botname` (Telegram), then arguments. Returns undefined for anything
+ * else, including `/` or `!` followed by a non-letter. Unknown names parse too; {@link runChatCommand} leaves them
+ * to the model.
  */
 export function parseCommand(text: string): ParsedCommand | undefined {
   const m = COMMAND.exec(text.trim().replace(LEADING_MENTIONS, ""));
@@ -62,21 +73,22 @@ export function runChatCommand(cmd: ParsedCommand, ctx: { channel: ChannelAddres
   const binding = deps.store.getBinding(chat.platform, chat.chatId, chat.threadId);
   const currentId = binding?.sessionId ?? ctx.sessionId;
   const model = binding?.model ?? null;
+  const p = commandPrefixOf(ctx.channel.platform);
   switch (cmd.name) {
     case "new": {
       const s = deps.store.createSession();
       deps.store.setBinding(chat.platform, chat.chatId, chat.threadId, s.id, model);
       const n = chatSessions(deps.store, chat, s.id).length;
-      return `Started a new session (#${n}). Your earlier ones are in /sessions.`;
+      return `Started a new session (#${n}). Your earlier ones are in ${p}sessions.`;
     }
     case "sessions":
-      return listSessions(deps, chat, currentId);
+      return listSessions(deps, chat, currentId, p);
     case "switch": {
       const n = /^#?(\d{1,6})$/.exec(cmd.args)?.[1];
       const all = chatSessions(deps.store, chat, currentId);
-      if (!n) return "Usage: /switch N, where N is a number from /sessions.";
+      if (!n) return `Usage: ${p}switch N, where N is a number from ${p}sessions.`;
       const target = all[Number(n) - 1];
-      if (!target) return all.length === 1 ? "This chat has only one session so far." : `There is no session ${n}; /sessions lists 1 to ${all.length}.`;
+      if (!target) return all.length === 1 ? "This chat has only one session so far." : `There is no session ${n}; ${p}sessions lists 1 to ${all.length}.`;
       if (target.id === currentId) return `Session ${n} is already the current one.`;
       deps.store.setBinding(chat.platform, chat.chatId, chat.threadId, target.id, model);
       const label = sessionLabel(deps.store, target);
@@ -85,7 +97,7 @@ export function runChatCommand(cmd: ParsedCommand, ctx: { channel: ChannelAddres
     case "stop":
       return deps.runner.abort({ sessionId: currentId }) ? "Stopped." : "Nothing to stop.";
     case "model":
-      return modelCommand(cmd.args, deps, ctx.channel, chat, currentId, model);
+      return modelCommand(cmd.args, deps, ctx.channel, chat, currentId, model, p);
     case "help":
     case "start":
       return helpText(deps.config(), ctx.channel.platform);
@@ -94,22 +106,22 @@ export function runChatCommand(cmd: ParsedCommand, ctx: { channel: ChannelAddres
   }
 }
 
-function listSessions(deps: ChatCommandDeps, chat: ChatKey, currentId: string): string {
+function listSessions(deps: ChatCommandDeps, chat: ChatKey, currentId: string, p: string): string {
   const all = chatSessions(deps.store, chat, currentId);
   const tz = deps.config().agent.timezone;
   const when = new Intl.DateTimeFormat("en-GB", { timeZone: tz, day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hour12: false });
   const first = Math.max(0, all.length - SESSIONS_SHOWN);
   const lines = ["Sessions of this chat:"];
-  if (first > 0) lines.push(`(${first} older not shown; /switch 1 to ${first} still works)`);
+  if (first > 0) lines.push(`(${first} older not shown; ${p}switch 1 to ${first} still works)`);
   all.slice(first).forEach((s, i) => {
     const label = sessionLabel(deps.store, s) ?? "(empty)";
     lines.push(`${first + i + 1}. ${label} · ${when.format(s.updatedAt)}${s.id === currentId ? " (current)" : ""}`);
   });
-  lines.push("/switch N goes back to one, /new starts another.");
+  lines.push(`${p}switch N goes back to one, ${p}new starts another.`);
   return lines.join("\n");
 }
 
-function modelCommand(args: string, deps: ChatCommandDeps, ch: ChannelAddress, chat: ChatKey, currentId: string, model: string | null): string {
+function modelCommand(args: string, deps: ChatCommandDeps, ch: ChannelAddress, chat: ChatKey, currentId: string, model: string | null, p: string): string {
   const cfg = deps.config();
   const names = Object.keys(cfg.models);
   const active = model && cfg.models[model] ? model : cfg.model;
@@ -120,7 +132,7 @@ function modelCommand(args: string, deps: ChatCommandDeps, ch: ChannelAddress, c
   const allowed = accessOf(cfg.channels, ch.platform).allowModelSwitch;
   if (!args) {
     const lines = [active === cfg.model ? `Model: ${describe(active)}.` : `Model of this chat: ${describe(active)}; the agent's default is ${cfg.model}.`];
-    if (allowed && names.length > 1) lines.push(`Switch with /model NAME: ${names.join(", ")} (/model default goes back).`);
+    if (allowed && names.length > 1) lines.push(`Switch with ${p}model NAME: ${names.join(", ")} (${p}model default goes back).`);
     return lines.join("\n");
   }
   if (!allowed) return `Switching models is not enabled for ${ch.platform} chats. Model: ${describe(active)}.`;
@@ -136,6 +148,8 @@ function modelCommand(args: string, deps: ChatCommandDeps, ch: ChannelAddress, c
 function helpText(cfg: Config, platform: string): string {
   const canSwitch = accessOf(cfg.channels, platform).allowModelSwitch;
   const lines = ["Just write to me. Commands:"];
-  for (const c of CHAT_COMMANDS) lines.push(`${c.usage}: ${c.name === "model" && !canSwitch ? "show the model" : c.help}`);
+  const p = commandPrefixOf(platform);
+  const shown = (s: string) => s.replace(/\//g, p);
+  for (const c of CHAT_COMMANDS) lines.push(`${shown(c.usage)}: ${c.name === "model" && !canSwitch ? "show the model" : shown(c.help)}`);
   return lines.join("\n");
 }

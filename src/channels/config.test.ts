@@ -18,7 +18,7 @@ function templateChannels(): { text: string; value: unknown } {
   }
   const text = block.join("\n");
   const uncommented = text.split("\n").filter((l) => !/^\s*#/.test(l)).join("\n");
-  const env = { TELEGRAM_BOT_TOKEN: "t", DISCORD_BOT_TOKEN: "d" };
+  const env = { TELEGRAM_BOT_TOKEN: "t", DISCORD_BOT_TOKEN: "d", SLACK_BOT_TOKEN: "xoxb-s", SLACK_APP_TOKEN: "xapp-s" };
   const value = (parseDocument(uncommented.replace(/\$\{(\w+)\}/g, (_m, k: string) => env[k as keyof typeof env] ?? "")).toJS() as { channels: unknown }).channels;
   return { text, value };
 }
@@ -47,7 +47,7 @@ describe("channels config", () => {
     const parsed = ChannelsConfig.parse(value);
     expect(parsed.telegram?.botToken).toBe("t");
     for (const key of Object.keys(PlatformAccess.shape)) expect(text).toContain(`${key}:`);
-    for (const key of ["botToken", "apiRoot", "apiBase", "maxMessageChars"]) expect(text).toContain(`${key}:`);
+    for (const key of ["botToken", "apiRoot", "apiBase", "maxMessageChars", "appToken", "apiUrl", "teamIds"]) expect(text).toContain(`${key}:`);
   });
 
   it("the template as shipped (channels commented out) still parses", () => {

@@ -57,6 +57,21 @@ export const WhatsappChannel = PlatformAccess.extend({
 });
 
 /**
+ * Slack (Socket Mode): the bot token (`xoxb-`, OAuth & Permissions) and the app-level token (`xapp-`, Basic
+ * Information → App-Level Tokens, scope `connections:write`), both best kept in .env; `apiUrl`, the Web API root
+ * (tests; default https://slack.com/api/), whose `apps.connections.open` also hands out the Socket Mode URL; and
+ * `teamIds`, the workspaces (team ids `T…`) whose members may talk to the agent: messages from anyone else (e.g. a
+ * Slack Connect channel shared with another company) are dropped by the bridge. Empty (default): any workspace the
+ * app is installed in.
+ */
+export const SlackChannel = PlatformAccess.extend({
+  botToken: z.string().optional(),
+  appToken: z.string().optional(),
+  apiUrl: z.url({ protocol: /^https?$/ }).optional(),
+  teamIds: z.array(z.string().trim().regex(/^[TE][A-Z0-9]{2,31}$/, "a Slack team id looks like T0123ABCD")).default([]),
+});
+
+/**
  * The `channels` section of agentd.yaml: one optional block per platform. The daemon reads the access keys
  * ({@link PlatformAccess}); the CLI hands the whole block of a platform to its bridge (`agentd bridge`), so bot
  * tokens and API roots live here too (as `${ENV}` references to .env). A platform without a block gets the
@@ -66,12 +81,13 @@ export const ChannelsConfig = z.strictObject({
   telegram: TelegramChannel.optional(),
   discord: DiscordChannel.optional(),
   whatsapp: WhatsappChannel.optional(),
+  slack: SlackChannel.optional(),
 });
 /** See {@link ChannelsConfig}. */
 export type ChannelsConfig = z.infer<typeof ChannelsConfig>;
 
 /** The platforms that have a bridge in this package, in start order. */
-export const PLATFORMS = ["telegram", "discord", "whatsapp"] as const;
+export const PLATFORMS = ["telegram", "discord", "whatsapp", "slack"] as const;
 /** One of {@link PLATFORMS}. */
 export type Platform = (typeof PLATFORMS)[number];
 

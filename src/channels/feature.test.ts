@@ -8,7 +8,8 @@ import { ConfigStore } from "../config/config-store.js";
 import { Config } from "../config/schema.js";
 import type { DaemonContext, RunHooks } from "../feature.js";
 import type { ChannelAddress } from "../../protocol/chat.js";
-import { createChannelsFeature, findCli } from "./feature.js";
+import { bridgeSettings, createChannelsFeature, findCli } from "./feature.js";
+import { ChannelsConfig } from "./config.js";
 
 const FIXTURE = join(import.meta.dirname, "test-fixtures", "fake-bridge.mjs");
 const cleanups: Array<() => unknown> = [];
@@ -102,6 +103,15 @@ describe("bridge supervision in the feature", () => {
     expect(findCli(undefined, new URL("../../dist/bundle/chunk-X.js", import.meta.url).href)).toBe(
       existsSync(join(import.meta.dirname, "../../dist/bundle/src/cli/main.js")) ? join(import.meta.dirname, "../../dist/bundle/src/cli/main.js") : undefined,
     );
+  });
+
+  it("restarts a bridge for the settings it reads: tokens, and Slack's groups policy; not for access lists", () => {
+    const cfg = (channels: Record<string, unknown>) => ChannelsConfig.parse(channels);
+    const slack = { enabled: true, botToken: "xoxb-1", appToken: "xapp-1" };
+    expect(bridgeSettings(cfg({ slack }), "slack")).toBe(bridgeSettings(cfg({ slack: { ...slack, allowlist: ["U1"] } }), "slack"));
+    expect(bridgeSettings(cfg({ slack }), "slack")).not.toBe(bridgeSettings(cfg({ slack: { ...slack, groups: "all" } }), "slack"));
+    expect(bridgeSettings(cfg({ telegram: { enabled: true } }), "telegram")).toBe(bridgeSettings(cfg({ telegram: { enabled: true, groups: "all" } }), "telegram"));
+    expect(bridgeSettings(cfg({ slack: { ...slack, enabled: false } }), "slack")).toBeUndefined();
   });
 
   it("starts enabled bridges and follows config edits: enable, disable, new token restarts, access edits do not", async () => {

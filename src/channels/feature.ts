@@ -89,11 +89,18 @@ export function findCli(argv1 = process.argv[1], moduleUrl = import.meta.url): s
   return [join(here, "src", "cli", "main.js"), join(here, "..", "cli", "main.js")].find((f) => existsSync(f));
 }
 
+/**
+ * Access keys a platform's bridge also reads, so a change must restart it: the Slack bridge forwards channel messages
+ * that do not address the bot only with `groups: all` (otherwise each would become a conversation of its own).
+ */
+const ACCESS_KEYS_BRIDGES_READ: Partial<Record<(typeof PLATFORMS)[number], readonly string[]>> = { slack: ["groups"] };
+
 /** The settings of a platform that its bridge reads (everything but the access keys): a change restarts it. */
-function bridgeSettings(channels: ChannelsConfig, platform: (typeof PLATFORMS)[number]): string | undefined {
+export function bridgeSettings(channels: ChannelsConfig, platform: (typeof PLATFORMS)[number]): string | undefined {
   const block = channels[platform];
   if (!block?.enabled) return undefined;
-  return JSON.stringify(Object.entries(block).filter(([k]) => !ACCESS_KEYS.has(k)));
+  const read = ACCESS_KEYS_BRIDGES_READ[platform] ?? [];
+  return JSON.stringify(Object.entries(block).filter(([k]) => !ACCESS_KEYS.has(k) || read.includes(k)));
 }
 
 /**

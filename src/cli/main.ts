@@ -20,7 +20,7 @@ Usage:
   agentd pairing list DIR         senders approved through pairing, and codes waiting
   agentd pairing approve CODE DIR let the sender who got CODE talk to the agent
   agentd pairing revoke PLATFORM USER_ID DIR
-  agentd bridge PLATFORM DIR      run the telegram|discord|whatsapp bridge of a running agent
+  agentd bridge PLATFORM DIR      run the telegram|discord|whatsapp|slack bridge of a running agent
   agentd bridge PLATFORM --url URL --token T [DIR]
                                   the same for an agent on another machine (DIR: where the config is)
   agentd doctor DIR [--json] [--paid]

@@ -5,7 +5,7 @@ import type { Config } from "./schema.js";
  * or listen to changes. Others (`name`: the WebSocket handshake's, `server`, `logging`: the log streams' levels are
  * fixed at start) need one.
  */
-export const LIVE_SECTIONS = new Set<string>(["model", "fallbackModels", "providers", "models", "agent", "tools", "mcp", "channels", "pricing", "uploads", "metrics", "backup", "update"]);
+export const LIVE_SECTIONS = new Set<string>(["model", "fallbackModels", "providers", "models", "agent", "tools", "mcp", "channels", "pricing", "uploads", "metrics", "backup", "update", "schedules", "heartbeat", "hooks"]);
 
 /** Listener of config changes: the new and old config and the top-level keys whose value changed. */
 export type ConfigListener = (next: Config, prev: Config, changed: string[]) => void;

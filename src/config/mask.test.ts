@@ -7,6 +7,7 @@ const cfg = {
   providers: { openai: { baseUrl: "https://x/v1", apiKey: "sk-proj-1234567890abcdef", headers: { "X-Key": "short" } }, local: { baseUrl: "http://l/v1", apiKey: "" } },
   channels: { telegram: { botToken: "123456:ABCDEFGHIJKLMNOP" } },
   mcp: { servers: { gh: { command: "x", env: { GITHUB_TOKEN: "ghp_abcdefghijklmnop" } } } },
+  hooks: { github: { secret: "whsec-0123456789abcdef", prompt: "p" } },
 };
 
 describe("maskSecret / maskConfig", () => {
@@ -19,12 +20,13 @@ describe("maskSecret / maskConfig", () => {
     expect(looksMasked("sk-real-key")).toBe(false);
   });
 
-  it("masks keys, header values, bot tokens and MCP env, and nothing else", () => {
+  it("masks keys, header values, bot tokens, MCP env and webhook secrets, and nothing else", () => {
     const m = maskConfig(cfg);
     expect(m.providers.openai).toEqual({ baseUrl: "https://x/v1", apiKey: "sk-…cdef", headers: { "X-Key": "[set]" } });
     expect(m.providers.local.apiKey).toBe("");
     expect(m.channels.telegram.botToken).toBe("123…MNOP");
     expect(m.mcp.servers.gh).toEqual({ command: "x", env: { GITHUB_TOKEN: "ghp…mnop" } });
+    expect(m.hooks.github).toEqual({ secret: "whs…cdef", prompt: "p" });
     expect(m.model).toBe("main");
     expect(cfg.providers.openai.apiKey).toBe("sk-proj-1234567890abcdef");
   });

@@ -2,17 +2,19 @@ import { ValidationError } from "../errors.js";
 
 /**
  * Key paths of the secrets in agentd.yaml, `*` matching any one key: provider API keys and header values,
- * bridge bot tokens, MCP server env and header values (src/mcp/config.ts calls those secrets too), the web search
- * provider's key and the variables given to `exec` commands (src/tools/config.ts).
+ * bridge bot tokens, MCP server env and header values (src/mcp/config.ts calls those secrets too), webhook secrets,
+ * the web search provider's key and the variables given to `exec` commands (src/tools/config.ts).
  */
 export const SECRET_PATHS: readonly string[] = [
   "providers.*.apiKey",
   "providers.*.headers.*",
   "channels.*.botToken",
+  "channels.*.appToken",
   "mcp.servers.*.env.*",
   "mcp.servers.*.headers.*",
   "tools.web_search.apiKey",
   "tools.exec.env.*",
+  "hooks.*.secret",
 ];
 
 /** Shortest secret shown with its first 3 and last 4 characters; shorter ones show as `[set]`. */

@@ -3,6 +3,9 @@ import { isIP } from "node:net";
 import { z } from "zod";
 import { McpConfig } from "../mcp/config.js";
 import { ChannelsConfig } from "../channels/config.js";
+import { HeartbeatConfig, SchedulesConfig } from "../schedules/config.js";
+import { HooksConfig } from "../hooks/config.js";
+import { parseCron } from "../schedules/timing.js";
 import { DEFAULT_MAX_REPLY_CHARS } from "../agent/limits.js";
 import { DeliveriesConfig } from "../deliveries/config.js";
 import { ToolsConfig } from "../tools/config.js";
@@ -160,6 +163,12 @@ export const Config = z.strictObject({
   metrics: z.strictObject({ public: z.boolean().default(false) }).default({ public: false }),
   backup: BackupConfig.default(BackupConfig.parse({})),
   update: UpdateConfig.default({}),
+  /** Scheduled jobs by name (issue 11, docs/schedules.md). */
+  schedules: SchedulesConfig.default({}),
+  /** The optional heartbeat (issue 11). */
+  heartbeat: HeartbeatConfig.optional(),
+  /** Incoming webhooks by name (issue 11). */
+  hooks: HooksConfig.default({}),
 }).superRefine((cfg, ctx) => {
   for (const ref of [cfg.model, ...cfg.fallbackModels]) {
     if (!cfg.models[ref]) ctx.addIssue({ code: "custom", path: [ref === cfg.model ? "model" : "fallbackModels"], message: `no model named "${ref}" under models` });
@@ -169,6 +178,18 @@ export const Config = z.strictObject({
   }
   if (cfg.uploads.transcriptionModel && !cfg.models[cfg.uploads.transcriptionModel]) {
     ctx.addIssue({ code: "custom", path: ["uploads", "transcriptionModel"], message: `no model named "${cfg.uploads.transcriptionModel}" under models` });
+  }
+  const jobs: Array<[Array<string>, { cron?: string | undefined; timezone?: string | undefined }]> = Object.entries(cfg.schedules).map(([k, j]) => [["schedules", k], j]);
+  if (cfg.heartbeat) jobs.push([["heartbeat"], cfg.heartbeat]);
+  for (const [path, job] of jobs) {
+    if (job.timezone !== undefined && !isTimeZone(job.timezone)) ctx.addIssue({ code: "custom", path: [...path, "timezone"], message: "not an IANA time zone (e.g. Europe/Berlin)" });
+    else if (job.cron !== undefined) {
+      try {
+        parseCron(job.cron, job.timezone ?? cfg.agent.timezone);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", path: [...path, "cron"], message: (err as Error).message.replace(/^cron: /, "") });
+      }
+    }
   }
 });
 /** The validated configuration, defaults applied. */

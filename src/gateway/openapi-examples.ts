@@ -11,6 +11,7 @@ export function routeKey(spec: { method: string; path: string }): string {
 }
 
 const SESSION_ID = "s_0m5x2k9a10000AbC123";
+const SCHEDULE_ID = "j_0m5x2k9a10000XyZ789";
 const DELIVERY_ID = "d_0m5x2k9b20000XyZ789";
 
 /**
@@ -29,6 +30,13 @@ export const ROUTE_EXAMPLES: Record<string, RouteExample> = {
   "POST /api/deliveries/{id}/retry": { params: { id: DELIVERY_ID } },
   "POST /api/messages": { body: { address: { platform: "telegram", chatId: "123456789" }, text: "Backup **done**.", idempotencyKey: "backup-done-2026-11-27" } },
   "GET /api/usage/daily": { query: { days: "30" } },
+  "POST /api/schedules": { body: { name: "Morning summary", cron: "0 8 * * 1-5", prompt: "Summarise my calendar for today.", deliverTo: { platform: "telegram", chatId: "123456789" } } },
+  "GET /api/schedules/{id}": { params: { id: SCHEDULE_ID } },
+  "PATCH /api/schedules/{id}": { params: { id: SCHEDULE_ID }, body: { cron: "30 7 * * 1-5", enabled: true } },
+  "DELETE /api/schedules/{id}": { params: { id: SCHEDULE_ID } },
+  "POST /api/schedules/{id}/run": { params: { id: SCHEDULE_ID } },
+  "GET /api/schedules/{id}/firings": { params: { id: SCHEDULE_ID }, query: { limit: "20" } },
+  "POST /api/hooks/{name}": { params: { name: "github" }, body: { action: "completed", repository: { full_name: "me/app" }, workflow_run: { conclusion: "failure" } } },
   "GET /api/logs": { query: { level: "warn", since: "2025-01-31T12:00:00Z", limit: "50" } },
   "POST /api/update": { body: { install: false } },
   "GET /api/vault/notes/{path}": { params: { path: "Welcome.md" } },

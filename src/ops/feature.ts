@@ -1,5 +1,6 @@
 import type { FeatureFactory } from "../feature.js";
 import { Metrics, metricsRoute } from "./metrics.js";
+import { ScheduleQueries } from "../store/schedule-queries.js";
 import { uploadRoutes } from "./uploads.js";
 import { logRoutes } from "./logs-routes.js";
 import { lifecycleRouteGroup } from "./lifecycle.js";
@@ -10,8 +11,10 @@ import { lifecycleRouteGroup } from "./lifecycle.js";
  * delivery the outbox settles).
  */
 export const opsFeature: FeatureFactory = (ctx) => {
+  const schedules = new ScheduleQueries(ctx.store);
   const metrics = new Metrics({ version: ctx.version, agent: ctx.config.get().name, startedAt: ctx.startedAt }, {
     openConnections: () => ctx.openConnections(), admission: () => ctx.runner.admission, deliveries: () => ctx.outbox.counts(),
+    schedules: () => schedules.metrics(),
   });
   ctx.outbox.onSettled((s) => metrics.recordDelivery(s));
   ctx.hooks.onEnd.push((info) => {

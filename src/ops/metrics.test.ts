@@ -53,6 +53,15 @@ describe("Metrics", () => {
     expect(line(text, "agentd_delivery_latency_seconds_sum")).toBe("agentd_delivery_latency_seconds_sum 2.04");
   });
 
+  it("writes the enabled scheduled jobs and their firings per status", () => {
+    const m = new Metrics({ version: "1", agent: "a", startedAt: 0 }, { openConnections: () => 0, schedules: () => ({ enabledJobs: 4, firings: { running: 1, ok: 30, silent: 5, skipped: 9, failed: 2 } }) });
+    const text = m.render();
+    m.stop();
+    expect(line(text, "agentd_schedules_enabled")).toBe("agentd_schedules_enabled 4");
+    expect(line(text, 'agentd_schedule_firings{status="ok"}')).toBe('agentd_schedule_firings{status="ok"} 30');
+    expect(line(text, 'agentd_schedule_firings{status="failed"}')).toBe('agentd_schedule_firings{status="failed"} 2');
+  });
+
   it("escapes label values", () => {
     expect(escapeLabel('a"b\\c\nd')).toBe('a\\"b\\\\c\\nd');
   });

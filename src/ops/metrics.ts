@@ -38,6 +38,8 @@ export interface MetricsGauges {
   admission?: () => { running: number; waiting: number; limit: number } | undefined;
   /** Outbox rows per state (issue 11). */
   deliveries?: () => Record<"pending" | "sending" | "delivered" | "failed", number>;
+  /** Scheduled jobs enabled, and recorded firings per status (issue 11; the newest 1000 per job are kept). */
+  schedules?: () => { enabledJobs: number; firings: Record<string, number> };
 }
 
 /** A delivery that reached `delivered` (with its latency in ms, created → acknowledged) or `failed`. */
@@ -75,7 +77,8 @@ const num = (n: number) => (Number.isFinite(n) ? String(n) : n > 0 ? "+Inf" : n 
  * `agentd_run_duration_seconds`, the gauges `agentd_open_connections`, `agentd_runs_executing`, `agentd_runs_waiting`,
  * `agentd_run_concurrency_limit`, the outbox's `agentd_deliveries{state}` (rows per state),
  * `agentd_deliveries_total{platform,outcome}` (delivered or failed since start) and the histogram
- * `agentd_delivery_latency_seconds` (created → acknowledged), `nodejs_eventloop_lag_p50_seconds`,
+ * `agentd_delivery_latency_seconds` (created → acknowledged), the schedules' `agentd_schedules_enabled` and
+ * `agentd_schedule_firings{status}` (read from SQLite at each scrape), `nodejs_eventloop_lag_p50_seconds`,
  * `nodejs_eventloop_lag_p99_seconds`, `nodejs_eventloop_lag_max_seconds` (how late the loop ran a timer, over the
  * window since the previous scrape; names as prom-client's), `process_resident_memory_bytes`, `nodejs_heap_size_total_bytes`, `nodejs_heap_size_used_bytes`,
  * `nodejs_external_memory_bytes`, `process_start_time_seconds` and `agentd_info`.
@@ -167,6 +170,12 @@ export class Metrics {
     if (rows) {
       out.push("# HELP agentd_deliveries Outbox deliveries by state (pending, sending, delivered, failed).", "# TYPE agentd_deliveries gauge");
       for (const [state, n] of Object.entries(rows)) out.push(`agentd_deliveries${labels({ state })} ${num(n)}`);
+    }
+    const sched = this.gauges.schedules?.();
+    if (sched) {
+      gauge("agentd_schedules_enabled", "Scheduled jobs that are enabled (config, API and agent-made).", sched.enabledJobs);
+      out.push("# HELP agentd_schedule_firings Recorded firings of scheduled jobs by status (running, ok, silent, skipped, failed).", "# TYPE agentd_schedule_firings gauge");
+      for (const [status, n] of Object.entries(sched.firings)) out.push(`agentd_schedule_firings${labels({ status })} ${num(n)}`);
     }
     family("agentd_deliveries_total", "counter", "Deliveries acknowledged by a bridge or failed since the daemon started, by platform and outcome.", this.deliveries);
     out.push("# HELP agentd_delivery_latency_seconds Delivery latency from the outbox row to the bridge's acknowledgement, in seconds.", "# TYPE agentd_delivery_latency_seconds histogram");

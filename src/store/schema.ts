@@ -81,6 +81,57 @@ export const channelBindings = sqliteTable("channel_bindings", {
 }, (t) => [primaryKey({ columns: [t.platform, t.chatId, t.threadId] })]);
 
 /**
+ * Scheduled jobs (issue 11). `kind`: at | cron | every | heartbeat; `spec` holds the cron expression, the
+ * interval in ms or the one-shot instant (epoch ms), as text. `deliverTo` and `check` (the heartbeat's cheap
+ * check) are JSON. `nextDueAt` (epoch ms) is null once a one-shot fired or while the job is disabled.
+ */
+export const schedules = sqliteTable("schedules", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  source: text("source", { enum: ["config", "api", "agent"] }).notNull(),
+  kind: text("kind", { enum: ["at", "cron", "every", "heartbeat"] }).notNull(),
+  spec: text("spec").notNull(),
+  timezone: text("timezone").notNull(),
+  prompt: text("prompt").notNull(),
+  deliverTo: text("deliver_to").notNull().default("[]"),
+  session: text("session", { enum: ["own", "chat"] }).notNull().default("own"),
+  sessionId: text("session_id"),
+  catchUp: text("catch_up", { enum: ["skip", "once"] }).notNull().default("once"),
+  enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+  maxSteps: integer("max_steps"),
+  timeoutMs: integer("timeout_ms").notNull(),
+  maxAttempts: integer("max_attempts").notNull(),
+  retryInitialMs: integer("retry_initial_ms").notNull(),
+  check: text("check"),
+  /** For `config` jobs: the agentd.yaml entry as JSON, to tell an edited entry from an unchanged one at reload. */
+  configJson: text("config_json"),
+  nextDueAt: integer("next_due_at"),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+}, (t) => [index("schedules_due_idx").on(t.enabled, t.nextDueAt)]);
+
+/**
+ * One firing of a job per due time: `(schedule_id, due_at)` is unique, so a firing is recorded once however
+ * often the daemon crashes around it (issue 11). `status`: running | ok | silent | skipped | failed;
+ * `runId` is the run of the last attempt; `deliveryIds` (JSON array) the outbox rows it wrote.
+ */
+export const scheduleFirings = sqliteTable("schedule_firings", {
+  id: text("id").primaryKey(),
+  scheduleId: text("schedule_id").notNull().references(() => schedules.id, { onDelete: "cascade" }),
+  dueAt: integer("due_at").notNull(),
+  trigger: text("trigger", { enum: ["due", "catch_up", "manual"] }).notNull(),
+  status: text("status", { enum: ["running", "ok", "silent", "skipped", "failed"] }).notNull(),
+  attempts: integer("attempts").notNull().default(0),
+  /** Starts of the daemon that found this firing `running` and resumed it (a firing that keeps crashing the daemon is given up). */
+  resumes: integer("resumes").notNull().default(0),
+  runId: text("run_id"),
+  error: text("error"),
+  deliveryIds: text("delivery_ids").notNull().default("[]"),
+  startedAt: integer("started_at").notNull(),
+  finishedAt: integer("finished_at"),
+}, (t) => [uniqueIndex("schedule_firings_due_idx").on(t.scheduleId, t.dueAt), index("schedule_firings_status_idx").on(t.status)]);
+
+/**
  * The outbox (issue 11): every message the agent sends to a chat, stored before any bridge sees it. Ids sort by
  * creation (the order of delivery within a chat). `state`: pending → sending → delivered | failed.
  * `threadId` is "" when the chat has none. `platformMessageIds` is the JSON array of the platform's ids of the

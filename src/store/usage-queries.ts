@@ -1,6 +1,6 @@
-import { and, gte, lt, sql } from "drizzle-orm";
+import { and, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import type { Db } from "./db.js";
-import { usageEvents } from "./schema.js";
+import { schedules, usageEvents } from "./schema.js";
 
 /** Token and cost totals. `costUsd` sums the priced calls; `unpricedCalls` counts calls of models without a price. */
 export interface UsageTotals {
@@ -73,11 +73,15 @@ const BUCKET_MS = 15 * 60_000;
 /**
  * Usage per calendar day over the range, oldest first, one entry per day that has calls. `dayOf` names the day
  * of an instant (e.g. in the agent's time zone); calls are summed in SQL per 15-minute bucket first, so the
- * day split is exact for every time zone (offsets are multiples of 15 minutes) and DST changes.
+ * day split is exact for every time zone (offsets are multiples of 15 minutes) and DST changes. `only: "heartbeat"`
+ * counts just the calls in the heartbeat's session (issue 11).
  */
-export function usageByDay(db: Db, range: TimeRange, dayOf: (ms: number) => string): DailyUsage[] {
+export function usageByDay(db: Db, range: TimeRange, dayOf: (ms: number) => string, only?: "heartbeat"): DailyUsage[] {
   const bucket = sql<number>`${usageEvents.createdAt} / ${BUCKET_MS}`;
-  const rows = db.select({ bucket, ...totals }).from(usageEvents).where(inRange(range)).groupBy(bucket).all();
+  const where = only === "heartbeat"
+    ? and(inRange(range), inArray(usageEvents.sessionId, db.select({ id: sql<string>`${schedules.sessionId}` }).from(schedules).where(eq(schedules.kind, "heartbeat"))))
+    : inRange(range);
+  const rows = db.select({ bucket, ...totals }).from(usageEvents).where(where).groupBy(bucket).all();
   const days = new Map<string, DailyUsage>();
   for (const { bucket: b, ...t } of rows) {
     const date = dayOf(b * BUCKET_MS);
