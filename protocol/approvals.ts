@@ -123,9 +123,9 @@ export const approvalMethods = {
     description: "Senders approved through pairing, and the codes still waiting for the owner.",
   }),
   "pairing.approve": defineMethod({
-    params: z.strictObject({ code: z.string().min(1).max(32) }),
+    params: z.strictObject({ code: z.string().min(1).max(32), by: ApprovalAnswerer.optional() }),
     result: z.strictObject({ sender: PairedSender }),
-    description: "Approve the sender who got this pairing code: their next message reaches the agent.",
+    description: "Approve the sender who got this pairing code: their next message reaches the agent. `by`: the chat user who pressed the button in an owner's chat (must be in owner.chats).",
     sideEffect: true,
   }),
   "pairing.revoke": defineMethod({

@@ -100,7 +100,7 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     }
     if (reoffered > 0) logger.info({ deliveries: reoffered }, `${reoffered} delivery(ies) offered before the last stop were never acknowledged; offering them again`);
     const pool = new ProviderPool(() => config.get(), dir);
-    const approvals = new ApprovalService({ store: db, outbox, config: () => config.get().tools.approval, logger: logger.child({ component: "approvals" }) });
+    const approvals = new ApprovalService({ store: db, outbox, config: () => config.get().tools.approval, ownerChats: () => config.get().owner.chats, logger: logger.child({ component: "approvals" }) });
     const hooks: RunHooks = { onEnd: [] };
     const features: Feature[] = [];
     const scheduler = new RunScheduler({ maxRuns: () => config.get().agent.maxConcurrentRuns, onIdle: releaseMemory });

@@ -50,6 +50,7 @@ beforeAll(async () => {
       cfg.server = { ...cfg.server, shutdownGraceMs: 300 };
       cfg.tools = { deny: [], exec: { enabled: true, sandbox: existsSync("/usr/bin/bwrap") ? "bwrap" : "none", timeoutMs: 10_000 }, approval: { timeoutMs: 120_000 } };
       cfg.channels = { telegram: { enabled: true, policy: "pairing", allowlist: [String(OWNER.userId)], botToken: TOKEN, apiRoot: shim.apiRoot } };
+      cfg.owner = { chats: [{ platform: "telegram", chatId: OWNER.chatId, userId: OWNER.userId }] };
     },
   });
   daemon = await startDaemon(agent.dir);
@@ -185,5 +186,19 @@ describe("pairing through the Telegram stand-in", () => {
     expect(llm.requests.some((r) => /secret-(one|two|three)/.test(JSON.stringify(r.body)))).toBe(false);
     const listed = await runCli(["pairing", "list", agent.dir]);
     expect(listed.stdout).toMatch(/telegram\s+4200\s+stranger/);
+  });
+
+  it("the owner's chat gets the pairing request with a button; pressing it lets the sender in", async () => {
+    const stranger = { userId: 4300, chatId: 4300, userName: "visitor" };
+    const before = sentTo(OWNER.chatId).length;
+    await say(stranger, "hi, secret-five");
+    const request = await waitFor(() => sentTo(OWNER.chatId).slice(before).find((c) => /Pairing request: @visitor/.test(String(c.params.text))), "the pairing request in the owner's chat");
+    const button = buttonsOf(request)[0]!;
+    expect(button.text).toBe("Let them in");
+    await press(button.callback_data, Number(request.result.message_id));
+    await waitFor(() => shim.toasts().find((t) => t.includes("@visitor may talk to the agent now")), "the toast");
+    await say(stranger, "thanks, secret-six");
+    await waitFor(() => sentTo(stranger.chatId).find((c) => String(c.params.text).includes("secret-six")), "the model's reply to the paired sender", 20_000);
+    expect(llm.requests.some((r) => JSON.stringify(r.body).includes("secret-five"))).toBe(false);
   });
 });

@@ -8,13 +8,23 @@ export function parseApprovalButton(data: string): { id: string; decision: "appr
 }
 
 /**
- * Answers a pressed approval button (issue 13) over the protocol (`approvals.decide`, as the chat user who pressed
+ * Answers a pressed approval button (issue 13), or a pairing request's button in an owner's chat (`pr:CODE:approve`,
+ * as `pairing.approve`), over the protocol (`approvals.decide`, as the chat user who pressed
  * it) and returns the short line to show them: `Done: approved` / `Done: denied` / `Done: always allowed`, or why
  * not (already answered by someone else first, not theirs to answer, unknown). Never throws.
  */
 export async function answerButton(
   client: AgentdClient, data: string, by: { platform: string; userId: string; userName?: string }, logger: BridgeLogger,
 ): Promise<string> {
+  const pairing = /^pr:([A-Z0-9]{4,16}):approve$/.exec(data);
+  if (pairing) {
+    try {
+      const { sender } = await client.request("pairing.approve", { code: pairing[1]!, by });
+      return `Done: ${sender.userName ? `@${sender.userName}` : sender.userId} may talk to the agent now`;
+    } catch (err) {
+      return err instanceof ProtocolError ? err.message.slice(0, 190) : "Could not reach the agent; try again";
+    }
+  }
   const parsed = parseApprovalButton(data);
   if (!parsed) return "Unknown button";
   try {

@@ -44,3 +44,18 @@ export const ApprovalConfig = z.strictObject({
 });
 /** See {@link ApprovalConfig}. */
 export type ApprovalConfig = z.infer<typeof ApprovalConfig>;
+
+/**
+ * One chat of the owner (`owner.chats`): approval prompts and pairing requests also go there, with buttons, and
+ * `userId` (the owner's id on that platform) may answer every one of them from a chat.
+ */
+export const OwnerChat = z.strictObject({
+  platform: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/),
+  chatId: z.union([z.string().min(1).max(128), z.number().int()]).transform(String),
+  userId: z.union([z.string().min(1).max(128), z.number().int()]).transform(String),
+});
+/** See {@link OwnerChat}. */
+export type OwnerChat = z.infer<typeof OwnerChat>;
+
+/** `owner`: where the owner answers from a chat (issue 13: "the owner's chat"). */
+export const OwnerConfig = z.strictObject({ chats: z.array(OwnerChat).max(20).default([]) });

@@ -19,7 +19,12 @@ export const approvalsFeature: FeatureFactory = (ctx) => {
     if (status !== "interrupted") approvals.cancelRun(handle.id);
   });
   const grants = () => ({ grants: ctx.store.approvals.grants().map((g) => ({ ...g, createdAt: iso(g.createdAt) })) });
-  const approvePairing = (code: string) => ({ sender: wireSender(pairing.approve(code)) });
+  const approvePairing = (code: string, by?: { platform: string; userId: string }) => {
+    if (by && !ctx.config.get().owner.chats.some((o) => o.platform === by.platform && o.userId === by.userId)) {
+      throw new AgentdError("unauthorized", "only the owner (owner.chats) may approve a pairing code from a chat");
+    }
+    return { sender: wireSender(pairing.approve(code, by ? `${by.platform}:${by.userId}` : "owner")) };
+  };
   return {
     name: "approvals",
     handlers: (registry) => {
@@ -38,7 +43,7 @@ export const approvalsFeature: FeatureFactory = (ctx) => {
         .on("approvals.revokeGrant", (p) => ({ revoked: ctx.store.approvals.revokeGrant(p.id) }))
         .on("audit.list", (p) => ({ entries: approvals.auditList(p.limit) }))
         .on("pairing.list", () => pairing.list())
-        .on("pairing.approve", (p) => approvePairing(p.code))
+        .on("pairing.approve", (p) => approvePairing(p.code, p.by))
         .on("pairing.revoke", (p) => ({ revoked: pairing.revoke(p.platform, p.userId) }));
     },
     routes: (router) => {

@@ -9,7 +9,7 @@ import type { ToolCall } from "../../protocol/chat.js";
 import type { DeliveryAddress, DeliveryButton } from "../../protocol/deliveries.js";
 import type { Approval, ApprovalDecision, AuditEntry } from "../../protocol/approvals.js";
 import { AgentdError, ConflictError, NotFoundError } from "../errors.js";
-import type { ApprovalConfig } from "./config.js";
+import type { ApprovalConfig, OwnerChat } from "./config.js";
 import { decideAction } from "./policy.js";
 import { approvalPrompt, decisionNotice } from "./messages.js";
 
@@ -68,7 +68,7 @@ export class ApprovalService {
   private readonly listeners = new Set<Listener>();
   private readonly now: () => number;
 
-  constructor(private readonly deps: { store: Store; outbox: Outbox; config: () => ApprovalConfig; logger: Logger; now?: () => number }) {
+  constructor(private readonly deps: { store: Store; outbox: Outbox; config: () => ApprovalConfig; logger: Logger; now?: () => number; ownerChats?: () => OwnerChat[] }) {
     this.now = deps.now ?? Date.now;
   }
 
@@ -117,10 +117,16 @@ export class ApprovalService {
   private create(call: GateCall, subject: string, grantPattern: string, timeoutMs: number): ApprovalRow {
     const now = this.now();
     const { store, outbox } = this.deps;
+    // the owner's chats get the prompt too (once per chat), and the owner may answer from them
+    const owners = this.deps.ownerChats?.() ?? [];
+    const targets = [...call.deliverTo];
+    for (const o of owners) if (!targets.some((t) => t.platform === o.platform && t.chatId === o.chatId)) targets.push({ platform: o.platform, chatId: o.chatId });
+    const answerers = [...new Set([...(call.answerer ? [call.answerer] : []), ...owners.map((o) => `${o.platform}:${o.userId}`)])];
+    call = { ...call, deliverTo: targets };
     const row: ApprovalRow = {
       id: newId("ap"), code: this.freeCode(), tool: call.tool, arguments: call.argsText, subject, grantPattern,
       sessionId: call.sessionId, runId: call.runId, toolCallId: call.toolCallId,
-      answerers: JSON.stringify(call.answerer ? [call.answerer] : []), deliverTo: JSON.stringify(call.deliverTo),
+      answerers: JSON.stringify(answerers), deliverTo: JSON.stringify(call.deliverTo),
       state: "pending", decision: null, decidedBy: null, decidedAt: null, expiresAt: now + timeoutMs, createdAt: now,
     };
     const buttons: DeliveryButton[] = [

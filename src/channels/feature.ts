@@ -29,6 +29,7 @@ export function createChannelHandler(gate: AccessGate, deps: ChatCommandDeps, lo
       const issued = extra.pairing.issue(channel, ttlMs);
       if (!issued.fresh) return { ignored: true, excludeFromContext: true };
       log.info({ platform: channel.platform, userId: channel.userId }, `gave a pairing code to an unknown ${channel.platform} sender`);
+      extra.onPairingCode?.(issued.code, channel);
       return { reply: pairingReply(issued.code, ttlMs), excludeFromContext: true };
     }
     if (decision.kind === "ignored") return { ignored: true, excludeFromContext: decision.denied };
@@ -50,6 +51,8 @@ export function createChannelHandler(gate: AccessGate, deps: ChatCommandDeps, lo
 export interface ChannelExtras {
   pairing?: Pairing;
   approvals?: ApprovalService;
+  /** Called when an unknown sender got a new pairing code (the owner's chats are told, with a button). */
+  onPairingCode?: (code: string, channel: ChannelAddress) => void;
 }
 
 /** The line an unknown sender gets with their pairing code. */
@@ -122,7 +125,19 @@ export function createChannelsFeature(
   const log = ctx.logger.child({ component: "channels" });
   const pairing = new Pairing(ctx.store);
   const gate = new AccessGate({ channels: () => ctx.config.get().channels, isPaired: (ch) => pairing.isPaired(ch) });
-  ctx.hooks.command = createChannelHandler(gate, { store: ctx.store, runner: ctx.runner, config: () => ctx.config.get() }, log, { pairing, approvals: ctx.approvals });
+  ctx.hooks.command = createChannelHandler(gate, { store: ctx.store, runner: ctx.runner, config: () => ctx.config.get() }, log, {
+    pairing, approvals: ctx.approvals,
+    onPairingCode: (code, ch) => {
+      const who = ch.userName ? `@${ch.userName.replace(/^@/, "")} (${ch.platform} id ${ch.userId})` : `${ch.platform} id ${ch.userId}`;
+      for (const o of ctx.config.get().owner.chats) {
+        ctx.outbox.enqueue({
+          address: { platform: o.platform, chatId: o.chatId }, idempotencyKey: `pairing:${code}:${o.platform}:${o.chatId}`,
+          text: `Pairing request: ${who} wants to talk to me. Their code is ${code}; let them in with the button or \`agentd pairing approve ${code}\`.`,
+          buttons: [{ text: "Let them in", data: `pr:${code}:approve` }],
+        });
+      }
+    },
+  });
   let supervisor: BridgeSupervisor | undefined;
 
   const bridgeCommandOf = (): ((platform: string) => BridgeCommand) | undefined => {

@@ -9,6 +9,7 @@ import { parseCron } from "../schedules/timing.js";
 import { DEFAULT_MAX_REPLY_CHARS } from "../agent/limits.js";
 import { DeliveriesConfig } from "../deliveries/config.js";
 import { ToolsConfig } from "../tools/config.js";
+import { OwnerConfig } from "../approvals/config.js";
 import { BackupConfig, LoggingConfig, UpdateConfig } from "./ops-config.js";
 
 export { ToolsConfig };
@@ -161,6 +162,7 @@ export const Config = z.strictObject({
   deliveries: DeliveriesConfig.default(DeliveriesConfig.parse({})),
   uploads: UploadsConfig.default(UploadsConfig.parse({})),
   metrics: z.strictObject({ public: z.boolean().default(false) }).default({ public: false }),
+  owner: OwnerConfig.default({ chats: [] }),
   backup: BackupConfig.default(BackupConfig.parse({})),
   update: UpdateConfig.default({}),
   /** Scheduled jobs by name (issue 11, docs/schedules.md). */
