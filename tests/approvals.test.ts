@@ -6,10 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync } from "node:fs";
+import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { startFakeLlm, type FakeLlm, type RecordedRequest } from "./support/fake-llm.js";
 import { startTelegramShim, type TelegramShim } from "./support/telegram-shim.js";
-import { cleanup, initAgent, runCli, startDaemon, waitFor, type RunningDaemon } from "./support/daemon.js";
+import { CLI, ROOT, cleanup, initAgent, runCli, startDaemon, waitFor, type RunningDaemon } from "./support/daemon.js";
 import type { Approval, AuditEntry } from "../protocol/approvals.js";
 
 const TOKEN = "5151:approvals-test-token";
@@ -137,6 +138,39 @@ describe("approvals through the Telegram stand-in", () => {
       expect(audit.entries.find((e) => e.arguments.includes("delta"))).toMatchObject({ outcome: "expired", decidedBy: "expiry" });
     } finally {
       await daemon.api("/api/config/tools", { method: "PATCH", body: JSON.stringify({ approval: { timeoutMs: 120_000 } }) });
+    }
+  });
+});
+
+describe("other surfaces answer too", () => {
+  it("a chat without buttons answers with /deny CODE (WhatsApp's way); someone else's /approve is refused", async () => {
+    const p = await promptFor("golf");
+    const code = /\/approve (\w+)/.exec(p.text)![1]!;
+    await say({ userId: 4999, chatId: OWNER.chatId, userName: "intruder" }, `/approve ${code}`);
+    await replyContaining(p.before, "only the person who started this run, or the owner, may answer");
+    await say(OWNER, `/deny ${code}`);
+    await replyContaining(p.before, "Done: exec denied");
+    expect(String((await replyContaining(p.before, "I could not run it")).params.text)).toMatch(/denied/);
+    expect(existsSync(join(agent.dir, "workspace", "golf.txt"))).toBe(false);
+  });
+
+  it("agentd chat asks in the terminal when its run waits, and runs the call on y", async () => {
+    const child = spawn(process.execPath, [CLI, "chat", agent.dir], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (b) => (out += b));
+    child.stderr.on("data", (b) => (out += b));
+    const exited = new Promise<number | null>((r) => child.on("exit", r));
+    try {
+      await waitFor(() => out.includes("you> "), "the prompt");
+      child.stdin.write("please run hotel\n");
+      await waitFor(() => out.includes("allow? [y] once, [a] always, [n] deny"), "the approval question", 20_000);
+      expect(out).toContain("[approval needed: exec echo hotel-ran");
+      child.stdin.write("y\n");
+      await waitFor(() => /Exec said: exit code 0\s+hotel-ran/.test(out), "the reply after the approval", 20_000);
+      child.stdin.write("/quit\n");
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill();
     }
   });
 });
