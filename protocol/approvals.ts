@@ -89,46 +89,46 @@ const oneApproval = z.strictObject({ approval: Approval });
 
 /** The approval, audit and pairing methods of the protocol (issue 13). */
 export const approvalMethods = {
-  "approvals.list": defineMethod({
+  "approvals.list": defineMethod({ scope: ["read"],
     params: z.strictObject({ state: ApprovalState.optional(), limit: z.number().int().min(1).max(1000).default(100) }),
     result: z.strictObject({ approvals: z.array(Approval) }),
     description: "Approval requests, newest first (pending ones are waiting runs), filtered by state.",
   }),
-  "approvals.get": defineMethod({ params: z.strictObject({ id: z.string().min(1).max(64) }), result: oneApproval, description: "One approval request by id or short code." }),
-  "approvals.decide": defineMethod({
+  "approvals.get": defineMethod({ scope: ["read"], params: z.strictObject({ id: z.string().min(1).max(64) }), result: oneApproval, description: "One approval request by id or short code." }),
+  "approvals.decide": defineMethod({ scope: ["bridge"],
     params: ApprovalDecideParams,
     result: oneApproval,
     description: "Answer a pending request: approve once, always (this tool and pattern from now on), or deny. The first answer wins; a later one is a conflict naming it.",
     sideEffect: true,
   }),
-  "approvals.subscribe": defineMethod({
+  "approvals.subscribe": defineMethod({ scope: ["read"],
     params: z.strictObject({}),
     result: z.strictObject({ pending: z.array(Approval) }),
     description: "Receive approval.requested and approval.decided events on this connection; answers with the pending requests.",
     sideEffect: true,
   }),
-  "approvals.grants": defineMethod({ params: z.strictObject({}), result: z.strictObject({ grants: z.array(ApprovalGrant) }), description: "The \"always\" answers in force." }),
-  "approvals.revokeGrant": defineMethod({
+  "approvals.grants": defineMethod({ scope: ["read"], params: z.strictObject({}), result: z.strictObject({ grants: z.array(ApprovalGrant) }), description: "The \"always\" answers in force." }),
+  "approvals.revokeGrant": defineMethod({ scope: "admin",
     params: z.strictObject({ id: z.string().min(1).max(64) }), result: z.strictObject({ revoked: z.boolean() }),
     description: "Remove an \"always\" answer: those calls ask again.", sideEffect: true,
   }),
-  "audit.list": defineMethod({
+  "audit.list": defineMethod({ scope: ["read"],
     params: z.strictObject({ limit: z.number().int().min(1).max(1000).default(100) }),
     result: z.strictObject({ entries: z.array(AuditEntry) }),
     description: "The audit trail of tool calls that needed approval, newest first.",
   }),
-  "pairing.list": defineMethod({
+  "pairing.list": defineMethod({ scope: ["read"],
     params: z.strictObject({}),
     result: z.strictObject({ senders: z.array(PairedSender), requests: z.array(PairingRequest) }),
     description: "Senders approved through pairing, and the codes still waiting for the owner.",
   }),
-  "pairing.approve": defineMethod({
+  "pairing.approve": defineMethod({ scope: ["bridge"],
     params: z.strictObject({ code: z.string().min(1).max(32), by: ApprovalAnswerer.optional() }),
     result: z.strictObject({ sender: PairedSender }),
     description: "Approve the sender who got this pairing code: their next message reaches the agent. `by`: the chat user who pressed the button in an owner's chat (must be in owner.chats).",
     sideEffect: true,
   }),
-  "pairing.revoke": defineMethod({
+  "pairing.revoke": defineMethod({ scope: "admin",
     params: z.strictObject({ platform: z.string().min(1).max(32), userId: z.string().min(1).max(128) }),
     result: z.strictObject({ revoked: z.boolean() }),
     description: "Remove a paired sender: their next message gets a new pairing code.",

@@ -67,13 +67,18 @@ export const Usage = z.strictObject({
 /** See {@link Usage}. */
 export type Usage = z.infer<typeof Usage>;
 
-/** Params of `chat.send`. `idempotencyKey` (1..200 chars) makes resends safe: the same key never runs twice. */
+/**
+ * Params of `chat.send`. `idempotencyKey` (1..200 chars) makes resends safe: the same key never runs twice.
+ * `model` picks one of the configured models for this run (a `not_found` error names an unknown one).
+ */
 export const ChatSendParams = z.strictObject({
   text: z.string().min(1).max(100_000),
   idempotencyKey: z.string().min(1).max(200),
   sessionId: z.string().max(64).optional(),
   channel: ChannelAddress.optional(),
   attachments: z.array(Attachment).max(16).optional(),
+  /** A model name under `models` in agentd.yaml for this run (default: the session's, else the agent's `model`). */
+  model: z.string().max(64).optional(),
 });
 
 /** Result of `chat.send`: answered at once; the run then streams `run.*` events. `duplicate` is true on a resend. */
@@ -86,18 +91,21 @@ export const ChatSendResult = z.strictObject({
 /** The chat methods of protocol version 1. */
 export const chatMethods = {
   "chat.send": defineMethod({
+    scope: ["chat", "bridge"],
     params: ChatSendParams,
     result: ChatSendResult,
     description: "Send a user message; answers at once with the run id, then the run streams run.* events.",
     sideEffect: true,
   }),
   "chat.abort": defineMethod({
+    scope: ["chat", "bridge"],
     params: z.strictObject({ runId: z.string().optional(), sessionId: z.string().optional() }),
     result: z.strictObject({ aborted: z.boolean() }),
     description: "Stop a running reply (by run id, or the running one of a session); the partial text is kept.",
     sideEffect: true,
   }),
   "chat.history": defineMethod({
+    scope: ["chat", "read"],
     params: z.strictObject({
       sessionId: z.string(),
       limit: z.number().int().min(1).max(1000).default(100),

@@ -82,14 +82,14 @@ const oneDelivery = z.strictObject({ delivery: Delivery });
 
 /** The delivery (outbox) methods of the protocol (issue 11). */
 export const deliveryMethods = {
-  "deliveries.subscribe": defineMethod({
+  "deliveries.subscribe": defineMethod({ scope: "bridge",
     params: z.strictObject({ platform: DeliveryAddress.shape.platform }),
     result: z.strictObject({ open: z.number().int().min(0) }),
     description:
       "Bridges: receive this platform's deliveries as delivery.offer events, starting with every one not yet acknowledged (in order per chat). `open` counts them.",
     sideEffect: true,
   }),
-  "deliveries.ack": defineMethod({
+  "deliveries.ack": defineMethod({ scope: "bridge",
     params: z.strictObject({
       id: z.string().min(1).max(64),
       platformMessageIds: z.array(z.string().max(128)).max(1000),
@@ -100,13 +100,13 @@ export const deliveryMethods = {
       "Bridges: the platform accepted the delivery (its message ids). `complete: false` records chunks sent so far and keeps the delivery leased. A late or repeated ack is accepted.",
     sideEffect: true,
   }),
-  "deliveries.fail": defineMethod({
+  "deliveries.fail": defineMethod({ scope: "bridge",
     params: z.strictObject({ id: z.string().min(1).max(64), reason: z.string().min(1).max(1000), retryable: z.boolean().default(true) }),
     result: oneDelivery,
     description: "Bridges: the platform refused the delivery. Retryable failures are offered again with backoff until the attempts run out; others fail at once.",
     sideEffect: true,
   }),
-  "deliveries.list": defineMethod({
+  "deliveries.list": defineMethod({ scope: ["read", "bridge"],
     params: z.strictObject({
       state: DeliveryState.optional(),
       platform: DeliveryAddress.shape.platform.optional(),
@@ -116,14 +116,14 @@ export const deliveryMethods = {
     result: z.strictObject({ deliveries: z.array(Delivery) }),
     description: "Deliveries, newest first, filtered by state, platform and creation time (`since`, ISO 8601).",
   }),
-  "deliveries.get": defineMethod({ params: byId, result: oneDelivery, description: "One delivery by id." }),
-  "deliveries.retry": defineMethod({
+  "deliveries.get": defineMethod({ scope: ["read", "bridge"], params: byId, result: oneDelivery, description: "One delivery by id." }),
+  "deliveries.retry": defineMethod({ scope: "admin",
     params: byId,
     result: oneDelivery,
     description: "Offer a failed delivery again (attempts start over). A delivered one is a conflict.",
     sideEffect: true,
   }),
-  "messages.send": defineMethod({
+  "messages.send": defineMethod({ scope: ["bridge"],
     params: MessageSendParams,
     result: z.strictObject({ delivery: Delivery, duplicate: z.boolean() }),
     description: "Post a message to a chat through the outbox. The same idempotencyKey returns the first delivery.",

@@ -3,7 +3,8 @@ import { z } from "zod";
 /**
  * The closed set of wire error codes (DESIGN.md §3). Every error a client can see carries one of these.
  * - `bad_request`: a frame or body failed validation (`details.path` names the field)
- * - `unauthorized`: missing or wrong token
+ * - `unauthorized`: missing, wrong, revoked or expired token
+ * - `forbidden`: the token is good but lacks the scope the operation declares (protocol/scopes.ts)
  * - `unsupported_version`: no protocol version in common with the client
  * - `unknown_method`: the method is not in the registry
  * - `not_found`, `conflict`, `payload_too_large`, `rate_limited`: as in HTTP
@@ -16,6 +17,7 @@ import { z } from "zod";
 export const ErrorCode = z.enum([
   "bad_request",
   "unauthorized",
+  "forbidden",
   "unsupported_version",
   "unknown_method",
   "not_found",
@@ -46,6 +48,7 @@ export type WireError = z.infer<typeof WireError>;
 export const httpStatusOf: Record<ErrorCode, number> = {
   bad_request: 400,
   unauthorized: 401,
+  forbidden: 403,
   unsupported_version: 400,
   unknown_method: 404,
   not_found: 404,

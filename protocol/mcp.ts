@@ -40,6 +40,7 @@ export type McpServerStatus = z.infer<typeof McpServerStatusSchema>;
 /** Protocol methods of the MCP client manager (issue 3). `mcp.list` is the WS twin of `GET /api/mcp`. */
 export const mcpMethods = {
   "mcp.list": defineMethod({
+    scope: "read",
     params: z.strictObject({}),
     result: z.strictObject({ servers: z.array(McpServerStatusSchema) }),
     description: "List the configured MCP servers: transport, connection state, last error and tool names.",

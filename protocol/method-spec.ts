@@ -1,14 +1,18 @@
 import type { z } from "zod";
+import type { ScopeRequirement } from "./scopes.js";
 
 /**
  * One protocol method: its params and result schemas (zod, strict objects) and a one-line description.
  * The daemon registers a handler per method by this spec, so validation narrows the types (DESIGN.md §3).
- * `sideEffect: true` marks methods that change state (used for docs and rate limits).
+ * `sideEffect: true` marks methods that change state (used for docs and rate limits). `scope` is what a token
+ * needs to call it (one scope or any one of a list; `admin` passes everything, protocol/scopes.ts); the gateway
+ * checks it in one place before the params are validated.
  */
 export interface MethodSpec<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> {
   params: P;
   result: R;
   description: string;
+  scope: ScopeRequirement;
   sideEffect?: boolean;
 }
 

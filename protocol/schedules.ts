@@ -126,22 +126,22 @@ const byId = z.strictObject({ id: z.string().min(1).max(100) });
 
 /** The schedule methods (issue 11); REST: `/api/schedules` (docs/schedules.md). */
 export const scheduleMethods = {
-  "schedules.list": defineMethod({
+  "schedules.list": defineMethod({ scope: "read",
     params: z.strictObject({}),
     result: z.strictObject({ schedules: z.array(Schedule) }),
     description: "Every scheduled job (config, API and agent-made), with its next due time and last firing.",
   }),
-  "schedules.get": defineMethod({ params: byId, result: Schedule, description: "One scheduled job by id." }),
-  "schedules.create": defineMethod({ params: ScheduleCreate, result: Schedule, description: "Create a job: `at`, `cron` or `everyMs`, a prompt, and where the result goes (`deliverTo`).", sideEffect: true }),
-  "schedules.update": defineMethod({
+  "schedules.get": defineMethod({ scope: "read", params: byId, result: Schedule, description: "One scheduled job by id." }),
+  "schedules.create": defineMethod({ scope: "admin", params: ScheduleCreate, result: Schedule, description: "Create a job: `at`, `cron` or `everyMs`, a prompt, and where the result goes (`deliverTo`).", sideEffect: true }),
+  "schedules.update": defineMethod({ scope: "admin",
     params: z.strictObject({ id: byId.shape.id, patch: ScheduleUpdate }),
     result: Schedule,
     description: "Change a job made over the API or by the agent (config jobs are changed in agentd.yaml).",
     sideEffect: true,
   }),
-  "schedules.delete": defineMethod({ params: byId, result: z.strictObject({ deleted: z.boolean() }), description: "Delete a job made over the API or by the agent; its firings go with it.", sideEffect: true }),
-  "schedules.run": defineMethod({ params: byId, result: Firing, description: "Fire a job now (a `manual` firing); answers once the firing is recorded.", sideEffect: true }),
-  "schedules.firings": defineMethod({
+  "schedules.delete": defineMethod({ scope: "admin", params: byId, result: z.strictObject({ deleted: z.boolean() }), description: "Delete a job made over the API or by the agent; its firings go with it.", sideEffect: true }),
+  "schedules.run": defineMethod({ scope: "admin", params: byId, result: Firing, description: "Fire a job now (a `manual` firing); answers once the firing is recorded.", sideEffect: true }),
+  "schedules.firings": defineMethod({ scope: "read",
     params: z.strictObject({ id: byId.shape.id, limit: z.number().int().min(1).max(1000).default(50) }),
     result: z.strictObject({ firings: z.array(Firing) }),
     description: "A job's firings, newest first.",

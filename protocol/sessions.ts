@@ -15,11 +15,13 @@ export type Session = z.infer<typeof Session>;
 /** The session methods of protocol version 1. */
 export const sessionMethods = {
   "sessions.list": defineMethod({
+    scope: ["chat", "read"],
     params: z.strictObject({ limit: z.number().int().min(1).max(1000).default(50) }),
     result: z.strictObject({ sessions: z.array(Session) }),
     description: "Sessions, most recently active first.",
   }),
   "sessions.create": defineMethod({
+    scope: "chat",
     params: z.strictObject({ title: z.string().max(200).optional() }),
     result: z.strictObject({ session: Session }),
     description: "Create an empty session.",

@@ -8,6 +8,7 @@ import type { ErrorCode } from "./errors.js";
 export const USER_ERROR_LINES: Readonly<Record<ErrorCode, string>> = {
   bad_request: "Sorry — I couldn't read that message.",
   unauthorized: "This bridge is not authorised with the agent.",
+  forbidden: "This bridge is not allowed to do that with the agent.",
   unsupported_version: "This bridge needs updating to talk to the agent.",
   unknown_method: "This bridge needs updating to talk to the agent.",
   not_found: "Sorry — I couldn't find that.",

@@ -105,15 +105,16 @@ export const VaultSearchResult = z.strictObject({
 
 /** The vault methods of the protocol registry. */
 export const vaultMethods = {
-  "vault.list": defineMethod({ params: VaultListParams, result: VaultListResult, description: "List notes (path, title, tags, size, mtime), optionally under a folder." }),
-  "vault.read": defineMethod({ params: VaultReadParams, result: VaultReadResult, description: "Read a note: content, frontmatter, links, backlinks and ETag." }),
+  "vault.list": defineMethod({ scope: ["read", "vault"], params: VaultListParams, result: VaultListResult, description: "List notes (path, title, tags, size, mtime), optionally under a folder." }),
+  "vault.read": defineMethod({ scope: ["read", "vault"], params: VaultReadParams, result: VaultReadResult, description: "Read a note: content, frontmatter, links, backlinks and ETag." }),
   "vault.write": defineMethod({
+    scope: "vault",
     params: VaultWriteParams,
     result: VaultWriteResult,
     description: "Create or replace a note atomically; ifMatch guards against concurrent edits.",
     sideEffect: true,
   }),
-  "vault.delete": defineMethod({ params: VaultDeleteParams, result: VaultDeleteResult, description: "Delete a note.", sideEffect: true }),
-  "vault.graph": defineMethod({ params: VaultGraphParams, result: VaultGraphResult, description: "The link graph: notes and unresolved links as nodes, links as edges." }),
-  "vault.search": defineMethod({ params: VaultSearchParams, result: VaultSearchResult, description: "Full-text search with ranked, highlighted hits and an optional tag filter." }),
+  "vault.delete": defineMethod({ scope: "vault", params: VaultDeleteParams, result: VaultDeleteResult, description: "Delete a note.", sideEffect: true }),
+  "vault.graph": defineMethod({ scope: ["read", "vault"], params: VaultGraphParams, result: VaultGraphResult, description: "The link graph: notes and unresolved links as nodes, links as edges." }),
+  "vault.search": defineMethod({ scope: ["read", "vault"], params: VaultSearchParams, result: VaultSearchResult, description: "Full-text search with ranked, highlighted hits and an optional tag filter." }),
 };

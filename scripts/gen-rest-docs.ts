@@ -86,7 +86,10 @@ function renderRestDocs(doc: Json): string {
     "<!-- Generated from GET /api/openapi.json by `npm run docs:rest`; do not edit by hand. -->",
     "",
     "Every agent serves REST under `/api` on the port in its folder's `.port` (default 8765; WebSocket at `/ws` on the same port).",
-    "Every route but `GET /api/health` needs `Authorization: Bearer $AGENTD_TOKEN` (the token is in the agent folder's `.env`).",
+    "Every route but `GET /api/health` needs `Authorization: Bearer $AGENTD_TOKEN` (the owner token, in the agent folder's `.env`, scope `admin`)",
+    "or a named token (`agentd token create NAME --scope chat,vault`, see [security.md](security.md)). Each route below names the scopes that",
+    "may call it (`admin` always may); another token gets `403` `forbidden`. `/v1/*` is OpenAI-compatible and answers errors in OpenAI's",
+    "shape; `/mcp` is agentd's MCP server (see [integrations.md](integrations.md)).",
     "Bodies are JSON. Errors are JSON too, never HTML: `{ \"error\": { \"code\", \"message\", \"details\"? } }` with the status of",
     "the code (`bad_request` 400 with `details.path` naming the bad field, `unauthorized` 401, `not_found` 404, `conflict` 409, …).",
     "The full request and response schemas are in the OpenAPI 3.1 document: `GET /api/openapi.json`.",
@@ -113,7 +116,10 @@ function renderRestDocs(doc: Json): string {
       const statuses = Object.keys(op.responses);
       const ok = statuses.filter((s) => s.startsWith("2"));
       const errors = statuses.filter((s) => !s.startsWith("2"));
-      const auth = Array.isArray(op.security) && op.security.length === 0 ? "no token" : "bearer token";
+      const scopes = (op["x-agentd-scopes"] ?? []) as string[];
+      const auth = Array.isArray(op.security) && op.security.length === 0
+        ? "no token"
+        : `bearer token with scope ${[...scopes.filter((x) => x !== "admin"), "admin"].map((x) => `\`${x}\``).join(" or ")}`;
       out.push(`Answers ${ok.join(", ")}${errors.length ? `; errors ${errors.join(", ")}` : ""}. Auth: ${auth}.`, "");
       out.push("```bash", curl(method, path, op), "```", "");
     }

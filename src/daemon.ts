@@ -24,7 +24,6 @@ import { methods } from "../protocol/methods.js";
 import { PROTOCOL_VERSION } from "../protocol/version.js";
 import { MethodRegistry } from "./gateway/method-registry.js";
 import { registerCoreHandlers } from "./gateway/core-handlers.js";
-import { ownerTokenKeys } from "./gateway/token-keys.js";
 import { createRestApp } from "./gateway/rest.js";
 import { startGateway, type Gateway } from "./gateway/server.js";
 import { writePortFile, removePortFile } from "./gateway/port-file.js";
@@ -33,6 +32,10 @@ import { FEATURES } from "./features.js";
 import { signedHookPaths } from "./hooks/feature.js";
 import { Outbox } from "./deliveries/outbox.js";
 import { deliverRunReply } from "./deliveries/run-reply.js";
+import { TokenService } from "./tokens/token-service.js";
+import { KeyRing } from "./gateway/key-ring.js";
+import { ownerTokenKeys } from "./gateway/token-keys.js";
+import { mountIntegrations, integrationErrorShapes } from "./gateway/integrations.js";
 
 /** A running daemon: its port, config and a way to stop it. `stopped` resolves with the reason of the stop. */
 export interface Daemon {
@@ -121,8 +124,12 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     let gateway: Gateway | undefined;
     let requestStop!: (r: { restart: boolean; reason: string }) => void;
     const stopRequested = new Promise<{ restart: boolean; reason: string }>((r) => (requestStop = r));
+    const tokens = new TokenService(db.tokens);
+    // the one token lookup of the gateway (REST bearer, /v1, /mcp and the WebSocket handshake), CONTRACTS.md A
+    const keys = new KeyRing(ownerTokenKeys(() => token), tokens);
     const ctx: DaemonContext = {
-      dir, config, store: db, logger, redact, runner, outbox, approvals, pool, version: VERSION, startedAt, token, hooks, logBuffer,
+      dir, config, store: db, logger, redact, runner, outbox, approvals, pool, version: VERSION, startedAt, token, hooks, logBuffer, tokens,
+      mintToken: (name, scopes) => keys.mint(name, scopes),
       port: () => gateway?.port ?? 0,
       openConnections: () => gateway?.wss.clients.size ?? 0,
       routes: () => [],
@@ -137,11 +144,13 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     });
     for (const f of features) f.handlers?.(registry);
     const gwLogger = logger.child({ component: "gateway" });
-    // the one token lookup of the gateway (REST bearer and WebSocket handshake), CONTRACTS.md A
-    const keys = ownerTokenKeys(() => token);
     const { app, router } = createRestApp({
       keys, version: VERSION, startedAt, registry, logger: gwLogger, maxBodyBytes: cfg.server.maxBodyBytes,
-      extend: features.flatMap((f) => (f.routes ? [f.routes.bind(f)] : [])),
+      extend: [
+        ...features.flatMap((f) => (f.routes ? [f.routes.bind(f)] : [])),
+        (router) => mountIntegrations(router, { registry, store: db, config: () => config.get(), version: VERSION, startedAt, logger: gwLogger }),
+      ],
+      errorShapes: integrationErrorShapes,
       publicPaths: () => [...(config.get().metrics.public ? ["/metrics"] : []), ...signedHookPaths(config.get().hooks)],
     });
     ctx.routes = () => router.specs;

@@ -52,6 +52,16 @@ export class ConflictError extends AgentdError {
   }
 }
 
+/**
+ * The caller's token is valid but lacks the scope an operation declares (issue 15, protocol/scopes.ts).
+ * `details`: `{ required, held, operation }`. Code `forbidden` (HTTP 403).
+ */
+export class ForbiddenError extends AgentdError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super("forbidden", message, details ? { details } : {});
+  }
+}
+
 /** SQLite or the file system refused a write (busy, disk full). Nothing was half-written. Code `storage_error`. */
 export class StorageError extends AgentdError {
   constructor(message: string, cause?: unknown) {

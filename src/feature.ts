@@ -12,6 +12,8 @@ import type { CommandHandler } from "./agent/runner.js";
 import type { LogBuffer } from "./log-buffer.js";
 import type { Outbox } from "./deliveries/outbox.js";
 import type { ApprovalService } from "./approvals/service.js";
+import type { TokenService } from "./tokens/token-service.js";
+import type { Scope } from "../protocol/scopes.js";
 
 /**
  * Hooks features set to take part in every run: pricing, compaction, chat commands/access policy, and
@@ -39,7 +41,12 @@ export interface DaemonContext {
   pool: ProviderPool;
   version: string;
   startedAt: number;
+  /** The owner token (`AGENTD_TOKEN`, scope `admin`). */
   token: string;
+  /** The named tokens (issue 15): create, list, revoke, look up. */
+  tokens: TokenService;
+  /** Mints a token held in memory for this run of the daemon only (e.g. a bridge's `bridge` token); returns it. */
+  mintToken(name: string, scopes: readonly Scope[]): string;
   port(): number;
   hooks: RunHooks;
   logBuffer: LogBuffer;

@@ -8,6 +8,7 @@ import { vaultFeature } from "./vault/feature.js";
 import { deliveriesFeature } from "./deliveries/feature.js";
 import { toolsFeature } from "./tools/feature.js";
 import { approvalsFeature } from "./approvals/feature.js";
+import { tokensFeature } from "./tokens/feature.js";
 import { backupFeature } from "./backup/schedule.js";
 import { schedulesFeature } from "./schedules/feature.js";
 import { hooksFeature } from "./hooks/feature.js";
@@ -16,4 +17,4 @@ import { hooksFeature } from "./hooks/feature.js";
  * The daemon's features, in start order (stopped in reverse). Each lives in its own folder and plugs in
  * protocol handlers, REST routes, tools and run hooks through {@link FeatureFactory}.
  */
-export const FEATURES: FeatureFactory[] = [agentFeature, deliveriesFeature, opsFeature, vaultFeature, toolsFeature, approvalsFeature, mcpFeature, channelsFeature, configFeature, schedulesFeature, hooksFeature, backupFeature];
+export const FEATURES: FeatureFactory[] = [agentFeature, deliveriesFeature, opsFeature, vaultFeature, toolsFeature, approvalsFeature, mcpFeature, channelsFeature, configFeature, schedulesFeature, hooksFeature, backupFeature, tokensFeature];

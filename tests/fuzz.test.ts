@@ -165,12 +165,27 @@ function rawHttp(method: string, path: string, body?: string): Promise<{ status:
   });
 }
 
-/** A REST answer must be JSON; an error must carry a known code with the status of that code, never `internal`. */
+/**
+ * A REST answer must be JSON; an error must carry a known code with the status of that code, never `internal`.
+ * The standard doors answer in their standards' shapes: `/v1/*` OpenAI's `{ error: { message, type, param, code } }`
+ * (never `server_error` for bad input), `POST /mcp` a JSON-RPC 2.0 error object for a body that is not MCP.
+ */
 function expectTypedHttp(r: { status: number; type: string; text: string }, what: string): void {
   if (r.status === 204) return;
   expect(r.type, `${what}: ${r.status} ${r.text.slice(0, 200)}`).toContain("application/json");
   const body = JSON.parse(r.text) as { error?: { code: string; message: string } };
   if (r.status < 400) return;
+  if (/^\w+ \/v1\//.test(what)) {
+    const e = body.error as unknown as { message: string; type: string; code: string | null } | undefined;
+    expect(e && typeof e.message === "string" && typeof e.type === "string", `${what}: ${r.text.slice(0, 200)}`).toBe(true);
+    expect(r.status, `${what}: ${r.text.slice(0, 200)}`).toBeLessThan(500);
+    return;
+  }
+  if (/^POST \/mcp(\?|$)/.test(what) && (body as { jsonrpc?: string }).jsonrpc === "2.0") {
+    expect(typeof (body.error as unknown as { code: number }).code, `${what}: ${r.text.slice(0, 200)}`).toBe("number");
+    expect(r.status, `${what}: ${r.text.slice(0, 200)}`).toBeLessThan(500);
+    return;
+  }
   expect(body.error && codes.has(body.error.code), `${what}: ${r.text.slice(0, 200)}`).toBe(true);
   expect(body.error!.code, `${what}: ${r.text.slice(0, 200)}`).not.toBe("internal");
   expect(httpStatusOf[body.error!.code as ErrorCode], what).toBe(r.status);

@@ -120,6 +120,14 @@ const FIXTURES: Record<string, Fixture | ((ctx: Ctx) => Fixture | Promise<Fixtur
   "DELETE /api/approvals/grants/{id}": { status: 404 },
   "POST /api/pairing/approve": { status: 404 },
   "DELETE /api/pairing/{platform}/{userId}": { status: 404 },
+  "POST /api/memory": { after: (res) => expect((res.body as Json).line).toMatch(/Prefers morning meetings\.$/) },
+  "GET /api/tokens": {},
+  // creates the token of the example (open-webui), which DELETE /api/tokens/{name} revokes afterwards
+  "POST /api/tokens": { after: (res) => expect((res.body as Json).token).toMatch(/^agentd_/) },
+  "DELETE /api/tokens/{name}": {},
+  "GET /v1/models": {},
+  "POST /v1/chat/completions": { after: (res) => expect((res.body as Json).choices[0].message.content).toEqual(expect.any(String)) },
+  "POST /mcp": { after: (res) => expect((res.body as Json).result.structuredContent.hits).toEqual(expect.any(Array)) },
 };
 
 /** Creates a job over REST (a cron job far from due) and returns its id. */
@@ -220,7 +228,8 @@ describe("every operation", () => {
       expect(res.status, o.key).toBe(401);
       expect(res.headers.get("content-type"), o.key).toMatch(/^application\/json/);
       const body = (await res.json()) as Json;
-      expect(body.error.code, o.key).toBe("unauthorized");
+      // the OpenAI-compatible routes answer in OpenAI's error shape (code invalid_api_key), the others in agentd's
+      expect(body.error.code, o.key).toBe(o.path.startsWith("/v1/") ? "invalid_api_key" : "unauthorized");
       expectDocumented(doc, o, 401, body, "application/json");
     }
     const wrong = await fetch(`${d.url}/api/config`, { headers: { authorization: "Bearer not-the-token" } });

@@ -15,6 +15,7 @@ import { runInstallSizeBench } from "./install-size.js";
 import { runAcceptBench } from "./accept.js";
 import { runVaultBench } from "./vault.js";
 import { runSchedulesBench } from "./schedules.js";
+import { runIntegrationsBench } from "./integrations.js";
 import { runLongReplyBench } from "./long-reply.js";
 import { runDeliveriesBench } from "./deliveries.js";
 import { machine } from "./lib/setup.js";
@@ -26,6 +27,7 @@ export const BENCHES: Array<[string, Bench]> = [
   ["start", runStartBench],
   ["memory", runMemoryBench],
   ["overhead", runOverheadBench],
+  ["integrations", runIntegrationsBench],
   ["load", runLoadBench],
   ["accept", runAcceptBench],
   ["vault", runVaultBench],
@@ -41,6 +43,8 @@ const BUDGETS: Array<{ bench: string; key: string; label: string; max: number; u
   { bench: "memory", key: "rssIdleMb", label: "idle RSS", max: 80, unit: "MB" },
   { bench: "memory", key: "soakRatio", label: "RSS after the soak / after 1,000 turns", max: 1.2, unit: "×" },
   { bench: "overhead", key: "addedP50Ms", label: "gateway overhead of a turn, p50", max: 2, unit: "ms" },
+  { bench: "integrations", key: "v1AddedP50Ms", label: "/v1/chat/completions over POST /api/chat, p50", max: 1, unit: "ms" },
+  { bench: "integrations", key: "mcpAddedP50Ms", label: "/mcp chat tool over POST /api/chat, p50", max: 1, unit: "ms" },
   { bench: "load", key: "daemonLagP99Ms", label: "event-loop lag p99 under load", max: 20, unit: "ms" },
   { bench: "load", key: "lost", label: "lost messages under load", max: 0, unit: "" },
   { bench: "load", key: "duplicated", label: "duplicated messages under load", max: 0, unit: "" },

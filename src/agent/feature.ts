@@ -10,13 +10,23 @@ import { createPricer, findPrice, pricingTable } from "./pricing.js";
 import { createCompactor } from "./compaction.js";
 import { createTitler } from "./title.js";
 import { dateKey, zonedMidnightMs, zonedParts } from "./zoned-time.js";
+import { join } from "node:path";
+import { agentMethods } from "../../protocol/agent.js";
+import { appendMemory, memoryLine } from "./tools/memory.js";
 
 /** The usage routes (issue 3), declared once for the router and the OpenAPI document. */
 export const usageRoutes = {
-  summary: defineRoute({ method: "get", path: "/api/usage", summary: "This month's token usage and cost, by model.", tag: "usage", response: UsageSummary }),
-  daily: defineRoute({ method: "get", path: "/api/usage/daily", summary: "Token usage and cost per day (`?days=30`).", tag: "usage", query: UsageDailyParams, response: UsageDaily }),
-  pricing: defineRoute({ method: "get", path: "/api/usage/pricing", summary: "The pricing table in force (USD per million tokens).", tag: "usage", response: PricingTable }),
+  summary: defineRoute({ method: "get", path: "/api/usage", scope: "read", summary: "This month's token usage and cost, by model.", tag: "usage", response: UsageSummary }),
+  daily: defineRoute({ method: "get", path: "/api/usage/daily", scope: "read", summary: "Token usage and cost per day (`?days=30`).", tag: "usage", query: UsageDailyParams, response: UsageDaily }),
+  pricing: defineRoute({ method: "get", path: "/api/usage/pricing", scope: "read", summary: "The pricing table in force (USD per million tokens).", tag: "usage", response: PricingTable }),
 };
+
+/** `POST /api/memory`: the REST twin of `memory.append`. */
+export const memoryRoute = defineRoute({
+  method: "post", path: "/api/memory", scope: agentMethods["memory.append"].scope, tag: "agent", status: 201,
+  summary: "Append one time-stamped entry to the agent's long-term memory (MEMORY.md); the agent sees it from its next turn.",
+  body: agentMethods["memory.append"].params, response: agentMethods["memory.append"].result,
+});
 
 const zero = (): UsageTotals => ({ calls: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: 0, unpricedCalls: 0 });
 
@@ -79,6 +89,11 @@ export const agentFeature: FeatureFactory = (ctx) => {
   });
   const titler = createTitler({ store: ctx.store, pool: ctx.pool, config, logger, price });
   ctx.hooks.onEnd.push(titler.onEnd);
+  const remember = async (text: string) => {
+    const line = memoryLine(text, new Date(), config().agent.timezone);
+    await appendMemory(join(ctx.dir, "MEMORY.md"), line);
+    return { line };
+  };
   return {
     name: "agent",
     tools: () => tools,
@@ -86,13 +101,15 @@ export const agentFeature: FeatureFactory = (ctx) => {
       registry
         .on("usage.summary", () => usageSummary(ctx.store.db, config()))
         .on("usage.daily", (p) => usageDaily(ctx.store.db, config(), p.days))
-        .on("usage.pricing", () => pricingInForce(config()));
+        .on("usage.pricing", () => pricingInForce(config()))
+        .on("memory.append", (p) => remember(p.text));
     },
     routes: (router) => {
       router
         .route(usageRoutes.summary, () => usageSummary(ctx.store.db, config()))
         .route(usageRoutes.daily, ({ query }) => usageDaily(ctx.store.db, config(), query.days))
-        .route(usageRoutes.pricing, () => pricingInForce(config()));
+        .route(usageRoutes.pricing, () => pricingInForce(config()))
+        .route(memoryRoute, ({ body }) => remember(body.text));
     },
     stop: async () => {
       titler.stop();

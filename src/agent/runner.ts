@@ -103,7 +103,7 @@ export class Runner {
 
   /**
    * Accepts a message: stores it (before answering) and queues its run; `subscriber` receives the run's events.
-   * Throws {@link NotFoundError} for an unknown session, `unavailable` while shutting down, `StorageError` when the
+   * Throws {@link NotFoundError} for an unknown session or `model`, `unavailable` while shutting down, `StorageError` when the
    * database refuses the write, `rate_limited` (nothing stored) when `agent.maxQueuedPerSession` runs already wait
    * in the session (a text starting with `/` passes: chat commands are answered at once and never queue). A channel
    * message is stored first and checked after the command hook: ignored, refused and command messages pass, one
@@ -113,7 +113,12 @@ export class Runner {
     const existing = this.deps.store.findRunByKey(params.idempotencyKey);
     if (existing) return this.reattach(existing, subscriber);
     if (!this.accepting) throw new AgentdError("unavailable", "the agent is shutting down", { retryable: true });
-    const { sessionId, preferredModel } = this.deps.resolveSession(params);
+    if (params.model !== undefined && !this.deps.config().models[params.model]) {
+      throw new NotFoundError(`no model named "${params.model}" under models`, { path: "model", model: params.model });
+    }
+    const resolved = this.deps.resolveSession(params);
+    const { sessionId } = resolved;
+    const preferredModel = params.model ?? resolved.preferredModel;
     // a channel message is checked once the command hook has had its say (enqueue): a group message the agent
     // ignores, a refusal or a command must not get "too many messages" however busy the session is
     const full = params.channel || params.text.startsWith("/") ? undefined : this.queueFull(sessionId);

@@ -31,7 +31,11 @@ export const approvalsFeature: FeatureFactory = (ctx) => {
       registry
         .on("approvals.list", (p) => ({ approvals: approvals.list(p) }))
         .on("approvals.get", (p) => ({ approval: approvals.get(p.id) }))
-        .on("approvals.decide", (p) => ({ approval: approvals.decide(p.id, p.decision, p.by ?? "owner") }))
+        .on("approvals.decide", (p, call) => {
+          // a bridge (bridge scope) answers only as the chat user who pressed the button; a token holder with admin as the owner
+          if (!p.by && !call.principal.scopes.includes("admin")) throw new AgentdError("unauthorized", "approvals.decide without `by` needs the admin scope (a bridge answers as the chat user who pressed)");
+          return { approval: approvals.decide(p.id, p.decision, p.by ?? "owner") };
+        })
         .on("approvals.subscribe", (_p, call) => {
           if (!call.subscriber || !call.signal) throw new AgentdError("bad_request", "approvals.subscribe needs a WebSocket connection (the requests come as events)");
           const sink = call.subscriber;
@@ -43,7 +47,10 @@ export const approvalsFeature: FeatureFactory = (ctx) => {
         .on("approvals.revokeGrant", (p) => ({ revoked: ctx.store.approvals.revokeGrant(p.id) }))
         .on("audit.list", (p) => ({ entries: approvals.auditList(p.limit) }))
         .on("pairing.list", () => pairing.list())
-        .on("pairing.approve", (p) => approvePairing(p.code, p.by))
+        .on("pairing.approve", (p, call) => {
+          if (!p.by && !call.principal.scopes.includes("admin")) throw new AgentdError("unauthorized", "pairing.approve without `by` needs the admin scope (a bridge answers as the owner's chat user who pressed)");
+          return approvePairing(p.code, p.by);
+        })
         .on("pairing.revoke", (p) => ({ revoked: pairing.revoke(p.platform, p.userId) }));
     },
     routes: (router) => {

@@ -37,7 +37,7 @@ function setup(channels: Record<string, unknown>, agent: Record<string, unknown>
       return { sessionId: s.id };
     },
   });
-  const ctx = { dir: fx.dir, config, store: fx.store, logger: fx.logger, runner, hooks } as unknown as DaemonContext;
+  const ctx = { dir: fx.dir, config, store: fx.store, logger: fx.logger, runner, hooks, mintToken: (name: string) => `minted-${name}` } as unknown as DaemonContext;
   cleanups.push(() => fx.cleanup());
   let n = 0;
   const send = (text: string, channel: ChannelAddress) => {
@@ -133,6 +133,8 @@ describe("bridge supervision in the feature", () => {
     };
     await feature.start?.();
     expect((await wait(1)).map((l) => l.split(" ")[1])).toEqual(["telegram"]);
+    // each bridge gets a bridge token of its own as AGENTD_TOKEN, never the daemon's
+    expect(lines()[0]!.split(" ")[2]).toBe("minted-bridge-telegram");
 
     edit({ telegram: { enabled: true, botToken: "a", allowlist: ["ann"] }, discord: { enabled: true } });
     expect((await wait(2)).map((l) => l.split(" ")[1])).toEqual(["telegram", "discord"]);

@@ -139,11 +139,20 @@ export function createChannelsFeature(
     },
   });
   let supervisor: BridgeSupervisor | undefined;
+  // each supervised bridge gets a `bridge`-scoped token of its own, minted for this run of the daemon (never the
+  // owner token: it replaces AGENTD_TOKEN in the bridge's environment, which the bridge reads before .env)
+  const bridgeTokens = new Map<string, string>();
+  const bridgeToken = (platform: string): string => {
+    let t = bridgeTokens.get(platform);
+    if (!t) bridgeTokens.set(platform, (t = ctx.mintToken(`bridge-${platform}`, ["bridge"])));
+    return t;
+  };
 
   const bridgeCommandOf = (): ((platform: string) => BridgeCommand) | undefined => {
-    if (opts.command) return opts.command;
+    const given = opts.command;
+    if (given) return (platform) => ({ ...given(platform), env: { AGENTD_TOKEN: bridgeToken(platform), ...given(platform).env } });
     const cli = findCli();
-    return cli ? (platform) => ({ file: process.execPath, args: [cli, "bridge", platform, ctx.dir] }) : undefined;
+    return cli ? (platform) => ({ file: process.execPath, args: [cli, "bridge", platform, ctx.dir], env: { AGENTD_TOKEN: bridgeToken(platform) } }) : undefined;
   };
   const startEnabled = (channels: ChannelsConfig) => {
     const wanted = PLATFORMS.filter((p) => channels[p]?.enabled);

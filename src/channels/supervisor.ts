@@ -3,10 +3,11 @@ import { createInterface } from "node:readline";
 import type { Logger } from "pino";
 import { Backoff } from "../mcp/backoff.js";
 
-/** How to run one platform's bridge: an executable and its arguments. */
+/** How to run one platform's bridge: an executable, its arguments and variables added to the supervisor's `env`. */
 export interface BridgeCommand {
   file: string;
   args: string[];
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Options of {@link BridgeSupervisor}. Times in milliseconds. */
@@ -120,8 +121,8 @@ export class BridgeSupervisor {
 
   private spawn(slot: Slot): void {
     slot.timer = undefined;
-    const { file, args } = this.opts.command(slot.platform);
-    const child = spawn(file, args, { cwd: this.opts.cwd, env: this.opts.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
+    const { file, args, env } = this.opts.command(slot.platform);
+    const child = spawn(file, args, { cwd: this.opts.cwd, env: { ...(this.opts.env ?? process.env), ...env }, stdio: ["pipe", "pipe", "pipe"] });
     slot.child = child;
     slot.startedAt = Date.now();
     let settle!: () => void;

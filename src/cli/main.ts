@@ -34,6 +34,11 @@ Usage:
                                   run the agent as a systemd user unit (Linux) or launchd agent (macOS)
   agentd logs DIR [-f] [--level warn] [--since 1h] [--json]
                                   the agent's log files, pretty-printed (-f: follow)
+  agentd token create NAME --scope chat,read,vault,bridge,admin [--expires 30d] [DIR]
+                                  a named token with scopes, printed once (only its hash is kept)
+  agentd token ls [DIR] [--json]  the named tokens: scopes, expiry, last use
+  agentd token revoke NAME [DIR]  revoke a named token (it stops working at once)
+  agentd mcp DIR                  an MCP server on stdio that forwards to the running agent (Claude Desktop)
   agentd --version
 `;
 
@@ -103,7 +108,10 @@ async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { url: { type: "string" }, token: { type: "string" }, session: { type: "string" }, help: { type: "boolean", short: "h" }, json: { type: "boolean" } },
+    options: {
+      url: { type: "string" }, token: { type: "string" }, session: { type: "string" }, help: { type: "boolean", short: "h" }, json: { type: "boolean" },
+      scope: { type: "string" }, expires: { type: "string" },
+    },
   });
   const dir = positionals[0];
   switch (command) {
@@ -135,6 +143,17 @@ async function main(argv: string[]): Promise<void> {
         platform, cliFile: fileURLToPath(import.meta.url), ...(agentDir ? { agentDir } : {}), ...(values.url ? { url: values.url } : {}), ...(values.token ? { token: values.token } : {}),
       });
       process.exit(0); // the bridge stopped cleanly; sockets it left open must not keep the process up
+    }
+    case "token": {
+      const { tokenCommand, parseTokenCommand } = await import("./token.js");
+      tokenCommand(parseTokenCommand(positionals, values));
+      return;
+    }
+    case "mcp": {
+      if (!dir && !values.url) throw new AgentdError("bad_request", "usage: agentd mcp DIR | --url URL --token T");
+      const { mcpProxyCommand } = await import("./mcp-proxy.js");
+      await mcpProxyCommand({ ...(dir ? { agentDir: dir } : {}), ...(values.url ? { url: values.url } : {}), ...(values.token ? { token: values.token } : {}) });
+      process.exit(0);
     }
     case "status":
     case "ls":

@@ -7,7 +7,7 @@ const one = z.strictObject({ delivery: Delivery });
 
 /** The outbox's REST routes (issue 11); each mirrors a `deliveries.*` / `messages.send` protocol method. */
 export const deliveryRoutes = {
-  list: defineRoute({
+  list: defineRoute({ scope: ["read", "bridge"],
     method: "get", path: "/api/deliveries", tag: "deliveries",
     summary: "Deliveries (the outbox), newest first: filter by state (pending, sending, delivered, failed), platform, and since (ISO 8601 creation time).",
     query: z.strictObject({
@@ -18,17 +18,17 @@ export const deliveryRoutes = {
     }),
     response: z.strictObject({ deliveries: z.array(Delivery) }),
   }),
-  get: defineRoute({
+  get: defineRoute({ scope: ["read", "bridge"],
     method: "get", path: "/api/deliveries/{id}", tag: "deliveries",
     summary: "One delivery: address, text, state, attempts, last error, the platform's message ids.",
     params: byId, response: one, errors: [404],
   }),
-  retry: defineRoute({
+  retry: defineRoute({ scope: "admin",
     method: "post", path: "/api/deliveries/{id}/retry", tag: "deliveries",
     summary: "Offer a failed delivery again (its attempts start over). A delivered one is 409.",
     params: byId, response: one, errors: [404, 409],
   }),
-  send: defineRoute({
+  send: defineRoute({ scope: ["bridge"],
     method: "post", path: "/api/messages", tag: "deliveries",
     summary: "Post a message (markdown) to a chat through the outbox, e.g. from a script. 202 with the delivery; the same idempotencyKey (or Idempotency-Key header) returns the first one.",
     body: MessageSendParams.partial({ idempotencyKey: true }),

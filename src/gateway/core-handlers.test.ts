@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { methods } from "../../protocol/methods.js";
 import { MethodRegistry } from "./method-registry.js";
 import { registerCoreHandlers } from "./core-handlers.js";
+import { OWNER } from "./scopes.js";
 import type { Runner } from "../agent/runner.js";
 import type { Store } from "../store/store.js";
 
@@ -13,7 +14,7 @@ describe("chat.send", () => {
     const store = { durable: () => new Promise<void>((r) => (makeDurable = () => (order.push("fdatasync done"), r()))) } as unknown as Store;
     const registry = new MethodRegistry(methods);
     registerCoreHandlers(registry, { runner, store, agentInfo: () => { throw new Error("unused"); } });
-    const answer = registry.call("chat.send", { text: "hi", idempotencyKey: "k" }, { transport: "ws" }).then((r) => (order.push("answered"), r));
+    const answer = registry.call("chat.send", { text: "hi", idempotencyKey: "k" }, { transport: "ws", principal: OWNER }).then((r) => (order.push("answered"), r));
     await new Promise((r) => setTimeout(r, 20));
     expect(order).toEqual(["accepted"]); // not answered while the disk has not confirmed
     makeDurable();

@@ -4,29 +4,87 @@ import type { Runner } from "../agent/runner.js";
 import type { Store } from "../store/store.js";
 import { toWireMessage } from "../store/store.js";
 import type { AgentInfo } from "../../protocol/agent.js";
+import { NotFoundError } from "../errors.js";
+import { TERMINAL_PLATFORM } from "../channels/config.js";
+import { authorize, seesAllSessions, writesAllSessions, type Principal } from "./scopes.js";
+
+/**
+ * Session ownership for tokens with only the `chat` scope (issue 15: "send and read its own sessions"): a named
+ * token owns the sessions it creates; one that may not see (or post into) every session gets `not_found` for the
+ * others, so it cannot even learn that they exist.
+ */
+export class SessionAccess {
+  constructor(private readonly store: Store) {}
+
+  /** Throws {@link NotFoundError} unless `principal` may post into session `sessionId`. */
+  requireWritable(principal: Principal, sessionId: string): void {
+    if (!writesAllSessions(principal)) this.requireOwn(principal, sessionId);
+  }
+
+  /** Throws {@link NotFoundError} unless `principal` may read session `sessionId`. */
+  requireReadable(principal: Principal, sessionId: string): void {
+    if (!seesAllSessions(principal)) this.requireOwn(principal, sessionId);
+  }
+
+  /** Records that a named token created `sessionId` (owner, bridge and web app sessions stay unowned). */
+  claim(principal: Principal, sessionId: string): void {
+    if (principal.kind === "token") this.store.tokens.setSessionOwner(sessionId, principal.name);
+  }
+
+  private requireOwn(principal: Principal, sessionId: string): void {
+    if (this.store.tokens.sessionOwner(sessionId) !== principal.name) throw new NotFoundError(`no session ${sessionId}`, { sessionId });
+  }
+}
 
 /**
  * Registers the handlers of the core protocol methods (chat.*, sessions.*, agent.info) on the registry.
+ * A message with a channel address needs the `bridge` scope, one from the `terminal` platform (it skips the
+ * allowlists) `admin`; session ownership is applied by {@link SessionAccess}.
  */
 export function registerCoreHandlers(
   registry: MethodRegistry<typeof methods>,
   deps: { runner: Runner; store: Store; agentInfo: () => AgentInfo },
 ): void {
   const { runner, store } = deps;
+  const access = new SessionAccess(store);
   registry
     .on("chat.send", async (params, ctx) => {
+      const p = ctx.principal;
+      if (params.channel) authorize(p, "bridge", "chat.send with a channel address");
+      // the terminal's channel skips the allowlists (what `agentd chat` sends): the owner's alone
+      if (params.channel?.platform === TERMINAL_PLATFORM) authorize(p, "admin", "chat.send as the terminal");
+      if (params.sessionId) access.requireWritable(p, params.sessionId);
+      if (!writesAllSessions(p)) {
+        // an idempotency key is global: a resend must not attach a token to another token's run
+        const existing = store.findRunByKey(params.idempotencyKey);
+        if (existing) access.requireWritable(p, existing.sessionId);
+      }
       const sent = runner.send(params, ctx.subscriber);
+      if (!params.sessionId && !sent.duplicate) access.claim(p, sent.sessionId);
       // the answer is the acknowledgement: the message must survive a power cut first (group commit, one
       // fdatasync for every message accepted meanwhile; the run itself starts at once)
       await store.durable();
       return sent;
     })
-    .on("chat.abort", (params) => ({ aborted: runner.abort(params) }))
-    .on("chat.history", (params) => {
+    .on("chat.abort", (params, ctx) => {
+      const run = params.runId ? store.getRun(params.runId) : undefined;
+      const sessionId = run?.sessionId ?? params.sessionId;
+      if (sessionId) access.requireWritable(ctx.principal, sessionId);
+      else if (!writesAllSessions(ctx.principal)) return { aborted: false };
+      return { aborted: runner.abort(params) };
+    })
+    .on("chat.history", (params, ctx) => {
+      access.requireReadable(ctx.principal, params.sessionId);
       store.requireSession(params.sessionId);
       return { messages: store.history(params.sessionId, params.limit, params.beforeId).map(toWireMessage) };
     })
-    .on("sessions.list", (params) => ({ sessions: store.listSessions(params.limit) }))
-    .on("sessions.create", (params) => ({ session: store.createSession(params.title) }))
+    .on("sessions.list", (params, ctx) => ({
+      sessions: seesAllSessions(ctx.principal) ? store.listSessions(params.limit) : store.listSessionsOwnedBy(ctx.principal.name, params.limit),
+    }))
+    .on("sessions.create", (params, ctx) => {
+      const session = store.createSession(params.title);
+      access.claim(ctx.principal, session.id);
+      return { session };
+    })
     .on("agent.info", () => deps.agentInfo());
 }

@@ -2,11 +2,13 @@ import type { z } from "zod";
 import type { MethodSpec } from "../../protocol/method-spec.js";
 import { AgentdError, ValidationError } from "../errors.js";
 import type { RunSubscriber } from "../agent/run-handle.js";
+import { authorize, type Principal } from "./scopes.js";
 
-/** Per-call context: who is calling and, for WebSocket calls, where run events go. */
+/** Per-call context: who is calling (`principal`, checked against the method's scope), over what, and where run events go. */
 export interface CallContext {
   subscriber?: RunSubscriber;
-  transport: "ws" | "rest";
+  transport: "ws" | "rest" | "openai" | "mcp";
+  principal: Principal;
   /** Aborts when the caller's connection closes (WebSocket calls): ends what the call started (delivery subscriptions). */
   signal?: AbortSignal;
 }
@@ -55,13 +57,15 @@ export class MethodRegistry<S extends Specs> {
   }
 
   /**
-   * Validates params and calls the handler. Throws `unknown_method` for a method without handler and
-   * {@link ValidationError} for bad params.
+   * Checks the caller's scope against the method's declared `scope` ({@link authorize}), validates params and
+   * calls the handler. Throws `unknown_method` for a method without handler, `forbidden` for a token without
+   * the scope, {@link ValidationError} for bad params.
    */
   async call(name: string, params: unknown, ctx: CallContext): Promise<unknown> {
     const handler = this.handlers.get(name);
     const spec = this.specs[name];
     if (!handler || !spec) throw new AgentdError("unknown_method", `unknown method "${name}"`, { details: { method: name } });
+    authorize(ctx.principal, spec.scope, name);
     return handler(validate(spec.params, params ?? {}), ctx);
   }
 }

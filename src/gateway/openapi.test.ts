@@ -12,11 +12,11 @@ const Tree: z.ZodType<TreeNode> = z.lazy(() => z.strictObject({ name: z.string()
 const specs: RouteSpec[] = [
   defineRoute({ method: "get", path: "/api/health", summary: "health", tag: "agent", public: true, response: z.strictObject({ status: z.literal("ok") }) }),
   defineRoute({
-    method: "put", path: "/api/vault/notes/{path+}", summary: "write a note", tag: "vault", errors: [409],
+    method: "put", path: "/api/vault/notes/{path+}", summary: "write a note", tag: "vault", scope: "vault", errors: [409],
     params: z.strictObject({ path: z.string() }), query: z.strictObject({ limit: queryInt(1, 10).optional(), mode: z.enum(["a", "b"]) }),
     body: z.strictObject({ text: z.string(), tags: z.array(z.string()).default([]) }), response: z.strictObject({ root: Tree, self: Tree }),
   }),
-  defineRoute({ method: "post", path: "/api/models/{name}/test", summary: "test", tag: "models", body: z.strictObject({ prompt: z.string().optional() }), params: z.strictObject({ name: z.string() }), response: z.strictObject({ ok: z.boolean() }) }),
+  defineRoute({ method: "post", path: "/api/models/{name}/test", summary: "test", tag: "models", scope: ["chat", "read"], body: z.strictObject({ prompt: z.string().optional() }), params: z.strictObject({ name: z.string() }), response: z.strictObject({ ok: z.boolean() }) }),
 ];
 
 describe("buildOpenApi", () => {
@@ -34,8 +34,10 @@ describe("buildOpenApi", () => {
     expect(doc.paths["/api/health"].get.security).toEqual([]);
     expect(Object.keys(doc.paths["/api/health"].get.responses)).toEqual(["200"]);
     const put = doc.paths["/api/vault/notes/{path}"].put;
-    expect(put.security).toBeUndefined();
-    expect(Object.keys(put.responses)).toEqual(["200", "400", "401", "409"]);
+    expect(put.security).toEqual([{ bearerAuth: ["vault"] }, { bearerAuth: ["admin"] }]);
+    expect(put["x-agentd-scopes"]).toEqual(["vault"]);
+    expect(doc.paths["/api/models/{name}/test"].post.security).toEqual([{ bearerAuth: ["chat"] }, { bearerAuth: ["read"] }, { bearerAuth: ["admin"] }]);
+    expect(Object.keys(put.responses)).toEqual(["200", "400", "401", "403", "409"]);
     expect(put.responses["401"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/Error" });
     expect(doc.components.schemas.Error.required).toEqual(["error"]);
   });

@@ -1,7 +1,9 @@
 import { z } from "zod";
+import { ANY_SCOPE } from "../../protocol/scopes.js";
 import { WireError } from "../../protocol/errors.js";
 import { ROUTE_EXAMPLES, routeKey } from "./openapi-examples.js";
 import { defineRoute, type RouteSpec, type Router } from "./router.js";
+import { requiredScopes } from "../../protocol/scopes.js";
 
 /** A JSON Schema (draft 2020-12) or OpenAPI object: plain JSON. */
 type Json = Record<string, unknown>;
@@ -18,14 +20,14 @@ export type OpenApiDocument = z.infer<typeof OpenApiDocument>;
 
 /** `GET /api/openapi.json`: the OpenAPI document of every route, this one included. */
 export const openApiRoute = defineRoute({
-  method: "get", path: "/api/openapi.json", tag: "meta",
+  method: "get", path: "/api/openapi.json", scope: ANY_SCOPE, tag: "meta",
   summary: "OpenAPI 3.1 document of every REST route, generated from the zod schemas the routes validate with.",
   response: OpenApiDocument,
 });
 
 const REASONS: Record<number, string> = {
   200: "OK", 201: "Created", 204: "No content", 400: "Bad request: `error.details.path` names the bad field",
-  401: "Missing or wrong bearer token", 404: "Not found", 409: "Conflict with the current state", 413: "Body too large",
+  401: "Missing, wrong, revoked or expired bearer token", 403: "The token lacks the scope this route declares", 404: "Not found", 409: "Conflict with the current state", 413: "Body too large",
   429: "Rate limited", 500: "Internal error", 502: "The model provider failed", 503: "Not ready yet; retry later",
   504: "Timed out", 507: "The disk or database refused the write",
 };
@@ -112,6 +114,12 @@ export function buildOpenApi(specs: readonly RouteSpec[], info: { version: strin
     const example = ROUTE_EXAMPLES[routeKey(spec)];
     const op: Json = { operationId: id, summary: spec.summary, tags: [spec.tag] };
     if (spec.public) op.security = [];
+    else {
+      // any one of the declared scopes, or admin (OpenAPI 3.1: role names for non-OAuth schemes; requirements are OR-ed)
+      const scopes = requiredScopes(spec.scope);
+      op.security = [...scopes.filter((s) => s !== "admin"), "admin"].map((s) => ({ bearerAuth: [s] }));
+      op["x-agentd-scopes"] = [...scopes];
+    }
     const params = [...parameters(spec.params, "path", spec, example?.params), ...parameters(spec.query, "query", spec, example?.query)];
     if (params.length > 0) op.parameters = params;
     if (spec.body || spec.raw?.request) {
@@ -129,9 +137,13 @@ export function buildOpenApi(specs: readonly RouteSpec[], info: { version: strin
     const responses: Record<string, Json> = { [status]: { description: REASONS[status] ?? "OK", content } };
     const errorStatuses = new Set(spec.errors ?? []);
     if (spec.params || spec.query || (spec.body && !spec.raw?.request)) errorStatuses.add(400);
-    if (!spec.public) errorStatuses.add(401);
+    if (!spec.public) {
+      errorStatuses.add(401);
+      errorStatuses.add(403);
+    }
+    const errorSchema = spec.errorBody ? components.ref(spec.errorBody, "output", `${cap(spec.tag)}Error`) : ERROR_REF;
     for (const s of [...errorStatuses].sort((a, b) => a - b)) {
-      responses[s] = { description: REASONS[s] ?? "Error", content: { "application/json": { schema: ERROR_REF } } };
+      responses[s] = { description: REASONS[s] ?? "Error", content: { "application/json": { schema: errorSchema } } };
     }
     op.responses = responses;
     (paths[openApiPath(spec.path)] ??= {})[spec.method] = op;
@@ -141,9 +153,11 @@ export function buildOpenApi(specs: readonly RouteSpec[], info: { version: strin
     info: {
       title: info.title ?? "agentd REST API",
       version: info.version,
-      description: "REST API of one agentd daemon (one port: REST under /api, WebSocket at /ws). Every route but "
-        + "GET /api/health needs `Authorization: Bearer <token>` (AGENTD_TOKEN in the agent folder's .env). "
-        + "Errors are JSON: { error: { code, message, details? } }.",
+      description: "REST API of one agentd daemon (one port: REST under /api, WebSocket at /ws, OpenAI-compatible /v1, MCP at /mcp). "
+        + "Every route but GET /api/health needs `Authorization: Bearer <token>`: the owner token (AGENTD_TOKEN in the agent folder's .env, "
+        + "scope admin) or a named token (`agentd token create NAME --scope chat,vault`). Each operation lists the scopes that may call it "
+        + "(`security`, `x-agentd-scopes`; admin always may); another token gets 403 forbidden. "
+        + "Errors are JSON: { error: { code, message, details? } } (under /v1: OpenAI's { error: { message, type, param, code } }).",
     },
     jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",
     tags: tags.map((name) => ({ name })),

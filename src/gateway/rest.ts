@@ -14,12 +14,14 @@ import { RunDonePayload, RunErrorPayload } from "../../protocol/events.js";
 import { AgentdError, toWireError } from "../errors.js";
 import { bearerToken } from "./auth.js";
 import type { TokenKeys } from "./token-keys.js";
+import type { Principal } from "./scopes.js";
+import { ANY_SCOPE } from "../../protocol/scopes.js";
 import type { MethodRegistry } from "./method-registry.js";
 import { Router, defineRoute, queryInt } from "./router.js";
 
 /** What the REST routes need from the daemon. */
 export interface RestDeps {
-  /** Where the bearer token of a request is looked up. */
+  /** Looks up a presented bearer token (owner, named and bridge tokens). */
   keys: TokenKeys;
   version: string;
   startedAt: number;
@@ -30,6 +32,11 @@ export interface RestDeps {
   publicPaths?: () => string[];
   /** Extra route groups mounted after the built-in ones (vault, mcp, usage…), behind the token. */
   extend?: Array<(router: Router) => void>;
+  /**
+   * Error bodies of other shapes by path prefix (e.g. `/v1/` answers in the OpenAI error shape): the first
+   * prefix that matches renders the error instead of {@link errorResponse}.
+   */
+  errorShapes?: Array<{ prefix: string; render: (c: Context, err: unknown) => Response }>;
 }
 
 /** Sends an error as `{ error: { code, message, details? } }` with the status of its code; never HTML or a stack. */
@@ -48,6 +55,7 @@ export const RestChatBody = z.strictObject({
   idempotencyKey: z.string().min(1).max(200).optional(),
   channel: ChannelAddress.optional(),
   attachments: z.array(Attachment).max(16).optional(),
+  model: z.string().max(64).optional().describe("a model name under `models` for this run"),
 });
 
 /** The core routes: health, agent info, sessions, messages, chat. */
@@ -56,33 +64,36 @@ export const coreRoutes = {
     method: "get", path: "/api/health", summary: "Liveness: status, version, uptime (no token needed).", tag: "agent", public: true,
     response: z.strictObject({ status: z.literal("ok"), version: z.string(), uptimeMs: z.number().int() }),
   }),
-  agentInfo: defineRoute({ method: "get", path: "/api/agent-info", summary: "Name, folder, port, version and model of the agent.", tag: "agent", response: AgentInfo }),
+  agentInfo: defineRoute({ method: "get", path: "/api/agent-info", summary: "Name, folder, port, version and model of the agent.", tag: "agent", scope: ANY_SCOPE, response: AgentInfo }),
   sessions: defineRoute({
-    method: "get", path: "/api/sessions", summary: "Sessions, most recently active first.", tag: "sessions",
+    method: "get", path: "/api/sessions", summary: "Sessions, most recently active first (a `chat`-only token sees the sessions it created).", tag: "sessions", scope: sessionMethods["sessions.list"].scope,
     query: z.strictObject({ limit: queryInt(1, 1000).optional() }), response: sessionMethods["sessions.list"].result,
   }),
   createSession: defineRoute({
-    method: "post", path: "/api/sessions", summary: "Create an empty session.", tag: "sessions", status: 201,
+    method: "post", path: "/api/sessions", summary: "Create an empty session.", tag: "sessions", status: 201, scope: sessionMethods["sessions.create"].scope,
     body: sessionMethods["sessions.create"].params, response: sessionMethods["sessions.create"].result,
   }),
   messages: defineRoute({
-    method: "get", path: "/api/sessions/{id}/messages", summary: "Messages of a session, oldest first.", tag: "sessions",
+    method: "get", path: "/api/sessions/{id}/messages", summary: "Messages of a session, oldest first.", tag: "sessions", scope: chatMethods["chat.history"].scope,
     params: z.strictObject({ id: z.string() }), query: z.strictObject({ limit: queryInt(1, 1000).optional(), beforeId: z.string().optional() }),
     response: chatMethods["chat.history"].result, errors: [404],
   }),
   chat: defineRoute({
-    method: "post", path: "/api/chat", summary: "Send a message and get the reply when the run ends (or SSE with Accept: text/event-stream).", tag: "chat",
+    method: "post", path: "/api/chat", summary: "Send a message and get the reply when the run ends (or SSE with Accept: text/event-stream).", tag: "chat", scope: chatMethods["chat.send"].scope,
     body: RestChatBody, response: RunDonePayload, errors: [400, 404, 429, 502, 504], sse: true,
   }),
   abort: defineRoute({
-    method: "post", path: "/api/chat/abort", summary: "Stop a running reply (by run id or session).", tag: "chat",
+    method: "post", path: "/api/chat/abort", summary: "Stop a running reply (by run id or session).", tag: "chat", scope: chatMethods["chat.abort"].scope,
     body: chatMethods["chat.abort"].params, response: chatMethods["chat.abort"].result,
   }),
 };
 
 /**
- * Builds the REST API (hono): `GET /api/health` is open; every other route needs `Authorization: Bearer <token>`.
- * Routes are thin over the protocol's method registry, so REST and WebSocket never disagree, and are declared
+ * Builds the REST API (hono): `GET /api/health` is open; every other route needs `Authorization: Bearer <token>`
+ * (looked up in `deps.keys`: owner, named or bridge token → the request's principal) and the scope its declaration
+ * names (checked by the router, 403 `forbidden`); a config-public path (`/metrics`) gives a caller without a token
+ * the `read` scope there only. Errors render as `{ error: { code, message, details? } }`, or in the shape of
+ * `deps.errorShapes` for their paths (`/v1/*`: OpenAI's). Routes are thin over the protocol's method registry, so REST and WebSocket never disagree, and are declared
  * with {@link Router} so `GET /api/openapi.json` documents exactly what they validate.
  * `POST /api/chat` answers with JSON once the run ends, or streams Server-Sent Events when the request has
  * `Accept: text/event-stream` (event names are the protocol's run event names, `id` is the per-run seq).
@@ -90,21 +101,36 @@ export const coreRoutes = {
 export function createRestApp(deps: RestDeps): { app: Hono; router: Router } {
   const app = new Hono();
   const router = new Router(app);
-  const call = (method: string, params: unknown) => deps.registry.call(method, params, { transport: "rest" });
+  const call = (method: string, params: unknown, principal: Principal) => deps.registry.call(method, params, { transport: "rest", principal });
+  const renderError = (c: Context, err: unknown): Response => {
+    const shape = deps.errorShapes?.find((s) => c.req.path.startsWith(s.prefix));
+    return shape ? shape.render(c, err) : errorResponse(c, err);
+  };
 
   app.onError((err, c) => {
     const wire = toWireError(err);
     if (wire.code === "internal") deps.logger.error({ err, path: c.req.path }, "request failed");
-    return errorResponse(c, err);
+    return renderError(c, err);
   });
-  app.notFound((c) => c.json({ error: { code: "not_found", message: `no route ${c.req.method} ${c.req.path}` } }, 404));
+  app.notFound((c) => renderError(c, new AgentdError("not_found", `no route ${c.req.method} ${c.req.path}`)));
 
+  // authentication: a bearer token (owner, named or bridge token) becomes the request's principal; the scope
+  // each route declares is checked by the router (router.ts), the scope of each method by the registry
   app.use("*", async (c, next) => {
     const path = c.req.path;
-    if (path === "/api/health" || deps.publicPaths?.().includes(path)) return next();
-    if (!deps.keys.byBearer(bearerToken(c.req.header("authorization")))) {
-      return c.json({ error: { code: "unauthorized", message: "missing or wrong bearer token" } }, 401);
+    if (path === "/api/health") return next();
+    const presented = bearerToken(c.req.header("authorization"));
+    const entry = presented ? deps.keys.byBearer(presented) : undefined;
+    if (!entry && !presented && deps.publicPaths?.().includes(path)) {
+      // a path made public by config (`metrics.public`): an anonymous caller gets the `read` scope there only
+      c.set("principal" as never, { name: "anonymous", scopes: ["read"], kind: "token" } satisfies Principal as never);
+      return next();
     }
+    if (!entry) {
+      if (path === "/mcp") c.header("WWW-Authenticate", 'Bearer realm="agentd"');
+      return renderError(c, new AgentdError("unauthorized", presented ? "wrong, revoked or expired bearer token" : "missing bearer token: send Authorization: Bearer <token>"));
+    }
+    c.set("principal" as never, { name: entry.name, scopes: entry.scopes, kind: entry.kind } satisfies Principal as never);
     return next();
   });
   const limitBody = bodyLimit({
@@ -112,23 +138,23 @@ export function createRestApp(deps: RestDeps): { app: Hono; router: Router } {
     onError: (c) => c.json({ error: { code: "payload_too_large", message: `the body is larger than ${deps.maxBodyBytes} bytes` } }, 413),
   });
   // uploads stream to disk under their own limit (uploads.maxBytes, src/ops/uploads.ts)
-  app.use("/api/*", (c, next) => (c.req.path === "/api/upload" ? next() : limitBody(c, next)));
+  app.use("*", (c, next) => (c.req.path === "/api/upload" ? next() : limitBody(c, next)));
 
   router
     .route(coreRoutes.health, () => ({ status: "ok", version: deps.version, uptimeMs: Date.now() - deps.startedAt }))
-    .route(coreRoutes.agentInfo, () => call("agent.info", {}))
-    .route(coreRoutes.sessions, ({ query }) => call("sessions.list", query))
-    .route(coreRoutes.createSession, ({ body }) => call("sessions.create", body))
-    .route(coreRoutes.messages, ({ params, query }) => call("chat.history", { sessionId: params.id, ...query }))
-    .route(coreRoutes.abort, ({ body }) => call("chat.abort", body))
-    .route(coreRoutes.chat, async ({ body, c }) => {
+    .route(coreRoutes.agentInfo, ({ principal }) => call("agent.info", {}, principal))
+    .route(coreRoutes.sessions, ({ query, principal }) => call("sessions.list", query, principal))
+    .route(coreRoutes.createSession, ({ body, principal }) => call("sessions.create", body, principal))
+    .route(coreRoutes.messages, ({ params, query, principal }) => call("chat.history", { sessionId: params.id, ...query }, principal))
+    .route(coreRoutes.abort, ({ body, principal }) => call("chat.abort", body, principal))
+    .route(coreRoutes.chat, async ({ body, c, principal }) => {
       const params = { ...body, idempotencyKey: body.idempotencyKey ?? c.req.header("idempotency-key") ?? randomUUID() };
       const queue = new EventQueue<{ event: string; payload: unknown; seq: number }>();
       const subscriber = (event: string, payload: unknown, seq: number) => {
         queue.push({ event, payload, seq });
         if (event === "run.done" || event === "run.error") queue.end();
       };
-      const sent = (await deps.registry.call("chat.send", params, { transport: "rest", subscriber })) as { runId: string; sessionId: string };
+      const sent = (await deps.registry.call("chat.send", params, { transport: "rest", subscriber, principal })) as { runId: string; sessionId: string };
       if ((c.req.header("accept") ?? "").includes("text/event-stream")) {
         return streamSSE(c, async (stream) => {
           await stream.writeSSE({ event: "run.accepted", data: JSON.stringify(sent) });

@@ -2,6 +2,8 @@ import type { Context, Hono } from "hono";
 import { z } from "zod";
 import { AgentdError } from "../errors.js";
 import { validate } from "./method-registry.js";
+import type { ScopeRequirement } from "../../protocol/scopes.js";
+import { authorize, type Principal } from "./scopes.js";
 import { MAX_JSON_DEPTH, nestedDeeperThan } from "./json-depth.js";
 
 /** HTTP methods a route can use. */
@@ -14,13 +16,17 @@ export type HttpMethod = "get" | "post" | "put" | "patch" | "delete";
  * `response` describes the JSON body of the success status (`status`, default 200); `errors` lists the other
  * statuses the route documents (401 is added for every non-public route). `raw` marks routes whose body is not
  * JSON (multipart uploads, Prometheus text): `response` then documents what it returns, `body` is not parsed.
+ * `scope` is what a token needs (protocol/scopes.ts; `admin` passes everything); every route but a `public` one
+ * declares it, the router checks it ({@link authorize}) before anything else, and the OpenAPI document lists it.
  */
-export interface RouteSpec {
+export type RouteSpec = RouteBase & ({ public: true; scope?: undefined } | { public?: false; scope: ScopeRequirement });
+
+/** The fields every {@link RouteSpec} has. */
+export interface RouteBase {
   method: HttpMethod;
   path: string;
   summary: string;
   tag: string;
-  public?: boolean;
   params?: z.ZodObject;
   query?: z.ZodObject;
   body?: z.ZodType;
@@ -30,10 +36,14 @@ export interface RouteSpec {
   raw?: { request?: string; response?: string };
   /** The route can also answer `text/event-stream` (documented as an alternative response). */
   sse?: boolean;
+  /** The body of its error statuses when it is not agentd's `{ error: { code, message, details? } }` (the OpenAI-compatible routes). */
+  errorBody?: z.ZodType;
 }
 
-/** What a route handler gets: validated params, query and body, and hono's context for headers and streams. */
+/** What a route handler gets: validated params, query and body, the caller, and hono's context for headers and streams. */
 export interface RouteInput<S extends RouteSpec> {
+  /** The authenticated caller (a principal without scopes on `public` routes, which have no token). */
+  principal: Principal;
   params: S["params"] extends z.ZodObject ? z.output<S["params"]> : Record<string, never>;
   query: S["query"] extends z.ZodObject ? z.output<S["query"]> : Record<string, never>;
   body: S["body"] extends z.ZodType ? z.output<S["body"]> : undefined;
@@ -67,19 +77,29 @@ export class Router {
   /** Declares and mounts one route. */
   route<S extends RouteSpec>(spec: S, handler: (input: RouteInput<S>) => unknown): this {
     this.specs.push(spec);
+    const operation = `${spec.method.toUpperCase()} ${spec.path}`;
     this.app.on(spec.method.toUpperCase(), honoPath(spec.path), async (c) => {
+      const principal = spec.public ? PUBLIC : authorize(principalOf(c), spec.scope, operation);
       // hono's c.req.param() is already percent-decoded, once: decoding again would turn `b%2542.md` into `bB.md`
       if (spec.params) checkPercentEncoding(c.req.url);
       const params = spec.params ? validate(spec.params, c.req.param() as Record<string, string>, "path") : {};
       const query = spec.query ? validate(spec.query, c.req.query(), "query") : {};
       let body: unknown;
       if (spec.body && !spec.raw?.request) body = validate(spec.body, await readJson(c), "body");
-      const out = await handler({ params, query, body, c } as RouteInput<S>);
+      const out = await handler({ params, query, body, c, principal } as RouteInput<S>);
       if (out instanceof Response) return out;
       return c.json(out as object, (spec.status ?? 200) as 200);
     });
     return this;
   }
+}
+
+/** The principal of a `public` route: no scopes at all (it reaches no operation). */
+const PUBLIC: Principal = { name: "public", scopes: [], kind: "token" };
+
+/** The principal the authentication middleware (rest.ts) put on the request, if any. */
+export function principalOf(c: Context): Principal | undefined {
+  return c.get("principal" as never) as Principal | undefined;
 }
 
 /**

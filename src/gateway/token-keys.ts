@@ -1,27 +1,28 @@
 import { keyIdOfToken, keyOfToken } from "../../protocol/handshake.js";
+import type { Scope } from "../../protocol/scopes.js";
 import { tokenMatches } from "./auth.js";
 
-/**
- * What a token may do (DESIGN.md §3): `chat`, `read`, `vault`, `bridge`, `admin`. The owner token is `admin`.
- * Only the owner token exists for now; scoped tokens plug in behind {@link TokenKeys}.
- */
-export type Scope = "chat" | "read" | "vault" | "bridge" | "admin";
+/** What a token may do (DESIGN.md §3, protocol/scopes.ts): `chat`, `read`, `vault`, `bridge`, `admin`. */
+export type { Scope } from "../../protocol/scopes.js";
 
 /**
  * A token the server knows, as the gateway needs it: a display `name`, the HMAC `key` of the handshake
- * (SHA-256 of the token, 32 bytes, see protocol/handshake.ts) and its `scopes`. Never the token itself.
+ * (SHA-256 of the token, 32 bytes, see protocol/handshake.ts), its `scopes` and its `kind`: `owner`
+ * (AGENTD_TOKEN, `admin`), `token` (a named token of `agentd token create`, stored hashed in SQLite) or `bridge`
+ * (minted in memory for a supervised bridge). Never the token itself.
  */
 export interface TokenKey {
   name: string;
   key: Buffer;
-  scopes: Scope[];
+  scopes: readonly Scope[];
+  kind: "owner" | "token" | "bridge";
 }
 
 /**
  * The one place the gateway looks tokens up (CONTRACTS.md A): by the `keyId` of a WebSocket `hello`
- * (challenge–response, the token never travels) or by the token of a REST `Authorization: Bearer` header.
- * Both return undefined for an unknown token; implementations compare in constant time where a secret is
- * compared.
+ * (challenge–response, the token never travels) or by the token of a REST `Authorization: Bearer` header
+ * (also `/v1` and `/mcp`). Both return undefined for an unknown, revoked or expired token; implementations
+ * compare in constant time where a secret is compared.
  */
 export interface TokenKeys {
   byKeyId(keyId: string): TokenKey | undefined;
@@ -36,7 +37,7 @@ export function ownerTokenKeys(token: () => string): TokenKeys {
   let cached: { token: string; keyId: string; entry: TokenKey } | undefined;
   const current = () => {
     const t = token();
-    if (cached?.token !== t) cached = { token: t, keyId: keyIdOfToken(t), entry: { name: "owner", key: keyOfToken(t), scopes: ["admin"] } };
+    if (cached?.token !== t) cached = { token: t, keyId: keyIdOfToken(t), entry: { name: "owner", key: keyOfToken(t), scopes: ["admin"], kind: "owner" } };
     return cached;
   };
   return {

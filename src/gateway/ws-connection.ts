@@ -8,6 +8,7 @@ import { PROTOCOL_VERSION, MIN_PROTOCOL_VERSION } from "../../protocol/version.j
 import { events } from "../../protocol/events.js";
 import { toWireError } from "../errors.js";
 import type { TokenKey, TokenKeys } from "./token-keys.js";
+import type { Principal } from "./scopes.js";
 import { issuePath, type MethodRegistry } from "./method-registry.js";
 import { FrameLimiter } from "./rate-limit.js";
 import { MAX_JSON_DEPTH, nestedDeeperThan } from "./json-depth.js";
@@ -24,7 +25,7 @@ function commonVersion(range: { min: number; max: number }): number | undefined 
 
 /** What a WebSocket connection needs from the daemon. */
 export interface WsDeps {
-  /** Where the handshake looks up the key of a `hello`'s `keyId`. */
+  /** Where the handshake looks up the key of a `hello`'s `keyId` (owner, named and bridge tokens); the token's scopes bound every call of the connection. */
   keys: TokenKeys;
   agentName: string;
   version: string;
@@ -57,6 +58,8 @@ export function serveConnection(ws: WebSocket, deps: WsDeps): void {
   let closed = false;
   /** Between `challenge` and `auth`: the key and both nonces. */
   let challenged: { entry: TokenKey; clientNonce: string; serverNonce: string; version: number } | undefined;
+  /** Who the handshake proved the client is: every call of the connection runs with this token's scopes. */
+  let principal: Principal | undefined;
   const rate = deps.maxFramesPerSecond ?? 200;
   const burst = deps.frameBurst ?? 400;
   const limiter = new FrameLimiter(rate, burst);
@@ -161,6 +164,7 @@ export function serveConnection(ws: WebSocket, deps: WsDeps): void {
       if (!proofMatches(clientProofOf(entry.key, serverNonce, clientNonce), frame.proof)) {
         return fail({ code: "unauthorized", message: "wrong token (the proof does not match)" }, CloseCode.unauthorized);
       }
+      principal = { name: entry.name, scopes: entry.scopes, kind: entry.kind };
       ready = true;
       send({
         type: "welcome", server: { name: "agentd", version: deps.version }, agent: { name: deps.agentName },
@@ -169,7 +173,7 @@ export function serveConnection(ws: WebSocket, deps: WsDeps): void {
       return;
     }
     if (!ready) return fail({ code: "unauthorized", message: challenged ? "the frame after challenge must be auth" : "the first frame must be hello" }, CloseCode.policyViolation);
-    deps.registry.call(frame.method, frame.params, { transport: "ws", subscriber, signal: connection.signal }).then(
+    deps.registry.call(frame.method, frame.params, { transport: "ws", subscriber, principal: principal!, signal: connection.signal }).then(
       (result) => send({ type: "res", id: frame.id, ok: true, result }),
       (err: unknown) => {
         const error = toWireError(err);

@@ -8,7 +8,7 @@ import { SIGNATURE_HEADER, verifySignature } from "./signature.js";
 import { renderHookPrompt } from "./template.js";
 
 /** `POST /api/hooks/{name}`, declared once for the router and the OpenAPI document. */
-export const hookRoute = defineRoute({
+export const hookRoute = defineRoute({ scope: "chat",
   method: "post", path: "/api/hooks/{name}", tag: "hooks", status: 202, errors: [400, 404, 413],
   summary: "Trigger webhook `hooks.<name>`: signed with `X-Hub-Signature-256` (GitHub's HMAC-SHA256 of the raw body) when the hook has a `secret`, else the bearer token. Answers 202 with the run id; a replayed `X-GitHub-Delivery` runs once.",
   params: z.strictObject({ name: z.string().min(1).max(64) }),

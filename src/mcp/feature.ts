@@ -5,7 +5,7 @@ import { McpManager } from "./manager.js";
 
 /** `GET /api/mcp`: the MCP servers with state, last error and tool names. */
 export const mcpRoute = defineRoute({
-  method: "get", path: "/api/mcp", summary: "MCP servers: state, last error, tool names.", tag: "mcp",
+  method: "get", path: "/api/mcp", scope: "read", summary: "MCP servers: state, last error, tool names.", tag: "mcp",
   response: mcpMethods["mcp.list"].result,
 });
 

@@ -18,12 +18,12 @@ export const UpdateResult = z.strictObject({
 /** `POST /api/restart` and `POST /api/update`. */
 export const lifecycleRoutes = {
   restart: defineRoute({
-    method: "post", path: "/api/restart", tag: "ops", status: 202,
+    method: "post", path: "/api/restart", scope: "admin", tag: "ops", status: 202,
     summary: "Restart in place: same folder, same port when free; WebSocket clients reconnect (via .port).",
     response: z.strictObject({ restarting: z.literal(true) }),
   }),
   update: defineRoute({
-    method: "post", path: "/api/update", tag: "ops", errors: [409, 503],
+    method: "post", path: "/api/update", scope: "admin", tag: "ops", errors: [409, 503],
     summary: "Check the npm registry for a newer agentd (only a verified package: update.package or a matching repository); with install: true, install it.",
     body: z.strictObject({ install: z.boolean().default(false).describe("install the newer version globally (the process must be started again to run it)") }),
     response: UpdateResult,

@@ -18,11 +18,11 @@ export const LogsQuery = z.strictObject({
 /** `GET /api/logs` and `DELETE /api/logs`. */
 export const logsRoutes = {
   list: defineRoute({
-    method: "get", path: "/api/logs", tag: "ops", summary: "Recent log events, newest first (bounded in memory; secrets redacted).",
+    method: "get", path: "/api/logs", scope: "admin", tag: "ops", summary: "Recent log events, newest first (bounded in memory; secrets redacted).",
     query: LogsQuery, response: z.strictObject({ entries: z.array(LogEntry) }),
   }),
   clear: defineRoute({
-    method: "delete", path: "/api/logs", tag: "ops", summary: "Forget the recent log events kept in memory (logs/agentd.log is kept).",
+    method: "delete", path: "/api/logs", scope: "admin", tag: "ops", summary: "Forget the recent log events kept in memory (logs/agentd.log is kept).",
     response: z.strictObject({ cleared: z.number().int().describe("how many events were forgotten") }),
   }),
 };

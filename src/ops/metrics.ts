@@ -7,7 +7,7 @@ export const RUN_DURATION_BUCKETS_S = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 
 
 /** `GET /metrics`: Prometheus text exposition format 0.0.4. Behind the token unless `metrics.public: true`. */
 export const metricsRoute = defineRoute({
-  method: "get", path: "/metrics", tag: "ops",
+  method: "get", path: "/metrics", scope: "read", tag: "ops",
   summary: "Prometheus metrics (text format 0.0.4): runs, errors, tokens, cost, run latency, connections, event-loop lag. Open without a token when metrics.public is true.",
   raw: { response: "text/plain; version=0.0.4" },
   response: z.string().describe("Prometheus text exposition format"),

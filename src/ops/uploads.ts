@@ -26,7 +26,7 @@ export type StoredUpload = z.infer<typeof Attachment>;
  * that is not multipart or has no file.
  */
 export const uploadRoute = defineRoute({
-  method: "post", path: "/api/upload", tag: "ops", status: 201, errors: [400, 413],
+  method: "post", path: "/api/upload", scope: ["chat", "bridge"], tag: "ops", status: 201, errors: [400, 413],
   summary: "Store a file under uploads/ (multipart/form-data, field `file`); audio is transcribed when uploads.transcriptionModel is set.",
   raw: { request: "multipart/form-data" },
   body: z.object({ file: z.string().describe("the file's bytes (binary)") }),

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { sqliteTable, text, integer, real, index, uniqueIndex, primaryKey } from "drizzle-orm/sqlite-core";
+import { sqliteTable, text, integer, real, blob, index, uniqueIndex, primaryKey } from "drizzle-orm/sqlite-core";
 
 /** Conversations. Times are Unix epoch milliseconds. */
 export const sessions = sqliteTable("sessions", {
@@ -165,6 +165,31 @@ export const deliveries = sqliteTable("deliveries", {
   index("deliveries_state_idx").on(t.state, t.id),
   index("deliveries_created_idx").on(t.createdAt),
 ]);
+
+/**
+ * Named API tokens with scopes (issue 15). The token itself is never stored: `key` is SHA-256(token) (32 bytes;
+ * also the HMAC key of the WebSocket handshake, CONTRACTS.md A), `keyId` the first 16 hex characters of
+ * SHA-256("agentd-key-id:" + token), by which a presented token or a handshake finds its row. `scopes` is a JSON
+ * array of scope names. Times are epoch milliseconds; `expiresAt` null = never.
+ */
+export const apiTokens = sqliteTable("api_tokens", {
+  name: text("name").primaryKey(),
+  keyId: text("key_id").notNull(),
+  key: blob("key", { mode: "buffer" }).notNull(),
+  scopes: text("scopes").notNull(),
+  createdAt: integer("created_at").notNull(),
+  expiresAt: integer("expires_at"),
+  lastUsedAt: integer("last_used_at"),
+}, (t) => [uniqueIndex("api_tokens_key_id_idx").on(t.keyId)]);
+
+/**
+ * Which named token created a session (issue 15): a token with only the `chat` scope sees and continues only
+ * its own sessions. Sessions of the owner token, bridges and the web app have no row.
+ */
+export const sessionOwners = sqliteTable("session_owners", {
+  sessionId: text("session_id").primaryKey().references(() => sessions.id, { onDelete: "cascade" }),
+  tokenName: text("token_name").notNull(),
+}, (t) => [index("session_owners_token_idx").on(t.tokenName)]);
 
 /**
  * Approval requests (issue 13): a tool call whose policy says `ask` waits here for an answer. `state`: pending →

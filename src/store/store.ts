@@ -2,7 +2,8 @@ import { and, desc, eq, getTableColumns, getTableName, inArray, lt, sql } from "
 import type Database from "better-sqlite3";
 import { openDb, guardStorage, type Db } from "./db.js";
 import { WalSync } from "./wal-sync.js";
-import { sessions, messages, runs, usageEvents, channelBindings } from "./schema.js";
+import { sessions, messages, runs, usageEvents, channelBindings, sessionOwners } from "./schema.js";
+import { TokenRows } from "./token-rows.js";
 import { newId } from "./ids.js";
 import { DeliveryQueries } from "./delivery-queries.js";
 import { ApprovalQueries } from "./approval-queries.js";
@@ -81,10 +82,14 @@ export class Store {
   /** Group commit of the WAL: see {@link durable}. */
   readonly walSync: WalSync;
 
+  /** Named API tokens and session ownership (issue 15). */
+  readonly tokens: TokenRows;
+
   constructor(file: string) {
     ({ sqlite: this.sqlite, db: this.db } = openDb(file));
     this.walSync = new WalSync(`${file}-wal`);
     this.deliveries = new DeliveryQueries(this.sqlite);
+    this.tokens = new TokenRows(this.sqlite);
     this.approvals = new ApprovalQueries(this.db);
   }
 
@@ -159,6 +164,11 @@ export class Store {
     return this.listSessionsWhere(undefined, limit);
   }
 
+  /** Sessions created by the named token `tokenName` (see `session_owners`), most recently active first. */
+  listSessionsOwnedBy(tokenName: string, limit: number): Session[] {
+    return this.listSessionsWhere(inArray(sessions.id, this.db.select({ id: sessionOwners.sessionId }).from(sessionOwners).where(eq(sessionOwners.tokenName, tokenName))), limit);
+  }
+
   private listSessionsWhere(where: ReturnType<typeof eq> | undefined, limit: number): Session[] {
     const count = sql<number>`${sql.raw(MESSAGE_COUNT_SQL)}`;
     const rows = this.db
@@ -215,6 +225,18 @@ export class Store {
     };
     guardStorage("store a message", () => this.insertRow(messages, row));
     return row;
+  }
+
+  /**
+   * Creates a session holding `history` (user and assistant messages, in order) in one transaction: a
+   * conversation a client sent whole (the OpenAI-compatible endpoint's stateless mode).
+   */
+  createSessionWithHistory(history: ReadonlyArray<{ role: "user" | "assistant"; content: string }>): Session {
+    return guardStorage("store the conversation", () => this.sqlite.transaction(() => {
+      const session = this.createSession();
+      for (const m of history) this.insertMessage({ sessionId: session.id, role: m.role, content: m.content, status: "ok" });
+      return session;
+    })());
   }
 
   /** The newest `limit` messages of a session (or those before `beforeId`), oldest first. */
@@ -327,11 +349,11 @@ export class Store {
 
   /** Binds a chat to a session (insert or replace), optionally with a per-chat model override. */
   setBinding(platform: string, chatId: string, threadId: string, sessionId: string, model?: string | null): void {
-    const row = { platform, chatId, threadId, sessionId, model: model ?? null, updatedAt: Date.now() };
     guardStorage("bind the chat", () =>
-      this.db.insert(channelBindings).values(row)
-        .onConflictDoUpdate({ target: [channelBindings.platform, channelBindings.chatId, channelBindings.threadId], set: { sessionId, model: row.model, updatedAt: row.updatedAt } })
-        .run(),
+      this.stmt(
+        `INSERT INTO "channel_bindings" ("platform", "chat_id", "thread_id", "session_id", "model", "updated_at") VALUES (?, ?, ?, ?, ?, ?) `
+        + `ON CONFLICT ("platform", "chat_id", "thread_id") DO UPDATE SET "session_id" = excluded."session_id", "model" = excluded."model", "updated_at" = excluded."updated_at"`,
+      ).run(platform, chatId, threadId, sessionId, model ?? null, Date.now()),
     );
   }
 }

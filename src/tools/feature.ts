@@ -15,7 +15,7 @@ import { fileEditTool } from "./file-edit.js";
 import { fileListTool } from "./file-list.js";
 
 /** `GET /api/tools`: the built-in tools of issue 13, whether each is offered and, for `exec`, the sandbox mode. */
-export const toolsRoute = defineRoute({
+export const toolsRoute = defineRoute({ scope: ["read"],
   method: "get", path: "/api/tools", summary: "Built-in tools (web_fetch, web_search, exec, file_*): offered or why not, exec's sandbox mode.", tag: "agent",
   response: ToolsStatus,
 });

@@ -13,24 +13,24 @@ const ifMatchOf = (header: string | undefined, body?: string) => header ?? body;
 /** The vault's REST routes; each mirrors a `vault.*` protocol method. */
 export const vaultRoutes = {
   list: defineRoute({
-    method: "get", path: "/api/vault/notes", summary: "List notes (path, title, tags, size, mtime), optionally under a folder.", tag: "vault",
+    method: "get", path: "/api/vault/notes", scope: vaultMethods["vault.list"].scope, summary: "List notes (path, title, tags, size, mtime), optionally under a folder.", tag: "vault",
     query: z.strictObject({ folder: z.string().max(1024).optional() }), response: vaultMethods["vault.list"].result, errors: [400],
   }),
   read: defineRoute({
-    method: "get", path: "/api/vault/notes/{path+}", summary: "Read a note: content, frontmatter, links, backlinks; ETag header.", tag: "vault",
+    method: "get", path: "/api/vault/notes/{path+}", scope: vaultMethods["vault.read"].scope, summary: "Read a note: content, frontmatter, links, backlinks; ETag header.", tag: "vault",
     params: notePath, response: vaultMethods["vault.read"].result, errors: [400, 404],
   }),
   write: defineRoute({
-    method: "put", path: "/api/vault/notes/{path+}", summary: "Create or replace a note (content and/or frontmatter); If-Match gives 409 when it changed, as does a path under a note (a file, not a folder).", tag: "vault",
+    method: "put", path: "/api/vault/notes/{path+}", scope: vaultMethods["vault.write"].scope, summary: "Create or replace a note (content and/or frontmatter); If-Match gives 409 when it changed, as does a path under a note (a file, not a folder).", tag: "vault",
     params: notePath, body: VaultWriteParams.omit({ path: true }), response: vaultMethods["vault.write"].result, errors: [400, 409],
   }),
   delete: defineRoute({
-    method: "delete", path: "/api/vault/notes/{path+}", summary: "Delete a note; If-Match gives 409 when it changed.", tag: "vault",
+    method: "delete", path: "/api/vault/notes/{path+}", scope: vaultMethods["vault.delete"].scope, summary: "Delete a note; If-Match gives 409 when it changed.", tag: "vault",
     params: notePath, response: vaultMethods["vault.delete"].result, errors: [400, 404, 409],
   }),
-  graph: defineRoute({ method: "get", path: "/api/vault/graph", summary: "The link graph; unresolved links are nodes flagged `unresolved`.", tag: "vault", response: vaultMethods["vault.graph"].result }),
+  graph: defineRoute({ method: "get", path: "/api/vault/graph", scope: vaultMethods["vault.graph"].scope, summary: "The link graph; unresolved links are nodes flagged `unresolved`.", tag: "vault", response: vaultMethods["vault.graph"].result }),
   search: defineRoute({
-    method: "get", path: "/api/vault/search", summary: "Full-text search (bm25, prefix on the last word) with <mark> snippets; tag filter; limit.", tag: "vault",
+    method: "get", path: "/api/vault/search", scope: vaultMethods["vault.search"].scope, summary: "Full-text search (bm25, prefix on the last word) with <mark> snippets; tag filter; limit.", tag: "vault",
     query: z.strictObject({ q: z.string().max(1000), tag: z.string().min(1).max(200).optional(), limit: queryInt(1, 100).optional() }),
     response: vaultMethods["vault.search"].result, errors: [400],
   }),

@@ -5,8 +5,8 @@ import { AgentdError } from "../../errors.js";
 import { defineTool, type Tool } from "./tool.js";
 import { dateKey, zonedParts } from "../zoned-time.js";
 
-/** Longest text one `memory_append` call takes, in characters. */
-export const MEMORY_ENTRY_MAX_CHARS = 2000;
+export { MEMORY_ENTRY_MAX_CHARS } from "../../../protocol/agent.js";
+import { MEMORY_ENTRY_MAX_CHARS } from "../../../protocol/agent.js";
 
 /** Appends in flight per file: each waits for the previous one, so concurrent appends never interleave. */
 const chains = new Map<string, Promise<unknown>>();

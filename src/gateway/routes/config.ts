@@ -25,17 +25,17 @@ export type ConfigChange = z.infer<typeof ConfigChange>;
 /** The config routes: read (masked), replace, patch one section. */
 export const configRoutes = {
   get: defineRoute({
-    method: "get", path: "/api/config", tag: "config",
+    method: "get", path: "/api/config", scope: "admin", tag: "config",
     summary: "The config in force (agentd.yaml with ${ENV} expanded and defaults applied); secrets masked (`sk-…abcd` or `[set]`).",
     response: Config,
   }),
   put: defineRoute({
-    method: "put", path: "/api/config", tag: "config", errors: [400, 409],
+    method: "put", path: "/api/config", scope: "admin", tag: "config", errors: [400, 409],
     summary: "Replace the whole config. Validated first (400 with the key path, file untouched; a server.host this machine cannot listen on is refused too); comments and ${ENV} references of unchanged values survive; a masked secret sent back keeps the stored one, a new secret goes to .env as ${NAME}.",
     body: Config, response: ConfigChange,
   }),
   patch: defineRoute({
-    method: "patch", path: "/api/config/{section}", tag: "config", errors: [400, 409],
+    method: "patch", path: "/api/config/{section}", scope: "admin", tag: "config", errors: [400, 409],
     summary: "Change one top-level section with a JSON Merge Patch (RFC 7396: objects merge, null removes a key, other values replace). Other sections are untouched; secrets as for PUT. A server.host or server.port the daemon could not listen on is refused (400).",
     params: z.strictObject({ section: ConfigSection }),
     body: z.unknown().describe("JSON Merge Patch of the section, e.g. {\"main\": {\"model\": \"gpt-4o\"}} for `models`"),

@@ -50,38 +50,38 @@ const nameParam = z.strictObject({ name: ModelName });
 
 /** The model and provider routes (issue 5). */
 export const modelRoutes = {
-  list: defineRoute({ method: "get", path: "/api/models", tag: "models", summary: "Configured models and providers (keys masked), the active model and the fallbacks.", response: ModelList }),
+  list: defineRoute({ method: "get", path: "/api/models", scope: "read", tag: "models", summary: "Configured models and providers (keys masked), the active model and the fallbacks.", response: ModelList }),
   create: defineRoute({
-    method: "post", path: "/api/models", tag: "models", status: 201, errors: [400, 409],
+    method: "post", path: "/api/models", scope: "admin", tag: "models", status: 201, errors: [400, 409],
     summary: "Add a model (a name for a provider's model id). Applies at once.",
     body: ModelConfig.extend({ name: ModelName }), response: z.strictObject({ model: ModelEntry }),
   }),
-  active: defineRoute({ method: "get", path: "/api/models/active", tag: "models", summary: "The active model and the fallbacks.", response: ActiveModel }),
+  active: defineRoute({ method: "get", path: "/api/models/active", scope: "read", tag: "models", summary: "The active model and the fallbacks.", response: ActiveModel }),
   setActive: defineRoute({
-    method: "put", path: "/api/models/active", tag: "models", errors: [400, 404],
+    method: "put", path: "/api/models/active", scope: "admin", tag: "models", errors: [400, 404],
     summary: "Choose the active model (and optionally the fallbacks). The next chat turn uses it.",
     body: z.strictObject({ model: ModelName, fallbackModels: z.array(ModelName).optional() }), response: ActiveModel,
   }),
-  catalog: defineRoute({ method: "get", path: "/api/models/catalog", tag: "models", summary: "Configured models with their price per million tokens (config `pricing`, else the built-in table).", response: z.strictObject({ models: z.array(CatalogEntry) }) }),
-  known: defineRoute({ method: "get", path: "/api/models/providers", tag: "models", summary: "Known OpenAI-compatible providers: base URL, key variable, an example model.", response: z.strictObject({ providers: z.array(KnownProvider) }) }),
+  catalog: defineRoute({ method: "get", path: "/api/models/catalog", scope: "read", tag: "models", summary: "Configured models with their price per million tokens (config `pricing`, else the built-in table).", response: z.strictObject({ models: z.array(CatalogEntry) }) }),
+  known: defineRoute({ method: "get", path: "/api/models/providers", scope: "read", tag: "models", summary: "Known OpenAI-compatible providers: base URL, key variable, an example model.", response: z.strictObject({ providers: z.array(KnownProvider) }) }),
   replace: defineRoute({
-    method: "put", path: "/api/models/{name}", tag: "models", errors: [400, 404],
+    method: "put", path: "/api/models/{name}", scope: "admin", tag: "models", errors: [400, 404],
     summary: "Replace a model's config. Applies at the next chat turn.",
     params: nameParam, body: ModelConfig, response: z.strictObject({ model: ModelEntry }),
   }),
   remove: defineRoute({
-    method: "delete", path: "/api/models/{name}", tag: "models", errors: [404, 409],
+    method: "delete", path: "/api/models/{name}", scope: "admin", tag: "models", errors: [404, 409],
     summary: "Remove a model (also from the fallbacks). The active model cannot be removed (409).",
     params: nameParam, response: z.strictObject({ deleted: z.string() }),
   }),
   test: defineRoute({
-    method: "post", path: "/api/models/{name}/test", tag: "models", errors: [404],
+    method: "post", path: "/api/models/{name}/test", scope: "admin", tag: "models", errors: [404],
     summary: "Smoke-test a model with a short prompt (10 s, no retries): ok, latency, model, or the provider's error (still 200).",
     params: nameParam, body: z.strictObject({ prompt: z.string().min(1).max(2000).optional() }), response: ModelTestResult,
   }),
-  providers: defineRoute({ method: "get", path: "/api/providers", tag: "models", summary: "Configured providers (keys and header values masked) and the models they serve.", response: z.strictObject({ providers: z.array(ProviderEntry) }) }),
+  providers: defineRoute({ method: "get", path: "/api/providers", scope: "read", tag: "models", summary: "Configured providers (keys and header values masked) and the models they serve.", response: z.strictObject({ providers: z.array(ProviderEntry) }) }),
   testProvider: defineRoute({
-    method: "post", path: "/api/providers/test", tag: "models", errors: [400, 404],
+    method: "post", path: "/api/providers/test", scope: "admin", tag: "models", errors: [400, 404],
     summary: "Check a provider config without saving it: GET {baseUrl}/models (10 s). Reports ok, latency and model ids, or the error (still 200). `${VAR}` expands only provider keys the agent's .env defines (others: 400).",
     body: ProviderTestBody, response: ProviderTestResult,
   }),
