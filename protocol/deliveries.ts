@@ -24,6 +24,14 @@ export const DeliveryState = z.enum(["pending", "sending", "delivered", "failed"
 /** See {@link DeliveryState}. */
 export type DeliveryState = z.infer<typeof DeliveryState>;
 
+/**
+ * A button under a delivered message (issue 13: Approve once / Always / Deny). `data` is what the bridge gets back
+ * when it is pressed (at most 64 bytes: Telegram's `callback_data` limit); bridges without buttons show the text only.
+ */
+export const DeliveryButton = z.strictObject({ text: z.string().min(1).max(64), data: z.string().min(1).max(64) });
+/** See {@link DeliveryButton}. */
+export type DeliveryButton = z.infer<typeof DeliveryButton>;
+
 /** Longest text of one delivery, in characters (bridges split it into the platform's message size). */
 export const DELIVERY_MAX_CHARS = 100_000;
 
@@ -45,6 +53,8 @@ export const Delivery = z.strictObject({
   createdAt: z.string(),
   updatedAt: z.string(),
   deliveredAt: z.string().nullable(),
+  /** Buttons shown under the message (under its last chunk), when any. */
+  buttons: z.array(DeliveryButton).max(8).optional(),
 });
 /** See {@link Delivery}. */
 export type Delivery = z.infer<typeof Delivery>;

@@ -3,17 +3,21 @@ import { WireError } from "./errors.js";
 import { Usage } from "./chat.js";
 import { defineEvent } from "./method-spec.js";
 import { deliveryEvents } from "./deliveries.js";
+import { approvalEvents } from "./approvals.js";
 
 const runRef = { runId: z.string(), sessionId: z.string() };
 
 /**
  * `run.status`: the run was queued (behind another run of its session, or waiting for a slot of the daemon's
- * admission control, `agent.maxConcurrentRuns`), started, or moved to a new step.
+ * admission control, `agent.maxConcurrentRuns`), started, moved to a new step, or waits for the answer to an
+ * approval request (`awaiting_approval`, issue 13; `running` again once answered).
  */
 export const RunStatusPayload = z.strictObject({
   ...runRef,
-  status: z.enum(["queued", "running"]),
+  status: z.enum(["queued", "running", "awaiting_approval"]),
   model: z.string().optional(),
+  /** With `awaiting_approval`: the request the run waits for (see `approval.requested`). */
+  approvalId: z.string().optional(),
   step: z.number().int().min(0).optional(),
 });
 /** `run.delta`: a piece of the reply text, in order. Joined deltas equal `run.done.text`. */
@@ -60,6 +64,7 @@ export const events = {
   "run.done": defineEvent({ payload: RunDonePayload, description: "The run finished; final text and usage." }),
   "run.error": defineEvent({ payload: RunErrorPayload, description: "The run failed with a typed error." }),
   ...deliveryEvents,
+  ...approvalEvents,
 };
 /** Name of an event. */
 export type EventName = keyof typeof events;

@@ -9,6 +9,7 @@ import { bridgeMethods } from "./bridges.js";
 import { scheduleMethods } from "./schedules.js";
 import { deliveryMethods } from "./deliveries.js";
 import { toolsMethods } from "./tools.js";
+import { approvalMethods } from "./approvals.js";
 
 /** The method registry of protocol version 1: each method's params and result schemas (DESIGN.md §3). */
 export const methods = {
@@ -22,6 +23,7 @@ export const methods = {
   ...scheduleMethods,
   ...deliveryMethods,
   ...toolsMethods,
+  ...approvalMethods,
 };
 /** Name of a protocol method. */
 export type MethodName = keyof typeof methods;

@@ -19,6 +19,7 @@ import { MAX_RUN_RESUMES, Runner, type SendParams } from "./agent/runner.js";
 import type { DeliveryAddress } from "../protocol/deliveries.js";
 import { userErrorLine } from "../protocol/user-error.js";
 import { applyToolPolicy } from "./agent/tools/policy.js";
+import { ApprovalService } from "./approvals/service.js";
 import { methods } from "../protocol/methods.js";
 import { PROTOCOL_VERSION } from "../protocol/version.js";
 import { MethodRegistry } from "./gateway/method-registry.js";
@@ -105,6 +106,7 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     }
     if (reoffered > 0) logger.info({ deliveries: reoffered }, `${reoffered} delivery(ies) offered before the last stop were never acknowledged; offering them again`);
     const pool = new ProviderPool(() => config.get(), dir);
+    const approvals = new ApprovalService({ store: db, outbox, config: () => config.get().tools.approval, ownerChats: () => config.get().owner.chats, logger: logger.child({ component: "approvals" }) });
     const hooks: RunHooks = { onEnd: [] };
     const features: Feature[] = [];
     const scheduler = new RunScheduler({ maxRuns: () => config.get().agent.maxConcurrentRuns, onIdle: releaseMemory });
@@ -113,6 +115,7 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
       tools: () => applyToolPolicy(features.flatMap((f) => f.tools?.() ?? []), config.get().tools),
       price: (m, u) => hooks.price?.(m, u) ?? null,
       compact: (sessionId, model, signal, loaded) => (hooks.compact ? hooks.compact(sessionId, model, signal, loaded) : Promise.resolve(false)),
+      approve: (handle, call, args, onWait) => approvals.gate(handle, call, args, onWait),
       scheduler,
       onEnd: (info) => {
         for (const f of hooks.onEnd) f(info);
@@ -128,7 +131,7 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     // the one token lookup of the gateway (REST bearer, /v1, /mcp and the WebSocket handshake), CONTRACTS.md A
     const keys = new KeyRing(ownerTokenKeys(() => token), tokens);
     const ctx: DaemonContext = {
-      dir, config, store: db, logger, redact, runner, outbox, pool, version: VERSION, startedAt, token, hooks, logBuffer, tokens,
+      dir, config, store: db, logger, redact, runner, outbox, approvals, pool, version: VERSION, startedAt, token, hooks, logBuffer, tokens,
       mintToken: (name, scopes) => keys.mint(name, scopes),
       port: () => gateway?.port ?? 0,
       openConnections: () => gateway?.wss.clients.size ?? 0,

@@ -11,6 +11,7 @@ import type { RunDeps } from "./agent/run-loop.js";
 import type { CommandHandler } from "./agent/runner.js";
 import type { LogBuffer } from "./log-buffer.js";
 import type { Outbox } from "./deliveries/outbox.js";
+import type { ApprovalService } from "./approvals/service.js";
 import type { TokenService } from "./tokens/token-service.js";
 import type { Scope } from "../protocol/scopes.js";
 
@@ -35,6 +36,8 @@ export interface DaemonContext {
   runner: Runner;
   /** The outbox (issue 11): every message for a chat goes through `outbox.enqueue` before any bridge sees it. */
   outbox: Outbox;
+  /** Approval requests of tool calls (issue 13): the run loop's gate, answered from every surface. */
+  approvals: ApprovalService;
   pool: ProviderPool;
   version: string;
   startedAt: number;

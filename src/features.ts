@@ -5,15 +5,16 @@ import { opsFeature } from "./ops/feature.js";
 import { channelsFeature } from "./channels/feature.js";
 import { configFeature } from "./config/feature.js";
 import { vaultFeature } from "./vault/feature.js";
+import { deliveriesFeature } from "./deliveries/feature.js";
+import { toolsFeature } from "./tools/feature.js";
+import { approvalsFeature } from "./approvals/feature.js";
 import { tokensFeature } from "./tokens/feature.js";
 import { backupFeature } from "./backup/schedule.js";
 import { schedulesFeature } from "./schedules/feature.js";
 import { hooksFeature } from "./hooks/feature.js";
-import { deliveriesFeature } from "./deliveries/feature.js";
-import { toolsFeature } from "./tools/feature.js";
 
 /**
  * The daemon's features, in start order (stopped in reverse). Each lives in its own folder and plugs in
  * protocol handlers, REST routes, tools and run hooks through {@link FeatureFactory}.
  */
-export const FEATURES: FeatureFactory[] = [agentFeature, deliveriesFeature, opsFeature, vaultFeature, toolsFeature, mcpFeature, channelsFeature, configFeature, schedulesFeature, hooksFeature, backupFeature, tokensFeature];
+export const FEATURES: FeatureFactory[] = [agentFeature, deliveriesFeature, opsFeature, vaultFeature, toolsFeature, approvalsFeature, mcpFeature, channelsFeature, configFeature, schedulesFeature, hooksFeature, backupFeature, tokensFeature];

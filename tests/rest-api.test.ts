@@ -122,6 +122,17 @@ const FIXTURES: Record<string, Fixture | ((ctx: Ctx) => Fixture | Promise<Fixtur
   "GET /api/schedules/{id}/firings": async (ctx) => ({ params: { id: await newJob(ctx) } }),
   // this agent has no hooks: the documented 404 (tests/schedules.test.ts posts to a configured, signed one)
   "POST /api/hooks/{name}": { status: 404 },
+  "GET /api/approvals": {},
+  "GET /api/approvals/grants": {},
+  "GET /api/audit": {},
+  "GET /api/pairing": {},
+  // no tool call has waited for approval here, no code was given: the documented 404s (tests/approvals.test.ts
+  // answers real requests and codes through the Telegram stand-in)
+  "GET /api/approvals/{id}": { status: 404 },
+  "POST /api/approvals/{id}": { status: 404 },
+  "DELETE /api/approvals/grants/{id}": { status: 404 },
+  "POST /api/pairing/approve": { status: 404 },
+  "DELETE /api/pairing/{platform}/{userId}": { status: 404 },
   "POST /api/memory": { after: (res) => expect((res.body as Json).line).toMatch(/Prefers morning meetings\.$/) },
   "GET /api/tokens": {},
   // creates the token of the example (open-webui), which DELETE /api/tokens/{name} revokes afterwards

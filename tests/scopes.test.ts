@@ -88,6 +88,15 @@ const ROUTES: Record<string, Scope[] | "public"> = {
   "POST /api/login": "public",
   "POST /api/logout": "public",
   "POST /api/login-codes": ANY,
+  "GET /api/approvals": ["read"],
+  "GET /api/approvals/{id}": ["read"],
+  "POST /api/approvals/{id}": ["admin"],
+  "GET /api/approvals/grants": ["read"],
+  "DELETE /api/approvals/grants/{id}": ["admin"],
+  "GET /api/audit": ["read"],
+  "GET /api/pairing": ["read"],
+  "POST /api/pairing/approve": ["admin"],
+  "DELETE /api/pairing/{platform}/{userId}": ["admin"],
 };
 
 /** Protocol methods (WebSocket) → scopes. */
@@ -103,6 +112,10 @@ const METHODS: Record<string, Scope[]> = {
   "schedules.create": ["admin"], "schedules.update": ["admin"], "schedules.delete": ["admin"], "schedules.run": ["admin"],
   "tools.list": ["read"],
   "sessions.rename": ["chat"], "sessions.delete": ["chat"], "bridges.list": ["read"],
+  // a bridge answers approvals and pairing codes only as the chat user who pressed (`by`, checked by the handler)
+  "approvals.list": ["read"], "approvals.get": ["read"], "approvals.decide": ["bridge"], "approvals.subscribe": ["read"],
+  "approvals.grants": ["read"], "approvals.revokeGrant": ["admin"], "audit.list": ["read"],
+  "pairing.list": ["read"], "pairing.approve": ["bridge"], "pairing.revoke": ["admin"],
 };
 
 /** MCP tools → scopes; `resources/*` (vault notes) need read or vault. */

@@ -54,7 +54,7 @@ describe("built-in tools through the daemon", () => {
     const { dir } = await initAgent({
       llmUrl: llm.url,
       edit: (cfg) => {
-        cfg.tools = { deny: [], web_fetch: { enabled: true, allowPrivateNetwork: true }, exec: { enabled: true, sandbox: "bwrap", timeoutMs: 5000 } };
+        cfg.tools = { deny: [], web_fetch: { enabled: true, allowPrivateNetwork: true }, exec: { enabled: true, sandbox: "bwrap", timeoutMs: 5000 }, approval: { rules: { exec: "allow" } } };
       },
     });
     dirs.push(dir);

@@ -1,5 +1,5 @@
 import { ProtocolError, type AgentdClient } from "../../protocol/client.js";
-import { DeliveryOfferPayload, type Delivery, type DeliveryAddress } from "../../protocol/deliveries.js";
+import { DeliveryOfferPayload, type Delivery, type DeliveryAddress, type DeliveryButton } from "../../protocol/deliveries.js";
 import { sleep } from "./backoff.js";
 import type { BridgeLogger } from "./bridge-runtime.js";
 
@@ -15,9 +15,11 @@ export interface DeliveryAdapter {
    * Sends `chunks` in order to `address` (the first one as a reply to `address.replyTo` when set) and resolves with
    * the platform's message id of each chunk. `onSent(id)` must be called right after each chunk's send call
    * returns (the consumer acknowledges at once: the duplicate window is what lies between). Rejects with the
-   * platform's error; the chunks sent before it were reported through `onSent`.
+   * platform's error; the chunks sent before it were reported through `onSent`. `extras.buttons` (approval
+   * prompts) go under the last chunk where the platform has buttons; a pressed button's `data` comes back to the
+   * bridge, which answers it over the protocol (`approvals.decide`).
    */
-  sendDelivery(address: DeliveryAddress, chunks: string[], onSent: (platformMessageId: string) => void): Promise<string[]>;
+  sendDelivery(address: DeliveryAddress, chunks: string[], onSent: (platformMessageId: string) => void, extras?: { buttons?: DeliveryButton[] | undefined }): Promise<string[]>;
   /** Whether an error means the platform will never take this delivery (blocked, chat gone): failed without retry. Default: never. */
   isPermanent?(err: unknown): boolean;
 }
@@ -106,7 +108,7 @@ export class DeliveryConsumer {
           ids.push(id);
           if (ids.length < chunks.length) void this.ack(d.id, [...ids], false);
           else final = this.finish(d.id, [...ids]); // the last chunk: acknowledged at once
-        });
+        }, d.buttons ? { buttons: d.buttons } : undefined);
       }
       await (final ?? this.finish(d.id, ids));
     } catch (err) {

@@ -3,7 +3,8 @@
  * fences balanced, mass mentions neutralised and no pings at all (`allowed_mentions: { parse: [] }`), the first
  * chunk as a reply to `address.replyTo`, and the typing indicator (`POST /channels/{id}/typing`, 10 s) every 8 s.
  * Messages go to the thread when the address has one, else to the channel (`POST /channels/{id}/messages`);
- * rate limits are handled by discord.js's REST queue.
+ * rate limits are handled by discord.js's REST queue. A delivery's buttons (approval prompts) become a row of
+ * message components under the last chunk.
  */
 import { DiscordAPIError, Routes, type Client } from "discord.js";
 import type { PlatformAdapter } from "../common/bridge-runtime.js";
@@ -25,13 +26,18 @@ export function discordAdapter(discord: Client): PlatformAdapter<DiscordIncoming
     platform: "discord",
     typingIntervalMs: TYPING_INTERVAL_MS.discord,
     format: (markdown) => formatDiscordChunks(markdown),
-    async sendDelivery(address, chunks, onSent) {
+    async sendDelivery(address, chunks, onSent, extras) {
       const channelId = address.threadId ?? address.chatId;
       const ids: string[] = [];
       for (const [i, content] of chunks.entries()) {
         const reference = i === 0 && address.replyTo ? { message_reference: { message_id: address.replyTo, fail_if_not_exists: false } } : {};
+        // approval buttons under the last chunk: one action row (component type 1) of buttons (type 2; style 1
+        // primary, 2 secondary, 4 danger), https://discord.com/developers/docs/interactions/message-components
+        const buttons = i === chunks.length - 1 && extras?.buttons?.length
+          ? { components: [{ type: 1, components: extras.buttons.map((b, j) => ({ type: 2, style: b.data.endsWith(":deny") ? 4 : j === 0 ? 1 : 2, label: b.text, custom_id: b.data })) }] }
+          : {};
         const sent = (await discord.rest.post(Routes.channelMessages(channelId), {
-          body: { content, allowed_mentions: { parse: [], replied_user: false }, ...reference },
+          body: { content, allowed_mentions: { parse: [], replied_user: false }, ...reference, ...buttons },
         })) as { id: string };
         ids.push(sent.id);
         onSent(sent.id);

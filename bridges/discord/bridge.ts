@@ -3,7 +3,7 @@
  * included) forwarded to the agent through the shared {@link BridgeRuntime}; the daemon applies the group policy
  * (guild messages without a mention are not answered). Gateway drops are resumed by discord.js itself.
  */
-import { Client, Events, GatewayIntentBits, Partials, type Message } from "discord.js";
+import { Client, Events, GatewayIntentBits, Partials, type Interaction, type Message } from "discord.js";
 import type { AgentdClient } from "../../protocol/client.js";
 import type { Endpoint } from "../../protocol/endpoint.js";
 import { BridgeRuntime, type BridgeLogger } from "../common/bridge-runtime.js";
@@ -11,6 +11,7 @@ import { BridgeConfigError } from "../common/bridge-host.js";
 import { fetchBytes } from "../common/download.js";
 import { discordAdapter } from "./adapter.js";
 import { toIncoming, type DiscordIncoming } from "./inbound.js";
+import { answerButton } from "../common/approval-buttons.js";
 
 /**
  * Creates the discord.js client a bridge needs: intents `Guilds`, `GuildMessages`, `DirectMessages` and the
@@ -71,7 +72,16 @@ export async function runDiscordBridge(deps: DiscordBridgeDeps): Promise<void> {
   let fatal: ((err: Error) => void) | undefined;
   const failed = new Promise<never>((_, reject) => (fatal = reject));
   failed.catch(() => {});
+  // a pressed approval button: the decision goes to the daemon as the Discord user who pressed it; they see the
+  // outcome as an ephemeral reply (flag 64), https://discord.com/developers/docs/interactions/receiving-and-responding
+  const onInteraction = (interaction: Interaction): void => {
+    if (!interaction.isButton()) return;
+    void answerButton(client, interaction.customId, { platform: "discord", userId: interaction.user.id, userName: interaction.user.username }, logger)
+      .then((text) => interaction.reply({ content: text, flags: 64 }))
+      .catch((err: unknown) => logger.warn({ err: (err as Error).message }, "could not answer the button press"));
+  };
   discord.on(Events.MessageCreate, onMessage);
+  discord.on(Events.InteractionCreate, onInteraction);
   runtime.start();
   discord.on(Events.ClientReady, (c) => logger.info({ bot: c.user.username }, "Discord bridge connected"));
   discord.on(Events.ShardDisconnect, (ev) => {
@@ -93,6 +103,7 @@ export async function runDiscordBridge(deps: DiscordBridgeDeps): Promise<void> {
     await Promise.race([stopped, failed]);
   } finally {
     discord.off(Events.MessageCreate, onMessage);
+    discord.off(Events.InteractionCreate, onInteraction);
     await runtime.idle(2_000);
     await discord.destroy();
   }

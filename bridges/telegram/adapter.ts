@@ -10,7 +10,7 @@ import { splitMessage } from "../common/split-message.js";
 import { TYPING_INTERVAL_MS } from "../common/typing-loop.js";
 import { sleep } from "../common/backoff.js";
 import type { TelegramIncoming } from "./inbound.js";
-import type { DeliveryAddress } from "../../protocol/deliveries.js";
+import type { DeliveryAddress, DeliveryButton } from "../../protocol/deliveries.js";
 
 /** Most attempts per Bot API call before the error is passed on. */
 const MAX_ATTEMPTS = 4;
@@ -49,12 +49,14 @@ export function isPermanentTelegramError(err: unknown): boolean {
 /**
  * The Telegram {@link PlatformAdapter}: the first chunk replies to `address.replyTo` (`reply_parameters`, sent
  * even if that message was deleted), every chunk goes to the same forum topic (`threadId`), in order; each chunk's
- * message id is reported as soon as `sendMessage` returns.
+ * message id is reported as soon as `sendMessage` returns. A delivery's buttons become an inline keyboard under
+ * its last chunk (`reply_markup.inline_keyboard`, one row).
  */
 export function telegramAdapter(api: Api, logger: BridgeLogger): PlatformAdapter<TelegramIncoming> {
-  const send = async (address: DeliveryAddress, text: string, first: boolean, html: boolean): Promise<string> => {
+  const send = async (address: DeliveryAddress, text: string, first: boolean, html: boolean, buttons?: DeliveryButton[]): Promise<string> => {
     const sent = await withTelegramRetry(() =>
       api.sendMessage(address.chatId, text, {
+        ...(buttons?.length ? { reply_markup: { inline_keyboard: [buttons.map((b) => ({ text: b.text, callback_data: b.data }))] } } : {}),
         ...(html ? { parse_mode: "HTML" as const } : {}),
         ...(first && address.replyTo ? { reply_parameters: { message_id: Number(address.replyTo), allow_sending_without_reply: true } } : {}),
         ...(address.threadId ? { message_thread_id: Number(address.threadId) } : {}),
@@ -67,20 +69,21 @@ export function telegramAdapter(api: Api, logger: BridgeLogger): PlatformAdapter
     platform: "telegram",
     typingIntervalMs: TYPING_INTERVAL_MS.telegram,
     format: (markdown) => formatTelegramChunks(markdown, TELEGRAM_MAX_CHARS, { measure: "text" }),
-    async sendDelivery(address, chunks, onSent) {
+    async sendDelivery(address, chunks, onSent, extras) {
       const ids: string[] = [];
       let first = true;
-      for (const chunk of chunks) {
+      for (const [i, chunk] of chunks.entries()) {
+        const buttons = i === chunks.length - 1 ? extras?.buttons : undefined;
         let id: string;
         try {
-          id = await send(address, chunk, first, true);
+          id = await send(address, chunk, first, true, buttons);
         } catch (err) {
           if (!isEntityError(err)) throw err;
           logger.warn({ err: (err as Error).message }, "Telegram refused the HTML; sending plain text");
           // the chunk's first part stands for it (one id per chunk keeps a resend's count of sent chunks right)
           const parts = splitMessage(telegramHtmlToPlain(chunk), { maxChars: TELEGRAM_MAX_CHARS });
-          id = await send(address, parts[0] ?? "", first, false);
-          for (const part of parts.slice(1)) await send(address, part, false, false);
+          id = await send(address, parts[0] ?? "", first, false, parts.length === 1 ? buttons : undefined);
+          for (const [j, part] of parts.slice(1).entries()) await send(address, part, false, false, j === parts.length - 2 ? buttons : undefined);
         }
         first = false;
         ids.push(id);

@@ -12,6 +12,7 @@ import { Backoff, sleep, type BackoffOptions } from "../common/backoff.js";
 import { fetchBytes } from "../common/download.js";
 import { telegramAdapter } from "./adapter.js";
 import { toIncoming, type TelegramFileRef, type TelegramIncoming } from "./inbound.js";
+import { answerButton } from "../common/approval-buttons.js";
 
 /** The chat commands the daemon answers, as shown in Telegram's command menu (`setMyCommands`). */
 export const TELEGRAM_COMMANDS = [
@@ -87,6 +88,14 @@ export async function runTelegramBridge(deps: TelegramBridgeDeps): Promise<void>
       unaccepted.delete(ctx.update.update_id);
     }
   });
+  // a pressed approval button (inline keyboard): the decision goes to the daemon over the protocol; the presser
+  // sees the outcome (or who answered first) as the callback's toast
+  bot.on("callback_query:data", async (ctx) => {
+    const q = ctx.callbackQuery;
+    const text = await answerButton(client, q.data, { platform: "telegram", userId: String(q.from.id), ...(q.from.username ? { userName: q.from.username } : {}) }, logger);
+    await ctx.answerCallbackQuery({ text }).catch((err: unknown) => logger.warn({ err: (err as Error).message }, "could not answer the button press"));
+    if (text.startsWith("Done") && q.message) await ctx.editMessageReplyMarkup({ reply_markup: { inline_keyboard: [] } }).catch(() => {});
+  });
   runtime.start();
   bot.catch((err) => logger.error({ err: err.message }, "update handling failed"));
 
@@ -102,7 +111,7 @@ export async function runTelegramBridge(deps: TelegramBridgeDeps): Promise<void>
     while (!signal.aborted) {
       try {
         await bot.start({
-          allowed_updates: ["message"],
+          allowed_updates: ["message", "callback_query"],
           onStart: (me) => {
             logger.info({ bot: me.username }, "Telegram bridge polling");
             if (commandsRegistered) return;

@@ -38,6 +38,11 @@ export interface RunDeps {
    * outbox. Called inside the transaction that stores the run's end, so both commit or neither (issue 11).
    */
   deliver?: (handle: RunHandle, text: string) => void;
+  /**
+   * The approval policy (issue 13): asked before each tool call; may wait for the owner's answer (the run's status
+   * says `awaiting_approval` through `onWait`) or refuse with a message for the model.
+   */
+  approve?: (handle: RunHandle, call: ToolCall, args: unknown, onWait: (approvalId: string) => void) => Promise<{ ok: true } | { ok: false; message: string }>;
   /** Called after a run ends, whatever its status (metrics, session titles). */
   onEnd?: (info: { handle: RunHandle; status: string; model: string | undefined; durationMs: number; usage: Usage; error?: WireError }) => void;
 }
@@ -86,13 +91,21 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
     if (deps.compact && (await deps.compact(handle.sessionId, first, signal, { rows: stored, system }))) stored = store.contextMessages(handle.sessionId);
     const fixed = messageTokens({ role: "system", content: system }) + Math.ceil(JSON.stringify(specs).length / 4);
     const budget = Math.max(256, contextBudgetTokens(first.config) - fixed);
-    const rows = conversationRows(stored, handle.id);
+    let rows = conversationRows(stored, handle.id);
+    // a run re-run after a stop that cut it off during its tool calls (waiting for an approval, say) resumes from
+    // that step: its stored tool calls without results run again (an approval request waits on the same row)
+    const unanswered = unansweredToolCalls(rows, handle.id);
+    if (unanswered) rows = rows.slice(0, -1);
     // the files of the recent turns (images as parts for a vision model, documents inlined), within the model's media budget
     const media = await prepareMedia(rows, {
       dir: deps.dir, vision: acceptsImages(first.config), describer: !!cfg.uploads.visionModel,
       recentTurns: cfg.uploads.recentTurns, inlineMaxChars: cfg.uploads.inlineMaxChars, budgetTokens: mediaBudgetTokens(first.config),
     });
     const history: ChatCompletionMessageParam[] = trimToBudget(shortenOldToolResults(toChatMessages(rows, media), cfg.agent.recentTurns), budget);
+    if (unanswered) {
+      model = first;
+      await handleToolStep(handle, deps, unanswered.content, JSON.parse(unanswered.toolCalls!) as ToolCall[], toolMap, first, history, { stored: true });
+    }
     for (let step = 0; ; step++) {
       const maxSteps = handle.maxSteps ?? cfg.agent.maxSteps;
       if (step >= maxSteps) {
@@ -158,25 +171,50 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
   finish(handle, deps, { text, shown, status, model, failure, started });
 }
 
+/**
+ * The last row of run `runId` when it is an assistant message with tool calls and no stored results: the step a
+ * stop cut off (see {@link handleToolStep}), to run again when the run is re-run. Undefined otherwise.
+ */
+export function unansweredToolCalls(rows: MessageRow[], runId: string): MessageRow | undefined {
+  const last = rows.at(-1);
+  return last && last.runId === runId && last.role === "assistant" && last.toolCalls && last.toolCalls !== "[]" ? last : undefined;
+}
+
 async function handleToolStep(
   handle: RunHandle, deps: RunDeps, text: string, calls: ToolCall[], toolMap: Map<string, Tool>, model: ResolvedModel,
-  history: ChatCompletionMessageParam[],
+  history: ChatCompletionMessageParam[], opts: { stored?: boolean } = {},
 ): Promise<void> {
   const cfg = deps.config();
   const ref = { runId: handle.id, sessionId: handle.sessionId };
-  deps.store.insertMessage({ sessionId: handle.sessionId, runId: handle.id, role: "assistant", content: text, status: "ok", toolCalls: JSON.stringify(calls), model: model.name });
+  if (!opts.stored) deps.store.insertMessage({ sessionId: handle.sessionId, runId: handle.id, role: "assistant", content: text, status: "ok", toolCalls: JSON.stringify(calls), model: model.name });
   history.push({ role: "assistant", content: text || null, tool_calls: calls.map((c) => ({ id: c.id, type: "function", function: { name: c.name, arguments: c.arguments } })) });
   for (const c of calls) handle.emit("run.tool", { ...ref, phase: "call", toolCallId: c.id, name: c.name, arguments: c.arguments });
   const results = await runToolCalls(calls, {
     tools: toolMap, signal: handle.controller.signal, timeoutMs: cfg.agent.toolTimeoutMs, maxChars: cfg.agent.toolOutputMaxChars,
     sessionId: handle.sessionId, runId: handle.id, logger: deps.logger, ...(deps.redact ? { redact: deps.redact } : {}),
     onResult: (r) => handle.emit("run.tool", { ...ref, phase: "result", toolCallId: r.toolCallId, name: r.name, result: r.content, isError: r.isError }),
+    ...(deps.approve ? { gate: gateOf(handle, deps.approve, model) } : {}),
   });
+  // the daemon's stop cut the step off: no results are stored, so the re-run at the next start runs these calls again
+  if (handle.stoppedByShutdown) throw new AgentdError("aborted", "the run was stopped by the daemon's stop");
   for (const r of results) {
     deps.store.insertMessage({ sessionId: handle.sessionId, runId: handle.id, role: "tool", content: r.content, toolCallId: r.toolCallId, status: r.isError ? "error" : "ok" });
     history.push({ role: "tool", tool_call_id: r.toolCallId, content: r.content });
   }
   if (handle.controller.signal.aborted) throw new AgentdError("aborted", "the run was aborted");
+}
+
+/** The tool gate of one run: asks the approval policy; while a call waits, the run's status says so. */
+function gateOf(handle: RunHandle, approve: NonNullable<RunDeps["approve"]>, model: ResolvedModel) {
+  return async (call: ToolCall, args: unknown) => {
+    let waited = false;
+    const verdict = await approve(handle, call, args, (approvalId) => {
+      waited = true;
+      handle.emit("run.status", { runId: handle.id, sessionId: handle.sessionId, status: "awaiting_approval", approvalId });
+    });
+    if (waited) handle.emit("run.status", { runId: handle.id, sessionId: handle.sessionId, status: "running", model: model.name });
+    return verdict;
+  };
 }
 
 function finish(

@@ -33,7 +33,8 @@ export function capOutput(text: string, maxChars: number, redact: (text: string)
 /**
  * Runs tool calls concurrently. Each gets an AbortSignal that fires on run abort or after `timeoutMs`; its output
  * is capped at `maxChars`. Unknown tools, bad JSON arguments, thrown errors and timeouts become error results
- * for the model, never exceptions. `redact` scrubs secrets from outputs before the model sees them.
+ * for the model, never exceptions. `redact` scrubs secrets from outputs before the model sees them. `gate`
+ * (the approval policy) is asked first and may refuse or hold a call.
  */
 export async function runToolCalls(
   calls: ToolCall[],
@@ -47,6 +48,11 @@ export async function runToolCalls(
     logger: Logger;
     redact?: (text: string) => string;
     onResult?: (r: ToolResult) => void;
+    /**
+     * Asked before a tool runs (the approval policy, issue 13): `{ ok: false, message }` makes `message` the tool's
+     * (error) result without running it. It may wait (for the owner's answer); the tool timeout starts after it.
+     */
+    gate?: (call: ToolCall, args: unknown) => Promise<{ ok: true } | { ok: false; message: string }>;
   },
 ): Promise<ToolResult[]> {
   const redact = opts.redact ?? ((t: string) => t);
@@ -64,6 +70,11 @@ export async function runToolCalls(
         args = call.arguments.trim() === "" ? {} : JSON.parse(call.arguments);
       } catch (err) {
         return done(`Error: the arguments are not valid JSON (${(err as Error).message})`, true);
+      }
+      if (opts.gate) {
+        const verdict = await opts.gate(call, args);
+        if (opts.signal.aborted) return done("Error: aborted", true);
+        if (!verdict.ok) return done(verdict.message, true);
       }
       const timeout = AbortSignal.timeout(opts.timeoutMs);
       const signal = AbortSignal.any([opts.signal, timeout]);

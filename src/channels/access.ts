@@ -6,12 +6,15 @@ import { accessOf, type ChannelsConfig, type PlatformAccess } from "./config.js"
  * - `allowed`: the message goes on (to a chat command or the model).
  * - `denied`: the sender is not allowed; `refusal` is the polite line to send, present at most once per sender
  *   per `refusalIntervalMs`, absent otherwise (then nothing is sent).
+ * - `pairing`: an unknown sender on a channel with `policy: pairing` (issue 13): they get a one-time code, the
+ *   message does not reach the model.
  * - `ignored`: a group message the agent does not answer (not mentioned with `groups: mention`, or `groups: off`).
  *   `denied` tells whether the sender would also have been denied (their message must not reach the model later).
  */
 export type AccessDecision =
   | { kind: "allowed" }
   | { kind: "denied"; refusal?: string }
+  | { kind: "pairing" }
   | { kind: "ignored"; reason: "not_mentioned" | "groups_off"; denied: boolean };
 
 /** Only the digits of a text (`+49 (151) 234-56` → `4915123456`). */
@@ -63,6 +66,8 @@ export interface AccessGateOptions {
   maxTracked?: number;
   /** Clock in ms (tests). Default `Date.now`. */
   now?: () => number;
+  /** Whether a sender was approved through pairing (SQLite, issue 13); default: nobody. */
+  isPaired?: (ch: ChannelAddress) => boolean;
 }
 
 /**
@@ -92,10 +97,11 @@ export class AccessGate {
   decide(ch: ChannelAddress | undefined): AccessDecision {
     if (!ch) return { kind: "allowed" };
     const access = accessOf(this.opts.channels(), ch.platform);
-    const allowed = isAllowed(access, ch);
+    const allowed = isAllowed(access, ch) || (access.policy === "pairing" && (this.opts.isPaired?.(ch) ?? false));
     if (ch.isGroup && access.groups === "off") return { kind: "ignored", reason: "groups_off", denied: !allowed };
     if (ch.isGroup && access.groups === "mention" && !ch.mentioned) return { kind: "ignored", reason: "not_mentioned", denied: !allowed };
     if (allowed) return { kind: "allowed" };
+    if (access.policy === "pairing") return { kind: "pairing" };
     if (!this.refusalDue(`${ch.platform}\u0000${ch.userId}`)) return { kind: "denied" };
     return { kind: "denied", refusal: access.refusalText ?? defaultRefusal(ch) };
   }

@@ -1,5 +1,8 @@
 import { z } from "zod";
 
+/** Default of `channels.<platform>.pairingCodeTtlMs`: a pairing code is valid for one hour. */
+export const DEFAULT_PAIRING_CODE_TTL_MS = 60 * 60_000;
+
 /** One allowlist entry; a bare YAML number is accepted when it is exact (long ids must be quoted). */
 const AllowlistEntry = z
   .union([z.string().trim().min(1).max(128), z.number()])
@@ -10,7 +13,10 @@ const AllowlistEntry = z
  * Access and behaviour of one chat platform (issue 6), the keys every platform shares:
  * - `enabled` (default false): `agentd start` runs this platform's bridge as a supervised child process. A bridge
  *   started by hand (`agentd bridge <platform> DIR`, or on another machine) is served whatever this says.
- * - `policy`: `allowlist` (default: only senders matching `allowlist` are answered) or `open` (everyone).
+ * - `policy`: `allowlist` (default: only senders matching `allowlist` are answered), `open` (everyone), or
+ *   `pairing` (issue 13: the allowlist and the senders the owner approved with `agentd pairing approve CODE`; an
+ *   unknown sender gets a one-time code and nothing reaches the model).
+ * - `pairingCodeTtlMs`: how long a pairing code stays valid (default one hour).
  * - `allowlist`: user ids, usernames (with or without `@`, case-insensitive), phone numbers (only digits compared)
  *   or chat ids (everyone in that chat). An empty allowlist with policy `allowlist` answers nobody.
  * - `groups`: `mention` (default: in groups, answer only when mentioned or replied to), `all`, or `off` (never).
@@ -20,7 +26,8 @@ const AllowlistEntry = z
  */
 export const PlatformAccess = z.strictObject({
   enabled: z.boolean().default(false),
-  policy: z.enum(["allowlist", "open"]).default("allowlist"),
+  policy: z.enum(["allowlist", "open", "pairing"]).default("allowlist"),
+  pairingCodeTtlMs: z.number().int().min(60_000).max(30 * 24 * 3_600_000).default(DEFAULT_PAIRING_CODE_TTL_MS),
   allowlist: z.array(AllowlistEntry).default([]),
   groups: z.enum(["mention", "all", "off"]).default("mention"),
   allowModelSwitch: z.boolean().default(false),

@@ -6,7 +6,11 @@ import type { FeatureFactory } from "../feature.js";
 import type { CommandHandler } from "../agent/runner.js";
 import { AccessGate } from "./access.js";
 import { parseCommand, runChatCommand, type ChatCommandDeps } from "./commands.js";
-import { ACCESS_KEYS, PLATFORMS, type ChannelsConfig } from "./config.js";
+import { ACCESS_KEYS, PLATFORMS, accessOf, type ChannelsConfig } from "./config.js";
+import { Pairing } from "./pairing.js";
+import type { ApprovalService } from "../approvals/service.js";
+import type { ChannelAddress } from "../../protocol/chat.js";
+import { AgentdError } from "../errors.js";
 import { BridgeSupervisor, type BridgeCommand, type BridgeSupervisorOptions } from "./supervisor.js";
 import { defineRoute } from "../gateway/router.js";
 import { bridgeMethods } from "../../protocol/bridges.js";
@@ -23,21 +27,61 @@ export const bridgesRoute = defineRoute({ scope: "read",
  * Refusals, ignored messages of denied senders, and commands with their replies are kept out of the model's
  * context; ignored group messages of allowed senders stay in it (the agent sees the conversation it is asked about).
  */
-export function createChannelHandler(gate: AccessGate, deps: ChatCommandDeps, log: Logger): CommandHandler {
+export function createChannelHandler(gate: AccessGate, deps: ChatCommandDeps, log: Logger, extra: ChannelExtras = {}): CommandHandler {
   return (text, { sessionId, channel }) => {
     if (!channel) return undefined;
     const decision = gate.decide(channel);
+    if (decision.kind === "pairing") {
+      if (!extra.pairing) return { ignored: true, excludeFromContext: true };
+      const ttlMs = accessOf(deps.config().channels, channel.platform).pairingCodeTtlMs;
+      const issued = extra.pairing.issue(channel, ttlMs);
+      if (!issued.fresh) return { ignored: true, excludeFromContext: true };
+      log.info({ platform: channel.platform, userId: channel.userId }, `gave a pairing code to an unknown ${channel.platform} sender`);
+      extra.onPairingCode?.(issued.code, channel);
+      return { reply: pairingReply(issued.code, ttlMs), excludeFromContext: true };
+    }
     if (decision.kind === "ignored") return { ignored: true, excludeFromContext: decision.denied };
     if (decision.kind === "denied") {
       if (!decision.refusal) return { ignored: true, excludeFromContext: true };
       log.info({ platform: channel.platform, chatId: channel.chatId, userId: channel.userId }, `refused a ${channel.platform} sender who is not on the allowlist`);
       return { reply: decision.refusal, excludeFromContext: true };
     }
+    const answer = extra.approvals && approvalCommand(text, channel, extra.approvals);
+    if (answer) return { reply: answer, excludeFromContext: true };
     const cmd = parseCommand(text);
     if (!cmd) return undefined;
     const reply = runChatCommand(cmd, { channel, sessionId }, deps);
     return reply === undefined ? undefined : { reply, excludeFromContext: true };
   };
+}
+
+/** What the channel handler uses besides access and chat commands (issue 13). */
+export interface ChannelExtras {
+  pairing?: Pairing;
+  approvals?: ApprovalService;
+  /** Called when an unknown sender got a new pairing code (the owner's chats are told, with a button). */
+  onPairingCode?: (code: string, channel: ChannelAddress) => void;
+}
+
+/** The line an unknown sender gets with their pairing code. */
+export function pairingReply(code: string, ttlMs: number): string {
+  return `Hi! I only talk with people my owner has approved. Your pairing code is ${code} (valid ${Math.round(ttlMs / 60_000)} minutes): ask my owner to run \`agentd pairing approve ${code}\`.`;
+}
+
+/**
+ * `/approve CODE`, `/always CODE`, `/deny CODE` from a chat (issue 13: WhatsApp and any chat without buttons):
+ * the answer line, or undefined when `text` is not one of them.
+ */
+export function approvalCommand(text: string, channel: ChannelAddress, approvals: ApprovalService): string | undefined {
+  const m = /^\/(approve|always|deny)(?:@\w+)?\s+([A-Za-z0-9_-]{4,64})\s*$/i.exec(text.trim());
+  if (!m) return undefined;
+  const decision = m[1]!.toLowerCase() as "approve" | "always" | "deny";
+  try {
+    const a = approvals.decide(m[2]!, decision, { platform: channel.platform, userId: channel.userId, userName: channel.userName });
+    return `Done: ${a.tool} ${a.state === "denied" ? "denied" : decision === "always" ? "allowed from now on" : "approved"}.`;
+  } catch (err) {
+    return err instanceof AgentdError ? err.message : "could not answer that approval";
+  }
 }
 
 /**
@@ -87,8 +131,21 @@ export function createChannelsFeature(
   opts: { command?: (platform: string) => BridgeCommand; supervisor?: Partial<BridgeSupervisorOptions> } = {},
 ): ReturnType<FeatureFactory> {
   const log = ctx.logger.child({ component: "channels" });
-  const gate = new AccessGate({ channels: () => ctx.config.get().channels });
-  ctx.hooks.command = createChannelHandler(gate, { store: ctx.store, runner: ctx.runner, config: () => ctx.config.get() }, log);
+  const pairing = new Pairing(ctx.store);
+  const gate = new AccessGate({ channels: () => ctx.config.get().channels, isPaired: (ch) => pairing.isPaired(ch) });
+  ctx.hooks.command = createChannelHandler(gate, { store: ctx.store, runner: ctx.runner, config: () => ctx.config.get() }, log, {
+    pairing, approvals: ctx.approvals,
+    onPairingCode: (code, ch) => {
+      const who = ch.userName ? `@${ch.userName.replace(/^@/, "")} (${ch.platform} id ${ch.userId})` : `${ch.platform} id ${ch.userId}`;
+      for (const o of ctx.config.get().owner.chats) {
+        ctx.outbox.enqueue({
+          address: { platform: o.platform, chatId: o.chatId }, idempotencyKey: `pairing:${code}:${o.platform}:${o.chatId}`,
+          text: `Pairing request: ${who} wants to talk to me. Their code is ${code}; let them in with the button or \`agentd pairing approve ${code}\`.`,
+          buttons: [{ text: "Let them in", data: `pr:${code}:approve` }],
+        });
+      }
+    },
+  });
   let supervisor: BridgeSupervisor | undefined;
   // each supervised bridge gets a `bridge`-scoped token of its own, minted for this run of the daemon (never the
   // owner token: it replaces AGENTD_TOKEN in the bridge's environment, which the bridge reads before .env)

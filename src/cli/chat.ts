@@ -60,8 +60,11 @@ export async function chatCommand(opts: { agentDir?: string; url?: string; token
     if (!inputEnded) rl.prompt();
   };
   rl.prompt();
-  for await (const line of rl) {
-    const text = line.trim();
+  const lines = rl[Symbol.asyncIterator]();
+  for (;;) {
+    const next = await lines.next();
+    if (next.done) break;
+    const text = String(next.value).trim();
     if (!text) {
       prompt();
       continue;
@@ -79,6 +82,12 @@ export async function chatCommand(opts: { agentDir?: string; url?: string; token
         else if (ev.event === "run.tool" && ev.payload.phase === "call") out.write(`\n  [tool ${ev.payload.name}]\n`);
         else if (ev.event === "run.done" && ev.payload.status !== "ok") out.write(`\n(${ev.payload.status})`);
         else if (ev.event === "run.error") out.write(`\n(error: ${ev.payload.error.message})`);
+        else if (ev.event === "run.status" && ev.payload.status === "awaiting_approval" && ev.payload.approvalId) {
+          await askApproval(client, ev.payload.approvalId, out, async () => {
+            const answer = await lines.next();
+            return answer.done ? undefined : String(answer.value);
+          });
+        }
       }
       out.write("\n");
     } catch (err) {
@@ -90,4 +99,24 @@ export async function chatCommand(opts: { agentDir?: string; url?: string; token
   }
   out.write("\n");
   quit();
+}
+
+/**
+ * Asks the terminal user to answer an approval request the run waits for (issue 13): shows the call, reads one line
+ * (`y` approve once, `a` always, anything else deny; end of input leaves it to other surfaces) and sends the answer.
+ * The first answer wins: when another surface answered first, that is shown.
+ */
+async function askApproval(client: AgentdClient, id: string, out: NodeJS.WritableStream, readLine: () => Promise<string | undefined>): Promise<void> {
+  try {
+    const { approval } = await client.request("approvals.get", { id });
+    if (approval.state !== "pending") return;
+    out.write(`\n  [approval needed: ${approval.tool} ${approval.subject}]\n  allow? [y] once, [a] always, [n] deny: `);
+    const line = await readLine();
+    if (line === undefined) return;
+    const decision = /^a/i.test(line.trim()) ? "always" : /^y/i.test(line.trim()) ? "approve" : "deny";
+    const res = await client.request("approvals.decide", { id, decision });
+    out.write(`  (${res.approval.state})\n`);
+  } catch (err) {
+    out.write(`  (${err instanceof ProtocolError ? err.message : String(err)})\n`);
+  }
 }

@@ -15,6 +15,12 @@ Usage:
   agentd status [DIR] [--json]    is the agent running: port, pid, uptime, model, sessions, MCP (exit 3: stopped)
   agentd ls [DIR...] [--json]     the agents in these folders and their subfolders (4 levels), with port and state
   agentd stop DIR                 stop a running agent (SIGTERM, waits up to 10 s for .port to go)
+  agentd approvals DIR            the tool calls waiting for your approval
+  agentd approvals approve|always|deny ID DIR
+                                  answer one (ID: its id or short code); the first answer wins
+  agentd pairing list DIR         senders approved through pairing, and codes waiting
+  agentd pairing approve CODE DIR let the sender who got CODE talk to the agent
+  agentd pairing revoke PLATFORM USER_ID DIR
   agentd bridge PLATFORM DIR      run the telegram|discord|whatsapp|slack bridge of a running agent
   agentd bridge PLATFORM --url URL --token T [DIR]
                                   the same for an agent on another machine (DIR: where the config is)
@@ -163,6 +169,13 @@ async function main(argv: string[]): Promise<void> {
       if (command === "stop" && !dir) throw new AgentdError("bad_request", "usage: agentd stop DIR");
       const json = values.json === true;
       process.exitCode = command === "status" ? await ops.statusCommand(dir ?? ".", { json }) : command === "ls" ? await ops.lsCommand(positionals, { json }) : await ops.stopCommand(dir!);
+      return;
+    }
+    case "approvals":
+    case "pairing": {
+      const cmds = await import("./approvals.js");
+      const json = values.json === true;
+      process.exitCode = command === "approvals" ? await cmds.approvalsCommand(positionals, { json }) : await cmds.pairingCommand(positionals, { json });
       return;
     }
     case "--version":

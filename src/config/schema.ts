@@ -6,10 +6,11 @@ import { ChannelsConfig } from "../channels/config.js";
 import { HeartbeatConfig, SchedulesConfig } from "../schedules/config.js";
 import { HooksConfig } from "../hooks/config.js";
 import { parseCron } from "../schedules/timing.js";
-import { DeliveriesConfig } from "../deliveries/config.js";
 import { DEFAULT_MAX_REPLY_CHARS } from "../agent/limits.js";
 import { BackupConfig, LoggingConfig, UpdateConfig } from "./ops-config.js";
+import { DeliveriesConfig } from "../deliveries/config.js";
 import { ToolsConfig } from "../tools/config.js";
+import { OwnerConfig } from "../approvals/config.js";
 
 export { ToolsConfig };
 
@@ -182,6 +183,7 @@ export const Config = z.strictObject({
   deliveries: DeliveriesConfig.default(DeliveriesConfig.parse({})),
   uploads: UploadsConfig.default(UploadsConfig.parse({})),
   metrics: z.strictObject({ public: z.boolean().default(false) }).default({ public: false }),
+  owner: OwnerConfig.default({ chats: [] }),
   backup: BackupConfig.default(BackupConfig.parse({})),
   update: UpdateConfig.default({}),
   /** Scheduled jobs by name (issue 11, docs/schedules.md). */

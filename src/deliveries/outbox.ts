@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { Delivery, DeliveryAddress, DeliveryState } from "../../protocol/deliveries.js";
+import type { Delivery, DeliveryAddress, DeliveryButton, DeliveryState } from "../../protocol/deliveries.js";
 import { DELIVERY_MAX_CHARS } from "../../protocol/deliveries.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import type { Store } from "../store/store.js";
@@ -15,6 +15,8 @@ export interface EnqueueInput {
   text: string;
   runId?: string | undefined;
   idempotencyKey?: string | undefined;
+  /** Buttons under the message (approval prompts); a bridge's button press comes back as a protocol call. */
+  buttons?: DeliveryButton[] | undefined;
 }
 
 /** How a delivery ended, for metrics: `delivered` with its latency (created → acknowledged, ms), or `failed`. */
@@ -61,7 +63,7 @@ export class Outbox {
       id: newId("d"), platform: input.address.platform, chatId: input.address.chatId, threadId: input.address.threadId ?? "",
       replyTo: input.address.replyTo ?? null, text: input.text, runId: input.runId ?? null, idempotencyKey: input.idempotencyKey ?? null,
       state: "pending", attempts: 0, lastError: null, platformMessageIds: "[]", leaseUntil: null, nextAttemptAt: 0, reportedAt: null,
-      createdAt: now, updatedAt: now, deliveredAt: null,
+      createdAt: now, updatedAt: now, deliveredAt: null, buttons: input.buttons?.length ? JSON.stringify(input.buttons) : null,
     };
     this.deps.store.deliveries.insert(row);
     this.dispatcher.kickSoon(row.platform, true);

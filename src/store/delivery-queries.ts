@@ -2,7 +2,7 @@ import { getTableColumns } from "drizzle-orm";
 import type Database from "better-sqlite3";
 import { deliveries } from "./schema.js";
 import { guardStorage } from "./db.js";
-import type { Delivery, DeliveryState } from "../../protocol/deliveries.js";
+import type { Delivery, DeliveryButton, DeliveryState } from "../../protocol/deliveries.js";
 
 /** A stored delivery row as drizzle returns it (camelCase properties). */
 export type DeliveryRow = typeof deliveries.$inferSelect;
@@ -27,6 +27,7 @@ export function toWireDelivery(r: DeliveryRow): Delivery {
     createdAt: iso(r.createdAt),
     updatedAt: iso(r.updatedAt),
     deliveredAt: r.deliveredAt === null ? null : iso(r.deliveredAt),
+    ...(r.buttons ? { buttons: JSON.parse(r.buttons) as DeliveryButton[] } : {}),
   };
 }
 

@@ -159,6 +159,8 @@ export const deliveries = sqliteTable("deliveries", {
   createdAt: integer("created_at").notNull(),
   updatedAt: integer("updated_at").notNull(),
   deliveredAt: integer("delivered_at"),
+  /** JSON array of `{text, data}` buttons shown under the message (approval prompts, issue 13), or null. */
+  buttons: text("buttons"),
 }, (t) => [
   uniqueIndex("deliveries_idempotency_idx").on(t.idempotencyKey),
   index("deliveries_open_idx").on(t.platform, t.chatId, t.threadId, t.id).where(sql`"state" in ('pending', 'sending')`),
@@ -190,3 +192,85 @@ export const sessionOwners = sqliteTable("session_owners", {
   sessionId: text("session_id").primaryKey().references(() => sessions.id, { onDelete: "cascade" }),
   tokenName: text("token_name").notNull(),
 }, (t) => [index("session_owners_token_idx").on(t.tokenName)]);
+
+/**
+ * Approval requests (issue 13): a tool call whose policy says `ask` waits here for an answer. `state`: pending →
+ * approved | denied | expired | cancelled (the run ended without it). `decision`: approve | always | deny.
+ * `answerers`: JSON array of `platform:userId` that may answer from a chat besides the owner (token holders).
+ * `deliverTo`: JSON array of the chats the prompt went to. `code`: the short code a chat user answers with
+ * (`/approve CODE`). Times are Unix epoch milliseconds.
+ */
+export const approvals = sqliteTable("approvals", {
+  id: text("id").primaryKey(),
+  code: text("code").notNull(),
+  tool: text("tool").notNull(),
+  arguments: text("arguments").notNull(),
+  subject: text("subject").notNull(),
+  grantPattern: text("grant_pattern").notNull(),
+  sessionId: text("session_id").notNull(),
+  runId: text("run_id").notNull(),
+  toolCallId: text("tool_call_id").notNull(),
+  answerers: text("answerers").notNull().default("[]"),
+  deliverTo: text("deliver_to").notNull().default("[]"),
+  state: text("state", { enum: ["pending", "approved", "denied", "expired", "cancelled"] }).notNull(),
+  decision: text("decision", { enum: ["approve", "always", "deny"] }),
+  decidedBy: text("decided_by"),
+  decidedAt: integer("decided_at"),
+  expiresAt: integer("expires_at").notNull(),
+  createdAt: integer("created_at").notNull(),
+}, (t) => [
+  uniqueIndex("approvals_code_idx").on(t.code),
+  index("approvals_state_idx").on(t.state, t.expiresAt),
+  index("approvals_run_idx").on(t.runId),
+]);
+
+/** The owner's "Always for this pattern" answers: calls of `tool` whose subject matches `pattern` run without asking. */
+export const approvalGrants = sqliteTable("approval_grants", {
+  id: text("id").primaryKey(),
+  tool: text("tool").notNull(),
+  pattern: text("pattern").notNull(),
+  approvalId: text("approval_id"),
+  createdBy: text("created_by").notNull(),
+  createdAt: integer("created_at").notNull(),
+}, (t) => [uniqueIndex("approval_grants_tool_pattern_idx").on(t.tool, t.pattern)]);
+
+/**
+ * The audit trail (issue 13): every tool call that needed approval, who decided, when, and the outcome
+ * (`approved`, `denied`, `expired`, `cancelled`, or `granted`: run without asking under an "always" grant;
+ * `refused`: a `deny` rule). `decidedBy`: `owner`, `platform:userId`, `grant:<id>`, `policy` or `expiry`.
+ */
+export const toolAudit = sqliteTable("tool_audit", {
+  id: text("id").primaryKey(),
+  approvalId: text("approval_id"),
+  tool: text("tool").notNull(),
+  arguments: text("arguments").notNull(),
+  sessionId: text("session_id").notNull(),
+  runId: text("run_id").notNull(),
+  outcome: text("outcome", { enum: ["approved", "denied", "expired", "cancelled", "granted", "refused"] }).notNull(),
+  decidedBy: text("decided_by").notNull(),
+  createdAt: integer("created_at").notNull(),
+}, (t) => [index("tool_audit_created_idx").on(t.createdAt)]);
+
+/** Senders the owner approved through pairing (issue 13): answered on `platform` as if on its allowlist. */
+export const pairedSenders = sqliteTable("paired_senders", {
+  platform: text("platform").notNull(),
+  userId: text("user_id").notNull(),
+  userName: text("user_name"),
+  approvedBy: text("approved_by").notNull(),
+  createdAt: integer("created_at").notNull(),
+}, (t) => [primaryKey({ columns: [t.platform, t.userId] })]);
+
+/**
+ * One-time pairing codes given to unknown senders on a channel with `policy: pairing`; one per sender until it
+ * expires (`expiresAt`, epoch ms) or is used (`usedAt`).
+ */
+export const pairingCodes = sqliteTable("pairing_codes", {
+  code: text("code").primaryKey(),
+  platform: text("platform").notNull(),
+  userId: text("user_id").notNull(),
+  userName: text("user_name"),
+  chatId: text("chat_id").notNull(),
+  expiresAt: integer("expires_at").notNull(),
+  usedAt: integer("used_at"),
+  createdAt: integer("created_at").notNull(),
+}, (t) => [index("pairing_codes_sender_idx").on(t.platform, t.userId)]);

@@ -9,6 +9,7 @@ import { AgentdError, NotFoundError } from "../errors.js";
 import { DeliveryQueries } from "./delivery-queries.js";
 import { z } from "zod";
 import { Attachment, type ChannelAddress, type Message, type ToolCall } from "../../protocol/chat.js";
+import { ApprovalQueries } from "./approval-queries.js";
 import type { Session } from "../../protocol/sessions.js";
 
 /** A stored message row as drizzle returns it. */
@@ -90,6 +91,8 @@ export class Store {
   readonly db: Db;
   /** The outbox's queries (issue 11). */
   readonly deliveries: DeliveryQueries;
+  /** Approvals, grants, the tool audit trail and pairing (issue 13). */
+  readonly approvals: ApprovalQueries;
 
   /** Prepared statements of the per-turn queries by SQL text, prepared once (drizzle prepares on every call). */
   private readonly statements = new Map<string, Database.Statement>();
@@ -104,9 +107,10 @@ export class Store {
 
   constructor(file: string) {
     ({ sqlite: this.sqlite, db: this.db } = openDb(file));
+    this.walSync = new WalSync(`${file}-wal`);
     this.deliveries = new DeliveryQueries(this.sqlite);
     this.tokens = new TokenRows(this.sqlite);
-    this.walSync = new WalSync(`${file}-wal`);
+    this.approvals = new ApprovalQueries(this.db);
   }
 
   /**

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ApprovalConfig } from "../approvals/config.js";
 
 /** Default of `tools.web_fetch.timeoutMs`: the whole fetch (every redirect, the body) in milliseconds. */
 export const DEFAULT_WEB_FETCH_TIMEOUT_MS = 15_000;
@@ -85,7 +86,8 @@ export const FileListConfig = z.strictObject({ enabled: z.boolean().default(fals
 
 /**
  * The `tools` block: the allow/deny policy over every tool name (src/agent/tools/policy.ts), then one block per
- * built-in tool of issue 13 (`web_fetch` on by default; the others off).
+ * built-in tool of issue 13 (`web_fetch` on by default; the others off), and `approval`: which calls of any tool
+ * (built-in or MCP) run, wait for the owner's answer, or are refused.
  */
 export const ToolsConfig = z.strictObject({
   allow: z.array(z.string()).optional(),
@@ -97,6 +99,8 @@ export const ToolsConfig = z.strictObject({
   file_write: FileToolConfig.default(FileToolConfig.parse({})),
   file_edit: FileToolConfig.default(FileToolConfig.parse({})),
   file_list: FileListConfig.default(FileListConfig.parse({})),
+  /** Which calls wait for the owner's approval (issue 13): see {@link ApprovalConfig}. */
+  approval: ApprovalConfig.default(ApprovalConfig.parse({})),
 });
 /** See {@link ToolsConfig}. */
 export type ToolsConfig = z.infer<typeof ToolsConfig>;

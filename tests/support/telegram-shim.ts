@@ -2,7 +2,8 @@
  * A thin Bot API front for `telegram-test-api` (test fixture), filling the emulator's gaps that matter across
  * crashes (/work/shared/TESTING.md): `getUpdates` with the Bot API's semantics (https://core.telegram.org/bots/api#getupdates:
  * an update is dropped once a later `offset` confirms it; long polling up to `timeout` seconds), `setMyCommands`
- * and `sendChatAction` answered here, and every call recorded with its times. `sendMessage` can be held before
+ * and `sendChatAction` answered here, callback queries (inline keyboard presses, {@link TelegramShim.press}) with
+ * `answerCallbackQuery` / `editMessageReplyMarkup` answered here, and every call recorded with its times. `sendMessage` can be held before
  * the platform takes it (`holdMs`): a client that disconnects during the hold never gets the message accepted,
  * as when a request never reached Telegram. The rest is proxied to the emulator.
  */
@@ -34,6 +35,10 @@ export interface TelegramShim {
   onAccepted: (chatId: string) => Promise<void> | void;
   /** A Bot API error to answer the `n`-th `sendMessage` to `chatId` with (nothing is sent); default none. */
   failWith: (chatId: string, n: number) => { error_code: number; description: string } | undefined;
+  /** A user presses an inline keyboard button (`data`) under the bot's message `messageId` in `chatId`. */
+  press(botToken: string, user: { userId: number; chatId: number; userName: string }, data: string, messageId: number): Promise<void>;
+  /** The toasts (`answerCallbackQuery` texts) the bot showed, in order. */
+  toasts(): string[];
   close(): Promise<void>;
 }
 
@@ -85,6 +90,11 @@ export async function startTelegramShim(opts: { localSends?: boolean } = {}): Pr
       calls
         .filter((c) => c.method === "sendMessage" && c.acceptedAt !== undefined && String(c.params.chat_id) === String(chatId))
         .map((c) => ({ text: String(c.params.text), receivedAt: c.receivedAt, acceptedAt: c.acceptedAt!, messageId: Number(c.result?.message_id) })),
+    press: async (botToken, u, data, messageId) => {
+      const client = emulator.getClient(botToken, { userId: u.userId, chatId: u.chatId, userName: u.userName, firstName: u.userName });
+      await client.sendCallback(client.makeCallbackQuery(data, { message: { message_id: messageId, date: Math.floor(Date.now() / 1000) } }) as never);
+    },
+    toasts: () => calls.filter((c) => c.method === "answerCallbackQuery").map((c) => String(c.params.text ?? "")),
     close: async () => {
       for (const wake of polls) wake();
       await new Promise((r) => server.close(r));
@@ -113,12 +123,14 @@ export async function startTelegramShim(opts: { localSends?: boolean } = {}): Pr
               clearTimeout(timer);
               emulator.off("AddedUserMessage", done);
               emulator.off("AddedUserCommand", done);
+              emulator.off("AddedUserCallbackQuery", done);
               polls.delete(done);
               wake();
             };
             const timer = setTimeout(done, Math.max(1, deadline - Date.now()));
             emulator.on("AddedUserMessage", done);
             emulator.on("AddedUserCommand", done);
+            emulator.on("AddedUserCallbackQuery", done);
             polls.add(done);
           });
         }
@@ -127,6 +139,8 @@ export async function startTelegramShim(opts: { localSends?: boolean } = {}): Pr
         return json(res, 200, { ok: true, result: updates.map((u) => formatUpdate(u)) });
       }
       if (method === "setMyCommands" || method === "sendChatAction" || method === "deleteWebhook") return json(res, 200, { ok: true, result: true });
+      // inline keyboards (approval buttons): the press is answered with a toast; the keyboard may be removed
+      if (method === "answerCallbackQuery" || method === "editMessageReplyMarkup") return json(res, 200, { ok: true, result: true });
       if (method === "sendMessage") {
         const chat = String(params.chat_id);
         const n = (perChat.get(chat) ?? 0) + 1;
