@@ -19,6 +19,14 @@ export const ChannelAddress = z.strictObject({
 export type ChannelAddress = z.infer<typeof ChannelAddress>;
 
 /**
+ * The channel platform of `agentd chat`: the terminal is one chat per user and machine, so chat commands
+ * (`/sessions`, `/switch N`…) and the chat's current session work there as in the bridges. Whoever runs it holds
+ * the owner's token (they could send without a channel anyway): always answered, and may switch models. No bridge
+ * takes its deliveries: the terminal gets its replies as run events, so its runs write nothing to the outbox.
+ */
+export const TERMINAL_PLATFORM = "terminal";
+
+/**
  * A file uploaded through `/api/upload` and referenced by a message: `path` relative to the agent folder
  * (`uploads/…`), the original file name, its MIME type and size in bytes, and for audio the transcription made at
  * upload (when `uploads.transcriptionModel` is set).

@@ -41,6 +41,9 @@ describe("agentd chat (terminal)", () => {
     const sessions = (await (await d.api("/api/sessions")).json()) as { sessions: Array<{ messageCount: number }> };
     // the first session also holds /new and the daemon's answer to it (kept out of the model's context), as in the bridges
     expect(sessions.sessions.map((s) => s.messageCount)).toEqual([2, 4]);
+    // the terminal reads its replies as run events: nothing waits in the outbox for a bridge that does not exist
+    const deliveries = (await (await d.api("/api/deliveries")).json()) as { deliveries: unknown[] };
+    expect(deliveries.deliveries).toEqual([]);
   });
 });
 

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import type { ChatSendParams, ChatSendResult, ChannelAddress } from "../../protocol/chat.js";
+import { TERMINAL_PLATFORM, type ChatSendParams, type ChatSendResult, type ChannelAddress } from "../../protocol/chat.js";
 import type { DeliveryAddress } from "../../protocol/deliveries.js";
 import { userErrorLine } from "../../protocol/user-error.js";
 import { AgentdError, NotFoundError, toWireError } from "../errors.js";
@@ -129,7 +129,8 @@ export class Runner {
     // files are checked (stored uploads, within uploads.* limits) before anything is stored: a refusal stores nothing
     const attachments = params.attachments?.length ? checkAttachments(this.deps.dir, params.attachments, this.deps.config().uploads) : undefined;
     const content = attachments ? messageText(params.text, attachments) : params.text;
-    const deliverTo = opts.deliverTo ?? (params.channel ? [replyAddressOf(params.channel)] : []);
+    // a chat's reply goes to its chat through the outbox; the terminal (`agentd chat`) reads its run's events instead
+    const deliverTo = opts.deliverTo ?? (params.channel && params.channel.platform !== TERMINAL_PLATFORM ? [replyAddressOf(params.channel)] : []);
     const { run } = this.deps.store.acceptMessage({
       sessionId, content, idempotencyKey: params.idempotencyKey, attachments,
       ...(params.channel ? { channel: params.channel } : {}),

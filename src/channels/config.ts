@@ -98,12 +98,8 @@ export function isPlatform(name: string): name is Platform {
 
 const DEFAULT_ACCESS = PlatformAccess.parse({});
 
-/**
- * The channel platform of `agentd chat`: the terminal is one chat per user and machine, so chat commands
- * (`/sessions`, `/switch N`…) and the chat's current session work there as in the bridges. Whoever runs it holds
- * the owner's token (they could send without a channel anyway): always answered, and may switch models.
- */
-export const TERMINAL_PLATFORM = "terminal";
+export { TERMINAL_PLATFORM } from "../../protocol/chat.js";
+import { TERMINAL_PLATFORM } from "../../protocol/chat.js";
 
 const TERMINAL_ACCESS = PlatformAccess.parse({ policy: "open", groups: "all", allowModelSwitch: true });
 

@@ -21,7 +21,7 @@ describe("schedule tools", () => {
   it("schedule_create from a chat delivers to that chat and runs in its session; list and delete work", async () => {
     const t = setup();
     const out = await t.tools.schedule_create!.run({ name: "stretch", prompt: "Remind the user to stretch.", at: "2026-11-28T09:00:00" }, t.ctx("r-chat"));
-    expect(out).toMatch(/^Scheduled "stretch" \(id j_\w+\); next run 2026-11-28T08:00:00.000Z \(Europe\/Berlin\); delivered to telegram:42\.$/);
+    expect(out).toMatch(/^Scheduled "stretch" \(id j_[\w-]+\); next run 2026-11-28T08:00:00.000Z \(Europe\/Berlin\); delivered to telegram:42\.$/);
     const [row] = t.service.list();
     expect(t.service.toWire(row!)).toMatchObject({ source: "agent", session: "chat", deliverTo: [{ platform: "telegram", chatId: "42" }] });
     expect(await t.tools.schedule_list!.run({}, t.ctx("r-chat"))).toContain(`${row!.id} "stretch" [agent] at 2026-11-28T08:00:00.000Z`);
