@@ -49,7 +49,7 @@ function adapter(opts: { failAt?: number; permanent?: boolean } = {}) {
 
 const delivery = (over: Partial<Delivery> = {}): Delivery => ({
   id: "d1", address: { platform: "test", chatId: "c1", replyTo: "42" }, text: "one|two|three", runId: null, idempotencyKey: null,
-  state: "sending", attempts: 1, lastError: null, platformMessageIds: [], createdAt: "", updatedAt: "", deliveredAt: null, ...over,
+  state: "sending", attempts: 1, lastError: null, platformMessageIds: [], attachments: [], createdAt: "", updatedAt: "", deliveredAt: null, ...over,
 });
 const settle = () => new Promise((r) => setTimeout(r, 30));
 

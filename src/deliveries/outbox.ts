@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
-import type { Delivery, DeliveryAddress, DeliveryState } from "../../protocol/deliveries.js";
-import { DELIVERY_MAX_CHARS } from "../../protocol/deliveries.js";
+import type { Delivery, DeliveryAddress, DeliveryAttachment, DeliveryState } from "../../protocol/deliveries.js";
+import { DELIVERY_MAX_ATTACHMENTS, DELIVERY_MAX_CHARS } from "../../protocol/deliveries.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import type { Store } from "../store/store.js";
 import { toWireDelivery, type DeliveryRow } from "../store/delivery-queries.js";
@@ -9,10 +9,15 @@ import { Backoff } from "../mcp/backoff.js";
 import type { DeliveriesConfig } from "./config.js";
 import { Dispatcher, type DeliverySink } from "./dispatcher.js";
 
-/** What {@link Outbox.enqueue} takes: where, what (markdown), the run it came from, and an optional idempotency key. */
+/**
+ * What {@link Outbox.enqueue} takes: where, what (markdown; may be empty when files are attached), files to send
+ * after the text (issue 12; paths already checked to lie in the agent folder), the run it came from, and an
+ * optional idempotency key.
+ */
 export interface EnqueueInput {
   address: DeliveryAddress;
   text: string;
+  attachments?: DeliveryAttachment[] | undefined;
   runId?: string | undefined;
   idempotencyKey?: string | undefined;
 }
@@ -41,7 +46,8 @@ export class Outbox {
   /**
    * Stores one delivery (`pending`) and wakes the platform's bridge. With an `idempotencyKey`, a repeat returns the
    * first row unchanged. Inside a `store.sqlite.transaction` it commits with it (the offer goes out after the
-   * current synchronous code). Throws `ValidationError` for an empty or too long text (over
+   * current synchronous code). Throws `ValidationError` for an empty text without files, more than
+   * {@link DELIVERY_MAX_ATTACHMENTS} files, or a too long text (over
    * {@link DELIVERY_MAX_CHARS}), `StorageError` when the database refuses the write.
    */
   enqueue(input: EnqueueInput): Delivery {
@@ -54,13 +60,15 @@ export class Outbox {
       const existing = this.deps.store.deliveries.findByKey(input.idempotencyKey);
       if (existing) return { delivery: toWireDelivery(existing), duplicate: true };
     }
-    if (!input.text.trim()) throw new ValidationError("text: a delivery needs some text", { path: "text" });
+    const attachments = input.attachments ?? [];
+    if (!input.text.trim() && attachments.length === 0) throw new ValidationError("text: a delivery needs some text or a file", { path: "text" });
+    if (attachments.length > DELIVERY_MAX_ATTACHMENTS) throw new ValidationError(`attachments: at most ${DELIVERY_MAX_ATTACHMENTS} files`, { path: "attachments" });
     if (input.text.length > DELIVERY_MAX_CHARS) throw new ValidationError(`text: longer than ${DELIVERY_MAX_CHARS} characters`, { path: "text" });
     const now = Date.now();
     const row: DeliveryRow = {
       id: newId("d"), platform: input.address.platform, chatId: input.address.chatId, threadId: input.address.threadId ?? "",
       replyTo: input.address.replyTo ?? null, text: input.text, runId: input.runId ?? null, idempotencyKey: input.idempotencyKey ?? null,
-      state: "pending", attempts: 0, lastError: null, platformMessageIds: "[]", leaseUntil: null, nextAttemptAt: 0, reportedAt: null,
+      state: "pending", attempts: 0, lastError: null, platformMessageIds: "[]", attachments: JSON.stringify(attachments), leaseUntil: null, nextAttemptAt: 0, reportedAt: null,
       createdAt: now, updatedAt: now, deliveredAt: null,
     };
     this.deps.store.deliveries.insert(row);

@@ -28,6 +28,13 @@ export const deliveryRoutes = {
     summary: "Offer a failed delivery again (its attempts start over). A delivered one is 409.",
     params: byId, response: one, errors: [404, 409],
   }),
+  attachment: defineRoute({
+    method: "get", path: "/api/deliveries/{id}/attachments/{index}", tag: "deliveries",
+    summary: "The bytes of a delivery's file (index from 0), with its Content-Type: bridges fetch it to send it. 404 when the delivery, the file or the index is gone.",
+    params: z.strictObject({ id: byId.shape.id, index: z.string().regex(/^\d{1,2}$/) }),
+    raw: { response: "application/octet-stream" },
+    response: z.unknown(), errors: [404],
+  }),
   send: defineRoute({
     method: "post", path: "/api/messages", tag: "deliveries",
     summary: "Post a message (markdown) to a chat through the outbox, e.g. from a script. 202 with the delivery; the same idempotencyKey (or Idempotency-Key header) returns the first one.",
