@@ -113,6 +113,7 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
       },
       command: () => hooks.command,
       deliver: (handle, text) => deliverRunReply(outbox, { id: handle.id, deliverTo: handle.deliverTo, silentReply: handle.silentReply }, text),
+      replyFiles: (runId) => outbox.takeRunFiles(runId),
       resolveSession: (p) => resolveSession(db, p),
     });
     let gateway: Gateway | undefined;

@@ -124,4 +124,14 @@ describe("send_file through the outbox to Telegram", () => {
     const anon = await fetch(`${daemon.url}/api/deliveries/${d.id}/attachments/0`);
     expect(anon.status).toBe(401);
   });
+
+  it("gives protocol clients the reply's files in run.done (REST /api/chat answers with it), with no chat to deliver to", async () => {
+    const before = (await (await daemon.api("/api/deliveries?limit=1000")).json() as { deliveries: Delivery[] }).deliveries.length;
+    const res = await daemon.api("/api/chat", { method: "POST", body: JSON.stringify({ text: 'send {"path":"docs/chart.png"}' }) });
+    expect(res.status).toBe(200);
+    const done = (await res.json()) as { text: string; attachments?: unknown };
+    expect(done.attachments).toEqual([{ path: "vault/docs/chart.png", name: "chart.png", mime: "image/png", bytes: PNG.length, kind: "image" }]);
+    expect(done.text).toMatch(/^Done: attached chart\.png \(image, image\/png, \d+ bytes\) to your reply/);
+    expect((await (await daemon.api("/api/deliveries?limit=1000")).json() as { deliveries: Delivery[] }).deliveries.length).toBe(before);
+  });
 });

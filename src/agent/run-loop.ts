@@ -4,6 +4,7 @@ import type { Config } from "../config/schema.js";
 import type { MessageRow, Store } from "../store/store.js";
 import type { ToolCall, Usage } from "../../protocol/chat.js";
 import type { WireError } from "../../protocol/errors.js";
+import type { DeliveryAttachment } from "../../protocol/deliveries.js";
 import { AgentdError, toWireError } from "../errors.js";
 import { userErrorLine } from "../../protocol/user-error.js";
 import type { Tool } from "./tools/tool.js";
@@ -36,6 +37,8 @@ export interface RunDeps {
    * outbox. Called inside the transaction that stores the run's end, so both commit or neither (issue 11).
    */
   deliver?: (handle: RunHandle, text: string) => void;
+  /** The files the run sent (`send_file`), for its `run.done`; called once at the run's end. */
+  replyFiles?: (runId: string) => DeliveryAttachment[];
   /** Called after a run ends, whatever its status (metrics, session titles). */
   onEnd?: (info: { handle: RunHandle; status: string; model: string | undefined; durationMs: number; usage: Usage; error?: WireError }) => void;
 }
@@ -214,7 +217,11 @@ function finish(
     })();
     if (wire) handle.emit("run.error", { runId: handle.id, sessionId: handle.sessionId, messageId: msg.id, error: wire, text: r.shown });
     else {
-      handle.emit("run.done", { runId: handle.id, sessionId: handle.sessionId, messageId: msg.id, status: r.status as Exclude<RunEndStatus, "error">, text: r.shown, model: modelName, usage });
+      const files = deps.replyFiles?.(handle.id) ?? [];
+      handle.emit("run.done", {
+        runId: handle.id, sessionId: handle.sessionId, messageId: msg.id, status: r.status as Exclude<RunEndStatus, "error">, text: r.shown, model: modelName, usage,
+        ...(files.length ? { attachments: files } : {}),
+      });
     }
   } catch (err) {
     deps.logger.error({ err, runId: handle.id }, "could not store the end of a run");

@@ -35,6 +35,7 @@ export type DeliverySettled = { outcome: "delivered"; platform: string; latencyM
 export class Outbox {
   private readonly dispatcher: Dispatcher;
   private readonly settledListeners = new Set<(s: DeliverySettled) => void>();
+  private readonly runFiles = new Map<string, DeliveryAttachment[]>();
 
   constructor(private readonly deps: { store: Store; config: () => DeliveriesConfig; logger: Logger }) {
     this.dispatcher = new Dispatcher({
@@ -89,6 +90,23 @@ export class Outbox {
     const reason = failed[n - 1]!.lastError ?? "unknown reason";
     const notice = `(${n === 1 ? "An earlier message" : `${n} earlier messages`} could not be delivered here: ${reason.slice(0, 200)}.)`;
     return `${notice}\n\n${text}`;
+  }
+
+  /**
+   * Notes a file a run sent (`send_file`), for its `run.done` (`attachments`): protocol clients get the files of
+   * the reply whether or not the run had a chat to deliver to (issue 12). Kept in memory until the run ends.
+   */
+  noteRunFile(runId: string, attachment: DeliveryAttachment): void {
+    const list = this.runFiles.get(runId) ?? [];
+    list.push(attachment);
+    this.runFiles.set(runId, list);
+  }
+
+  /** The files a run sent, forgotten once taken (at the run's end). */
+  takeRunFiles(runId: string): DeliveryAttachment[] {
+    const list = this.runFiles.get(runId) ?? [];
+    this.runFiles.delete(runId);
+    return list;
   }
 
   /** One delivery by id. Throws {@link NotFoundError}. */
