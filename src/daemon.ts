@@ -32,6 +32,7 @@ import { FEATURES } from "./features.js";
 import { signedHookPaths } from "./hooks/feature.js";
 import { Outbox } from "./deliveries/outbox.js";
 import { deliverRunReply } from "./deliveries/run-reply.js";
+import { speakReply, wantsVoice } from "./deliveries/voice-reply.js";
 
 /** A running daemon: its port, config and a way to stop it. `stopped` resolves with the reason of the stop. */
 export interface Daemon {
@@ -112,7 +113,9 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
         for (const f of hooks.onEnd) f(info);
       },
       command: () => hooks.command,
-      deliver: (handle, text) => deliverRunReply(outbox, { id: handle.id, deliverTo: handle.deliverTo, silentReply: handle.silentReply }, text),
+      deliver: (handle, text, voice) => deliverRunReply(outbox, { id: handle.id, deliverTo: handle.deliverTo, silentReply: handle.silentReply }, text,
+        voice ? { attachment: voice, wantsVoice: (a) => wantsVoice(config.get(), a, handle.voiceIn) } : undefined),
+      speak: (handle, text) => speakReply({ dir, config: () => config.get(), pool, logger }, { id: handle.id, deliverTo: handle.deliverTo, voiceIn: handle.voiceIn, silentReply: handle.silentReply }, text),
       replyFiles: (runId) => outbox.takeRunFiles(runId),
       resolveSession: (p) => resolveSession(db, p),
     });

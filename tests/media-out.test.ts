@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startFakeLlm, type FakeLlm, type RecordedRequest, type ScriptedTurn } from "./support/fake-llm.js";
+import { FAKE_SPEECH_OGG, startFakeLlm, type FakeLlm, type RecordedRequest, type ScriptedTurn } from "./support/fake-llm.js";
 import { startTelegramShim, type TelegramShim } from "./support/telegram-shim.js";
 import { cleanup, initAgent, startDaemon, waitFor, type RunningDaemon } from "./support/daemon.js";
 import type { Delivery } from "../protocol/deliveries.js";
@@ -34,7 +34,7 @@ function script(req: RecordedRequest): ScriptedTurn {
   const m = last(req);
   if (m.role === "tool") return { text: `Done: ${m.content}` };
   const args = /send (\{.*\})\s*$/.exec(m.content)?.[1];
-  return args ? { toolCalls: [{ name: "send_file", arguments: args }] } : { text: "?" };
+  return args ? { toolCalls: [{ name: "send_file", arguments: args }] } : { text: `You said: ${m.content}` };
 }
 
 async function say(chatId: number, text: string): Promise<void> {
@@ -135,3 +135,45 @@ describe("send_file through the outbox to Telegram", () => {
     expect((await (await daemon.api("/api/deliveries?limit=1000")).json() as { deliveries: Delivery[] }).deliveries.length).toBe(before);
   });
 });
+
+describe("voice replies (channels.telegram.voiceReplies: always)", () => {
+  let voiceAgent: { dir: string };
+  let voiceDaemon: RunningDaemon;
+  beforeAll(async () => {
+    voiceAgent = await initAgent({
+      llmUrl: llm.url,
+      edit: (cfg) => {
+        cfg.agent = { ...cfg.agent, titleSessions: false };
+        cfg.models = { ...cfg.models, tts: { provider: "openai", model: "tts-1" } };
+        cfg.uploads = { speechModel: "tts", speechVoice: "nova" };
+        cfg.channels = { telegram: { enabled: true, policy: "open", botToken: "889:voice-token", apiRoot: shim.apiRoot, voiceReplies: "always" } };
+      },
+    });
+    voiceDaemon = await startDaemon(voiceAgent.dir);
+  });
+  afterAll(async () => {
+    await voiceDaemon?.stop();
+    cleanup(voiceAgent.dir);
+  });
+
+  it("speaks the reply through /audio/speech and sends it as a voice note; the text stays in the history", async () => {
+    const user = shim.emulator.getClient("889:voice-token", { userId: 5201, chatId: 5201, userName: "v", firstName: "V" });
+    await user.sendMessage(user.makeMessage("hello there") as never);
+    const voice = await waitFor(() => shim.files.find((f) => f.chatId === "5201"), "the voice note", 30_000);
+    expect(voice.method).toBe("sendVoice");
+    const spoken = llm.speech.at(-1)!;
+    expect(spoken).toMatchObject({ model: "tts-1", voice: "nova", response_format: "opus" });
+    expect(spoken.input).toMatch(/^You said: .*hello there/);
+    expect(voice.bytes.equals(Buffer.concat([FAKE_SPEECH_OGG, Buffer.from(spoken.input)]))).toBe(true);
+    expect(voice.fileName).toBe("reply.ogg");
+    expect(shim.sent(5201)).toEqual([]); // the voice note instead of the text
+    const sessions = (await (await voiceDaemon.api("/api/sessions")).json()) as { sessions: Array<{ id: string }> };
+    const texts: string[] = [];
+    for (const s of sessions.sessions) {
+      const h = (await (await voiceDaemon.api(`/api/sessions/${s.id}/messages`)).json()) as { messages: Array<{ role: string; content: string }> };
+      texts.push(...h.messages.filter((m) => m.role === "assistant").map((m) => m.content));
+    }
+    expect(texts).toContain(spoken.input);
+  });
+});
+

@@ -36,7 +36,12 @@ export interface RunDeps {
    * Writes the text a run ends with (its reply, or one short error line) to the run's delivery targets: the
    * outbox. Called inside the transaction that stores the run's end, so both commit or neither (issue 11).
    */
-  deliver?: (handle: RunHandle, text: string) => void;
+  deliver?: (handle: RunHandle, text: string, voice?: DeliveryAttachment) => void;
+  /**
+   * Text-to-speech of a run's reply when one of its targets wants voice replies (issue 12): the voice note to
+   * deliver instead of the text there, or undefined. Called before the run's end is stored; never throws.
+   */
+  speak?: (handle: RunHandle, text: string) => Promise<DeliveryAttachment | undefined>;
   /** The files the run sent (`send_file`), for its `run.done`; called once at the run's end. */
   replyFiles?: (runId: string) => DeliveryAttachment[];
   /** Called after a run ends, whatever its status (metrics, session titles). */
@@ -151,7 +156,8 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
       else logger.warn({ runId: handle.id, code: err.code }, `run failed: ${err.message}`);
     }
   }
-  finish(handle, deps, { text, shown, status, model, failure, started });
+  const voice = status === "ok" && !failure && deps.speak && shown.trim() ? await deps.speak(handle, shown) : undefined;
+  finish(handle, deps, { text, shown, status, model, failure, started, voice });
 }
 
 async function handleToolStep(
@@ -177,7 +183,7 @@ async function handleToolStep(
 
 function finish(
   handle: RunHandle, deps: RunDeps,
-  r: { text: string; shown: string; status: RunEndStatus; model: ResolvedModel | undefined; failure: AgentdError | undefined; started: number },
+  r: { text: string; shown: string; status: RunEndStatus; model: ResolvedModel | undefined; failure: AgentdError | undefined; started: number; voice?: DeliveryAttachment | undefined },
 ): void {
   const { store } = deps;
   const modelName = r.model?.name ?? deps.config().model;
@@ -212,7 +218,7 @@ function finish(
         status: r.status, model: modelName, assistantMessageId: m.id, finishedAt: Date.now(),
         ...(wire ? { errorCode: wire.code, error: wire.message } : {}),
       });
-      deps.deliver?.(handle, wire ? userErrorLine(wire) : r.shown);
+      deps.deliver?.(handle, wire ? userErrorLine(wire) : r.shown, wire ? undefined : r.voice);
       return m;
     })();
     if (wire) handle.emit("run.error", { runId: handle.id, sessionId: handle.sessionId, messageId: msg.id, error: wire, text: r.shown });

@@ -141,10 +141,16 @@ export const ModelPrice = z.strictObject({
   cachedInputPerMTok: z.number().min(0).optional(),
 });
 
-/** Uploads: size limit in bytes (default 25 MiB) and the model (a name under `models`) that transcribes audio. */
+/**
+ * Uploads: size limit in bytes (default 25 MiB), the model (a name under `models`) that transcribes audio, and
+ * the model that speaks voice replies (`speechModel`, OpenAI-compatible `/audio/speech`) with its `speechVoice`
+ * (default `alloy`, one of OpenAI's voices).
+ */
 export const UploadsConfig = z.strictObject({
   maxBytes: z.number().int().min(1024).default(25 * 1024 * 1024),
   transcriptionModel: name.optional(),
+  speechModel: name.optional(),
+  speechVoice: z.string().min(1).max(64).default("alloy"),
 });
 
 /** The whole agentd.yaml (one schema: every key is checked; unknown keys are errors). */
@@ -178,6 +184,9 @@ export const Config = z.strictObject({
   }
   for (const [key, m] of Object.entries(cfg.models)) {
     if (!cfg.providers[m.provider]) ctx.addIssue({ code: "custom", path: ["models", key, "provider"], message: `no provider named "${m.provider}" under providers` });
+  }
+  if (cfg.uploads.speechModel && !cfg.models[cfg.uploads.speechModel]) {
+    ctx.addIssue({ code: "custom", path: ["uploads", "speechModel"], message: `no model named "${cfg.uploads.speechModel}" under models` });
   }
   if (cfg.uploads.transcriptionModel && !cfg.models[cfg.uploads.transcriptionModel]) {
     ctx.addIssue({ code: "custom", path: ["uploads", "transcriptionModel"], message: `no model named "${cfg.uploads.transcriptionModel}" under models` });
