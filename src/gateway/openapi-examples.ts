@@ -28,6 +28,7 @@ export const ROUTE_EXAMPLES: Record<string, RouteExample> = {
   "GET /api/deliveries": { query: { state: "failed", platform: "telegram", since: "2026-11-27T00:00:00Z", limit: "20" } },
   "GET /api/deliveries/{id}": { params: { id: DELIVERY_ID } },
   "POST /api/deliveries/{id}/retry": { params: { id: DELIVERY_ID } },
+  "GET /api/deliveries/{id}/attachments/{index}": { params: { id: DELIVERY_ID, index: "0" } },
   "POST /api/messages": { body: { address: { platform: "telegram", chatId: "123456789" }, text: "Backup **done**.", idempotencyKey: "backup-done-2026-11-27" } },
   "GET /api/usage/daily": { query: { days: "30" } },
   "POST /api/schedules": { body: { name: "Morning summary", cron: "0 8 * * 1-5", prompt: "Summarise my calendar for today.", deliverTo: { platform: "telegram", chatId: "123456789" } } },
