@@ -65,7 +65,9 @@ export function whatsappAdapter(sockets: SocketAccess, maxMessageChars: number):
       // Baileys' message content kinds: image, audio (ptt: a voice note), video, document
       const content =
         asMedia && a.kind === "image" ? { image: data, mimetype: a.mime }
-        : asMedia && (a.kind === "voice" || a.kind === "audio") ? { audio: data, mimetype: a.mime, ptt: a.kind === "voice" }
+        // a voice note plays only as Ogg/Opus with the codec named (WhatsApp's own voice notes)
+        : asMedia && a.kind === "voice" ? { audio: data, mimetype: a.mime === "audio/ogg" ? "audio/ogg; codecs=opus" : a.mime, ptt: true }
+        : asMedia && a.kind === "audio" ? { audio: data, mimetype: a.mime }
         : asMedia && a.kind === "video" ? { video: data, mimetype: a.mime }
         : { document: data, mimetype: a.mime, fileName: a.name };
       const sock = await sockets.whenOpen(SEND_WAIT_MS);

@@ -30,6 +30,8 @@ describe("resolveAttachment", () => {
     await expect(resolveAttachment(dir, "uploads/../agentd.yaml")).rejects.toThrow(/must be relative/);
     await expect(resolveAttachment(dir, "workspace/config.yaml")).rejects.toThrow(/outside vault\/, uploads\/ and workspace\//);
     await expect(resolveAttachment(dir, "docs")).rejects.toThrow(/not a file/);
+    writeFileSync(join(dir, "workspace/.env"), "KEY=1");
+    await expect(resolveAttachment(dir, "workspace/.env")).rejects.toThrow(/hidden/);
     await expect(resolveAttachment(dir, "docs/missing.pdf")).rejects.toThrow(/no file vault\/docs\/missing\.pdf/);
   });
 

@@ -30,11 +30,13 @@ const inside = (root: string, p: string) => {
  * `workspace/…` relative to the folder, or any other relative path as a vault path (`notes/report.pdf`). The
  * real path (symlinks followed) must lie inside one of {@link SENDABLE_ROOTS} and be a regular file of at most
  * {@link ATTACHMENT_MAX_BYTES}. Throws `ValidationError` (outside, absolute, too large, not a file) or
- * `NotFoundError` (missing), changing nothing.
+ * `NotFoundError` (missing), changing nothing. Hidden files and folders (`.obsidian/`, `.env`) are refused, as
+ * the vault tools refuse them.
  */
 export async function resolveAttachment(dir: string, path: string, opts: { name?: string | undefined; voice?: boolean } = {}): Promise<DeliveryAttachment> {
   const clean = path.replace(/\\/g, "/").replace(/^\.\//, "");
   if (isAbsolute(clean) || clean.split("/").includes("..")) throw new ValidationError(`path: "${path}" must be relative, under vault/, uploads/ or workspace/`, { path: "path" });
+  if (clean.split("/").some((seg) => seg.startsWith("."))) throw new ValidationError(`path: "${path}" is in a hidden folder or a hidden file`, { path: "path" });
   const rel = SENDABLE_ROOTS.some((r) => clean.startsWith(`${r}/`)) ? clean : `vault/${clean}`;
   let real: string;
   try {
