@@ -15,7 +15,7 @@ import { resolveAttachment, writeGeneratedFile } from "./attachments.js";
 export function sendFileTool(opts: { dir: string; outbox: Outbox; chatOf: (runId: string) => DeliveryAddress | undefined }): Tool {
   return defineTool({
     name: "send_file",
-    description: "Send a file to this chat: a vault note or file, an upload, a workspace file, or text you write (content + name). It arrives as a photo, voice note or document as fits.",
+    description: "Send a file to this chat: from the vault, uploads/ or workspace/, or text you write (content + name). Images arrive as photos, others as documents.",
     input: z.strictObject({
       path: z.string().optional().describe("under vault/, uploads/ or workspace/; other paths are vault paths"),
       content: z.string().optional().describe("text to send as a file (with name)"),
