@@ -36,6 +36,33 @@ export type DeliveryButton = z.infer<typeof DeliveryButton>;
 export const DELIVERY_MAX_CHARS = 100_000;
 
 /**
+ * How a bridge sends a file (issue 12): `image` (Telegram sendPhoto, WhatsApp image), `voice` (a voice note:
+ * Telegram sendVoice, OGG/Opus), `audio`, `video`, or `document` (anything else). Derived from the MIME type
+ * when the file is attached; `voice` is asked for explicitly (voice replies).
+ */
+export const AttachmentKind = z.enum(["image", "voice", "audio", "video", "document"]);
+/** See {@link AttachmentKind}. */
+export type AttachmentKind = z.infer<typeof AttachmentKind>;
+
+/**
+ * A file sent with a delivery (issue 12), after its text. `path` is relative to the agent folder (under `vault/`,
+ * `uploads/` or `workspace/`); `name` the file name shown in the chat; `bytes` its size when attached. A bridge
+ * fetches the bytes from `GET /api/deliveries/{id}/attachments/{index}` (bearer token, verified endpoint).
+ */
+export const DeliveryAttachment = z.strictObject({
+  path: z.string().min(1).max(1024),
+  name: z.string().min(1).max(255),
+  mime: z.string().min(1).max(255),
+  bytes: z.number().int().min(0),
+  kind: AttachmentKind,
+});
+/** See {@link DeliveryAttachment}. */
+export type DeliveryAttachment = z.infer<typeof DeliveryAttachment>;
+
+/** Most files one delivery carries. */
+export const DELIVERY_MAX_ATTACHMENTS = 10;
+
+/**
  * One outgoing message in the daemon's outbox. `text` is markdown (bridges format and split it).
  * `platformMessageIds` are the ids of the messages the platform accepted (one per chunk), in order; while
  * `sending` they are the chunks already sent. Times are ISO 8601 UTC strings.
@@ -50,6 +77,8 @@ export const Delivery = z.strictObject({
   attempts: z.number().int().min(0),
   lastError: z.string().nullable(),
   platformMessageIds: z.array(z.string()),
+  /** Files sent after the text (one platform message each, counted in `platformMessageIds` after the text's chunks). */
+  attachments: z.array(DeliveryAttachment),
   createdAt: z.string(),
   updatedAt: z.string(),
   deliveredAt: z.string().nullable(),

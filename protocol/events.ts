@@ -2,7 +2,7 @@ import { z } from "zod";
 import { WireError } from "./errors.js";
 import { Usage } from "./chat.js";
 import { defineEvent } from "./method-spec.js";
-import { deliveryEvents } from "./deliveries.js";
+import { DeliveryAttachment, deliveryEvents } from "./deliveries.js";
 import { approvalEvents } from "./approvals.js";
 
 const runRef = { runId: z.string(), sessionId: z.string() };
@@ -47,6 +47,8 @@ export const RunDonePayload = z.strictObject({
   text: z.string(),
   model: z.string(),
   usage: Usage,
+  /** Files the agent sent with this reply (`send_file`, issue 12); fetch a chat's copy via its delivery. Absent when none. */
+  attachments: z.array(DeliveryAttachment).optional(),
 });
 /** `run.error`: the run failed; the partial text and the reason are stored with the assistant message. */
 export const RunErrorPayload = z.strictObject({

@@ -39,6 +39,7 @@ import { TokenService } from "./tokens/token-service.js";
 import { KeyRing } from "./gateway/key-ring.js";
 import { ownerTokenKeys } from "./gateway/token-keys.js";
 import { mountIntegrations, integrationErrorShapes } from "./gateway/integrations.js";
+import { speakReply, wantsVoice } from "./deliveries/voice-reply.js";
 
 /** A running daemon: its port, config and a way to stop it. `stopped` resolves with the reason of the stop. */
 export interface Daemon {
@@ -121,7 +122,10 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
         for (const f of hooks.onEnd) f(info);
       },
       command: () => hooks.command,
-      deliver: (handle, text) => deliverRunReply(outbox, { id: handle.id, deliverTo: handle.deliverTo, silentReply: handle.silentReply }, text),
+      deliver: (handle, text, voice) => deliverRunReply(outbox, { id: handle.id, deliverTo: handle.deliverTo, silentReply: handle.silentReply }, text,
+        voice ? { attachment: voice, wantsVoice: (a) => wantsVoice(config.get(), a, handle.voiceIn) } : undefined),
+      speak: (handle, text) => speakReply({ dir, config: () => config.get(), pool, logger }, { id: handle.id, deliverTo: handle.deliverTo, voiceIn: handle.voiceIn, silentReply: handle.silentReply }, text),
+      replyFiles: (runId) => outbox.takeRunFiles(runId),
       resolveSession: (p) => resolveSession(db, p),
     });
     let gateway: Gateway | undefined;

@@ -64,6 +64,8 @@ const FIXTURES: Record<string, Fixture | ((ctx: Ctx) => Fixture | Promise<Fixtur
   "GET /api/deliveries/{id}": async (ctx) => ({ params: { id: await postedDelivery(ctx) } }),
   // a delivery still pending: a retry answers it unchanged (a failed one would be offered again)
   "POST /api/deliveries/{id}/retry": async (ctx) => ({ params: { id: await postedDelivery(ctx) } }),
+  // a text-only delivery has no file 0 (REST cannot attach files; tests/media-out.test.ts fetches a real one: 200)
+  "GET /api/deliveries/{id}/attachments/{index}": async (ctx) => ({ params: { id: await postedDelivery(ctx), index: "0" }, status: 404 }),
   "GET /api/usage": {},
   "GET /api/usage/daily": {},
   "GET /api/usage/pricing": {},

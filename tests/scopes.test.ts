@@ -73,6 +73,7 @@ const ROUTES: Record<string, Scope[] | "public"> = {
   "GET /api/deliveries/{id}": ["read", "bridge"],
   "POST /api/deliveries/{id}/retry": ["admin"],
   "POST /api/messages": ["bridge"],
+  "GET /api/deliveries/{id}/attachments/{index}": ["bridge"],
   "GET /api/schedules": ["read"],
   "POST /api/schedules": ["admin"],
   "GET /api/schedules/{id}": ["read"],

@@ -49,7 +49,7 @@ function adapter(opts: { failAt?: number; permanent?: boolean } = {}) {
 
 const delivery = (over: Partial<Delivery> = {}): Delivery => ({
   id: "d1", address: { platform: "test", chatId: "c1", replyTo: "42" }, text: "one|two|three", runId: null, idempotencyKey: null,
-  state: "sending", attempts: 1, lastError: null, platformMessageIds: [], createdAt: "", updatedAt: "", deliveredAt: null, ...over,
+  state: "sending", attempts: 1, lastError: null, platformMessageIds: [], attachments: [], createdAt: "", updatedAt: "", deliveredAt: null, ...over,
 });
 const settle = () => new Promise((r) => setTimeout(r, 30));
 
@@ -101,5 +101,64 @@ describe("DeliveryConsumer", () => {
     await settle();
     expect(c.requests.map((r) => r.method)).toEqual(["deliveries.subscribe", "deliveries.ack", "deliveries.fail"]);
     expect(c.requests[2]!.params).toEqual({ id: "d1", reason: "403: Forbidden: bot was blocked by the user", retryable: false });
+  });
+
+  describe("files (issue 12)", () => {
+    const pdf = { path: "vault/a.pdf", name: "a.pdf", mime: "application/pdf", bytes: 3, kind: "document" as const };
+    const big = { path: "uploads/big.mp4", name: "big.mp4", mime: "video/mp4", bytes: 60_000_000, kind: "video" as const };
+
+    function withFiles(limit: number) {
+      const base = adapter();
+      const files: Array<{ name: string; bytes: string; replyTo?: string | undefined }> = [];
+      const a: DeliveryAdapter = {
+        ...base.a,
+        maxAttachmentBytes: () => limit,
+        async sendAttachment(address, att, bytes) {
+          files.push({ name: att.name, bytes: Buffer.from(bytes).toString(), replyTo: address.replyTo });
+          return `f${files.length}`;
+        },
+      };
+      const fetched: Array<[string, number, number]> = [];
+      const fetchAttachment = async (id: string, index: number, maxBytes: number) => {
+        fetched.push([id, index, maxBytes]);
+        return new Uint8Array(Buffer.from("pdf"));
+      };
+      return { a, sent: base.sent, files, fetched, fetchAttachment };
+    }
+
+    it("sends the text, then each file with its fetched bytes, counting files in the acknowledged ids", async () => {
+      const c = fakeClient();
+      const f = withFiles(50_000_000);
+      new DeliveryConsumer({ client: c.client, adapter: f.a, logger: quiet, fetchAttachment: f.fetchAttachment }).start();
+      c.offer(delivery({ text: "here", attachments: [pdf] }));
+      await settle();
+      expect(f.sent.map((m) => m.text)).toEqual(["here"]);
+      expect(f.files).toEqual([{ name: "a.pdf", bytes: "pdf", replyTo: undefined }]);
+      expect(f.fetched).toEqual([["d1", 0, 50_000_000]]);
+      expect(c.requests.filter((r) => r.method === "deliveries.ack").map((r) => [r.params.platformMessageIds.join(","), r.params.complete])).toEqual([["p1", false], ["p1,f1", true]]);
+    });
+
+    it("a file alone replies to the message; a resend skips the parts already sent", async () => {
+      const c = fakeClient();
+      const f = withFiles(50_000_000);
+      new DeliveryConsumer({ client: c.client, adapter: f.a, logger: quiet, fetchAttachment: f.fetchAttachment }).start();
+      c.offer(delivery({ id: "d2", text: "", attachments: [pdf] }));
+      c.offer(delivery({ id: "d3", text: "t", attachments: [pdf, { ...pdf, name: "b.pdf" }], platformMessageIds: ["x1", "x2"] }));
+      await settle();
+      expect(f.sent).toEqual([]);
+      expect(f.files).toEqual([{ name: "a.pdf", bytes: "pdf", replyTo: "42" }, { name: "b.pdf", bytes: "pdf", replyTo: undefined }]);
+    });
+
+    it("names a file over the platform's limit in a text line instead of sending it", async () => {
+      const c = fakeClient();
+      const f = withFiles(50_000_000);
+      new DeliveryConsumer({ client: c.client, adapter: f.a, logger: quiet, fetchAttachment: f.fetchAttachment }).start();
+      c.offer(delivery({ text: "", attachments: [big] }));
+      await settle();
+      expect(f.files).toEqual([]);
+      expect(f.fetched).toEqual([]);
+      expect(f.sent.map((m) => m.text)).toEqual(["(big.mp4, 60 MB: too large to send here; the limit is 50 MB)"]);
+      expect(c.requests.at(-1)).toMatchObject({ method: "deliveries.ack", params: { platformMessageIds: ["p1"], complete: true } });
+    });
   });
 });

@@ -1,6 +1,7 @@
 import { ProtocolError, type AgentdClient } from "../../protocol/client.js";
-import { DeliveryOfferPayload, type Delivery, type DeliveryAddress, type DeliveryButton } from "../../protocol/deliveries.js";
+import { DeliveryOfferPayload, type Delivery, type DeliveryAddress, type DeliveryAttachment, type DeliveryButton } from "../../protocol/deliveries.js";
 import { sleep } from "./backoff.js";
+import { fetchBytes } from "./download.js";
 import type { BridgeLogger } from "./bridge-runtime.js";
 
 /**
@@ -20,6 +21,13 @@ export interface DeliveryAdapter {
    * bridge, which answers it over the protocol (`approvals.decide`).
    */
   sendDelivery(address: DeliveryAddress, chunks: string[], onSent: (platformMessageId: string) => void, extras?: { buttons?: DeliveryButton[] | undefined }): Promise<string[]>;
+  /**
+   * Sends one file (issue 12) with the platform's native kind (photo, voice note, document...) and resolves with
+   * its message id. Without it, a file is announced by a text line instead.
+   */
+  sendAttachment?(address: DeliveryAddress, attachment: DeliveryAttachment, bytes: Uint8Array<ArrayBuffer>): Promise<string>;
+  /** Largest file of this kind the platform takes from a bot, in bytes (e.g. Telegram's 50 MB). Default: no limit. */
+  maxAttachmentBytes?(attachment: DeliveryAttachment): number;
   /** Whether an error means the platform will never take this delivery (blocked, chat gone): failed without retry. Default: never. */
   isPermanent?(err: unknown): boolean;
 }
@@ -43,7 +51,15 @@ export class DeliveryConsumer {
   private stopped = false;
   private offs: Array<() => void> = [];
 
-  constructor(private readonly opts: { client: AgentdClient; adapter: DeliveryAdapter; logger: BridgeLogger }) {}
+  /**
+   * `fetchAttachment` (tests) replaces the default fetch of a delivery's file from the daemon:
+   * `GET /api/deliveries/{id}/attachments/{index}` with the bearer token, on the endpoint from
+   * `client.verifiedEndpoint()` (only a server that proved it holds the token gets it).
+   */
+  constructor(private readonly opts: {
+    client: AgentdClient; adapter: DeliveryAdapter; logger: BridgeLogger;
+    fetchAttachment?: (deliveryId: string, index: number, maxBytes: number) => Promise<Uint8Array<ArrayBuffer>>;
+  }) {}
 
   /** Subscribes now and after every reconnect. */
   start(): void {
@@ -96,28 +112,51 @@ export class DeliveryConsumer {
 
   private async deliver(d: Delivery): Promise<void> {
     const { adapter, logger } = this.opts;
-    const chunks = adapter.format(d.text);
+    // the text's chunks, then one platform message per file; a resend skips as many as were acknowledged
+    const chunks = d.text.trim() ? adapter.format(d.text) : [];
+    const total = chunks.length + d.attachments.length;
     const ids = [...d.platformMessageIds];
     const rest = chunks.slice(ids.length);
     // a resend that skips chunks already sent no longer replies to the message (the first chunk did)
-    const address = ids.length > 0 ? { ...d.address, replyTo: undefined } : d.address;
+    const addressNow = () => stripUndefined(ids.length > 0 ? { ...d.address, replyTo: undefined } : d.address);
     let final: Promise<void> | undefined;
+    const sent = (id: string) => {
+      ids.push(id);
+      if (ids.length < total) void this.ack(d.id, [...ids], false);
+      else final = this.finish(d.id, [...ids]); // the last part: acknowledged at once
+    };
     try {
-      if (rest.length > 0) {
-        await adapter.sendDelivery(stripUndefined(address), rest, (id) => {
-          ids.push(id);
-          if (ids.length < chunks.length) void this.ack(d.id, [...ids], false);
-          else final = this.finish(d.id, [...ids]); // the last chunk: acknowledged at once
-        }, d.buttons ? { buttons: d.buttons } : undefined);
-      }
+      if (rest.length > 0) await adapter.sendDelivery(addressNow(), rest, sent, d.buttons ? { buttons: d.buttons } : undefined);
+      for (let i = Math.max(0, ids.length - chunks.length); i < d.attachments.length; i++) sent(await this.sendFile(d, i, addressNow()));
       await (final ?? this.finish(d.id, ids));
     } catch (err) {
-      if (final) return void (await final); // the send call failed after the last chunk went out: it is delivered
+      if (final) return void (await final); // the send call failed after the last part went out: it is delivered
       const permanent = adapter.isPermanent?.(err) ?? false;
       const reason = err instanceof Error ? err.message : String(err);
       logger.warn({ deliveryId: d.id, err: reason, permanent }, "could not send a delivery");
       await this.call(() => this.opts.client.request("deliveries.fail", { id: d.id, reason: reason.slice(0, 1000) || "send failed", retryable: !permanent }));
     }
+  }
+
+  /**
+   * Sends file `index` of `d`: fetched from the daemon and sent natively; a file over the platform's limit, or a
+   * platform without file sending, gets one text line naming it instead (the user learns it exists).
+   */
+  private async sendFile(d: Delivery, index: number, address: DeliveryAddress): Promise<string> {
+    const { adapter } = this.opts;
+    const a = d.attachments[index]!;
+    const limit = adapter.maxAttachmentBytes?.(a) ?? Number.MAX_SAFE_INTEGER;
+    const line = (why: string) => adapter.sendDelivery(address, adapter.format(`(${a.name}, ${formatBytes(a.bytes)}: ${why})`), () => {}).then((x) => x[0] ?? "");
+    if (!adapter.sendAttachment) return line("files cannot be sent here");
+    if (a.bytes > limit) return line(`too large to send here; the limit is ${formatBytes(limit)}`);
+    const bytes = await (this.opts.fetchAttachment ?? ((id, i, max) => this.fetchFromDaemon(id, i, max)))(d.id, index, limit);
+    return adapter.sendAttachment(address, a, bytes);
+  }
+
+  private async fetchFromDaemon(deliveryId: string, index: number, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
+    const endpoint = await this.opts.client.verifiedEndpoint();
+    const url = `${endpoint.httpUrl}/api/deliveries/${encodeURIComponent(deliveryId)}/attachments/${index}`;
+    return fetchBytes(url, { maxBytes, headers: { authorization: `Bearer ${endpoint.token}` } });
   }
 
   private async finish(id: string, ids: string[]): Promise<void> {
@@ -155,4 +194,11 @@ function stripUndefined(a: { platform: string; chatId: string; threadId?: string
     ...(a.threadId !== undefined ? { threadId: a.threadId } : {}),
     ...(a.replyTo !== undefined ? { replyTo: a.replyTo } : {}),
   };
+}
+
+/** `1.5 MB`-style size (SI units, as the platforms state their limits). */
+export function formatBytes(n: number): string {
+  if (n < 1000) return `${n} B`;
+  if (n < 1_000_000) return `${(n / 1000).toFixed(0)} kB`;
+  return `${(n / 1_000_000).toFixed(n < 10_000_000 ? 1 : 0)} MB`;
 }

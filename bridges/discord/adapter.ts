@@ -20,6 +20,12 @@ export function isPermanentDiscordError(err: unknown): boolean {
   return err instanceof DiscordAPIError && (err.status === 403 || err.status === 404);
 }
 
+/**
+ * Largest file a bot attaches, in bytes: 10 MiB, Discord's default upload limit for a server without boosts
+ * (Discord API docs, "Uploading Files"; it was 25 MiB before 2024). Boosted servers allow more; we keep the floor.
+ */
+export const DISCORD_MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
+
 /** The Discord {@link PlatformAdapter}, sending through `discord`'s REST client. */
 export function discordAdapter(discord: Client): PlatformAdapter<DiscordIncoming> {
   return {
@@ -43,6 +49,16 @@ export function discordAdapter(discord: Client): PlatformAdapter<DiscordIncoming
         onSent(sent.id);
       }
       return ids;
+    },
+    maxAttachmentBytes: () => DISCORD_MAX_UPLOAD_BYTES,
+    async sendAttachment(address, a, bytes) {
+      // one message with the file (multipart: `files[0]` + `payload_json`, built by discord.js's REST client)
+      const reference = address.replyTo ? { message_reference: { message_id: address.replyTo, fail_if_not_exists: false } } : {};
+      const sent = (await discord.rest.post(Routes.channelMessages(address.threadId ?? address.chatId), {
+        body: { allowed_mentions: { parse: [], replied_user: false }, ...reference },
+        files: [{ name: a.name, data: Buffer.from(bytes), contentType: a.mime }],
+      })) as { id: string };
+      return sent.id;
     },
     isPermanent: isPermanentDiscordError,
     async sendTyping(msg) {

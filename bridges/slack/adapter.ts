@@ -13,6 +13,9 @@ import type { SlackIncoming } from "./inbound.js";
 /** The reaction shown on a user's message while the agent works on it (needs the `reactions:write` scope). */
 export const WORKING_REACTION = "eyes";
 
+/** Largest file a bot uploads, in bytes: 1 GB (https://docs.slack.dev/messaging/working-with-files). */
+export const SLACK_MAX_UPLOAD_BYTES = 1024 * 1024 * 1024;
+
 /** Slack errors after which a chat will never take the message (https://docs.slack.dev/reference/methods/chat.postMessage#errors). */
 const PERMANENT_ERRORS = new Set([
   "channel_not_found", "not_in_channel", "is_archived", "msg_too_long", "no_text", "restricted_action",
@@ -60,6 +63,15 @@ export function slackAdapter(web: WebClient, opts: { onPosted?: (channel: string
       const ids = await postChunks(web, address.chatId, address.threadId, chunks, onSent);
       if (address.threadId) opts.onPosted?.(address.chatId, address.threadId);
       return ids;
+    },
+    maxAttachmentBytes: () => SLACK_MAX_UPLOAD_BYTES,
+    async sendAttachment(address, a, bytes) {
+      // files.getUploadURLExternal + upload + files.completeUploadExternal, done by the SDK's filesUploadV2
+      const file = { file: Buffer.from(bytes), filename: a.name, title: a.name };
+      const res = (await (address.threadId
+        ? web.filesUploadV2({ ...file, channel_id: address.chatId, thread_ts: address.threadId })
+        : web.filesUploadV2({ ...file, channel_id: address.chatId }))) as { files?: Array<{ files?: Array<{ id?: string }> }> };
+      return res.files?.[0]?.files?.[0]?.id ?? "";
     },
     isPermanent: isPermanentSlackError,
     async sendTyping(msg) {

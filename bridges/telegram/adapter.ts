@@ -3,7 +3,7 @@
  * parsing, as Telegram counts), a plain-text resend when Telegram rejects the HTML, `sendChatAction typing`
  * every 4 s, and a wait-and-retry on 429 (`retry_after`) and on network errors.
  */
-import { GrammyError, HttpError, type Api } from "grammy";
+import { GrammyError, HttpError, InputFile, type Api } from "grammy";
 import type { PlatformAdapter, BridgeLogger } from "../common/bridge-runtime.js";
 import { TELEGRAM_MAX_CHARS, formatTelegramChunks, telegramHtmlToPlain } from "../common/format-telegram.js";
 import { splitMessage } from "../common/split-message.js";
@@ -11,6 +11,11 @@ import { TYPING_INTERVAL_MS } from "../common/typing-loop.js";
 import { sleep } from "../common/backoff.js";
 import type { TelegramIncoming } from "./inbound.js";
 import type { DeliveryAddress, DeliveryButton } from "../../protocol/deliveries.js";
+
+/** Largest file a bot uploads, in bytes: 50 MB (Bot API, "Sending files": "50 MB for other files"). */
+export const TELEGRAM_MAX_UPLOAD_BYTES = 50 * 1000 * 1000;
+/** Largest photo for sendPhoto, in bytes: 10 MB (Bot API sendPhoto); a bigger image goes as a document. */
+export const TELEGRAM_MAX_PHOTO_BYTES = 10 * 1000 * 1000;
 
 /** Most attempts per Bot API call before the error is passed on. */
 const MAX_ATTEMPTS = 4;
@@ -90,6 +95,23 @@ export function telegramAdapter(api: Api, logger: BridgeLogger): PlatformAdapter
         onSent(id);
       }
       return ids;
+    },
+    maxAttachmentBytes: () => TELEGRAM_MAX_UPLOAD_BYTES,
+    async sendAttachment(address, a, bytes) {
+      const other = {
+        ...(address.replyTo ? { reply_parameters: { message_id: Number(address.replyTo), allow_sending_without_reply: true } } : {}),
+        ...(address.threadId ? { message_thread_id: Number(address.threadId) } : {}),
+      };
+      // a fresh InputFile per attempt: its bytes are consumed by the upload
+      const file = () => new InputFile(bytes, a.name);
+      const sent = await withTelegramRetry<{ message_id: number }>(() => {
+        if (a.kind === "image" && a.bytes <= TELEGRAM_MAX_PHOTO_BYTES) return api.sendPhoto(address.chatId, file(), other);
+        if (a.kind === "voice") return api.sendVoice(address.chatId, file(), other);
+        if (a.kind === "audio") return api.sendAudio(address.chatId, file(), other);
+        if (a.kind === "video") return api.sendVideo(address.chatId, file(), other);
+        return api.sendDocument(address.chatId, file(), other);
+      });
+      return String(sent.message_id);
     },
     isPermanent: isPermanentTelegramError,
     sendTyping: (msg) => api.sendChatAction(msg.chatId, "typing", msg.topicId !== undefined ? { message_thread_id: msg.topicId } : {}),

@@ -19,6 +19,12 @@ export interface SocketAccess {
 /** Longest wait for a reconnecting socket before a reply is given up, in milliseconds. */
 export const SEND_WAIT_MS = 30_000;
 
+/**
+ * WhatsApp's media limits, in bytes (WhatsApp Business docs, "Supported media types"): images 5 MB, audio and
+ * video 16 MB, documents 100 MB. An image or audio over its limit goes as a document.
+ */
+export const WHATSAPP_MAX_BYTES = { image: 5 * 1024 * 1024, media: 16 * 1024 * 1024, document: 100 * 1024 * 1024 } as const;
+
 /** Incoming messages kept to quote in replies (a delivery names its message only by id), newest kept. */
 export const QUOTABLE_MESSAGES = 500;
 
@@ -50,6 +56,23 @@ export function whatsappAdapter(sockets: SocketAccess, maxMessageChars: number):
         onSent(id);
       }
       return ids;
+    },
+    maxAttachmentBytes: () => WHATSAPP_MAX_BYTES.document,
+    async sendAttachment(address, a, bytes) {
+      const quoted = address.replyTo ? recent.get(address.replyTo) : undefined;
+      const data = Buffer.from(bytes);
+      const asMedia = a.bytes <= (a.kind === "image" ? WHATSAPP_MAX_BYTES.image : WHATSAPP_MAX_BYTES.media);
+      // Baileys' message content kinds: image, audio (ptt: a voice note), video, document
+      const content =
+        asMedia && a.kind === "image" ? { image: data, mimetype: a.mime }
+        // a voice note plays only as Ogg/Opus with the codec named (WhatsApp's own voice notes)
+        : asMedia && a.kind === "voice" ? { audio: data, mimetype: a.mime === "audio/ogg" ? "audio/ogg; codecs=opus" : a.mime, ptt: true }
+        : asMedia && a.kind === "audio" ? { audio: data, mimetype: a.mime }
+        : asMedia && a.kind === "video" ? { video: data, mimetype: a.mime }
+        : { document: data, mimetype: a.mime, fileName: a.name };
+      const sock = await sockets.whenOpen(SEND_WAIT_MS);
+      const sent = await sock.sendMessage(address.chatId, content, quoted ? { quoted: quoted.source } : {});
+      return sent?.key.id ?? "";
     },
     async sendTyping(msg) {
       await sockets.current()?.sendPresenceUpdate("composing", msg.jid);

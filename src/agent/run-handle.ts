@@ -29,6 +29,8 @@ export class RunHandle {
   preferredModel: string | undefined;
   /** The run's own tool step limit (a scheduled job's `maxSteps`), else `agent.maxSteps`. */
   maxSteps: number | undefined;
+  /** Whether the user's message came with a voice note or other audio (for `voiceReplies: when-voice`, issue 12). */
+  voiceIn = false;
   /** Resolves when the run has ended (done or error). */
   readonly ended: Promise<void>;
   private resolveEnded!: () => void;

@@ -4,6 +4,7 @@ import type { Config } from "../config/schema.js";
 import type { MessageRow, Store } from "../store/store.js";
 import type { ToolCall, Usage } from "../../protocol/chat.js";
 import type { WireError } from "../../protocol/errors.js";
+import type { DeliveryAttachment } from "../../protocol/deliveries.js";
 import { AgentdError, toWireError } from "../errors.js";
 import { userErrorLine } from "../../protocol/user-error.js";
 import type { Tool } from "./tools/tool.js";
@@ -37,12 +38,19 @@ export interface RunDeps {
    * Writes the text a run ends with (its reply, or one short error line) to the run's delivery targets: the
    * outbox. Called inside the transaction that stores the run's end, so both commit or neither (issue 11).
    */
-  deliver?: (handle: RunHandle, text: string) => void;
+  deliver?: (handle: RunHandle, text: string, voice?: DeliveryAttachment) => void;
   /**
    * The approval policy (issue 13): asked before each tool call; may wait for the owner's answer (the run's status
    * says `awaiting_approval` through `onWait`) or refuse with a message for the model.
    */
   approve?: (handle: RunHandle, call: ToolCall, args: unknown, onWait: (approvalId: string) => void) => Promise<{ ok: true } | { ok: false; message: string }>;
+  /**
+   * Text-to-speech of a run's reply when one of its targets wants voice replies (issue 12): the voice note to
+   * deliver instead of the text there, or undefined. Called before the run's end is stored; never throws.
+   */
+  speak?: (handle: RunHandle, text: string) => Promise<DeliveryAttachment | undefined>;
+  /** The files the run sent (`send_file`), for its `run.done`; called once at the run's end. */
+  replyFiles?: (runId: string) => DeliveryAttachment[];
   /** Called after a run ends, whatever its status (metrics, session titles). */
   onEnd?: (info: { handle: RunHandle; status: string; model: string | undefined; durationMs: number; usage: Usage; error?: WireError }) => void;
 }
@@ -168,7 +176,8 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
       else logger.warn({ runId: handle.id, code: err.code }, `run failed: ${err.message}`);
     }
   }
-  finish(handle, deps, { text, shown, status, model, failure, started });
+  const voice = status === "ok" && !failure && deps.speak && shown.trim() ? await deps.speak(handle, shown) : undefined;
+  finish(handle, deps, { text, shown, status, model, failure, started, voice });
 }
 
 /**
@@ -219,7 +228,7 @@ function gateOf(handle: RunHandle, approve: NonNullable<RunDeps["approve"]>, mod
 
 function finish(
   handle: RunHandle, deps: RunDeps,
-  r: { text: string; shown: string; status: RunEndStatus; model: ResolvedModel | undefined; failure: AgentdError | undefined; started: number },
+  r: { text: string; shown: string; status: RunEndStatus; model: ResolvedModel | undefined; failure: AgentdError | undefined; started: number; voice?: DeliveryAttachment | undefined },
 ): void {
   const { store } = deps;
   const modelName = r.model?.name ?? deps.config().model;
@@ -254,12 +263,16 @@ function finish(
         status: r.status, model: modelName, assistantMessageId: m.id, finishedAt: Date.now(),
         ...(wire ? { errorCode: wire.code, error: wire.message } : {}),
       });
-      deps.deliver?.(handle, wire ? userErrorLine(wire) : r.shown);
+      deps.deliver?.(handle, wire ? userErrorLine(wire) : r.shown, wire ? undefined : r.voice);
       return m;
     })();
     if (wire) handle.emit("run.error", { runId: handle.id, sessionId: handle.sessionId, messageId: msg.id, error: wire, text: r.shown });
     else {
-      handle.emit("run.done", { runId: handle.id, sessionId: handle.sessionId, messageId: msg.id, status: r.status as Exclude<RunEndStatus, "error">, text: r.shown, model: modelName, usage });
+      const files = deps.replyFiles?.(handle.id) ?? [];
+      handle.emit("run.done", {
+        runId: handle.id, sessionId: handle.sessionId, messageId: msg.id, status: r.status as Exclude<RunEndStatus, "error">, text: r.shown, model: modelName, usage,
+        ...(files.length ? { attachments: files } : {}),
+      });
     }
   } catch (err) {
     deps.logger.error({ err, runId: handle.id }, "could not store the end of a run");

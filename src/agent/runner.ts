@@ -138,6 +138,7 @@ export class Runner {
     });
     const handle = new RunHandle(run.id, sessionId, content, params.channel, deliverTo, opts.silentReply);
     handle.maxSteps = opts.maxSteps;
+    handle.voiceIn = (params.attachments ?? []).some((a) => a.mime.startsWith("audio/"));
     if (subscriber) handle.subscribe(subscriber);
     this.dispatch(handle, run.userMessageId, preferredModel);
     return { runId: run.id, sessionId, duplicate: false };

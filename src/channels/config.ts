@@ -22,6 +22,8 @@ const AllowlistEntry = z
  * - `groups`: `mention` (default: in groups, answer only when mentioned or replied to), `all`, or `off` (never).
  * - `allowModelSwitch` (default false): chat users may switch their chat's model with `/model NAME`.
  * - `refusalText`: the polite refusal a denied sender gets (at most once per 10 minutes); a default names their id.
+ * - `voiceReplies` (issue 12): `off` (default), `when-voice` (answer a voice note with a voice note) or `always`;
+ *   spoken with `uploads.speechModel`.
  * Documented key by key in agent-template/agentd.yaml (`channels:`).
  */
 export const PlatformAccess = z.strictObject({
@@ -32,6 +34,7 @@ export const PlatformAccess = z.strictObject({
   groups: z.enum(["mention", "all", "off"]).default("mention"),
   allowModelSwitch: z.boolean().default(false),
   refusalText: z.string().min(1).max(1000).optional(),
+  voiceReplies: z.enum(["off", "when-voice", "always"]).default("off"),
 });
 /** See {@link PlatformAccess}. */
 export type PlatformAccess = z.infer<typeof PlatformAccess>;

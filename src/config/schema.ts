@@ -152,7 +152,9 @@ export const ModelPrice = z.strictObject({
  * `models`) that transcribes audio at upload; the model that describes an image for a model without vision
  * (`visionModel`, tool `describe_image`); how many of the latest user turns keep their images and documents in
  * the model's context (`recentTurns`, default 3: older turns get one line per file); the most characters of a
- * text document or PDF inlined in a message (`inlineMaxChars`, default 20 000; the rest via `attachment_read`).
+ * text document or PDF inlined in a message (`inlineMaxChars`, default 20 000; the rest via `attachment_read`);
+ * the model that speaks voice replies (`speechModel`, OpenAI-compatible `/audio/speech`) with its `speechVoice`
+ * (default `alloy`, one of OpenAI's voices).
  */
 export const UploadsConfig = z.strictObject({
   maxBytes: z.number().int().min(1024).default(25 * 1024 * 1024),
@@ -162,6 +164,8 @@ export const UploadsConfig = z.strictObject({
   visionModel: name.optional(),
   recentTurns: z.number().int().min(0).max(100).default(3),
   inlineMaxChars: z.number().int().min(0).max(1_000_000).default(20_000),
+  speechModel: name.optional(),
+  speechVoice: z.string().min(1).max(64).default("alloy"),
 });
 /** See {@link UploadsConfig}. */
 export type UploadsConfig = z.infer<typeof UploadsConfig>;
@@ -201,6 +205,9 @@ export const Config = z.strictObject({
   }
   if (cfg.uploads.visionModel && !cfg.models[cfg.uploads.visionModel]) {
     ctx.addIssue({ code: "custom", path: ["uploads", "visionModel"], message: `no model named "${cfg.uploads.visionModel}" under models` });
+  }
+  if (cfg.uploads.speechModel && !cfg.models[cfg.uploads.speechModel]) {
+    ctx.addIssue({ code: "custom", path: ["uploads", "speechModel"], message: `no model named "${cfg.uploads.speechModel}" under models` });
   }
   if (cfg.uploads.transcriptionModel && !cfg.models[cfg.uploads.transcriptionModel]) {
     ctx.addIssue({ code: "custom", path: ["uploads", "transcriptionModel"], message: `no model named "${cfg.uploads.transcriptionModel}" under models` });

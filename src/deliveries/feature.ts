@@ -1,6 +1,10 @@
 import type { FeatureFactory } from "../feature.js";
 import { AgentdError, ValidationError } from "../errors.js";
 import { deliveryRoutes } from "./routes.js";
+import { sendFileTool } from "./send-file.js";
+import { attachmentResponse } from "./attachment-route.js";
+import type { ChannelAddress } from "../../protocol/chat.js";
+import type { DeliveryAddress } from "../../protocol/deliveries.js";
 
 /**
  * The outbox feature (issue 11): the `deliveries.*` and `messages.send` protocol methods and their REST routes,
@@ -11,8 +15,17 @@ export const deliveriesFeature: FeatureFactory = (ctx) => {
   const outbox = ctx.outbox;
   // one subscription per connection and platform: a bridge that subscribes again on the same connection is answered alike
   const subscribed = new WeakMap<AbortSignal, Set<string>>();
+  const chatOf = (runId: string): DeliveryAddress | undefined => {
+    const run = ctx.store.getRun(runId);
+    const msg = run && ctx.store.getMessage(run.userMessageId);
+    if (!msg?.channel) return undefined;
+    const ch = JSON.parse(msg.channel) as ChannelAddress;
+    return { platform: ch.platform, chatId: ch.chatId, ...(ch.threadId ? { threadId: ch.threadId } : {}) };
+  };
+  const tools = [sendFileTool({ dir: ctx.dir, outbox, chatOf })];
   return {
     name: "deliveries",
+    tools: () => tools,
     handlers: (registry) => {
       registry
         .on("deliveries.subscribe", (params, call) => {
@@ -36,6 +49,7 @@ export const deliveriesFeature: FeatureFactory = (ctx) => {
       router
         .route(deliveryRoutes.list, ({ query }) => ({ deliveries: outbox.list(query) }))
         .route(deliveryRoutes.get, ({ params }) => ({ delivery: outbox.get(params.id) }))
+        .route(deliveryRoutes.attachment, ({ params }) => attachmentResponse(ctx.dir, outbox.get(params.id), Number(params.index)))
         .route(deliveryRoutes.retry, ({ params }) => ({ delivery: outbox.retry(params.id) }))
         .route(deliveryRoutes.send, ({ body, c }) => {
           const key = body.idempotencyKey ?? c.req.header("idempotency-key");

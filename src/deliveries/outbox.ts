@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
-import type { Delivery, DeliveryAddress, DeliveryButton, DeliveryState } from "../../protocol/deliveries.js";
-import { DELIVERY_MAX_CHARS } from "../../protocol/deliveries.js";
+import type { Delivery, DeliveryAddress, DeliveryAttachment, DeliveryButton, DeliveryState } from "../../protocol/deliveries.js";
+import { DELIVERY_MAX_ATTACHMENTS, DELIVERY_MAX_CHARS } from "../../protocol/deliveries.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import type { Store } from "../store/store.js";
 import { toWireDelivery, type DeliveryRow } from "../store/delivery-queries.js";
@@ -9,10 +9,15 @@ import { Backoff } from "../mcp/backoff.js";
 import type { DeliveriesConfig } from "./config.js";
 import { Dispatcher, type DeliverySink } from "./dispatcher.js";
 
-/** What {@link Outbox.enqueue} takes: where, what (markdown), the run it came from, and an optional idempotency key. */
+/**
+ * What {@link Outbox.enqueue} takes: where, what (markdown; may be empty when files are attached), files to send
+ * after the text (issue 12; paths already checked to lie in the agent folder), the run it came from, and an
+ * optional idempotency key.
+ */
 export interface EnqueueInput {
   address: DeliveryAddress;
   text: string;
+  attachments?: DeliveryAttachment[] | undefined;
   runId?: string | undefined;
   idempotencyKey?: string | undefined;
   /** Buttons under the message (approval prompts); a bridge's button press comes back as a protocol call. */
@@ -32,6 +37,7 @@ export type DeliverySettled = { outcome: "delivered"; platform: string; latencyM
 export class Outbox {
   private readonly dispatcher: Dispatcher;
   private readonly settledListeners = new Set<(s: DeliverySettled) => void>();
+  private readonly runFiles = new Map<string, DeliveryAttachment[]>();
 
   constructor(private readonly deps: { store: Store; config: () => DeliveriesConfig; logger: Logger }) {
     this.dispatcher = new Dispatcher({
@@ -43,7 +49,8 @@ export class Outbox {
   /**
    * Stores one delivery (`pending`) and wakes the platform's bridge. With an `idempotencyKey`, a repeat returns the
    * first row unchanged. Inside a `store.sqlite.transaction` it commits with it (the offer goes out after the
-   * current synchronous code). Throws `ValidationError` for an empty or too long text (over
+   * current synchronous code). Throws `ValidationError` for an empty text without files, more than
+   * {@link DELIVERY_MAX_ATTACHMENTS} files, or a too long text (over
    * {@link DELIVERY_MAX_CHARS}), `StorageError` when the database refuses the write.
    */
   enqueue(input: EnqueueInput): Delivery {
@@ -56,13 +63,15 @@ export class Outbox {
       const existing = this.deps.store.deliveries.findByKey(input.idempotencyKey);
       if (existing) return { delivery: toWireDelivery(existing), duplicate: true };
     }
-    if (!input.text.trim()) throw new ValidationError("text: a delivery needs some text", { path: "text" });
+    const attachments = input.attachments ?? [];
+    if (!input.text.trim() && attachments.length === 0) throw new ValidationError("text: a delivery needs some text or a file", { path: "text" });
+    if (attachments.length > DELIVERY_MAX_ATTACHMENTS) throw new ValidationError(`attachments: at most ${DELIVERY_MAX_ATTACHMENTS} files`, { path: "attachments" });
     if (input.text.length > DELIVERY_MAX_CHARS) throw new ValidationError(`text: longer than ${DELIVERY_MAX_CHARS} characters`, { path: "text" });
     const now = Date.now();
     const row: DeliveryRow = {
       id: newId("d"), platform: input.address.platform, chatId: input.address.chatId, threadId: input.address.threadId ?? "",
       replyTo: input.address.replyTo ?? null, text: input.text, runId: input.runId ?? null, idempotencyKey: input.idempotencyKey ?? null,
-      state: "pending", attempts: 0, lastError: null, platformMessageIds: "[]", leaseUntil: null, nextAttemptAt: 0, reportedAt: null,
+      state: "pending", attempts: 0, lastError: null, platformMessageIds: "[]", attachments: JSON.stringify(attachments), leaseUntil: null, nextAttemptAt: 0, reportedAt: null,
       createdAt: now, updatedAt: now, deliveredAt: null, buttons: input.buttons?.length ? JSON.stringify(input.buttons) : null,
     };
     this.deps.store.deliveries.insert(row);
@@ -83,6 +92,23 @@ export class Outbox {
     const reason = failed[n - 1]!.lastError ?? "unknown reason";
     const notice = `(${n === 1 ? "An earlier message" : `${n} earlier messages`} could not be delivered here: ${reason.slice(0, 200)}.)`;
     return `${notice}\n\n${text}`;
+  }
+
+  /**
+   * Notes a file a run sent (`send_file`), for its `run.done` (`attachments`): protocol clients get the files of
+   * the reply whether or not the run had a chat to deliver to (issue 12). Kept in memory until the run ends.
+   */
+  noteRunFile(runId: string, attachment: DeliveryAttachment): void {
+    const list = this.runFiles.get(runId) ?? [];
+    list.push(attachment);
+    this.runFiles.set(runId, list);
+  }
+
+  /** The files a run sent, forgotten once taken (at the run's end). */
+  takeRunFiles(runId: string): DeliveryAttachment[] {
+    const list = this.runFiles.get(runId) ?? [];
+    this.runFiles.delete(runId);
+    return list;
   }
 
   /** One delivery by id. Throws {@link NotFoundError}. */

@@ -31,6 +31,7 @@ export const ROUTE_EXAMPLES: Record<string, RouteExample> = {
   "GET /api/deliveries": { query: { state: "failed", platform: "telegram", since: "2026-11-27T00:00:00Z", limit: "20" } },
   "GET /api/deliveries/{id}": { params: { id: DELIVERY_ID } },
   "POST /api/deliveries/{id}/retry": { params: { id: DELIVERY_ID } },
+  "GET /api/deliveries/{id}/attachments/{index}": { params: { id: DELIVERY_ID, index: "0" } },
   "POST /api/messages": { body: { address: { platform: "telegram", chatId: "123456789" }, text: "Backup **done**.", idempotencyKey: "backup-done-2026-11-27" } },
   "POST /api/memory": { body: { text: "Prefers morning meetings." } },
   "POST /api/tokens": { body: { name: "open-webui", scopes: ["chat"], expires: "90d" } },

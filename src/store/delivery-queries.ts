@@ -2,7 +2,8 @@ import { getTableColumns } from "drizzle-orm";
 import type Database from "better-sqlite3";
 import { deliveries } from "./schema.js";
 import { guardStorage } from "./db.js";
-import type { Delivery, DeliveryButton, DeliveryState } from "../../protocol/deliveries.js";
+import { z } from "zod";
+import { DeliveryAttachment, type Delivery, type DeliveryButton, type DeliveryState } from "../../protocol/deliveries.js";
 
 /** A stored delivery row as drizzle returns it (camelCase properties). */
 export type DeliveryRow = typeof deliveries.$inferSelect;
@@ -24,6 +25,7 @@ export function toWireDelivery(r: DeliveryRow): Delivery {
     attempts: r.attempts,
     lastError: r.lastError,
     platformMessageIds: JSON.parse(r.platformMessageIds) as string[],
+    attachments: z.array(DeliveryAttachment).catch([]).parse(JSON.parse(r.attachments)),
     createdAt: iso(r.createdAt),
     updatedAt: iso(r.updatedAt),
     deliveredAt: r.deliveredAt === null ? null : iso(r.deliveredAt),

@@ -139,6 +139,8 @@ export const scheduleFirings = sqliteTable("schedule_firings", {
  * `threadId` is "" when the chat has none. `platformMessageIds` is the JSON array of the platform's ids of the
  * chunks sent so far. `leaseUntil`: while `sending`, when an unacknowledged offer expires; `nextAttemptAt`: while
  * `pending`, not offered before. `reportedAt`: when a `failed` delivery was told to the user (next turn).
+ * `attachments` (issue 12): JSON array of files sent after the text, each `{ path, name, mime, bytes, kind }` with
+ * `path` relative to the agent folder; validated on read by the protocol's `DeliveryAttachment`.
  */
 export const deliveries = sqliteTable("deliveries", {
   id: text("id").primaryKey(),
@@ -153,6 +155,7 @@ export const deliveries = sqliteTable("deliveries", {
   attempts: integer("attempts").notNull().default(0),
   lastError: text("last_error"),
   platformMessageIds: text("platform_message_ids").notNull().default("[]"),
+  attachments: text("attachments").notNull().default("[]"),
   leaseUntil: integer("lease_until"),
   nextAttemptAt: integer("next_attempt_at").notNull().default(0),
   reportedAt: integer("reported_at"),

@@ -55,6 +55,9 @@ export interface ScriptedTurn {
   refuse?: never;
 }
 
+/** The start of every fake speech answer: an Ogg page signature, then the spoken text's bytes follow. */
+export const FAKE_SPEECH_OGG = Buffer.from("OggS\0fake-opus:");
+
 /** A request received on `/v1/chat/completions`, recorded before it is answered. */
 export interface RecordedRequest {
   /** Request path including any query string, e.g. `/v1/chat/completions`. */
@@ -79,6 +82,8 @@ export interface FakeLlm {
   port: number;
   /** Every request to `/v1/chat/completions`, in arrival order (cleared in place by `reset`). */
   requests: RecordedRequest[];
+  /** Every `POST /v1/audio/speech` body (text-to-speech), in arrival order; each is answered with {@link FAKE_SPEECH_OGG} plus the input. */
+  speech: Array<{ model: string; voice: string; input: string; response_format?: string }>;
   /** Append turns to the FIFO consumed by chat-completion requests. */
   enqueue(...turns: ScriptedTurn[]): void;
   /** Set (or clear with `undefined`) a rule consulted first; returning `undefined` falls through to the queue, then the default turn. */
@@ -172,6 +177,7 @@ export async function startFakeLlm(
   const host = opts.host ?? "127.0.0.1";
   const defaultTurn = opts.defaultTurn ?? defaultEchoTurn;
   const requests: RecordedRequest[] = [];
+  const speech: FakeLlm["speech"] = [];
   const queue: ScriptedTurn[] = [];
   const models = new Set<string>(["gpt-4o-mini", "test-model"]);
   const sockets = new Set<Socket>();
@@ -300,6 +306,13 @@ export async function startFakeLlm(
           const data = [...models].map((id) => ({ id, object: "model", created: 1700000000, owned_by: "fake-llm" }));
           return sendJson(res, 200, { object: "list", data });
         }
+        if (req.method === "POST" && path === "/v1/audio/speech") {
+          const body = JSON.parse(raw.toString("utf8")) as { model: string; voice: string; input: string; response_format?: string };
+          speech.push(body);
+          if (!body.input || !body.voice) return sendJson(res, 400, { error: { message: "input and voice are required", type: "invalid_request_error", param: null, code: null } });
+          res.writeHead(200, { "content-type": body.response_format === "opus" ? "audio/ogg" : "audio/mpeg" });
+          return void res.end(Buffer.concat([FAKE_SPEECH_OGG, Buffer.from(body.input)]));
+        }
         if (req.method === "POST" && path === "/v1/audio/transcriptions") {
           const contentType = req.headers["content-type"];
           return sendJson(res, 200, { text: `transcribed: ${multipartFileBytes(raw, contentType)} bytes` });
@@ -331,6 +344,7 @@ export async function startFakeLlm(
     url: `http://${urlHost}:${port}/v1`,
     port,
     requests,
+    speech,
     enqueue: (...turns) => void queue.push(...turns),
     onRequest: (r) => void (rule = r),
     reset: () => {

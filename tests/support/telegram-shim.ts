@@ -5,11 +5,15 @@
  * and `sendChatAction` answered here, callback queries (inline keyboard presses, {@link TelegramShim.press}) with
  * `answerCallbackQuery` / `editMessageReplyMarkup` answered here, and every call recorded with its times. `sendMessage` can be held before
  * the platform takes it (`holdMs`): a client that disconnects during the hold never gets the message accepted,
- * as when a request never reached Telegram. The rest is proxied to the emulator.
+ * as when a request never reached Telegram. File sends (`sendPhoto`, `sendDocument`, `sendVoice`, `sendAudio`,
+ * `sendVideo`) are answered here from their multipart/form-data body, checked against the Bot API's fields
+ * (https://core.telegram.org/bots/api#sending-files: the file in the field named after the kind, `chat_id`
+ * required, `reply_parameters` JSON) and recorded in `files`. The rest is proxied to the emulator.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createNetServer } from "node:net";
 import type { AddressInfo } from "node:net";
+import { Readable } from "node:stream";
 import { TelegramServer } from "telegram-test-api/lib/telegramServer.js";
 
 /** One Bot API call the shim answered. Times are `Date.now()`. */
@@ -22,11 +26,27 @@ export interface ShimCall {
   result?: any;
 }
 
+/** A file the bot uploaded: the method, its chat, the file part's name, type and bytes, and the other fields. */
+export interface ShimFile {
+  method: string;
+  chatId: string;
+  fileName: string;
+  contentType: string;
+  bytes: Buffer;
+  fields: Record<string, string>;
+  messageId: number;
+}
+
+/** The Bot API's file field of each file-sending method. */
+const FILE_FIELD: Record<string, string> = { sendPhoto: "photo", sendDocument: "document", sendVoice: "voice", sendAudio: "audio", sendVideo: "video" };
+
 /** The running shim: its Bot API root, the emulator behind it, and the recorded calls. */
 export interface TelegramShim {
   apiRoot: string;
   emulator: TelegramServer;
   calls: ShimCall[];
+  /** Files the bot uploaded (accepted), in order. */
+  files: ShimFile[];
   /** Messages the bot sent to `chatId` (accepted by the platform), in order. */
   sent(chatId: number | string): Array<{ text: string; receivedAt: number; acceptedAt: number; messageId: number }>;
   /** Delay before a `sendMessage` to `chatId` is taken (its `n`-th to that chat, from 1); default none. */
@@ -46,6 +66,12 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
   if (res.writableEnded || res.destroyed) return;
   res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
 };
+
+/** Parses a multipart/form-data body with the platform's own parser (undici's `Request.formData`). */
+async function readForm(req: IncomingMessage): Promise<FormData> {
+  const body = Readable.toWeb(req) as ReadableStream<Uint8Array>;
+  return new Request("http://shim/", { method: "POST", headers: { "content-type": req.headers["content-type"] ?? "" }, body, duplex: "half" } as RequestInit).formData();
+}
 
 async function readBody(req: IncomingMessage): Promise<Record<string, any>> {
   let raw = "";
@@ -83,6 +109,7 @@ export async function startTelegramShim(opts: { localSends?: boolean } = {}): Pr
     apiRoot: "",
     emulator,
     calls,
+    files: [],
     holdMs: () => 0,
     failWith: () => undefined,
     onAccepted: () => {},
@@ -108,6 +135,26 @@ export async function startTelegramShim(opts: { localSends?: boolean } = {}): Pr
       const m = /^\/bot([^/]+)\/(\w+)$/.exec(req.url?.split("?")[0] ?? "");
       if (!m) return json(res, 404, { ok: false, error_code: 404, description: "Not Found" });
       const [, token, method] = m as unknown as [string, string, string];
+      if (FILE_FIELD[method]) {
+        const form = await readForm(req);
+        const fields: Record<string, string> = {};
+        const parts = new Map<string, File>();
+        for (const [k, v] of form.entries()) {
+          if (typeof v === "string") fields[k] = v;
+          else parts.set(k, v);
+        }
+        // the file is the part named after the kind, or the part `attach://<name>` points at (what grammY sends)
+        const ref = fields[FILE_FIELD[method]!];
+        const file = ref?.startsWith("attach://") ? parts.get(ref.slice("attach://".length)) : parts.get(FILE_FIELD[method]!);
+        calls.push({ method, params: fields, receivedAt: Date.now() });
+        if (!fields.chat_id) return json(res, 400, { ok: false, error_code: 400, description: "Bad Request: chat_id is empty" });
+        if (!file) return json(res, 400, { ok: false, error_code: 400, description: `Bad Request: there is no ${FILE_FIELD[method]} in the request` });
+        if (fields.reply_parameters) JSON.parse(fields.reply_parameters); // must be JSON (the Bot API's serialized object)
+        const messageId = 1_000_000 + nextMessageId++;
+        shim.files.push({ method, chatId: fields.chat_id, fileName: file.name, contentType: file.type, bytes: Buffer.from(await file.arrayBuffer()), fields, messageId });
+        const result = { message_id: messageId, date: Math.floor(Date.now() / 1000), chat: { id: Number(fields.chat_id), type: "private" }, [FILE_FIELD[method]!]: { file_id: `f${messageId}` } };
+        return json(res, 200, { ok: true, result });
+      }
       const params = await readBody(req);
       const call: ShimCall = { method, params, receivedAt: Date.now() };
       calls.push(call);
