@@ -12,6 +12,7 @@ import { pino } from "pino";
 import sharp from "sharp";
 import { TelegramServer } from "telegram-test-api/lib/telegramServer.js";
 import type { Transformer } from "grammy";
+import { freePort, idlePause } from "./support/telegram-shim.js";
 import { startFakeLlm, type FakeLlm, type RecordedRequest } from "./support/fake-llm.js";
 import { initAgent, startDaemon, waitFor, cleanup, type RunningDaemon } from "./support/daemon.js";
 import { runBridge } from "../bridges/telegram/main.js";
@@ -47,20 +48,6 @@ function tinyPdf(text: string): Buffer {
   out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
   return Buffer.from(out, "latin1");
 }
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const { port } = srv.address() as { port: number };
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-const idlePause: Transformer = async (prev, method, payload, signal) => {
-  const res = await prev(method, payload, signal);
-  if (method === "getUpdates" && res.ok && Array.isArray(res.result) && res.result.length === 0) await sleep(30);
-  return res;
-};
 
 let llm: FakeLlm;
 let tg: TelegramServer;

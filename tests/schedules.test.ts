@@ -12,6 +12,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { pino } from "pino";
 import { TelegramServer } from "telegram-test-api/lib/telegramServer.js";
 import type { Transformer } from "grammy";
+import { freePort, idlePause } from "./support/telegram-shim.js";
 import { startFakeLlm, type FakeLlm, type RecordedRequest, type ScriptedTurn } from "./support/fake-llm.js";
 import { initAgent, startDaemon, waitFor, cleanup, type RunningDaemon } from "./support/daemon.js";
 import { runBridge } from "../bridges/telegram/main.js";
@@ -19,21 +20,6 @@ import { signBody } from "../src/hooks/signature.js";
 
 const TOKEN = "123456:TEST-telegram-token";
 const SECRET = "hook-secret-0123456789";
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const { port } = srv.address() as { port: number };
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-/** telegram-test-api answers getUpdates at once: pause on empty batches so an idle bot does not spin. */
-const idlePause: Transformer = async (prev, method, payload, signal) => {
-  const res = await prev(method, payload, signal);
-  if (method === "getUpdates" && res.ok && Array.isArray(res.result) && res.result.length === 0) await sleep(30);
-  return res;
-};
 
 type Msg = { role: string; content: unknown };
 const messagesOf = (req: RecordedRequest) => (req.body?.messages ?? []) as Msg[];

@@ -15,6 +15,7 @@ import { createServer as createNetServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import { TelegramServer } from "telegram-test-api/lib/telegramServer.js";
+import type { Transformer } from "grammy";
 
 /** One Bot API call the shim answered. Times are `Date.now()`. */
 export interface ShimCall {
@@ -225,10 +226,21 @@ export async function startTelegramShim(opts: { localSends?: boolean } = {}): Pr
   return shim;
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 right now (for a stand-in server that needs its port before it listens). */
+export async function freePort(): Promise<number> {
   const srv = createNetServer();
   await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
   const { port } = srv.address() as AddressInfo;
   await new Promise((r) => srv.close(r));
   return port;
 }
+
+/**
+ * A grammY API transformer for tests against telegram-test-api, which answers getUpdates at once (no long poll):
+ * it pauses 30 ms on an empty batch so an idle bot does not spin (TESTING.md).
+ */
+export const idlePause: Transformer = async (prev, method, payload, signal) => {
+  const res = await prev(method, payload, signal);
+  if (method === "getUpdates" && res.ok && Array.isArray(res.result) && res.result.length === 0) await new Promise((r) => setTimeout(r, 30));
+  return res;
+};
