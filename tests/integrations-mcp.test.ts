@@ -14,7 +14,7 @@ import { RECALL_QUESTION, recallRule } from "./support/recall-rule.js";
 
 const run = promisify(execFile);
 const INSPECTOR = join(ROOT, "node_modules", "@modelcontextprotocol", "inspector", "clients", "launcher", "build", "index.js");
-const ALL_TOOLS = ["chat", "vault_search", "vault_read", "vault_write", "memory_append", "sessions_list"];
+const ALL_TOOLS = ["chat", "vault_search", "vault_read", "vault_write", "memory_append", "sessions_list", "schedule_create"];
 
 let llm: FakeLlm;
 let d: RunningDaemon;
@@ -70,6 +70,10 @@ describe("agentd as an MCP server, with the MCP SDK's Client", () => {
     expect(readFileSync(join(d.dir, "MEMORY.md"), "utf8")).toContain((remembered.structuredContent as { line: string }).line);
     const sessions = await client.callTool({ name: "sessions_list", arguments: {} });
     expect((sessions.structuredContent as { sessions: unknown[] }).sessions.length).toBeGreaterThanOrEqual(2);
+    const scheduled = await client.callTool({ name: "schedule_create", arguments: { name: "mcp-reminder", at: "in 2 hours", prompt: "Remind me to stretch." } });
+    expect(textOf(scheduled)).toMatch(/^Scheduled "mcp-reminder" \(id [\w-]+\); next run \d{4}-/);
+    const jobs = (await (await d.api("/api/schedules")).json()) as { schedules: Array<{ name: string; kind: string }> };
+    expect(jobs.schedules).toContainEqual(expect.objectContaining({ name: "mcp-reminder", kind: "at" }));
     const missing = await client.callTool({ name: "vault_read", arguments: { path: "Nope.md" } });
     expect(missing.isError).toBe(true);
     expect(textOf(missing)).toMatch(/^not_found: /);

@@ -122,7 +122,7 @@ const METHODS: Record<string, Scope[]> = {
 /** MCP tools → scopes; `resources/*` (vault notes) need read or vault. */
 const TOOLS: Record<string, Scope[]> = {
   chat: ["chat"], vault_search: ["read", "vault"], vault_read: ["read", "vault"], vault_write: ["vault"],
-  memory_append: ["vault"], sessions_list: ["chat", "read"],
+  memory_append: ["vault"], sessions_list: ["chat", "read"], schedule_create: ["admin"],
 };
 
 const allowed = (declared: Scope[], scope: Scope) => scope === "admin" || declared.includes(scope);

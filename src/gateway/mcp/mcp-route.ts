@@ -6,7 +6,7 @@ import type { McpServerDeps } from "./mcp-server.js";
 /** `POST /mcp`: agentd as an MCP server over Streamable HTTP (stateless; JSON-RPC in, JSON-RPC out). */
 export const mcpServerRoute = defineRoute({
   method: "post", path: "/mcp", tag: "mcp", scope: ["chat", "read", "vault"], raw: { request: "application/json", response: "application/json" },
-  summary: "agentd as an MCP server (Streamable HTTP, stateless): tools chat, vault_search, vault_read, vault_write, memory_append, sessions_list and vault:// resources, each listed and callable as the token's scopes allow.",
+  summary: "agentd as an MCP server (Streamable HTTP, stateless): tools chat, vault_search, vault_read, vault_write, memory_append, sessions_list, schedule_create and vault:// resources, each listed and callable as the token's scopes allow.",
   body: z.looseObject({ jsonrpc: z.literal("2.0"), method: z.string().optional() }).describe("a JSON-RPC 2.0 message (or batch) of MCP"),
   response: z.looseObject({ jsonrpc: z.literal("2.0") }).describe("the JSON-RPC answer"),
 });

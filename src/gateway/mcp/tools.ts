@@ -3,6 +3,7 @@ import type { ScopeRequirement } from "../../../protocol/scopes.js";
 import { vaultMethods, VaultSearchParams, VaultWriteParams, NotePath } from "../../../protocol/vault.js";
 import { sessionMethods } from "../../../protocol/sessions.js";
 import { agentMethods } from "../../../protocol/agent.js";
+import { scheduleMethods, ScheduleCreate, type Schedule } from "../../../protocol/schedules.js";
 import type { MethodSpec } from "../../../protocol/method-spec.js";
 import type { Store } from "../../store/store.js";
 import type { MethodRegistry } from "../method-registry.js";
@@ -117,6 +118,16 @@ export const MCP_TOOLS: readonly McpToolSpec[] = [
       const r = (await call(ctx, "sessions.list", args)) as z.output<typeof sessionMethods["sessions.list"]["result"]>;
       const text = r.sessions.length === 0 ? "No sessions yet." : r.sessions.map((s) => `- ${s.id}: ${s.title ?? "(untitled)"} (${s.messageCount} messages, last active ${s.updatedAt})`).join("\n");
       return { text, structured: r };
+    },
+  }),
+  tool({
+    name: "schedule_create",
+    description: "Schedule a prompt for the agent: exactly one of at (ISO 8601 or 'in 20 minutes'), cron or everyMs; deliverTo: the chat(s) that get the answer.",
+    scope: scheduleMethods["schedules.create"].scope,
+    input: ScheduleCreate,
+    async run(args, ctx) {
+      const job = (await call(ctx, "schedules.create", args)) as Schedule;
+      return { text: `Scheduled "${job.name}" (id ${job.id}); next run ${job.nextRunAt ?? "none"} (${job.timezone}).`, structured: job };
     },
   }),
 ];
