@@ -9,7 +9,15 @@ import { ROOT, cleanup, initAgent, runCli, startDaemon, waitFor } from "./suppor
 // after 200 MB of lines written through the daemon's logger; `agentd logs` pretty-prints, filters and follows.
 
 const WRITER = join(ROOT, "dist", "tests", "support", "log-writer.js");
-const folderBytes = (dir: string) => readdirSync(dir).reduce((sum, n) => sum + (lstatSync(join(dir, n)).isFile() ? statSync(join(dir, n)).size : 0), 0);
+/** Bytes of the regular files in `dir`; a file that rotation removes (or relinks) between readdir and stat counts 0. */
+const folderBytes = (dir: string) => readdirSync(dir).reduce((sum, n) => {
+  try {
+    return sum + (lstatSync(join(dir, n)).isFile() ? statSync(join(dir, n)).size : 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return sum;
+    throw err;
+  }
+}, 0);
 
 let llm: FakeLlm;
 beforeAll(async () => {
