@@ -202,7 +202,8 @@ describe("the web app in Chromium", () => {
     await page.getByLabel("message").press("Enter");
     await waitFor(() => page.url().match(/#\/chat\/\w+/), "the run's session in the address");
     const chatUrl = page.url();
-    await page.getByRole("link", { name: "Approvals" }).click();
+    // the chat says the run waits, and links to the inbox
+    await page.locator("[data-testid=streaming]").getByRole("link", { name: "Approvals" }).click();
     const item = page.locator(".approval", { hasText: "echo web-ran" });
     await item.waitFor({ timeout: 20_000 });
     await shoot("approvals");

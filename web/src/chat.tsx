@@ -9,7 +9,7 @@ const sessions = signal<Session[]>([]);
 const filter = signal("");
 const messages = signal<Message[]>([]);
 /** The reply being streamed: text so far, tool calls so far, run id (for abort). */
-type Live = { runId?: string; text: string; tools: Array<{ name: string; arguments?: string; result?: string }> };
+type Live = { runId?: string; text: string; tools: Array<{ name: string; arguments?: string; result?: string }>; awaitingApproval?: boolean };
 const live = signal<Live | undefined>(undefined);
 const failure = signal("");
 const renaming = signal(false);
@@ -97,6 +97,7 @@ async function send(sessionId: string | undefined, text: string, attachments: At
     for await (const ev of run.events) {
       const l: Live = live.value!;
       if (ev.event === "run.delta") live.value = { ...l, text: l.text + ev.payload.text };
+      else if (ev.event === "run.status") live.value = { ...l, awaitingApproval: ev.payload.status === "awaiting_approval" };
       else if (ev.event === "run.tool") {
         const p = ev.payload;
         live.value = p.phase === "call" ? { ...l, tools: [...l.tools, { name: p.name, arguments: p.arguments ?? "" }] }
@@ -178,6 +179,7 @@ export function Chat({ sessionId }: { sessionId: string | undefined }) {
           {live.value && (
             <article class="msg assistant streaming" data-testid="streaming">
               <div class="md" dangerouslySetInnerHTML={{ __html: toHtml(live.value.text || "…") }} />
+              {live.value.awaitingApproval && <p class="status" role="status">A tool call waits for your answer: <a href="#/approvals">Approvals</a></p>}
               {live.value.tools.map((t) => <details class="tool"><summary>tool {t.name}</summary><pre>{t.arguments}</pre>{t.result !== undefined && <pre>{t.result}</pre>}</details>)}
             </article>
           )}
