@@ -4,8 +4,9 @@
 // ride the cookie. Screenshots at phone and desktop widths land in test-artifacts/web/ (git-ignored).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServer, type Server } from "node:http";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import sharp from "sharp";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { startFakeLlm, type FakeLlm } from "./support/fake-llm.js";
 import { scriptSideCalls } from "./support/agent-llm.js";
@@ -38,10 +39,19 @@ beforeAll(async () => {
   scriptSideCalls(llm, (r) => {
     const text = JSON.stringify(r.body.messages.at(-1)?.content ?? "");
     if (text.includes("stream please")) return { text: STREAMED, chunkSize: 6, chunkDelayMs: 80 };
+    // "run the tool": exec (policy ask, the default) waits for the inbox; then the model reports the result
+    if (text.includes("run the tool")) return { toolCalls: [{ name: "exec", arguments: JSON.stringify({ command: "echo web-ran" }) }] };
+    const last = r.body.messages.at(-1);
+    if (last?.role === "tool") return { text: `Exec said: ${String(last.content).trim()}` };
     if (text.includes("a long one")) return { text: "This reply never ends because the model stalls right", chunkSize: 8, stallAfterChunks: 3 };
     return undefined;
   });
-  const { dir } = await initAgent({ llmUrl: llm.url });
+  const { dir } = await initAgent({
+    llmUrl: llm.url,
+    edit: (cfg) => {
+      cfg.tools = { ...cfg.tools, exec: { enabled: true, sandbox: existsSync("/usr/bin/bwrap") ? "bwrap" : "none", timeoutMs: 10_000 } };
+    },
+  });
   root = join(dir, "..");
   writeFileSync(join(dir, "vault", "Alpha.md"), "# Alpha\n\nAlpha links to [[Beta]] and has a table:\n\n| a | b |\n|---|---|\n| 1 | 2 |\n");
   writeFileSync(join(dir, "vault", "Beta.md"), "# Beta\n\nBeta body.\n");
@@ -185,6 +195,53 @@ describe("the web app in Chromium", () => {
     expect(list.schedules.find((s) => s.name === "morning")?.enabled).toBe(false);
     await shoot("schedules");
   }, 30_000);
+
+  it("answers an approval request in the inbox: Approve lets the waiting run finish with its reply", async () => {
+    await page.goto(`${d.url}/#/chat`);
+    await page.getByLabel("message").fill("run the tool please");
+    await page.getByLabel("message").press("Enter");
+    await waitFor(() => page.url().match(/#\/chat\/\w+/), "the run's session in the address");
+    const chatUrl = page.url();
+    // the chat says the run waits, and links to the inbox
+    await page.locator("[data-testid=streaming]").getByRole("link", { name: "Approvals" }).click();
+    const item = page.locator(".approval", { hasText: "echo web-ran" });
+    await item.waitFor({ timeout: 20_000 });
+    await shoot("approvals");
+    await item.getByRole("button", { name: "Approve once" }).click();
+    await item.waitFor({ state: "detached" });
+    await page.getByRole("status").filter({ hasText: "approved" }).waitFor();
+    await page.goto(chatUrl);
+    await page.locator(".msg.assistant:not(.streaming)").filter({ hasText: /Exec said: exit code 0\s+web-ran/ }).waitFor({ timeout: 20_000 });
+    const answered = (await (await d.api("/api/approvals?state=approved")).json()) as { approvals: Array<{ subject: string; decision: string }> };
+    expect(answered.approvals.find((a) => a.subject === "echo web-ran")?.decision).toBe("approve");
+  }, 40_000);
+
+  it("drops an image on the composer: a chip before sending, the image part in the model's request, the chip in history", async () => {
+    await page.goto(`${d.url}/#/chat`);
+    const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: "#3a7" } }).png().toBuffer();
+    // a real drop: a DataTransfer holding the file, dispatched on the composer as the browser does for a drag from the desktop
+    const transfer = await page.evaluateHandle((b64) => {
+      // the browser's DataTransfer (the test's tsconfig has no DOM types)
+      const dt = new (globalThis as unknown as { DataTransfer: new () => { items: { add(f: File): void } } }).DataTransfer();
+      dt.items.add(new File([Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0))], "green.png", { type: "image/png" }));
+      return dt;
+    }, png.toString("base64"));
+    await page.locator("form.composer").dispatchEvent("drop", { dataTransfer: transfer });
+    const chip = page.locator(".conversation > .row .chip", { hasText: "green.png" });
+    await chip.waitFor();
+    expect(await chip.textContent()).toContain("image/png");
+    const before = llm.requests.length;
+    await page.getByLabel("message").fill("what is in this picture");
+    await page.getByLabel("message").press("Enter");
+    await page.locator(".msg.assistant:not(.streaming)").filter({ hasText: "what is in this picture" }).waitFor({ timeout: 20_000 });
+    const sent = llm.requests.slice(before).find((r) => r.body.stream === true && JSON.stringify(r.body).includes("what is in this picture"));
+    const parts = sent!.body.messages.at(-1).content as Array<{ type: string; image_url?: { url: string } }>;
+    expect(parts.find((p) => p.type === "image_url")?.image_url?.url).toMatch(/^data:image\/(png|jpeg);base64,/);
+    expect(await page.locator(".conversation > .row .chip").count()).toBe(0); // sent: the composer is empty again
+    await page.reload();
+    await page.locator(".msg.user .chip", { hasText: "green.png" }).waitFor(); // from chat.history's Message.attachments
+    await shoot("attachments");
+  }, 40_000);
 
   it("a page from another origin cannot open the WebSocket or use the cookie", async () => {
     evil = createServer((_req, res) => {

@@ -1,6 +1,6 @@
 import { signal, computed } from "@preact/signals";
 import { useEffect } from "preact/hooks";
-import type { Message } from "../../protocol/chat.js";
+import type { Attachment, Message } from "../../protocol/chat.js";
 import type { Session } from "../../protocol/sessions.js";
 import { c } from "./api.js";
 import { toHtml } from "./markdown.js";
@@ -9,10 +9,47 @@ const sessions = signal<Session[]>([]);
 const filter = signal("");
 const messages = signal<Message[]>([]);
 /** The reply being streamed: text so far, tool calls so far, run id (for abort). */
-type Live = { runId?: string; text: string; tools: Array<{ name: string; arguments?: string; result?: string }> };
+type Live = { runId?: string; text: string; tools: Array<{ name: string; arguments?: string; result?: string }>; awaitingApproval?: boolean };
 const live = signal<Live | undefined>(undefined);
 const failure = signal("");
 const renaming = signal(false);
+/** Files uploaded for the next message (shown as chips until sent), and how many uploads are under way. */
+const attached = signal<Attachment[]>([]);
+const uploading = signal(0);
+const dragging = signal(false);
+
+/** Stores each file with `POST /api/upload` (cookie session, same origin) and adds it to the next message. */
+async function attach(files: Iterable<File>) {
+  for (const file of files) {
+    uploading.value++;
+    try {
+      const form = new FormData();
+      form.append("file", file, file.name || `pasted.${file.type.split("/")[1] ?? "bin"}`);
+      const res = await fetch("/api/upload", { method: "POST", body: form });
+      const json = (await res.json()) as Attachment & { error?: { message: string } };
+      if (!res.ok) throw new Error(json.error?.message ?? `upload failed (${res.status})`);
+      attached.value = [...attached.value, json];
+    } catch (err) {
+      failure.value = `${file.name}: ${(err as Error).message}`;
+    } finally {
+      uploading.value--;
+    }
+  }
+}
+
+const kb = (bytes: number) => (bytes < 1024 ? `${bytes} B` : `${Math.round(bytes / 1024)} KB`);
+function Chips({ files, remove }: { files: Attachment[]; remove?: (a: Attachment) => void }) {
+  return (
+    <ul class="chips" aria-label="attachments">
+      {files.map((a) => (
+        <li class="chip" title={a.path}>
+          {a.filename} <small class="muted">{a.mime}, {kb(a.bytes)}</small>
+          {remove && <button type="button" aria-label={`remove ${a.filename}`} onClick={() => remove(a)}>×</button>}
+        </li>
+      ))}
+    </ul>
+  );
+}
 const shown = computed(() => sessions.value.filter((s) => (s.title ?? "untitled").toLowerCase().includes(filter.value.toLowerCase())));
 
 async function loadSessions() {
@@ -49,17 +86,18 @@ function channelOf(list: Message[]): string | undefined {
   return ch && `${ch.platform} chat ${ch.chatId}${ch.threadId ? ` thread ${ch.threadId}` : ""}${ch.userName ? ` (${ch.userName})` : ""}`;
 }
 
-async function send(sessionId: string | undefined, text: string) {
+async function send(sessionId: string | undefined, text: string, attachments: Attachment[] = []) {
   failure.value = "";
   live.value = { text: "", tools: [] };
-  messages.value = [...messages.value, { id: `local-${Date.now()}`, role: "user", content: text } as Message];
+  messages.value = [...messages.value, { id: `local-${Date.now()}`, role: "user", content: text, ...(attachments.length ? { attachments } : {}) } as Message];
   try {
-    const run = await c().send(text, sessionId ? { sessionId } : {});
+    const run = await c().send(text, { ...(sessionId ? { sessionId } : {}), ...(attachments.length ? { attachments } : {}) });
     live.value = { ...live.value!, runId: run.runId };
     if (!sessionId) location.hash = `#/chat/${run.sessionId}`;
     for await (const ev of run.events) {
       const l: Live = live.value!;
       if (ev.event === "run.delta") live.value = { ...l, text: l.text + ev.payload.text };
+      else if (ev.event === "run.status") live.value = { ...l, awaitingApproval: ev.payload.status === "awaiting_approval" };
       else if (ev.event === "run.tool") {
         const p = ev.payload;
         live.value = p.phase === "call" ? { ...l, tools: [...l.tools, { name: p.name, arguments: p.arguments ?? "" }] }
@@ -79,7 +117,8 @@ function Bubble({ m, toolResults }: { m: Message; toolResults: Map<string, strin
   if (m.role === "tool") return null;
   return (
     <article class={`msg ${m.role}`}>
-      {m.role === "user" ? <p class="plain">{m.content}</p> : <div class="md" dangerouslySetInnerHTML={{ __html: toHtml(m.content) }} />}
+      {m.attachments?.length ? <Chips files={m.attachments} /> : null}
+      {m.role === "user" ? m.content && <p class="plain">{m.content}</p> : <div class="md" dangerouslySetInnerHTML={{ __html: toHtml(m.content) }} />}
       {m.toolCalls?.map((t) => (
         <details class="tool"><summary>tool {t.name}</summary><pre>{t.arguments}</pre>{toolResults.has(t.id) && <pre>{toolResults.get(t.id)}</pre>}</details>
       ))}
@@ -101,9 +140,11 @@ export function Chat({ sessionId }: { sessionId: string | undefined }) {
     e.preventDefault();
     const area = (e.target as HTMLFormElement).elements.namedItem("text") as HTMLTextAreaElement;
     const text = area.value.trim();
-    if (!text || live.value) return;
+    if ((!text && !attached.value.length) || live.value || uploading.value) return;
     area.value = "";
-    void send(sessionId, text);
+    const files = attached.value;
+    attached.value = [];
+    void send(sessionId, text, files);
   };
   const current = sessions.value.find((s) => s.id === sessionId);
   return (
@@ -138,18 +179,31 @@ export function Chat({ sessionId }: { sessionId: string | undefined }) {
           {live.value && (
             <article class="msg assistant streaming" data-testid="streaming">
               <div class="md" dangerouslySetInnerHTML={{ __html: toHtml(live.value.text || "…") }} />
+              {live.value.awaitingApproval && <p class="status" role="status">A tool call waits for your answer: <a href="#/approvals">Approvals</a></p>}
               {live.value.tools.map((t) => <details class="tool"><summary>tool {t.name}</summary><pre>{t.arguments}</pre>{t.result !== undefined && <pre>{t.result}</pre>}</details>)}
             </article>
           )}
           {failure.value && <p class="error" role="alert">{failure.value}</p>}
         </div>
-        <form class="composer" onSubmit={submit}>
-          <textarea name="text" aria-label="message" placeholder="Message (Enter sends, Shift+Enter new line)" rows={2}
+        {(attached.value.length > 0 || uploading.value > 0) && (
+          <div class="row">
+            <Chips files={attached.value} remove={(a) => (attached.value = attached.value.filter((x) => x !== a))} />
+            {uploading.value > 0 && <small class="muted" role="status">Uploading {uploading.value}…</small>}
+          </div>
+        )}
+        <form class={`composer${dragging.value ? " dragging" : ""}`} onSubmit={submit}
+          onDragOver={(e) => { if (e.dataTransfer?.types.includes("Files")) { e.preventDefault(); dragging.value = true; } }}
+          onDragLeave={() => (dragging.value = false)}
+          onDrop={(e) => { dragging.value = false; if (e.dataTransfer?.files.length) { e.preventDefault(); void attach(e.dataTransfer.files); } }}>
+          <label class="button attach">Attach<input type="file" multiple hidden aria-label="attach files"
+            onChange={(e) => { const input = e.currentTarget; void attach(Array.from(input.files ?? [])).then(() => (input.value = "")); }} /></label>
+          <textarea name="text" aria-label="message" placeholder="Message (Enter sends, Shift+Enter new line; drop or paste files)" rows={2}
+            onPaste={(e) => { const files = Array.from(e.clipboardData?.files ?? []); if (files.length) { e.preventDefault(); void attach(files); } }}
             onKeyDown={(e) => { if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); e.currentTarget.form?.requestSubmit(); } }} />
           {live.value
             ? <button type="button" onClick={() => void c().request("chat.abort", live.value?.runId ? { runId: live.value.runId } : { sessionId: sessionId! })}>Abort</button>
             : <button type="submit">Send</button>}
-          {!live.value && lastUser && <button type="button" onClick={() => void send(sessionId, lastUser.content)}>Retry</button>}
+          {!live.value && lastUser && <button type="button" onClick={() => void send(sessionId, lastUser.content, lastUser.attachments ?? [])}>Retry</button>}
         </form>
       </section>
     </main>

@@ -10,10 +10,11 @@ const Vault = lazy(() => import("./vault.js").then((m) => m.Vault));
 const Usage = lazy(() => import("./usage.js").then((m) => m.Usage));
 const Status = lazy(() => import("./status.js").then((m) => m.Status));
 const Schedules = lazy(() => import("./schedules.js").then((m) => m.Schedules));
+const Approvals = lazy(() => import("./approvals.js").then((m) => m.Approvals));
 
 performance.mark("agentd:script"); // every module evaluated (scripts/bench/web.ts reads the marks)
 
-/** The hash route: `#/chat/<session>`, `#/vault/<path>`, `#/usage`, `#/status`. */
+/** The hash route: `#/chat/<session>`, `#/vault/<path>`, `#/approvals`, `#/schedules`, `#/usage`, `#/status`. */
 const route = signal(location.hash);
 addEventListener("hashchange", () => (route.value = location.hash));
 const state = signal<"boot" | "login" | "app">("boot");
@@ -43,7 +44,7 @@ function Login() {
   );
 }
 
-const TABS = [["chat", "Chat"], ["vault", "Vault"], ["schedules", "Schedules"], ["usage", "Usage"], ["status", "Status"]] as const;
+const TABS = [["chat", "Chat"], ["vault", "Vault"], ["approvals", "Approvals"], ["schedules", "Schedules"], ["usage", "Usage"], ["status", "Status"]] as const;
 
 function App() {
   const [, tab = "chat", ...rest] = route.value.replace(/^#/, "").split("/");
@@ -56,7 +57,7 @@ function App() {
         </nav>
         <span class={`conn ${online.value}`} title="connection">{online.value}</span>
       </header>
-      {tab === "vault" ? <Vault path={arg} /> : tab === "schedules" ? <Schedules /> : tab === "usage" ? <Usage /> : tab === "status" ? <Status /> : <Chat sessionId={arg} />}
+      {tab === "vault" ? <Vault path={arg} /> : tab === "approvals" ? <Approvals /> : tab === "schedules" ? <Schedules /> : tab === "usage" ? <Usage /> : tab === "status" ? <Status /> : <Chat sessionId={arg} />}
     </>
   );
 }
