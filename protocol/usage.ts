@@ -19,6 +19,11 @@ export type UsageTotals = z.infer<typeof UsageTotals>;
 /** Usage of one model (the configured model name that answered, maybe a fallback) and its provider. */
 export const ModelUsage = UsageTotals.extend({ model: z.string(), provider: z.string() });
 
+/** Usage of one session (`title` null when it has none, or was deleted). */
+export const SessionUsage = UsageTotals.extend({ sessionId: z.string(), title: z.string().nullable() });
+/** How many sessions `usage.summary` lists (the ones with the most tokens this month). */
+export const USAGE_TOP_SESSIONS = 20;
+
 /** One day (`YYYY-MM-DD` in the agent's time zone) of {@link UsageDaily}. */
 export const DailyUsage = UsageTotals.extend({ date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/) });
 
@@ -38,6 +43,8 @@ export const UsageSummary = z.strictObject({
    * per day (days with calls, oldest first) and in total (also part of `total`).
    */
   heartbeat: z.strictObject({ total: UsageTotals, days: z.array(DailyUsage) }),
+  /** The sessions with the most tokens this month (at most {@link USAGE_TOP_SESSIONS}), most first, with their titles. */
+  sessions: z.array(SessionUsage),
 });
 /** See {@link UsageSummary}. */
 export type UsageSummary = z.infer<typeof UsageSummary>;

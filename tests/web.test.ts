@@ -196,6 +196,18 @@ describe("the web app in Chromium", () => {
     await shoot("schedules");
   }, 30_000);
 
+  it("shows this month's tokens per session, most first, as GET /api/usage counts them", async () => {
+    const summary = (await (await d.api("/api/usage")).json()) as { sessions: Array<{ sessionId: string; title: string | null; promptTokens: number; completionTokens: number }> };
+    expect(summary.sessions.length).toBeGreaterThan(0);
+    const top = summary.sessions[0]!;
+    await page.goto(`${d.url}/#/usage`);
+    await page.getByRole("heading", { name: "Per session" }).waitFor();
+    const row = page.getByRole("row").filter({ hasText: top.title ?? top.sessionId }).first();
+    await row.waitFor();
+    expect(await row.textContent()).toContain(`${(top.promptTokens + top.completionTokens).toLocaleString("en-US")} tok`);
+    await shoot("usage");
+  }, 30_000);
+
   it("answers an approval request in the inbox: Approve lets the waiting run finish with its reply", async () => {
     await page.goto(`${d.url}/#/chat`);
     await page.getByLabel("message").fill("run the tool please");

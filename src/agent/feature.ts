@@ -3,8 +3,8 @@ import type { FeatureFactory } from "../feature.js";
 import type { Config } from "../config/schema.js";
 import type { Db } from "../store/db.js";
 import { defineRoute } from "../gateway/router.js";
-import { PricingTable, UsageDaily, UsageDailyParams, UsageSummary, type UsageTotals } from "../../protocol/usage.js";
-import { addUsage, usageByDay, usageByModel } from "../store/usage-queries.js";
+import { PricingTable, UsageDaily, UsageDailyParams, UsageSummary, USAGE_TOP_SESSIONS, type UsageTotals } from "../../protocol/usage.js";
+import { addUsage, usageByDay, usageByModel, usageBySession } from "../store/usage-queries.js";
 import { builtinTools } from "./tools/builtin.js";
 import { mediaTools } from "../media/tools.js";
 import { createPricer, findPrice, pricingTable } from "./pricing.js";
@@ -31,7 +31,10 @@ export const memoryRoute = defineRoute({
 
 const zero = (): UsageTotals => ({ calls: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: 0, unpricedCalls: 0 });
 
-/** This month's usage (since the 1st, 00:00 in the agent's time zone), by model, and the heartbeat's share per day. */
+/**
+ * This month's usage (since the 1st, 00:00 in the agent's time zone), by model, the heartbeat's share per day, and
+ * the {@link USAGE_TOP_SESSIONS} sessions with the most tokens.
+ */
 export function usageSummary(db: Db, cfg: Config, now = new Date()): z.infer<typeof UsageSummary> {
   const tz = cfg.agent.timezone;
   const p = zonedParts(now, tz);
@@ -45,7 +48,8 @@ export function usageSummary(db: Db, cfg: Config, now = new Date()): z.infer<typ
   for (const d of hbDays) addUsage(hbTotal, d);
   hbTotal.costUsd = Math.round(hbTotal.costUsd * 1e10) / 1e10;
   const heartbeat = { total: hbTotal, days: hbDays };
-  return { month: dateKey(p).slice(0, 7), timeZone: tz, from: new Date(fromMs).toISOString(), currency: "USD", total, models, heartbeat };
+  const sessions = usageBySession(db, { fromMs }, USAGE_TOP_SESSIONS);
+  return { month: dateKey(p).slice(0, 7), timeZone: tz, from: new Date(fromMs).toISOString(), currency: "USD", total, models, heartbeat, sessions };
 }
 
 /** Usage per day over the last `days` days (today last, days without calls as zeros), in the agent's time zone. */

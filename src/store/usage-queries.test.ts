@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Store } from "./store.js";
 import { usageEvents } from "./schema.js";
-import { usageByDay, usageByModel } from "./usage-queries.js";
+import { usageByDay, usageByModel, usageBySession } from "./usage-queries.js";
 
 const open: Array<{ store: Store; dir: string }> = [];
 function tempStore(): Store {
@@ -20,9 +20,9 @@ afterEach(() => {
   }
 });
 
-function add(store: Store, at: string, model: string, costUsd: number | null, tokens = 100, purpose: "chat" | "title" = "chat") {
+function add(store: Store, at: string, model: string, costUsd: number | null, tokens = 100, purpose: "chat" | "title" = "chat", sessionId = "s") {
   store.db.insert(usageEvents).values({
-    sessionId: "s", runId: "r", model, provider: "p", purpose, promptTokens: tokens, completionTokens: tokens / 2, cachedTokens: 10, costUsd,
+    sessionId, runId: "r", model, provider: "p", purpose, promptTokens: tokens, completionTokens: tokens / 2, cachedTokens: 10, costUsd,
     createdAt: Date.parse(at),
   }).run();
 }
@@ -42,6 +42,21 @@ describe("usage queries", () => {
       { model: "local", provider: "p", calls: 1, promptTokens: 100, completionTokens: 50, cachedTokens: 10, costUsd: 0, unpricedCalls: 1 },
     ]);
     expect(usageByModel(store.db, { fromMs: 0, toMs: Date.parse("2026-11-01T00:00:00Z") }).map((r) => r.costUsd)).toEqual([5]);
+  });
+
+  it("sums a range per session with its title, most tokens first, at most `limit` sessions", () => {
+    const store = tempStore();
+    const titled = store.createSession("Trip to Lyon");
+    add(store, "2026-10-31T23:59:59Z", "main", 5, 10_000, "chat", titled.id); // before the range
+    add(store, "2026-11-02T10:00:00Z", "main", 0.5, 100, "chat", titled.id);
+    add(store, "2026-11-03T10:00:00Z", "main", 0.25, 100, "title", titled.id);
+    add(store, "2026-11-03T11:00:00Z", "main", 1, 400, "chat", "gone"); // a deleted session keeps its usage rows
+    add(store, "2026-11-04T10:00:00Z", "local", null, 10, "chat", "small");
+    const rows = usageBySession(store.db, { fromMs: Date.parse("2026-11-01T00:00:00Z") }, 2);
+    expect(rows).toEqual([
+      { sessionId: "gone", title: null, calls: 1, promptTokens: 400, completionTokens: 200, cachedTokens: 10, costUsd: 1, unpricedCalls: 0 },
+      { sessionId: titled.id, title: "Trip to Lyon", calls: 2, promptTokens: 200, completionTokens: 100, cachedTokens: 20, costUsd: 0.75, unpricedCalls: 0 },
+    ]);
   });
 
   it("splits days by the caller's zone, exactly at local midnight", () => {

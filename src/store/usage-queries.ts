@@ -1,6 +1,6 @@
 import { and, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import type { Db } from "./db.js";
-import { schedules, usageEvents } from "./schema.js";
+import { schedules, sessions, usageEvents } from "./schema.js";
 
 /** Token and cost totals. `costUsd` sums the priced calls; `unpricedCalls` counts calls of models without a price. */
 export interface UsageTotals {
@@ -55,6 +55,26 @@ export function usageByModel(db: Db, range: TimeRange): ModelUsage[] {
     .orderBy(sql`coalesce(sum(${usageEvents.costUsd}), 0) desc`, usageEvents.model)
     .all()
     .map((r) => ({ ...r, costUsd: usd(r.costUsd) }));
+}
+
+/** Usage of one session, with its title (null when it has none or was deleted). */
+export interface SessionUsage extends UsageTotals {
+  sessionId: string;
+  title: string | null;
+}
+
+/** Every model call in the range summed per session, the `limit` sessions with the most tokens first. */
+export function usageBySession(db: Db, range: TimeRange, limit: number): SessionUsage[] {
+  return db
+    .select({ sessionId: usageEvents.sessionId, title: sessions.title, ...totals })
+    .from(usageEvents)
+    .leftJoin(sessions, eq(sessions.id, usageEvents.sessionId))
+    .where(inRange(range))
+    .groupBy(usageEvents.sessionId)
+    .orderBy(sql`coalesce(sum(${usageEvents.promptTokens} + ${usageEvents.completionTokens}), 0) desc`, usageEvents.sessionId)
+    .limit(limit)
+    .all()
+    .map((r) => ({ ...r, title: r.title ?? null, costUsd: usd(r.costUsd) }));
 }
 
 /** Adds the counts of `t` into `into` (calls, tokens, cost, unpriced calls). Round the cost with care afterwards. */

@@ -35,6 +35,8 @@ export function Usage() {
       {daily.value && <Bars rows={daily.value.days.map((d) => ({ label: d.date.slice(5), value: tokens(d), text: `${tokens(d).toLocaleString()} tok · ${usd(d.costUsd)}` }))} />}
       <h3>Per model</h3>
       {s && <Bars rows={s.models.map((m) => ({ label: m.model, value: tokens(m), text: `${tokens(m).toLocaleString()} tok · ${usd(m.costUsd)}` }))} />}
+      <h3>Per session</h3>
+      {s && <Bars rows={s.sessions.map((x) => ({ label: x.title ?? x.sessionId, value: tokens(x), text: `${tokens(x).toLocaleString()} tok · ${usd(x.costUsd)}` }))} />}
     </main>
   );
 }
