@@ -29,15 +29,15 @@ export function placeComments(doc: Document): void {
 function visit(node: unknown, outer: Frame[]): void {
   if (!(isMap(node) || isSeq(node)) || node.flow) return;
   const token = tokenOf(node);
-  const last = token?.items.at(-1);
-  if (token && last && !("key" in last) && !last.value) hoist(node, last.start, token.indent, outer, true);
-  else if (token && last && "key" in last && !last.key && !last.sep && !last.value) hoist(node, last.start, token.indent, outer, true);
+  const last = token?.items.at(-1) as { start: CST.SourceToken[]; key?: unknown; sep?: unknown; value?: unknown } | undefined;
+  if (token && last && !last.key && !last.sep && !last.value) hoist(node, last.start, token.indent, outer, true);
   if (isSeq(node)) {
     for (const item of node.items) visit(item, outer);
     return;
   }
   (node.items as Pair[]).forEach((pair, index) => {
-    const item = token?.type === "block-map" ? token.items[index] : undefined;
+    const candidate = token?.type === "block-map" ? token.items[index] : undefined;
+    const item = candidate?.key && (pair.key as { srcToken?: unknown } | null)?.srcToken === candidate.key ? candidate : undefined;
     const frames = [...outer, { map: node, index }];
     keyLineComment(pair, item);
     // `key:` without a value: the comments below it up to the next key are the value's, less indented ones are not
