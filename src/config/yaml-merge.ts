@@ -38,8 +38,8 @@ export function rewriteYaml(source: string, base: unknown, next: Record<string, 
  * Unchanged values keep their YAML node, so comments, key order, `${ENV}` references and omitted defaults
  * survive; changed scalars keep their comments; objects are merged key by key (new ones start as block maps,
  * taking over the comment of a `key:` whose children were all commented out); arrays are replaced whole (a flow
- * list stays a flow list); keys
- * in `base` but not in `next` are removed from the document (a default then applies again).
+ * list stays a flow list); keys in `base` but not in `next` are removed from the document (a default then
+ * applies again).
  */
 export function mergeIntoDocument(doc: Document, base: unknown, next: Record<string, unknown>, opts: MergeOptions = {}): void {
   if (isDeepStrictEqual(base, next)) return;

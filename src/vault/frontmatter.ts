@@ -30,9 +30,10 @@ export function hasFrontmatter(text: string): boolean {
 }
 
 /**
- * How frontmatter YAML is read: YAML 1.2's core schema plus timestamps and `<<` merge keys, as js-yaml's default
- * schema (Obsidian's reader) does; so `2024-01-31` is a date (given back as that string), `10:30` and `017` are
- * not base-60 or octal numbers. Built once: a schema per call would cost more than the parse.
+ * How frontmatter YAML is read: YAML 1.2's core schema plus timestamps and `<<` merge keys (the default schema
+ * of js-yaml 4); so `2024-01-31` is a date (given back as that string), while `10:30` and `017` stay the text and
+ * the number 17 Obsidian shows (not YAML 1.1's base-60 630 and octal 15). Errors and warnings (an unknown tag) are
+ * collected, not thrown or logged. Built once: building the schema on every call doubled the cost of a parse.
  */
 const PARSE_OPTIONS = { schema: new Schema({ schema: "core", customTags: ["timestamp"], merge: true }), logLevel: "silent" } as const;
 
