@@ -31,8 +31,8 @@ export function hasFrontmatter(text: string): boolean {
 
 /**
  * How frontmatter YAML is read: YAML 1.2's core schema plus timestamps and `<<` merge keys (the default schema
- * of js-yaml 4); so `2024-01-31` is a date (given back as that string), while `10:30` and `017` stay the text and
- * the number 17 Obsidian shows (not YAML 1.1's base-60 630 and octal 15). Errors and warnings (an unknown tag) are
+ * of js-yaml 4); so `2024-01-31` is a date (given back as that string), `10:30` stays text and `017` is 17 (YAML
+ * 1.2; gray-matter's js-yaml 3 read them as base-60 630 and octal 15). Errors and warnings (an unknown tag) are
  * collected, not thrown or logged. Built once: building the schema on every call doubled the cost of a parse.
  */
 const PARSE_OPTIONS = { schema: new Schema({ schema: "core", customTags: ["timestamp"], merge: true }), logLevel: "silent" } as const;
