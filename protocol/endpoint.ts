@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { parseEnv } from "node:util";
 
 /** Where a client connects: a WebSocket URL (`ws://host:port/ws`) and the bearer token. */
 export interface Endpoint {
@@ -9,23 +10,13 @@ export interface Endpoint {
 }
 
 /**
- * Parses `KEY=value` lines of a dotenv file (comments `#`, optional `export `, single or double quotes).
- * Used for the agent folder's `.env`, where `agentd init` writes `AGENTD_TOKEN`.
+ * Parses a dotenv file (the agent folder's `.env`, where `agentd init` writes `AGENTD_TOKEN`) with Node's
+ * `util.parseEnv`, which follows the `dotenv` package: `KEY=value` lines, `export ` allowed, `#` starts a comment
+ * (also inside an unquoted value: quote a value that contains `#`), values in '…', `…` or "…" are taken as written
+ * (may span lines; only "…" turns `\n` into a line break), unquoted values are trimmed. Never throws.
  */
 export function parseDotenv(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (!line || line.startsWith("#")) continue;
-    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (!m) continue;
-    let value = m[2] ?? "";
-    const quoted = /^(['"])(.*)\1$/.exec(value);
-    if (quoted) value = quoted[2] ?? "";
-    else value = value.replace(/\s+#.*$/, "");
-    out[m[1]!] = value;
-  }
-  return out;
+  return parseEnv(text) as Record<string, string>;
 }
 
 /** Reads the token of an agent folder: `AGENTD_TOKEN` from the environment, else from `DIR/.env`. Throws if neither has it. */

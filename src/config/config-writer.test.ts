@@ -93,7 +93,7 @@ describe("ConfigWriter.write", () => {
     expect(env.GROQ_API_KEY).toBe("gsk_secret_value_123456");
   });
 
-  it("falls back to the document API for shapes the splicer does not edit (a key added to a flow map)", () => {
+  it("adds a key to a flow map, keeping the other comments", () => {
     writeFileSync(file(), YAML.replace("    # the key lives in .env\n", "    headers: { X-Team: red } # flow\n"));
     writer.reload();
     const next = current();

@@ -1,15 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { isDeepStrictEqual } from "node:util";
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import { parseDocument, type Scalar } from "yaml";
+import { YAMLParseError, type Scalar } from "yaml";
 import { ConfigError, ConflictError, StorageError } from "../errors.js";
 import type { ConfigStore } from "./config-store.js";
 import { CONFIG_FILE, loadDotenv, parseConfig } from "./load.js";
 import type { Config } from "./schema.js";
-import { mergeIntoDocument } from "./yaml-merge.js";
-import { spliceYaml } from "./yaml-splice.js";
+import { rewriteYaml } from "./yaml-merge.js";
 import { envNameFor, setDotenvVars } from "./dotenv-write.js";
 
 /** What a config write or reload did: the config now in force and the top-level keys that changed. */
@@ -64,20 +62,9 @@ function writeAtomic(file: string, text: string, defaultMode: number): void {
 }
 
 /**
- * Picks the text to write: the spliced one (every untouched byte kept) when it describes the same YAML document
- * as the document API's output (the reference), else the latter (comments kept, some re-indented).
- */
-function preferSpliced(before: string, reference: string, spliced: string | undefined): string {
-  if (spliced === undefined) return reference;
-  const a = parseDocument(spliced);
-  return a.errors.length === 0 && isDeepStrictEqual(a.toJS(), parseDocument(reference).toJS()) ? spliced : reference;
-}
-
-/**
  * Reads and writes the agent's agentd.yaml for the REST API and the file watcher (issue 5). A write edits the
- * YAML through the `yaml` document API (comments, key order and `${ENV}` references of unchanged values
- * survive) and, when it can, splices just the changed spots into the original text (yaml-splice.ts: every other
- * byte stays, comment indentation included), validates the whole result with `parseConfig` before touching the disk, writes atomically (temp
+ * YAML through the `yaml` document API (see `rewriteYaml`: comments, key order and `${ENV}` references of
+ * unchanged values survive), validates the whole result with `parseConfig` before touching the disk, writes atomically (temp
  * file + rename), then hands the new config to the {@link ConfigStore}, whose listeners apply it live.
  * A secret that changes is stored in `.env` and referenced from the YAML as `${NAME}` (the variable it already
  * referenced, else one named after its key path, see `envNameFor`), so secrets never land in agentd.yaml.
@@ -133,15 +120,16 @@ export class ConfigWriter {
     this.reload();
     const base = this.opts.store.get();
     const before = readText(this.file) ?? "";
-    const doc = parseDocument(before);
-    if (doc.errors.length > 0) {
-      const line = doc.errors[0]!.linePos?.[0]?.line;
-      throw new ConflictError(`${CONFIG_FILE} has a YAML syntax error${line ? ` at line ${line}` : ""}; fix the file by hand first`, { file: this.file });
-    }
     const envUpdates: Record<string, string> = {};
     const merge = { secret: (path: string[], value: string, current: Scalar | undefined) => this.secretRef(path, value, current, envUpdates) };
-    mergeIntoDocument(doc, base, next, merge);
-    const text = preferSpliced(before, doc.toString({ lineWidth: 0 }), spliceYaml(before, base, next, merge));
+    let text: string;
+    try {
+      text = rewriteYaml(before, base, next, merge);
+    } catch (err) {
+      if (!(err instanceof YAMLParseError)) throw err;
+      const line = err.linePos?.[0]?.line;
+      throw new ConflictError(`${CONFIG_FILE} has a YAML syntax error${line ? ` at line ${line}` : ""}; fix the file by hand first`, { file: this.file });
+    }
     if (text === before && Object.keys(envUpdates).length === 0) return undefined;
     return { text, config: parseConfig(text, this.file, { ...this.env, ...envUpdates }), envUpdates };
   }

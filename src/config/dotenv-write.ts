@@ -3,16 +3,17 @@ import { ValidationError } from "../errors.js";
 const PLAIN = /^[A-Za-z0-9_\-.:/+=@~,%^]*$/;
 
 /**
- * One `.env` line `NAME=value`, quoted so that `parseDotenv` (protocol/endpoint.ts) reads the value back exactly:
- * plain when it has only safe characters, else in single quotes, else in double quotes (that parser knows no
- * escapes). Throws {@link ValidationError} for a value with a line break or with both quote kinds.
+ * One `.env` line `NAME=value`, quoted so that `parseDotenv` (Node's `util.parseEnv`) reads the value back
+ * exactly: plain when it has only safe characters, else in the first of '…' and `…` (taken literally) that the
+ * value does not contain, else in "…" (where `\n` would become a line break). Throws {@link ValidationError} for
+ * a value with a line break or one no quoting reads back (all three quote kinds, or `"` and `'` with `\n`).
  */
 export function dotenvLine(name: string, value: string): string {
   if (/[\r\n]/.test(value)) throw new ValidationError(`a secret for ${name} cannot contain a line break`, { path: name });
   if (PLAIN.test(value)) return `${name}=${value}`;
-  if (!value.includes("'")) return `${name}='${value}'`;
-  if (!value.includes('"')) return `${name}="${value}"`;
-  throw new ValidationError(`a secret for ${name} cannot contain both ' and "; put it into .env by hand`, { path: name });
+  const quote = ["'", "`", '"'].find((q) => !value.includes(q) && !(q === '"' && value.includes("\\n")));
+  if (quote) return `${name}=${quote}${value}${quote}`;
+  throw new ValidationError(`a secret for ${name} cannot be quoted for .env (it has ', \` and " or \\n); put it into .env by hand`, { path: name });
 }
 
 /**

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, statSync, statfsSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import semver from "semver";
+import { parseDotenv } from "../../protocol/endpoint.js";
 import { ConfigError } from "../errors.js";
 import { loadConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
@@ -46,7 +47,7 @@ export function checkConfig(dir: string, env: NodeJS.ProcessEnv): { check: Check
 /** `AGENTD_TOKEN` in `.env` (or the environment) and `.env`'s mode: readable by its owner only (0600). */
 export function checkToken(dir: string, env: NodeJS.ProcessEnv): CheckResult {
   const file = join(dir, ".env");
-  const inFile = existsSync(file) ? /^\s*AGENTD_TOKEN\s*=\s*\S+/m.test(readFileSync(file, "utf8")) : false;
+  const inFile = existsSync(file) ? !!parseDotenv(readFileSync(file, "utf8")).AGENTD_TOKEN : false;
   if (!inFile && !env.AGENTD_TOKEN) {
     return result("token", "token", "fail", `no AGENTD_TOKEN in ${file}`, `run agentd start once (on 127.0.0.1 it writes a token to .env), or add AGENTD_TOKEN=<random, 32+ characters> to ${file}`);
   }
