@@ -68,4 +68,15 @@ export class MethodRegistry<S extends Specs> {
     authorize(ctx.principal, spec.scope, name);
     return handler(validate(spec.params, params ?? {}), ctx);
   }
+
+  /**
+   * Calls the handler of `name` with params the caller has already checked: the REST route of a method
+   * (method-routes.ts), whose router authorised the caller and validated path, query and body with the
+   * method's own field schemas. Throws `unknown_method` for a method without handler.
+   */
+  async invoke(name: string, params: unknown, ctx: CallContext): Promise<unknown> {
+    const handler = this.handlers.get(name);
+    if (!handler) throw new AgentdError("unknown_method", `unknown method "${name}"`, { details: { method: name } });
+    return handler(params, ctx);
+  }
 }

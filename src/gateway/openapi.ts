@@ -88,7 +88,8 @@ function parameters(obj: z.ZodObject | undefined, where: "path" | "query", spec:
   const s = jsonSchema(obj, "input") as { properties?: Record<string, Json>; required?: string[] };
   return Object.entries(s.properties ?? {}).map(([name, schema]) => {
     const greedy = where === "path" && spec.path.includes(`{${name}+}`);
-    const description = [schema.description, greedy ? "May contain `/` (the rest of the path)." : undefined].filter(Boolean).join(" ");
+    const own = typeof schema.description === "string" ? schema.description : undefined;
+    const description = greedy ? [own?.replace(/([^.!?])$/, "$1."), "May contain `/` (the rest of the path)."].filter(Boolean).join(" ") : own;
     return {
       name, in: where, required: where === "path" || (s.required ?? []).includes(name), schema,
       ...(description ? { description } : {}),
