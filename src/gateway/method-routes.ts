@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { MethodSpec, RestMapping } from "../../protocol/method-spec.js";
-import { validate, type MethodRegistry } from "./method-registry.js";
+import { validate, type DaemonRegistry } from "./method-registry.js";
 import type { RouteSpec, Router } from "./router.js";
 
 /** A protocol method's REST route, derived from its {@link RestMapping}: the route spec and where each param comes from. */
@@ -70,16 +70,16 @@ const paramCount = (r: MethodRoute) => Object.keys(r.pathParams).length;
  * then reads the mapped headers (validated with the param's schema), calls the method's handler with the merged
  * params (validated once, never re-read) and sends the `etag` result field as the `ETag` header.
  */
-export function mountMethodRoutes(router: Router, registry: MethodRegistry<Record<string, MethodSpec>>, names: readonly string[]): void {
+export function mountMethodRoutes(router: Router, registry: DaemonRegistry, names: readonly string[]): void {
   const routes = names
     .flatMap((name) => {
-      const method = registry.specs[name];
+      const method = (registry.specs as Record<string, MethodSpec>)[name];
       return method?.rest ? [methodRoute(name, method as MethodSpec & { rest: RestMapping })] : [];
     })
     .sort((a, b) => paramCount(a) - paramCount(b));
   for (const route of routes) {
     const { rest, pathParams, name } = route;
-    const shape = (registry.specs[name]!.params as z.ZodObject).shape as Record<string, z.ZodType>;
+    const shape = ((registry.specs as Record<string, MethodSpec>)[name]!.params as z.ZodObject).shape as Record<string, z.ZodType>;
     router.route(route.spec, async ({ params, query, body, principal, c }) => {
       const input: Record<string, unknown> = { ...(rest.body ? { [rest.body]: body } : (body as object | undefined)), ...query };
       for (const [url, param] of Object.entries(pathParams)) input[param] = (params as Record<string, unknown>)[url];

@@ -5,7 +5,6 @@ import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import type { Logger } from "pino";
 import { httpStatusOf, WireError } from "../../protocol/errors.js";
-import type { MethodSpec } from "../../protocol/method-spec.js";
 import { EventQueue } from "../../protocol/event-queue.js";
 import { attachmentOfPath } from "../media/files.js";
 import { chatMethods, ChannelAddress, Attachment, hasContent } from "../../protocol/chat.js";
@@ -15,7 +14,7 @@ import { bearerToken } from "./auth.js";
 import type { TokenKeys } from "./token-keys.js";
 import type { Principal } from "./scopes.js";
 import type { Scope } from "../../protocol/scopes.js";
-import { validate, type MethodRegistry } from "./method-registry.js";
+import { validate, type DaemonRegistry } from "./method-registry.js";
 import { isMultipart } from "../ops/form-receive.js";
 import { Router, defineRoute } from "./router.js";
 import { mountMethodRoutes } from "./method-routes.js";
@@ -27,7 +26,7 @@ export interface RestDeps {
   keys: TokenKeys;
   version: string;
   startedAt: number;
-  registry: MethodRegistry<Record<string, MethodSpec>>;
+  registry: DaemonRegistry;
   logger: Logger;
   maxBodyBytes: number;
   /**
@@ -104,7 +103,6 @@ export const coreRoutes = {
 export function createRestApp(deps: RestDeps): { app: Hono; router: Router } {
   const app = new Hono();
   const router = new Router(app);
-  const call = (method: string, params: unknown, principal: Principal) => deps.registry.call(method, params, { transport: "rest", principal });
   const renderError = (c: Context, err: unknown): Response => {
     const shape = deps.errorShapes?.find((s) => c.req.path.startsWith(s.prefix));
     return shape ? shape.render(c, err) : errorResponse(c, err);
@@ -176,8 +174,9 @@ export function createRestApp(deps: RestDeps): { app: Hono; router: Router } {
           throw err;
         }
       }
-      const attachments = body.attachments?.map((a) => (typeof a === "string" ? attachmentOfPath(a) : a));
-      const params = { ...body, ...(attachments ? { attachments } : {}), idempotencyKey: body.idempotencyKey ?? c.req.header("idempotency-key") ?? randomUUID() };
+      const { attachments: given, ...fields } = body;
+      const attachments = given?.map((a) => (typeof a === "string" ? attachmentOfPath(a) : a));
+      const params = { ...fields, ...(attachments ? { attachments } : {}), idempotencyKey: body.idempotencyKey ?? c.req.header("idempotency-key") ?? randomUUID() };
       const queue = new EventQueue<{ event: string; payload: unknown; seq: number }>();
       const subscriber = (event: string, payload: unknown, seq: number) => {
         queue.push({ event, payload, seq });
@@ -185,7 +184,7 @@ export function createRestApp(deps: RestDeps): { app: Hono; router: Router } {
       };
       let sent: { runId: string; sessionId: string };
       try {
-        sent = (await deps.registry.call("chat.send", params, { transport: "rest", subscriber, principal })) as { runId: string; sessionId: string };
+        sent = await deps.registry.call("chat.send", params, { transport: "rest", subscriber, principal });
       } catch (err) {
         await discard?.(); // refused: the files of a multipart message go too, nothing half-stored
         throw err;
