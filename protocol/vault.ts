@@ -9,7 +9,7 @@ import { defineMethod } from "./method-spec.js";
  */
 
 /** A vault-relative note path, e.g. `Projects/Plan.md`. */
-export const NotePath = z.string().min(1).max(1024).describe("vault-relative note path ending in .md, e.g. Projects/Plan.md");
+export const NotePath = z.string().min(1).max(1024).describe("vault-relative note path ending in .md, e.g. `Projects/Plan.md`");
 
 /** A strong ETag as returned by `vault.read`/`vault.write` (quoted content hash), or `*` for "any existing note". */
 export const ETag = z.string().min(1).max(200).describe('ETag from vault.read or vault.write, e.g. "\\"k3J...\\""');

@@ -29,10 +29,11 @@ const pick = (shape: Record<string, z.ZodType>, keys: readonly string[]) => Obje
 /**
  * Derives the REST route of method `name` from its `rest` mapping: path parameters, query and body schemas cut
  * from the method's params schema (so REST validates what WebSocket validates, field by field), the method's
- * scope, result schema and summary. Throws when the mapping names a param the method does not have.
+ * scope, result schema and summary. Throws when there is no mapping or it names a param the method lacks.
  */
-export function methodRoute(name: string, method: MethodSpec & { rest: RestMapping }): MethodRoute {
+export function methodRoute(name: string, method: MethodSpec): MethodRoute {
   const rest = method.rest;
+  if (!rest) throw new Error(`${name} declares no REST mapping`);
   const params = method.params as z.ZodObject;
   const shape = params.shape as Record<string, z.ZodType>;
   const urlNames = [...rest.path.matchAll(/\{(\w+)\+?\}/g)].map((m) => m[1]!);
@@ -53,8 +54,11 @@ export function methodRoute(name: string, method: MethodSpec & { rest: RestMappi
     method: rest.method, path: rest.path, summary: rest.summary, tag: rest.tag, scope: method.scope,
     ...(urlNames.length ? { params: z.strictObject(Object.fromEntries(urlNames.map((u) => [u, shape[pathParams[u]!]!]))) } : {}),
     ...(query.length ? { query: z.strictObject(Object.fromEntries(query.map((k) => [k, queryField(shape[k]!)]))) } : {}),
+    // optional: a param a header may carry can come from the body too
+    ...(rest.headers ? { headers: z.strictObject(Object.fromEntries(Object.entries(rest.headers).map(([param, header]) => [header, shape[param]!]))).partial() } : {}),
     ...(body ? { body } : {}),
     response: method.result,
+    ...(rest.etag ? { responseHeaders: { ETag: `the result's \`${rest.etag}\` (an entity tag, RFC 9110 §8.8.3)` } } : {}),
     ...(rest.status ? { status: rest.status } : {}),
     ...(rest.errors ? { errors: [...rest.errors] } : {}),
   } satisfies RouteSpec;
@@ -74,18 +78,19 @@ export function mountMethodRoutes(router: Router, registry: DaemonRegistry, name
   const routes = names
     .flatMap((name) => {
       const method = (registry.specs as Record<string, MethodSpec>)[name];
-      return method?.rest ? [methodRoute(name, method as MethodSpec & { rest: RestMapping })] : [];
+      return method?.rest ? [methodRoute(name, method)] : [];
     })
     .sort((a, b) => paramCount(a) - paramCount(b));
   for (const route of routes) {
-    const { rest, pathParams, name } = route;
-    const shape = ((registry.specs as Record<string, MethodSpec>)[name]!.params as z.ZodObject).shape as Record<string, z.ZodType>;
-    router.route(route.spec, async ({ params, query, body, principal, c }) => {
+    const { rest, pathParams, name, spec } = route;
+    const headers = Object.entries(rest.headers ?? {});
+    router.route(spec, async ({ params, query, body, principal, c }) => {
       const input: Record<string, unknown> = { ...(rest.body ? { [rest.body]: body } : (body as object | undefined)), ...query };
       for (const [url, param] of Object.entries(pathParams)) input[param] = (params as Record<string, unknown>)[url];
-      for (const [param, header] of Object.entries(rest.headers ?? {})) {
-        const value = c.req.header(header);
-        if (value !== undefined) input[param] = validate(z.strictObject({ [param]: shape[param]! }), { [param]: value }, "header")[param];
+      if (spec.headers) {
+        const given = Object.fromEntries(headers.flatMap(([, header]) => (c.req.header(header) === undefined ? [] : [[header, c.req.header(header)]])));
+        const checked = validate(spec.headers, given, "header") as Record<string, unknown>;
+        for (const [param, header] of headers) if (checked[header] !== undefined) input[param] = checked[header];
       }
       const out = await registry.invoke(name, input, { transport: "rest", principal });
       if (rest.etag) c.header("ETag", String((out as Record<string, unknown>)[rest.etag]));

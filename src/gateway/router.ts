@@ -30,6 +30,10 @@ export interface RouteBase {
   tag: string;
   params?: z.ZodObject;
   query?: z.ZodObject;
+  /** Request headers the route reads, by lower-case name (documented as `in: header` parameters). */
+  headers?: z.ZodObject;
+  /** Response headers of the success status, by name, with what they carry (e.g. `ETag`). */
+  responseHeaders?: Record<string, string>;
   body?: z.ZodType;
   response: z.ZodType;
   status?: number;
