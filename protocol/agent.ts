@@ -26,6 +26,7 @@ export const agentMethods = {
     params: z.strictObject({}),
     result: AgentInfo,
     description: "Name, folder, port, version and active model of this agent.",
+    rest: { method: "get", path: "/api/agent-info", tag: "agent", summary: "Name, folder, port, version and model of the agent." },
   }),
   "memory.append": defineMethod({
     scope: "vault",
@@ -33,5 +34,6 @@ export const agentMethods = {
     result: z.strictObject({ line: z.string().describe("the line added to MEMORY.md, with its time stamp") }),
     description: "Append one time-stamped entry to the agent's long-term memory (MEMORY.md); the agent sees it from its next turn.",
     sideEffect: true,
+    rest: { method: "post", path: "/api/memory", tag: "agent", status: 201, summary: "Append one time-stamped entry to the agent's long-term memory (MEMORY.md); the agent sees it from its next turn." },
   }),
 };

@@ -22,5 +22,6 @@ export const bridgeMethods = {
     params: z.strictObject({}),
     result: z.strictObject({ bridges: z.array(BridgeStatusSchema) }),
     description: "The bridges the daemon supervises and their state (running, waiting to restart, failed).",
+    rest: { method: "get", path: "/api/bridges", tag: "channels", summary: "Supervised bridges: platform, state (running, waiting, failed), pid, restarts." },
   }),
 };

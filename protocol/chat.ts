@@ -122,6 +122,7 @@ export const chatMethods = {
     result: z.strictObject({ aborted: z.boolean() }),
     description: "Stop a running reply (by run id, or the running one of a session); the partial text is kept.",
     sideEffect: true,
+    rest: { method: "post", path: "/api/chat/abort", tag: "chat", summary: "Stop a running reply (by run id or session)." },
   }),
   "chat.history": defineMethod({
     scope: ["chat", "read"],
@@ -132,5 +133,6 @@ export const chatMethods = {
     }),
     result: z.strictObject({ messages: z.array(Message) }),
     description: "Messages of a session, oldest first (the newest `limit`, or those before `beforeId`).",
+    rest: { method: "get", path: "/api/sessions/{id}/messages", pathParams: { id: "sessionId" }, tag: "sessions", summary: "Messages of a session, oldest first.", errors: [404] },
   }),
 };

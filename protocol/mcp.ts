@@ -44,5 +44,6 @@ export const mcpMethods = {
     params: z.strictObject({}),
     result: z.strictObject({ servers: z.array(McpServerStatusSchema) }),
     description: "List the configured MCP servers: transport, connection state, last error and tool names.",
+    rest: { method: "get", path: "/api/mcp", tag: "mcp", summary: "MCP servers: state, last error, tool names." },
   }),
 };

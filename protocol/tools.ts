@@ -29,5 +29,6 @@ export const toolsMethods = {
     params: z.strictObject({}),
     result: ToolsStatus,
     description: "List the built-in tools (web_fetch, web_search, exec, file_*): offered or why not, and exec's sandbox mode.",
+    rest: { method: "get", path: "/api/tools", tag: "agent", summary: "Built-in tools (web_fetch, web_search, exec, file_*): offered or why not, exec's sandbox mode." },
   }),
 };

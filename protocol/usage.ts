@@ -87,7 +87,13 @@ export const UsageDailyParams = z.strictObject({ days: z.coerce.number().int().m
 
 /** Usage methods (issue 3), the WebSocket twins of the `/api/usage` routes. */
 export const usageMethods = {
-  "usage.summary": defineMethod({ scope: "read", params: z.strictObject({}), result: UsageSummary, description: "This month's token usage and cost, by model." }),
-  "usage.daily": defineMethod({ scope: "read", params: UsageDailyParams, result: UsageDaily, description: "Token usage and cost per day over the last N days." }),
-  "usage.pricing": defineMethod({ scope: "read", params: z.strictObject({}), result: PricingTable, description: "The pricing table in force (USD per million tokens)." }),
+  "usage.summary": defineMethod({ scope: "read", params: z.strictObject({}), result: UsageSummary, description: "This month's token usage and cost, by model.",
+    rest: { method: "get", path: "/api/usage", tag: "usage", summary: "This month's token usage and cost, by model." },
+  }),
+  "usage.daily": defineMethod({ scope: "read", params: UsageDailyParams, result: UsageDaily, description: "Token usage and cost per day over the last N days.",
+    rest: { method: "get", path: "/api/usage/daily", tag: "usage", summary: "Token usage and cost per day (`?days=30`)." },
+  }),
+  "usage.pricing": defineMethod({ scope: "read", params: z.strictObject({}), result: PricingTable, description: "The pricing table in force (USD per million tokens).",
+    rest: { method: "get", path: "/api/usage/pricing", tag: "usage", summary: "The pricing table in force (USD per million tokens)." },
+  }),
 };

@@ -9,7 +9,7 @@ import { defineMethod } from "./method-spec.js";
  */
 
 /** A vault-relative note path, e.g. `Projects/Plan.md`. */
-export const NotePath = z.string().min(1).max(1024).describe("vault-relative note path ending in .md, e.g. Projects/Plan.md");
+export const NotePath = z.string().min(1).max(1024).describe("vault-relative note path ending in .md, e.g. `Projects/Plan.md`");
 
 /** A strong ETag as returned by `vault.read`/`vault.write` (quoted content hash), or `*` for "any existing note". */
 export const ETag = z.string().min(1).max(200).describe('ETag from vault.read or vault.write, e.g. "\\"k3J...\\""');
@@ -105,16 +105,30 @@ export const VaultSearchResult = z.strictObject({
 
 /** The vault methods of the protocol registry. */
 export const vaultMethods = {
-  "vault.list": defineMethod({ scope: ["read", "vault"], params: VaultListParams, result: VaultListResult, description: "List notes (path, title, tags, size, mtime), optionally under a folder." }),
-  "vault.read": defineMethod({ scope: ["read", "vault"], params: VaultReadParams, result: VaultReadResult, description: "Read a note: content, frontmatter, links, backlinks and ETag." }),
+  "vault.list": defineMethod({ scope: ["read", "vault"], params: VaultListParams, result: VaultListResult, description: "List notes (path, title, tags, size, mtime), optionally under a folder.",
+    rest: { method: "get", path: "/api/vault/notes", tag: "vault", summary: "List notes (path, title, tags, size, mtime), optionally under a folder.", errors: [400] },
+  }),
+  "vault.read": defineMethod({ scope: ["read", "vault"], params: VaultReadParams, result: VaultReadResult, description: "Read a note: content, frontmatter, links, backlinks and ETag.",
+    rest: { method: "get", path: "/api/vault/notes/{path+}", tag: "vault", summary: "Read a note: content, frontmatter, links, backlinks; ETag header.", etag: "etag", errors: [400, 404] },
+  }),
   "vault.write": defineMethod({
     scope: "vault",
     params: VaultWriteParams,
     result: VaultWriteResult,
     description: "Create or replace a note atomically; ifMatch guards against concurrent edits.",
     sideEffect: true,
+    rest: {
+      method: "put", path: "/api/vault/notes/{path+}", tag: "vault", headers: { ifMatch: "if-match" }, etag: "etag", errors: [400, 409],
+      summary: "Create or replace a note (content and/or frontmatter); If-Match gives 409 when it changed, as does a path under a note (a file, not a folder).",
+    },
   }),
-  "vault.delete": defineMethod({ scope: "vault", params: VaultDeleteParams, result: VaultDeleteResult, description: "Delete a note.", sideEffect: true }),
-  "vault.graph": defineMethod({ scope: ["read", "vault"], params: VaultGraphParams, result: VaultGraphResult, description: "The link graph: notes and unresolved links as nodes, links as edges." }),
-  "vault.search": defineMethod({ scope: ["read", "vault"], params: VaultSearchParams, result: VaultSearchResult, description: "Full-text search with ranked, highlighted hits and an optional tag filter." }),
+  "vault.delete": defineMethod({ scope: "vault", params: VaultDeleteParams, result: VaultDeleteResult, description: "Delete a note.", sideEffect: true,
+    rest: { method: "delete", path: "/api/vault/notes/{path+}", tag: "vault", headers: { ifMatch: "if-match" }, summary: "Delete a note; If-Match gives 409 when it changed.", errors: [400, 404, 409] },
+  }),
+  "vault.graph": defineMethod({ scope: ["read", "vault"], params: VaultGraphParams, result: VaultGraphResult, description: "The link graph: notes and unresolved links as nodes, links as edges.",
+    rest: { method: "get", path: "/api/vault/graph", tag: "vault", summary: "The link graph; unresolved links are nodes flagged `unresolved`." },
+  }),
+  "vault.search": defineMethod({ scope: ["read", "vault"], params: VaultSearchParams, result: VaultSearchResult, description: "Full-text search with ranked, highlighted hits and an optional tag filter.",
+    rest: { method: "get", path: "/api/vault/search", tag: "vault", summary: "Full-text search (bm25, prefix on the last word) with <mark> snippets; tag filter; limit.", errors: [400] },
+  }),
 };

@@ -25,6 +25,8 @@ import { PROTOCOL_VERSION } from "../protocol/version.js";
 import { MethodRegistry } from "./gateway/method-registry.js";
 import { registerCoreHandlers } from "./gateway/core-handlers.js";
 import { createRestApp } from "./gateway/rest.js";
+import { mountMethodRoutes } from "./gateway/method-routes.js";
+import type { Router } from "./gateway/router.js";
 import { receiveChatForm } from "./ops/uploads.js";
 import { WebSessions } from "./gateway/web-auth.js";
 import { boundHosts } from "./gateway/origin-check.js";
@@ -149,14 +151,23 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
       runner, store: db,
       agentInfo: () => ({ name: config.get().name, dir, port: ctx.port(), version: VERSION, model: config.get().model, protocol: PROTOCOL_VERSION, pid: process.pid, uptimeMs: Date.now() - startedAt }),
     });
-    for (const f of features) f.handlers?.(registry);
+    const coreMethods = registry.names();
+    // each feature's methods, so their REST routes mount where the feature's other routes do
+    const featureMethods = features.map((f) => {
+      const before = new Set(registry.names());
+      f.handlers?.(registry);
+      return registry.names().filter((n) => !before.has(n));
+    });
     const gwLogger = logger.child({ component: "gateway" });
     // browsers signed in to the web app (in memory: a restart signs them out)
     const webSessions = new WebSessions();
     const { app, router } = createRestApp({
-      keys, version: VERSION, startedAt, registry, logger: gwLogger, maxBodyBytes: cfg.server.maxBodyBytes,
+      keys, version: VERSION, startedAt, registry, coreMethods, logger: gwLogger, maxBodyBytes: cfg.server.maxBodyBytes,
       extend: [
-        ...features.flatMap((f) => (f.routes ? [f.routes.bind(f)] : [])),
+        ...features.map((f, i) => (router: Router) => {
+          mountMethodRoutes(router, registry, featureMethods[i]!);
+          f.routes?.(router);
+        }),
         (router) => mountIntegrations(router, { registry, store: db, config: () => config.get(), version: VERSION, startedAt, logger: gwLogger }),
       ],
       errorShapes: integrationErrorShapes,

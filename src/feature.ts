@@ -66,7 +66,11 @@ export interface DaemonContext {
 export interface Feature {
   name: string;
   handlers?(registry: MethodRegistry<typeof methods>): void;
-  /** Declares REST routes (behind the token unless a spec says `public`); they appear in the OpenAPI document. */
+  /**
+   * Declares the REST routes that are not a protocol method's (uploads, metrics, webhooks…), behind the token
+   * unless a spec says `public`; they appear in the OpenAPI document. A method's REST route comes from the
+   * `rest` mapping of its declaration and is mounted here by the gateway, beside the feature's other routes.
+   */
   routes?(router: Router): void;
   tools?(): Tool[];
   start?(): void | Promise<void>;

@@ -2,8 +2,7 @@ import type { z } from "zod";
 import type { FeatureFactory } from "../feature.js";
 import type { Config } from "../config/schema.js";
 import type { Db } from "../store/db.js";
-import { defineRoute } from "../gateway/router.js";
-import { PricingTable, UsageDaily, UsageDailyParams, UsageSummary, USAGE_TOP_SESSIONS, type UsageTotals } from "../../protocol/usage.js";
+import { PricingTable, UsageDaily, UsageSummary, USAGE_TOP_SESSIONS, type UsageTotals } from "../../protocol/usage.js";
 import { addUsage, usageByDay, usageByModel, usageBySession } from "../store/usage-queries.js";
 import { builtinTools } from "./tools/builtin.js";
 import { mediaTools } from "../media/tools.js";
@@ -12,22 +11,7 @@ import { createCompactor } from "./compaction.js";
 import { createTitler } from "./title.js";
 import { dateKey, zonedMidnightMs, zonedParts } from "./zoned-time.js";
 import { join } from "node:path";
-import { agentMethods } from "../../protocol/agent.js";
 import { appendMemory, memoryLine } from "./tools/memory.js";
-
-/** The usage routes (issue 3), declared once for the router and the OpenAPI document. */
-export const usageRoutes = {
-  summary: defineRoute({ method: "get", path: "/api/usage", scope: "read", summary: "This month's token usage and cost, by model.", tag: "usage", response: UsageSummary }),
-  daily: defineRoute({ method: "get", path: "/api/usage/daily", scope: "read", summary: "Token usage and cost per day (`?days=30`).", tag: "usage", query: UsageDailyParams, response: UsageDaily }),
-  pricing: defineRoute({ method: "get", path: "/api/usage/pricing", scope: "read", summary: "The pricing table in force (USD per million tokens).", tag: "usage", response: PricingTable }),
-};
-
-/** `POST /api/memory`: the REST twin of `memory.append`. */
-export const memoryRoute = defineRoute({
-  method: "post", path: "/api/memory", scope: agentMethods["memory.append"].scope, tag: "agent", status: 201,
-  summary: "Append one time-stamped entry to the agent's long-term memory (MEMORY.md); the agent sees it from its next turn.",
-  body: agentMethods["memory.append"].params, response: agentMethods["memory.append"].result,
-});
 
 const zero = (): UsageTotals => ({ calls: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: 0, unpricedCalls: 0 });
 
@@ -80,8 +64,8 @@ export function pricingInForce(cfg: Config): z.infer<typeof PricingTable> {
 /**
  * The agent feature (issue 3): the built-in tools (`current_time`, `memory_read`, `memory_append`; issue 12's
  * `attachment_read`, and `describe_image` when `uploads.visionModel` is set), the run
- * hooks for pricing (built-in table + config `pricing`), compaction and session titles, and the usage routes
- * `GET /api/usage`, `GET /api/usage/daily?days=30`, `GET /api/usage/pricing`.
+ * hooks for pricing (built-in table + config `pricing`), compaction and session titles, and the handlers of
+ * `usage.summary`, `usage.daily`, `usage.pricing` and `memory.append` (REST: `/api/usage…`, `/api/memory`).
  */
 export const agentFeature: FeatureFactory = (ctx) => {
   const config = () => ctx.config.get();
@@ -110,13 +94,6 @@ export const agentFeature: FeatureFactory = (ctx) => {
         .on("usage.daily", (p) => usageDaily(ctx.store.db, config(), p.days))
         .on("usage.pricing", () => pricingInForce(config()))
         .on("memory.append", (p) => remember(p.text));
-    },
-    routes: (router) => {
-      router
-        .route(usageRoutes.summary, () => usageSummary(ctx.store.db, config()))
-        .route(usageRoutes.daily, ({ query }) => usageDaily(ctx.store.db, config(), query.days))
-        .route(usageRoutes.pricing, () => pricingInForce(config()))
-        .route(memoryRoute, ({ body }) => remember(body.text));
     },
     stop: async () => {
       titler.stop();

@@ -55,16 +55,11 @@ export const approvalsFeature: FeatureFactory = (ctx) => {
     },
     routes: (router) => {
       router
-        .route(approvalRoutes.list, ({ query }) => ({ approvals: approvals.list(query) }))
-        .route(approvalRoutes.grants, () => grants())
         .route(approvalRoutes.revokeGrant, ({ params }) => {
           if (!ctx.store.approvals.revokeGrant(params.id)) throw new NotFoundError(`no grant ${params.id}`);
           return { revoked: true };
         })
-        .route(approvalRoutes.get, ({ params }) => ({ approval: approvals.get(params.id) }))
         .route(approvalRoutes.decide, ({ params, body }) => ({ approval: approvals.decide(params.id, body.decision, "owner") }))
-        .route(approvalRoutes.audit, ({ query }) => ({ entries: approvals.auditList(query.limit) }))
-        .route(approvalRoutes.pairing, () => pairing.list())
         .route(approvalRoutes.pairingApprove, ({ body }) => approvePairing(body.code))
         .route(approvalRoutes.pairingRevoke, ({ params }) => {
           if (!pairing.revoke(params.platform, params.userId)) throw new NotFoundError(`no paired sender ${params.platform}:${params.userId}`);

@@ -12,14 +12,6 @@ import type { ApprovalService } from "../approvals/service.js";
 import type { ChannelAddress } from "../../protocol/chat.js";
 import { AgentdError } from "../errors.js";
 import { BridgeSupervisor, type BridgeCommand, type BridgeSupervisorOptions } from "./supervisor.js";
-import { defineRoute } from "../gateway/router.js";
-import { bridgeMethods } from "../../protocol/bridges.js";
-
-/** `GET /api/bridges`: the supervised bridges and their state. */
-export const bridgesRoute = defineRoute({ scope: "read",
-  method: "get", path: "/api/bridges", summary: "Supervised bridges: platform, state (running, waiting, failed), pid, restarts.", tag: "channels",
-  response: bridgeMethods["bridges.list"].result,
-});
 
 /**
  * The daemon's part of channel messages, run when a message is accepted: access (group policy, allowlist, one
@@ -193,7 +185,6 @@ export function createChannelsFeature(
   return {
     name: "channels",
     handlers: (registry) => registry.on("bridges.list", bridges),
-    routes: (router) => router.route(bridgesRoute, bridges),
     start: () => {
       started = true;
       startEnabled(ctx.config.get().channels);

@@ -47,10 +47,7 @@ export const deliveriesFeature: FeatureFactory = (ctx) => {
     },
     routes: (router) => {
       router
-        .route(deliveryRoutes.list, ({ query }) => ({ deliveries: outbox.list(query) }))
-        .route(deliveryRoutes.get, ({ params }) => ({ delivery: outbox.get(params.id) }))
         .route(deliveryRoutes.attachment, ({ params }) => attachmentResponse(ctx.dir, outbox.get(params.id), Number(params.index)))
-        .route(deliveryRoutes.retry, ({ params }) => ({ delivery: outbox.retry(params.id) }))
         .route(deliveryRoutes.send, ({ body, c }) => {
           const key = body.idempotencyKey ?? c.req.header("idempotency-key");
           if (key !== undefined && (key.length < 1 || key.length > 200)) throw new ValidationError("Idempotency-Key: 1 to 200 characters", { path: "idempotencyKey" });

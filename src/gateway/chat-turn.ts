@@ -1,12 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { z } from "zod";
-import type { MethodSpec } from "../../protocol/method-spec.js";
 import { EventQueue } from "../../protocol/event-queue.js";
 import type { RunDonePayload, RunErrorPayload } from "../../protocol/events.js";
 import type { ChatSendResult } from "../../protocol/chat.js";
 import { AgentdError } from "../errors.js";
 import type { Store } from "../store/store.js";
-import type { MethodRegistry, CallContext } from "./method-registry.js";
+import type { DaemonRegistry, CallContext } from "./method-registry.js";
 import type { Principal } from "./scopes.js";
 
 /** A run event as a turn's queue yields it. */
@@ -24,7 +23,7 @@ export interface Turn {
  * random one. Throws what `chat.send` throws (forbidden, not_found, rate_limited…); nothing is stored then.
  */
 export async function startTurn(
-  registry: MethodRegistry<Record<string, MethodSpec>>,
+  registry: DaemonRegistry,
   params: { text: string; sessionId?: string; model?: string; idempotencyKey?: string },
   principal: Principal,
   transport: CallContext["transport"],
@@ -34,7 +33,7 @@ export async function startTurn(
     events.push({ event, payload, seq });
     if (event === "run.done" || event === "run.error") events.end();
   };
-  const sent = (await registry.call("chat.send", { ...params, idempotencyKey: params.idempotencyKey ?? randomUUID() }, { transport, subscriber, principal })) as Turn["sent"];
+  const sent = await registry.call("chat.send", { ...params, idempotencyKey: params.idempotencyKey ?? randomUUID() }, { transport, subscriber, principal });
   return { sent, events };
 }
 

@@ -1,9 +1,8 @@
 import type { Context } from "hono";
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.js";
-import type { MethodSpec } from "../../protocol/method-spec.js";
 import type { Store } from "../store/store.js";
-import type { MethodRegistry } from "./method-registry.js";
+import type { DaemonRegistry } from "./method-registry.js";
 import type { Router } from "./router.js";
 import { mountOpenAiRoutes } from "./openai/routes.js";
 import { openAiErrorResponse } from "./openai/openai-errors.js";
@@ -11,7 +10,7 @@ import { mountMcpServer } from "./mcp/mcp-route.js";
 
 /** What the standard doors need from the daemon. */
 export interface IntegrationDeps {
-  registry: MethodRegistry<Record<string, MethodSpec>>;
+  registry: DaemonRegistry;
   store: Store;
   config: () => Config;
   version: string;

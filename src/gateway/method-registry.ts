@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { MethodSpec } from "../../protocol/method-spec.js";
+import type { methods } from "../../protocol/methods.js";
 import { AgentdError, ValidationError } from "../errors.js";
 import type { RunSubscriber } from "../agent/run-handle.js";
 import { authorize, type Principal } from "./scopes.js";
@@ -19,6 +20,9 @@ export type Handler<S extends Specs, M extends keyof S> = (
   params: z.output<S[M]["params"]>,
   ctx: CallContext,
 ) => z.input<S[M]["result"]> | Promise<z.input<S[M]["result"]>>;
+
+/** The daemon's registry: every method of protocol/methods.ts, so calls are typed by method name. */
+export type DaemonRegistry = MethodRegistry<typeof methods>;
 
 /** Formats a zod issue path as `a.b[0].c`. */
 export function issuePath(path: ReadonlyArray<PropertyKey>): string {
@@ -61,11 +65,27 @@ export class MethodRegistry<S extends Specs> {
    * calls the handler. Throws `unknown_method` for a method without handler, `forbidden` for a token without
    * the scope, {@link ValidationError} for bad params.
    */
-  async call(name: string, params: unknown, ctx: CallContext): Promise<unknown> {
+  async call<M extends keyof S & string>(name: M, params: z.input<S[M]["params"]>, ctx: CallContext): Promise<Awaited<z.input<S[M]["result"]>>> {
+    return (await this.dispatch(name, params, ctx)) as Awaited<z.input<S[M]["result"]>>;
+  }
+
+  /** {@link call} for a method named at run time (a WebSocket frame's `method`): same checks, an untyped result. */
+  async dispatch(name: string, params: unknown, ctx: CallContext): Promise<unknown> {
     const handler = this.handlers.get(name);
     const spec = this.specs[name];
     if (!handler || !spec) throw new AgentdError("unknown_method", `unknown method "${name}"`, { details: { method: name } });
     authorize(ctx.principal, spec.scope, name);
     return handler(validate(spec.params, params ?? {}), ctx);
+  }
+
+  /**
+   * Calls the handler of `name` with params the caller has already checked: the REST route of a method
+   * (method-routes.ts), whose router authorised the caller and validated path, query and body with the
+   * method's own field schemas. Throws `unknown_method` for a method without handler.
+   */
+  async invoke(name: string, params: unknown, ctx: CallContext): Promise<unknown> {
+    const handler = this.handlers.get(name);
+    if (!handler) throw new AgentdError("unknown_method", `unknown method "${name}"`, { details: { method: name } });
+    return handler(params, ctx);
   }
 }

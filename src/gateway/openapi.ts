@@ -83,12 +83,13 @@ class Components {
   }
 }
 
-function parameters(obj: z.ZodObject | undefined, where: "path" | "query", spec: RouteSpec, examples: Record<string, string> | undefined): Json[] {
+function parameters(obj: z.ZodObject | undefined, where: "path" | "query" | "header", spec: RouteSpec, examples: Record<string, string> | undefined): Json[] {
   if (!obj) return [];
   const s = jsonSchema(obj, "input") as { properties?: Record<string, Json>; required?: string[] };
   return Object.entries(s.properties ?? {}).map(([name, schema]) => {
     const greedy = where === "path" && spec.path.includes(`{${name}+}`);
-    const description = [schema.description, greedy ? "May contain `/` (the rest of the path)." : undefined].filter(Boolean).join(" ");
+    const own = typeof schema.description === "string" ? schema.description : undefined;
+    const description = greedy ? [own?.replace(/([^.!?])$/, "$1."), "May contain `/` (the rest of the path)."].filter(Boolean).join(" ") : own;
     return {
       name, in: where, required: where === "path" || (s.required ?? []).includes(name), schema,
       ...(description ? { description } : {}),
@@ -120,7 +121,9 @@ export function buildOpenApi(specs: readonly RouteSpec[], info: { version: strin
       op.security = [...scopes.filter((s) => s !== "admin"), "admin"].map((s) => ({ bearerAuth: [s] }));
       op["x-agentd-scopes"] = [...scopes];
     }
-    const params = [...parameters(spec.params, "path", spec, example?.params), ...parameters(spec.query, "query", spec, example?.query)];
+    const params = [
+      ...parameters(spec.params, "path", spec, example?.params), ...parameters(spec.query, "query", spec, example?.query), ...parameters(spec.headers, "header", spec, undefined),
+    ];
     if (params.length > 0) op.parameters = params;
     if (spec.body || spec.raw?.request) {
       const type = spec.raw?.request ?? "application/json";
@@ -137,6 +140,9 @@ export function buildOpenApi(specs: readonly RouteSpec[], info: { version: strin
     if (spec.sse) content["text/event-stream"] = { schema: { type: "string", description: "Server-Sent Events (event = name, data = JSON payload, id = seq)." } };
     // 204 No Content has no body (RFC 9110 §15.3.5)
     const responses: Record<string, Json> = { [status]: status === 204 ? { description: REASONS[status] } : { description: REASONS[status] ?? "OK", content } };
+    if (spec.responseHeaders) {
+      responses[status]!.headers = Object.fromEntries(Object.entries(spec.responseHeaders).map(([name, description]) => [name, { description, schema: { type: "string" } }]));
+    }
     const errorStatuses = new Set(spec.errors ?? []);
     if (spec.params || spec.query || (spec.body && !spec.raw?.request)) errorStatuses.add(400);
     if (!spec.public) {

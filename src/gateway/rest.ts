@@ -5,22 +5,19 @@ import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import type { Logger } from "pino";
 import { httpStatusOf, WireError } from "../../protocol/errors.js";
-import type { MethodSpec } from "../../protocol/method-spec.js";
 import { EventQueue } from "../../protocol/event-queue.js";
 import { attachmentOfPath } from "../media/files.js";
 import { chatMethods, ChannelAddress, Attachment, hasContent } from "../../protocol/chat.js";
-import { sessionMethods } from "../../protocol/sessions.js";
-import { AgentInfo } from "../../protocol/agent.js";
 import { RunDonePayload, RunErrorPayload } from "../../protocol/events.js";
 import { AgentdError, toWireError } from "../errors.js";
 import { bearerToken } from "./auth.js";
 import type { TokenKeys } from "./token-keys.js";
 import type { Principal } from "./scopes.js";
 import type { Scope } from "../../protocol/scopes.js";
-import { ANY_SCOPE } from "../../protocol/scopes.js";
-import { validate, type MethodRegistry } from "./method-registry.js";
+import { validate, type DaemonRegistry } from "./method-registry.js";
 import { isMultipart } from "../ops/form-receive.js";
-import { Router, defineRoute, queryInt } from "./router.js";
+import { Router, defineRoute } from "./router.js";
+import { mountMethodRoutes } from "./method-routes.js";
 import { cookieSession, mountWebRoutes, type WebDeps } from "./web-routes.js";
 
 /** What the REST routes need from the daemon. */
@@ -29,7 +26,7 @@ export interface RestDeps {
   keys: TokenKeys;
   version: string;
   startedAt: number;
-  registry: MethodRegistry<Record<string, MethodSpec>>;
+  registry: DaemonRegistry;
   logger: Logger;
   maxBodyBytes: number;
   /**
@@ -40,6 +37,8 @@ export interface RestDeps {
   publicPaths?: () => Array<{ path: string; scopes: Scope[] }>;
   /** Receives a multipart `POST /api/chat` (text and files in one request); without it multipart is refused. */
   chatForm?: (req: Request) => Promise<{ fields: Map<string, string>; files: Attachment[]; discard(): Promise<void> }>;
+  /** The core methods (sessions, chat, agent info) whose REST routes are mounted first, from their `rest` mappings. */
+  coreMethods?: readonly string[];
   /** Extra route groups mounted after the built-in ones (vault, mcp, usage…), behind the token. */
   extend?: Array<(router: Router) => void>;
   /**
@@ -71,34 +70,15 @@ export const RestChatBody = z.strictObject({
   model: z.string().max(64).optional().describe("a model name under `models` for this run"),
 }).refine(hasContent, { message: "send a text or at least one attachment", path: ["text"] });
 
-/** The core routes: health, agent info, sessions, messages, chat. */
+/**
+ * The core routes that are not a protocol method's mapping: health (no token) and `POST /api/chat` (a run's
+ * result or its Server-Sent Events, JSON or multipart). The methods' own routes (`sessions.*`, `chat.history`,
+ * `chat.abort`, `agent.info`) come from their declarations (method-routes.ts).
+ */
 export const coreRoutes = {
   health: defineRoute({
     method: "get", path: "/api/health", summary: "Liveness: status, version, uptime (no token needed).", tag: "agent", public: true,
     response: z.strictObject({ status: z.literal("ok"), version: z.string(), uptimeMs: z.number().int() }),
-  }),
-  agentInfo: defineRoute({ method: "get", path: "/api/agent-info", summary: "Name, folder, port, version and model of the agent.", tag: "agent", scope: ANY_SCOPE, response: AgentInfo }),
-  sessions: defineRoute({
-    method: "get", path: "/api/sessions", summary: "Sessions, most recently active first (a `chat`-only token sees the sessions it created).", tag: "sessions", scope: sessionMethods["sessions.list"].scope,
-    query: z.strictObject({ limit: queryInt(1, 1000).optional() }), response: sessionMethods["sessions.list"].result,
-  }),
-  createSession: defineRoute({
-    method: "post", path: "/api/sessions", summary: "Create an empty session.", tag: "sessions", status: 201, scope: sessionMethods["sessions.create"].scope,
-    body: sessionMethods["sessions.create"].params, response: sessionMethods["sessions.create"].result,
-  }),
-  renameSession: defineRoute({
-    method: "patch", path: "/api/sessions/{id}", summary: "Rename a session.", tag: "sessions", errors: [400, 404], scope: sessionMethods["sessions.rename"].scope,
-    params: z.strictObject({ id: z.string() }), body: z.strictObject({ title: sessionMethods["sessions.rename"].params.shape.title }),
-    response: sessionMethods["sessions.rename"].result,
-  }),
-  deleteSession: defineRoute({
-    method: "delete", path: "/api/sessions/{id}", summary: "Delete a session with its messages (409 while a reply runs).", tag: "sessions", errors: [404, 409], scope: sessionMethods["sessions.delete"].scope,
-    params: z.strictObject({ id: z.string() }), response: sessionMethods["sessions.delete"].result,
-  }),
-  messages: defineRoute({
-    method: "get", path: "/api/sessions/{id}/messages", summary: "Messages of a session, oldest first.", tag: "sessions", scope: chatMethods["chat.history"].scope,
-    params: z.strictObject({ id: z.string() }), query: z.strictObject({ limit: queryInt(1, 1000).optional(), beforeId: z.string().optional() }),
-    response: chatMethods["chat.history"].result, errors: [404],
   }),
   chat: defineRoute({
     method: "post", path: "/api/chat", summary: "Send a message and get the reply when the run ends (or SSE with Accept: text/event-stream). `attachments`: files from POST /api/upload (its answer, or its `path`); or send multipart/form-data with `text` and the files in one request. `text` may be empty when there are files. Over the uploads limits: 413, nothing stored.", tag: "chat", scope: chatMethods["chat.send"].scope,
@@ -107,10 +87,6 @@ export const coreRoutes = {
       text: z.string().optional(), sessionId: z.string().optional(), idempotencyKey: z.string().optional(),
       file: z.array(z.string()).describe("one part per file (any field name with a file name); audio is transcribed"),
     }),
-  }),
-  abort: defineRoute({
-    method: "post", path: "/api/chat/abort", summary: "Stop a running reply (by run id or session).", tag: "chat", scope: chatMethods["chat.abort"].scope,
-    body: chatMethods["chat.abort"].params, response: chatMethods["chat.abort"].result,
   }),
 };
 
@@ -127,7 +103,6 @@ export const coreRoutes = {
 export function createRestApp(deps: RestDeps): { app: Hono; router: Router } {
   const app = new Hono();
   const router = new Router(app);
-  const call = (method: string, params: unknown, principal: Principal) => deps.registry.call(method, params, { transport: "rest", principal });
   const renderError = (c: Context, err: unknown): Response => {
     const shape = deps.errorShapes?.find((s) => c.req.path.startsWith(s.prefix));
     return shape ? shape.render(c, err) : errorResponse(c, err);
@@ -182,16 +157,9 @@ export function createRestApp(deps: RestDeps): { app: Hono; router: Router } {
   const streamed = (c: Context) => c.req.path === "/api/upload" || (c.req.path === "/api/chat" && isMultipart(c.req.header("content-type")));
   app.use("*", (c, next) => (streamed(c) ? next() : limitBody(c, next)));
 
-  router
-    .route(coreRoutes.health, () => ({ status: "ok", version: deps.version, uptimeMs: Date.now() - deps.startedAt }))
-    .route(coreRoutes.agentInfo, ({ principal }) => call("agent.info", {}, principal))
-    .route(coreRoutes.sessions, ({ query, principal }) => call("sessions.list", query, principal))
-    .route(coreRoutes.createSession, ({ body, principal }) => call("sessions.create", body, principal))
-    .route(coreRoutes.renameSession, ({ params, body, principal }) => call("sessions.rename", { sessionId: params.id, title: body.title }, principal))
-    .route(coreRoutes.deleteSession, ({ params, principal }) => call("sessions.delete", { sessionId: params.id }, principal))
-    .route(coreRoutes.messages, ({ params, query, principal }) => call("chat.history", { sessionId: params.id, ...query }, principal))
-    .route(coreRoutes.abort, ({ body, principal }) => call("chat.abort", body, principal))
-    .route(coreRoutes.chat, async ({ body: json, c, principal }) => {
+  router.route(coreRoutes.health, () => ({ status: "ok", version: deps.version, uptimeMs: Date.now() - deps.startedAt }));
+  mountMethodRoutes(router, deps.registry, deps.coreMethods ?? []);
+  router.route(coreRoutes.chat, async ({ body: json, c, principal }) => {
       let body = json;
       let discard: (() => Promise<void>) | undefined;
       if (body === undefined) {
@@ -206,8 +174,9 @@ export function createRestApp(deps: RestDeps): { app: Hono; router: Router } {
           throw err;
         }
       }
-      const attachments = body.attachments?.map((a) => (typeof a === "string" ? attachmentOfPath(a) : a));
-      const params = { ...body, ...(attachments ? { attachments } : {}), idempotencyKey: body.idempotencyKey ?? c.req.header("idempotency-key") ?? randomUUID() };
+      const { attachments: given, ...fields } = body;
+      const attachments = given?.map((a) => (typeof a === "string" ? attachmentOfPath(a) : a));
+      const params = { ...fields, ...(attachments ? { attachments } : {}), idempotencyKey: body.idempotencyKey ?? c.req.header("idempotency-key") ?? randomUUID() };
       const queue = new EventQueue<{ event: string; payload: unknown; seq: number }>();
       const subscriber = (event: string, payload: unknown, seq: number) => {
         queue.push({ event, payload, seq });
@@ -215,7 +184,7 @@ export function createRestApp(deps: RestDeps): { app: Hono; router: Router } {
       };
       let sent: { runId: string; sessionId: string };
       try {
-        sent = (await deps.registry.call("chat.send", params, { transport: "rest", subscriber, principal })) as { runId: string; sessionId: string };
+        sent = await deps.registry.call("chat.send", params, { transport: "rest", subscriber, principal });
       } catch (err) {
         await discard?.(); // refused: the files of a multipart message go too, nothing half-stored
         throw err;

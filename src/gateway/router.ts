@@ -30,6 +30,10 @@ export interface RouteBase {
   tag: string;
   params?: z.ZodObject;
   query?: z.ZodObject;
+  /** Request headers the route reads, by lower-case name (documented as `in: header` parameters). */
+  headers?: z.ZodObject;
+  /** Response headers of the success status, by name, with what they carry (e.g. `ETag`). */
+  responseHeaders?: Record<string, string>;
   body?: z.ZodType;
   response: z.ZodType;
   status?: number;
@@ -53,6 +57,11 @@ export interface RouteInput<S extends RouteSpec> {
   params: S["params"] extends z.ZodObject ? z.output<S["params"]> : Record<string, never>;
   query: S["query"] extends z.ZodObject ? z.output<S["query"]> : Record<string, never>;
   body: S["body"] extends z.ZodType ? z.output<S["body"]> : undefined;
+  /**
+   * The JSON body as the client sent it (parsed once, before validation filled in defaults): for writes that
+   * must keep what was written and not the defaults (config files). `undefined` for routes without a JSON body.
+   */
+  sent: S["body"] extends z.ZodType ? unknown : undefined;
   c: Context;
 }
 
@@ -92,8 +101,9 @@ export class Router {
       const query = spec.query ? validate(spec.query, c.req.query(), "query") : {};
       let body: unknown;
       const form = spec.form !== undefined && isMultipart(c.req.header("content-type"));
-      if (spec.body && !spec.raw?.request && !form) body = validate(spec.body, await readJson(c), "body");
-      const out = await handler({ params, query, body, c, principal } as RouteInput<S>);
+      let sent: unknown;
+      if (spec.body && !spec.raw?.request && !form) body = validate(spec.body, (sent = await readJson(c)), "body");
+      const out = await handler({ params, query, body, sent, c, principal } as RouteInput<S>);
       if (out instanceof Response) return out;
       return c.json(out as object, (spec.status ?? 200) as 200);
     });

@@ -10,10 +10,9 @@ import { toWireError } from "../errors.js";
 import type { TokenKey, TokenKeys } from "./token-keys.js";
 import type { Principal } from "./scopes.js";
 import type { WebSession } from "./web-auth.js";
-import { issuePath, type MethodRegistry } from "./method-registry.js";
+import { issuePath, type DaemonRegistry } from "./method-registry.js";
 import { FrameLimiter } from "./rate-limit.js";
 import { MAX_JSON_DEPTH, nestedDeeperThan } from "./json-depth.js";
-import type { MethodSpec } from "../../protocol/method-spec.js";
 
 /** The version range of any `hello`, old or new, read before the strict check (see {@link serveConnection}). */
 const HelloRange = z.object({ type: z.literal("hello"), protocol: z.object({ min: z.number().int(), max: z.number().int() }) });
@@ -30,7 +29,7 @@ export interface WsDeps {
   keys: TokenKeys;
   agentName: string;
   version: string;
-  registry: MethodRegistry<Record<string, MethodSpec>>;
+  registry: DaemonRegistry;
   logger: Logger;
   /** Close a connection whose unsent bytes pass this (a client that stopped reading). Default 8 MiB. */
   maxBufferedBytes?: number;
@@ -190,7 +189,7 @@ export function serveConnection(ws: WebSocket, deps: WsDeps): void {
       return welcome(version);
     }
     if (!ready) return fail({ code: "unauthorized", message: challenged ? "the frame after challenge must be auth" : "the first frame must be hello" }, CloseCode.policyViolation);
-    deps.registry.call(frame.method, frame.params, { transport: "ws", subscriber, principal: principal!, signal: connection.signal }).then(
+    deps.registry.dispatch(frame.method, frame.params, { transport: "ws", subscriber, principal: principal!, signal: connection.signal }).then(
       (result) => send({ type: "res", id: frame.id, ok: true, result }),
       (err: unknown) => {
         const error = toWireError(err);

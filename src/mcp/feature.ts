@@ -1,13 +1,5 @@
 import type { FeatureFactory } from "../feature.js";
-import { defineRoute } from "../gateway/router.js";
-import { mcpMethods } from "../../protocol/mcp.js";
 import { McpManager } from "./manager.js";
-
-/** `GET /api/mcp`: the MCP servers with state, last error and tool names. */
-export const mcpRoute = defineRoute({
-  method: "get", path: "/api/mcp", scope: "read", summary: "MCP servers: state, last error, tool names.", tag: "mcp",
-  response: mcpMethods["mcp.list"].result,
-});
 
 /**
  * The MCP feature: connects the configured servers in the background after the port opens, offers their
@@ -24,7 +16,6 @@ export const mcpFeature: FeatureFactory = (ctx) => {
   return {
     name: "mcp",
     handlers: (registry) => registry.on("mcp.list", () => ({ servers: manager.status() })),
-    routes: (router) => router.route(mcpRoute, () => ({ servers: manager.status() })),
     tools: () => manager.tools(),
     start: () => manager.start(),
     stop: () => manager.stop(),

@@ -9,7 +9,6 @@ import { executeFiring, type FiringDeps, type JobRunResult } from "./firing.js";
 import { heartbeatPrompt } from "./heartbeat.js";
 import { syncConfigJobs, type HeartbeatCheck } from "./config-sync.js";
 import { scheduleTools } from "./tools.js";
-import { scheduleRoutes } from "./routes.js";
 
 /**
  * Runs `text` through the runner and resolves when the run ends. The job's time limit aborts the run
@@ -120,16 +119,6 @@ export const schedulesFeature: FeatureFactory = (ctx) => {
         .on("schedules.delete", ({ id }) => (service.delete(id), { deleted: true }))
         .on("schedules.run", ({ id }) => runNow(id))
         .on("schedules.firings", ({ id, limit }) => firings(id, limit));
-    },
-    routes: (router) => {
-      router
-        .route(scheduleRoutes.list, () => ({ schedules: service.list().map((r) => service.toWire(r)) }))
-        .route(scheduleRoutes.create, ({ body }) => service.toWire(service.create(body, "api")))
-        .route(scheduleRoutes.get, ({ params }) => service.toWire(service.require(params.id)))
-        .route(scheduleRoutes.update, ({ params, body }) => service.toWire(service.update(params.id, body)))
-        .route(scheduleRoutes.delete, ({ params }) => (service.delete(params.id), { deleted: true }))
-        .route(scheduleRoutes.run, ({ params }) => runNow(params.id))
-        .route(scheduleRoutes.firings, ({ params, query }) => firings(params.id, query.limit ?? 50));
     },
     start: () => {
       try {

@@ -2,8 +2,7 @@ import type { FeatureFactory } from "../feature.js";
 import type { Tool } from "../agent/tools/tool.js";
 import { applyToolPolicy } from "../agent/tools/policy.js";
 import type { ToolsConfig } from "./config.js";
-import { defineRoute } from "../gateway/router.js";
-import { toolsMethods, type BuiltinToolStatus } from "../../protocol/tools.js";
+import type { BuiltinToolStatus } from "../../protocol/tools.js";
 import { ensureWorkspace } from "./workspace.js";
 import { webFetchTool } from "./web-fetch.js";
 import { webSearchTool } from "./web-search.js";
@@ -13,12 +12,6 @@ import { fileReadTool } from "./file-read.js";
 import { fileWriteTool } from "./file-write.js";
 import { fileEditTool } from "./file-edit.js";
 import { fileListTool } from "./file-list.js";
-
-/** `GET /api/tools`: the built-in tools of issue 13, whether each is offered and, for `exec`, the sandbox mode. */
-export const toolsRoute = defineRoute({ scope: "read",
-  method: "get", path: "/api/tools", summary: "Built-in tools (web_fetch, web_search, exec, file_*): offered or why not, exec's sandbox mode.", tag: "agent",
-  response: toolsMethods["tools.list"].result,
-});
 
 /** One built-in tool of issue 13, built from the config in force, or why it is off. */
 type Entry = { name: string; tool?: Tool; mode?: "bwrap" | "none"; reason?: string };
@@ -82,6 +75,5 @@ export const toolsFeature: FeatureFactory = (ctx) => {
     name: "tools",
     tools: () => entries().flatMap((e) => (e.tool ? [e.tool] : [])),
     handlers: (registry) => registry.on("tools.list", () => ({ tools: toolsStatus(entries(), cfg()) })),
-    routes: (router) => router.route(toolsRoute, () => ({ tools: toolsStatus(entries(), cfg()) })),
   };
 };

@@ -7,6 +7,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv-provider.js";
 import { scopeAllows } from "../../../protocol/scopes.js";
+import type { MethodName, ParamsIn } from "../../../protocol/methods.js";
 import { ValidationError, toWireError, AgentdError } from "../../errors.js";
 import { issuePath } from "../method-registry.js";
 import { authorize, type Principal } from "../scopes.js";
@@ -85,7 +86,7 @@ export function createMcpServer(deps: McpServerDeps, principal: Principal): Serv
       return toolError(err);
     }
   });
-  const call = (method: string, params: unknown) => deps.registry.call(method, params, { transport: "mcp", principal });
+  const call = <M extends MethodName>(method: M, params: ParamsIn<M>) => deps.registry.call(method, params, { transport: "mcp", principal });
   const asMcp = (err: unknown): never => {
     const wire = toWireError(err);
     if (err instanceof AgentdError) throw new RpcError(wire.code === "forbidden" ? MCP_FORBIDDEN_CODE : wire.code === "not_found" ? ErrorCode.InvalidParams : ErrorCode.InternalError, wire.message, { code: wire.code });
@@ -100,7 +101,7 @@ export function createMcpServer(deps: McpServerDeps, principal: Principal): Serv
   };
   server.setRequestHandler(ListResourcesRequestSchema, async () => {
     resourceScope("resources/list");
-    const r = (await call("vault.list", {}).catch(asMcp)) as { notes: Array<{ path: string; title: string; size: number }> };
+    const r = (await call("vault.list", {}).catch(asMcp));
     return { resources: r.notes.map((n) => ({ uri: uriOf(n.path), name: n.path, title: n.title, mimeType: "text/markdown", size: n.size })) };
   });
   server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({
@@ -108,7 +109,7 @@ export function createMcpServer(deps: McpServerDeps, principal: Principal): Serv
   }));
   server.setRequestHandler(ReadResourceRequestSchema, async (req) => {
     resourceScope("resources/read");
-    const r = (await call("vault.read", { path: notePathOf(req.params.uri) }).catch(asMcp)) as { path: string; content: string };
+    const r = (await call("vault.read", { path: notePathOf(req.params.uri) }).catch(asMcp));
     return { contents: [{ uri: req.params.uri, mimeType: "text/markdown", text: r.content }] };
   });
   return server;

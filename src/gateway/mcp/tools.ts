@@ -1,19 +1,19 @@
 import { z } from "zod";
+import type { MethodName, ParamsIn } from "../../../protocol/methods.js";
 import type { ScopeRequirement } from "../../../protocol/scopes.js";
 import { vaultMethods, VaultSearchParams, VaultWriteParams, NotePath } from "../../../protocol/vault.js";
 import { sessionMethods } from "../../../protocol/sessions.js";
 import { agentMethods } from "../../../protocol/agent.js";
 import { scheduleMethods, ScheduleCreate, type Schedule } from "../../../protocol/schedules.js";
-import type { MethodSpec } from "../../../protocol/method-spec.js";
 import type { Store } from "../../store/store.js";
-import type { MethodRegistry } from "../method-registry.js";
+import type { DaemonRegistry } from "../method-registry.js";
 import type { Principal } from "../scopes.js";
 import { finishTurn, keyedSession, startTurn } from "../chat-turn.js";
 
 /** What an MCP tool of agentd gets: the caller and the daemon's operations. */
 export interface McpToolContext {
   principal: Principal;
-  registry: MethodRegistry<Record<string, MethodSpec>>;
+  registry: DaemonRegistry;
   store: Store;
   /** Aborted when the MCP client cancels the call (`notifications/cancelled`) or goes away. */
   signal: AbortSignal;
@@ -40,7 +40,7 @@ export interface McpToolSpec<I extends z.ZodObject = z.ZodObject> {
 }
 
 const tool = <I extends z.ZodObject>(spec: McpToolSpec<I>): McpToolSpec => spec as unknown as McpToolSpec;
-const call = (ctx: McpToolContext, method: string, params: unknown) => ctx.registry.call(method, params, { transport: "mcp", principal: ctx.principal });
+const call = <M extends MethodName>(ctx: McpToolContext, method: M, params: ParamsIn<M>) => ctx.registry.call(method, params, { transport: "mcp", principal: ctx.principal });
 
 /** Session key of the `chat` tool when none is given. */
 export const DEFAULT_MCP_SESSION = "default";
@@ -74,7 +74,7 @@ export const MCP_TOOLS: readonly McpToolSpec[] = [
     scope: vaultMethods["vault.search"].scope,
     input: z.strictObject({ query: VaultSearchParams.shape.q.describe("words to find; the last one matches as a prefix"), tag: VaultSearchParams.shape.tag, limit: VaultSearchParams.shape.limit }),
     async run(args, ctx) {
-      const r = (await call(ctx, "vault.search", { q: args.query, ...(args.tag ? { tag: args.tag } : {}), ...(args.limit ? { limit: args.limit } : {}) })) as z.output<typeof vaultMethods["vault.search"]["result"]>;
+      const r = await call(ctx, "vault.search", { q: args.query, ...(args.tag ? { tag: args.tag } : {}), ...(args.limit ? { limit: args.limit } : {}) });
       const text = r.hits.length === 0 ? `No notes match "${args.query}".` : r.hits.map((h) => `- ${h.title} (${h.path}): ${h.snippet.replace(/<\/?mark>/g, "**")}`).join("\n");
       return { text, structured: r };
     },
@@ -85,7 +85,7 @@ export const MCP_TOOLS: readonly McpToolSpec[] = [
     scope: vaultMethods["vault.read"].scope,
     input: z.strictObject({ path: NotePath.describe("note path in the vault, e.g. Projects/Plan.md") }),
     async run(args, ctx) {
-      const r = (await call(ctx, "vault.read", { path: args.path })) as z.output<typeof vaultMethods["vault.read"]["result"]>;
+      const r = await call(ctx, "vault.read", { path: args.path });
       return { text: r.content, structured: r };
     },
   }),
@@ -95,7 +95,7 @@ export const MCP_TOOLS: readonly McpToolSpec[] = [
     scope: vaultMethods["vault.write"].scope,
     input: z.strictObject({ path: VaultWriteParams.shape.path, content: VaultWriteParams.shape.content, frontmatter: VaultWriteParams.shape.frontmatter }),
     async run(args, ctx) {
-      const r = (await call(ctx, "vault.write", args)) as z.output<typeof vaultMethods["vault.write"]["result"]>;
+      const r = await call(ctx, "vault.write", args);
       return { text: `${r.created ? "Created" : "Updated"} ${r.path}.`, structured: r };
     },
   }),
@@ -105,7 +105,7 @@ export const MCP_TOOLS: readonly McpToolSpec[] = [
     scope: agentMethods["memory.append"].scope,
     input: agentMethods["memory.append"].params,
     async run(args, ctx) {
-      const r = (await call(ctx, "memory.append", args)) as z.output<typeof agentMethods["memory.append"]["result"]>;
+      const r = await call(ctx, "memory.append", args);
       return { text: `Remembered: ${r.line}`, structured: r };
     },
   }),
@@ -115,7 +115,7 @@ export const MCP_TOOLS: readonly McpToolSpec[] = [
     scope: sessionMethods["sessions.list"].scope,
     input: z.strictObject({ limit: z.number().int().min(1).max(1000).default(20).describe("how many, default 20") }),
     async run(args, ctx) {
-      const r = (await call(ctx, "sessions.list", args)) as z.output<typeof sessionMethods["sessions.list"]["result"]>;
+      const r = await call(ctx, "sessions.list", args);
       const text = r.sessions.length === 0 ? "No sessions yet." : r.sessions.map((s) => `- ${s.id}: ${s.title ?? "(untitled)"} (${s.messageCount} messages, last active ${s.updatedAt})`).join("\n");
       return { text, structured: r };
     },
@@ -126,7 +126,7 @@ export const MCP_TOOLS: readonly McpToolSpec[] = [
     scope: scheduleMethods["schedules.create"].scope,
     input: ScheduleCreate,
     async run(args, ctx) {
-      const job = (await call(ctx, "schedules.create", args)) as Schedule;
+      const job = await call(ctx, "schedules.create", args);
       return { text: `Scheduled "${job.name}" (id ${job.id}); next run ${job.nextRunAt ?? "none"} (${job.timezone}).`, structured: job };
     },
   }),

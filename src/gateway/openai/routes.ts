@@ -2,12 +2,11 @@ import type { z } from "zod";
 import { streamSSE } from "hono/streaming";
 import type { Logger } from "pino";
 import type { Config } from "../../config/schema.js";
-import type { MethodSpec } from "../../../protocol/method-spec.js";
 import type { Usage } from "../../../protocol/chat.js";
 import { NotFoundError, ValidationError, toWireError } from "../../errors.js";
 import type { Store } from "../../store/store.js";
 import { defineRoute, type Router } from "../router.js";
-import type { MethodRegistry } from "../method-registry.js";
+import type { DaemonRegistry } from "../method-registry.js";
 import type { Principal } from "../scopes.js";
 import { finishTurn, freshSession, keyedSession, startTurn } from "../chat-turn.js";
 import { ChatCompletion, ChatCompletionBody, ModelListResponse, OpenAiErrorBody, type OpenAiMessage } from "./openai-schema.js";
@@ -29,7 +28,7 @@ export const openAiRoutes = {
 
 /** What the OpenAI adapter needs from the daemon. */
 export interface OpenAiDeps {
-  registry: MethodRegistry<Record<string, MethodSpec>>;
+  registry: DaemonRegistry;
   store: Store;
   config: () => Config;
   startedAt: number;

@@ -5,7 +5,7 @@ import { maskConfig, unmaskSecrets } from "../../config/mask.js";
 import { mergePatch } from "../../config/merge-patch.js";
 import { Config } from "../../config/schema.js";
 import { checkListen } from "../listen-check.js";
-import { defineRoute, readJson, type Router } from "../router.js";
+import { defineRoute, type Router } from "../router.js";
 
 /** The top-level keys of agentd.yaml (`PATCH /api/config/{section}`). */
 export const ConfigSection = z.enum(Object.keys(Config.shape) as [string, ...string[]]);
@@ -69,9 +69,9 @@ export async function writeServerChecked(deps: ConfigRouteDeps, next: Record<str
 export function mountConfigRoutes(router: Router, deps: ConfigRouteDeps): void {
   router
     .route(configRoutes.get, () => maskConfig(deps.store.get()))
-    .route(configRoutes.put, async ({ c }) => {
+    .route(configRoutes.put, ({ sent }) => {
       // the validated body has defaults filled in: write what the client sent, so omitted keys fall back to defaults
-      const raw = (await readJson(c)) as Record<string, unknown>;
+      const raw = sent as Record<string, unknown>;
       return writeServerChecked(deps, unmaskSecrets(raw, deps.store.get()));
     })
     .route(configRoutes.patch, ({ params, body }) => {

@@ -1,4 +1,3 @@
-import type { Context } from "hono";
 import { z } from "zod";
 import type { ProviderPool } from "../../agent/provider.js";
 import { findPrice } from "../../agent/pricing.js";
@@ -10,7 +9,7 @@ import { PROVIDER_CATALOG, KnownProvider } from "../../config/provider-catalog.j
 import { ModelTestResult, ProviderTestResult, testModel, testProvider } from "../../config/provider-check.js";
 import { ModelConfig, ModelPrice, ProviderConfig, type Config } from "../../config/schema.js";
 import { ConflictError, NotFoundError, ValidationError } from "../../errors.js";
-import { defineRoute, readJson, type Router } from "../router.js";
+import { defineRoute, type Router } from "../router.js";
 import { writeConfig, type ConfigRouteDeps } from "./config.js";
 
 /** A model name (a key under `models`): letters, digits, `.`, `_`, `-`, at most 64. */
@@ -109,8 +108,8 @@ function activeOf(cfg: Config): z.infer<typeof ActiveModel> {
 }
 
 /** The model's config as the client sent it (without the defaults the validated body has), minus `name`. */
-async function rawModel(c: Context): Promise<Record<string, unknown>> {
-  const { name: _name, ...rest } = (await readJson(c)) as Record<string, unknown>;
+function rawModel(sent: unknown): Record<string, unknown> {
+  const { name: _name, ...rest } = sent as Record<string, unknown>;
   return rest;
 }
 
@@ -127,10 +126,10 @@ export function mountModelRoutes(router: Router, deps: ModelRouteDeps): void {
       const c = cfg();
       return { active: c.model, fallbackModels: c.fallbackModels, models: Object.keys(c.models).map((n) => entry(c, n)), providers: providerEntries(c) };
     })
-    .route(modelRoutes.create, async ({ body, c }) => {
+    .route(modelRoutes.create, ({ body, sent }) => {
       if (RESERVED_NAMES.has(body.name)) throw new ValidationError(`name: "${body.name}" is reserved (it names a route under /api/models)`, { path: "name" });
       if (cfg().models[body.name]) throw new ConflictError(`a model named "${body.name}" exists; change it with PUT /api/models/${body.name}`, { model: body.name });
-      const raw = await rawModel(c);
+      const raw = rawModel(sent);
       edit((next) => {
         (next.models as Record<string, unknown>)[body.name] = raw;
       });
@@ -155,9 +154,9 @@ export function mountModelRoutes(router: Router, deps: ModelRouteDeps): void {
       };
     })
     .route(modelRoutes.known, () => ({ providers: [...PROVIDER_CATALOG] }))
-    .route(modelRoutes.replace, async ({ params, c }) => {
+    .route(modelRoutes.replace, ({ params, sent }) => {
       entry(cfg(), params.name);
-      const raw = await rawModel(c);
+      const raw = rawModel(sent);
       edit((next) => {
         (next.models as Record<string, unknown>)[params.name] = raw;
       });
