@@ -18,10 +18,11 @@ const SBOM = "dist/sbom.cdx.json";
 
 /** The package folder (e.g. `node_modules/a/node_modules/@s/b`) of a metafile input path, or null for our own files. */
 export function packageDirOf(input) {
-  const re = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//g;
-  let last = null;
-  for (let m; (m = re.exec(input)); ) last = { end: m.index + m[0].length - 1 };
-  return last ? input.slice(0, last.end).replace(/^\//, "") : null;
+  const i = input.lastIndexOf("node_modules/");
+  if (i < 0 || (i > 0 && input[i - 1] !== "/")) return null;
+  const parts = input.slice(i + "node_modules/".length).split("/");
+  const name = parts.slice(0, parts[0].startsWith("@") ? 2 : 1).join("/");
+  return `${input.slice(0, i)}node_modules/${name}`;
 }
 
 /** The SPDX licence expression of a package.json: `license`, or the legacy `licenses: [{type}]` joined with OR. */
