@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { existsSync, lstatSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -47,6 +47,17 @@ describe("issue 17, item 10: an installed agentd finds its bridges", () => {
     expect(bridge.stderr).not.toMatch(/not built|is missing/);
     expect(bridge.stderr).toContain("telegram: no bot token: set channels.telegram.botToken");
     expect(bridge.code).toBe(78);
+  });
+
+  it("`npx agentd bridge whatsapp DIR` without the GPL bridge package says how to install it (exit 78: not restarted)", async () => {
+    const init = await sh("npx", ["--no", "agentd", "init", "./wa"], project);
+    expect(init.code, init.stderr).toBe(0);
+    const bridge = await sh("npx", ["--no", "agentd", "bridge", "whatsapp", "./wa"], project);
+    const version = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
+    expect(bridge.stderr).toContain("the WhatsApp bridge is not installed");
+    expect(bridge.stderr).toContain(`Install it with: cd ${realpathSync(project)} && npm install agentd-whatsapp@${version}`);
+    expect(bridge.code).toBe(78);
+    expect(existsSync(join(project, "node_modules", "@whiskeysockets"))).toBe(false);
   });
 
   it("the installed bin answers --version from any folder", async () => {
