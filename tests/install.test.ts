@@ -1,9 +1,9 @@
-import { execFile } from "node:child_process";
-import { existsSync, lstatSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { appendFileSync, existsSync, lstatSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, cleanup, tempDir } from "./support/daemon.js";
+import { ROOT, cleanup, tempDir, waitFor } from "./support/daemon.js";
 
 const run = promisify(execFile);
 
@@ -58,7 +58,22 @@ describe("issue 17, item 10: an installed agentd finds its bridges", () => {
     expect(bridge.stderr).toContain(`Install it with: cd ${realpathSync(project)} && npm install agentd-whatsapp@${version}`);
     expect(bridge.code).toBe(78);
     expect(existsSync(join(project, "node_modules", "@whiskeysockets"))).toBe(false);
-  });
+
+    // the daemon's supervisor runs the same command for `channels.whatsapp.enabled`: its log says the same, once
+    appendFileSync(join(project, "wa", "agentd.yaml"), "\nchannels:\n  whatsapp:\n    enabled: true\n");
+    const daemon = spawn(join(project, "node_modules", ".bin", "agentd"), ["start", "./wa"], { cwd: project, env: { ...process.env, AGENTD_TOKEN: "" }, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    daemon.stdout.on("data", (b: Buffer) => (output += b.toString()));
+    daemon.stderr.on("data", (b: Buffer) => (output += b.toString()));
+    try {
+      await waitFor(() => output.includes("not restarting it"), "the supervisor giving up on the WhatsApp bridge", 60_000);
+      expect(output).toContain(`npm install agentd-whatsapp@${version}`);
+      expect(output).toMatch(/whatsapp bridge exited with code 78/);
+    } finally {
+      daemon.kill("SIGTERM");
+      await new Promise((r) => daemon.once("exit", r));
+    }
+  }, 90_000);
 
   it("the installed bin answers --version from any folder", async () => {
     const bin = join(project, "node_modules", ".bin", "agentd");

@@ -8,7 +8,7 @@ import { PLATFORMS, isPlatform } from "../channels/config.js";
 import { EXIT_CONFIG } from "../channels/supervisor.js";
 import { routeProcessWarnings } from "./process-warnings.js";
 import { VERSION } from "../version.js";
-import { WHATSAPP_PACKAGE, resolveWhatsAppPackage, whatsAppInstallCommand } from "./whatsapp-package.js";
+import { packageRootOf, resolveWhatsAppPackage, whatsAppPackageProblem } from "./whatsapp-package.js";
 
 /**
  * What every bridge entry (`bridges/<platform>/main.ts`) exports. `agentDir`: connect through the folder's
@@ -67,7 +67,7 @@ function realArgv1(): string {
  * bridge rejects with `exitCode: 78` (no or refused bot token), `not_found` when the bridge is not built.
  * WhatsApp's bridge is the separate GPL package `agentd-whatsapp` ({@link resolveWhatsAppPackage}); when it is not
  * installed this throws a `ConfigError` on `channels.whatsapp` (or `not_found` without a folder) whose message is the
- * exact install command ({@link whatsAppInstallCommand}).
+ * exact install command ({@link whatsAppPackageProblem}).
  */
 export async function bridgeCommand(opts: BridgeCommandOptions): Promise<void> {
   const { platform } = opts;
@@ -103,13 +103,17 @@ export async function bridgeCommand(opts: BridgeCommandOptions): Promise<void> {
 /**
  * The installed WhatsApp bridge package's entry for the CLI `cliFile`. Throws a one-line error naming the install
  * command when it is missing: a `ConfigError` on `channels.whatsapp` when `agentDir` is given (exit 78, so the
- * daemon's supervisor does not restart it in a loop), else `not_found`.
+ * daemon's supervisor does not restart it in a loop), else `not_found`. A different version only warns on stderr.
  */
 function whatsAppEntry(cliFile: string, agentDir: string | undefined): string {
-  const entry = resolveWhatsAppPackage(cliFile);
-  if (entry) return entry;
-  const reason = `the WhatsApp bridge is not installed: it is the separate package ${WHATSAPP_PACKAGE} (GPL-3.0-or-later, since it uses ` +
-    `Baileys and libsignal; agentd itself is MIT). Install it with: ${whatsAppInstallCommand(cliFile, VERSION)}`;
+  const root = packageRootOf(cliFile);
+  const entry = resolveWhatsAppPackage(root);
+  const problem = whatsAppPackageProblem(root, VERSION);
+  if (entry) {
+    if (problem) process.stderr.write(`agentd: warning: ${problem.message}: install the same version with: ${problem.command}\n`);
+    return entry;
+  }
+  const reason = `${problem!.message}. Install it with: ${problem!.command}`;
   if (agentDir) throw new ConfigError(join(resolve(agentDir), CONFIG_FILE), "channels.whatsapp", reason);
   throw new AgentdError("not_found", reason);
 }
