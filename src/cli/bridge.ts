@@ -8,7 +8,7 @@ import { PLATFORMS, isPlatform } from "../channels/config.js";
 import { EXIT_CONFIG } from "../channels/supervisor.js";
 import { routeProcessWarnings } from "./process-warnings.js";
 import { VERSION } from "../version.js";
-import { packageRootOf, resolveWhatsAppPackage, whatsAppPackageProblem } from "./whatsapp-package.js";
+import { packageRootOf, resolveWhatsAppPackage, whatsAppPackageProblem } from "../channels/whatsapp-package.js";
 
 /**
  * What every bridge entry (`bridges/<platform>/main.ts`) exports. `agentDir`: connect through the folder's

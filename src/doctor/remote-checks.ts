@@ -10,7 +10,7 @@ import { PLATFORMS } from "../channels/config.js";
 import { McpManager } from "../mcp/manager.js";
 import { result, type CheckResult } from "./types.js";
 import { PACKAGE_ROOT, VERSION } from "../version.js";
-import { whatsAppPackageProblem } from "../cli/whatsapp-package.js";
+import { whatsAppPackageProblem } from "../channels/whatsapp-package.js";
 
 /** Longest the MCP check waits for every enabled server to connect, in ms. */
 export const MCP_CHECK_TIMEOUT_MS = 20_000;

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { bridgeCommand } from "./bridge.js";
+import { bridgeCommand } from "../cli/bridge.js";
 import { packageRootOf, resolveWhatsAppPackage, whatsAppInstallCommand, whatsAppPackageProblem } from "./whatsapp-package.js";
 import { VERSION } from "../version.js";
 
