@@ -56,4 +56,7 @@ const js = basename(entryPath);
 const css = basename(entry.cssBundle);
 const preloads = entry.imports.filter((i) => i.kind === "import-statement").map((i) => `<link rel="modulepreload" href="/assets/${basename(i.path)}">`).join("\n");
 mkdirSync(out, { recursive: true });
+// for scripts/third-party.mjs (notices and SBOM of everything the package ships)
+mkdirSync("dist/meta", { recursive: true });
+writeFileSync("dist/meta/web.json", JSON.stringify(result.metafile));
 writeFileSync(`${out}/index.html`, readFileSync("web/index.html", "utf8").replace("%JS%", `/assets/${js}`).replace("%CSS%", `/assets/${css}`).replace("%PRELOAD%", preloads));

@@ -2,9 +2,11 @@
 // with esbuild. Why: loading ~400 ESM files of drizzle-orm, zod and friends costs ~550 ms at start; one bundle
 // with code splitting starts in ~180 ms (see docs/performance.md). And since the bundle carries every pure-JS
 // dependency, an install needs only better-sqlite3 (native) and zod (for the protocol client, `agentd/client`):
-// ~45 MB of node_modules instead of ~200 MB. Optional natives of ws, discord.js and Baileys stay external; the Slack SDKs (and their undici) are bundled.
+// ~45 MB of node_modules instead of ~200 MB. Optional natives of ws and discord.js stay external; the Slack SDKs (and their undici) are bundled.
+// The WhatsApp bridge is not in this bundle: it is its own GPL-3.0-or-later package (scripts/bundle-whatsapp.mjs).
 import { build } from "esbuild";
-import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { writeThirdPartyFiles } from "./third-party.mjs";
 
 // js-yaml 3 (gray-matter's YAML parser) tries `require("esprima")` at load for its `!!js/function` type. gray-matter
 // parses with the safe schema, which never uses it, and an install without dev dependencies has no esprima, but a
@@ -63,11 +65,12 @@ const latin1Readability = {
 };
 
 rmSync("dist/bundle", { recursive: true, force: true });
+rmSync("dist/meta", { recursive: true, force: true });
 
-const entryPoints = ["dist/src/cli/main.js", "dist/src/vault/reconcile-worker.js", "dist/src/tools/extract-worker.js", "dist/bridges/telegram/main.js", "dist/bridges/discord/main.js", "dist/bridges/whatsapp/main.js", "dist/bridges/slack/main.js"]
+const entryPoints = ["dist/src/cli/main.js", "dist/src/vault/reconcile-worker.js", "dist/src/tools/extract-worker.js", "dist/bridges/telegram/main.js", "dist/bridges/discord/main.js", "dist/bridges/slack/main.js"]
   .filter((f) => existsSync(f));
 
-await build({
+const result = await build({
   entryPoints,
   outdir: "dist/bundle",
   entryNames: "[dir]/[name]",
@@ -85,7 +88,15 @@ await build({
   plugins: [noEsprima, englishZod, lazyDateFns, latin1Readability],
   banner: { js: "import { createRequire as __agentdRequire } from 'node:module'; const require = __agentdRequire(import.meta.url);" },
   logLevel: "warning",
+  // the metafile lists every input file: scripts/third-party.mjs derives THIRD_PARTY_NOTICES and the SBOM from it
+  metafile: true,
+  // linked source maps (main.js.map beside main.js), chained through tsc's maps to src/**/*.ts, so a stack trace
+  // names src/cli/start.ts:42 (docs/operations.md "Source maps"). Mappings only: the sources are not embedded.
+  sourcemap: "linked",
+  sourcesContent: false,
 });
+mkdirSync("dist/meta", { recursive: true });
+writeFileSync("dist/meta/daemon.json", JSON.stringify(result.metafile));
 
 // V8 stores a module's source as a two-byte string (twice the memory) when one character is not Latin-1; esbuild
 // escapes strings but not regular expression literals, so say which chunks carry one (write \uXXXX instead).
@@ -95,3 +106,7 @@ for (const f of readdirSync("dist/bundle", { recursive: true })) {
   if (wide) console.warn(`bundle: dist/bundle/${f} has a non-Latin-1 character (${JSON.stringify(wide[0])}): V8 keeps this chunk's source at two bytes per character`);
 }
 await import("./build-web.mjs");
+// the WhatsApp bridge is its own GPL package (bridges/whatsapp/), never part of dist/bundle/
+await import("./bundle-whatsapp.mjs");
+const thirdParty = writeThirdPartyFiles();
+console.log(`bundle: ${thirdParty.length} third-party packages listed in dist/THIRD_PARTY_NOTICES.md and dist/sbom.cdx.json`);

@@ -2,6 +2,7 @@ import { Writable } from "node:stream";
 import pino, { type Logger, type DestinationStream } from "pino";
 import { LoggingConfig } from "./config/ops-config.js";
 import { openLogDestination } from "./logs/destination.js";
+import { sourceMappedErrSerializer } from "./logs/source-mapped-stack.js";
 
 /** Options of {@link createLogger}. `pretty` defaults to whether stdout is a TTY. */
 export interface LoggerOptions {
@@ -51,6 +52,8 @@ export async function createLogger(opts: LoggerOptions): Promise<{ logger: Logge
     {
       level: opts.level,
       base: { pid: process.pid },
+      // an error's stack names src/…ts lines (the bundle's source maps, read only when an error is logged)
+      serializers: { err: sourceMappedErrSerializer(pino.stdSerializers.err) },
       redact: { paths: ["token", "apiKey", "authorization", "*.token", "*.apiKey", "*.authorization", "headers.*"], censor: "[redacted]" },
     },
     pino.multistream(streams),

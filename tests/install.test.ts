@@ -1,9 +1,9 @@
-import { execFile } from "node:child_process";
-import { existsSync, lstatSync, writeFileSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { appendFileSync, existsSync, lstatSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, cleanup, tempDir } from "./support/daemon.js";
+import { ROOT, cleanup, tempDir, waitFor } from "./support/daemon.js";
 
 const run = promisify(execFile);
 
@@ -48,6 +48,32 @@ describe("issue 17, item 10: an installed agentd finds its bridges", () => {
     expect(bridge.stderr).toContain("telegram: no bot token: set channels.telegram.botToken");
     expect(bridge.code).toBe(78);
   });
+
+  it("`npx agentd bridge whatsapp DIR` without the GPL bridge package says how to install it (exit 78: not restarted)", async () => {
+    const init = await sh("npx", ["--no", "agentd", "init", "./wa"], project);
+    expect(init.code, init.stderr).toBe(0);
+    const bridge = await sh("npx", ["--no", "agentd", "bridge", "whatsapp", "./wa"], project);
+    const version = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
+    expect(bridge.stderr).toContain("the WhatsApp bridge is not installed");
+    expect(bridge.stderr).toContain(`Install it with: cd ${realpathSync(project)} && npm install agentd-whatsapp@${version}`);
+    expect(bridge.code).toBe(78);
+    expect(existsSync(join(project, "node_modules", "@whiskeysockets"))).toBe(false);
+
+    // the daemon's supervisor runs the same command for `channels.whatsapp.enabled`: its log says the same, once
+    appendFileSync(join(project, "wa", "agentd.yaml"), "\nchannels:\n  whatsapp:\n    enabled: true\n");
+    const daemon = spawn(join(project, "node_modules", ".bin", "agentd"), ["start", "./wa"], { cwd: project, env: { ...process.env, AGENTD_TOKEN: "" }, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    daemon.stdout.on("data", (b: Buffer) => (output += b.toString()));
+    daemon.stderr.on("data", (b: Buffer) => (output += b.toString()));
+    try {
+      await waitFor(() => output.includes("not restarting it"), "the supervisor giving up on the WhatsApp bridge", 60_000);
+      expect(output).toContain(`npm install agentd-whatsapp@${version}`);
+      expect(output).toMatch(/whatsapp bridge exited with code 78/);
+    } finally {
+      daemon.kill("SIGTERM");
+      await new Promise((r) => daemon.once("exit", r));
+    }
+  }, 90_000);
 
   it("the installed bin answers --version from any folder", async () => {
     const bin = join(project, "node_modules", ".bin", "agentd");

@@ -7,6 +7,8 @@ import { CONFIG_FILE, loadConfig } from "../config/load.js";
 import { PLATFORMS, isPlatform } from "../channels/config.js";
 import { EXIT_CONFIG } from "../channels/supervisor.js";
 import { routeProcessWarnings } from "./process-warnings.js";
+import { VERSION } from "../version.js";
+import { packageRootOf, resolveWhatsAppPackage, whatsAppPackageProblem } from "../channels/whatsapp-package.js";
 
 /**
  * What every bridge entry (`bridges/<platform>/main.ts`) exports. `agentDir`: connect through the folder's
@@ -63,13 +65,17 @@ function realArgv1(): string {
  * Resolves when the bridge has stopped (the caller exits then). Throws `bad_request` for an unknown platform or
  * missing target, `ConfigError` (exit 78: the supervisor does not restart it) for a bad agent config or when the
  * bridge rejects with `exitCode: 78` (no or refused bot token), `not_found` when the bridge is not built.
+ * WhatsApp's bridge is the separate GPL package `agentd-whatsapp` ({@link resolveWhatsAppPackage}); when it is not
+ * installed this throws a `ConfigError` on `channels.whatsapp` (or `not_found` without a folder) whose message is the
+ * exact install command ({@link whatsAppPackageProblem}).
  */
 export async function bridgeCommand(opts: BridgeCommandOptions): Promise<void> {
   const { platform } = opts;
   if (!isPlatform(platform)) throw new AgentdError("bad_request", `unknown platform "${platform}": use ${PLATFORMS.join(", ")}`);
   if (!opts.agentDir && !opts.url) throw new AgentdError("bad_request", `usage: agentd bridge ${platform} DIR | --url URL --token T`);
   const config = opts.agentDir ? loadConfig(opts.agentDir).channels[platform] : undefined;
-  const entry = opts.entry ?? bridgeEntry(platform, opts.cliFile ?? realArgv1());
+  const cliFile = opts.cliFile ?? realArgv1();
+  const entry = opts.entry ?? (platform === "whatsapp" ? whatsAppEntry(cliFile, opts.agentDir) : bridgeEntry(platform, cliFile));
   if (!existsSync(entry)) throw new AgentdError("not_found", `the ${platform} bridge is not built: ${entry} is missing`);
   // before loading the bridge: its dependencies raise deprecation warnings as they load
   if (process.env.AGENTD_BRIDGE_SUPERVISED === "1") routeProcessWarnings();
@@ -92,6 +98,24 @@ export async function bridgeCommand(opts: BridgeCommandOptions): Promise<void> {
     }
     throw err;
   }
+}
+
+/**
+ * The installed WhatsApp bridge package's entry for the CLI `cliFile`. Throws a one-line error naming the install
+ * command when it is missing: a `ConfigError` on `channels.whatsapp` when `agentDir` is given (exit 78, so the
+ * daemon's supervisor does not restart it in a loop), else `not_found`. A different version only warns on stderr.
+ */
+function whatsAppEntry(cliFile: string, agentDir: string | undefined): string {
+  const root = packageRootOf(cliFile);
+  const entry = resolveWhatsAppPackage(root);
+  const problem = whatsAppPackageProblem(root, VERSION);
+  if (entry) {
+    if (problem) process.stderr.write(`agentd: warning: ${problem.message}: install the same version with: ${problem.command}\n`);
+    return entry;
+  }
+  const reason = `${problem!.message}. Install it with: ${problem!.command}`;
+  if (agentDir) throw new ConfigError(join(resolve(agentDir), CONFIG_FILE), "channels.whatsapp", reason);
+  throw new AgentdError("not_found", reason);
 }
 
 /** Exits when stdin (the supervisor's pipe) ends; stdin does not keep the process alive by itself. */

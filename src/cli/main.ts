@@ -201,12 +201,18 @@ process.stdout.on("error", (err: NodeJS.ErrnoException) => {
   if (err.code !== "EPIPE") throw err;
 });
 
-main(process.argv.slice(2)).catch((err: unknown) => {
+main(process.argv.slice(2)).catch(async (err: unknown) => {
   if (err instanceof ConfigError) {
     process.stderr.write(`agentd: config error in ${err.file}: ${err.keyPath || "(root)"}: ${err.reason}\n`);
     process.exit(EXIT_CONFIG);
   }
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`agentd: ${message}\n`);
+  // not an error agentd reports on purpose (AgentdError) nor one from the system (ENOENT, EACCES…: the message says
+  // it all): a bug, so print where it happened, in src/…ts terms, for the bug report
+  if (err instanceof Error && !(err instanceof AgentdError) && !("syscall" in err) && err.stack) {
+    const { sourceMappedStack } = await import("../logs/source-mapped-stack.js");
+    process.stderr.write(`${sourceMappedStack(err.stack).split("\n").slice(1).join("\n")}\n`);
+  }
   process.exit(err instanceof AgentdError && err.code === "bad_request" ? 64 : 1);
 });

@@ -9,6 +9,8 @@ import { createRedactor } from "../redact.js";
 import { PLATFORMS } from "../channels/config.js";
 import { McpManager } from "../mcp/manager.js";
 import { result, type CheckResult } from "./types.js";
+import { PACKAGE_ROOT, VERSION } from "../version.js";
+import { whatsAppPackageProblem } from "../channels/whatsapp-package.js";
 
 /** Longest the MCP check waits for every enabled server to connect, in ms. */
 export const MCP_CHECK_TIMEOUT_MS = 20_000;
@@ -92,7 +94,8 @@ async function getJson(url: string, headers: Record<string, string> = {}): Promi
  * Each enabled bridge's credentials, checked with the platform without starting the bridge: Telegram's `getMe`
  * (https://core.telegram.org/bots/api#getme) at `apiRoot`, Discord's `GET /v10/users/@me` with the bot token
  * (https://discord.com/developers/docs/resources/user#get-current-user) at `apiBase`; WhatsApp has no token: its
- * linked-device login (`whatsapp-auth/creds.json`) must exist.
+ * bridge package (`agentd-whatsapp`, installed separately, same version as agentd) and its linked-device login
+ * (`whatsapp-auth/creds.json`) must exist.
  */
 export async function checkBridges(dir: string, config: Config, env: NodeJS.ProcessEnv = process.env): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
@@ -102,6 +105,9 @@ export async function checkBridges(dir: string, config: Config, env: NodeJS.Proc
     const id = `bridge:${platform}`;
     const title = `${platform} bridge`;
     if (platform === "whatsapp") {
+      // the bridge is the separate GPL package agentd-whatsapp, installed next to agentd (docs/bridges.md)
+      const problem = whatsAppPackageProblem(PACKAGE_ROOT, VERSION);
+      if (problem) out.push(result(`${id}:package`, `${title} package`, "fail", problem.message, `run ${problem.command}`));
       out.push(existsSync(join(dir, "whatsapp-auth", "creds.json"))
         ? result(id, title, "ok", "linked (whatsapp-auth/creds.json exists)")
         : result(id, title, "fail", "not linked to a phone yet", `run agentd bridge whatsapp ${dir} once and scan the QR code with WhatsApp (Linked devices)`));
