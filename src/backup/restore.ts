@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { AgentdError, ConflictError, StorageError, ValidationError } from "../errors.js";
-import { lockPid, pidAlive, probeAgent } from "../ops/probe.js";
+import { lockPid, pidAlive, probeAgent } from "../lifecycle/probe.js";
 import { quickCheck } from "../store/snapshot.js";
 import { DB_FILE } from "./archive.js";
 import { BACKUP_FORMAT_VERSION, BackupManifest, MANIFEST_FILE } from "./manifest.js";

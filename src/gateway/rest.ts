@@ -19,7 +19,7 @@ import type { Principal } from "./scopes.js";
 import type { Scope } from "../../protocol/scopes.js";
 import { ANY_SCOPE } from "../../protocol/scopes.js";
 import { validate, type MethodRegistry } from "./method-registry.js";
-import { isMultipart } from "../ops/form-receive.js";
+import { isMultipart } from "../media/form-receive.js";
 import { Router, defineRoute, queryInt } from "./router.js";
 import { cookieSession, mountWebRoutes, type WebDeps } from "./web-routes.js";
 

@@ -3,7 +3,7 @@ import { request } from "node:http";
 import { join, resolve } from "node:path";
 import { parseDotenv } from "../../protocol/endpoint.js";
 import { AgentdClient, ProtocolError } from "../../protocol/client.js";
-import { LOCK_FILE } from "../lock.js";
+import { LOCK_FILE } from "./lock.js";
 import { PORT_FILE } from "../gateway/port-file.js";
 
 /**

@@ -1,6 +1,6 @@
 import { openSync, writeSync, closeSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { AgentdError } from "./errors.js";
+import { AgentdError } from "../errors.js";
 
 /** Name of the lock file that keeps two daemons off one agent folder. */
 export const LOCK_FILE = ".agentd.lock";
