@@ -8,7 +8,7 @@ import { ScheduleQueries } from "../store/schedule-queries.js";
  */
 export const metricsFeature: FeatureFactory = (ctx) => {
   const schedules = new ScheduleQueries(ctx.store);
-  const metrics = new Metrics({ version: ctx.version, agent: ctx.config.get().name, startedAt: ctx.startedAt }, {
+  const metrics = new Metrics({ version: ctx.version, agent: ctx.config.get().name }, {
     openConnections: () => ctx.openConnections(), admission: () => ctx.runner.admission, deliveries: () => ctx.outbox.counts(),
     schedules: () => schedules.metrics(),
   });
@@ -23,8 +23,7 @@ export const metricsFeature: FeatureFactory = (ctx) => {
   return {
     name: "metrics",
     routes: (router) => {
-      router.route(metricsRoute, ({ c }) => c.body(metrics.render(), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }));
+      router.route(metricsRoute, async ({ c }) => c.body(await metrics.render(), 200, { "content-type": metrics.contentType }));
     },
-    stop: async () => metrics.stop(),
   };
 };
