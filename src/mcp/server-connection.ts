@@ -3,7 +3,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { Tool as McpToolDef } from "@modelcontextprotocol/sdk/types.js";
 import { AgentdError } from "../errors.js";
 import type { McpServerState, McpServerStatus } from "../../protocol/mcp.js";
-import { Backoff, type BackoffOptions } from "./backoff.js";
+import { Backoff, type BackoffOptions } from "../../protocol/backoff.js";
 import { isStdioConfig, type McpServerConfig } from "./config.js";
 import { createRedactor } from "../redact.js";
 import { loadMcpSdk, type McpSdk } from "./sdk-loader.js";
