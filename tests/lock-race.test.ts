@@ -76,5 +76,5 @@ describe("agentd start: the folder lock under a race", () => {
       expect(codes.filter((c) => c === 0)).toHaveLength(PAIRS); // every winner stopped cleanly
     }
     for (const dir of dirs) expect(existsSync(join(dir, ".agentd.lock"))).toBe(false);
-  }, 120_000);
+  }, 180_000);
 });
