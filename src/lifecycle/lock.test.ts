@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mkdtempSync, writeFileSync, existsSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
@@ -17,5 +17,32 @@ describe("acquireLock", () => {
     again();
     expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
     release();
+  });
+});
+
+describe("acquireLock takeover", () => {
+  const deadPid = () => spawnSync(process.execPath, ["-e", "0"]).pid!;
+
+  it("takes over a lock that holds no pid, and one whose takeover was left by a process that died midway", () => {
+    const dir = mkdtempSync(join(tmpdir(), "lock-"));
+    writeFileSync(join(dir, LOCK_FILE), "");
+    acquireLock(dir)();
+    const dead = deadPid();
+    writeFileSync(join(dir, LOCK_FILE), `${dead}\n`);
+    writeFileSync(join(dir, `${LOCK_FILE}.takeover-${dead}`), `${deadPid()}\n`);
+    const release = acquireLock(dir);
+    expect(readFileSync(join(dir, LOCK_FILE), "utf8")).toBe(`${process.pid}\n`);
+    expect(readdirSync(dir)).toEqual([LOCK_FILE]); // no takeover or temporary file left behind
+    release();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("leaves a stale lock to the live process taking it over, then reports that process", () => {
+    const dir = mkdtempSync(join(tmpdir(), "lock-"));
+    const dead = deadPid();
+    writeFileSync(join(dir, LOCK_FILE), `${dead}\n`);
+    writeFileSync(join(dir, `${LOCK_FILE}.takeover-${dead}`), `${process.ppid}\n`); // a live process mid-takeover
+    expect(() => acquireLock(dir)).toThrow(/another process is taking it over/);
+    expect(readFileSync(join(dir, LOCK_FILE), "utf8")).toBe(`${dead}\n`); // not deleted behind its back
   });
 });
