@@ -20,4 +20,4 @@ import { hooksFeature } from "./hooks/feature.js";
  * The daemon's features, in start order (stopped in reverse). Each lives in its own folder and plugs in
  * protocol handlers, REST routes, tools and run hooks through {@link FeatureFactory}.
  */
-export const FEATURES: FeatureFactory[] = [agentFeature, deliveriesFeature, metricsFeature, mediaFeature, logsFeature, lifecycleFeature, vaultFeature, toolsFeature, approvalsFeature, mcpFeature, channelsFeature, configFeature, schedulesFeature, hooksFeature, backupFeature, tokensFeature];
+export const FEATURES: FeatureFactory[] = [agentFeature, deliveriesFeature, mediaFeature, logsFeature, lifecycleFeature, metricsFeature, vaultFeature, toolsFeature, approvalsFeature, mcpFeature, channelsFeature, configFeature, schedulesFeature, hooksFeature, backupFeature, tokensFeature];

@@ -4,7 +4,7 @@ import { ScheduleQueries } from "../store/schedule-queries.js";
 
 /**
  * Observability: `GET /metrics` (Prometheus; counted from every run's end and every delivery the outbox settles).
- * Must start after the deliveries feature (it subscribes to `ctx.outbox`).
+ * Subscribes to `ctx.outbox` and `ctx.hooks.onEnd` when created.
  */
 export const metricsFeature: FeatureFactory = (ctx) => {
   const schedules = new ScheduleQueries(ctx.store);
