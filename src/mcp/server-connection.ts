@@ -211,8 +211,9 @@ export class ServerConnection {
       this.lastError = message;
       this.state = "error";
       this.generation++; // ignore the late close of this attempt
-      await this.closeCurrent(false);
+      const closing = this.closeCurrent(false); // takes the client at once; the child may need seconds to stop
       this.scheduleRetry();
+      await closing;
     }
   }
 
