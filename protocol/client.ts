@@ -5,6 +5,7 @@ import { methods, type MethodName, type ParamsIn, type Result } from "./methods.
 import type { RunEvent, EventPayload } from "./events.js";
 import { resolveEndpoint, type Endpoint } from "./endpoint.js";
 import { EventQueue } from "./event-queue.js";
+import { Backoff } from "./backoff.js";
 import { PROTOCOL_VERSION, MIN_PROTOCOL_VERSION } from "./version.js";
 
 /** A wire error raised on the client side: `code`, `message`, `retryable`, `details` as the server sent them. */
@@ -92,7 +93,7 @@ export class AgentdClient {
   private outbox: Array<{ id: RequestId; pending: Pending }> = [];
   private runs = new Map<string, ActiveRun>();
   private early = new Map<string, RunEvent[]>();
-  private backoffMs: number;
+  private readonly backoff: Backoff;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private connectWaiters: Array<{ resolve: (w: WelcomeFrame) => void; reject: (e: unknown) => void }> = [];
   private listeners = new Set<(ev: RunEvent) => void>();
@@ -102,7 +103,7 @@ export class AgentdClient {
 
   constructor(opts: ClientOptions) {
     this.opts = { requestTimeoutMs: 30_000, reconnect: true, backoffInitialMs: 250, backoffMaxMs: 5_000, handshakeTimeoutMs: 10_000, ...opts };
-    this.backoffMs = this.opts.backoffInitialMs;
+    this.backoff = new Backoff({ initialMs: this.opts.backoffInitialMs, maxMs: this.opts.backoffMaxMs });
   }
 
   /** Creates a client and waits for the first handshake. Rejects (without retrying) when the first attempt fails. */
@@ -357,7 +358,7 @@ export class AgentdClient {
     const wasReconnect = this.welcome !== undefined;
     this.welcome = welcome;
     this.state = "open";
-    this.backoffMs = this.opts.backoffInitialMs;
+    this.backoff.reset();
     for (const w of this.connectWaiters.splice(0)) w.resolve(welcome);
     // resend unfinished runs first (same idempotency key: the daemon re-attaches, never runs twice)
     if (wasReconnect) {
@@ -460,8 +461,7 @@ export class AgentdClient {
     }
     this.state = "idle";
     for (const l of this.stateListeners) l("reconnecting", err);
-    const delay = this.backoffMs;
-    this.backoffMs = Math.min(this.backoffMs * 2, this.opts.backoffMaxMs);
+    const delay = this.backoff.next();
     this.reconnectTimer = setTimeout(() => {
       if (this.state === "idle") void this.open();
     }, delay);

@@ -1,7 +1,10 @@
 import type { FeatureFactory } from "./feature.js";
 import { agentFeature } from "./agent/feature.js";
 import { mcpFeature } from "./mcp/feature.js";
-import { opsFeature } from "./ops/feature.js";
+import { metricsFeature } from "./observability/feature.js";
+import { mediaFeature } from "./media/feature.js";
+import { logsFeature } from "./logs/feature.js";
+import { lifecycleFeature } from "./lifecycle/feature.js";
 import { channelsFeature } from "./channels/feature.js";
 import { configFeature } from "./config/feature.js";
 import { vaultFeature } from "./vault/feature.js";
@@ -17,4 +20,4 @@ import { hooksFeature } from "./hooks/feature.js";
  * The daemon's features, in start order (stopped in reverse). Each lives in its own folder and plugs in
  * protocol handlers, REST routes, tools and run hooks through {@link FeatureFactory}.
  */
-export const FEATURES: FeatureFactory[] = [agentFeature, deliveriesFeature, opsFeature, vaultFeature, toolsFeature, approvalsFeature, mcpFeature, channelsFeature, configFeature, schedulesFeature, hooksFeature, backupFeature, tokensFeature];
+export const FEATURES: FeatureFactory[] = [agentFeature, deliveriesFeature, mediaFeature, logsFeature, lifecycleFeature, metricsFeature, vaultFeature, toolsFeature, approvalsFeature, mcpFeature, channelsFeature, configFeature, schedulesFeature, hooksFeature, backupFeature, tokensFeature];

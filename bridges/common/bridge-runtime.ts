@@ -6,7 +6,7 @@ import { DEFAULT_MAX_DOWNLOAD_BYTES } from "./download.js";
 import { userErrorLine } from "./user-error.js";
 import { FileRefusedError, filesRefusedLine, tooLargeLine } from "./file-refusal.js";
 import type { WireError } from "../../protocol/errors.js";
-import { sleep } from "./backoff.js";
+import { sleep } from "../../protocol/backoff.js";
 import { DeliveryConsumer, type DeliveryAdapter } from "./delivery-consumer.js";
 
 /** A message a bridge received from its platform, in the shape every bridge shares. */

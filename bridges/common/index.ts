@@ -19,7 +19,7 @@ export { TYPING_INTERVAL_MS, startTypingLoop, type TypingLoop, type TypingLoopOp
 export { DEFAULT_USER_ERROR, USER_ERROR_LINES, userErrorLine } from "./user-error.js";
 export { BridgeRuntime, idempotencyKeyOf, uploadFile, type IncomingMessage, type PlatformAdapter, type BridgeLogger, type PendingFile } from "./bridge-runtime.js";
 export { DeliveryConsumer, type DeliveryAdapter } from "./delivery-consumer.js";
-export { Backoff, sleep, type BackoffOptions } from "./backoff.js";
+export { Backoff, sleep, type BackoffOptions } from "../../protocol/backoff.js";
 export { DEFAULT_MAX_DOWNLOAD_BYTES, fetchBytes } from "./download.js";
 export { FileRefusedError, filesRefusedLine, tooLargeLine } from "./file-refusal.js";
 export {

@@ -12,7 +12,7 @@ import type { Endpoint } from "../../protocol/endpoint.js";
 import { BridgeRuntime, type BridgeLogger } from "../common/bridge-runtime.js";
 import { BridgeConfigError } from "../common/bridge-host.js";
 import { fetchBytes } from "../common/download.js";
-import { sleep } from "../common/backoff.js";
+import { sleep } from "../../protocol/backoff.js";
 import { slackAdapter } from "./adapter.js";
 import { isDirect, isFromPerson, mentionsBot, toIncoming, type SlackIncoming, type SlackMessageEvent } from "./inbound.js";
 

@@ -8,7 +8,7 @@ import type { PlatformAdapter, BridgeLogger } from "../common/bridge-runtime.js"
 import { TELEGRAM_MAX_CHARS, formatTelegramChunks, telegramHtmlToPlain } from "../common/format-telegram.js";
 import { splitMessage } from "../common/split-message.js";
 import { TYPING_INTERVAL_MS } from "../common/typing-loop.js";
-import { sleep } from "../common/backoff.js";
+import { sleep } from "../../protocol/backoff.js";
 import type { TelegramIncoming } from "./inbound.js";
 import type { DeliveryAddress, DeliveryButton } from "../../protocol/deliveries.js";
 

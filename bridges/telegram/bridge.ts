@@ -8,7 +8,7 @@ import type { AgentdClient } from "../../protocol/client.js";
 import type { Endpoint } from "../../protocol/endpoint.js";
 import { BridgeRuntime, type BridgeLogger } from "../common/bridge-runtime.js";
 import { BridgeConfigError } from "../common/bridge-host.js";
-import { Backoff, sleep, type BackoffOptions } from "../common/backoff.js";
+import { Backoff, sleep, type BackoffOptions } from "../../protocol/backoff.js";
 import { fetchBytes } from "../common/download.js";
 import { telegramAdapter } from "./adapter.js";
 import { toIncoming, type TelegramFileRef, type TelegramIncoming } from "./inbound.js";
@@ -49,7 +49,7 @@ export interface TelegramBridgeDeps {
  */
 export async function runTelegramBridge(deps: TelegramBridgeDeps): Promise<void> {
   const { bot, client, logger, signal } = deps;
-  const backoff = new Backoff(deps.retry);
+  const backoff = new Backoff({ initialMs: 1000, jitter: "equal", ...deps.retry });
   const apiRoot = (deps.apiRoot ?? "https://api.telegram.org").replace(/\/+$/, "");
   const runtime = new BridgeRuntime<TelegramIncoming>({
     client,

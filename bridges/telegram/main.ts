@@ -4,7 +4,7 @@
  */
 import { Bot, type Transformer } from "grammy";
 import { z } from "zod";
-import type { BackoffOptions } from "../common/backoff.js";
+import type { BackoffOptions } from "../../protocol/backoff.js";
 import { BridgeConfigError, connectDaemon, createBridgeLogger, parseBridgeConfig, untilStopped, type BridgeOptions } from "../common/bridge-host.js";
 import type { TelegramFileRef } from "./inbound.js";
 import { runTelegramBridge } from "./bridge.js";

@@ -9,7 +9,7 @@ import type { AgentdClient } from "../../protocol/client.js";
 import type { Endpoint } from "../../protocol/endpoint.js";
 import { BridgeRuntime, type BridgeLogger } from "../common/bridge-runtime.js";
 import { BridgeConfigError } from "../common/bridge-host.js";
-import { Backoff, sleep, type BackoffOptions } from "../common/backoff.js";
+import { Backoff, sleep, type BackoffOptions } from "../../protocol/backoff.js";
 import { whatsappAdapter, type SocketAccess } from "./adapter.js";
 import { toIncoming, type WhatsAppIncoming } from "./inbound.js";
 import { removeQr, showQr, type WaSocket } from "./socket.js";
@@ -47,7 +47,7 @@ function closeCode(error: unknown): number | undefined {
  */
 export async function runWhatsAppBridge(deps: WhatsAppBridgeDeps): Promise<void> {
   const { client, logger, signal } = deps;
-  const backoff = new Backoff(deps.retry);
+  const backoff = new Backoff({ initialMs: 1000, jitter: "equal", ...deps.retry });
   let sock: WaSocket | undefined;
   let open = false;
   let stopping = false;

@@ -6,7 +6,7 @@
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import type { WAMessage } from "@whiskeysockets/baileys";
-import type { BackoffOptions } from "../common/backoff.js";
+import type { BackoffOptions } from "../../protocol/backoff.js";
 import { WHATSAPP_MAX_CHARS } from "../common/format-whatsapp.js";
 import { connectDaemon, createBridgeLogger, parseBridgeConfig, untilStopped, type BridgeOptions } from "../common/bridge-host.js";
 import { runWhatsAppBridge } from "./bridge.js";

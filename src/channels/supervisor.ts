@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import type { Logger } from "pino";
-import { Backoff } from "../mcp/backoff.js";
+import { Backoff } from "../../protocol/backoff.js";
 
 /** How to run one platform's bridge: an executable, its arguments and variables added to the supervisor's `env`. */
 export interface BridgeCommand {
@@ -77,7 +77,7 @@ export class BridgeSupervisor {
     if (this.slots.has(platform)) return;
     const slot: Slot = {
       platform, restarts: 0, failed: false, startedAt: 0,
-      backoff: new Backoff({ initialMs: this.opts.initialDelayMs ?? 1000, maxMs: this.opts.maxDelayMs ?? 60_000, factor: 2 }),
+      backoff: new Backoff({ initialMs: this.opts.initialDelayMs ?? 1000, maxMs: this.opts.maxDelayMs ?? 60_000 }),
       log: this.opts.logger.child({ component: "bridge", platform }),
     };
     this.slots.set(platform, slot);

@@ -2,7 +2,8 @@ import { existsSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { PORT_FILE } from "../gateway/port-file.js";
-import { findAgents, lockPid, pidAlive, probeAgent, type AgentProbe, type AgentState } from "../ops/probe.js";
+import { findAgents, lockPid, probeAgent, type AgentProbe, type AgentState } from "../lifecycle/probe.js";
+import { pidAlive } from "../lifecycle/lock.js";
 
 /**
  * Exit codes of `agentd status`, as LSB init scripts and `systemctl status` use them: 0 running, 1 dead but

@@ -5,7 +5,7 @@ import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import type { Store } from "../store/store.js";
 import { toWireDelivery, type DeliveryRow } from "../store/delivery-queries.js";
 import { newId } from "../store/ids.js";
-import { Backoff } from "../mcp/backoff.js";
+import { backoffDelayMs } from "../../protocol/backoff.js";
 import type { DeliveriesConfig } from "./config.js";
 import { Dispatcher, type DeliverySink } from "./dispatcher.js";
 
@@ -172,9 +172,7 @@ export class Outbox {
       if (this.deps.store.deliveries.markFailed(id, reason, now)) this.settled({ outcome: "failed", platform: row.platform });
       this.deps.logger.warn({ deliveryId: id, platform: row.platform, attempts: row.attempts, reason }, "a delivery failed");
     } else {
-      const backoff = new Backoff({ initialMs: cfg.retryInitialMs, maxMs: cfg.retryMaxMs, factor: 2 });
-      let delayMs = 0;
-      for (let i = 0; i < Math.max(1, row.attempts); i++) delayMs = backoff.next();
+      const delayMs = backoffDelayMs(Math.max(1, row.attempts) - 1, { initialMs: cfg.retryInitialMs, maxMs: cfg.retryMaxMs });
       this.deps.store.deliveries.markPending(id, now + delayMs, reason, now);
     }
     this.dispatcher.kickSoon(row.platform);

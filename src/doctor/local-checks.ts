@@ -7,7 +7,7 @@ import { parseDotenv } from "../../protocol/endpoint.js";
 import { ConfigError } from "../errors.js";
 import { loadConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
-import { probeAgent, type AgentProbe } from "../ops/probe.js";
+import { probeAgent, type AgentProbe } from "../lifecycle/probe.js";
 import { quickCheck } from "../store/snapshot.js";
 import { PACKAGE_ROOT } from "../version.js";
 import { result, type CheckResult } from "./types.js";

@@ -15,7 +15,7 @@ import type { TokenKeys } from "./token-keys.js";
 import type { Principal } from "./scopes.js";
 import type { Scope } from "../../protocol/scopes.js";
 import { validate, type DaemonRegistry } from "./method-registry.js";
-import { isMultipart } from "../ops/form-receive.js";
+import { isMultipart } from "../media/form-receive.js";
 import { Router, defineRoute } from "./router.js";
 import { mountMethodRoutes } from "./method-routes.js";
 import { cookieSession, mountWebRoutes, type WebDeps } from "./web-routes.js";

@@ -1,4 +1,4 @@
-import { isMultipart } from "../ops/form-receive.js";
+import { isMultipart } from "../media/form-receive.js";
 import type { Context, Hono } from "hono";
 import { z } from "zod";
 import { AgentdError } from "../errors.js";

@@ -9,4 +9,4 @@ export {
   type McpServerConfigInput,
 } from "./config.js";
 export type { McpTiming } from "./server-connection.js";
-export type { BackoffOptions } from "./backoff.js";
+export type { BackoffOptions } from "../../protocol/backoff.js";

@@ -3,11 +3,10 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { Tool as McpToolDef } from "@modelcontextprotocol/sdk/types.js";
 import { AgentdError } from "../errors.js";
 import type { McpServerState, McpServerStatus } from "../../protocol/mcp.js";
-import { Backoff, type BackoffOptions } from "./backoff.js";
+import { Backoff, type BackoffOptions } from "../../protocol/backoff.js";
 import { isStdioConfig, type McpServerConfig } from "./config.js";
 import { createRedactor } from "../redact.js";
 import { loadMcpSdk, type McpSdk } from "./sdk-loader.js";
-import { terminateProcess } from "./terminate-process.js";
 import { exposedToolName, formatToolResult, isToolAllowed } from "./tool-format.js";
 import { createTransport, type OpenedTransport } from "./transports.js";
 import { errorText, mapCallError, notConnectedError } from "./call-errors.js";
@@ -20,8 +19,6 @@ export interface McpTiming {
   connectTimeoutMs?: number;
   /** A connection up this long resets the backoff when it drops [10 000]. */
   stableMs?: number;
-  /** SIGTERM-to-SIGKILL grace for stdio children on stop [2000]. */
-  killGraceMs?: number;
 }
 
 /** One tool a connected server offers, after the allow/deny filter. */
@@ -76,7 +73,6 @@ export class ServerConnection {
     this.timing = {
       connectTimeoutMs: opts.timing?.connectTimeoutMs ?? 30_000,
       stableMs: opts.timing?.stableMs ?? 10_000,
-      killGraceMs: opts.timing?.killGraceMs ?? 2000,
     };
     this.state = config.enabled ? "connecting" : "disabled";
     const secrets: string[] = [];
@@ -215,8 +211,9 @@ export class ServerConnection {
       this.lastError = message;
       this.state = "error";
       this.generation++; // ignore the late close of this attempt
-      await this.closeCurrent(false);
+      const closing = this.closeCurrent(false); // takes the client at once; the child may need seconds to stop
       this.scheduleRetry();
+      await closing;
     }
   }
 
@@ -316,20 +313,21 @@ export class ServerConnection {
     this.retryTimer.unref();
   }
 
-  /** Closes the current client and transport; a stdio child is terminated (SIGTERM, then SIGKILL). */
+  /**
+   * Closes the current client and transport. A stdio child is stopped by the SDK's `StdioClientTransport.close()`
+   * as the MCP spec's stdio shutdown says (lifecycle, "Shutdown"): its stdin is closed, then SIGTERM after 2 s, then
+   * SIGKILL after 2 s more.
+   */
   private async closeCurrent(endSession: boolean): Promise<void> {
     const client = this.client;
     const opened = this.opened;
     this.client = undefined;
     this.opened = undefined;
     if (!client || !opened) return;
-    const pid = opened.pid();
     const transport = opened.transport as { terminateSession?: () => Promise<void> };
     if (endSession && transport.terminateSession) {
       await Promise.race([transport.terminateSession().catch(() => undefined), new Promise((r) => setTimeout(r, 500).unref())]);
     }
-    const closing = client.close().catch(() => undefined);
-    if (pid !== undefined) await terminateProcess(pid, this.timing.killGraceMs);
-    else await Promise.race([closing, new Promise((r) => setTimeout(r, 1000).unref())]);
+    await client.close().catch(() => undefined);
   }
 }

@@ -64,17 +64,5 @@ export function createTransport(
     if (partial !== "") onLine(partial);
     partial = "";
   });
-  // Remember the pid at spawn: on a failed initialize the SDK's Client.connect closes the transport itself,
-  // which forgets the child at once while it may live on for seconds; we still need the pid to kill it.
-  let pid: number | undefined;
-  let exited = false;
-  const start = transport.start.bind(transport);
-  transport.start = async () => {
-    await start();
-    pid = transport.pid ?? undefined;
-  };
-  transport.onclose = () => {
-    exited = true;
-  };
-  return { transport, pid: () => (exited ? undefined : (pid ?? transport.pid ?? undefined)), stderrTail: () => tail.join(" | ") };
+  return { transport, pid: () => transport.pid ?? undefined, stderrTail: () => tail.join(" | ") };
 }

@@ -3,8 +3,8 @@ import { isAbsolute, join, normalize, sep } from "node:path";
 import type { Attachment } from "../../protocol/chat.js";
 import type { UploadsConfig } from "../config/schema.js";
 import { AgentdError } from "../errors.js";
-import { UPLOADS_DIR } from "../ops/uploads.js";
-import { uploadMime } from "../ops/safe-name.js";
+import { UPLOADS_DIR } from "./uploads.js";
+import { uploadMime } from "./safe-name.js";
 
 const TYPES: Record<string, string> = {
   jpg: "image/jpeg", jpeg: "image/jpeg", png: "image/png", webp: "image/webp", gif: "image/gif", pdf: "application/pdf",

@@ -6,7 +6,7 @@ import { AgentdError } from "../errors.js";
 import { completeModelCall, type CallUsage } from "../agent/model-call.js";
 import type { ProviderPool, ResolvedModel } from "../agent/provider.js";
 import { defineTool, type Tool } from "../agent/tools/tool.js";
-import { UPLOADS_DIR } from "../ops/uploads.js";
+import { UPLOADS_DIR } from "./uploads.js";
 import { clipText, documentText } from "./extract.js";
 import { attachmentOfPath, attachmentPath, formatBytes } from "./files.js";
 import { prepareImage } from "./image.js";

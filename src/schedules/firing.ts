@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { FiringRow, ScheduleQueries, ScheduleRow } from "../store/schedule-queries.js";
 import type { ScheduleTarget } from "../../protocol/schedules.js";
-import { Backoff } from "../mcp/backoff.js";
+import { backoffDelayMs } from "../../protocol/backoff.js";
 import { HEARTBEAT_SILENT_REPLY } from "./config.js";
 
 /** Starts of the daemon that may resume one firing (3); the next one ends it `failed` and reports it once. */
@@ -99,8 +99,6 @@ async function fire(deps: FiringDeps, job: ScheduleRow, firing: FiringRow): Prom
     end({ status: "failed", error: (err as Error).message });
     return;
   }
-  const backoff = new Backoff({ initialMs: job.retryInitialMs, maxMs: MAX_RETRY_DELAY_MS });
-  for (let i = 1; i < firing.attempts; i++) backoff.next();
   // a resumed firing sends its last attempt's key again: the runner re-runs it if a crash interrupted it
   let attempt = Math.max(1, firing.attempts);
   let lastError = "";
@@ -136,7 +134,7 @@ async function fire(deps: FiringDeps, job: ScheduleRow, firing: FiringRow): Prom
     }
     lastError = failureOf(result, job);
     if (attempt >= job.maxAttempts) break;
-    const delayMs = backoff.next();
+    const delayMs = backoffDelayMs(attempt - 1, { initialMs: job.retryInitialMs, maxMs: MAX_RETRY_DELAY_MS });
     log.warn({ attempt, delayMs, error: lastError }, "scheduled job failed; retrying");
     await deps.sleep(delayMs);
     if (deps.shuttingDown()) return;

@@ -4,7 +4,8 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LS_MAX_DEPTH, findAgents, pidAlive, probeAgent } from "./probe.js";
+import { LS_MAX_DEPTH, findAgents, probeAgent } from "./probe.js";
+import { pidAlive } from "./lock.js";
 
 const root = mkdtempSync(join(tmpdir(), "agentd-probe-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

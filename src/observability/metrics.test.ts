@@ -1,18 +1,17 @@
 import { describe, it, expect } from "vitest";
-import { Metrics, escapeLabel } from "./metrics.js";
+import { Metrics } from "./metrics.js";
 
 const line = (text: string, prefix: string) => text.split("\n").find((l) => l.startsWith(prefix));
 
-describe("Metrics", () => {
-  it("writes counters, the latency histogram and gauges in the Prometheus text format", () => {
+describe("Metrics", async () => {
+  it("writes counters, the latency histogram and gauges in the Prometheus text format", async () => {
     let open = 2;
-    const m = new Metrics({ version: "1.2.3", agent: "ann", startedAt: 1_700_000_000_000 }, { openConnections: () => open, admission: () => ({ running: 5, waiting: 7, limit: 12 }) });
+    const m = new Metrics({ version: "1.2.3", agent: "ann" }, { openConnections: () => open, admission: () => ({ running: 5, waiting: 7, limit: 12 }) });
     m.recordRun({ status: "ok", model: "main", durationMs: 80, promptTokens: 100, completionTokens: 20, cachedTokens: 0, costUsd: 0.002 });
     m.recordRun({ status: "ok", model: "main", durationMs: 3000, promptTokens: 50, completionTokens: 5, cachedTokens: 10, costUsd: null });
     m.recordRun({ status: "error", model: "main", durationMs: 20, errorCode: "model_error", promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: null });
     open = 3;
-    const text = m.render();
-    m.stop();
+    const text = await m.render();
     expect(text.endsWith("\n")).toBe(true);
     expect(line(text, 'agentd_runs_total{status="ok",model="main"}')).toBe('agentd_runs_total{status="ok",model="main"} 2');
     expect(line(text, 'agentd_runs_total{status="error"')).toBe('agentd_runs_total{status="error",model="main"} 1');
@@ -34,16 +33,15 @@ describe("Metrics", () => {
     expect(text).toContain("# TYPE agentd_run_duration_seconds histogram");
     expect(line(text, "agentd_info")).toBe('agentd_info{version="1.2.3",agent="ann"} 1');
     // every sample line is `name{labels} value`
-    for (const l of text.trim().split("\n").filter((x) => !x.startsWith("#"))) expect(l).toMatch(/^[a-z_:][a-z0-9_:]*(\{.*\})? [-+0-9.eInfNa]+$/);
+    for (const l of text.trim().split("\n").filter((x) => x && !x.startsWith("#"))) expect(l).toMatch(/^[a-z_:][a-z0-9_:]*(\{.*\})? [-+0-9.eInfNa]+$/);
   });
 
-  it("writes the outbox's rows per state, settled deliveries and the delivery latency histogram", () => {
-    const m = new Metrics({ version: "1", agent: "a", startedAt: 0 }, { openConnections: () => 0, deliveries: () => ({ pending: 3, sending: 1, delivered: 40, failed: 2 }) });
+  it("writes the outbox's rows per state, settled deliveries and the delivery latency histogram", async () => {
+    const m = new Metrics({ version: "1", agent: "a" }, { openConnections: () => 0, deliveries: () => ({ pending: 3, sending: 1, delivered: 40, failed: 2 }) });
     m.recordDelivery({ outcome: "delivered", platform: "telegram", latencyMs: 40 });
     m.recordDelivery({ outcome: "delivered", platform: "telegram", latencyMs: 2000 });
     m.recordDelivery({ outcome: "failed", platform: "discord" });
-    const text = m.render();
-    m.stop();
+    const text = await m.render();
     expect(line(text, 'agentd_deliveries{state="pending"}')).toBe('agentd_deliveries{state="pending"} 3');
     expect(line(text, 'agentd_deliveries{state="failed"}')).toBe('agentd_deliveries{state="failed"} 2');
     expect(line(text, 'agentd_deliveries_total{platform="telegram",outcome="delivered"}')).toMatch(/ 2$/);
@@ -53,16 +51,29 @@ describe("Metrics", () => {
     expect(line(text, "agentd_delivery_latency_seconds_sum")).toBe("agentd_delivery_latency_seconds_sum 2.04");
   });
 
-  it("writes the enabled scheduled jobs and their firings per status", () => {
-    const m = new Metrics({ version: "1", agent: "a", startedAt: 0 }, { openConnections: () => 0, schedules: () => ({ enabledJobs: 4, firings: { running: 1, ok: 30, silent: 5, skipped: 9, failed: 2 } }) });
-    const text = m.render();
-    m.stop();
+  it("writes the enabled scheduled jobs and their firings per status", async () => {
+    const m = new Metrics({ version: "1", agent: "a" }, { openConnections: () => 0, schedules: () => ({ enabledJobs: 4, firings: { running: 1, ok: 30, silent: 5, skipped: 9, failed: 2 } }) });
+    const text = await m.render();
     expect(line(text, "agentd_schedules_enabled")).toBe("agentd_schedules_enabled 4");
     expect(line(text, 'agentd_schedule_firings{status="ok"}')).toBe('agentd_schedule_firings{status="ok"} 30');
     expect(line(text, 'agentd_schedule_firings{status="failed"}')).toBe('agentd_schedule_firings{status="failed"} 2');
   });
 
-  it("escapes label values", () => {
-    expect(escapeLabel('a"b\\c\nd')).toBe('a\\"b\\\\c\\nd');
+  it("escapes label values", async () => {
+    const m = new Metrics({ version: "1", agent: 'a"b\\c\nd' }, { openConnections: () => 0 });
+    expect(line(await m.render(), "agentd_info")).toBe('agentd_info{version="1",agent="a\\"b\\\\c\\nd"} 1');
+  });
+
+  it("keeps one registry per daemon and adds prom-client's process metrics, event-loop lag included", async () => {
+    const a = new Metrics({ version: "1", agent: "a" }, { openConnections: () => 1 });
+    const b = new Metrics({ version: "1", agent: "b" }, { openConnections: () => 2 });
+    a.recordRun({ status: "ok", model: "m", durationMs: 1, promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: null });
+    const [ta, tb] = [await a.render(), await b.render()];
+    expect(line(ta, "agentd_runs_total{")).toBe('agentd_runs_total{status="ok",model="m"} 1');
+    expect(line(tb, "agentd_runs_total{")).toBeUndefined();
+    expect(line(tb, "agentd_open_connections ")).toBe("agentd_open_connections 2");
+    for (const name of ["process_resident_memory_bytes", "nodejs_heap_size_used_bytes", "nodejs_external_memory_bytes", "process_start_time_seconds", "nodejs_eventloop_lag_max_seconds", "nodejs_eventloop_lag_p50_seconds"]) {
+      expect(line(ta, `${name} `), name).toMatch(/ [\d.e+-]+$/);
+    }
   });
 });

@@ -3,7 +3,7 @@ import { request } from "node:http";
 import { join, resolve } from "node:path";
 import { parseDotenv } from "../../protocol/endpoint.js";
 import { AgentdClient, ProtocolError } from "../../protocol/client.js";
-import { LOCK_FILE } from "../lock.js";
+import { LOCK_FILE, pidAlive } from "./lock.js";
 import { PORT_FILE } from "../gateway/port-file.js";
 
 /**
@@ -55,25 +55,6 @@ export function lockPid(dir: string): number | undefined {
 export function portOf(dir: string): number | undefined {
   const p = readInt(join(dir, PORT_FILE));
   return p !== undefined && p <= 65535 ? p : undefined;
-}
-
-/**
- * True when a process with this pid runs (signal 0; EPERM means it exists but is not ours). On Linux a zombie
- * (exited, not yet reaped by its parent: state `Z` in /proc/PID/stat) counts as gone.
- */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
-  }
-  if (process.platform !== "linux") return true;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return true;
-  }
 }
 
 /** The agent's token: `AGENTD_TOKEN` in `DIR/.env`, else in the environment. */

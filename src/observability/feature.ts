@@ -1,18 +1,14 @@
 import type { FeatureFactory } from "../feature.js";
 import { Metrics, metricsRoute } from "./metrics.js";
 import { ScheduleQueries } from "../store/schedule-queries.js";
-import { uploadRoutes } from "./uploads.js";
-import { logRoutes } from "./logs-routes.js";
-import { lifecycleRouteGroup } from "./lifecycle.js";
 
 /**
- * Operations: `POST /api/upload` (files under uploads/, audio transcription), `GET|DELETE /api/logs`,
- * `POST /api/restart`, `POST /api/update` and `GET /metrics` (Prometheus; counted from every run's end and every
- * delivery the outbox settles).
+ * Observability: `GET /metrics` (Prometheus; counted from every run's end and every delivery the outbox settles).
+ * Subscribes to `ctx.outbox` and `ctx.hooks.onEnd` when created.
  */
-export const opsFeature: FeatureFactory = (ctx) => {
+export const metricsFeature: FeatureFactory = (ctx) => {
   const schedules = new ScheduleQueries(ctx.store);
-  const metrics = new Metrics({ version: ctx.version, agent: ctx.config.get().name, startedAt: ctx.startedAt }, {
+  const metrics = new Metrics({ version: ctx.version, agent: ctx.config.get().name }, {
     openConnections: () => ctx.openConnections(), admission: () => ctx.runner.admission, deliveries: () => ctx.outbox.counts(),
     schedules: () => schedules.metrics(),
   });
@@ -25,13 +21,9 @@ export const opsFeature: FeatureFactory = (ctx) => {
     });
   });
   return {
-    name: "ops",
+    name: "metrics",
     routes: (router) => {
-      uploadRoutes(router, ctx);
-      logRoutes(router, ctx.logBuffer);
-      lifecycleRouteGroup(router, ctx);
-      router.route(metricsRoute, ({ c }) => c.body(metrics.render(), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }));
+      router.route(metricsRoute, async ({ c }) => c.body(await metrics.render(), 200, { "content-type": metrics.contentType }));
     },
-    stop: async () => metrics.stop(),
   };
 };

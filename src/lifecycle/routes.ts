@@ -45,7 +45,7 @@ export const lifecycleRoutes = {
  *   the file (`npm install -g`, up to 5 min); one update at a time (409). Registry failures: 503 naming the cause.
  */
 export function lifecycleRouteGroup(router: Router, ctx: DaemonContext): void {
-  const logger = ctx.logger.child({ component: "ops" });
+  const logger = ctx.logger.child({ component: "lifecycle" });
   let installing = false;
   router
     .route(lifecycleRoutes.restart, ({ c }) => {
