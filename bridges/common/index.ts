@@ -32,3 +32,4 @@ export {
   type BridgeOptions,
   type DaemonLink,
 } from "./bridge-host.js";
+export { DRAFT_MARKER, LiveReplies, UNCLAIMED_DRAFT_MS, draftView, isRunReply, type DraftAdapter, type LiveDraft } from "./live-reply.js";
