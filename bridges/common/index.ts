@@ -1,7 +1,6 @@
 export { splitMessage, takeChunk, tidyChunk, type SplitOptions } from "./split-message.js";
 export { fitChunks } from "./fit-chunks.js";
 export { renderMarkdown, type MarkdownRenderer } from "./markdown-render.js";
-export { renderInline } from "./markdown-inline.js";
 export {
   TELEGRAM_MAX_CHARS,
   escapeTelegramHtml,
