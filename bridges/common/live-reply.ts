@@ -14,6 +14,11 @@ import type { BridgeLogger } from "./bridge-runtime.js";
 export interface DraftAdapter {
   /** Longest draft text, in characters (the platform's message limit: Telegram 4096, Discord 2000). */
   maxChars: number;
+  /**
+   * Optional: the markdown streamed so far as the draft should show it (Telegram: without markup, since the draft
+   * has no parse mode); default the markdown as written (Discord renders it itself).
+   */
+  preview?(markdown: string): string;
   /** Least milliseconds between two sends/edits of one draft in `address`'s chat (the platform's edit rate limit). */
   intervalMs(address: DeliveryAddress): number;
   /** Sends the draft: plain `text`, as a reply to `address.replyTo`, in `address.threadId`. Resolves with its message id. */
@@ -178,7 +183,7 @@ export class LiveReplies {
         d.wake = done;
       });
       if (d.ended || d.claimed) return;
-      const view = draftView(d.text, this.adapter.maxChars);
+      const view = draftView(this.adapter.preview ? this.adapter.preview(d.text) : d.text, this.adapter.maxChars);
       if (!view || view === d.shown) continue;
       d.busy = this.show(d, view);
       await d.busy;

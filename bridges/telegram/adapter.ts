@@ -7,7 +7,7 @@
  */
 import { GrammyError, InputFile, type Api } from "grammy";
 import type { PlatformAdapter, BridgeLogger } from "../common/bridge-runtime.js";
-import { TELEGRAM_MAX_CHARS, formatTelegramChunks, telegramHtmlToPlain } from "../common/format-telegram.js";
+import { TELEGRAM_MAX_CHARS, formatTelegramChunks, stripMarkdown, telegramHtmlToPlain } from "../common/format-telegram.js";
 import { splitMessage } from "../common/split-message.js";
 import { TYPING_INTERVAL_MS } from "../common/typing-loop.js";
 import type { TelegramIncoming } from "./inbound.js";
@@ -77,6 +77,7 @@ export function telegramAdapter(api: Api, logger: BridgeLogger): PlatformAdapter
     // (https://core.telegram.org/bots/api#editmessagetext), finally into the reply's first HTML chunk
     drafts: {
       maxChars: TELEGRAM_MAX_CHARS,
+      preview: stripMarkdown,
       intervalMs: (address) => telegramDraftIntervalMs(address.chatId),
       send: (address, text) => send(address, text, true, false),
       edit: (address, id, text) => edit(address, id, text, false),
