@@ -11,7 +11,7 @@ export {
   telegramTextLength,
   type TelegramChunkOptions,
 } from "./format-telegram.js";
-export { DISCORD_MAX_CHARS, formatDiscordChunks, neutraliseMassMentions } from "./format-discord.js";
+export { DISCORD_MAX_CHARS, formatDiscordChunks, markdownToDiscord, neutraliseMassMentions } from "./format-discord.js";
 export { SLACK_MAX_CHARS, escapeSlack, formatSlackChunks, markdownToSlack } from "./format-slack.js";
 export { WHATSAPP_MAX_CHARS, formatWhatsAppChunks, markdownToWhatsApp } from "./format-whatsapp.js";
 export { TYPING_INTERVAL_MS, startTypingLoop, type TypingLoop, type TypingLoopOptions } from "./typing-loop.js";
