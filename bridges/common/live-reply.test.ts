@@ -136,6 +136,17 @@ describe("live replies", () => {
     expect(s.acks).toEqual([{ ids: ["m1"], complete: false }, { ids: ["m1", "m2"], complete: true }]);
   });
 
+  it("keeps one draft per run when the same message is handled twice", async () => {
+    const s = setup();
+    const a = s.live.open("r1", address);
+    const b = s.live.open("r1", address);
+    a.push("once");
+    b.push("once");
+    await until(() => s.visible().length === 1);
+    await sleep(60);
+    expect(s.visible()).toEqual(["once …"]);
+  });
+
   it("never shows a draft for an answer that ends within the first interval", async () => {
     const s = setup();
     const d = s.live.open("r1", address);

@@ -96,8 +96,13 @@ export class LiveReplies {
 
   constructor(private readonly adapter: DraftAdapter, private readonly logger: BridgeLogger) {}
 
-  /** Starts the draft of run `runId` for the chat at `address` (its `replyTo` is the user's message). */
+  /**
+   * Starts the draft of run `runId` for the chat at `address` (its `replyTo` is the user's message). A run that
+   * already has a draft here (the same message handled twice: a platform's resend joined to its run) gets a handle
+   * that does nothing: one draft per run.
+   */
   open(runId: string, address: DeliveryAddress): LiveDraft {
+    if (this.drafts.has(runId)) return { push() {}, end() {} };
     const d: Draft = { runId, address, text: "", shown: "", busy: Promise.resolve(), ended: false, claimed: false };
     this.drafts.set(runId, d);
     let pumping = false;

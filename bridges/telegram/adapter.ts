@@ -1,9 +1,9 @@
 /**
  * How the Telegram bridge talks back: replies in Telegram HTML split at 4096 characters (counted after entity
  * parsing, as Telegram counts), a plain-text resend when Telegram rejects the HTML, and `sendChatAction typing`
- * every 4 s. Rate limits (429 `retry_after`) and Telegram's 5xx are retried by `@grammyjs/auto-retry`, installed
- * on the bot's API in {@link import("./bridge.js").runTelegramBridge}; a network error fails the delivery, which
- * the daemon's outbox offers again with backoff.
+ * every 4 s. Rate limits (429 `retry_after`) are waited out by `@grammyjs/auto-retry`, installed on the bot's API
+ * in {@link import("./bridge.js").runTelegramBridge}; a 5xx or network error fails the delivery, which the daemon's
+ * outbox offers again with backoff.
  */
 import { GrammyError, InputFile, type Api } from "grammy";
 import type { PlatformAdapter, BridgeLogger } from "../common/bridge-runtime.js";

@@ -26,10 +26,12 @@ export const TELEGRAM_COMMANDS = [
 ] as const;
 
 /**
- * `@grammyjs/auto-retry` settings of the bridge: a 429's `retry_after` is waited out when at most 60 s, 5xx are
- * retried after 3, 6, 12 s; at most 3 retries per call; network errors (`HttpError`) are passed on.
+ * `@grammyjs/auto-retry` settings of the bridge: a 429's `retry_after` is waited out when at most 60 s, at most 3
+ * times per call. Telegram's 5xx and network errors (`HttpError`) are passed on: polling restarts with its own
+ * backoff, and a failed delivery is offered again by the daemon's outbox (which counts the attempts and tells the
+ * chat when it gives up).
  */
-export const TELEGRAM_RETRY = { maxDelaySeconds: 60, maxRetryAttempts: 3, rethrowHttpErrors: true } as const;
+export const TELEGRAM_RETRY = { maxDelaySeconds: 60, maxRetryAttempts: 3, rethrowInternalServerErrors: true, rethrowHttpErrors: true } as const;
 
 /** What {@link runTelegramBridge} needs; everything platform-facing is injected so tests can use a stand-in. */
 export interface TelegramBridgeDeps {
@@ -77,9 +79,9 @@ export async function runTelegramBridge(deps: TelegramBridgeDeps): Promise<void>
   // handling, so that last getUpdates is moved back to the oldest of them (Telegram sends them again next time)
   const unaccepted = new Set<number>();
   let stopping = false;
-  // rate limits: wait Telegram's `retry_after` (429, at most 60 s) and retry 5xx, 3 times at most
-  // (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this); network errors are not
-  // retried here: polling has its own backoff, a failed delivery is offered again by the daemon's outbox. The
+  // rate limits: wait Telegram's `retry_after` (429, at most 60 s), 3 times at most
+  // (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this); 5xx and network errors are
+  // not retried here: polling has its own backoff, a failed delivery is offered again by the daemon's outbox. The
   // typing indicator is never retried (it is sent again in 4 s anyway).
   const retry = autoRetry(TELEGRAM_RETRY);
   bot.api.config.use((prev, method, payload, sig) => (method === "sendChatAction" ? prev(method, payload, sig) : retry(prev, method, payload, sig)));
