@@ -67,7 +67,9 @@ async function stopMidStream(n: number, signal: NodeJS.Signals): Promise<number>
   const pid = await bridgePid();
   const user = shim.emulator.getClient(TOKEN, { userId: chatId, chatId, userName: `user${n}`, firstName: `User ${n}` });
   await user.sendMessage(user.makeMessage(`slow answer ${n}`) as never);
-  await waitFor(() => visible(chatId).some((t) => t.endsWith(" …") && t.length > 100) || undefined, `a growing draft in chat ${chatId}`, 20_000);
+  // the draft is there and has grown once (an edit the platform answered with the edited message)
+  const edited = () => shim.calls.some((c) => c.method === "editMessageText" && String(c.params.chat_id) === String(chatId) && c.result?.message_id);
+  await waitFor(() => (edited() && visible(chatId).some((t) => t.endsWith(" …")) ? true : undefined), `a growing draft in chat ${chatId}`, 20_000);
   process.kill(pid, signal);
   await waitFor(async () => ((await bridgePid()) !== pid ? true : undefined), "the bridge started again", 20_000);
   await waitFor(() => visible(chatId).includes(finalOf(n)) || undefined, `the reply in chat ${chatId}`, 30_000);
