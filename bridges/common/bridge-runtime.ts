@@ -88,7 +88,8 @@ const RESEND_CODES = new Set(["timeout", "unavailable", "storage_error", "rate_l
  * address and a stable idempotency key (so a resend after a reconnect or a restart is answered once), shows the
  * typing indicator while the run streams (failures of the indicator are ignored), and sends what the daemon's
  * outbox offers through a {@link DeliveryConsumer}: replies, command answers, refusals and error lines all come
- * from there, never from the run's events. Call {@link start} once.
+ * from there, never from the run's events. With live replies, the run's `run.delta` events feed a draft message
+ * ({@link LiveReplies}) that the reply's delivery then takes over. Call {@link start} once.
  */
 export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
   private readonly inFlight = new Set<Promise<void>>();
