@@ -8,14 +8,18 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { pino } from "pino";
 import { startFakeLlm, type FakeLlm, type RecordedRequest } from "./support/fake-llm.js";
 import { startFakeDiscord, type FakeDiscord } from "./support/fake-discord.js";
-import { initAgent, startDaemon, cleanup, type RunningDaemon } from "./support/daemon.js";
+import { initAgent, startDaemon, cleanup, waitFor, type RunningDaemon } from "./support/daemon.js";
 import { runBridge } from "../bridges/discord/main.js";
+import { formatDiscordChunks } from "../bridges/common/format-discord.js";
 
 function lastUser(req: RecordedRequest): string {
   const msgs = (req.body?.messages ?? []) as Array<{ role: string; content: unknown }>;
   const m = [...msgs].reverse().find((x) => x.role === "user");
   return typeof m?.content === "string" ? m.content : JSON.stringify(m?.content ?? "");
 }
+
+/** A reply streamed slowly, longer than one Discord message (2000 characters). */
+const STREAMED = `**Live** ${"word ".repeat(600)}`.trim();
 
 let llm: FakeLlm;
 let fake: FakeDiscord;
@@ -27,7 +31,11 @@ const logs: string[] = [];
 
 beforeAll(async () => {
   llm = await startFakeLlm();
-  llm.onRequest((req) => (lastUser(req).includes("long answer please") ? { text: `${"word ".repeat(900)}\n\n${"more ".repeat(100)}`, chunkSize: 1000 } : undefined));
+  llm.onRequest((req) => {
+    if (lastUser(req).includes("long answer please")) return { text: `${"word ".repeat(900)}\n\n${"more ".repeat(100)}`, chunkSize: 1000 };
+    if (lastUser(req).includes("stream a long answer")) return { text: STREAMED, chunkSize: 75, chunkDelayMs: 120 };
+    return undefined;
+  });
   fake = await startFakeDiscord();
   agent = await initAgent({
     llmUrl: llm.url,
@@ -100,6 +108,29 @@ describe("Discord bridge with a running agent", () => {
     expect(parts[0]!.messageReference).toBe(id);
     expect(parts[1]!.messageReference).toBeUndefined();
     expect(parts.map((p) => p.content).join(" ").replace(/\s+/g, " ").trim()).toBe(`${"word ".repeat(900)}${"more ".repeat(100)}`.trim());
+  });
+
+  it("shows a long streaming answer as one message edited as it grows, then the reply's chunks", async () => {
+    const before = fake.sent.length;
+    const id = fake.pushMessage({ content: "stream a long answer", mentionBot: true });
+    const [draft] = (await fake.waitForSent(before + 1, 15_000)).slice(before);
+    expect(draft!.messageReference).toBe(id);
+    expect(draft!.content).toMatch(/^\*\*Live\*\* word.* …$/); // the text so far, marked unfinished
+    const chunks = formatDiscordChunks(STREAMED);
+    expect(chunks).toHaveLength(2);
+    await fake.waitForSent(before + 2, 20_000);
+    await waitFor(() => (draft!.content === chunks[0] ? true : undefined), "the draft edited into the first chunk", 10_000);
+    await sleep(500);
+    const mine = fake.sent.slice(before);
+    expect(mine.map((m) => m.content)).toEqual(chunks); // the draft became chunk 1, chunk 2 is a new message
+    expect(mine[1]!.messageReference).toBeUndefined();
+    expect(mine.every((m) => !m.deleted)).toBe(true);
+    // it grew while streaming: edits of the draft, each longer than the one before (all marked unfinished)
+    const drafts = draft!.edits;
+    expect(drafts.length).toBeGreaterThanOrEqual(2);
+    for (const d of drafts) expect(d).toMatch(/ …$/);
+    for (let i = 1; i < drafts.length; i++) expect(drafts[i]!.length).toBeGreaterThan(drafts[i - 1]!.length);
+    expect(draft!.body.allowed_mentions).toMatchObject({ parse: [] });
   });
 
   it("refuses a user who is not on the allowlist, without calling the model", async () => {

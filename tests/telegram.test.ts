@@ -103,7 +103,7 @@ describe("Telegram bridge with a running agent", () => {
     agent = await initAgent({
       llmUrl: llm.url,
       edit: (cfg) => {
-        cfg.channels = { telegram: { enabled: false, policy: "allowlist", allowlist: ["100", "bob", "300", "400", "@gil", "800"] } };
+        cfg.channels = { telegram: { enabled: false, policy: "allowlist", allowlist: ["100", "bob", "300", "400", "@gil", "800", "810"] } };
       },
     });
     daemon = await startDaemon(agent.dir);
@@ -246,6 +246,38 @@ describe("Telegram bridge with a running agent", () => {
     await hal.say("busy moment");
     const replies = await hal.waitReplies(2, 6_000);
     expect(replies[1]!.text).toBe("RATE-LIMITED but delivered");
+  });
+
+  it("shows a long streaming answer as one message edited as it grows, ending as the formatted reply", async () => {
+    const answer = `**Live** ${"word ".repeat(500)}`.trim();
+    scripts.set("stream a long answer", { text: answer, chunkSize: 100, chunkDelayMs: 150 });
+    const ivan = user({ userId: 810, userName: "ivan" });
+    // what the user sees after each edit of the bot's message (the stand-in applies editMessageText in place)
+    const seen: string[] = [];
+    const onEdit = () => {
+      const last = ivan.replies().at(-1);
+      if (last) seen.push(String(last.text));
+    };
+    tg.on("EditedMessageText", onEdit);
+    try {
+      await ivan.say("stream a long answer");
+      const [draft] = await ivan.waitReplies(1, 15_000);
+      expect(draft!.text).toMatch(/^Live word.* …$/); // the draft: the text so far without markup, marked unfinished
+      expect(draft!.parse_mode).toBeUndefined();
+      const final = `<b>Live</b> ${"word ".repeat(500).trim()}`;
+      await waitFor(() => (ivan.replies().at(-1)?.text === final ? true : undefined), "the draft edited into the formatted reply", 20_000);
+      expect(ivan.replies().at(-1)!.parse_mode).toBe("HTML");
+      // it grew: at least one edit of the draft while streaming, each longer than the one before, then the reply
+      const drafts = seen.filter((t) => t.endsWith(" …"));
+      expect(drafts.length).toBeGreaterThanOrEqual(1);
+      for (let i = 1; i < drafts.length; i++) expect(drafts[i]!.length).toBeGreaterThan(drafts[i - 1]!.length);
+      expect(seen.at(-1)).toBe(final);
+      await sleep(500);
+      expect(ivan.replies()).toHaveLength(1); // one message, never a second copy of the reply
+      expect(bridge.methods.filter((m) => m === "deleteMessage")).toHaveLength(0);
+    } finally {
+      tg.off("EditedMessageText", onEdit);
+    }
   });
 
   it("tells the user in one short line when the model fails", async () => {

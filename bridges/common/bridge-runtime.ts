@@ -8,6 +8,7 @@ import { FileRefusedError, filesRefusedLine, tooLargeLine } from "./file-refusal
 import type { WireError } from "../../protocol/errors.js";
 import { sleep } from "../../protocol/backoff.js";
 import { DeliveryConsumer, type DeliveryAdapter } from "./delivery-consumer.js";
+import { LiveReplies, type DraftAdapter, type LiveDraft } from "./live-reply.js";
 
 /** A message a bridge received from its platform, in the shape every bridge shares. */
 export interface IncomingMessage {
@@ -29,6 +30,8 @@ export interface PlatformAdapter<M extends IncomingMessage = IncomingMessage> ex
   typingIntervalMs: number;
   /** Optional: clears the indicator when the run ends (WhatsApp `paused`); failures are ignored. */
   stopTyping?(msg: M): Promise<unknown>;
+  /** Optional: live replies (a draft edited as the reply streams, see {@link LiveReplies}); without it, typing only. */
+  drafts?: DraftAdapter;
 }
 
 /**
@@ -85,11 +88,13 @@ const RESEND_CODES = new Set(["timeout", "unavailable", "storage_error", "rate_l
  * address and a stable idempotency key (so a resend after a reconnect or a restart is answered once), shows the
  * typing indicator while the run streams (failures of the indicator are ignored), and sends what the daemon's
  * outbox offers through a {@link DeliveryConsumer}: replies, command answers, refusals and error lines all come
- * from there, never from the run's events. Call {@link start} once.
+ * from there, never from the run's events. With live replies, the run's `run.delta` events feed a draft message
+ * ({@link LiveReplies}) that the reply's delivery then takes over. Call {@link start} once.
  */
 export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly deliveries: DeliveryConsumer;
+  private readonly live: LiveReplies | undefined;
   private stopping = false;
   private abandon!: () => void;
   private readonly abandoned = new Promise<false>((r) => (this.abandon = () => r(false)));
@@ -105,9 +110,15 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
        * it holds it.
        */
       endpoint?: () => Promise<Endpoint>;
+      /**
+       * Live replies (`channels.<platform>.liveReplies`, default true): when the adapter has `drafts`, a streaming
+       * reply shows as one message edited in place, then becomes the reply. False: the typing indicator only.
+       */
+      liveReplies?: boolean;
     },
   ) {
-    this.deliveries = new DeliveryConsumer({ client: opts.client, adapter: opts.adapter, logger: opts.logger });
+    this.live = opts.adapter.drafts && opts.liveReplies !== false ? new LiveReplies(opts.adapter.drafts, opts.logger) : undefined;
+    this.deliveries = new DeliveryConsumer({ client: opts.client, adapter: opts.adapter, logger: opts.logger, drafts: this.live });
   }
 
   /** Subscribes to the platform's deliveries (again after every reconnect). */
@@ -170,11 +181,13 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
 
   /**
    * For a clean stop: takes no more offers, waits up to `timeoutMs` for deliveries being sent (and their acks).
-   * Runs still streaming are not waited for: their replies stay in the outbox for the next start.
+   * Runs still streaming are not waited for: their replies stay in the outbox for the next start, and their
+   * drafts are deleted (up to `timeoutMs` more), so the reply that comes then is the only copy.
    */
   async idle(timeoutMs: number): Promise<void> {
     this.abandonPending();
     await this.deliveries.stop(timeoutMs);
+    await this.live?.discardAll(timeoutMs);
   }
 
   /**
@@ -186,6 +199,7 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
   async handle(msg: M, accepted: () => void = () => {}): Promise<void> {
     const { client, adapter, logger } = this.opts;
     let typing: { stop(): void } | undefined;
+    let draft: LiveDraft | undefined;
     const stopTyping = async (): Promise<void> => {
       if (!typing) return;
       typing.stop();
@@ -220,6 +234,9 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
       for await (const ev of run.events) {
         if (!typing && ev.event === "run.status" && ev.payload.status === "running") {
           typing = startTypingLoop(() => adapter.sendTyping(msg), { intervalMs: adapter.typingIntervalMs, logger });
+        } else if (ev.event === "run.delta" && this.live) {
+          draft ??= this.live.open(run.runId, { platform: msg.channel.platform, chatId: msg.channel.chatId, ...(msg.channel.threadId ? { threadId: msg.channel.threadId } : {}), replyTo: msg.messageId });
+          draft.push(ev.payload.text);
         } else if (ev.event === "run.done" || ev.event === "run.error") {
           break;
         }
@@ -236,6 +253,7 @@ export class BridgeRuntime<M extends IncomingMessage = IncomingMessage> {
         await this.refuse(msg, line);
       }
     } finally {
+      draft?.end();
       await stopTyping();
     }
   }

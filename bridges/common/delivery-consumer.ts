@@ -3,6 +3,7 @@ import { DeliveryOfferPayload, type Delivery, type DeliveryAddress, type Deliver
 import { sleep } from "../../protocol/backoff.js";
 import { fetchBytes } from "./download.js";
 import type { BridgeLogger } from "./bridge-runtime.js";
+import { isRunReply, type LiveReplies } from "./live-reply.js";
 
 /**
  * What a platform plugs into the {@link DeliveryConsumer}: formatting/splitting and sending one delivery.
@@ -44,6 +45,9 @@ const ACK_ATTEMPTS = 30;
  * final ack after the last chunk. A platform error becomes `deliveries.fail` (retryable unless the adapter says it
  * is permanent). An offer of a delivery this process is still sending is ignored; one it already acknowledged is
  * acknowledged again. Nothing is kept that the daemon does not also have: a restarted bridge just subscribes.
+ * With `drafts` (live replies), a run's reply ({@link isRunReply}) offered for the first time takes over the run's
+ * draft: the draft is edited into the reply's first chunk (acknowledged as that chunk's message), the other chunks
+ * go as new messages; when the edit fails, or the reply has no text (a voice note), the draft is deleted.
  */
 export class DeliveryConsumer {
   private readonly sending = new Map<string, Promise<void>>();
@@ -58,6 +62,8 @@ export class DeliveryConsumer {
    */
   constructor(private readonly opts: {
     client: AgentdClient; adapter: DeliveryAdapter; logger: BridgeLogger;
+    /** Drafts of live replies (see {@link LiveReplies}); without it every reply goes as new messages. */
+    drafts?: LiveReplies | undefined;
     fetchAttachment?: (deliveryId: string, index: number, maxBytes: number) => Promise<Uint8Array<ArrayBuffer>>;
   }) {}
 
@@ -116,7 +122,7 @@ export class DeliveryConsumer {
     const chunks = d.text.trim() ? adapter.format(d.text) : [];
     const total = chunks.length + d.attachments.length;
     const ids = [...d.platformMessageIds];
-    const rest = chunks.slice(ids.length);
+    let rest = chunks.slice(ids.length);
     // a resend that skips chunks already sent no longer replies to the message (the first chunk did)
     const addressNow = () => stripUndefined(ids.length > 0 ? { ...d.address, replyTo: undefined } : d.address);
     let final: Promise<void> | undefined;
@@ -125,9 +131,23 @@ export class DeliveryConsumer {
       if (ids.length < total) void this.ack(d.id, [...ids], false);
       else final = this.finish(d.id, [...ids]); // the last part: acknowledged at once
     };
+    const drafts = this.opts.drafts;
+    const draftId = drafts && ids.length === 0 && isRunReply(d) ? await drafts.claim(d.runId!, d.address) : undefined;
     try {
+      if (draftId !== undefined && rest.length > 0) {
+        try {
+          await drafts!.finish(d.address, draftId, rest[0]!);
+          rest = rest.slice(1);
+          sent(draftId);
+        } catch (err) {
+          logger.info({ deliveryId: d.id, err: (err as Error).message }, "could not turn the draft into the reply; replacing it");
+          await drafts!.remove(d.address, draftId);
+        }
+      }
       if (rest.length > 0) await adapter.sendDelivery(addressNow(), rest, sent, d.buttons ? { buttons: d.buttons } : undefined);
       for (let i = Math.max(0, ids.length - chunks.length); i < d.attachments.length; i++) sent(await this.sendFile(d, i, addressNow()));
+      // a reply without text (a voice note): its draft goes once the reply is out
+      if (draftId !== undefined && chunks.length === 0) await drafts!.remove(d.address, draftId);
       await (final ?? this.finish(d.id, ids));
     } catch (err) {
       if (final) return void (await final); // the send call failed after the last part went out: it is delivered

@@ -3,7 +3,7 @@
  * `*bold*`, `_italic_`, `~strike~`, `` `code` ``, ```` ``` ```` blocks, `> ` quotes, `<url|text>` links. Slack
  * needs `&`, `<` and `>` escaped as `&amp;`, `&lt;`, `&gt;` everywhere (code included), which also keeps the model
  * from writing `<!channel>` or `<@U123>` pings. Rendered through the shared block/inline renderer
- * ({@link renderMarkdown}); only the markup is Slack's.
+ * ({@link renderMarkdown}, a CommonMark/GFM parse by `marked`); only the markup is Slack's.
  */
 import { fitChunks } from "./fit-chunks.js";
 import { renderMarkdown, type MarkdownRenderer } from "./markdown-render.js";

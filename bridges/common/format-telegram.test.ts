@@ -57,6 +57,19 @@ describe("markdownToTelegramHtml", () => {
     );
   });
 
+  it("follows CommonMark/GFM where the old hand-made parser did not: setext headings, tables, task lists, raw HTML", () => {
+    expect(markdownToTelegramHtml("Title\n=====\n\ntext")).toBe("<b>Title</b>\n\ntext");
+    expect(markdownToTelegramHtml("| Name | Qty |\n|:--|--:|\n| **apple** | 3 |\n| pear | 12 |")).toBe(
+      "<pre>Name  | Qty\n------|----\napple |   3\npear  |  12</pre>",
+    );
+    expect(markdownToTelegramHtml("- [ ] todo\n- [x] done")).toBe("• ☐ todo\n• ☑ done");
+    expect(markdownToTelegramHtml("<div>a & b</div>\n\nand <b>x</b>")).toBe("&lt;div&gt;a &amp; b&lt;/div&gt;\n\nand &lt;b&gt;x&lt;/b&gt;");
+    expect(markdownToTelegramHtml("> a\n> > nested\n> back")).toBe("<blockquote>a\nnested\nback</blockquote>");
+    expect(markdownToTelegramHtml("1. first\n   - sub\n2. second")).toBe("1. first\n  • sub\n2. second");
+    expect(markdownToTelegramHtml("[docs][d]\n\n[d]: https://ex.com")).toBe('<a href="https://ex.com">docs</a>');
+    expect(markdownToTelegramHtml("    indented code\n\nsee https://e.com/x")).toBe('<pre>indented code</pre>\n\nsee <a href="https://e.com/x">https://e.com/x</a>');
+  });
+
   it("shows non-web link targets as text, never as a link", () => {
     expect(markdownToTelegramHtml("[click](javascript:alert(1))")).toBe("click (javascript:alert(1))");
   });

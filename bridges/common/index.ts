@@ -1,7 +1,6 @@
 export { splitMessage, takeChunk, tidyChunk, type SplitOptions } from "./split-message.js";
 export { fitChunks } from "./fit-chunks.js";
 export { renderMarkdown, type MarkdownRenderer } from "./markdown-render.js";
-export { renderInline } from "./markdown-inline.js";
 export {
   TELEGRAM_MAX_CHARS,
   escapeTelegramHtml,
@@ -12,7 +11,7 @@ export {
   telegramTextLength,
   type TelegramChunkOptions,
 } from "./format-telegram.js";
-export { DISCORD_MAX_CHARS, formatDiscordChunks, neutraliseMassMentions } from "./format-discord.js";
+export { DISCORD_MAX_CHARS, formatDiscordChunks, markdownToDiscord, neutraliseMassMentions } from "./format-discord.js";
 export { SLACK_MAX_CHARS, escapeSlack, formatSlackChunks, markdownToSlack } from "./format-slack.js";
 export { WHATSAPP_MAX_CHARS, formatWhatsAppChunks, markdownToWhatsApp } from "./format-whatsapp.js";
 export { TYPING_INTERVAL_MS, startTypingLoop, type TypingLoop, type TypingLoopOptions } from "./typing-loop.js";
@@ -32,3 +31,4 @@ export {
   type BridgeOptions,
   type DaemonLink,
 } from "./bridge-host.js";
+export { DRAFT_MARKER, LiveReplies, UNCLAIMED_DRAFT_MS, draftView, isRunReply, type DraftAdapter, type LiveDraft } from "./live-reply.js";

@@ -8,7 +8,7 @@
  */
 import { DiscordAPIError, Routes, type Client } from "discord.js";
 import type { PlatformAdapter } from "../common/bridge-runtime.js";
-import { formatDiscordChunks } from "../common/format-discord.js";
+import { DISCORD_MAX_CHARS, formatDiscordChunks, neutraliseMassMentions } from "../common/format-discord.js";
 import { TYPING_INTERVAL_MS } from "../common/typing-loop.js";
 import type { DiscordIncoming } from "./inbound.js";
 
@@ -26,10 +26,40 @@ export function isPermanentDiscordError(err: unknown): boolean {
  */
 export const DISCORD_MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 
+/**
+ * Least milliseconds between two sends/edits of a live reply's draft: 1.5 s. Discord's per-route rate limits
+ * (https://discord.com/developers/docs/topics/rate-limits) allow about 5 message edits per 5 s in a channel; we stay
+ * under that, leaving room for the reply's own messages. discord.js's REST queue waits out a 429 beyond it.
+ */
+export const DISCORD_DRAFT_INTERVAL_MS = 1_500;
+
+/** No pings from a bot message: mentions render but notify nobody (`allowed_mentions`). */
+const NO_PINGS = { parse: [], replied_user: false };
+
 /** The Discord {@link PlatformAdapter}, sending through `discord`'s REST client. */
 export function discordAdapter(discord: Client): PlatformAdapter<DiscordIncoming> {
+  const channelOf = (address: { chatId: string; threadId?: string | undefined }) => address.threadId ?? address.chatId;
+  // PATCH /channels/{id}/messages/{id} (https://discord.com/developers/docs/resources/message#edit-message)
+  const edit = async (address: { chatId: string; threadId?: string | undefined }, id: string, content: string): Promise<void> => {
+    await discord.rest.patch(Routes.channelMessage(channelOf(address), id), { body: { content, allowed_mentions: NO_PINGS } });
+  };
   return {
     platform: "discord",
+    // live replies: a draft message edited in place, finally into the reply's first chunk
+    drafts: {
+      maxChars: DISCORD_MAX_CHARS,
+      intervalMs: () => DISCORD_DRAFT_INTERVAL_MS,
+      async send(address, text) {
+        const reference = address.replyTo ? { message_reference: { message_id: address.replyTo, fail_if_not_exists: false } } : {};
+        const sent = (await discord.rest.post(Routes.channelMessages(channelOf(address)), {
+          body: { content: neutraliseMassMentions(text), allowed_mentions: NO_PINGS, ...reference },
+        })) as { id: string };
+        return sent.id;
+      },
+      edit: (address, id, text) => edit(address, id, neutraliseMassMentions(text)),
+      finish: (address, id, chunk) => edit(address, id, chunk),
+      delete: async (address, id) => void (await discord.rest.delete(Routes.channelMessage(channelOf(address), id))),
+    },
     typingIntervalMs: TYPING_INTERVAL_MS.discord,
     format: (markdown) => formatDiscordChunks(markdown),
     async sendDelivery(address, chunks, onSent, extras) {

@@ -34,6 +34,8 @@ export interface DiscordBridgeDeps {
   client: AgentdClient;
   logger: BridgeLogger;
   endpoint?: () => Promise<Endpoint>;
+  /** Live replies: a streaming reply shows as one message edited in place (default true). */
+  liveReplies?: boolean;
   /** Stops the bridge: the gateway connection closes, then the promise resolves. */
   signal: AbortSignal;
 }
@@ -58,7 +60,7 @@ function loginError(err: unknown): Error {
 export async function runDiscordBridge(deps: DiscordBridgeDeps): Promise<void> {
   const { discord, client, logger, signal } = deps;
   const runtime = new BridgeRuntime<DiscordIncoming>({
-    client, adapter: discordAdapter(discord), logger,
+    client, adapter: discordAdapter(discord), logger, liveReplies: deps.liveReplies ?? true,
     ...(deps.endpoint ? { endpoint: deps.endpoint } : {}),
   });
   const onMessage = (message: Message): void => {

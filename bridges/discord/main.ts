@@ -10,11 +10,12 @@ import { createDiscordClient, runDiscordBridge } from "./bridge.js";
 /**
  * The bridge's part of `channels.discord`: `botToken` (Developer Portal → Bot; else the `DISCORD_BOT_TOKEN`
  * environment variable) and `apiBase`, the REST root (default https://discord.com/api; the gateway URL is asked
- * from it). Other keys (access policy) belong to the daemon and are ignored here.
+ * from it), and `liveReplies` (default true: a long reply shows as one message edited as it streams). Other keys (access policy) belong to the daemon and are ignored here.
  */
 export const DiscordBridgeConfig = z.looseObject({
   botToken: z.string().min(1).optional(),
   apiBase: z.url().optional(),
+  liveReplies: z.boolean().optional(),
 });
 
 /** Options of {@link runBridge}: {@link BridgeOptions} plus a client factory for tests and embedding. */
@@ -38,7 +39,7 @@ export async function runBridge(opts: DiscordBridgeOptions): Promise<void> {
   const stop = new AbortController();
   void untilStopped([opts.signal, stop.signal]).then(() => stop.abort());
   try {
-    await runDiscordBridge({ discord, botToken, client, logger, endpoint, signal: stop.signal });
+    await runDiscordBridge({ discord, botToken, client, logger, endpoint, signal: stop.signal, liveReplies: cfg.liveReplies ?? true });
   } finally {
     stop.abort();
     client.close();

@@ -1,14 +1,15 @@
 /**
  * How the Telegram bridge talks back: replies in Telegram HTML split at 4096 characters (counted after entity
- * parsing, as Telegram counts), a plain-text resend when Telegram rejects the HTML, `sendChatAction typing`
- * every 4 s, and a wait-and-retry on 429 (`retry_after`) and on network errors.
+ * parsing, as Telegram counts), a plain-text resend when Telegram rejects the HTML, and `sendChatAction typing`
+ * every 4 s. Rate limits (429 `retry_after`) are waited out by `@grammyjs/auto-retry`, installed on the bot's API
+ * in {@link import("./bridge.js").runTelegramBridge}; a 5xx or network error fails the delivery, which the daemon's
+ * outbox offers again with backoff.
  */
-import { GrammyError, HttpError, InputFile, type Api } from "grammy";
+import { GrammyError, InputFile, type Api } from "grammy";
 import type { PlatformAdapter, BridgeLogger } from "../common/bridge-runtime.js";
-import { TELEGRAM_MAX_CHARS, formatTelegramChunks, telegramHtmlToPlain } from "../common/format-telegram.js";
+import { TELEGRAM_MAX_CHARS, formatTelegramChunks, stripMarkdown, telegramHtmlToPlain } from "../common/format-telegram.js";
 import { splitMessage } from "../common/split-message.js";
 import { TYPING_INTERVAL_MS } from "../common/typing-loop.js";
-import { sleep } from "../../protocol/backoff.js";
 import type { TelegramIncoming } from "./inbound.js";
 import type { DeliveryAddress, DeliveryButton } from "../../protocol/deliveries.js";
 
@@ -17,24 +18,19 @@ export const TELEGRAM_MAX_UPLOAD_BYTES = 50 * 1000 * 1000;
 /** Largest photo for sendPhoto, in bytes: 10 MB (Bot API sendPhoto); a bigger image goes as a document. */
 export const TELEGRAM_MAX_PHOTO_BYTES = 10 * 1000 * 1000;
 
-/** Most attempts per Bot API call before the error is passed on. */
-const MAX_ATTEMPTS = 4;
-
 /**
- * Calls `fn`, retrying on 429 after Telegram's `retry_after` seconds (capped at 60) and on network errors
- * (`HttpError`) after 0.5, 1, 2 s; other errors are thrown at once.
+ * Least milliseconds between two sends/edits of a live reply's draft: 1 s in a private chat, 3 s in a group.
+ * Telegram: "avoid sending more than one message per second in a particular chat" and "not more than 20 messages
+ * per minute" in a group (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this); an
+ * edit counts as a message. A 429 beyond that is waited out by auto-retry.
  */
-export async function withTelegramRetry<T>(fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (attempt >= MAX_ATTEMPTS) throw err;
-      if (err instanceof GrammyError && err.error_code === 429) await sleep(Math.min(err.parameters.retry_after ?? 1, 60) * 1000);
-      else if (err instanceof HttpError) await sleep(250 * 2 ** attempt);
-      else throw err;
-    }
-  }
+export function telegramDraftIntervalMs(chatId: string): number {
+  return chatId.startsWith("-") ? 3_000 : 1_000;
+}
+
+/** Whether Telegram refused an edit because the text is what the message already says (nothing to do). */
+function isNotModified(err: unknown): boolean {
+  return err instanceof GrammyError && err.error_code === 400 && /message is not modified/i.test(err.description);
 }
 
 /** Whether Telegram refused a message because of its formatting (`Bad Request: can't parse entities ...`). */
@@ -59,19 +55,35 @@ export function isPermanentTelegramError(err: unknown): boolean {
  */
 export function telegramAdapter(api: Api, logger: BridgeLogger): PlatformAdapter<TelegramIncoming> {
   const send = async (address: DeliveryAddress, text: string, first: boolean, html: boolean, buttons?: DeliveryButton[]): Promise<string> => {
-    const sent = await withTelegramRetry(() =>
-      api.sendMessage(address.chatId, text, {
+    const sent = await api.sendMessage(address.chatId, text, {
         ...(buttons?.length ? { reply_markup: { inline_keyboard: [buttons.map((b) => ({ text: b.text, callback_data: b.data }))] } } : {}),
         ...(html ? { parse_mode: "HTML" as const } : {}),
         ...(first && address.replyTo ? { reply_parameters: { message_id: Number(address.replyTo), allow_sending_without_reply: true } } : {}),
         ...(address.threadId ? { message_thread_id: Number(address.threadId) } : {}),
         link_preview_options: { is_disabled: true },
-      }),
-    );
+      });
     return String(sent.message_id);
+  };
+  const edit = async (address: DeliveryAddress, id: string, text: string, html: boolean): Promise<void> => {
+    try {
+      await api.editMessageText(address.chatId, Number(id), text, { ...(html ? { parse_mode: "HTML" as const } : {}), link_preview_options: { is_disabled: true } });
+    } catch (err) {
+      if (!isNotModified(err)) throw err;
+    }
   };
   return {
     platform: "telegram",
+    // live replies: a plain-text draft (sendMessage), edited with editMessageText
+    // (https://core.telegram.org/bots/api#editmessagetext), finally into the reply's first HTML chunk
+    drafts: {
+      maxChars: TELEGRAM_MAX_CHARS,
+      preview: stripMarkdown,
+      intervalMs: (address) => telegramDraftIntervalMs(address.chatId),
+      send: (address, text) => send(address, text, true, false),
+      edit: (address, id, text) => edit(address, id, text, false),
+      finish: (address, id, chunk) => edit(address, id, chunk, true),
+      delete: async (address, id) => void (await api.deleteMessage(address.chatId, Number(id))),
+    },
     typingIntervalMs: TYPING_INTERVAL_MS.telegram,
     format: (markdown) => formatTelegramChunks(markdown, TELEGRAM_MAX_CHARS, { measure: "text" }),
     async sendDelivery(address, chunks, onSent, extras) {
@@ -102,15 +114,14 @@ export function telegramAdapter(api: Api, logger: BridgeLogger): PlatformAdapter
         ...(address.replyTo ? { reply_parameters: { message_id: Number(address.replyTo), allow_sending_without_reply: true } } : {}),
         ...(address.threadId ? { message_thread_id: Number(address.threadId) } : {}),
       };
-      // a fresh InputFile per attempt: its bytes are consumed by the upload
-      const file = () => new InputFile(bytes, a.name);
-      const sent = await withTelegramRetry<{ message_id: number }>(() => {
-        if (a.kind === "image" && a.bytes <= TELEGRAM_MAX_PHOTO_BYTES) return api.sendPhoto(address.chatId, file(), other);
-        if (a.kind === "voice") return api.sendVoice(address.chatId, file(), other);
-        if (a.kind === "audio") return api.sendAudio(address.chatId, file(), other);
-        if (a.kind === "video") return api.sendVideo(address.chatId, file(), other);
-        return api.sendDocument(address.chatId, file(), other);
-      });
+      // an InputFile over bytes (not a stream): auto-retry can send it again
+      const file = new InputFile(bytes, a.name);
+      const sent: { message_id: number } =
+        a.kind === "image" && a.bytes <= TELEGRAM_MAX_PHOTO_BYTES ? await api.sendPhoto(address.chatId, file, other)
+        : a.kind === "voice" ? await api.sendVoice(address.chatId, file, other)
+        : a.kind === "audio" ? await api.sendAudio(address.chatId, file, other)
+        : a.kind === "video" ? await api.sendVideo(address.chatId, file, other)
+        : await api.sendDocument(address.chatId, file, other);
       return String(sent.message_id);
     },
     isPermanent: isPermanentTelegramError,

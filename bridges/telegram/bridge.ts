@@ -4,6 +4,7 @@
  * 409 conflicts (another process polling the same bot) and network drops with backoff.
  */
 import { Bot, GrammyError } from "grammy";
+import { autoRetry } from "@grammyjs/auto-retry";
 import type { AgentdClient } from "../../protocol/client.js";
 import type { Endpoint } from "../../protocol/endpoint.js";
 import { BridgeRuntime, type BridgeLogger } from "../common/bridge-runtime.js";
@@ -24,6 +25,14 @@ export const TELEGRAM_COMMANDS = [
   { command: "help", description: "What I can do" },
 ] as const;
 
+/**
+ * `@grammyjs/auto-retry` settings of the bridge: a 429's `retry_after` is waited out when at most 60 s, at most 3
+ * times per call. Telegram's 5xx and network errors (`HttpError`) are passed on: polling restarts with its own
+ * backoff, and a failed delivery is offered again by the daemon's outbox (which counts the attempts and tells the
+ * chat when it gives up).
+ */
+export const TELEGRAM_RETRY = { maxDelaySeconds: 60, maxRetryAttempts: 3, rethrowInternalServerErrors: true, rethrowHttpErrors: true } as const;
+
 /** What {@link runTelegramBridge} needs; everything platform-facing is injected so tests can use a stand-in. */
 export interface TelegramBridgeDeps {
   /** A grammY bot created with the configured `client.apiRoot` (its transformers are kept). */
@@ -38,6 +47,8 @@ export interface TelegramBridgeDeps {
   downloadFile?: (ref: TelegramFileRef) => Promise<Uint8Array<ArrayBuffer>>;
   /** Delays between polling restarts after a 409 or a failed start; default 1 s doubling to 30 s. */
   retry?: BackoffOptions;
+  /** Live replies: a streaming reply shows as one message edited in place (default true). */
+  liveReplies?: boolean;
   /** Stops the bridge: polling ends, then the promise resolves. */
   signal: AbortSignal;
 }
@@ -55,6 +66,7 @@ export async function runTelegramBridge(deps: TelegramBridgeDeps): Promise<void>
     client,
     adapter: telegramAdapter(bot.api, logger),
     logger,
+    liveReplies: deps.liveReplies ?? true,
     ...(deps.endpoint ? { endpoint: deps.endpoint } : {}),
   });
   const download = deps.downloadFile ?? (async (ref: TelegramFileRef) => {
@@ -67,6 +79,12 @@ export async function runTelegramBridge(deps: TelegramBridgeDeps): Promise<void>
   // handling, so that last getUpdates is moved back to the oldest of them (Telegram sends them again next time)
   const unaccepted = new Set<number>();
   let stopping = false;
+  // rate limits: wait Telegram's `retry_after` (429, at most 60 s), 3 times at most
+  // (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this); 5xx and network errors are
+  // not retried here: polling has its own backoff, a failed delivery is offered again by the daemon's outbox. The
+  // typing indicator is never retried (it is sent again in 4 s anyway).
+  const retry = autoRetry(TELEGRAM_RETRY);
+  bot.api.config.use((prev, method, payload, sig) => (method === "sendChatAction" ? prev(method, payload, sig) : retry(prev, method, payload, sig)));
   // a successful getUpdates means polling works: the next failure starts from the shortest delay again
   bot.api.config.use(async (prev, method, payload, sig) => {
     if (method === "getUpdates" && stopping && unaccepted.size > 0) {

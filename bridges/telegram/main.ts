@@ -12,11 +12,13 @@ import { runTelegramBridge } from "./bridge.js";
 /**
  * The bridge's part of `channels.telegram`: `botToken` (from @BotFather; else the `TELEGRAM_BOT_TOKEN`
  * environment variable) and `apiRoot`, the Bot API server (default https://api.telegram.org; set it when you run
- * your own Bot API server). Other keys (access policy) belong to the daemon and are ignored here.
+ * your own Bot API server), and `liveReplies` (default true: a long reply shows as one message edited as it streams).
+ * Other keys (access policy) belong to the daemon and are ignored here.
  */
 export const TelegramBridgeConfig = z.looseObject({
   botToken: z.string().min(1).optional(),
   apiRoot: z.url().optional(),
+  liveReplies: z.boolean().optional(),
 });
 
 /** Options of {@link runBridge}: {@link BridgeOptions} plus hooks for tests and embedding. */
@@ -46,7 +48,7 @@ export async function runBridge(opts: TelegramBridgeOptions): Promise<void> {
   void untilStopped([opts.signal, stop.signal]).then(() => stop.abort());
   try {
     await runTelegramBridge({
-      bot, client, logger, endpoint, signal: stop.signal,
+      bot, client, logger, endpoint, signal: stop.signal, liveReplies: cfg.liveReplies ?? true,
       ...(cfg.apiRoot ? { apiRoot: cfg.apiRoot } : {}),
       ...(opts.downloadFile ? { downloadFile: opts.downloadFile } : {}),
       ...(opts.retry ? { retry: opts.retry } : {}),

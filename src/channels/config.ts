@@ -42,16 +42,27 @@ export type PlatformAccess = z.infer<typeof PlatformAccess>;
 /** Keys of {@link PlatformAccess}: what the daemon uses; the other keys of a platform belong to its bridge. */
 export const ACCESS_KEYS: ReadonlySet<string> = new Set(Object.keys(PlatformAccess.shape));
 
-/** Telegram: the bot token from @BotFather (put it in .env) and the Bot API root (tests, a local Bot API server). */
+/**
+ * `liveReplies` (Telegram, Discord; issue 12): a long reply shows as one message edited in place as it streams,
+ * then becomes the formatted reply (default true); false: only the typing indicator until the reply is sent.
+ */
+const LiveReplies = z.boolean().default(true);
+
+/**
+ * Telegram: the bot token from @BotFather (put it in .env), the Bot API root (tests, a local Bot API server) and
+ * `liveReplies`.
+ */
 export const TelegramChannel = PlatformAccess.extend({
   botToken: z.string().optional(),
   apiRoot: z.url({ protocol: /^https?$/ }).optional(),
+  liveReplies: LiveReplies,
 });
 
-/** Discord: the bot token (Developer Portal) and the REST API base URL (tests). */
+/** Discord: the bot token (Developer Portal), the REST API base URL (tests) and `liveReplies`. */
 export const DiscordChannel = PlatformAccess.extend({
   botToken: z.string().optional(),
   apiBase: z.url({ protocol: /^https?$/ }).optional(),
+  liveReplies: LiveReplies,
 });
 
 /** WhatsApp (linked device via Baileys): longest message sent before splitting, in characters (default 4000). */

@@ -21,12 +21,18 @@ export interface FakeDiscordUser {
   username: string;
 }
 
-/** A message the bot sent through `POST /channels/:id/messages`. */
+/** A message the bot sent through `POST /channels/:id/messages` (edited with PATCH, deleted with DELETE). */
 export interface SentDiscordMessage {
+  /** The message id the fake gave it. */
+  id: string;
   /** Channel the message was posted to. */
   channelId: string;
-  /** The message content as sent. */
+  /** The message content as the user sees it now (after the last edit). */
   content: string;
+  /** Earlier contents, oldest first: what each edit replaced (`PATCH /channels/:id/messages/:id`). */
+  edits: string[];
+  /** Whether the bot deleted it (`DELETE /channels/:id/messages/:id`). */
+  deleted: boolean;
   /** `message_reference.message_id` when the message was a reply. */
   messageReference?: string;
   /** The whole JSON body as received (allowed_mentions, embeds...). */
@@ -112,8 +118,10 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
  * text channel and the bot as a member); RESUME (op 6) → RESUMED. Each message the bot posts is echoed back
  * as a MESSAGE_CREATE, as Discord does (a bridge must ignore its own messages).
  * REST (`/api/v10`): `GET /gateway/bot`, `GET /users/@me`, `GET /channels/:id`, `POST /channels/:id/messages`
- * (recorded in `sent`, answered with a message object), `POST /channels/:id/typing` (204, recorded in
- * `typing`); anything else 404 `{ message: "Unknown route", code: 0 }`.
+ * (recorded in `sent`, answered with a message object), `PATCH /channels/:id/messages/:id` (edit-message: the
+ * `content` replaced, the old one kept in `edits`, answered with the message; 404 code 10008 for an unknown
+ * message), `DELETE /channels/:id/messages/:id` (204, marked `deleted`), `POST /channels/:id/typing` (204,
+ * recorded in `typing`); anything else 404 `{ message: "Unknown route", code: 0 }`.
  */
 export async function startFakeDiscord(): Promise<FakeDiscord> {
   const botUser: FakeDiscordUser = { id: "900000000000000001", username: "agentd-bot" };
@@ -193,12 +201,12 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
       const body = await readJson(req);
       const target = m[1]!;
       const ref = body.message_reference as { message_id?: string } | undefined;
-      const record: SentDiscordMessage = { channelId: target, content: String(body.content ?? ""), body, at: Date.now() };
+      const record: SentDiscordMessage = { id: snowflake(), channelId: target, content: String(body.content ?? ""), edits: [], deleted: false, body, at: Date.now() };
       if (ref?.message_id) record.messageReference = ref.message_id;
       sent.push(record);
       for (const wake of waiters) wake();
       const message = {
-        id: snowflake(), channel_id: target, ...(target === channelId && { guild_id: guildId }),
+        id: record.id, channel_id: target, ...(target === channelId && { guild_id: guildId }),
         author: apiUser(botUser, true), content: record.content, timestamp: new Date().toISOString(),
         edited_timestamp: null, tts: false, mention_everyone: false, mentions: [], mention_roles: [], attachments: [],
         embeds: [], pinned: false, type: ref?.message_id ? 19 : 0, flags: 0,
@@ -207,6 +215,26 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
       json(res, 200, message);
       broadcast("MESSAGE_CREATE", { ...message, channel_type: target === channelId ? 0 : 1 });
       return;
+    }
+    if ((method === "PATCH" || method === "DELETE") && (m = /^\/api\/v10\/channels\/(\d+)\/messages\/(\d+)$/.exec(path))) {
+      const record = sent.find((r) => r.channelId === m![1] && r.id === m![2] && !r.deleted);
+      if (!record) return json(res, 404, { message: "Unknown Message", code: 10008 });
+      if (method === "DELETE") {
+        record.deleted = true;
+        for (const wake of waiters) wake();
+        return json(res, 204);
+      }
+      const body = await readJson(req);
+      if (typeof body.content === "string") {
+        record.edits.push(record.content);
+        record.content = body.content;
+      }
+      for (const wake of waiters) wake();
+      return json(res, 200, {
+        id: record.id, channel_id: record.channelId, author: apiUser(botUser, true), content: record.content,
+        timestamp: new Date(record.at).toISOString(), edited_timestamp: new Date().toISOString(), tts: false,
+        mention_everyone: false, mentions: [], mention_roles: [], attachments: [], embeds: [], pinned: false, type: 0, flags: 0,
+      });
     }
     json(res, 404, { message: "Unknown route", code: 0 });
   }

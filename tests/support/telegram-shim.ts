@@ -8,7 +8,8 @@
  * as when a request never reached Telegram. File sends (`sendPhoto`, `sendDocument`, `sendVoice`, `sendAudio`,
  * `sendVideo`) are answered here from their multipart/form-data body, checked against the Bot API's fields
  * (https://core.telegram.org/bots/api#sending-files: the file in the field named after the kind, `chat_id`
- * required, `reply_parameters` JSON) and recorded in `files`. The rest is proxied to the emulator.
+ * required, `reply_parameters` JSON) and recorded in `files`. `editMessageText` (live replies) is checked and
+ * answered here as the Bot API does (the emulator only stores the new text). The rest is proxied to the emulator.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createNetServer } from "node:net";
@@ -202,6 +203,22 @@ export async function startTelegramShim(opts: { localSends?: boolean } = {}): Pr
           await new Promise((r) => setTimeout(r, hold));
           if (gone) return; // the sender died before the platform took it: nothing was sent
         }
+      }
+      // editMessageText with the Bot API's answers (https://core.telegram.org/bots/api#editmessagetext), which the
+      // emulator lacks: 400 for a missing or unknown message and for an edit that changes nothing, else the edited
+      // Message; the emulator stores the new text (what the user sees)
+      if (method === "editMessageText") {
+        const stored = emulator.storage.botMessages.find((u) => String(u.messageId) === String(params.message_id) && String(u.message.chat_id) === String(params.chat_id));
+        if (!params.text) return json(res, 400, { ok: false, error_code: 400, description: "Bad Request: message text is empty" });
+        if (!stored) return json(res, 400, { ok: false, error_code: 400, description: "Bad Request: message to edit not found" });
+        const was = stored.message as { text?: string; parse_mode?: string };
+        if (was.text === String(params.text) && (was.parse_mode ?? "") === String(params.parse_mode ?? "")) {
+          return json(res, 400, { ok: false, error_code: 400, description: "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message" });
+        }
+        const upstream = await fetch(`${emulatorRoot}/bot${token}/editMessageText`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(params) });
+        if (!upstream.ok) return json(res, upstream.status, await upstream.json());
+        call.result = { message_id: Number(params.message_id), date: Math.floor(Date.now() / 1000), edit_date: Math.floor(Date.now() / 1000), chat: { id: Number(params.chat_id), type: "private" }, text: String(params.text) };
+        return json(res, 200, { ok: true, result: call.result });
       }
       if (method === "sendMessage" && opts.localSends) {
         const result = { message_id: nextMessageId++, date: Math.floor(Date.now() / 1000), chat: { id: Number(params.chat_id), type: "private" }, text: String(params.text) };
