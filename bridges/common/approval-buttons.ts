@@ -1,5 +1,5 @@
 import { ProtocolError, type AgentdClient } from "../../protocol/client.js";
-import type { BridgeLogger } from "./bridge-runtime.js";
+import type { BridgeLogger } from "./bridge-logger.js";
 
 /** Parses an approval button's data (`ap:<id>:<decision>`, see the daemon's approval prompts); undefined otherwise. */
 export function parseApprovalButton(data: string): { id: string; decision: "approve" | "always" | "deny" } | undefined {

@@ -7,7 +7,7 @@ import { Writable } from "node:stream";
 import { pino, type Logger } from "pino";
 import { AgentdClient } from "../../protocol/client.js";
 import type { Endpoint } from "../../protocol/endpoint.js";
-import type { BridgeLogger } from "./bridge-runtime.js";
+import type { BridgeLogger } from "./bridge-logger.js";
 
 /** EX_CONFIG from sysexits.h: the exit code for a bridge that cannot work with its configuration. */
 export const BRIDGE_EXIT_CONFIG = 78;

@@ -9,6 +9,7 @@ import type { WireError } from "../../protocol/errors.js";
 import { sleep } from "../../protocol/backoff.js";
 import { DeliveryConsumer, type DeliveryAdapter } from "./delivery-consumer.js";
 import { LiveReplies, type DraftAdapter, type LiveDraft } from "./live-reply.js";
+import type { BridgeLogger } from "./bridge-logger.js";
 
 /** A message a bridge received from its platform, in the shape every bridge shares. */
 export interface IncomingMessage {
@@ -45,13 +46,7 @@ export interface PendingFile {
   fetch(): Promise<Uint8Array<ArrayBuffer>>;
 }
 
-/** The subset of pino's logger the runtime uses. */
-export interface BridgeLogger {
-  debug(obj: unknown, msg?: string): void;
-  info(obj: unknown, msg?: string): void;
-  warn(obj: unknown, msg?: string): void;
-  error(obj: unknown, msg?: string): void;
-}
+export type { BridgeLogger } from "./bridge-logger.js";
 
 /** The idempotency key of a platform message: `<platform>:<chat id>[:<thread id>]:<message id>`. */
 export function idempotencyKeyOf(msg: IncomingMessage): string {

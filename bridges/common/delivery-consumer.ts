@@ -2,7 +2,7 @@ import { ProtocolError, type AgentdClient } from "../../protocol/client.js";
 import { DeliveryOfferPayload, type Delivery, type DeliveryAddress, type DeliveryAttachment, type DeliveryButton } from "../../protocol/deliveries.js";
 import { sleep } from "../../protocol/backoff.js";
 import { fetchBytes } from "./download.js";
-import type { BridgeLogger } from "./bridge-runtime.js";
+import type { BridgeLogger } from "./bridge-logger.js";
 import { isRunReply, type LiveReplies } from "./live-reply.js";
 
 /**

@@ -5,7 +5,7 @@
  * truth: a draft never carries the final text on its own, and a draft nobody claims is deleted.
  */
 import type { Delivery, DeliveryAddress } from "../../protocol/deliveries.js";
-import type { BridgeLogger } from "./bridge-runtime.js";
+import type { BridgeLogger } from "./bridge-logger.js";
 
 /**
  * What a platform plugs in to show a reply as it streams. Drafts are plain text (no parse mode): markup of a
