@@ -30,6 +30,7 @@ export async function runOverheadBench(): Promise<Record<string, number>> {
   const perSession = envNumber("BENCH_OVERHEAD_SESSION_TURNS", 10);
   const llm = await startFakeLlmChild(["--no-record"]);
   let agent: BenchAgent | undefined;
+  let agent2: BenchAgent | undefined;
   let d: BenchDaemon | undefined;
   try {
     agent = initBenchAgent(llm.url, (c) => {
@@ -92,8 +93,27 @@ export async function runOverheadBench(): Promise<Record<string, number>> {
         return ms;
       },
     };
+    // BENCH_BASELINE_CLI: the same WS turns against a second daemon built from another tree (before/after in one run)
+    let base: BenchDaemon | undefined;
+    if (process.env.BENCH_BASELINE_CLI) {
+      base = await startBenchDaemon(agent2 = initBenchAgent(llm.url, (c) => {
+        c.agent = { ...c.agent, timezone: "UTC" };
+        c.server = { ...c.server, maxFramesPerSecond: 100_000, frameBurst: 100_000 };
+      }), {}, process.env.BENCH_BASELINE_CLI);
+      const baseWs = await RawWs.connect(base.wsUrl, base.token, { record: false });
+      let baseSession: string | undefined;
+      let baseTurns = 0;
+      paths.wsBaseline = async () => {
+        if (baseTurns++ % perSession === 0) baseSession = undefined;
+        const t0 = performance.now();
+        const t = await baseWs.turn(TEXT, { idempotencyKey: `overhead-b-${n++}`, ...(baseSession ? { sessionId: baseSession } : {}) });
+        const ms = performance.now() - t0;
+        baseSession = t.sessionId;
+        return ms;
+      };
+    }
     const names = Object.keys(paths);
-    const times: Record<string, number[]> = { direct: [], ws: [], rest: [] };
+    const times: Record<string, number[]> = { direct: [], ws: [], rest: [], wsBaseline: [] };
     const diffs: Record<string, number[]> = { ws: [], rest: [] };
     for (let i = 0; i < warmup + turns; i++) {
       const got: Record<string, number> = {};
@@ -103,6 +123,7 @@ export async function runOverheadBench(): Promise<Record<string, number>> {
       }
       if (i < warmup) continue;
       for (const name of names) times[name]!.push(got[name]!);
+      if (got.wsBaseline !== undefined) (diffs.wsBaseline ??= []).push(got.wsBaseline - got.direct!);
       diffs.ws!.push(got.ws! - got.direct!);
       diffs.rest!.push(got.rest! - got.direct!);
     }
@@ -123,11 +144,16 @@ export async function runOverheadBench(): Promise<Record<string, number>> {
     console.log(ratioRow("through agentd, REST, p50", out.restP50Ms, "ms", direct, "direct"), `   p99 ${out.restP99Ms.toFixed(2)} ms`);
     console.log(row("added by agentd over WS, p50", out.wsAddedP50Ms, "ms", 1), `   (median of paired differences ${out.wsAddedPairedMedianMs.toFixed(2)} ms)`);
     console.log(row("added by agentd over REST, p50", out.restAddedP50Ms, "ms", 1), `   (median of paired differences ${out.restAddedPairedMedianMs.toFixed(2)} ms)`);
+    if (base) {
+      console.log(row(`baseline ${process.env.BENCH_BASELINE_CLI}: WS added, p50`, median(times.wsBaseline!) - direct, "ms"), `   (median of paired differences ${median(diffs.wsBaseline!).toFixed(2)} ms)`);
+      await base.stop();
+    }
     return out;
   } finally {
     await d?.stop();
     await llm.stop();
     agent?.remove();
+    agent2?.remove();
   }
 }
 
