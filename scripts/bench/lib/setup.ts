@@ -6,7 +6,7 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, freemem, loadavg, totalmem, tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { parseDocument } from "yaml";
 import { PACKAGE_ROOT } from "../../../src/version.js";
@@ -14,9 +14,9 @@ import { nodeFloorMs, stopChild, timeStart } from "./measure.js";
 
 /**
  * The `agentd` command as users run it: bin/agentd.cjs (Node version check, compile cache on), which loads the
- * built CLI, dist/bundle/src/cli/main.js.
+ * built CLI, dist/bundle/src/cli/main.js. `BENCH_CLI` replaces it (another tree's bin/agentd.cjs, for a before/after).
  */
-export const CLI = join(PACKAGE_ROOT, "bin", "agentd.cjs");
+export const CLI = process.env.BENCH_CLI ? resolve(process.env.BENCH_CLI) : join(PACKAGE_ROOT, "bin", "agentd.cjs");
 /** The scripted model server's CLI (tests/support/fake-llm-cli.ts, built). */
 export const FAKE_LLM_CLI = join(PACKAGE_ROOT, "dist", "tests", "support", "fake-llm-cli.js");
 
