@@ -1,4 +1,5 @@
-import { setFlagsFromString } from "node:v8";
+import { PerformanceObserver } from "node:perf_hooks";
+import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 
 /** V8's `gc()` function (what `--expose-gc` puts on the global object). */
@@ -13,17 +14,19 @@ let exposedGc: GcFunction | undefined;
  * already make is left alone. Returns the flags it set.
  *
  * - The young generation: V8 sizes it from the machine's RAM (up to 64 MB per semi-space), and a busy daemon's RSS
- *   grew to ~600 MB with a live heap of ~35 MB. `--max-semi-space-size` is read only when the isolate is created,
- *   but `--semi-space-growth-factor` is read each time the new space would grow, so `--semi-space-growth-factor=1`
- *   keeps it at its initial 1 MB per semi-space (docs/performance.md has the figures). Skipped when
- *   `--max-semi-space-size` or `--semi-space-growth-factor` is given to node.
+ *   grew to ~600 MB with a live heap of ~35 MB; 2 MB per semi-space cost no measurable throughput, 1 MB did (more
+ *   objects promoted early: the soak's RSS kept rising). `--max-semi-space-size` is read only when the isolate is
+ *   created, but `--semi-space-growth-factor` is read each time the new space would grow: once V8 has grown it to
+ *   {@link SEMI_SPACE_TARGET_BYTES} (observed after each young-generation GC), `--semi-space-growth-factor=1` stops
+ *   it there (docs/performance.md has the figures). Skipped when `--max-semi-space-size` or
+ *   `--semi-space-growth-factor` is given to node.
  * - `gc()`: `--expose-gc` set at run time exposes `gc` in contexts created afterwards; one fresh `vm` context hands
  *   it over, so {@link releaseMemory} works without node's `--expose-gc` (the documented V8 idiom).
  */
 export function applyDaemonHeapSettings(given: string = [...process.execArgv, process.env.NODE_OPTIONS ?? ""].join(" ")): string[] {
   const set: string[] = [];
   if (!/--max[-_]semi[-_]space[-_]size|--semi[-_]space[-_]growth[-_]factor/.test(given)) {
-    setFlagsFromString("--semi-space-growth-factor=1");
+    capYoungGeneration();
     set.push("--semi-space-growth-factor=1");
   }
   if (typeof (globalThis as { gc?: unknown }).gc !== "function" && !exposedGc) {
@@ -33,6 +36,29 @@ export function applyDaemonHeapSettings(given: string = [...process.execArgv, pr
     set.push("--expose-gc");
   }
   return set;
+}
+
+/** Size of one semi-space the young generation may grow to (what `--max-semi-space-size=2` set before issue 20). */
+export const SEMI_SPACE_TARGET_BYTES = 2 * 2 ** 20;
+
+/**
+ * Lets V8 grow the young generation (default growth factor 2: 1 MB → 2 MB per semi-space) and sets
+ * `--semi-space-growth-factor=1` once a GC left the new space at {@link SEMI_SPACE_TARGET_BYTES} per semi-space or
+ * more. The check runs after each young-generation GC (a `gc` performance entry), so two growths within one
+ * synchronous burst could pass before it (4 MB at most in practice).
+ */
+function capYoungGeneration(): void {
+  const grown = () => (getHeapSpaceStatistics().find((s) => s.space_name === "new_space")?.space_size ?? 0) >= 2 * SEMI_SPACE_TARGET_BYTES;
+  if (grown()) {
+    setFlagsFromString("--semi-space-growth-factor=1");
+    return;
+  }
+  const observer = new PerformanceObserver(() => {
+    if (!grown()) return;
+    setFlagsFromString("--semi-space-growth-factor=1");
+    observer.disconnect();
+  });
+  observer.observe({ entryTypes: ["gc"] });
 }
 
 /**

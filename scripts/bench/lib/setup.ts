@@ -65,7 +65,8 @@ export interface BenchAgent {
 export function initBenchAgent(llmUrl: string, edit?: (cfg: Record<string, any>) => void): BenchAgent {
   const root = mkdtempSync(join(tmpdir(), "agentd-bench-"));
   const dir = join(root, "agent");
-  execFileSync(process.execPath, [CLI, "init", dir], { stdio: "ignore" });
+  // this tree's `agentd init` even when BENCH_CLI points at another tree: the same folder for both
+  execFileSync(process.execPath, [join(PACKAGE_ROOT, "bin", "agentd.cjs"), "init", dir], { stdio: "ignore" });
   const file = join(dir, "agentd.yaml");
   const doc = parseDocument(readFileSync(file, "utf8"));
   doc.setIn(["providers", "openai", "baseUrl"], llmUrl);
