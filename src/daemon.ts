@@ -186,7 +186,7 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     });
     const port = gateway.port;
     writePortFile(dir, port);
-    logger.info({ port, host: cfg.server.host, startupMs: Date.now() - startedAt }, `agent ${cfg.name} listening on http://${cfg.server.host}:${port}`);
+    logger.info({ port, host: cfg.server.host, startupMs: Date.now() - startedAt, sinceProcessStartMs: Math.round(performance.now()) }, `agent ${cfg.name} listening on http://${cfg.server.host}:${port}`);
     for (const f of features) {
       try {
         await f.start?.();

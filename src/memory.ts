@@ -1,5 +1,65 @@
-/** V8's `gc()` (present when node runs with `--expose-gc`, which `agentd start` adds; see src/cli/main.ts). */
+import { PerformanceObserver } from "node:perf_hooks";
+import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+
+/** V8's `gc()` function (what `--expose-gc` puts on the global object). */
 type GcFunction = (options: { type: "major"; execution: "async"; flavor: "last-resort" }) => Promise<void> | void;
+
+/** The `gc` function {@link applyDaemonHeapSettings} obtained, when node was not started with `--expose-gc`. */
+let exposedGc: GcFunction | undefined;
+
+/**
+ * The V8 settings of the daemon (`agentd start`), applied in the running process as the first thing `start` does,
+ * before the heap grows (no second Node boot: issue 20). Node's own arguments and `NODE_OPTIONS` win: a setting they
+ * already make is left alone. Returns the flags it set.
+ *
+ * - The young generation: V8 sizes it from the machine's RAM (up to 64 MB per semi-space), and a busy daemon's RSS
+ *   grew to ~600 MB with a live heap of ~35 MB; 2 MB per semi-space cost no measurable throughput, 1 MB did (more
+ *   objects promoted early: the soak's RSS kept rising). `--max-semi-space-size` is read only when the isolate is
+ *   created, but `--semi-space-growth-factor` is read each time the new space would grow: once V8 has grown it to
+ *   {@link SEMI_SPACE_TARGET_BYTES} (observed after each young-generation GC), `--semi-space-growth-factor=1` stops
+ *   it there (docs/performance.md has the figures). Skipped when `--max-semi-space-size` or
+ *   `--semi-space-growth-factor` is given to node.
+ * - `gc()`: `--expose-gc` set at run time exposes `gc` in contexts created afterwards; one fresh `vm` context hands
+ *   it over, so {@link releaseMemory} works without node's `--expose-gc` (the documented V8 idiom).
+ */
+export function applyDaemonHeapSettings(given: string = [...process.execArgv, process.env.NODE_OPTIONS ?? ""].join(" ")): string[] {
+  const set: string[] = [];
+  if (!/--max[-_]semi[-_]space[-_]size|--semi[-_]space[-_]growth[-_]factor/.test(given)) {
+    capYoungGeneration();
+    set.push("--semi-space-growth-factor=1");
+  }
+  if (typeof (globalThis as { gc?: unknown }).gc !== "function" && !exposedGc) {
+    setFlagsFromString("--expose-gc");
+    exposedGc = runInNewContext("gc") as GcFunction;
+    setFlagsFromString("--no-expose-gc");
+    set.push("--expose-gc");
+  }
+  return set;
+}
+
+/** Size of one semi-space the young generation may grow to (what `--max-semi-space-size=2` set before issue 20). */
+export const SEMI_SPACE_TARGET_BYTES = 2 * 2 ** 20;
+
+/**
+ * Lets V8 grow the young generation (default growth factor 2: 1 MB → 2 MB per semi-space) and sets
+ * `--semi-space-growth-factor=1` once a GC left the new space at {@link SEMI_SPACE_TARGET_BYTES} per semi-space or
+ * more. The check runs after each young-generation GC (a `gc` performance entry), so two growths within one
+ * synchronous burst could pass before it (4 MB at most in practice).
+ */
+function capYoungGeneration(): void {
+  const grown = () => (getHeapSpaceStatistics().find((s) => s.space_name === "new_space")?.space_size ?? 0) >= 2 * SEMI_SPACE_TARGET_BYTES;
+  if (grown()) {
+    setFlagsFromString("--semi-space-growth-factor=1");
+    return;
+  }
+  const observer = new PerformanceObserver(() => {
+    if (!grown()) return;
+    setFlagsFromString("--semi-space-growth-factor=1");
+    observer.disconnect();
+  });
+  observer.observe({ entryTypes: ["gc"] });
+}
 
 /**
  * Gives the heap's unused memory back to the system: one full, compacting garbage collection that also
@@ -7,10 +67,10 @@ type GcFunction = (options: { type: "major"; execution: "async"; flavor: "last-r
  * The daemon calls it once after a burst of runs, when it has been idle for a while (`RunScheduler` `onIdle`),
  * because V8's own memory reducer does not reliably run in a process that allocates nothing while idle: a daemon
  * kept 109 MB of heap committed for 61 MB in use through a 20 s quiet window (docs/performance.md). Returns false (and does
- * nothing) when `gc` is not exposed.
+ * nothing) when `gc` is neither exposed by node's `--expose-gc` nor obtained by {@link applyDaemonHeapSettings}.
  */
 export function releaseMemory(): boolean {
-  const gc = (globalThis as { gc?: GcFunction }).gc;
+  const gc = (globalThis as { gc?: GcFunction }).gc ?? exposedGc;
   if (typeof gc !== "function") return false;
   void Promise.resolve(gc({ type: "major", execution: "async", flavor: "last-resort" })).catch(() => {});
   return true;

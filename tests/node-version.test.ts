@@ -34,7 +34,7 @@ describe("issue 17, item 9: an old Node gets a clear message, not a SyntaxError"
   const min = /^>=\s*(\d+\.\d+\.\d+)$/.exec(pkg.engines.node)?.[1];
 
   // below 22.14 better-sqlite3 13 (built for N-API 10) crashes the daemon with a segfault at its first query;
-  // 22.14 lacks process.execve, so `agentd start` could not apply its V8 flags and malloc settings (src/cli/main.ts).
+  // 22.14 lacked process.execve, which `agentd start` used until issue 20 (it sets its V8 settings in process now).
   // Checked by running tests/ with AGENTD_TEST_NODE set to Node 22.1.0, 22.13.1, 22.14.0 and 22.15.0.
   it("package.json engines names the real minimum, 22.15.0", () => {
     expect(pkg.engines.node).toBe(">=22.15.0");

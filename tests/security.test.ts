@@ -220,10 +220,15 @@ describe("limits", () => {
   });
 
   it("refuses a message when agent.maxQueuedPerSession runs already wait in the session, and stores nothing", async () => {
-    llm.onRequest((req) => (req.body.messages.at(-1)?.content === "queue-1" ? { text: "slow", delayMs: 800 } : undefined));
+    let modelCalled!: () => void;
+    const running = new Promise<void>((r) => (modelCalled = r));
+    llm.onRequest((req) => (req.body.messages.at(-1)?.content === "queue-1" ? (modelCalled(), { text: "slow", delayMs: 800 }) : undefined));
     const c = await RawWs.connect(wsUrl(d), d.token);
-    const first = c.turn("queue-1", { idempotencyKey: "q1" });
-    const sessionId = (await c.next((f) => f.type === "event" && f.payload.status === "running")).payload.sessionId as string;
+    const created = await c.request("sessions.create", {});
+    const sessionId = created.result.session.id as string;
+    const first = c.turn("queue-1", { idempotencyKey: "q1", sessionId });
+    // the first run is under way (its model call started): the next two wait behind it
+    await running;
     const queued = [c.turn("queue-2", { idempotencyKey: "q2", sessionId }), c.turn("queue-3", { idempotencyKey: "q3", sessionId })];
     const refused = await c.turn("queue-4", { idempotencyKey: "q4", sessionId }).catch((e: { wire: unknown }) => e.wire);
     expect(refused).toMatchObject({ code: "rate_limited", retryable: true, details: { maxQueuedPerSession: 2 } });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { execFileSync } from "node:child_process";
 import Database from "better-sqlite3";
 import { startFakeLlm, type FakeLlm } from "./support/fake-llm.js";
 import { initAgent, startDaemon, runCli, tempDir, type RunningDaemon } from "./support/daemon.js";
@@ -281,20 +282,44 @@ describe("a restart", () => {
   });
 });
 
-describe("the daemon's V8 flags", () => {
-  it("re-executes agentd start in place with its V8 flags and malloc settings: same pid, flag applied", async () => {
+describe("the daemon's V8 settings", () => {
+  it("applies them in its own process, without a second Node boot: node's arguments stay as given, same pid", async () => {
     const { dir } = await initAgent({ llmUrl: llm.url, edit: noTitles });
     const d = await start(dir);
     const lockPid = Number(readFileSync(join(dir, ".agentd.lock"), "utf8"));
     expect(lockPid).toBe(d.child.pid);
-    const cmdline = readFileSync(`/proc/${d.child.pid}/cmdline`, "utf8").split("\0");
-    expect(cmdline).toContain("--max-semi-space-size=2");
-    expect(cmdline).toContain("--expose-gc");
-    expect(cmdline).toContain("start");
-    // glibc read its arena limit when the daemon's image started
+    const cmdline = readFileSync(`/proc/${d.child.pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+    // exactly what the test ran: node, the CLI, start, DIR (a re-exec would have added V8 flags)
+    expect(cmdline.slice(-2)).toEqual(["start", dir]);
+    expect(cmdline.some((a) => a.startsWith("--max-semi-space-size") || a === "--expose-gc")).toBe(false);
     const environ = readFileSync(`/proc/${d.child.pid}/environ`, "utf8").split("\0");
-    expect(environ).toContain("MALLOC_ARENA_MAX=1");
-    expect(environ).toContain("MALLOC_TRIM_THRESHOLD_=131072");
+    expect(environ.some((e) => e.startsWith("AGENTD_V8_REEXEC="))).toBe(false);
+    expect((await d.api("/api/health")).status).toBe(200);
     expect(await d.stop()).toBe(0);
+  });
+
+  it("keeps the young generation at 2 MB per semi-space and hands over gc() when set at run time", () => {
+    const memory = join(import.meta.dirname, "..", "dist", "src", "memory.js");
+    const script = (apply: boolean) => `
+      import { getHeapSpaceStatistics } from "node:v8";
+      const m = await import(${JSON.stringify(memory)});
+      const set = ${apply} ? m.applyDaemonHeapSettings("") : [];
+      let keep = [];
+      // in slices, as a daemon allocates: the settings react after each young-generation GC
+      for (let round = 0; round < 100; round++) {
+        for (let i = 0; i < 2e4; i++) { keep.push({ a: i, b: "x" + i }); if (keep.length > 20000) keep = []; }
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      const ns = getHeapSpaceStatistics().find((s) => s.space_name === "new_space");
+      console.log(JSON.stringify({ set, newSpaceBytes: ns.space_size, released: m.releaseMemory() }));`;
+    const run = (apply: boolean) => JSON.parse(execFileSync(process.execPath, ["--input-type=module", "-e", script(apply)], { encoding: "utf8" })) as { set: string[]; newSpaceBytes: number; released: boolean };
+    const applied = run(true);
+    expect(applied.set).toEqual(["--semi-space-growth-factor=1", "--expose-gc"]);
+    expect(applied.newSpaceBytes).toBeLessThanOrEqual(4.5 * 2 ** 20);
+    expect(applied.released).toBe(true);
+    // the same allocations without the settings: V8 grows the new space, and there is no gc() to call
+    const plain = run(false);
+    expect(plain.newSpaceBytes).toBeGreaterThan(8 * 2 ** 20);
+    expect(plain.released).toBe(false);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Memory benchmark (issue 7): RSS of an idle daemon after start, then a soak of chat turns over the WebSocket
  * protocol (many sessions, `BENCH_SOAK_CONCURRENCY` clients, the instant scripted model) with RSS read after
- * 1,000 turns and after every further block, up to `BENCH_SOAK_TURNS` (default 100,000). Budgets: idle < 80 MB;
+ * 1,000 turns and after every further block, up to `BENCH_SOAK_TURNS` (default 100,000). Budgets: idle < 80 MB and
+ * ≤ 1.5× an idle bare `node` (`node -e "setInterval(() => {}, 1e6)"`, read in the same run after the same wait; issue 20);
  * after 100,000 turns within +20 % of after 1,000. RSS is VmRSS of the daemon process (/proc/PID/status), read
  * twice per checkpoint: at once ("busy": V8 keeps a young generation sized for the load) and as the lowest
  * reading over `BENCH_SOAK_SETTLE_MS` (default 15 s) without traffic, once V8's memory reducer has given back what
@@ -12,8 +13,9 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
-import { percentile, row } from "./lib/measure.js";
-import { envNumber, initBenchAgent, mb, memoryParts, rssBytes, scrapeMetrics, startBenchDaemon, startFakeLlmChild } from "./lib/setup.js";
+import { spawn } from "node:child_process";
+import { percentile, ratioRow, row } from "./lib/measure.js";
+import { benchHeader, envNumber, initBenchAgent, mb, memoryParts, rssBytes, scrapeMetrics, startBenchDaemon, startFakeLlmChild } from "./lib/setup.js";
 import type { BenchAgent, BenchDaemon } from "./lib/setup.js";
 import { TurnPool } from "./lib/turns.js";
 
@@ -31,20 +33,28 @@ export async function runMemoryBench(): Promise<Record<string, number>> {
   let agent: BenchAgent | undefined;
   let d: BenchDaemon | undefined;
   try {
+    // the template's defaults as `agentd init` writes them (every feature on by default stays on)
     agent = initBenchAgent(llm.url);
+    // the floor, in the same run: an idle bare node (a timer keeps it alive), read after the same wait
+    const bare = spawn(process.execPath, ["-e", "setInterval(() => {}, 1e6)"], { stdio: "ignore" });
     d = await startBenchDaemon(agent);
     const pid = d.pid;
     const atStart = rssBytes(pid);
     await sleep(idleWaitMs);
     const idle = rssBytes(pid);
+    const bareIdle = rssBytes(bare.pid!);
+    bare.kill();
     const parts = memoryParts(pid);
+    out.bareNodeIdleMb = mb(bareIdle);
+    out.rssIdleRatio = Math.round((idle / bareIdle) * 100) / 100;
     out.rssAtStartMb = mb(atStart);
     out.rssIdleMb = mb(idle);
     out.privateDirtyIdleMb = mb(parts.privateDirty);
     out.sharedCleanIdleMb = mb(parts.sharedClean);
     console.log(`Memory: daemon RSS (VmRSS), idle and over a soak of ${soakTurns.toLocaleString("en-US")} turns (${concurrency} clients, a new session every ${perSession} turns)`);
     console.log(row("RSS right after start", out.rssAtStartMb, "MB"));
-    console.log(row(`RSS idle (${idleWaitMs / 1000} s after start)`, out.rssIdleMb, "MB", 80));
+    console.log(ratioRow(`RSS idle (${idleWaitMs / 1000} s after start)`, out.rssIdleMb, "MB", out.bareNodeIdleMb, "idle bare node", 1.5));
+    console.log(ratioRow("idle bare node (the floor)", out.bareNodeIdleMb, "MB", out.bareNodeIdleMb, "idle bare node"));
     console.log(row("  of which private (heap, written pages)", out.privateDirtyIdleMb, "MB"));
     console.log(row("  of which shared file pages (node binary…)", out.sharedCleanIdleMb, "MB"));
 
@@ -109,4 +119,7 @@ export async function runMemoryBench(): Promise<Record<string, number>> {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await runMemoryBench();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  console.log(`${benchHeader()}\n`);
+  await runMemoryBench();
+}

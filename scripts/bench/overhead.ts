@@ -1,12 +1,13 @@
 /**
- * Gateway overhead benchmark (issue 7): one chat turn through agentd's WebSocket protocol vs the same request
- * sent straight to the same model server with the `openai` SDK, from the same process, interleaved (the order
- * flips every iteration, so drift hits both alike). The direct request carries the body agentd would send: the
- * system prompt built by the daemon's own code from the agent folder, the built-in tools' schemas, one user
- * message, `stream: true` with usage; it is built once, outside the timing. agentd's turn runs in a fresh session
- * (so the context is the same single message) with session titles off (a title is a second model call, not
- * gateway overhead) and the frame rate limit raised (one client sends hundreds of frames a second). Prints p50
- * and p99 of both and the differences. Budget: < 2 ms added at p50.
+ * Gateway overhead benchmark (issues 7 and 20): one chat turn through agentd over the WebSocket protocol and over
+ * `POST /api/chat` vs the same request sent straight to the same model server with the `openai` SDK, from the same
+ * process, interleaved (the order rotates every round, so drift hits all three alike). The direct request carries
+ * the body agentd would send for a first message: the system prompt built by the daemon's own code from the agent
+ * folder, the built-in tools' schemas, one user message, `stream: true` with usage; it is built once, outside the
+ * timing. agentd's WS and REST clients each move to a new session every 10 turns (`BENCH_OVERHEAD_SESSION_TURNS`),
+ * so history stays short and session titles (on, the template's default) run once per session; the frame rate
+ * limit is raised (one client sends hundreds of frames a second). Prints p50/p99 of each path and the added
+ * latency with its ratio. Target (issue 20): < 1 ms added at p50 over WS and over REST.
  * Run: `npm run build && node dist/scripts/bench/overhead.js` (env: BENCH_OVERHEAD_TURNS, default 1000).
  */
 import { pathToFileURL } from "node:url";
@@ -15,8 +16,8 @@ import type { ChatCompletionCreateParamsStreaming } from "openai/resources/chat/
 import { RawWs } from "../../tests/support/raw-ws.js";
 import { buildSystemPrompt } from "../../src/agent/context.js";
 import { builtinTools } from "../../src/agent/tools/builtin.js";
-import { median, percentile, row } from "./lib/measure.js";
-import { envNumber, initBenchAgent, startBenchDaemon, startFakeLlmChild } from "./lib/setup.js";
+import { median, percentile, ratioRow, row } from "./lib/measure.js";
+import { benchHeader, envNumber, initBenchAgent, startBenchDaemon, startFakeLlmChild } from "./lib/setup.js";
 import type { BenchAgent, BenchDaemon } from "./lib/setup.js";
 import { checkTurn } from "./lib/turns.js";
 
@@ -26,12 +27,14 @@ const TEXT = "What is the capital of France?";
 export async function runOverheadBench(): Promise<Record<string, number>> {
   const turns = envNumber("BENCH_OVERHEAD_TURNS", 1_000);
   const warmup = Math.min(100, Math.ceil(turns / 10));
+  const perSession = envNumber("BENCH_OVERHEAD_SESSION_TURNS", 10);
   const llm = await startFakeLlmChild(["--no-record"]);
   let agent: BenchAgent | undefined;
+  let agent2: BenchAgent | undefined;
   let d: BenchDaemon | undefined;
   try {
     agent = initBenchAgent(llm.url, (c) => {
-      c.agent = { ...c.agent, titleSessions: false, timezone: "UTC" };
+      c.agent = { ...c.agent, timezone: "UTC" };
       // one client sending turns back to back, several hundred a second: above the default frame rate limit
       c.server = { ...c.server, maxFramesPerSecond: 100_000, frameBurst: 100_000 };
     });
@@ -48,61 +51,113 @@ export async function runOverheadBench(): Promise<Record<string, number>> {
       stream_options: { include_usage: true },
     };
     const sdk = new OpenAI({ baseURL: llm.url, apiKey: "not-needed", maxRetries: 0 });
-    const direct = async (): Promise<number> => {
-      const t0 = performance.now();
-      const stream = await sdk.chat.completions.create(body);
-      let text = "";
-      for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? "";
-      if (text !== `You said: ${TEXT}`) throw new Error(`unexpected direct answer: ${text}`);
-      return performance.now() - t0;
-    };
     const ws = await RawWs.connect(d.wsUrl, d.token, { record: false });
+    const restHeaders = { authorization: `Bearer ${d.token}`, "content-type": "application/json" };
     let n = 0;
-    const viaAgentd = async (): Promise<number> => {
-      const t0 = performance.now();
-      const t = await ws.turn(TEXT, { idempotencyKey: `overhead-${n++}` });
-      const problem = checkTurn(t, `You said: ${TEXT}`);
-      if (problem) throw new Error(`agentd turn: ${problem}`);
-      return performance.now() - t0;
+    const sessions: Record<"ws" | "rest", { id?: string; turns: number }> = { ws: { turns: 0 }, rest: { turns: 0 } };
+    /** The session for the next turn of `path`: undefined (a new one) every `perSession` turns. */
+    const session = (path: "ws" | "rest"): string | undefined => {
+      const s = sessions[path];
+      if (s.turns++ % perSession === 0) delete s.id;
+      return s.id;
     };
-    const a: number[] = [];
-    const b: number[] = [];
-    const diffs: number[] = [];
+    const paths: Record<string, () => Promise<number>> = {
+      direct: async () => {
+        const t0 = performance.now();
+        const stream = await sdk.chat.completions.create(body);
+        let text = "";
+        for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? "";
+        const ms = performance.now() - t0;
+        if (text !== `You said: ${TEXT}`) throw new Error(`unexpected direct answer: ${text}`);
+        return ms;
+      },
+      ws: async () => {
+        const sessionId = session("ws");
+        const t0 = performance.now();
+        const t = await ws.turn(TEXT, { idempotencyKey: `overhead-${n++}`, ...(sessionId ? { sessionId } : {}) });
+        const ms = performance.now() - t0;
+        const problem = checkTurn(t, `You said: ${TEXT}`);
+        if (problem) throw new Error(`agentd turn: ${problem}`);
+        sessions.ws.id = t.sessionId;
+        return ms;
+      },
+      rest: async () => {
+        const sessionId = session("rest");
+        const reqBody = JSON.stringify({ text: TEXT, ...(sessionId ? { sessionId } : {}) });
+        const t0 = performance.now();
+        const res = await fetch(`${d!.url}/api/chat`, { method: "POST", headers: restHeaders, body: reqBody });
+        const done = (await res.json()) as { text: string; sessionId: string };
+        const ms = performance.now() - t0;
+        if (done.text !== `You said: ${TEXT}`) throw new Error(`unexpected REST answer: ${JSON.stringify(done).slice(0, 200)}`);
+        sessions.rest.id = done.sessionId;
+        return ms;
+      },
+    };
+    // BENCH_BASELINE_CLI: the same WS turns against a second daemon built from another tree (before/after in one run)
+    let base: BenchDaemon | undefined;
+    if (process.env.BENCH_BASELINE_CLI) {
+      base = await startBenchDaemon(agent2 = initBenchAgent(llm.url, (c) => {
+        c.agent = { ...c.agent, timezone: "UTC" };
+        c.server = { ...c.server, maxFramesPerSecond: 100_000, frameBurst: 100_000 };
+      }), {}, process.env.BENCH_BASELINE_CLI);
+      const baseWs = await RawWs.connect(base.wsUrl, base.token, { record: false });
+      let baseSession: string | undefined;
+      let baseTurns = 0;
+      paths.wsBaseline = async () => {
+        if (baseTurns++ % perSession === 0) baseSession = undefined;
+        const t0 = performance.now();
+        const t = await baseWs.turn(TEXT, { idempotencyKey: `overhead-b-${n++}`, ...(baseSession ? { sessionId: baseSession } : {}) });
+        const ms = performance.now() - t0;
+        baseSession = t.sessionId;
+        return ms;
+      };
+    }
+    const names = Object.keys(paths);
+    const times: Record<string, number[]> = { direct: [], ws: [], rest: [], wsBaseline: [] };
+    const diffs: Record<string, number[]> = { ws: [], rest: [] };
     for (let i = 0; i < warmup + turns; i++) {
-      let x: number;
-      let y: number;
-      if (i % 2 === 0) {
-        x = await direct();
-        y = await viaAgentd();
-      } else {
-        y = await viaAgentd();
-        x = await direct();
+      const got: Record<string, number> = {};
+      for (let k = 0; k < names.length; k++) {
+        const name = names[(i + k) % names.length]!;
+        got[name] = await paths[name]!();
       }
       if (i < warmup) continue;
-      a.push(x);
-      b.push(y);
-      diffs.push(y - x);
+      for (const name of names) times[name]!.push(got[name]!);
+      if (got.wsBaseline !== undefined) (diffs.wsBaseline ??= []).push(got.wsBaseline - got.direct!);
+      diffs.ws!.push(got.ws! - got.direct!);
+      diffs.rest!.push(got.rest! - got.direct!);
     }
     await ws.close();
+    const direct = median(times.direct!);
     const out = {
-      directP50Ms: median(a), directP99Ms: percentile(a, 99),
-      agentdP50Ms: median(b), agentdP99Ms: percentile(b, 99),
-      addedP50Ms: median(b) - median(a), addedP99Ms: percentile(b, 99) - percentile(a, 99),
-      addedPairedMedianMs: median(diffs),
+      directP50Ms: direct, directP99Ms: percentile(times.direct!, 99),
+      wsP50Ms: median(times.ws!), wsP99Ms: percentile(times.ws!, 99),
+      restP50Ms: median(times.rest!), restP99Ms: percentile(times.rest!, 99),
+      wsAddedP50Ms: median(times.ws!) - direct, restAddedP50Ms: median(times.rest!) - direct,
+      wsAddedPairedMedianMs: median(diffs.ws!), restAddedPairedMedianMs: median(diffs.rest!),
+      // the name of issue 7's figure (WS)
+      addedP50Ms: median(times.ws!) - direct,
     };
-    console.log(`Overhead of a chat turn through agentd (WebSocket) over a direct openai SDK call, ${turns} interleaved pairs (+${warmup} warm-up)`);
-    console.log(row("direct SDK call p50", out.directP50Ms, "ms"), `   p99 ${out.directP99Ms.toFixed(2)} ms`);
-    console.log(row("through agentd p50", out.agentdP50Ms, "ms"), `   p99 ${out.agentdP99Ms.toFixed(2)} ms`);
-    console.log(row("added by agentd, p50", out.addedP50Ms, "ms", 2));
-    console.log(row("added by agentd, p99", out.addedP99Ms, "ms"));
-    console.log(row("added, median of paired differences", out.addedPairedMedianMs, "ms"));
-    console.log(`ratio agentd / direct at p50: ${(out.agentdP50Ms / out.directP50Ms).toFixed(2)}`);
+    console.log(`Overhead of a chat turn through agentd (WebSocket, REST) over a direct openai SDK call to the same stand-in, ${turns} interleaved rounds (+${warmup} warm-up), a new session every ${perSession} turns, titles on`);
+    console.log(ratioRow("direct SDK call p50 (the baseline)", direct, "ms", direct, "direct"), `   p99 ${out.directP99Ms.toFixed(2)} ms`);
+    console.log(ratioRow("through agentd, WS, p50", out.wsP50Ms, "ms", direct, "direct"), `   p99 ${out.wsP99Ms.toFixed(2)} ms`);
+    console.log(ratioRow("through agentd, REST, p50", out.restP50Ms, "ms", direct, "direct"), `   p99 ${out.restP99Ms.toFixed(2)} ms`);
+    console.log(row("added by agentd over WS, p50", out.wsAddedP50Ms, "ms", 1), `   (median of paired differences ${out.wsAddedPairedMedianMs.toFixed(2)} ms)`);
+    console.log(row("added by agentd over REST, p50", out.restAddedP50Ms, "ms", 1), `   (median of paired differences ${out.restAddedPairedMedianMs.toFixed(2)} ms)`);
+    if (base) {
+      console.log(row(`baseline ${process.env.BENCH_BASELINE_CLI}: WS added, p50`, median(times.wsBaseline!) - direct, "ms"), `   (median of paired differences ${median(diffs.wsBaseline!).toFixed(2)} ms)`);
+      await base.stop();
+    }
     return out;
   } finally {
     await d?.stop();
     await llm.stop();
     agent?.remove();
+    agent2?.remove();
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await runOverheadBench();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  console.log(`${benchHeader()}\n`);
+  await runOverheadBench();
+}

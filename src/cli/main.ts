@@ -53,52 +53,6 @@ const EXIT_CONFIG = 78;
 // turns it on before loading this file and checks the Node version first)
 nodeModule.enableCompileCache?.();
 
-/**
- * V8 flags of the daemon (`agentd start`) unless `AGENTD_V8_FLAGS` (space-separated; empty: none) says otherwise.
- * V8 sizes its young generation from the machine's RAM (up to 64 MB per semi-space on big machines) and reads the
- * sizes only when the isolate is created (`v8.setFlagsFromString` at run time has no effect on them), so a busy
- * daemon's RSS grew to ~600 MB with a live heap of ~35 MB; 2 MB semi-spaces cost no measurable throughput.
- * `--expose-gc` lets the daemon collect once when it falls idle after a burst (src/memory.ts). See
- * docs/performance.md.
- */
-const DAEMON_V8_FLAGS = "--max-semi-space-size=2 --expose-gc";
-/**
- * glibc malloc settings of the daemon (each only when not set already; man mallopt(3)). One arena instead of up to
- * eight per core (freed memory stays in the arena of the thread that used it; no measurable cost in throughput),
- * and fixed mmap/trim thresholds of 128 KiB: glibc otherwise raises both after freeing a large block and then keeps
- * freed memory, so a daemon with a flat V8 heap grew ~1 MB per 1,000 turns (docs/performance.md).
- */
-const DAEMON_MALLOC_ENV: Record<string, string> = { MALLOC_ARENA_MAX: "1", MALLOC_MMAP_THRESHOLD_: "131072", MALLOC_TRIM_THRESHOLD_: "131072" };
-/** Set in the environment of the re-executed daemon so it does not re-execute again (value: the malloc settings it added). */
-const REEXEC_MARK = "AGENTD_V8_REEXEC";
-
-/**
- * Replaces this process by `node FLAGS main.js start …` with the daemon's V8 flags, keeping the pid (execve(2):
- * the lock file's pid, signals and `kill -9` still reach the daemon itself). Returns (and the daemon runs with
- * V8's defaults) when there are no flags to apply, they are already applied, the platform has no
- * `process.execve` (Windows; Node < 22.15) or the call fails.
- */
-function reexecWithV8Flags(): void {
-  const mark = process.env[REEXEC_MARK];
-  if (mark !== undefined) {
-    // not for the daemon's children (MCP servers, tools): the mark and the malloc settings it added
-    delete process.env[REEXEC_MARK];
-    for (const name of mark.split(",")) if (name in DAEMON_MALLOC_ENV) delete process.env[name];
-    return;
-  }
-  const flags = (process.env.AGENTD_V8_FLAGS ?? DAEMON_V8_FLAGS).split(/\s+/).filter(Boolean);
-  const given = [...process.execArgv, process.env.NODE_OPTIONS ?? ""].join(" ");
-  const missing = flags.filter((f) => !given.includes(f.split("=")[0]!));
-  if (missing.length === 0 || typeof process.execve !== "function") return;
-  try {
-    const added = Object.entries(DAEMON_MALLOC_ENV).filter(([name]) => process.env[name] === undefined);
-    const env = { ...process.env, ...Object.fromEntries(added), [REEXEC_MARK]: added.map(([name]) => name).join(",") };
-    process.execve(process.execPath, [process.execPath, ...process.execArgv, ...missing, ...process.argv.slice(1)], env);
-  } catch {
-    // execve failed (and this process is unchanged): run with V8's defaults
-  }
-}
-
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command && OPERATE_COMMANDS.has(command)) {
@@ -124,7 +78,8 @@ async function main(argv: string[]): Promise<void> {
     }
     case "start": {
       if (!dir) throw new AgentdError("bad_request", "usage: agentd start DIR");
-      reexecWithV8Flags();
+      // V8 settings first, before the heap grows: in this process, not a second Node boot (issue 20)
+      (await import("../memory.js")).applyDaemonHeapSettings();
       const { startCommand } = await import("./start.js");
       return startCommand(dir);
     }

@@ -1,6 +1,8 @@
 import type { MethodRegistry } from "./method-registry.js";
 import type { methods } from "../../protocol/methods.js";
 import type { Runner } from "../agent/runner.js";
+import type { RunSubscriber } from "../agent/run-handle.js";
+import type { EventName } from "../../protocol/events.js";
 import type { Store } from "../store/store.js";
 import { toWireMessage } from "../store/store.js";
 import type { AgentInfo } from "../../protocol/agent.js";
@@ -37,6 +39,34 @@ export class SessionAccess {
 }
 
 /**
+ * A subscriber that holds a run's events until `release()` (then replays them in order and passes later ones
+ * straight on) or drops them for good on `drop()`. `chat.send` starts the model call at once, in parallel with the
+ * fdatasync of the accepted message, and releases the events only after it (issue 20): nothing of the reply
+ * reaches the client before its message is on disk, and a lone turn does not wait for the fsync before its model
+ * call.
+ */
+function heldUntil(subscriber: RunSubscriber): { subscriber: RunSubscriber; release: () => void; drop: () => void } {
+  let buffer: Array<[EventName, unknown, number]> | undefined = [];
+  let dropped = false;
+  return {
+    subscriber: (event, payload, seq) => {
+      if (dropped) return;
+      if (buffer) buffer.push([event, payload, seq]);
+      else subscriber(event, payload, seq);
+    },
+    release: () => {
+      const events = buffer ?? [];
+      buffer = undefined;
+      if (!dropped) for (const [event, payload, seq] of events) subscriber(event, payload, seq);
+    },
+    drop: () => {
+      dropped = true;
+      buffer = undefined;
+    },
+  };
+}
+
+/**
  * Registers the handlers of the core protocol methods (chat.*, sessions.*, agent.info) on the registry.
  * A message with a channel address needs the `bridge` scope, one from the `terminal` platform (it skips the
  * allowlists) `admin`; session ownership is applied by {@link SessionAccess}.
@@ -59,11 +89,20 @@ export function registerCoreHandlers(
         const existing = store.findRunByKey(params.idempotencyKey);
         if (existing) access.requireWritable(p, existing.sessionId);
       }
-      const sent = runner.send(params, ctx.subscriber);
+      // the run starts at once, in parallel with the fdatasync below; its events wait for it (see heldUntil)
+      const held = ctx.subscriber ? heldUntil(ctx.subscriber) : undefined;
+      const sent = runner.send(params, held?.subscriber);
       if (!params.sessionId && !sent.duplicate) access.claim(p, sent.sessionId);
       // the answer is the acknowledgement: the message must survive a power cut first (group commit, one
-      // fdatasync for every message accepted meanwhile; the run itself starts at once)
-      await store.durable();
+      // fdatasync for every message accepted meanwhile)
+      try {
+        await store.durable();
+      } catch (err) {
+        held?.drop();
+        throw err;
+      }
+      // after the answer (queued by the transport as this handler's promise settles): the events seen meanwhile
+      if (held) process.nextTick(held.release);
       return sent;
     })
     .on("chat.abort", (params, ctx) => {

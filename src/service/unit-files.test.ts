@@ -20,7 +20,7 @@ describe("service files", () => {
     expect(line("RestartPreventExitStatus")).toEqual(["78"]);
     expect(line("KillSignal")).toEqual(["SIGTERM"]);
     expect(line("WantedBy")).toEqual(["default.target"]);
-    expect(line("Environment")).toEqual([`"PATH=/usr/local/bin:/usr/bin"`]);
+    expect(line("Environment")).toEqual([`"PATH=/usr/local/bin:/usr/bin" "MALLOC_ARENA_MAX=1" "MALLOC_MMAP_THRESHOLD_=131072" "MALLOC_TRIM_THRESHOLD_=131072"`]);
     expect(unit).toMatch(/^\[Unit\]$/m);
     expect(unit).toMatch(/^\[Service\]$/m);
     expect(unit).toMatch(/^\[Install\]$/m);

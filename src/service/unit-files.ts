@@ -19,6 +19,14 @@ export interface ServiceSpec {
 }
 
 /**
+ * glibc malloc settings of the daemon under systemd (man mallopt(3)); glibc reads them when the process starts,
+ * so they belong in the service's environment, not in the daemon (issue 20 removed its re-exec). One arena instead
+ * of up to eight per core, and fixed mmap/trim thresholds of 128 KiB: glibc otherwise raises both after freeing a
+ * large block and then keeps freed memory (docs/performance.md, "The daemon's memory settings").
+ */
+export const DAEMON_MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: "1", MALLOC_MMAP_THRESHOLD_: "131072", MALLOC_TRIM_THRESHOLD_: "131072" };
+
+/**
  * The service name of an agent folder: `agentd-<folder name>` reduced to letters, digits, `-` and `_`, plus the
  * first 6 hex digits of the folder path's SHA-1 so two folders of the same name get two services.
  */
@@ -40,7 +48,7 @@ export function systemdQuote(arg: string): string {
  * after {@link RESTART_DELAY_S} s but not after a configuration error (exit 78), stopped with SIGTERM (the daemon
  * stops gracefully), started at login and, with lingering (`loginctl enable-linger`), at boot. Standard output
  * (the same JSON lines as logs/agentd.log) is dropped to avoid keeping every line twice; standard error goes to the
- * journal. `WorkingDirectory=` takes the path as it is (no quotes; only `%` is doubled), `ExecStart=` and
+ * journal. The environment carries PATH and {@link DAEMON_MALLOC_ENV}. `WorkingDirectory=` takes the path as it is (no quotes; only `%` is doubled), `ExecStart=` and
  * `Environment=` quoted words ({@link systemdQuote}); `systemd-analyze verify` accepts the result (tests/service.test.ts).
  */
 export function systemdUnit(s: ServiceSpec): string {
@@ -55,7 +63,7 @@ Wants=network-online.target
 Type=simple
 WorkingDirectory=${s.dir.replace(/%/g, "%%")}
 ExecStart=${exec}
-Environment=${systemdQuote(`PATH=${s.path ?? process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin"}`)}
+Environment=${[`PATH=${s.path ?? process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin"}`, ...Object.entries(DAEMON_MALLOC_ENV).map(([k, v]) => `${k}=${v}`)].map(systemdQuote).join(" ")}
 Restart=on-failure
 RestartSec=${RESTART_DELAY_S}
 RestartPreventExitStatus=${EXIT_CONFIG}

@@ -148,6 +148,7 @@ export class Store {
 
   /** Closes the database (checkpoints the WAL). */
   close(): void {
+    void this.walSync.close();
     this.sqlite.close();
   }
 

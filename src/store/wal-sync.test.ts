@@ -10,8 +10,9 @@ import { StorageError } from "../errors.js";
 const dbFile = () => join(mkdtempSync(join(tmpdir(), "walsync-")), "agentd.db");
 
 /** Opens files for real and records, in order, each fdatasync with how many accepted messages it covered. */
-function spyingOpen(log: string[], committed: () => number) {
+function spyingOpen(log: string[], committed: () => number, opens = { n: 0 }) {
   return async (path: string, flags: string) => {
+    opens.n++;
     const file = await open(path, flags);
     return {
       datasync: async () => {
@@ -59,6 +60,34 @@ describe("WalSync (group commit)", () => {
     // a caller arriving now gets an fsync of its own that starts after its call
     await sync.sync();
     expect(log).toHaveLength(3);
+    s.close();
+  });
+
+  it("opens the WAL once and keeps it open between syncs; after a failed sync it opens it again", async () => {
+    const file = dbFile();
+    const s = new Store(file);
+    const session = s.createSession();
+    const opens = { n: 0 };
+    const log: string[] = [];
+    let commits = 0;
+    let failNext = false;
+    const open = spyingOpen(log, () => commits, opens);
+    const sync = new WalSync(`${file}-wal`, async (path, flags) => {
+      const f = await open(path, flags);
+      return { datasync: () => (failNext ? ((failNext = false), Promise.reject(Object.assign(new Error("EIO"), { code: "EIO" }))) : f.datasync()), close: f.close };
+    });
+    for (let i = 0; i < 3; i++) {
+      s.acceptMessage({ sessionId: session.id, content: `m${i}`, idempotencyKey: `k${i}` });
+      commits++;
+      await sync.sync();
+    }
+    expect(log).toHaveLength(3);
+    expect(opens.n).toBe(1);
+    failNext = true;
+    await expect(sync.sync()).rejects.toThrow(/fdatasync of the WAL failed \(EIO\)/);
+    await sync.sync();
+    expect(opens.n).toBe(2);
+    await sync.close();
     s.close();
   });
 

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -21,12 +21,35 @@ export function row(label: string, value: number, unit: string, budget?: number)
 }
 
 /**
+ * Formats a figure next to its baseline measured in the same run: `value unit   = 2.41× <baseline label>`, and,
+ * when `target` (a ratio) is given, whether the ratio is within it (`ratio ≤ target`). `added` prints the
+ * difference instead (`+0.62 ms over …`) for figures whose target is a difference.
+ */
+export function ratioRow(label: string, value: number, unit: string, base: number, baseLabel: string, target?: number): string {
+  const v = `${value.toFixed(value < 10 ? 2 : 1)} ${unit}`;
+  const r = value / base;
+  const t = target === undefined ? "" : `   target ≤ ${target}×: ${r <= target ? "ok" : "OVER"}`;
+  return `${label.padEnd(44)} ${v.padStart(12)}   = ${r.toFixed(2)}× ${baseLabel}${t}`;
+}
+
+/** Milliseconds of `node -e 0` with the same binary (the floor of any Node start), median of `runs`. */
+export function nodeFloorMs(runs = 5): number {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    spawnSync(process.execPath, ["-e", "0"]);
+    times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
+/**
  * Starts `node <cli> start <dir>` and resolves with the child and the milliseconds until `.port` exists and
  * `/api/health` answers 200 (what a user waits for).
  */
-export async function timeStart(cli: string, dir: string, env: NodeJS.ProcessEnv = {}): Promise<{ ms: number; child: ChildProcess; port: number }> {
+export async function timeStart(cli: string, dir: string, env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): Promise<{ ms: number; child: ChildProcess; port: number }> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [cli, "start", dir], { stdio: "ignore", env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [...nodeArgs, cli, "start", dir], { stdio: "ignore", env: { ...process.env, ...env } });
   const portFile = join(dir, ".port");
   for (;;) {
     if (child.exitCode !== null) throw new Error(`daemon exited with ${child.exitCode}`);

@@ -5,15 +5,18 @@
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, freemem, totalmem, tmpdir } from "node:os";
-import { join } from "node:path";
+import { cpus, freemem, loadavg, totalmem, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { parseDocument } from "yaml";
 import { PACKAGE_ROOT } from "../../../src/version.js";
-import { stopChild, timeStart } from "./measure.js";
+import { nodeFloorMs, stopChild, timeStart } from "./measure.js";
 
-/** The built CLI (what the `agentd` bin, bin/agentd.cjs, loads). */
-export const CLI = join(PACKAGE_ROOT, "dist", "bundle", "src", "cli", "main.js");
+/**
+ * The `agentd` command as users run it: bin/agentd.cjs (Node version check, compile cache on), which loads the
+ * built CLI, dist/bundle/src/cli/main.js. `BENCH_CLI` replaces it (another tree's bin/agentd.cjs, for a before/after).
+ */
+export const CLI = process.env.BENCH_CLI ? resolve(process.env.BENCH_CLI) : join(PACKAGE_ROOT, "bin", "agentd.cjs");
 /** The scripted model server's CLI (tests/support/fake-llm-cli.ts, built). */
 export const FAKE_LLM_CLI = join(PACKAGE_ROOT, "dist", "tests", "support", "fake-llm-cli.js");
 
@@ -62,7 +65,8 @@ export interface BenchAgent {
 export function initBenchAgent(llmUrl: string, edit?: (cfg: Record<string, any>) => void): BenchAgent {
   const root = mkdtempSync(join(tmpdir(), "agentd-bench-"));
   const dir = join(root, "agent");
-  execFileSync(process.execPath, [CLI, "init", dir], { stdio: "ignore" });
+  // this tree's `agentd init` even when BENCH_CLI points at another tree: the same folder for both
+  execFileSync(process.execPath, [join(PACKAGE_ROOT, "bin", "agentd.cjs"), "init", dir], { stdio: "ignore" });
   const file = join(dir, "agentd.yaml");
   const doc = parseDocument(readFileSync(file, "utf8"));
   doc.setIn(["providers", "openai", "baseUrl"], llmUrl);
@@ -88,9 +92,14 @@ export interface BenchDaemon extends Child {
   startMs: number;
 }
 
-/** Starts `agentd start DIR` (output discarded, so a full pipe never slows it) and waits until it answers. */
-export async function startBenchDaemon(agent: BenchAgent, env: NodeJS.ProcessEnv = {}): Promise<BenchDaemon> {
-  const { ms, child, port } = await timeStart(CLI, agent.dir, { AGENTD_TOKEN: "", ...env });
+/**
+ * Starts `agentd start DIR` (output discarded, so a full pipe never slows it) and waits until it answers.
+ * `BENCH_DAEMON_ENV` (space-separated `NAME=value` words) adds to the daemon's environment, e.g.
+ * `BENCH_DAEMON_ENV="MALLOC_ARENA_MAX=1"` to compare what the systemd unit sets.
+ */
+export async function startBenchDaemon(agent: BenchAgent, env: NodeJS.ProcessEnv = {}, cli: string = CLI): Promise<BenchDaemon> {
+  const extra = Object.fromEntries((process.env.BENCH_DAEMON_ENV ?? "").split(/\s+/).filter((w) => w.includes("=")).map((w) => [w.slice(0, w.indexOf("=")), w.slice(w.indexOf("=") + 1)]));
+  const { ms, child, port } = await timeStart(cli, agent.dir, { AGENTD_TOKEN: "", ...extra, ...env });
   return {
     child, pid: child.pid!, port, token: agent.token, startMs: ms,
     url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}/ws`,
@@ -130,6 +139,21 @@ export async function scrapeMetrics(d: BenchDaemon): Promise<Map<string, number>
 export function machine(): string {
   const c = cpus();
   return `${c[0]?.model.trim() ?? "cpu"} × ${c.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM (${(freemem() / 2 ** 30).toFixed(1)} free), node ${process.version}, ${process.platform} ${process.arch}`;
+}
+
+/**
+ * The header every benchmark run prints (issue 20): the machine, the floor of the runtime measured now (`node -e 0`
+ * with the same binary, median of 5), the cores, the load average at the start (the machine may be shared) and
+ * the command that ran the benchmark.
+ */
+export function benchHeader(): string {
+  const [l1, l5, l15] = loadavg().map((x) => x.toFixed(2));
+  const env = Object.entries(process.env).filter(([k]) => k.startsWith("BENCH_")).map(([k, v]) => `${k}=${v} `).join("");
+  return [
+    `machine: ${machine()}`,
+    `floor: node -e 0 takes ${nodeFloorMs().toFixed(1)} ms (same binary, median of 5); ${cpus().length} cores; load average at start ${l1} / ${l5} / ${l15} (1 / 5 / 15 min)`,
+    `command: ${env}node ${process.argv.slice(1).map((a) => a.replace(`${PACKAGE_ROOT}/`, "")).join(" ")}`,
+  ].join("\n");
 }
 
 /** Formats bytes as MB (10^6) with one decimal. */
