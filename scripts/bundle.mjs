@@ -8,22 +8,6 @@ import { build } from "esbuild";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { writeThirdPartyFiles } from "./third-party.mjs";
 
-// js-yaml 3 (gray-matter's YAML parser) tries `require("esprima")` at load for its `!!js/function` type. gray-matter
-// parses with the safe schema, which never uses it, and an install without dev dependencies has no esprima, but a
-// development tree has: it would cost ~3 MB of heap in every daemon. Drop the attempt; fail the build if js-yaml
-// changes the line, so the patch can never silently stop applying.
-const noEsprima = {
-  name: "no-esprima",
-  setup(b) {
-    b.onLoad({ filter: /js-yaml[\\/]lib[\\/]js-yaml[\\/]type[\\/]js[\\/]function\.js$/ }, (args) => {
-      const text = readFileSync(args.path, "utf8");
-      const line = "esprima = _require('esprima');";
-      if (!text.includes(line)) throw new Error(`${args.path}: expected "${line}" (js-yaml changed; update scripts/bundle.mjs)`);
-      return { contents: text.replace(line, "esprima = undefined;"), loader: "js" };
-    });
-  },
-};
-
 // zod 4 re-exports its 60-odd error-message locales as `z.locales`, so a bundle keeps all of them (~250 KB of
 // source in every process's heap) though agentd only uses English, the default.
 const englishZod = {
@@ -85,7 +69,7 @@ const result = await build({
   // character in a comment (an em dash) makes a whole chunk a two-byte string. Names are kept, for stack traces.
   minifyWhitespace: true,
   charset: "ascii",
-  plugins: [noEsprima, englishZod, lazyDateFns, latin1Readability],
+  plugins: [englishZod, lazyDateFns, latin1Readability],
   banner: { js: "import { createRequire as __agentdRequire } from 'node:module'; const require = __agentdRequire(import.meta.url);" },
   logLevel: "warning",
   // the metafile lists every input file: scripts/third-party.mjs derives THIRD_PARTY_NOTICES and the SBOM from it
