@@ -48,7 +48,7 @@ export class Outbox {
 
   /**
    * Stores one delivery (`pending`) and wakes the platform's bridge. With an `idempotencyKey`, a repeat returns the
-   * first row unchanged. Inside a `store.sqlite.transaction` it commits with it (the offer goes out after the
+   * first row unchanged. Inside a `store.transaction` it commits with it (the offer goes out after the
    * current synchronous code). Throws `ValidationError` for an empty text without files, more than
    * {@link DELIVERY_MAX_ATTACHMENTS} files, or a too long text (over
    * {@link DELIVERY_MAX_CHARS}), `StorageError` when the database refuses the write.

@@ -1,6 +1,5 @@
 import type { DaemonContext, FeatureFactory } from "../feature.js";
 import { ScheduleQueries, type ScheduleRow } from "../store/schedule-queries.js";
-import type { ChannelAddress } from "../../protocol/chat.js";
 import type { ScheduleTarget } from "../../protocol/schedules.js";
 import { isoInZone } from "../agent/zoned-time.js";
 import { ScheduleService, toWireFiring } from "./jobs.js";
@@ -53,7 +52,7 @@ function chatOfRun(ctx: DaemonContext, runId: string): ScheduleTarget | undefine
   const run = ctx.store.getRun(runId);
   const msg = run && ctx.store.getMessage(run.userMessageId);
   if (!msg?.channel) return undefined;
-  const ch = JSON.parse(msg.channel) as ChannelAddress;
+  const ch = msg.channel;
   return { platform: ch.platform, chatId: ch.chatId, ...(ch.threadId ? { threadId: ch.threadId } : {}) };
 }
 

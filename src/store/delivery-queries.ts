@@ -35,7 +35,7 @@ export function toWireDelivery(r: DeliveryRow): Delivery {
 
 /**
  * The outbox's SQL (issue 11): the `deliveries` table. Every call is one statement (atomic) and synchronous;
- * called inside a `sqlite.transaction` it joins that transaction (a run's end and its deliveries commit together).
+ * called inside a `Store.transaction` it joins that transaction (a run's end and its deliveries commit together).
  * State changes are guarded by the current state in the WHERE clause, so a late ack never reopens a row.
  * Storage failures surface as `StorageError`.
  */

@@ -72,12 +72,12 @@ export class ScheduleQueries {
       runId: null, error: null, deliveryIds: "[]", startedAt: Date.now(), finishedAt: null,
     };
     return guardStorage("record the firing", () =>
-      this.store.sqlite.transaction(() => {
+      this.store.transaction(() => {
         const inserted = this.db.insert(scheduleFirings).values(row).onConflictDoNothing().run().changes > 0;
         if (inserted) this.prune(input.scheduleId);
         if (input.nextDueAt !== "keep") this.db.update(schedules).set({ nextDueAt: input.nextDueAt }).where(eq(schedules.id, input.scheduleId)).run();
         return inserted ? row : undefined;
-      })(),
+      }),
     );
   }
 

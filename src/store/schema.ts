@@ -1,5 +1,9 @@
 import { sql } from "drizzle-orm";
 import { sqliteTable, text, integer, real, blob, index, uniqueIndex, primaryKey } from "drizzle-orm/sqlite-core";
+import { z } from "zod";
+import { Attachment, ChannelAddress, ToolCall } from "../../protocol/chat.js";
+import { DeliveryAddress } from "../../protocol/deliveries.js";
+import { json } from "./json-column.js";
 
 /** Conversations. Times are Unix epoch milliseconds. */
 export const sessions = sqliteTable("sessions", {
@@ -12,6 +16,7 @@ export const sessions = sqliteTable("sessions", {
 /**
  * Every message of every session, in id order (ids sort by creation). `role`: user | assistant | tool | summary.
  * `toolCalls` is the JSON array of the assistant's tool calls; `status`: ok | aborted | error | interrupted.
+ * `channel` is the JSON of the user message's channel address (read back as null when unreadable).
  * `compactedBy` points at the summary message that replaced this one in the model's context (the row stays).
  */
 export const messages = sqliteTable("messages", {
@@ -20,14 +25,14 @@ export const messages = sqliteTable("messages", {
   runId: text("run_id"),
   role: text("role", { enum: ["user", "assistant", "tool", "summary"] }).notNull(),
   content: text("content").notNull(),
-  toolCalls: text("tool_calls"),
+  toolCalls: json("tool_calls", z.array(ToolCall)),
   toolCallId: text("tool_call_id"),
   status: text("status", { enum: ["ok", "aborted", "error", "interrupted"] }).notNull().default("ok"),
   error: text("error"),
   model: text("model"),
-  channel: text("channel"),
+  channel: json("channel", ChannelAddress, { fallback: null }),
   /** JSON array of the files sent with a user message (protocol `Attachment`), validated on read; null when none. */
-  attachments: text("attachments"),
+  attachments: json("attachments", z.array(Attachment), { fallback: [] }),
   compactedBy: text("compacted_by"),
   createdAt: integer("created_at").notNull(),
 }, (t) => [index("messages_session_idx").on(t.sessionId, t.id)]);
@@ -50,7 +55,7 @@ export const runs = sqliteTable("runs", {
   startedAt: integer("started_at"),
   finishedAt: integer("finished_at"),
   /** JSON array of the DeliveryAddress targets its final text goes to (issue 11), stored at accept; null: none. */
-  deliverTo: text("deliver_to"),
+  deliverTo: json("deliver_to", z.array(DeliveryAddress)),
   /** A final text that, trimmed, equals this is not delivered (heartbeats' "nothing to report"). */
   silentReply: text("silent_reply"),
   /** Times the daemon ran it again at start after a crash interrupted it (a run that keeps crashing it is given up). */
@@ -213,8 +218,8 @@ export const approvals = sqliteTable("approvals", {
   sessionId: text("session_id").notNull(),
   runId: text("run_id").notNull(),
   toolCallId: text("tool_call_id").notNull(),
-  answerers: text("answerers").notNull().default("[]"),
-  deliverTo: text("deliver_to").notNull().default("[]"),
+  answerers: json("answerers", z.array(z.string())).notNull().default([]),
+  deliverTo: json("deliver_to", z.array(DeliveryAddress)).notNull().default([]),
   state: text("state", { enum: ["pending", "approved", "denied", "expired", "cancelled"] }).notNull(),
   decision: text("decision", { enum: ["approve", "always", "deny"] }),
   decidedBy: text("decided_by"),

@@ -26,7 +26,7 @@ describe("Store", () => {
     const session = s.createSession();
     const a = s.acceptMessage({ sessionId: session.id, content: "a", idempotencyKey: "a" }).run;
     const b = s.acceptMessage({ sessionId: session.id, content: "b", idempotencyKey: "b" }).run;
-    const target = JSON.stringify([{ platform: "telegram", chatId: "1" }]);
+    const target = [{ platform: "telegram", chatId: "1" }];
     const c = s.acceptMessage({ sessionId: session.id, content: "c", idempotencyKey: "c", deliverTo: target }).run;
     s.updateRun(a.id, { status: "running" });
     s.updateRun(b.id, { status: "ok" });
