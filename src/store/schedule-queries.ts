@@ -69,7 +69,7 @@ export class ScheduleQueries {
   claim(input: { scheduleId: string; dueAt: number; trigger: FiringRow["trigger"]; nextDueAt: number | null | "keep" }): FiringRow | undefined {
     const row: FiringRow = {
       id: newId("f"), scheduleId: input.scheduleId, dueAt: input.dueAt, trigger: input.trigger, status: "running", attempts: 0, resumes: 0,
-      runId: null, error: null, deliveryIds: "[]", startedAt: Date.now(), finishedAt: null,
+      runId: null, error: null, deliveryIds: [], startedAt: Date.now(), finishedAt: null,
     };
     return guardStorage("record the firing", () =>
       this.store.transaction(() => {

@@ -88,6 +88,17 @@ export const channelBindings = sqliteTable("channel_bindings", {
 }, (t) => [primaryKey({ columns: [t.platform, t.chatId, t.threadId] })]);
 
 /**
+ * The heartbeat's cheap check, stored as a heartbeat job's `check` JSON (see src/schedules/heartbeat.ts): the
+ * prompt file and the conditions, each `{ fileChanged: path }` or `{ fileNotEmpty: path }`.
+ */
+export const HeartbeatCheck = z.strictObject({
+  promptFile: z.string(),
+  conditions: z.array(z.union([z.strictObject({ fileChanged: z.string() }), z.strictObject({ fileNotEmpty: z.string() })])),
+});
+/** See {@link HeartbeatCheck}. */
+export type HeartbeatCheck = z.infer<typeof HeartbeatCheck>;
+
+/**
  * Scheduled jobs (issue 11). `kind`: at | cron | every | heartbeat; `spec` holds the cron expression, the
  * interval in ms or the one-shot instant (epoch ms), as text. `deliverTo` and `check` (the heartbeat's cheap
  * check) are JSON. `nextDueAt` (epoch ms) is null once a one-shot fired or while the job is disabled.
@@ -100,7 +111,7 @@ export const schedules = sqliteTable("schedules", {
   spec: text("spec").notNull(),
   timezone: text("timezone").notNull(),
   prompt: text("prompt").notNull(),
-  deliverTo: text("deliver_to").notNull().default("[]"),
+  deliverTo: json("deliver_to", z.array(DeliveryAddress)).notNull().default([]),
   session: text("session", { enum: ["own", "chat"] }).notNull().default("own"),
   sessionId: text("session_id"),
   catchUp: text("catch_up", { enum: ["skip", "once"] }).notNull().default("once"),
@@ -109,7 +120,7 @@ export const schedules = sqliteTable("schedules", {
   timeoutMs: integer("timeout_ms").notNull(),
   maxAttempts: integer("max_attempts").notNull(),
   retryInitialMs: integer("retry_initial_ms").notNull(),
-  check: text("check"),
+  check: json("check", HeartbeatCheck),
   /** For `config` jobs: the agentd.yaml entry as JSON, to tell an edited entry from an unchanged one at reload. */
   configJson: text("config_json"),
   nextDueAt: integer("next_due_at"),
@@ -133,7 +144,7 @@ export const scheduleFirings = sqliteTable("schedule_firings", {
   resumes: integer("resumes").notNull().default(0),
   runId: text("run_id"),
   error: text("error"),
-  deliveryIds: text("delivery_ids").notNull().default("[]"),
+  deliveryIds: json("delivery_ids", z.array(z.string())).notNull().default([]),
   startedAt: integer("started_at").notNull(),
   finishedAt: integer("finished_at"),
 }, (t) => [uniqueIndex("schedule_firings_due_idx").on(t.scheduleId, t.dueAt), index("schedule_firings_status_idx").on(t.status)]);
