@@ -71,8 +71,8 @@ export class Outbox {
     const row: DeliveryRow = {
       id: newId("d"), platform: input.address.platform, chatId: input.address.chatId, threadId: input.address.threadId ?? "",
       replyTo: input.address.replyTo ?? null, text: input.text, runId: input.runId ?? null, idempotencyKey: input.idempotencyKey ?? null,
-      state: "pending", attempts: 0, lastError: null, platformMessageIds: "[]", attachments: JSON.stringify(attachments), leaseUntil: null, nextAttemptAt: 0, reportedAt: null,
-      createdAt: now, updatedAt: now, deliveredAt: null, buttons: input.buttons?.length ? JSON.stringify(input.buttons) : null,
+      state: "pending", attempts: 0, lastError: null, platformMessageIds: [], attachments, leaseUntil: null, nextAttemptAt: 0, reportedAt: null,
+      createdAt: now, updatedAt: now, deliveredAt: null, buttons: input.buttons?.length ? input.buttons : null,
     };
     this.deps.store.deliveries.insert(row);
     this.dispatcher.kickSoon(row.platform, true);

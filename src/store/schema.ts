@@ -2,7 +2,8 @@ import { sql } from "drizzle-orm";
 import { sqliteTable, text, integer, real, blob, index, uniqueIndex, primaryKey } from "drizzle-orm/sqlite-core";
 import { z } from "zod";
 import { Attachment, ChannelAddress, ToolCall } from "../../protocol/chat.js";
-import { DeliveryAddress } from "../../protocol/deliveries.js";
+import { DeliveryAddress, DeliveryAttachment, DeliveryButton } from "../../protocol/deliveries.js";
+import { Scope } from "../../protocol/scopes.js";
 import { json } from "./json-column.js";
 
 /** Conversations. Times are Unix epoch milliseconds. */
@@ -170,8 +171,8 @@ export const deliveries = sqliteTable("deliveries", {
   state: text("state", { enum: ["pending", "sending", "delivered", "failed"] }).notNull(),
   attempts: integer("attempts").notNull().default(0),
   lastError: text("last_error"),
-  platformMessageIds: text("platform_message_ids").notNull().default("[]"),
-  attachments: text("attachments").notNull().default("[]"),
+  platformMessageIds: json("platform_message_ids", z.array(z.string())).notNull().default([]),
+  attachments: json("attachments", z.array(DeliveryAttachment), { fallback: [] }).notNull().default([]),
   leaseUntil: integer("lease_until"),
   nextAttemptAt: integer("next_attempt_at").notNull().default(0),
   reportedAt: integer("reported_at"),
@@ -179,7 +180,7 @@ export const deliveries = sqliteTable("deliveries", {
   updatedAt: integer("updated_at").notNull(),
   deliveredAt: integer("delivered_at"),
   /** JSON array of `{text, data}` buttons shown under the message (approval prompts, issue 13), or null. */
-  buttons: text("buttons"),
+  buttons: json("buttons", z.array(DeliveryButton)),
 }, (t) => [
   uniqueIndex("deliveries_idempotency_idx").on(t.idempotencyKey),
   index("deliveries_open_idx").on(t.platform, t.chatId, t.threadId, t.id).where(sql`"state" in ('pending', 'sending')`),
@@ -197,7 +198,7 @@ export const apiTokens = sqliteTable("api_tokens", {
   name: text("name").primaryKey(),
   keyId: text("key_id").notNull(),
   key: blob("key", { mode: "buffer" }).notNull(),
-  scopes: text("scopes").notNull(),
+  scopes: json("scopes", z.array(Scope)).notNull(),
   createdAt: integer("created_at").notNull(),
   expiresAt: integer("expires_at"),
   lastUsedAt: integer("last_used_at"),

@@ -1,4 +1,5 @@
-import { and, desc, eq, getTableColumns, inArray, isNotNull, isNull, lt, or, sql, type Placeholder } from "drizzle-orm";
+import { and, desc, eq, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
+import { p, placeholders, setTo } from "./placeholders.js";
 import type Database from "better-sqlite3";
 import { openDb, guardStorage, type Db } from "./db.js";
 import { WalSync } from "./wal-sync.js";
@@ -38,18 +39,8 @@ export interface ChatSession {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
-const p = sql.placeholder;
 
-/** A placeholder named after each column of `table` except `omit`: an INSERT prepared once, bound by property. */
-function placeholders<T extends typeof sessions | typeof messages | typeof runs | typeof usageEvents>(table: T, omit: string[] = []): { [K in keyof T["$inferInsert"]]-?: Placeholder } {
-  return Object.fromEntries(Object.keys(getTableColumns(table)).filter((k) => !omit.includes(k)).map((k) => [k, p(k)])) as { [K in keyof T["$inferInsert"]]-?: Placeholder };
-}
 
-/**
- * A placeholder as an `update().set()` value: drizzle binds it through the column's encoder at run time (a `Param`
- * of the column, like an insert's), but its types only admit values there.
- */
-const setTo = <T>(name: string) => p(name) as unknown as T;
 
 /** A session's message count (user and assistant messages), as a correlated subquery on `"sessions"`. */
 const messageCount = sql<number>`(select count(*) from "messages" m where m."session_id" = "sessions"."id" and m."role" in ('user','assistant'))`;
@@ -156,8 +147,8 @@ export class Store {
   constructor(file: string) {
     ({ sqlite: this.sqlite, db: this.db } = openDb(file));
     this.walSync = new WalSync(`${file}-wal`);
-    this.deliveries = new DeliveryQueries(this.sqlite);
-    this.tokens = new TokenRows(this.sqlite);
+    this.deliveries = new DeliveryQueries(this.db);
+    this.tokens = new TokenRows(this.db);
     this.approvals = new ApprovalQueries(this.db);
     this.q = prepareQueries(this.db);
     this.tx = this.sqlite.transaction((fn: () => unknown) => fn());
