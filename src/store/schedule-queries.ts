@@ -1,4 +1,4 @@
-import { and, count, desc, eq, isNotNull, lte, min } from "drizzle-orm";
+import { and, count, desc, eq, isNotNull, lt, lte, min, ne, sql } from "drizzle-orm";
 import type { Store } from "./store.js";
 import { schedules, scheduleFirings } from "./schema.js";
 import { guardStorage } from "./db.js";
@@ -86,10 +86,10 @@ export class ScheduleQueries {
    * every second does not grow the database without end. Due times only move forward, so a pruned one never fires again.
    */
   private prune(scheduleId: string): void {
-    this.store.sqlite.prepare(
-      `DELETE FROM "schedule_firings" WHERE "schedule_id" = ? AND "status" <> 'running' AND "due_at" < ` +
-        `(SELECT "due_at" FROM "schedule_firings" WHERE "schedule_id" = ? ORDER BY "due_at" DESC LIMIT 1 OFFSET ${FIRINGS_KEPT_PER_JOB - 1})`,
-    ).run(scheduleId, scheduleId);
+    const oldestKept = this.db.select({ dueAt: scheduleFirings.dueAt }).from(scheduleFirings).where(eq(scheduleFirings.scheduleId, scheduleId))
+      .orderBy(desc(scheduleFirings.dueAt)).limit(1).offset(FIRINGS_KEPT_PER_JOB - 1);
+    this.db.delete(scheduleFirings)
+      .where(and(eq(scheduleFirings.scheduleId, scheduleId), ne(scheduleFirings.status, "running"), lt(scheduleFirings.dueAt, sql`(${oldestKept})`))).run();
   }
 
   /** Updates a firing. */
