@@ -40,12 +40,10 @@ export interface ChatSession {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-
-
 /** A session's message count (user and assistant messages), as a correlated subquery on `"sessions"`. */
 const messageCount = sql<number>`(select count(*) from "messages" m where m."session_id" = "sessions"."id" and m."role" in ('user','assistant'))`;
 const SESSION_FIELDS = { id: sessions.id, title: sessions.title, createdAt: sessions.createdAt, updatedAt: sessions.updatedAt };
-/** `json_extract` of the `channel` column of `messages` (FTS-free, but drizzle has no JSON path operator). */
+/** SQLite's `json_extract` of a path in `messages.channel` (raw `sql`: drizzle has no JSON path operator). */
 const channelField = (path: string) => sql`json_extract(${messages.channel}, ${path})`;
 
 /**
