@@ -16,7 +16,6 @@ import { ProviderPool } from "./agent/provider.js";
 import { RunScheduler } from "./agent/run-scheduler.js";
 import { releaseMemory } from "./memory.js";
 import { MAX_RUN_RESUMES, Runner, type SendParams } from "./agent/runner.js";
-import type { DeliveryAddress } from "../protocol/deliveries.js";
 import { userErrorLine } from "../protocol/user-error.js";
 import { applyToolPolicy } from "./agent/tools/policy.js";
 import { ApprovalService } from "./approvals/service.js";
@@ -105,7 +104,7 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     const reoffered = outbox.recover();
     for (const run of givenUp) {
       logger.error({ runId: run.id, resumes: run.resumes }, `run ${run.id} was interrupted by a stop ${run.resumes + 1} times; giving up on it`);
-      db.sqlite.transaction(() => deliverRunReply(outbox, { id: run.id, deliverTo: JSON.parse(run.deliverTo ?? "[]") as DeliveryAddress[] }, userErrorLine({ code: "internal" })))();
+      db.transaction(() => deliverRunReply(outbox, { id: run.id, deliverTo: run.deliverTo ?? [] }, userErrorLine({ code: "internal" })));
     }
     if (reoffered > 0) logger.info({ deliveries: reoffered }, `${reoffered} delivery(ies) offered before the last stop were never acknowledged; offering them again`);
     const pool = new ProviderPool(() => config.get(), dir);

@@ -3,7 +3,6 @@ import type { Config } from "../config/schema.js";
 import { rowAttachments, type MessageRow, type Store } from "../store/store.js";
 import { fileLine } from "../media/files.js";
 import { mentionFiles } from "../media/render.js";
-import type { ToolCall } from "../../protocol/chat.js";
 import { AgentdError } from "../errors.js";
 import { buildSystemPrompt, contextBudgetTokens, conversationRows, estimateTokens, messageTokens, shortenOldToolResults, toChatMessages } from "./context.js";
 import { completeModelCall, type CallUsage } from "./model-call.js";
@@ -58,7 +57,7 @@ export function transcriptLines(rows: MessageRow[]): string[] {
     else if (r.role === "tool") out.push(`Tool result: ${clip(r.content, TRANSCRIPT_MESSAGE_MAX_CHARS / 4)}`);
     else {
       if (r.content) out.push(`Assistant: ${clip(r.content, TRANSCRIPT_MESSAGE_MAX_CHARS)}`);
-      if (r.toolCalls) for (const c of JSON.parse(r.toolCalls) as ToolCall[]) out.push(`Assistant called ${c.name}(${clip(c.arguments, 300)})`);
+      if (r.toolCalls) for (const c of r.toolCalls) out.push(`Assistant called ${c.name}(${clip(c.arguments, 300)})`);
     }
   }
   return out;
@@ -151,10 +150,10 @@ async function compactSession(deps: CompactionDeps, sessionId: string, model: Re
     ...older.filter((r) => r.role === "user").flatMap((r) => rowAttachments(r)).map((a) => fileLine(a, "sent earlier")),
   ];
   const text = files.length ? `${summarised}${FILES_HEADING}${files.join("\n")}` : summarised;
-  deps.store.sqlite.transaction(() => {
+  deps.store.transaction(() => {
     const summary = deps.store.insertMessage({ sessionId, runId: runId ?? null, role: "summary", content: text, status: "ok" });
     deps.store.markCompacted(older.map((r) => r.id), summary.id);
-  })();
+  });
   deps.logger.info({ sessionId, compacted: older.length, estimatedTokens: total }, "session compacted");
   return true;
 }

@@ -85,7 +85,7 @@ describe("conversation order", () => {
   });
 
   it("pairs tool calls with their results and fills in results that never came", () => {
-    const calls = JSON.stringify([{ id: "c1", name: "t", arguments: "{}" }, { id: "c2", name: "t", arguments: "{}" }]);
+    const calls = [{ id: "c1", name: "t", arguments: "{}" }, { id: "c2", name: "t", arguments: "{}" }];
     const rows = [
       row({ role: "user", runId: "r", content: "go" }),
       row({ role: "assistant", runId: "r", toolCalls: calls }),

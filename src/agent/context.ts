@@ -2,7 +2,7 @@ import { statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
-import type { ChannelAddress, ToolCall } from "../../protocol/chat.js";
+import type { ChannelAddress } from "../../protocol/chat.js";
 import type { ModelConfig } from "../config/schema.js";
 import { rowAttachments, type MessageRow } from "../store/store.js";
 import { imagePartTokens, mentionFiles, type MediaContent } from "../media/render.js";
@@ -168,7 +168,7 @@ export function toChatMessages(rows: MessageRow[], media?: Map<string, MediaCont
     else if (r.role === "summary") out.push({ role: "system", content: `Summary of the earlier conversation:\n${r.content}` });
     else if (r.role === "tool") continue; // emitted right after their assistant message below
     else if (r.toolCalls) {
-      const calls = JSON.parse(r.toolCalls) as ToolCall[];
+      const calls = r.toolCalls;
       out.push({
         role: "assistant",
         content: r.content || null,

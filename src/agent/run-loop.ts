@@ -112,7 +112,7 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
     const history: ChatCompletionMessageParam[] = trimToBudget(shortenOldToolResults(toChatMessages(rows, media), cfg.agent.recentTurns), budget);
     if (unanswered) {
       model = first;
-      await handleToolStep(handle, deps, unanswered.content, JSON.parse(unanswered.toolCalls!) as ToolCall[], toolMap, first, history, { stored: true });
+      await handleToolStep(handle, deps, unanswered.content, unanswered.toolCalls ?? [], toolMap, first, history, { stored: true });
     }
     for (let step = 0; ; step++) {
       const maxSteps = handle.maxSteps ?? cfg.agent.maxSteps;
@@ -186,7 +186,7 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
  */
 export function unansweredToolCalls(rows: MessageRow[], runId: string): MessageRow | undefined {
   const last = rows.at(-1);
-  return last && last.runId === runId && last.role === "assistant" && last.toolCalls && last.toolCalls !== "[]" ? last : undefined;
+  return last && last.runId === runId && last.role === "assistant" && last.toolCalls?.length ? last : undefined;
 }
 
 async function handleToolStep(
@@ -195,7 +195,7 @@ async function handleToolStep(
 ): Promise<void> {
   const cfg = deps.config();
   const ref = { runId: handle.id, sessionId: handle.sessionId };
-  if (!opts.stored) deps.store.insertMessage({ sessionId: handle.sessionId, runId: handle.id, role: "assistant", content: text, status: "ok", toolCalls: JSON.stringify(calls), model: model.name });
+  if (!opts.stored) deps.store.insertMessage({ sessionId: handle.sessionId, runId: handle.id, role: "assistant", content: text, status: "ok", toolCalls: calls, model: model.name });
   history.push({ role: "assistant", content: text || null, tool_calls: calls.map((c) => ({ id: c.id, type: "function", function: { name: c.name, arguments: c.arguments } })) });
   for (const c of calls) handle.emit("run.tool", { ...ref, phase: "call", toolCallId: c.id, name: c.name, arguments: c.arguments });
   const results = await runToolCalls(calls, {
@@ -253,7 +253,7 @@ function finish(
       deps.onEnd?.({ handle, status: "interrupted", model: modelName, durationMs, usage });
       return;
     }
-    const msg = store.sqlite.transaction(() => {
+    const msg = store.transaction(() => {
       const m = store.insertMessage({
         sessionId: handle.sessionId, runId: handle.id, role: "assistant", content: r.text,
         status: r.status === "error" ? "error" : r.status === "aborted" ? "aborted" : "ok",
@@ -265,7 +265,7 @@ function finish(
       });
       deps.deliver?.(handle, wire ? userErrorLine(wire) : r.shown, wire ? undefined : r.voice);
       return m;
-    })();
+    });
     if (wire) handle.emit("run.error", { runId: handle.id, sessionId: handle.sessionId, messageId: msg.id, error: wire, text: r.shown });
     else {
       const files = deps.replyFiles?.(handle.id) ?? [];

@@ -61,10 +61,6 @@ export function replyAddressOf(channel: ChannelAddress): DeliveryAddress {
   };
 }
 
-/** A stored run's delivery targets (the `deliver_to` JSON column). */
-function targetsOf(run: RunRow): DeliveryAddress[] {
-  return run.deliverTo ? (JSON.parse(run.deliverTo) as DeliveryAddress[]) : [];
-}
 
 /** Resolves the session of a message: explicit id, the chat's bound session, or a new one. */
 export type SessionResolver = (params: SendParams) => { sessionId: string; preferredModel?: string | undefined };
@@ -134,7 +130,7 @@ export class Runner {
     const { run } = this.deps.store.acceptMessage({
       sessionId, content, idempotencyKey: params.idempotencyKey, attachments,
       ...(params.channel ? { channel: params.channel } : {}),
-      deliverTo: deliverTo.length ? JSON.stringify(deliverTo) : null, silentReply: opts.silentReply ?? null,
+      deliverTo, silentReply: opts.silentReply ?? null,
     });
     const handle = new RunHandle(run.id, sessionId, content, params.channel, deliverTo, opts.silentReply);
     handle.maxSteps = opts.maxSteps;
@@ -212,8 +208,8 @@ export class Runner {
   /** Dispatches a stored run again (its user message and delivery targets read back). */
   private restart(run: RunRow, subscriber?: RunSubscriber): void {
     const msg = this.deps.store.getMessage(run.userMessageId);
-    const channel = msg?.channel ? (JSON.parse(msg.channel) as ChannelAddress) : undefined;
-    const handle = new RunHandle(run.id, run.sessionId, msg?.content ?? "", channel, targetsOf(run), run.silentReply ?? undefined);
+    const channel = msg?.channel ?? undefined;
+    const handle = new RunHandle(run.id, run.sessionId, msg?.content ?? "", channel, run.deliverTo ?? [], run.silentReply ?? undefined);
     if (subscriber) handle.subscribe(subscriber);
     this.dispatch(handle, run.userMessageId, undefined);
   }
@@ -263,10 +259,10 @@ export class Runner {
     if (full) {
       // a channel message for the model while the session's queue is full: stored (it was accepted before the
       // hook could decide), ended at once with the error, which the bridge shows as one short line
-      this.deps.store.sqlite.transaction(() => {
+      this.deps.store.transaction(() => {
         this.deps.store.updateRun(handle.id, { status: "error", errorCode: full.code, error: full.message, finishedAt: Date.now() });
         this.deps.deliver?.(handle, userErrorLine(full));
-      })();
+      });
       handle.emit("run.error", { runId: handle.id, sessionId: handle.sessionId, error: toWireError(full), text: "" });
       return;
     }
@@ -306,14 +302,14 @@ export class Runner {
     const reply = "reply" in answer ? answer.reply : "";
     const status = "reply" in answer ? "ok" : "ignored";
     // the reply, the run's end and its delivery in one transaction (issue 11)
-    const messageId = store.sqlite.transaction(() => {
+    const messageId = store.transaction(() => {
       let id = "";
       if (reply) id = store.insertMessage({ sessionId: handle.sessionId, runId: handle.id, role: "assistant", content: reply, status: "ok", model: "agentd" }).id;
       store.updateRun(handle.id, { status, model: "agentd", ...(id ? { assistantMessageId: id } : {}), startedAt: Date.now(), finishedAt: Date.now() });
       if (answer.excludeFromContext) store.markCompacted(id ? [userMessageId, id] : [userMessageId], EXCLUDED_FROM_CONTEXT);
       if (reply) this.deps.deliver?.(handle, reply);
       return id;
-    })();
+    });
     if (reply) handle.emit("run.delta", { runId: handle.id, sessionId: handle.sessionId, text: reply });
     handle.emit("run.done", {
       runId: handle.id, sessionId: handle.sessionId, messageId, status, text: reply, model: "agentd",

@@ -126,7 +126,7 @@ export class ApprovalService {
     const row: ApprovalRow = {
       id: newId("ap"), code: this.freeCode(), tool: call.tool, arguments: call.argsText, subject, grantPattern,
       sessionId: call.sessionId, runId: call.runId, toolCallId: call.toolCallId,
-      answerers: JSON.stringify(answerers), deliverTo: JSON.stringify(call.deliverTo),
+      answerers, deliverTo: call.deliverTo,
       state: "pending", decision: null, decidedBy: null, decidedAt: null, expiresAt: now + timeoutMs, createdAt: now,
     };
     const buttons: DeliveryButton[] = [
@@ -134,12 +134,12 @@ export class ApprovalService {
       { text: "Always", data: buttonData(row.id, "always") },
       { text: "Deny", data: buttonData(row.id, "deny") },
     ];
-    store.sqlite.transaction(() => {
+    store.transaction(() => {
       store.approvals.insert(row);
       for (const address of call.deliverTo) {
         outbox.enqueue({ address: { ...address, replyTo: undefined }, text: approvalPrompt(row, timeoutMs), runId: call.runId, buttons, idempotencyKey: `approval:${row.id}:${address.platform}:${address.chatId}` });
       }
-    })();
+    });
     this.arm(row);
     this.deps.logger.info({ approvalId: row.id, tool: row.tool, runId: row.runId }, `tool call ${row.tool} waits for approval ${row.code}`);
     this.tell("approval.requested", row);
@@ -193,7 +193,7 @@ export class ApprovalService {
     const found = q.get(idOrCode);
     if (!found) throw new NotFoundError(`no approval request ${idOrCode}`);
     const who = by === "owner" ? "owner" : `${by.platform}:${by.userId}`;
-    if (by !== "owner" && !(JSON.parse(found.answerers) as string[]).includes(who)) {
+    if (by !== "owner" && !found.answerers.includes(who)) {
       throw new AgentdError("unauthorized", "only the person who started this run, or the owner, may answer this request");
     }
     const settled = this.settle(found, { state: decision === "deny" ? "denied" : "approved", decision, decidedBy: who });
@@ -208,7 +208,7 @@ export class ApprovalService {
   private settle(row: ApprovalRow, set: { state: "approved" | "denied" | "expired" | "cancelled"; decision: ApprovalDecision | null; decidedBy: string }): ApprovalRow | undefined {
     const { store, outbox } = this.deps;
     const now = this.now();
-    const settled = store.sqlite.transaction(() => {
+    const settled = store.transaction(() => {
       const r = store.approvals.settle(row.id, { ...set, decidedAt: now });
       if (!r) return undefined;
       if (set.decision === "always") {
@@ -216,12 +216,12 @@ export class ApprovalService {
       }
       this.audit({ approvalId: r.id, tool: r.tool, arguments: r.arguments, sessionId: r.sessionId, runId: r.runId, outcome: set.state, decidedBy: set.decidedBy });
       if (set.state !== "cancelled") {
-        for (const address of JSON.parse(r.deliverTo) as DeliveryAddress[]) {
+        for (const address of r.deliverTo) {
           outbox.enqueue({ address: { ...address, replyTo: undefined }, text: decisionNotice(r), runId: r.runId, idempotencyKey: `approval:${r.id}:settled:${address.platform}:${address.chatId}` });
         }
       }
       return r;
-    })();
+    });
     if (!settled) return undefined;
     clearTimeout(this.timers.get(settled.id));
     this.timers.delete(settled.id);

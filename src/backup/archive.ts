@@ -1,9 +1,8 @@
-import type Database from "better-sqlite3";
 import { createHash } from "node:crypto";
 import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { NotFoundError, StorageError } from "../errors.js";
-import { snapshotDatabase } from "../store/snapshot.js";
+import { snapshotDatabase, type DbSummary } from "../store/snapshot.js";
 import { VERSION } from "../version.js";
 import { BACKUP_FORMAT_VERSION, MANIFEST_FILE, type BackupManifest } from "./manifest.js";
 
@@ -19,8 +18,11 @@ export interface BackupOptions {
   /** The archive to write (`.tar.gz`); its folder is created. */
   outFile: string;
   includeSecrets?: boolean;
-  /** An open connection to copy the database from (the daemon's own: its writes never restart the copy). */
-  sqlite?: Database.Database;
+  /**
+   * The daemon's open store, to copy the database through its own connection (its writes never restart the copy):
+   * `Store.snapshotTo`. Absent: the file is copied from a connection of its own.
+   */
+  store?: { snapshotTo(dest: string): Promise<DbSummary> };
   /** Folders (absolute) never put into the archive, e.g. the scheduled backups' folder. */
   exclude?: string[];
 }
@@ -77,7 +79,7 @@ export async function createBackup(dirArg: string, opts: BackupOptions): Promise
   const staging = mkdtempSync(join(dirname(outFile), ".agentd-backup-"));
   try {
     let database: BackupManifest["database"];
-    if (existsSync(join(dir, DB_FILE))) database = { file: DB_FILE, ...(await snapshotDatabase(join(dir, DB_FILE), join(staging, DB_FILE), opts.sqlite)) };
+    if (existsSync(join(dir, DB_FILE))) database = { file: DB_FILE, ...(await (opts.store ? opts.store.snapshotTo(join(staging, DB_FILE)) : snapshotDatabase(join(dir, DB_FILE), join(staging, DB_FILE)))) };
     const exclude = [...(opts.exclude ?? []).map((e) => resolve(e)), staging, outFile];
     for (const p of [...BACKUP_PATHS, ...(opts.includeSecrets ? SECRET_PATHS : [])]) {
       const from = join(dir, p);

@@ -61,7 +61,7 @@ export const backupFeature: FeatureFactory = (ctx) => {
     const cfg = ctx.config.get();
     const dir = folder();
     try {
-      const r = await createBackup(ctx.dir, { outFile: join(dir, backupFileName(cfg.name)), includeSecrets: cfg.backup.includeSecrets, sqlite: ctx.store.sqlite, exclude: [dir] });
+      const r = await createBackup(ctx.dir, { outFile: join(dir, backupFileName(cfg.name)), includeSecrets: cfg.backup.includeSecrets, store: ctx.store, exclude: [dir] });
       const pruned = pruneBackups(dir, cfg.name, cfg.backup.keep);
       log.info({ file: r.file, bytes: r.bytes, pruned: pruned.length }, "scheduled backup written");
     } catch (err) {

@@ -53,10 +53,10 @@ export class Pairing {
     if (row.usedAt !== null) throw new ConflictError(`pairing code ${code} was already used`);
     if (row.expiresAt <= now) throw new ConflictError(`pairing code ${code} expired; the sender gets a new one with their next message`);
     const sender: PairedSenderRow = { platform: row.platform, userId: row.userId, userName: row.userName, approvedBy: by, createdAt: now };
-    this.store.sqlite.transaction(() => {
+    this.store.transaction(() => {
       if (!this.store.approvals.useCode(code, now)) throw new ConflictError(`pairing code ${code} was already used`);
       this.store.approvals.addPairedSender(sender);
-    })();
+    });
     return sender;
   }
 

@@ -3,7 +3,6 @@ import { AgentdError, ValidationError } from "../errors.js";
 import { deliveryRoutes } from "./routes.js";
 import { sendFileTool } from "./send-file.js";
 import { attachmentResponse } from "./attachment-route.js";
-import type { ChannelAddress } from "../../protocol/chat.js";
 import type { DeliveryAddress } from "../../protocol/deliveries.js";
 
 /**
@@ -19,7 +18,7 @@ export const deliveriesFeature: FeatureFactory = (ctx) => {
     const run = ctx.store.getRun(runId);
     const msg = run && ctx.store.getMessage(run.userMessageId);
     if (!msg?.channel) return undefined;
-    const ch = JSON.parse(msg.channel) as ChannelAddress;
+    const ch = msg.channel;
     return { platform: ch.platform, chatId: ch.chatId, ...(ch.threadId ? { threadId: ch.threadId } : {}) };
   };
   const tools = [sendFileTool({ dir: ctx.dir, outbox, chatOf })];

@@ -48,7 +48,7 @@ export class Outbox {
 
   /**
    * Stores one delivery (`pending`) and wakes the platform's bridge. With an `idempotencyKey`, a repeat returns the
-   * first row unchanged. Inside a `store.sqlite.transaction` it commits with it (the offer goes out after the
+   * first row unchanged. Inside a `store.transaction` it commits with it (the offer goes out after the
    * current synchronous code). Throws `ValidationError` for an empty text without files, more than
    * {@link DELIVERY_MAX_ATTACHMENTS} files, or a too long text (over
    * {@link DELIVERY_MAX_CHARS}), `StorageError` when the database refuses the write.
@@ -71,8 +71,8 @@ export class Outbox {
     const row: DeliveryRow = {
       id: newId("d"), platform: input.address.platform, chatId: input.address.chatId, threadId: input.address.threadId ?? "",
       replyTo: input.address.replyTo ?? null, text: input.text, runId: input.runId ?? null, idempotencyKey: input.idempotencyKey ?? null,
-      state: "pending", attempts: 0, lastError: null, platformMessageIds: "[]", attachments: JSON.stringify(attachments), leaseUntil: null, nextAttemptAt: 0, reportedAt: null,
-      createdAt: now, updatedAt: now, deliveredAt: null, buttons: input.buttons?.length ? JSON.stringify(input.buttons) : null,
+      state: "pending", attempts: 0, lastError: null, platformMessageIds: [], attachments, leaseUntil: null, nextAttemptAt: 0, reportedAt: null,
+      createdAt: now, updatedAt: now, deliveredAt: null, buttons: input.buttons?.length ? input.buttons : null,
     };
     this.deps.store.deliveries.insert(row);
     this.dispatcher.kickSoon(row.platform, true);

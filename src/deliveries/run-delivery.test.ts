@@ -70,7 +70,7 @@ describe("runs deliver through the outbox", () => {
   it("a run a crash interrupted is run again at start and its reply delivered once", async () => {
     const t = setup();
     const session = t.fx.store.createSession();
-    const target = JSON.stringify([{ platform: "telegram", chatId: "9", replyTo: "77" }]);
+    const target = [{ platform: "telegram", chatId: "9", replyTo: "77" }];
     const { run } = t.fx.store.acceptMessage({ sessionId: session.id, content: "again", idempotencyKey: "tg:9:77", channel: ann, deliverTo: target });
     t.fx.store.updateRun(run.id, { status: "running" });
     const { resumable } = t.fx.store.claimInterruptedRuns();

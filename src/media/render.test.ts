@@ -4,6 +4,7 @@ import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MessageRow } from "../store/store.js";
+import type { Attachment } from "../../protocol/chat.js";
 import { prepareMedia, withoutImages, type MediaOptions } from "./render.js";
 
 const dir = mkdtempSync(join(tmpdir(), "agentd-render-"));
@@ -19,9 +20,9 @@ beforeAll(async () => {
 });
 
 let n = 0;
-const row = (content: string, files?: unknown[]): MessageRow => ({
+const row = (content: string, files?: Attachment[]): MessageRow => ({
   id: `m_${String(++n).padStart(4, "0")}`, sessionId: "s", runId: null, role: "user", content, toolCalls: null, toolCallId: null, status: "ok",
-  error: null, model: null, channel: null, attachments: files ? JSON.stringify(files) : null, compactedBy: null, createdAt: n,
+  error: null, model: null, channel: null, attachments: files ?? null, compactedBy: null, createdAt: n,
 });
 const opts = (o: Partial<MediaOptions>): MediaOptions => ({ dir, vision: true, describer: false, recentTurns: 3, inlineMaxChars: 20_000, budgetTokens: 100_000, ...o });
 

@@ -1,4 +1,5 @@
 import type { Config } from "../config/schema.js";
+import type { HeartbeatCheck } from "../store/schema.js";
 import type { ScheduleService } from "./jobs.js";
 import { CONFIG_JOB_PREFIX, HEARTBEAT_JOB_ID, resolveWhen } from "./jobs.js";
 import { nextDue, resolveAt, type When } from "./timing.js";
@@ -6,10 +7,7 @@ import { DEFAULT_HEARTBEAT_EVERY_MS } from "./config.js";
 import { DEFAULT_JOB_MAX_ATTEMPTS, DEFAULT_JOB_RETRY_INITIAL_MS, DEFAULT_JOB_TIMEOUT_MS } from "../../protocol/schedules.js";
 
 /** What the heartbeat's cheap check reads: the prompt file and the conditions (stored as the job's `check` JSON). */
-export interface HeartbeatCheck {
-  promptFile: string;
-  conditions: Array<{ fileChanged: string } | { fileNotEmpty: string }>;
-}
+export type { HeartbeatCheck } from "../store/schema.js";
 
 /**
  * Makes the stored `config` jobs match `schedules:` and `heartbeat:` of agentd.yaml (at start and after each config
@@ -25,7 +23,7 @@ export function syncConfigJobs(service: ScheduleService, cfg: Config): void {
       const when: When = job.at !== undefined ? { kind: "at", atMs: resolveAt(job.at, timezone, now) } : resolveWhen(job, timezone, now)!;
       return {
         ...(when.kind === "at" ? { kind: "at" as const, spec: String(when.atMs) } : when.kind === "cron" ? { kind: "cron" as const, spec: when.cron } : { kind: "every" as const, spec: String(when.everyMs) }),
-        timezone, prompt: job.prompt, deliverTo: JSON.stringify(job.deliverTo ?? []), session: job.session ?? "own",
+        timezone, prompt: job.prompt, deliverTo: job.deliverTo ?? [], session: job.session ?? "own",
         catchUp: job.catchUp ?? "once", enabled: job.enabled, maxSteps: job.maxSteps ?? null,
         timeoutMs: job.timeoutMs ?? DEFAULT_JOB_TIMEOUT_MS, maxAttempts: job.maxAttempts ?? DEFAULT_JOB_MAX_ATTEMPTS,
         retryInitialMs: job.retryInitialMs ?? DEFAULT_JOB_RETRY_INITIAL_MS, check: null,
@@ -43,9 +41,9 @@ export function syncConfigJobs(service: ScheduleService, cfg: Config): void {
         const check: HeartbeatCheck = { promptFile: hb.promptFile, conditions: hb.conditions ?? [] };
         return {
           kind: "heartbeat" as const, spec: when.kind === "cron" ? `cron:${when.cron}` : `every:${when.everyMs}`, timezone,
-          prompt: hb.promptFile, deliverTo: JSON.stringify(hb.deliverTo ?? []), session: "own" as const, catchUp: "skip" as const,
+          prompt: hb.promptFile, deliverTo: hb.deliverTo ?? [], session: "own" as const, catchUp: "skip" as const,
           enabled: hb.enabled, maxSteps: hb.maxSteps ?? null, timeoutMs: hb.timeoutMs ?? DEFAULT_JOB_TIMEOUT_MS, maxAttempts: 1,
-          retryInitialMs: DEFAULT_JOB_RETRY_INITIAL_MS, check: JSON.stringify(check), nextDueAt: nextDue(when, timezone, now, now),
+          retryInitialMs: DEFAULT_JOB_RETRY_INITIAL_MS, check, nextDueAt: nextDue(when, timezone, now, now),
         };
       },
     });

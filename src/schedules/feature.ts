@@ -1,13 +1,13 @@
 import type { DaemonContext, FeatureFactory } from "../feature.js";
 import { ScheduleQueries, type ScheduleRow } from "../store/schedule-queries.js";
-import type { ChannelAddress } from "../../protocol/chat.js";
 import type { ScheduleTarget } from "../../protocol/schedules.js";
 import { isoInZone } from "../agent/zoned-time.js";
 import { ScheduleService, toWireFiring } from "./jobs.js";
 import { ScheduleEngine } from "./engine.js";
 import { executeFiring, type FiringDeps, type JobRunResult } from "./firing.js";
 import { heartbeatPrompt } from "./heartbeat.js";
-import { syncConfigJobs, type HeartbeatCheck } from "./config-sync.js";
+import { syncConfigJobs } from "./config-sync.js";
+import { DEFAULT_HEARTBEAT_PROMPT_FILE } from "./config.js";
 import { scheduleTools } from "./tools.js";
 
 /**
@@ -52,7 +52,7 @@ function chatOfRun(ctx: DaemonContext, runId: string): ScheduleTarget | undefine
   const run = ctx.store.getRun(runId);
   const msg = run && ctx.store.getMessage(run.userMessageId);
   if (!msg?.channel) return undefined;
-  const ch = JSON.parse(msg.channel) as ChannelAddress;
+  const ch = msg.channel;
   return { platform: ch.platform, chatId: ch.chatId, ...(ch.threadId ? { threadId: ch.threadId } : {}) };
 }
 
@@ -67,7 +67,7 @@ export const schedulesFeature: FeatureFactory = (ctx) => {
   const service = new ScheduleService({ queries, defaultTimeZone: () => ctx.config.get().agent.timezone });
   const stopping = new AbortController();
   const sessionFor = (job: ScheduleRow): string => {
-    const targets = JSON.parse(job.deliverTo) as ScheduleTarget[];
+    const targets = job.deliverTo;
     const chat = targets[0];
     if (job.session === "chat" && chat) {
       const b = ctx.store.getBinding(chat.platform, chat.chatId, chat.threadId ?? "");
@@ -85,7 +85,7 @@ export const schedulesFeature: FeatureFactory = (ctx) => {
     queries, logger, sessionFor,
     runJob: (input) => runThroughRunner(ctx, input),
     deliver: (input) => ctx.outbox.enqueue(input).id,
-    heartbeatPrompt: (job, previous) => heartbeatPrompt(ctx.dir, JSON.parse(job.check ?? "{}") as HeartbeatCheck, previous),
+    heartbeatPrompt: (job, previous) => heartbeatPrompt(ctx.dir, job.check ?? { promptFile: DEFAULT_HEARTBEAT_PROMPT_FILE, conditions: [] }, previous),
     shuttingDown: () => stopping.signal.aborted || !ctx.runner.isAccepting,
     sleep: (ms) => new Promise<void>((r) => {
       const t = setTimeout(r, ms);

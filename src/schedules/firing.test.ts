@@ -7,7 +7,6 @@ import { syncConfigJobs } from "./config-sync.js";
 import { heartbeatPrompt } from "./heartbeat.js";
 import { HEARTBEAT_JOB_ID } from "./jobs.js";
 import { Config } from "../config/schema.js";
-import type { HeartbeatCheck } from "./config-sync.js";
 
 const fixtures: Array<ReturnType<typeof scheduleFixture>> = [];
 afterEach(() => {
@@ -38,7 +37,7 @@ function setup(results: Array<Partial<JobRunResult>>) {
       return `d${delivered.length}`;
     },
     sessionFor: () => "s1",
-    heartbeatPrompt: (job, prev) => heartbeatPrompt(f.dir, JSON.parse(job.check!) as HeartbeatCheck, prev),
+    heartbeatPrompt: (job, prev) => heartbeatPrompt(f.dir, job.check!, prev),
     shuttingDown: () => state.shuttingDown,
     sleep: async (ms) => void sleeps.push(ms),
     formatDue: (ms) => new Date(ms).toISOString(),
@@ -55,7 +54,7 @@ describe("executeFiring", () => {
     expect(t.runs).toMatchObject([{ idempotencyKey: `schedule:${firing.id}:1`, maxSteps: 3 }]);
     expect(t.runs[0]!.text).toContain("Remind the user to stretch.");
     expect(t.delivered.map((d) => [d.address, d.text])).toEqual([[chat, "Time to stretch!"], [{ platform: "discord", chatId: "7" }, "Time to stretch!"]]);
-    expect(t.queries.getFiring(firing.id)).toMatchObject({ status: "ok", attempts: 1, runId: "r1", deliveryIds: '["d1","d2"]' });
+    expect(t.queries.getFiring(firing.id)).toMatchObject({ status: "ok", attempts: 1, runId: "r1", deliveryIds: ["d1", "d2"] });
     // a resumed firing (crash after the run ended, before it was marked done) re-attaches and delivers nothing new
     t.queries.updateFiring(firing.id, { status: "running" });
     await executeFiring(t.deps, job, t.queries.getFiring(firing.id)!);
@@ -118,7 +117,7 @@ describe("executeFiring", () => {
     expect(t.runs[0]!.text).toContain("Check my calendar for changes");
     expect(t.runs[0]!.text).toContain("NOTHING_TO_REPORT");
     expect(t.delivered).toHaveLength(0);
-    expect(await fire(3)).toMatchObject({ status: "ok", deliveryIds: '["d1"]' });
+    expect(await fire(3)).toMatchObject({ status: "ok", deliveryIds: ["d1"] });
     expect(t.delivered[0]!.text).toBe("Your 3pm meeting moved to 4pm.");
   });
 

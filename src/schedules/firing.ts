@@ -70,14 +70,14 @@ export async function executeFiring(deps: FiringDeps, job: ScheduleRow, firing: 
 async function fire(deps: FiringDeps, job: ScheduleRow, firing: FiringRow): Promise<void> {
   const q = deps.queries;
   const log = deps.logger.child({ scheduleId: job.id, firingId: firing.id });
-  const targets = JSON.parse(job.deliverTo) as ScheduleTarget[];
+  const targets = job.deliverTo;
   const end = (set: Partial<FiringRow>) => q.updateFiring(firing.id, { finishedAt: Date.now(), ...set });
   if (firing.resumes > MAX_FIRING_RESUMES) {
     // the daemon died during this firing again and again (maybe because of it): give up, and say so once
     const error = `the daemon stopped during this firing ${firing.resumes} times; it is not run again`;
     const ids = targets.map((address, i) => deps.deliver({ address, text: `Scheduled job "${job.name}" failed: ${error}`, idempotencyKey: `schedule:${firing.id}:report:${i}` }));
     log.error({ resumes: firing.resumes }, "scheduled firing given up after repeated crashes");
-    end({ status: "failed", error, deliveryIds: JSON.stringify(ids) });
+    end({ status: "failed", error, deliveryIds: ids });
     return;
   }
   let text = `[Scheduled job "${job.name}", due ${deps.formatDue(firing.dueAt, job.timezone)}]\n${job.prompt}`;
@@ -119,7 +119,7 @@ async function fire(deps: FiringDeps, job: ScheduleRow, firing: FiringRow): Prom
         return;
       }
       const ids = reply ? targets.map((address, i) => deps.deliver({ address, text: result.text, runId: result.runId, idempotencyKey: `schedule:${firing.id}:${i}` })) : [];
-      end({ status: "ok", deliveryIds: JSON.stringify(ids), error: null });
+      end({ status: "ok", deliveryIds: ids, error: null });
       log.debug({ deliveries: ids.length }, "firing delivered");
       return;
     }
@@ -143,5 +143,5 @@ async function fire(deps: FiringDeps, job: ScheduleRow, firing: FiringRow): Prom
   const report = `Scheduled job "${job.name}" failed after ${attempt} attempt${attempt === 1 ? "" : "s"}: ${lastError}`;
   const ids = targets.map((address, i) => deps.deliver({ address, text: report, idempotencyKey: `schedule:${firing.id}:report:${i}` }));
   log.warn({ attempts: attempt, error: lastError }, "scheduled job failed; reported");
-  end({ status: "failed", error: lastError, deliveryIds: JSON.stringify(ids) });
+  end({ status: "failed", error: lastError, deliveryIds: ids });
 }

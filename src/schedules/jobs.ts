@@ -3,7 +3,7 @@ import { newId } from "../store/ids.js";
 import type { FiringRow, ScheduleQueries, ScheduleRow } from "../store/schedule-queries.js";
 import {
   DEFAULT_JOB_MAX_ATTEMPTS, DEFAULT_JOB_RETRY_INITIAL_MS, DEFAULT_JOB_TIMEOUT_MS,
-  type Firing, type Schedule, type ScheduleCreate, type ScheduleTarget, type ScheduleUpdate,
+  type Firing, type Schedule, type ScheduleCreate, type ScheduleUpdate,
 } from "../../protocol/schedules.js";
 import { isTimeZone, nextDue, resolveAt, parseCron, whenOf, type When } from "./timing.js";
 
@@ -18,7 +18,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export function toWireFiring(f: FiringRow): Firing {
   return {
     id: f.id, scheduleId: f.scheduleId, dueAt: iso(f.dueAt), trigger: f.trigger, status: f.status, attempts: f.attempts,
-    runId: f.runId, error: f.error, deliveryIds: JSON.parse(f.deliveryIds) as string[], startedAt: iso(f.startedAt),
+    runId: f.runId, error: f.error, deliveryIds: f.deliveryIds, startedAt: iso(f.startedAt),
     finishedAt: f.finishedAt === null ? null : iso(f.finishedAt),
   };
 }
@@ -72,7 +72,7 @@ export class ScheduleService {
     return {
       id: row.id, name: row.name, source: row.source, kind: row.kind,
       ...(when.kind === "at" ? { at: iso(when.atMs) } : when.kind === "cron" ? { cron: when.cron } : { everyMs: when.everyMs }),
-      timezone: row.timezone, prompt: row.prompt, deliverTo: JSON.parse(row.deliverTo) as ScheduleTarget[], session: row.session,
+      timezone: row.timezone, prompt: row.prompt, deliverTo: row.deliverTo, session: row.session,
       sessionId: row.sessionId, catchUp: row.catchUp, enabled: row.enabled, ...(row.maxSteps !== null ? { maxSteps: row.maxSteps } : {}),
       timeoutMs: row.timeoutMs, maxAttempts: row.maxAttempts, retryInitialMs: row.retryInitialMs,
       nextRunAt: row.enabled && row.nextDueAt !== null ? iso(row.nextDueAt) : null, lastFiring: last ? toWireFiring(last) : null,
@@ -99,7 +99,7 @@ export class ScheduleService {
     const when = resolveWhen(input, timezone, now)!;
     const row: ScheduleRow = {
       id: newId("j"), name: input.name, source, ...specOf(when), timezone, prompt: input.prompt,
-      deliverTo: JSON.stringify(input.deliverTo ?? []), session: input.session ?? "own", sessionId: extra.sessionId ?? null,
+      deliverTo: input.deliverTo ?? [], session: input.session ?? "own", sessionId: extra.sessionId ?? null,
       catchUp: input.catchUp ?? "once", enabled: input.enabled ?? true, maxSteps: input.maxSteps ?? null,
       timeoutMs: input.timeoutMs ?? DEFAULT_JOB_TIMEOUT_MS, maxAttempts: input.maxAttempts ?? DEFAULT_JOB_MAX_ATTEMPTS,
       retryInitialMs: input.retryInitialMs ?? DEFAULT_JOB_RETRY_INITIAL_MS, check: null, configJson: null,
@@ -124,7 +124,7 @@ export class ScheduleService {
     const set: Partial<ScheduleRow> = {
       ...specOf(when), timezone,
       ...(patch.name !== undefined ? { name: patch.name } : {}), ...(patch.prompt !== undefined ? { prompt: patch.prompt } : {}),
-      ...(patch.deliverTo !== undefined ? { deliverTo: JSON.stringify(patch.deliverTo) } : {}),
+      ...(patch.deliverTo !== undefined ? { deliverTo: patch.deliverTo } : {}),
       ...(patch.session !== undefined ? { session: patch.session } : {}), ...(patch.catchUp !== undefined ? { catchUp: patch.catchUp } : {}),
       ...(patch.enabled !== undefined ? { enabled: patch.enabled } : {}), ...(patch.maxSteps !== undefined ? { maxSteps: patch.maxSteps } : {}),
       ...(patch.timeoutMs !== undefined ? { timeoutMs: patch.timeoutMs } : {}), ...(patch.maxAttempts !== undefined ? { maxAttempts: patch.maxAttempts } : {}),

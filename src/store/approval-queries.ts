@@ -21,7 +21,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export function toWireApproval(r: ApprovalRow): Approval {
   return {
     id: r.id, code: r.code, tool: r.tool, arguments: r.arguments, subject: r.subject, grantPattern: r.grantPattern,
-    sessionId: r.sessionId, runId: r.runId, toolCallId: r.toolCallId, answerers: JSON.parse(r.answerers) as string[],
+    sessionId: r.sessionId, runId: r.runId, toolCallId: r.toolCallId, answerers: r.answerers,
     state: r.state, decision: r.decision, decidedBy: r.decidedBy, decidedAt: r.decidedAt === null ? null : iso(r.decidedAt),
     expiresAt: iso(r.expiresAt), createdAt: iso(r.createdAt),
   };
@@ -34,7 +34,7 @@ export function toWireAudit(r: AuditRow): AuditEntry {
 
 /**
  * The SQL of approvals, "always" grants, the tool audit trail and pairing (issue 13). Synchronous; inside a
- * `sqlite.transaction` each call joins it. A decision is guarded by `state = 'pending'` in the WHERE clause, so of
+ * `Store.transaction` each call joins it. A decision is guarded by `state = 'pending'` in the WHERE clause, so of
  * two answers only the first changes the row. Storage failures surface as `StorageError`.
  */
 export class ApprovalQueries {

@@ -1,4 +1,4 @@
-import { and, count, desc, eq, isNotNull, lte, min } from "drizzle-orm";
+import { and, count, desc, eq, isNotNull, lt, lte, min, ne, sql } from "drizzle-orm";
 import type { Store } from "./store.js";
 import { schedules, scheduleFirings } from "./schema.js";
 import { guardStorage } from "./db.js";
@@ -69,15 +69,15 @@ export class ScheduleQueries {
   claim(input: { scheduleId: string; dueAt: number; trigger: FiringRow["trigger"]; nextDueAt: number | null | "keep" }): FiringRow | undefined {
     const row: FiringRow = {
       id: newId("f"), scheduleId: input.scheduleId, dueAt: input.dueAt, trigger: input.trigger, status: "running", attempts: 0, resumes: 0,
-      runId: null, error: null, deliveryIds: "[]", startedAt: Date.now(), finishedAt: null,
+      runId: null, error: null, deliveryIds: [], startedAt: Date.now(), finishedAt: null,
     };
     return guardStorage("record the firing", () =>
-      this.store.sqlite.transaction(() => {
+      this.store.transaction(() => {
         const inserted = this.db.insert(scheduleFirings).values(row).onConflictDoNothing().run().changes > 0;
         if (inserted) this.prune(input.scheduleId);
         if (input.nextDueAt !== "keep") this.db.update(schedules).set({ nextDueAt: input.nextDueAt }).where(eq(schedules.id, input.scheduleId)).run();
         return inserted ? row : undefined;
-      })(),
+      }),
     );
   }
 
@@ -86,10 +86,10 @@ export class ScheduleQueries {
    * every second does not grow the database without end. Due times only move forward, so a pruned one never fires again.
    */
   private prune(scheduleId: string): void {
-    this.store.sqlite.prepare(
-      `DELETE FROM "schedule_firings" WHERE "schedule_id" = ? AND "status" <> 'running' AND "due_at" < ` +
-        `(SELECT "due_at" FROM "schedule_firings" WHERE "schedule_id" = ? ORDER BY "due_at" DESC LIMIT 1 OFFSET ${FIRINGS_KEPT_PER_JOB - 1})`,
-    ).run(scheduleId, scheduleId);
+    const oldestKept = this.db.select({ dueAt: scheduleFirings.dueAt }).from(scheduleFirings).where(eq(scheduleFirings.scheduleId, scheduleId))
+      .orderBy(desc(scheduleFirings.dueAt)).limit(1).offset(FIRINGS_KEPT_PER_JOB - 1);
+    this.db.delete(scheduleFirings)
+      .where(and(eq(scheduleFirings.scheduleId, scheduleId), ne(scheduleFirings.status, "running"), lt(scheduleFirings.dueAt, sql`(${oldestKept})`))).run();
   }
 
   /** Updates a firing. */

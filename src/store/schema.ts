@@ -1,5 +1,10 @@
 import { sql } from "drizzle-orm";
 import { sqliteTable, text, integer, real, blob, index, uniqueIndex, primaryKey } from "drizzle-orm/sqlite-core";
+import { z } from "zod";
+import { Attachment, ChannelAddress, ToolCall } from "../../protocol/chat.js";
+import { DeliveryAddress, DeliveryAttachment, DeliveryButton } from "../../protocol/deliveries.js";
+import { Scope } from "../../protocol/scopes.js";
+import { json } from "./json-column.js";
 
 /** Conversations. Times are Unix epoch milliseconds. */
 export const sessions = sqliteTable("sessions", {
@@ -12,6 +17,7 @@ export const sessions = sqliteTable("sessions", {
 /**
  * Every message of every session, in id order (ids sort by creation). `role`: user | assistant | tool | summary.
  * `toolCalls` is the JSON array of the assistant's tool calls; `status`: ok | aborted | error | interrupted.
+ * `channel` is the JSON of the user message's channel address (read back as null when unreadable).
  * `compactedBy` points at the summary message that replaced this one in the model's context (the row stays).
  */
 export const messages = sqliteTable("messages", {
@@ -20,14 +26,14 @@ export const messages = sqliteTable("messages", {
   runId: text("run_id"),
   role: text("role", { enum: ["user", "assistant", "tool", "summary"] }).notNull(),
   content: text("content").notNull(),
-  toolCalls: text("tool_calls"),
+  toolCalls: json("tool_calls", z.array(ToolCall)),
   toolCallId: text("tool_call_id"),
   status: text("status", { enum: ["ok", "aborted", "error", "interrupted"] }).notNull().default("ok"),
   error: text("error"),
   model: text("model"),
-  channel: text("channel"),
+  channel: json("channel", ChannelAddress, { fallback: null }),
   /** JSON array of the files sent with a user message (protocol `Attachment`), validated on read; null when none. */
-  attachments: text("attachments"),
+  attachments: json("attachments", z.array(Attachment), { fallback: [] }),
   compactedBy: text("compacted_by"),
   createdAt: integer("created_at").notNull(),
 }, (t) => [index("messages_session_idx").on(t.sessionId, t.id)]);
@@ -50,7 +56,7 @@ export const runs = sqliteTable("runs", {
   startedAt: integer("started_at"),
   finishedAt: integer("finished_at"),
   /** JSON array of the DeliveryAddress targets its final text goes to (issue 11), stored at accept; null: none. */
-  deliverTo: text("deliver_to"),
+  deliverTo: json("deliver_to", z.array(DeliveryAddress)),
   /** A final text that, trimmed, equals this is not delivered (heartbeats' "nothing to report"). */
   silentReply: text("silent_reply"),
   /** Times the daemon ran it again at start after a crash interrupted it (a run that keeps crashing it is given up). */
@@ -83,6 +89,17 @@ export const channelBindings = sqliteTable("channel_bindings", {
 }, (t) => [primaryKey({ columns: [t.platform, t.chatId, t.threadId] })]);
 
 /**
+ * The heartbeat's cheap check, stored as a heartbeat job's `check` JSON (see src/schedules/heartbeat.ts): the
+ * prompt file and the conditions, each `{ fileChanged: path }` or `{ fileNotEmpty: path }`.
+ */
+export const HeartbeatCheck = z.strictObject({
+  promptFile: z.string(),
+  conditions: z.array(z.union([z.strictObject({ fileChanged: z.string() }), z.strictObject({ fileNotEmpty: z.string() })])),
+});
+/** See {@link HeartbeatCheck}. */
+export type HeartbeatCheck = z.infer<typeof HeartbeatCheck>;
+
+/**
  * Scheduled jobs (issue 11). `kind`: at | cron | every | heartbeat; `spec` holds the cron expression, the
  * interval in ms or the one-shot instant (epoch ms), as text. `deliverTo` and `check` (the heartbeat's cheap
  * check) are JSON. `nextDueAt` (epoch ms) is null once a one-shot fired or while the job is disabled.
@@ -95,7 +112,7 @@ export const schedules = sqliteTable("schedules", {
   spec: text("spec").notNull(),
   timezone: text("timezone").notNull(),
   prompt: text("prompt").notNull(),
-  deliverTo: text("deliver_to").notNull().default("[]"),
+  deliverTo: json("deliver_to", z.array(DeliveryAddress)).notNull().default([]),
   session: text("session", { enum: ["own", "chat"] }).notNull().default("own"),
   sessionId: text("session_id"),
   catchUp: text("catch_up", { enum: ["skip", "once"] }).notNull().default("once"),
@@ -104,7 +121,7 @@ export const schedules = sqliteTable("schedules", {
   timeoutMs: integer("timeout_ms").notNull(),
   maxAttempts: integer("max_attempts").notNull(),
   retryInitialMs: integer("retry_initial_ms").notNull(),
-  check: text("check"),
+  check: json("check", HeartbeatCheck),
   /** For `config` jobs: the agentd.yaml entry as JSON, to tell an edited entry from an unchanged one at reload. */
   configJson: text("config_json"),
   nextDueAt: integer("next_due_at"),
@@ -128,7 +145,7 @@ export const scheduleFirings = sqliteTable("schedule_firings", {
   resumes: integer("resumes").notNull().default(0),
   runId: text("run_id"),
   error: text("error"),
-  deliveryIds: text("delivery_ids").notNull().default("[]"),
+  deliveryIds: json("delivery_ids", z.array(z.string())).notNull().default([]),
   startedAt: integer("started_at").notNull(),
   finishedAt: integer("finished_at"),
 }, (t) => [uniqueIndex("schedule_firings_due_idx").on(t.scheduleId, t.dueAt), index("schedule_firings_status_idx").on(t.status)]);
@@ -154,8 +171,8 @@ export const deliveries = sqliteTable("deliveries", {
   state: text("state", { enum: ["pending", "sending", "delivered", "failed"] }).notNull(),
   attempts: integer("attempts").notNull().default(0),
   lastError: text("last_error"),
-  platformMessageIds: text("platform_message_ids").notNull().default("[]"),
-  attachments: text("attachments").notNull().default("[]"),
+  platformMessageIds: json("platform_message_ids", z.array(z.string())).notNull().default([]),
+  attachments: json("attachments", z.array(DeliveryAttachment), { fallback: [] }).notNull().default([]),
   leaseUntil: integer("lease_until"),
   nextAttemptAt: integer("next_attempt_at").notNull().default(0),
   reportedAt: integer("reported_at"),
@@ -163,7 +180,7 @@ export const deliveries = sqliteTable("deliveries", {
   updatedAt: integer("updated_at").notNull(),
   deliveredAt: integer("delivered_at"),
   /** JSON array of `{text, data}` buttons shown under the message (approval prompts, issue 13), or null. */
-  buttons: text("buttons"),
+  buttons: json("buttons", z.array(DeliveryButton)),
 }, (t) => [
   uniqueIndex("deliveries_idempotency_idx").on(t.idempotencyKey),
   index("deliveries_open_idx").on(t.platform, t.chatId, t.threadId, t.id).where(sql`"state" in ('pending', 'sending')`),
@@ -181,7 +198,7 @@ export const apiTokens = sqliteTable("api_tokens", {
   name: text("name").primaryKey(),
   keyId: text("key_id").notNull(),
   key: blob("key", { mode: "buffer" }).notNull(),
-  scopes: text("scopes").notNull(),
+  scopes: json("scopes", z.array(Scope)).notNull(),
   createdAt: integer("created_at").notNull(),
   expiresAt: integer("expires_at"),
   lastUsedAt: integer("last_used_at"),
@@ -213,8 +230,8 @@ export const approvals = sqliteTable("approvals", {
   sessionId: text("session_id").notNull(),
   runId: text("run_id").notNull(),
   toolCallId: text("tool_call_id").notNull(),
-  answerers: text("answerers").notNull().default("[]"),
-  deliverTo: text("deliver_to").notNull().default("[]"),
+  answerers: json("answerers", z.array(z.string())).notNull().default([]),
+  deliverTo: json("deliver_to", z.array(DeliveryAddress)).notNull().default([]),
   state: text("state", { enum: ["pending", "approved", "denied", "expired", "cancelled"] }).notNull(),
   decision: text("decision", { enum: ["approve", "always", "deny"] }),
   decidedBy: text("decided_by"),

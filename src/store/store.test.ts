@@ -26,7 +26,7 @@ describe("Store", () => {
     const session = s.createSession();
     const a = s.acceptMessage({ sessionId: session.id, content: "a", idempotencyKey: "a" }).run;
     const b = s.acceptMessage({ sessionId: session.id, content: "b", idempotencyKey: "b" }).run;
-    const target = JSON.stringify([{ platform: "telegram", chatId: "1" }]);
+    const target = [{ platform: "telegram", chatId: "1" }];
     const c = s.acceptMessage({ sessionId: session.id, content: "c", idempotencyKey: "c", deliverTo: target }).run;
     s.updateRun(a.id, { status: "running" });
     s.updateRun(b.id, { status: "ok" });
@@ -78,5 +78,35 @@ describe("newId", () => {
     const ids = Array.from({ length: 500 }, () => newId("m"));
     expect([...ids].sort()).toEqual(ids);
     expect(new Set(ids).size).toBe(500);
+  });
+
+  it("transaction: every write inside commits together, or none when the function throws", () => {
+    const s = fresh();
+    const session = s.createSession();
+    expect(() => s.transaction(() => {
+      s.insertMessage({ sessionId: session.id, role: "assistant", content: "half", status: "ok" });
+      s.setTitle(session.id, "changed");
+      throw new Error("boom");
+    })).toThrow("boom");
+    expect(s.history(session.id, 10)).toEqual([]);
+    expect(s.getSession(session.id)?.title).toBeNull();
+    const id = s.transaction(() => s.insertMessage({ sessionId: session.id, role: "assistant", content: "whole", status: "ok" }).id);
+    expect(s.getMessage(id)?.content).toBe("whole");
+    s.close();
+  });
+
+  it("lists a chat's sessions (those it wrote in, and its current one) and labels them by their first non-command text", () => {
+    const s = fresh();
+    const a = s.createSession();
+    const b = s.createSession();
+    const other = s.createSession();
+    const chat = { platform: "telegram", chatId: "7", userId: "9", isGroup: false, mentioned: false };
+    s.acceptMessage({ sessionId: a.id, content: "/new", idempotencyKey: "1", channel: chat });
+    s.acceptMessage({ sessionId: a.id, content: "plan the trip", idempotencyKey: "2", channel: chat });
+    s.acceptMessage({ sessionId: other.id, content: "elsewhere", idempotencyKey: "3", channel: { ...chat, chatId: "8" } });
+    expect(s.chatSessions({ platform: "telegram", chatId: "7", threadId: "" }, b.id).map((r) => r.id)).toEqual([a.id, b.id]);
+    expect(s.firstUserText(a.id)).toBe("plan the trip");
+    expect(s.firstUserText(b.id)).toBeUndefined();
+    s.close();
   });
 });

@@ -1,4 +1,5 @@
-import { and, desc, eq, getTableColumns, getTableName, inArray, lt, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
+import { p, placeholders, setTo } from "./placeholders.js";
 import type Database from "better-sqlite3";
 import { openDb, guardStorage, type Db } from "./db.js";
 import { WalSync } from "./wal-sync.js";
@@ -7,12 +8,13 @@ import { TokenRows } from "./token-rows.js";
 import { newId } from "./ids.js";
 import { AgentdError, NotFoundError } from "../errors.js";
 import { DeliveryQueries } from "./delivery-queries.js";
-import { z } from "zod";
-import { Attachment, type ChannelAddress, type Message, type ToolCall } from "../../protocol/chat.js";
+import type { Attachment, ChannelAddress, Message } from "../../protocol/chat.js";
+import type { DeliveryAddress } from "../../protocol/deliveries.js";
 import { ApprovalQueries } from "./approval-queries.js";
 import type { Session } from "../../protocol/sessions.js";
+import { snapshotDatabase, type DbSummary } from "./snapshot.js";
 
-/** A stored message row as drizzle returns it. */
+/** A stored message row as drizzle returns it (JSON columns parsed and validated, see src/store/json-column.ts). */
 export type MessageRow = typeof messages.$inferSelect;
 /** A stored run row as drizzle returns it. */
 export type RunRow = typeof runs.$inferSelect;
@@ -20,44 +22,37 @@ export type RunRow = typeof runs.$inferSelect;
 export type RunStatus = RunRow["status"];
 /** One usage record to insert (a model call). */
 export type UsageInsert = Omit<typeof usageEvents.$inferInsert, "id" | "createdAt">;
+/** A channel binding row: the session of a chat `(platform, chatId, threadId)`. */
+export type BindingRow = typeof channelBindings.$inferSelect;
+/** A chat on a platform, the key of a channel binding. `threadId` is "" outside threads. */
+export interface ChatKey {
+  platform: string;
+  chatId: string;
+  threadId: string;
+}
+/** One session of a chat as `/sessions` lists it. Times are Unix epoch milliseconds. */
+export interface ChatSession {
+  id: string;
+  title: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-type Table = typeof sessions | typeof messages | typeof runs | typeof usageEvents | typeof channelBindings;
-type Value = string | number | null;
-
-/** `"col" AS "prop"` for every column of `table`: raw rows come back in drizzle's (camelCase) shape. */
-function selectList(table: Table): string {
-  return Object.entries(getTableColumns(table)).map(([prop, c]) => `"${c.name}" AS "${prop}"`).join(", ");
-}
-
-/** Property name → column name of `table`. */
-function columnNames(table: Table): Map<string, string> {
-  return new Map(Object.entries(getTableColumns(table)).map(([prop, c]) => [prop, c.name]));
-}
-
-const MESSAGE_COLS = selectList(messages);
-const RUN_COLS = selectList(runs);
-const BINDING_COLS = selectList(channelBindings);
-const RUN_COLUMN_NAMES = columnNames(runs);
 /** A session's message count (user and assistant messages), as a correlated subquery on `"sessions"`. */
-const MESSAGE_COUNT_SQL = `(select count(*) from "messages" m where m."session_id" = "sessions"."id" and m."role" in ('user','assistant'))`;
-
-const Attachments = z.array(Attachment);
+const messageCount = sql<number>`(select count(*) from "messages" m where m."session_id" = "sessions"."id" and m."role" in ('user','assistant'))`;
+const SESSION_FIELDS = { id: sessions.id, title: sessions.title, createdAt: sessions.createdAt, updatedAt: sessions.updatedAt };
+/** SQLite's `json_extract` of a path in `messages.channel` (raw `sql`: drizzle has no JSON path operator). */
+const channelField = (path: string) => sql`json_extract(${messages.channel}, ${path})`;
 
 /**
- * The files stored with a message row (its `attachments` JSON column), validated on read: an empty array when
+ * The files stored with a message row (its `attachments` JSON column, validated on read): an empty array when
  * there are none, and when the column does not hold a valid array (a hand-edited database), so one bad row never
  * breaks a session's history.
  */
 export function rowAttachments(row: Pick<MessageRow, "attachments">): Attachment[] {
-  if (!row.attachments) return [];
-  try {
-    const parsed = Attachments.safeParse(JSON.parse(row.attachments));
-    return parsed.success ? parsed.data : [];
-  } catch {
-    return [];
-  }
+  return row.attachments ?? [];
 }
 
 /** Converts a stored row into the wire {@link Message} shape. */
@@ -71,14 +66,53 @@ export function toWireMessage(row: MessageRow): Message {
     status: row.status,
     createdAt: iso(row.createdAt),
   };
-  if (row.toolCalls) out.toolCalls = JSON.parse(row.toolCalls) as ToolCall[];
+  if (row.toolCalls) out.toolCalls = row.toolCalls;
   if (row.toolCallId) out.toolCallId = row.toolCallId;
   if (row.error) out.error = row.error;
   if (row.model) out.model = row.model;
-  if (row.channel) out.channel = JSON.parse(row.channel) as ChannelAddress;
+  if (row.channel) out.channel = row.channel;
   const files = rowAttachments(row);
   if (files.length) out.attachments = files;
   return out;
+}
+
+/** The queries that run per message and per turn, prepared once (drizzle's `.prepare()` with placeholders). */
+function prepareQueries(db: Db) {
+  return {
+    insertSession: db.insert(sessions).values(placeholders(sessions)).prepare(),
+    insertMessage: db.insert(messages).values(placeholders(messages)).prepare(),
+    insertRun: db.insert(runs).values(placeholders(runs)).prepare(),
+    insertUsage: db.insert(usageEvents).values(placeholders(usageEvents, ["id"])).prepare(),
+    touchSession: db.update(sessions).set({ updatedAt: setTo<number>("at") }).where(eq(sessions.id, p("id"))).prepare(),
+    session: db.select({ ...SESSION_FIELDS, messageCount }).from(sessions).where(eq(sessions.id, p("id"))).prepare(),
+    sessionHead: db.select({ id: sessions.id, title: sessions.title }).from(sessions).where(eq(sessions.id, p("id"))).prepare(),
+    contextMessages: db.select().from(messages).where(and(eq(messages.sessionId, p("sessionId")), isNull(messages.compactedBy))).orderBy(messages.id).prepare(),
+    message: db.select().from(messages).where(eq(messages.id, p("id"))).prepare(),
+    runById: db.select().from(runs).where(eq(runs.id, p("id"))).prepare(),
+    runByKey: db.select().from(runs).where(eq(runs.idempotencyKey, p("key"))).prepare(),
+    runUsage: db.select({
+      promptTokens: sql<number>`coalesce(sum(${usageEvents.promptTokens}), 0)`, completionTokens: sql<number>`coalesce(sum(${usageEvents.completionTokens}), 0)`,
+      cachedTokens: sql<number>`coalesce(sum(${usageEvents.cachedTokens}), 0)`, costUsd: sql<number | null>`sum(${usageEvents.costUsd})`,
+    }).from(usageEvents).where(and(eq(usageEvents.runId, p("runId")), eq(usageEvents.purpose, "chat"))).prepare(),
+    binding: db.select().from(channelBindings)
+      .where(and(eq(channelBindings.platform, p("platform")), eq(channelBindings.chatId, p("chatId")), eq(channelBindings.threadId, p("threadId")))).prepare(),
+    setBinding: db.insert(channelBindings).values({ platform: p("platform"), chatId: p("chatId"), threadId: p("threadId"), sessionId: p("sessionId"), model: p("model"), updatedAt: p("updatedAt") })
+      .onConflictDoUpdate({
+        target: [channelBindings.platform, channelBindings.chatId, channelBindings.threadId],
+        set: { sessionId: sql`excluded."session_id"`, model: sql`excluded."model"`, updatedAt: sql`excluded."updated_at"` },
+      }).prepare(),
+    // the sessions a chat wrote in (its user messages carry the channel address), plus its current one
+    chatSessions: db.select(SESSION_FIELDS).from(sessions)
+      .where(or(eq(sessions.id, p("current")), inArray(sessions.id, db.select({ id: messages.sessionId }).from(messages).where(and(
+        eq(messages.role, "user"), isNotNull(messages.channel), sql`${channelField("$.platform")} = ${p("platform")}`,
+        sql`${channelField("$.chatId")} = ${p("chatId")}`, sql`coalesce(${channelField("$.threadId")}, '') = ${p("threadId")}`)))))
+      .orderBy(sessions.createdAt, sessions.id).prepare(),
+    firstText: db.select({ content: messages.content }).from(messages)
+      .where(and(eq(messages.sessionId, p("sessionId")), eq(messages.role, "user"), sql`substr(${messages.content}, 1, 1) <> '/'`)).orderBy(messages.id).limit(1).prepare(),
+    activeRuns: db.select({ n: sql<number>`count(*)` }).from(runs).where(and(eq(runs.sessionId, p("id")), inArray(runs.status, ["queued", "running"]))).prepare(),
+    openRunsWithTargets: db.select().from(runs)
+      .where(and(inArray(runs.status, ["queued", "running"]), sql`${runs.deliverTo} IS NOT NULL AND ${runs.deliverTo} <> '[]'`)).orderBy(runs.createdAt, runs.id).prepare(),
+  };
 }
 
 /**
@@ -87,30 +121,49 @@ export function toWireMessage(row: MessageRow): Message {
  * SQLite busy/full errors surface as `StorageError` with nothing half-written.
  */
 export class Store {
+  /**
+   * The better-sqlite3 connection, for the store's own query modules, tests and benchmarks only: everything else
+   * goes through the store's methods and {@link transaction} (issue 18: only src/store holds SQL).
+   */
   readonly sqlite: Database.Database;
   readonly db: Db;
   /** The outbox's queries (issue 11). */
   readonly deliveries: DeliveryQueries;
   /** Approvals, grants, the tool audit trail and pairing (issue 13). */
   readonly approvals: ApprovalQueries;
-
-  /** Prepared statements of the per-turn queries by SQL text, prepared once (drizzle prepares on every call). */
-  private readonly statements = new Map<string, Database.Statement>();
-  /** Cached INSERT statements by table name, with the row properties in the order of their parameters. */
-  private readonly inserts = new Map<string, { props: string[]; stmt: Database.Statement }>();
-  private acceptTx: ((message: MessageRow, run: RunRow, now: number) => void) | undefined;
   /** Group commit of the WAL: see {@link durable}. */
   readonly walSync: WalSync;
-
   /** Named API tokens and session ownership (issue 15). */
   readonly tokens: TokenRows;
+
+  private readonly q: ReturnType<typeof prepareQueries>;
+  /** `UPDATE "runs"` statements by the set of fields they write, prepared on first use. */
+  private readonly runUpdates = new Map<string, { run: (values: Record<string, unknown>) => { changes: number } }>();
+  private readonly tx: (fn: () => unknown) => unknown;
+  private readonly acceptTx: (message: MessageRow, run: RunRow, now: number) => void;
 
   constructor(file: string) {
     ({ sqlite: this.sqlite, db: this.db } = openDb(file));
     this.walSync = new WalSync(`${file}-wal`);
-    this.deliveries = new DeliveryQueries(this.sqlite);
-    this.tokens = new TokenRows(this.sqlite);
+    this.deliveries = new DeliveryQueries(this.db);
+    this.tokens = new TokenRows(this.db);
     this.approvals = new ApprovalQueries(this.db);
+    this.q = prepareQueries(this.db);
+    this.tx = this.sqlite.transaction((fn: () => unknown) => fn());
+    this.acceptTx = this.sqlite.transaction((m: MessageRow, r: RunRow, at: number) => {
+      this.q.insertMessage.run(m);
+      this.q.insertRun.run(r);
+      this.q.touchSession.run({ at, id: r.sessionId });
+    });
+  }
+
+  /**
+   * Runs `fn` in one SQLite transaction and returns its result: every store write inside commits together, or none
+   * does when `fn` throws (the error is rethrown). Nested calls become savepoints (better-sqlite3). `fn` must be
+   * synchronous: an await inside would commit early.
+   */
+  transaction<T>(fn: () => T): T {
+    return this.tx(fn) as T;
   }
 
   /**
@@ -123,27 +176,13 @@ export class Store {
     return this.walSync.sync();
   }
 
-  /** The cached prepared statement for `text` (prepared on first use). */
-  private stmt(text: string): Database.Statement {
-    let s = this.statements.get(text);
-    if (!s) {
-      s = this.sqlite.prepare(text);
-      this.statements.set(text, s);
-    }
-    return s;
-  }
-
-  /** Inserts a row into `table` (every column; a missing or undefined property binds as NULL) with a cached statement. */
-  private insertRow(table: Table, row: Record<string, unknown>): void {
-    const name = getTableName(table);
-    let ins = this.inserts.get(name);
-    if (!ins) {
-      const cols = columnNames(table);
-      const list = [...cols.values()].map((c) => `"${c}"`).join(", ");
-      ins = { props: [...cols.keys()], stmt: this.sqlite.prepare(`INSERT INTO "${name}" (${list}) VALUES (${[...cols.values()].map(() => "?").join(", ")})`) };
-      this.inserts.set(name, ins);
-    }
-    ins.stmt.run(...ins.props.map((p) => (row[p] ?? null) as Value));
+  /**
+   * Copies the open database to `dest` with SQLite's online backup API while the daemon keeps writing (see
+   * `snapshotDatabase` in src/store/snapshot.ts): the copy is one consistent file that passed `PRAGMA quick_check`.
+   * Throws `StorageError` when it cannot be made.
+   */
+  snapshotTo(dest: string): Promise<DbSummary> {
+    return snapshotDatabase(this.sqlite.name, dest, this.sqlite);
   }
 
   /** Closes the database (checkpoints the WAL). */
@@ -156,21 +195,19 @@ export class Store {
   createSession(title?: string): Session {
     const now = Date.now();
     const row = { id: newId("s"), title: title ?? null, createdAt: now, updatedAt: now };
-    guardStorage("create a session", () => this.insertRow(sessions, row));
+    guardStorage("create a session", () => this.q.insertSession.run(row));
     return { id: row.id, title: row.title, createdAt: iso(now), updatedAt: iso(now), messageCount: 0 };
   }
 
   /** A session by id, or undefined. */
   getSession(id: string): Session | undefined {
-    const r = this.stmt(
-      `SELECT "id", "title", "created_at" AS "createdAt", "updated_at" AS "updatedAt", ${MESSAGE_COUNT_SQL} AS "messageCount" FROM "sessions" WHERE "id" = ?`,
-    ).get(id) as { id: string; title: string | null; createdAt: number; updatedAt: number; messageCount: number } | undefined;
+    const r = this.q.session.get({ id });
     return r && { ...r, createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt) };
   }
 
   /** A session's id and title, or undefined when there is none: cheaper than {@link getSession} (no message count), for per-turn checks. */
   sessionHead(id: string): { id: string; title: string | null } | undefined {
-    return this.stmt(`SELECT "id", "title" FROM "sessions" WHERE "id" = ?`).get(id) as { id: string; title: string | null } | undefined;
+    return this.q.sessionHead.get({ id });
   }
 
   /** A session by id; throws {@link NotFoundError} when there is none. */
@@ -191,15 +228,23 @@ export class Store {
   }
 
   private listSessionsWhere(where: ReturnType<typeof eq> | undefined, limit: number): Session[] {
-    const count = sql<number>`${sql.raw(MESSAGE_COUNT_SQL)}`;
-    const rows = this.db
-      .select({ id: sessions.id, title: sessions.title, createdAt: sessions.createdAt, updatedAt: sessions.updatedAt, messageCount: count })
-      .from(sessions)
-      .where(where)
-      .orderBy(desc(sessions.updatedAt), desc(sessions.id))
-      .limit(limit)
-      .all();
+    const rows = this.db.select({ ...SESSION_FIELDS, messageCount }).from(sessions).where(where)
+      .orderBy(desc(sessions.updatedAt), desc(sessions.id)).limit(limit).all();
     return rows.map((r) => ({ ...r, createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt) }));
+  }
+
+  /**
+   * The sessions of one chat, oldest first: those it has written in (its user messages carry the channel address),
+   * and `currentId` (its bound session, which may still be empty after `/new`). Scans the messages table (rare
+   * commands only; fine up to ~10^5 messages).
+   */
+  chatSessions(chat: ChatKey, currentId?: string): ChatSession[] {
+    return this.q.chatSessions.all({ platform: chat.platform, chatId: chat.chatId, threadId: chat.threadId, current: currentId ?? "" });
+  }
+
+  /** The text of a session's first user message that is not a command (does not start with `/`), or undefined. */
+  firstUserText(sessionId: string): string | undefined {
+    return this.q.firstText.get({ sessionId })?.content;
   }
 
   /**
@@ -209,9 +254,8 @@ export class Store {
    */
   deleteSession(id: string): void {
     this.requireSession(id);
-    const active = this.stmt(`SELECT COUNT(*) AS "n" FROM "runs" WHERE "session_id" = ? AND "status" IN ('queued', 'running')`).get(id) as { n: number };
-    if (active.n > 0) throw new AgentdError("conflict", `session ${id} has a reply in progress: stop it first`, { details: { sessionId: id } });
-    guardStorage("delete a session", () => this.stmt(`DELETE FROM "sessions" WHERE "id" = ?`).run(id));
+    if ((this.q.activeRuns.get({ id })?.n ?? 0) > 0) throw new AgentdError("conflict", `session ${id} has a reply in progress: stop it first`, { details: { sessionId: id } });
+    guardStorage("delete a session", () => this.db.delete(sessions).where(eq(sessions.id, id)).run());
   }
 
   /** Sets a session's title. */
@@ -222,31 +266,26 @@ export class Store {
   /**
    * Accepts a user message: in one transaction, stores the message and a queued run (unique idempotency key)
    * and touches the session. It survives a crash of the process once this returns, and a power cut once
-   * {@link durable} resolves: `chat.send` awaits both before it answers.
+   * {@link durable} resolves: `chat.send` awaits both before it answers. `deliverTo`: the run's delivery targets
+   * (none: stored as NULL).
    */
   acceptMessage(input: {
     sessionId: string; content: string; idempotencyKey: string; channel?: ChannelAddress; attachments?: Attachment[] | undefined;
-    /** JSON of the run's delivery targets (see the `runs` table). */
-    deliverTo?: string | null; silentReply?: string | null;
+    deliverTo?: DeliveryAddress[] | null; silentReply?: string | null;
   }): { run: RunRow; message: MessageRow } {
     const now = Date.now();
     const message: MessageRow = {
       id: newId("m"), sessionId: input.sessionId, runId: null, role: "user", content: input.content, toolCalls: null,
-      toolCallId: null, status: "ok", error: null, model: null, channel: input.channel ? JSON.stringify(input.channel) : null,
-      attachments: input.attachments?.length ? JSON.stringify(input.attachments) : null, compactedBy: null, createdAt: now,
+      toolCallId: null, status: "ok", error: null, model: null, channel: input.channel ?? null,
+      attachments: input.attachments?.length ? input.attachments : null, compactedBy: null, createdAt: now,
     };
     const run: RunRow = {
       id: newId("r"), sessionId: input.sessionId, idempotencyKey: input.idempotencyKey, status: "queued", model: null,
       userMessageId: message.id, assistantMessageId: null, errorCode: null, error: null, createdAt: now, startedAt: null, finishedAt: null,
-      deliverTo: input.deliverTo ?? null, silentReply: input.silentReply ?? null, resumes: 0,
+      deliverTo: input.deliverTo?.length ? input.deliverTo : null, silentReply: input.silentReply ?? null, resumes: 0,
     };
     message.runId = run.id;
-    this.acceptTx ??= this.sqlite.transaction((m: MessageRow, r: RunRow, at: number) => {
-      this.insertRow(messages, m);
-      this.insertRow(runs, r);
-      this.stmt(`UPDATE "sessions" SET "updated_at" = ? WHERE "id" = ?`).run(at, r.sessionId);
-    });
-    guardStorage("store the message", () => this.acceptTx!(message, run, now));
+    guardStorage("store the message", () => this.acceptTx(message, run, now));
     return { run, message };
   }
 
@@ -256,7 +295,7 @@ export class Store {
       runId: null, toolCalls: null, toolCallId: null, error: null, model: null, channel: null, attachments: null, compactedBy: null,
       ...input, id: newId("m"), createdAt: Date.now(),
     };
-    guardStorage("store a message", () => this.insertRow(messages, row));
+    guardStorage("store a message", () => this.q.insertMessage.run(row));
     return row;
   }
 
@@ -265,11 +304,11 @@ export class Store {
    * conversation a client sent whole (the OpenAI-compatible endpoint's stateless mode).
    */
   createSessionWithHistory(history: ReadonlyArray<{ role: "user" | "assistant"; content: string }>): Session {
-    return guardStorage("store the conversation", () => this.sqlite.transaction(() => {
+    return guardStorage("store the conversation", () => this.transaction(() => {
       const session = this.createSession();
       for (const m of history) this.insertMessage({ sessionId: session.id, role: m.role, content: m.content, status: "ok" });
       return session;
-    })());
+    }));
   }
 
   /** The newest `limit` messages of a session (or those before `beforeId`), oldest first. */
@@ -280,7 +319,7 @@ export class Store {
 
   /** Messages still in the model's context (not replaced by a summary), oldest first. */
   contextMessages(sessionId: string): MessageRow[] {
-    return this.stmt(`SELECT ${MESSAGE_COLS} FROM "messages" WHERE "session_id" = ? AND "compacted_by" IS NULL ORDER BY "id"`).all(sessionId) as MessageRow[];
+    return this.q.contextMessages.all({ sessionId });
   }
 
   /** Marks messages as replaced by the summary message `summaryId` (they stay in the database). */
@@ -291,12 +330,12 @@ export class Store {
 
   /** The run with this idempotency key, or undefined. */
   findRunByKey(key: string): RunRow | undefined {
-    return this.stmt(`SELECT ${RUN_COLS} FROM "runs" WHERE "idempotency_key" = ?`).get(key) as RunRow | undefined;
+    return this.q.runByKey.get({ key });
   }
 
   /** A run by id, or undefined. */
   getRun(id: string): RunRow | undefined {
-    return this.stmt(`SELECT ${RUN_COLS} FROM "runs" WHERE "id" = ?`).get(id) as RunRow | undefined;
+    return this.q.runById.get({ id });
   }
 
   /** The text a run showed: its assistant messages' texts in order, joined by a blank line (as streamed). */
@@ -308,21 +347,22 @@ export class Store {
 
   /** A message by id, or undefined. */
   getMessage(id: string): MessageRow | undefined {
-    return this.db.select().from(messages).where(eq(messages.id, id)).get();
+    return this.q.message.get({ id });
   }
 
-  /** Updates a run's status and fields. */
+  /** Updates a run's status and fields (undefined ones are left as they are). */
   updateRun(id: string, set: Partial<Omit<RunRow, "id">>): void {
-    const entries = Object.entries(set).filter(([, v]) => v !== undefined);
+    const fields = Object.keys(set).filter((k) => set[k as keyof typeof set] !== undefined).sort();
     // nothing to set: drizzle's error, as before
-    if (entries.length === 0) return void guardStorage("update the run", () => this.db.update(runs).set(set).where(eq(runs.id, id)).run());
-    const assignments = entries.map(([k]) => {
-      const col = RUN_COLUMN_NAMES.get(k);
-      if (!col) throw new TypeError(`unknown run field ${k}`);
-      return `"${col}" = ?`;
-    });
-    const values = entries.map(([, v]) => v as Value);
-    guardStorage("update the run", () => this.stmt(`UPDATE "runs" SET ${assignments.join(", ")} WHERE "id" = ?`).run(...values, id));
+    if (fields.length === 0) return void guardStorage("update the run", () => this.db.update(runs).set(set).where(eq(runs.id, id)).run());
+    const key = fields.join(",");
+    let stmt = this.runUpdates.get(key);
+    if (!stmt) {
+      stmt = this.db.update(runs).set(Object.fromEntries(fields.map((f) => [f, setTo(f)]))).where(eq(runs.id, p("$id"))).prepare();
+      this.runUpdates.set(key, stmt);
+    }
+    const update = stmt;
+    guardStorage("update the run", () => update.run({ ...set, $id: id }));
   }
 
   /**
@@ -334,14 +374,11 @@ export class Store {
    */
   claimInterruptedRuns(maxResumes = Number.POSITIVE_INFINITY): { interrupted: number; resumable: RunRow[]; givenUp: RunRow[] } {
     return guardStorage("mark interrupted runs", () =>
-      this.sqlite.transaction(() => {
+      this.transaction(() => {
         const now = Date.now();
-        const open = this.stmt(
-          `SELECT ${RUN_COLS} FROM "runs" WHERE "status" IN ('queued', 'running') AND "deliver_to" IS NOT NULL AND "deliver_to" <> '[]' ORDER BY "created_at", "id"`,
-        ).all() as RunRow[];
         const resumable: RunRow[] = [];
         const givenUp: RunRow[] = [];
-        for (const r of open) {
+        for (const r of this.q.openRunsWithTargets.all()) {
           if (r.resumes >= maxResumes) {
             const error = `the daemon stopped during this run ${r.resumes + 1} times; it is not run again`;
             this.updateRun(r.id, { status: "error", errorCode: "internal", error, finishedAt: now });
@@ -352,41 +389,31 @@ export class Store {
           }
         }
         const res = this.db.update(runs).set({ status: "interrupted", finishedAt: now, errorCode: "aborted", error: "the daemon stopped during the run" })
-          .where(and(inArray(runs.status, ["queued", "running"]), sql`("deliver_to" IS NULL OR "deliver_to" = '[]')`)).run();
+          .where(and(inArray(runs.status, ["queued", "running"]), sql`(${runs.deliverTo} IS NULL OR ${runs.deliverTo} = '[]')`)).run();
         return { interrupted: res.changes, resumable, givenUp };
-      })(),
+      }),
     );
   }
 
   /** Records the usage of one model call. */
   recordUsage(u: UsageInsert): void {
-    const row = { ...u, purpose: u.purpose ?? "chat", cachedTokens: u.cachedTokens ?? 0, createdAt: Date.now() };
-    // id NULL: SQLite assigns the next rowid (INTEGER PRIMARY KEY)
-    guardStorage("record usage", () => this.insertRow(usageEvents, row));
+    const row = { ...u, purpose: u.purpose ?? "chat", cachedTokens: u.cachedTokens ?? 0, costUsd: u.costUsd ?? null, createdAt: Date.now() };
+    // no id: SQLite assigns the next rowid (INTEGER PRIMARY KEY)
+    guardStorage("record usage", () => this.q.insertUsage.run(row));
   }
 
   /** Sum of tokens over a run (for `run.done`). */
   runUsage(runId: string): { promptTokens: number; completionTokens: number; cachedTokens: number; costUsd: number | null } {
-    const r = this.stmt(
-      `SELECT coalesce(sum("prompt_tokens"), 0) AS "promptTokens", coalesce(sum("completion_tokens"), 0) AS "completionTokens", ` +
-        `coalesce(sum("cached_tokens"), 0) AS "cachedTokens", sum("cost_usd") AS "costUsd" FROM "usage_events" WHERE "run_id" = ? AND "purpose" = 'chat'`,
-    ).get(runId) as { promptTokens: number; completionTokens: number; cachedTokens: number; costUsd: number | null } | undefined;
-    return r ?? { promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: null };
+    return this.q.runUsage.get({ runId }) ?? { promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: null };
   }
 
   /** The session bound to a chat `(platform, chatId, threadId)`, if any. */
-  getBinding(platform: string, chatId: string, threadId = ""): typeof channelBindings.$inferSelect | undefined {
-    return this.stmt(`SELECT ${BINDING_COLS} FROM "channel_bindings" WHERE "platform" = ? AND "chat_id" = ? AND "thread_id" = ?`)
-      .get(platform, chatId, threadId) as typeof channelBindings.$inferSelect | undefined;
+  getBinding(platform: string, chatId: string, threadId = ""): BindingRow | undefined {
+    return this.q.binding.get({ platform, chatId, threadId });
   }
 
   /** Binds a chat to a session (insert or replace), optionally with a per-chat model override. */
   setBinding(platform: string, chatId: string, threadId: string, sessionId: string, model?: string | null): void {
-    guardStorage("bind the chat", () =>
-      this.stmt(
-        `INSERT INTO "channel_bindings" ("platform", "chat_id", "thread_id", "session_id", "model", "updated_at") VALUES (?, ?, ?, ?, ?, ?) `
-        + `ON CONFLICT ("platform", "chat_id", "thread_id") DO UPDATE SET "session_id" = excluded."session_id", "model" = excluded."model", "updated_at" = excluded."updated_at"`,
-      ).run(platform, chatId, threadId, sessionId, model ?? null, Date.now()),
-    );
+    guardStorage("bind the chat", () => this.q.setBinding.run({ platform, chatId, threadId, sessionId, model: model ?? null, updatedAt: Date.now() }));
   }
 }

@@ -1,5 +1,8 @@
-import type Database from "better-sqlite3";
-import { guardStorage } from "./db.js";
+import { asc, eq } from "drizzle-orm";
+import { guardStorage, type Db } from "./db.js";
+import { apiTokens, sessionOwners } from "./schema.js";
+import { p, placeholders, setTo } from "./placeholders.js";
+import type { Scope } from "../../protocol/scopes.js";
 import { ConflictError } from "../errors.js";
 
 /** A stored API token (see the `api_tokens` table): never the token itself, only its key and key id. */
@@ -8,65 +11,58 @@ export interface TokenRow {
   keyId: string;
   /** SHA-256(token), 32 bytes. */
   key: Buffer;
-  /** Scope names. */
-  scopes: string[];
+  /** Scope names (validated on read). */
+  scopes: Scope[];
   createdAt: number;
   expiresAt: number | null;
   lastUsedAt: number | null;
 }
 
-interface RawRow extends Omit<TokenRow, "scopes"> {
-  scopes: string;
+/** The queries of tokens and session owners, prepared once (drizzle's `.prepare()` with placeholders). */
+function prepare(db: Db) {
+  return {
+    byName: db.select().from(apiTokens).where(eq(apiTokens.name, p("name"))).prepare(),
+    byKey: db.select().from(apiTokens).where(eq(apiTokens.keyId, p("keyId"))).prepare(),
+    all: db.select().from(apiTokens).orderBy(asc(apiTokens.createdAt), asc(apiTokens.name)).prepare(),
+    insert: db.insert(apiTokens).values(placeholders(apiTokens, ["lastUsedAt"])).prepare(),
+    remove: db.delete(apiTokens).where(eq(apiTokens.name, p("name"))).prepare(),
+    touch: db.update(apiTokens).set({ lastUsedAt: setTo<number>("at") }).where(eq(apiTokens.name, p("name"))).prepare(),
+    ownerOf: db.select({ tokenName: sessionOwners.tokenName }).from(sessionOwners).where(eq(sessionOwners.sessionId, p("sessionId"))).prepare(),
+    setOwner: db.insert(sessionOwners).values(placeholders(sessionOwners)).onConflictDoNothing().prepare(),
+  };
 }
-
-const COLS = `"name", "key_id" AS "keyId", "key", "scopes", "created_at" AS "createdAt", "expires_at" AS "expiresAt", "last_used_at" AS "lastUsedAt"`;
-const parse = (r: RawRow | undefined): TokenRow | undefined => r && { ...r, scopes: JSON.parse(r.scopes) as string[] };
 
 /**
  * SQL of the named API tokens (`api_tokens`) and of session ownership (`session_owners`), issue 15. Prepared
  * once; every call is synchronous (better-sqlite3). Writes throw `StorageError` when SQLite refuses them.
  */
 export class TokenRows {
-  private readonly byName: Database.Statement;
-  private readonly byKey: Database.Statement;
-  private readonly all: Database.Statement;
-  private readonly insert: Database.Statement;
-  private readonly remove: Database.Statement;
-  private readonly touch: Database.Statement;
-  private readonly ownerOf: Database.Statement;
-  private readonly setOwner: Database.Statement;
+  private readonly q: ReturnType<typeof prepare>;
 
-  constructor(sqlite: Database.Database) {
-    this.byName = sqlite.prepare(`SELECT ${COLS} FROM "api_tokens" WHERE "name" = ?`);
-    this.byKey = sqlite.prepare(`SELECT ${COLS} FROM "api_tokens" WHERE "key_id" = ?`);
-    this.all = sqlite.prepare(`SELECT ${COLS} FROM "api_tokens" ORDER BY "created_at", "name"`);
-    this.insert = sqlite.prepare(`INSERT INTO "api_tokens" ("name", "key_id", "key", "scopes", "created_at", "expires_at") VALUES (?, ?, ?, ?, ?, ?)`);
-    this.remove = sqlite.prepare(`DELETE FROM "api_tokens" WHERE "name" = ?`);
-    this.touch = sqlite.prepare(`UPDATE "api_tokens" SET "last_used_at" = ? WHERE "name" = ?`);
-    this.ownerOf = sqlite.prepare(`SELECT "token_name" AS "tokenName" FROM "session_owners" WHERE "session_id" = ?`);
-    this.setOwner = sqlite.prepare(`INSERT OR IGNORE INTO "session_owners" ("session_id", "token_name") VALUES (?, ?)`);
+  constructor(db: Db) {
+    this.q = prepare(db);
   }
 
   /** The token named `name`, or undefined. */
   get(name: string): TokenRow | undefined {
-    return parse(this.byName.get(name) as RawRow | undefined);
+    return this.q.byName.get({ name });
   }
 
   /** The token whose key id is `keyId`, or undefined. */
   getByKeyId(keyId: string): TokenRow | undefined {
-    return parse(this.byKey.get(keyId) as RawRow | undefined);
+    return this.q.byKey.get({ keyId });
   }
 
   /** Every token, oldest first. */
   list(): TokenRow[] {
-    return (this.all.all() as RawRow[]).map((r) => parse(r)!);
+    return this.q.all.all();
   }
 
   /** Stores a new token. Throws {@link ConflictError} when the name (or, astronomically unlikely, the key id) is taken. */
   create(row: Omit<TokenRow, "lastUsedAt">): void {
     guardStorage("store the token", () => {
       try {
-        this.insert.run(row.name, row.keyId, row.key, JSON.stringify(row.scopes), row.createdAt, row.expiresAt);
+        this.q.insert.run(row);
       } catch (err) {
         if ((err as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY" || (err as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") {
           throw new ConflictError(`a token named "${row.name}" exists already (revoke it first)`, { name: row.name });
@@ -78,21 +74,21 @@ export class TokenRows {
 
   /** Deletes the token named `name`; returns whether there was one. */
   delete(name: string): boolean {
-    return guardStorage("revoke the token", () => this.remove.run(name).changes > 0);
+    return guardStorage("revoke the token", () => this.q.remove.run({ name }).changes > 0);
   }
 
   /** Records when a token was last used (epoch ms). */
   markUsed(name: string, atMs: number): void {
-    guardStorage("record the token's use", () => this.touch.run(atMs, name));
+    guardStorage("record the token's use", () => this.q.touch.run({ at: atMs, name }));
   }
 
   /** The name of the token that created session `sessionId`, or undefined (the owner, a bridge, the web app). */
   sessionOwner(sessionId: string): string | undefined {
-    return (this.ownerOf.get(sessionId) as { tokenName: string } | undefined)?.tokenName;
+    return this.q.ownerOf.get({ sessionId })?.tokenName;
   }
 
   /** Records that token `tokenName` created session `sessionId` (a no-op when the session has an owner). */
   setSessionOwner(sessionId: string, tokenName: string): void {
-    guardStorage("record the session's owner", () => this.setOwner.run(sessionId, tokenName));
+    guardStorage("record the session's owner", () => this.q.setOwner.run({ sessionId, tokenName }));
   }
 }

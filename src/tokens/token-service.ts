@@ -115,7 +115,7 @@ export class TokenService {
 
   private live(row: TokenRow): TokenLookup | undefined {
     if (row.expiresAt !== null && row.expiresAt <= this.now()) return undefined;
-    return { name: row.name, key: row.key, scopes: row.scopes as Scope[], kind: "token" };
+    return { name: row.name, key: row.key, scopes: row.scopes, kind: "token" };
   }
 
   private touch(name: string): void {
@@ -131,7 +131,7 @@ export class TokenService {
 
   private info(r: TokenRow): TokenInfo {
     return {
-      name: r.name, scopes: r.scopes as Scope[], createdAt: iso(r.createdAt)!, expiresAt: iso(r.expiresAt), lastUsedAt: iso(r.lastUsedAt),
+      name: r.name, scopes: r.scopes, createdAt: iso(r.createdAt)!, expiresAt: iso(r.expiresAt), lastUsedAt: iso(r.lastUsedAt),
       expired: r.expiresAt !== null && r.expiresAt <= this.now(),
     };
   }
