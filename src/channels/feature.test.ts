@@ -9,7 +9,7 @@ import { Config } from "../config/schema.js";
 import type { DaemonContext, RunHooks } from "../feature.js";
 import type { ChannelAddress } from "../../protocol/chat.js";
 import { bridgeSettings, createChannelsFeature, findCli } from "./feature.js";
-import { ChannelsConfig } from "./config.js";
+import { ChannelsConfig } from "../config/sections/channels.js";
 
 const FIXTURE = join(import.meta.dirname, "test-fixtures", "fake-bridge.mjs");
 const cleanups: Array<() => unknown> = [];

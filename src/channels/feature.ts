@@ -6,7 +6,7 @@ import type { FeatureFactory } from "../feature.js";
 import type { CommandHandler } from "../agent/runner.js";
 import { AccessGate } from "./access.js";
 import { parseCommand, runChatCommand, type ChatCommandDeps } from "./commands.js";
-import { ACCESS_KEYS, PLATFORMS, accessOf, type ChannelsConfig } from "./config.js";
+import { ACCESS_KEYS, PLATFORMS, accessOf, type ChannelsConfig } from "../config/sections/channels.js";
 import { Pairing } from "./pairing.js";
 import type { ApprovalService } from "../approvals/service.js";
 import type { ChannelAddress } from "../../protocol/chat.js";

@@ -1,7 +1,7 @@
 import type { FeatureFactory } from "../feature.js";
 import type { Tool } from "../agent/tools/tool.js";
 import { applyToolPolicy } from "../agent/tools/policy.js";
-import type { ToolsConfig } from "./config.js";
+import type { ToolsConfig } from "../config/sections/tools.js";
 import type { BuiltinToolStatus } from "../../protocol/tools.js";
 import { ensureWorkspace } from "./workspace.js";
 import { webFetchTool } from "./web-fetch.js";
