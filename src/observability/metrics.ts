@@ -1,20 +1,10 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import { z } from "zod";
-import { defineRoute } from "../gateway/router.js";
 
 /** Upper bounds (seconds) of the run latency histogram buckets; `+Inf` is added. */
 export const RUN_DURATION_BUCKETS_S = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
 /** Upper bounds (seconds) of the delivery latency histogram buckets (outbox row created → bridge's ack); `+Inf` is added. */
 export const DELIVERY_LATENCY_BUCKETS_S = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600];
-
-/** `GET /metrics`: Prometheus text exposition format 0.0.4. Behind the token unless `metrics.public: true`. */
-export const metricsRoute = defineRoute({
-  method: "get", path: "/metrics", scope: "read", tag: "ops",
-  summary: "Prometheus metrics (text format 0.0.4): runs, errors, tokens, cost, run latency, connections, event-loop lag. Open without a token when metrics.public is true.",
-  raw: { response: "text/plain; version=0.0.4" },
-  response: z.string().describe("Prometheus text exposition format"),
-});
 
 /** One finished run as the metrics see it. Tokens and cost are of the run's chat calls; `costUsd` null when unpriced. */
 export interface RunSample {

@@ -1,9 +1,9 @@
 import type { ServerResponse } from "node:http";
 import { z } from "zod";
-import type { DaemonContext } from "../feature.js";
-import { ConflictError } from "../errors.js";
-import { defineRoute, type Router } from "../gateway/router.js";
-import { installVerified, isNewer, latestManifest, updateSource, verifyManifest } from "./update-check.js";
+import type { DaemonContext } from "../../feature.js";
+import { ConflictError } from "../../errors.js";
+import { defineRoute, type Router } from "../router.js";
+import { installVerified, isNewer, latestManifest, updateSource, verifyManifest } from "../../lifecycle/update-check.js";
 
 /** Result of `POST /api/update`. */
 export const UpdateResult = z.strictObject({
@@ -44,7 +44,7 @@ export const lifecycleRoutes = {
  *   `install: true` and a newer version, the tarball is downloaded, checked against that hash and installed from
  *   the file (`npm install -g`, up to 5 min); one update at a time (409). Registry failures: 503 naming the cause.
  */
-export function lifecycleRouteGroup(router: Router, ctx: DaemonContext): void {
+export function mountLifecycleRoutes(router: Router, ctx: Pick<DaemonContext, "logger" | "requestStop" | "version" | "config">): void {
   const logger = ctx.logger.child({ component: "lifecycle" });
   let installing = false;
   router

@@ -3,13 +3,13 @@ import { z } from "zod";
 import type { Config } from "../config/schema.js";
 import type { Store } from "../store/store.js";
 import { AgentdError } from "../errors.js";
-import { completeModelCall, type CallUsage } from "../agent/model-call.js";
-import type { ProviderPool, ResolvedModel } from "../agent/provider.js";
-import { defineTool, type Tool } from "../agent/tools/tool.js";
-import { UPLOADS_DIR } from "./uploads.js";
-import { clipText, documentText } from "./extract.js";
-import { attachmentOfPath, attachmentPath, formatBytes } from "./files.js";
-import { prepareImage } from "./image.js";
+import { completeModelCall, type CallUsage } from "./model-call.js";
+import type { ProviderPool, ResolvedModel } from "./provider.js";
+import { defineTool, type Tool } from "./tools/tool.js";
+import { UPLOADS_DIR } from "../media/uploads.js";
+import { clipText, documentText } from "../media/extract.js";
+import { attachmentOfPath, attachmentPath, formatBytes } from "../media/files.js";
+import { prepareImage } from "../media/image.js";
 
 /** Characters `attachment_read` returns per call. */
 export const ATTACHMENT_READ_MAX_CHARS = 20_000;

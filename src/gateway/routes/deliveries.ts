@@ -1,6 +1,9 @@
 import { z } from "zod";
-import { defineRoute } from "../gateway/router.js";
-import { Delivery, MessageSendParams } from "../../protocol/deliveries.js";
+import { Delivery, MessageSendParams } from "../../../protocol/deliveries.js";
+import type { DaemonContext } from "../../feature.js";
+import { ValidationError } from "../../errors.js";
+import { attachmentResponse } from "./delivery-attachment.js";
+import { defineRoute, type Router } from "../router.js";
 
 const byId = z.strictObject({ id: z.string().min(1).max(64) });
 
@@ -24,3 +27,15 @@ export const deliveryRoutes = {
     status: 202, errors: [400],
   }),
 };
+
+/** Mounts the outbox's REST-only routes over `ctx.outbox` (the `Idempotency-Key` header is RFC draft-ietf-httpapi-idempotency-key-header). */
+export function mountDeliveryRoutes(router: Router, ctx: Pick<DaemonContext, "dir" | "outbox">): void {
+  const outbox = ctx.outbox;
+  router
+    .route(deliveryRoutes.attachment, ({ params }) => attachmentResponse(ctx.dir, outbox.get(params.id), Number(params.index)))
+    .route(deliveryRoutes.send, ({ body, c }) => {
+      const key = body.idempotencyKey ?? c.req.header("idempotency-key");
+      if (key !== undefined && (key.length < 1 || key.length > 200)) throw new ValidationError("Idempotency-Key: 1 to 200 characters", { path: "idempotencyKey" });
+      return outbox.enqueueOnce({ address: body.address, text: body.text, ...(key ? { idempotencyKey: key } : {}) });
+    });
+}

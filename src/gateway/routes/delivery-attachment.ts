@@ -1,9 +1,9 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { Readable } from "node:stream";
-import type { Delivery } from "../../protocol/deliveries.js";
-import { NotFoundError } from "../errors.js";
-import { resolveAttachment } from "./attachments.js";
+import type { Delivery } from "../../../protocol/deliveries.js";
+import { NotFoundError } from "../../errors.js";
+import { resolveAttachment } from "../../deliveries/attachments.js";
 
 /**
  * The HTTP answer of `GET /api/deliveries/{id}/attachments/{index}`: the file streamed with its MIME type and
