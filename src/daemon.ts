@@ -165,8 +165,10 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     const { app } = createRestApp({
       keys, version: VERSION, startedAt, registry, coreMethods, logger: gwLogger, maxBodyBytes: cfg.server.maxBodyBytes,
       extend: [
-        ...featureMethods.map((names) => (router: Router) => mountMethodRoutes(router, registry, names)),
-        (router) => mountRestRoutes(router, ctx, services),
+        ...features.map((f, i) => (router: Router) => {
+          mountMethodRoutes(router, registry, featureMethods[i]!);
+          mountRestRoutes(f.name, router, ctx, services);
+        }),
         (router) => mountIntegrations(router, { registry, store: db, config: () => config.get(), version: VERSION, startedAt, logger: gwLogger }),
       ],
       errorShapes: integrationErrorShapes,

@@ -1,4 +1,3 @@
-import type Database from "better-sqlite3";
 import { createHash } from "node:crypto";
 import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
@@ -20,7 +19,7 @@ export interface BackupOptions {
   outFile: string;
   includeSecrets?: boolean;
   /** An open connection to copy the database from (the daemon's own: its writes never restart the copy). */
-  sqlite?: Database.Database;
+  sqlite?: Parameters<typeof snapshotDatabase>[2];
   /** Folders (absolute) never put into the archive, e.g. the scheduled backups' folder. */
   exclude?: string[];
 }

@@ -12,22 +12,34 @@ import { mountModelRoutes } from "./models.js";
 import { mountTokenRoutes } from "./tokens.js";
 import { mountUploadRoutes } from "./uploads.js";
 
+type Mount = (router: Router, ctx: DaemonContext, services: Services) => void;
+
 /**
- * Mounts the REST routes that are not a protocol method's mapping (multipart uploads, `/metrics` text, logs,
- * restart/update, webhooks, token admin, delivery file bytes, the owner's approval answers, config and models),
- * each over the daemon's services and those the features provide (`services`), and last `GET /api/openapi.json`,
- * built from every route mounted on `router` (method routes included).
+ * The REST routes that are not a protocol method's mapping (multipart uploads, `/metrics` text, logs,
+ * restart/update, webhooks, token admin, delivery file bytes, the owner's approval answers, config and models,
+ * and `GET /api/openapi.json`, built from every route mounted on the router), each over the daemon's services and
+ * those the features provide. Keyed by the feature whose method routes they follow, so the OpenAPI document and
+ * docs/rest.md list them beside the operations of the same concern.
  */
-export function mountRestRoutes(router: Router, ctx: DaemonContext, services: Services): void {
-  mountDeliveryRoutes(router, ctx);
-  mountUploadRoutes(router, ctx);
-  mountLogRoutes(router, ctx.logBuffer);
-  mountLifecycleRoutes(router, ctx);
-  mountMetricsRoute(router, services.metrics);
-  mountApprovalRoutes(router, ctx);
-  mountConfigRoutes(router, { store: ctx.config, writer: services.configWriter });
-  mountModelRoutes(router, { store: ctx.config, writer: services.configWriter, pool: ctx.pool, redact: ctx.redact });
-  mountOpenApiRoute(router, { specs: () => router.specs, version: ctx.version });
-  mountHookRoutes(router, ctx);
-  mountTokenRoutes(router, ctx);
+const REST_ROUTES: Record<string, Mount[]> = {
+  deliveries: [
+    (router, ctx) => mountDeliveryRoutes(router, ctx),
+    (router, ctx) => mountUploadRoutes(router, ctx),
+    (router, ctx) => mountLogRoutes(router, ctx.logBuffer),
+    (router, ctx) => mountLifecycleRoutes(router, ctx),
+    (router, _ctx, services) => mountMetricsRoute(router, services.metrics),
+  ],
+  approvals: [(router, ctx) => mountApprovalRoutes(router, ctx)],
+  config: [
+    (router, ctx, services) => mountConfigRoutes(router, { store: ctx.config, writer: services.configWriter }),
+    (router, ctx, services) => mountModelRoutes(router, { store: ctx.config, writer: services.configWriter, pool: ctx.pool, redact: ctx.redact }),
+    (router, ctx) => mountOpenApiRoute(router, { specs: () => router.specs, version: ctx.version }),
+  ],
+  schedules: [(router, ctx) => mountHookRoutes(router, ctx)],
+  backup: [(router, ctx) => mountTokenRoutes(router, ctx)],
+};
+
+/** Mounts the REST-only routes that follow the method routes of feature `feature` ({@link REST_ROUTES}). */
+export function mountRestRoutes(feature: string, router: Router, ctx: DaemonContext, services: Services): void {
+  for (const mount of REST_ROUTES[feature] ?? []) mount(router, ctx, services);
 }
