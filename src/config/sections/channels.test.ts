@@ -5,7 +5,7 @@ import { parseDocument } from "yaml";
 import { ChannelsConfig, PlatformAccess, accessOf } from "./channels.js";
 import { parseConfig } from "../load.js";
 
-const TEMPLATE = join(import.meta.dirname, "..", "..", "agent-template", "agentd.yaml");
+const TEMPLATE = join(import.meta.dirname, "..", "..", "..", "agent-template", "agentd.yaml");
 
 /** The commented `channels:` block of the template, uncommented one level (its example values). */
 function templateChannels(): { text: string; value: unknown } {
