@@ -17,7 +17,7 @@ import { fileListTool } from "./file-list.js";
 type Entry = { name: string; tool?: Tool; mode?: "bwrap" | "none"; reason?: string };
 
 /**
- * The built-in tools of issue 13 for the config `cfg` (see src/tools/config.ts): each either built or with the
+ * The built-in tools of issue 13 for the config `cfg` (see src/config/sections/tools.ts): each either built or with the
  * reason it is off. `pathEnv` is the PATH `bwrap` is looked up on (the daemon's own).
  */
 export function builtinToolEntries(opts: { root: string; cfg: () => ToolsConfig; pathEnv?: string | undefined }): Entry[] {
