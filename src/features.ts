@@ -25,35 +25,26 @@ import { schedulesFeature } from "./schedules/feature.js";
 export const FEATURES: FeatureFactory[] = [agentFeature, deliveriesFeature, metricsFeature, vaultFeature, toolsFeature, approvalsFeature, mcpFeature, channelsFeature, configFeature, schedulesFeature, backupFeature];
 
 /** The run hooks of every feature, composed: what the runner calls. */
-export interface ComposedRunHooks extends Omit<RunHooks, "onRunEnd"> {
-  onRunEnd: NonNullable<RunHooks["onRunEnd"]>;
-}
+export type ComposedRunHooks = Omit<RunHooks, "onRunEnd"> & Required<Pick<RunHooks, "onRunEnd">>;
 
 /**
  * Composes what the features declare: at most one provider of each of `price`, `compact`, `command` and of each
- * service, `onRunEnd` listeners in feature order. Throws an `internal` {@link AgentdError} at start-up when two features provide the same hook or
- * service, or when no feature provides a service the gateway needs.
+ * service, `onRunEnd` listeners in feature order. Throws an `internal` {@link AgentdError} at start-up when two
+ * features provide the same hook or service, or when no feature provides a service the gateway needs.
  */
 export function composeFeatures(features: readonly Feature[]): { runHooks: ComposedRunHooks; services: Services } {
-  const one = <T extends object>(kind: string, pick: (f: Feature) => Partial<T> | undefined): Partial<T> => {
-    const out: Partial<T> = {};
-    const by = new Map<string, string>();
-    for (const f of features) {
-      for (const [key, value] of Object.entries(pick(f) ?? {})) {
-        if (value === undefined || key === "onRunEnd") continue;
-        if (by.has(key)) throw new AgentdError("internal", `${kind} ${key} is provided by both ${by.get(key)} and ${f.name}`);
-        by.set(key, f.name);
-        (out as Record<string, unknown>)[key] = value;
-      }
+  const merged: Record<string, unknown> = {};
+  const by = new Map<string, string>();
+  for (const f of features) {
+    for (const [key, value] of Object.entries({ ...f.runHooks, ...f.provides, onRunEnd: undefined })) {
+      if (value === undefined) continue;
+      if (by.has(key)) throw new AgentdError("internal", `${key} is provided by both ${by.get(key)} and ${f.name}`);
+      by.set(key, f.name);
+      merged[key] = value;
     }
-    return out;
-  };
-  const hooks = one<RunHooks>("run hook", (f) => f.runHooks);
-  const services = one<Services>("service", (f) => f.provides);
-  for (const key of ["metrics", "configWriter"] as const) if (!services[key]) throw new AgentdError("internal", `no feature provides the service ${key}`);
+  }
+  for (const key of ["metrics", "configWriter"]) if (!merged[key]) throw new AgentdError("internal", `no feature provides the service ${key}`);
   const listeners = features.flatMap((f) => (f.runHooks?.onRunEnd ? [f.runHooks.onRunEnd] : []));
-  const onRunEnd: ComposedRunHooks["onRunEnd"] = (info) => {
-    for (const listener of listeners) listener(info);
-  };
-  return { runHooks: { ...hooks, onRunEnd }, services: services as Services };
+  const onRunEnd: ComposedRunHooks["onRunEnd"] = (info) => listeners.forEach((listener) => listener(info));
+  return { runHooks: { ...(merged as RunHooks), onRunEnd }, services: merged as unknown as Services };
 }

@@ -22,21 +22,15 @@ type Mount = (router: Router, ctx: DaemonContext, services: Services) => void;
  * docs/rest.md list them beside the operations of the same concern.
  */
 const REST_ROUTES: Record<string, Mount[]> = {
-  deliveries: [
-    (router, ctx) => mountDeliveryRoutes(router, ctx),
-    (router, ctx) => mountUploadRoutes(router, ctx),
-    (router, ctx) => mountLogRoutes(router, ctx.logBuffer),
-    (router, ctx) => mountLifecycleRoutes(router, ctx),
-    (router, _ctx, services) => mountMetricsRoute(router, services.metrics),
-  ],
-  approvals: [(router, ctx) => mountApprovalRoutes(router, ctx)],
+  deliveries: [mountDeliveryRoutes, mountUploadRoutes, mountLogRoutes, mountLifecycleRoutes, mountMetricsRoute],
+  approvals: [mountApprovalRoutes],
   config: [
     (router, ctx, services) => mountConfigRoutes(router, { store: ctx.config, writer: services.configWriter }),
     (router, ctx, services) => mountModelRoutes(router, { store: ctx.config, writer: services.configWriter, pool: ctx.pool, redact: ctx.redact }),
     (router, ctx) => mountOpenApiRoute(router, { specs: () => router.specs, version: ctx.version }),
   ],
-  schedules: [(router, ctx) => mountHookRoutes(router, ctx)],
-  backup: [(router, ctx) => mountTokenRoutes(router, ctx)],
+  schedules: [mountHookRoutes],
+  backup: [mountTokenRoutes],
 };
 
 /** Mounts the REST-only routes that follow the method routes of feature `feature` ({@link REST_ROUTES}). */

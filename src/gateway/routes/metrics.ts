@@ -11,6 +11,6 @@ export const metricsRoute = defineRoute({
 });
 
 /** Mounts `GET /metrics` over the metrics the observability feature provides (src/observability). */
-export function mountMetricsRoute(router: Router, metrics: Services["metrics"]): void {
+export function mountMetricsRoute(router: Router, _ctx: unknown, { metrics }: Pick<Services, "metrics">): void {
   router.route(metricsRoute, async ({ c }) => c.body(await metrics.render(), 200, { "content-type": metrics.contentType }));
 }
