@@ -138,13 +138,6 @@ export function createChannelsFeature(
       }
     },
   });
-  // the owner approves a pairing code from a chat (a bridge passes `by`) or through a token with admin
-  const approvePairing = (code: string, by?: { platform: string; userId: string }) => {
-    if (by && !ctx.config.get().owner.chats.some((o) => o.platform === by.platform && o.userId === by.userId)) {
-      throw new AgentdError("unauthorized", "only the owner (owner.chats) may approve a pairing code from a chat");
-    }
-    return { sender: wireSender(pairing.approve(code, by ? `${by.platform}:${by.userId}` : "owner")) };
-  };
   let supervisor: BridgeSupervisor | undefined;
   // each supervised bridge gets a `bridge`-scoped token of its own, minted for this run of the daemon (never the
   // owner token: it replaces AGENTD_TOKEN in the bridge's environment, which the bridge reads before .env)
@@ -197,8 +190,11 @@ export function createChannelsFeature(
         .on("bridges.list", bridges)
         .on("pairing.list", () => pairing.list())
         .on("pairing.approve", (p, call) => {
-          if (!p.by && !call.principal.scopes.includes("admin")) throw new AgentdError("unauthorized", "pairing.approve without `by` needs the admin scope (a bridge answers as the owner's chat user who pressed)");
-          return approvePairing(p.code, p.by);
+          // the owner approves from a chat (a bridge passes `by`, one of owner.chats) or through a token with admin
+          const by = p.by;
+          if (!by && !call.principal.scopes.includes("admin")) throw new AgentdError("unauthorized", "pairing.approve without `by` needs the admin scope (a bridge answers as the owner's chat user who pressed)");
+          if (by && !ctx.config.get().owner.chats.some((o) => o.platform === by.platform && o.userId === by.userId)) throw new AgentdError("unauthorized", "only the owner (owner.chats) may approve a pairing code from a chat");
+          return { sender: wireSender(pairing.approve(p.code, by ? `${by.platform}:${by.userId}` : "owner")) };
         })
         .on("pairing.revoke", (p) => ({ revoked: pairing.revoke(p.platform, p.userId) }));
     },

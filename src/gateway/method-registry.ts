@@ -1,10 +1,10 @@
 import type { z } from "zod";
 import type { methods } from "../../protocol/methods.js";
 import { AgentdError, ValidationError } from "../errors.js";
-import type { CallContext, Handler, Handlers, Specs } from "../handlers.js";
+import type { CallContext, Handler, Handlers, Specs } from "../feature.js";
 import { authorize } from "./scopes.js";
 
-export type { CallContext, Handler } from "../handlers.js";
+export type { CallContext, Handler } from "../feature.js";
 
 /** The daemon's registry: every method of protocol/methods.ts, so calls are typed by method name. */
 export type DaemonRegistry = MethodRegistry<typeof methods>;

@@ -1,8 +1,8 @@
 import { scopeAllows, requiredScopes, type Scope, type ScopeRequirement } from "../../protocol/scopes.js";
 import { AgentdError, ForbiddenError } from "../errors.js";
-import type { Principal } from "../handlers.js";
+import type { Principal } from "../feature.js";
 
-export type { Principal } from "../handlers.js";
+export type { Principal } from "../feature.js";
 
 /** The owner token's principal (`AGENTD_TOKEN`): `admin`. */
 export const OWNER: Principal = { name: "owner", scopes: ["admin"], kind: "owner" };

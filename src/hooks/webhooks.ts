@@ -5,8 +5,6 @@ import type { HookConfig } from "../config/sections/hooks.js";
 import { verifySignature } from "./signature.js";
 import { renderHookPrompt } from "./template.js";
 
-export { SIGNATURE_HEADER } from "./signature.js";
-
 /** Paths of hooks that carry a `secret`: they skip the bearer check (their signature is checked instead). */
 export function signedHookPaths(hooks: Record<string, { secret?: string | undefined }>): string[] {
   return Object.entries(hooks).filter(([, h]) => h.secret).map(([name]) => `/api/hooks/${name}`);

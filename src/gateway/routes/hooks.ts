@@ -2,7 +2,8 @@ import { z } from "zod";
 import { ChatSendResult } from "../../../protocol/chat.js";
 import { AgentdError, NotFoundError } from "../../errors.js";
 import type { DaemonContext } from "../../feature.js";
-import { acceptWebhook, SIGNATURE_HEADER } from "../../hooks/webhooks.js";
+import { acceptWebhook } from "../../hooks/webhooks.js";
+import { SIGNATURE_HEADER } from "../../hooks/signature.js";
 import { defineRoute, type Router } from "../router.js";
 
 /** `POST /api/hooks/{name}`, declared once for the router and the OpenAPI document. */

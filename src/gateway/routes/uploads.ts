@@ -27,6 +27,20 @@ export const uploadRoute = defineRoute({
 export type UploadDeps = Pick<DaemonContext, "pool" | "dir" | "config" | "logger" | "redact">;
 
 /**
+ * Sets `file.transcription` of an audio file (`audio/*`) when `uploads.transcriptionModel` is set; a failed
+ * transcription keeps the file and goes to `onError` as an {@link AgentdError} (the provider's, mapped).
+ */
+async function transcribeAudio(ctx: Omit<UploadDeps, "redact">, file: StoredUpload, onError: (e: AgentdError) => void): Promise<void> {
+  const model = ctx.config.get().uploads.transcriptionModel;
+  if (!model || !file.mime.startsWith("audio/")) return;
+  try {
+    file.transcription = await transcribe(ctx, model, file);
+  } catch (err) {
+    onError(err instanceof AgentdError ? err : modelError(err, model));
+  }
+}
+
+/**
  * Receives the files and fields of a multipart `POST /api/chat` (text and files in one request) within the
  * message limits (`uploads.maxBytes` per file, `maxFiles`, `maxMessageBytes`), and transcribes audio as
  * `POST /api/upload` does (a failed transcription is logged; the message then says the voice note was not
@@ -35,14 +49,7 @@ export type UploadDeps = Pick<DaemonContext, "pool" | "dir" | "config" | "logger
 export async function receiveChatForm(req: Request, ctx: Omit<UploadDeps, "redact">): Promise<{ fields: Map<string, string>; files: StoredUpload[]; discard(): Promise<void> }> {
   const cfg = ctx.config.get().uploads;
   const form = await receiveForm(req, { dir: ctx.dir, maxBytes: cfg.maxBytes, maxFiles: cfg.maxFiles, maxTotalBytes: cfg.maxMessageBytes, maxFieldBytes: 400_000 });
-  for (const f of form.files) {
-    if (!cfg.transcriptionModel || !f.mime.startsWith("audio/")) continue;
-    try {
-      f.transcription = await transcribe(ctx, cfg.transcriptionModel, f);
-    } catch (err) {
-      ctx.logger.warn({ path: f.path, err: (err as Error).message }, "transcription failed");
-    }
-  }
+  for (const f of form.files) await transcribeAudio(ctx, f, (e) => ctx.logger.warn({ path: f.path, err: e.message }, "transcription failed"));
   return { ...form, discard: async () => void (await Promise.all(form.files.map((f) => rm(join(ctx.dir, f.path), { force: true })))) };
 }
 
@@ -54,18 +61,12 @@ export async function receiveChatForm(req: Request, ctx: Omit<UploadDeps, "redac
 export function mountUploadRoutes(router: Router, ctx: UploadDeps): void {
   const logger = ctx.logger.child({ component: "uploads" });
   router.route(uploadRoute, async ({ c }) => {
-    const cfg = ctx.config.get().uploads;
-    const upload = await receiveUpload(c.req.raw, { dir: ctx.dir, maxBytes: cfg.maxBytes });
+    const upload = await receiveUpload(c.req.raw, { dir: ctx.dir, maxBytes: ctx.config.get().uploads.maxBytes });
     logger.info({ path: upload.path, bytes: upload.bytes, mime: upload.mime }, "file uploaded");
-    if (cfg.transcriptionModel && upload.mime.startsWith("audio/")) {
-      try {
-        upload.transcription = await transcribe(ctx, cfg.transcriptionModel, upload);
-      } catch (err) {
-        const e = err instanceof AgentdError ? err : modelError(err, cfg.transcriptionModel);
-        logger.warn({ path: upload.path, code: e.code }, `transcription failed: ${e.message}`);
-        c.header("X-Transcription-Error", ctx.redact(`${e.code}: ${e.message}`).replace(/[^\x20-\x7e]/g, "?").slice(0, 300));
-      }
-    }
+    await transcribeAudio(ctx, upload, (e) => {
+      logger.warn({ path: upload.path, code: e.code }, `transcription failed: ${e.message}`);
+      c.header("X-Transcription-Error", ctx.redact(`${e.code}: ${e.message}`).replace(/[^\x20-\x7e]/g, "?").slice(0, 300));
+    });
     return c.json(upload, 201);
   });
 }
