@@ -25,7 +25,7 @@ import { schedulesFeature } from "./schedules/feature.js";
 export const FEATURES: FeatureFactory[] = [agentFeature, deliveriesFeature, metricsFeature, vaultFeature, toolsFeature, approvalsFeature, mcpFeature, channelsFeature, configFeature, schedulesFeature, backupFeature];
 
 /** The run hooks of every feature, composed: what the runner calls. */
-export type ComposedRunHooks = Omit<RunHooks, "onRunEnd"> & Required<Pick<RunHooks, "onRunEnd">>;
+export type ComposedRunHooks = RunHooks & Required<Pick<RunHooks, "onRunEnd">>;
 
 /**
  * Composes what the features declare: at most one provider of each of `price`, `compact`, `command` and of each

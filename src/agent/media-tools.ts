@@ -6,7 +6,7 @@ import { AgentdError } from "../errors.js";
 import { completeModelCall, type CallUsage } from "./model-call.js";
 import type { ProviderPool, ResolvedModel } from "./provider.js";
 import { defineTool, type Tool } from "./tools/tool.js";
-import { UPLOADS_DIR } from "../media/uploads.js";
+import { UPLOADS_DIR } from "../media/form-receive.js";
 import { clipText, documentText } from "../media/extract.js";
 import { attachmentOfPath, attachmentPath, formatBytes } from "../media/files.js";
 import { prepareImage } from "../media/image.js";

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { DaemonContext } from "../feature.js";
 import { AgentdError } from "../errors.js";
 import type { HookConfig } from "../config/sections/hooks.js";
-import { verifySignature } from "./signature.js";
+import { SIGNATURE_HEADER, verifySignature } from "./signature.js";
 import { renderHookPrompt } from "./template.js";
 
 /** Paths of hooks that carry a `secret`: they skip the bearer check (their signature is checked instead). */
@@ -22,14 +22,14 @@ function hookSession(ctx: Pick<DaemonContext, "store">, name: string, mode: "own
 
 /**
  * Accepts one delivery of webhook `hooks.<name>` (issue 11) whose raw body (already within `maxBytes`) and
- * lower-case headers the gateway read: checks the signature (`signature`, GitHub's `X-Hub-Signature-256`) when the
+ * lower-case headers the gateway read: checks the signature (GitHub's `X-Hub-Signature-256`, {@link SIGNATURE_HEADER}) when the
  * hook has a `secret` (401 `unauthorized`, nothing stored or run), then starts the run: the prompt template filled
  * with the JSON body (or the text as it came when it is not JSON), in the hook's session, its reply delivered to
  * `deliverTo` through the outbox. A replayed delivery id (`X-GitHub-Delivery` by default) answers the first run's
  * id with `duplicate: true` and runs nothing.
  */
-export function acceptWebhook(ctx: Pick<DaemonContext, "store" | "runner" | "logger">, name: string, hook: HookConfig, raw: Uint8Array, headers: Record<string, string>, signature: string | undefined) {
-  if (hook.secret && !verifySignature(hook.secret, raw, signature)) {
+export function acceptWebhook(ctx: Pick<DaemonContext, "store" | "runner" | "logger">, name: string, hook: HookConfig, raw: Uint8Array, headers: Record<string, string>) {
+  if (hook.secret && !verifySignature(hook.secret, raw, headers[SIGNATURE_HEADER])) {
     ctx.logger.warn({ hook: name }, "webhook refused: missing or wrong X-Hub-Signature-256");
     throw new AgentdError("unauthorized", "missing or wrong X-Hub-Signature-256 signature", { details: { hook: name } });
   }

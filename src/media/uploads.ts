@@ -3,8 +3,6 @@ import type { Attachment } from "../../protocol/chat.js";
 import { AgentdError } from "../errors.js";
 import { receiveForm } from "./form-receive.js";
 
-export { UPLOADS_DIR, MULTIPART_OVERHEAD_BYTES } from "./form-receive.js";
-
 /** A stored upload: `path` relative to the agent folder (`uploads/…`), the original (sanitized) file name, size and type. */
 export type StoredUpload = z.infer<typeof Attachment>;
 
@@ -12,7 +10,7 @@ export type StoredUpload = z.infer<typeof Attachment>;
  * Streams one uploaded file from a multipart request to `DIR/uploads/<stamp>-<random>-<safe name>` with
  * {@link receiveForm} (@fastify/busboy): checked first against `Content-Length`, then byte by byte while it is
  * written to a temporary file, renamed when complete and removed on any failure, so nothing partial is ever left.
- * Throws `payload_too_large` (413) above `maxBytes` (the file) or `maxBytes` + {@link MULTIPART_OVERHEAD_BYTES}
+ * Throws `payload_too_large` (413) above `maxBytes` (the file) or `maxBytes` + `MULTIPART_OVERHEAD_BYTES` (form-receive.ts)
  * (the whole body), `bad_request` for a body that is not multipart/form-data, has no file part or has more than one.
  */
 export async function receiveUpload(req: Request, opts: { dir: string; maxBytes: number }): Promise<StoredUpload> {

@@ -3,7 +3,6 @@ import { ChatSendResult } from "../../../protocol/chat.js";
 import { AgentdError, NotFoundError } from "../../errors.js";
 import type { DaemonContext } from "../../feature.js";
 import { acceptWebhook } from "../../hooks/webhooks.js";
-import { SIGNATURE_HEADER } from "../../hooks/signature.js";
 import { defineRoute, type Router } from "../router.js";
 
 /** `POST /api/hooks/{name}`, declared once for the router and the OpenAPI document. */
@@ -31,8 +30,7 @@ export function mountHookRoutes(router: Router, ctx: Pick<DaemonContext, "config
     if (declared > hook.maxBytes) throw tooLarge();
     const raw = new Uint8Array(await c.req.arrayBuffer());
     if (raw.byteLength > hook.maxBytes) throw tooLarge();
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(c.req.header())) headers[k.toLowerCase()] = v;
-    return acceptWebhook(deps, params.name, hook, raw, headers, c.req.header(SIGNATURE_HEADER));
+    // Fetch's Headers give lower-case names
+    return acceptWebhook(deps, params.name, hook, raw, c.req.header());
   });
 }
