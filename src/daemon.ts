@@ -137,7 +137,7 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     // the one token lookup of the gateway (REST bearer, /v1, /mcp and the WebSocket handshake), CONTRACTS.md A
     const keys = new KeyRing(ownerTokenKeys(() => token), tokens);
     const ctx: DaemonContext = {
-      dir, config, store: db, logger, redact, runner, outbox, approvals, pool, version: VERSION, startedAt, token, logBuffer, tokens,
+      dir, config, store: db, logger, redact, runner, outbox, approvals, pool, version: VERSION, logBuffer, tokens,
       mintToken: (name, scopes) => keys.mint(name, scopes),
       port: () => gateway?.port ?? 0,
       openConnections: () => gateway?.wss.clients.size ?? 0,

@@ -93,9 +93,6 @@ export interface DaemonContext {
   approvals: ApprovalService;
   pool: ProviderPool;
   version: string;
-  startedAt: number;
-  /** The owner token (`AGENTD_TOKEN`, scope `admin`). */
-  token: string;
   /** The named tokens (issue 15): create, list, revoke, look up. */
   tokens: TokenService;
   /** Mints a token held in memory for this run of the daemon only (e.g. a bridge's `bridge` token); returns it. */

@@ -1,4 +1,4 @@
-import { scopeAllows, requiredScopes, type Scope, type ScopeRequirement } from "../../protocol/scopes.js";
+import { scopeAllows, requiredScopes, type ScopeRequirement } from "../../protocol/scopes.js";
 import { AgentdError, ForbiddenError } from "../errors.js";
 import type { Principal } from "../feature.js";
 
