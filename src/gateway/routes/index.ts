@@ -12,16 +12,14 @@ import { mountModelRoutes } from "./models.js";
 import { mountTokenRoutes } from "./tokens.js";
 import { mountUploadRoutes } from "./uploads.js";
 
-type Mount = (router: Router, ctx: DaemonContext, services: Services) => void;
-
 /**
  * The REST routes that are not a protocol method's mapping (multipart uploads, `/metrics` text, logs,
  * restart/update, webhooks, token admin, delivery file bytes, the owner's approval answers, config and models,
  * and `GET /api/openapi.json`, built from every route mounted on the router), each over the daemon's services and
  * those the features provide. Keyed by the feature whose method routes they follow, so the OpenAPI document and
- * docs/rest.md list them beside the operations of the same concern.
+ * docs/rest.md list them beside the operations of the same concern (the daemon mounts them in that order).
  */
-const REST_ROUTES: Record<string, Mount[]> = {
+export const REST_ROUTES: Record<string, Array<(router: Router, ctx: DaemonContext, services: Services) => void>> = {
   deliveries: [mountDeliveryRoutes, mountUploadRoutes, mountLogRoutes, mountLifecycleRoutes, mountMetricsRoute],
   approvals: [mountApprovalRoutes],
   config: [
@@ -32,8 +30,3 @@ const REST_ROUTES: Record<string, Mount[]> = {
   schedules: [mountHookRoutes],
   backup: [mountTokenRoutes],
 };
-
-/** Mounts the REST-only routes that follow the method routes of feature `feature` ({@link REST_ROUTES}). */
-export function mountRestRoutes(feature: string, router: Router, ctx: DaemonContext, services: Services): void {
-  for (const mount of REST_ROUTES[feature] ?? []) mount(router, ctx, services);
-}
