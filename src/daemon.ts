@@ -28,7 +28,7 @@ import { createRestApp } from "./gateway/rest.js";
 import { mountMethodRoutes } from "./gateway/method-routes.js";
 import type { Router } from "./gateway/router.js";
 import { receiveChatForm } from "./gateway/routes/uploads.js";
-import { REST_ROUTES } from "./gateway/routes/index.js";
+import { REST_ROUTES } from "./gateway/routes/rest-only.js";
 import { WebSessions } from "./gateway/web-auth.js";
 import { boundHosts } from "./gateway/origin-check.js";
 import { startGateway, type Gateway } from "./gateway/server.js";
@@ -146,7 +146,7 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     for (const factory of FEATURES) features.push(factory(ctx));
     const { runHooks, services } = composeFeatures(features);
     hooks = runHooks;
-    // REST-only routes follow the method routes of a feature (gateway/routes/index.ts): none may be lost to a rename
+    // REST-only routes follow the method routes of a feature (gateway/routes/rest-only.ts): none may be lost to a rename
     for (const name of Object.keys(REST_ROUTES)) if (!features.some((f) => f.name === name)) throw new AgentdError("internal", `REST routes follow an unknown feature ${name}`);
 
     const registry = new MethodRegistry(methods);
