@@ -13,7 +13,7 @@ module.exports = {
     { name: "clients-speak-protocol", severity: "error", comment: "bridges and the web app reach the daemon through protocol/ only", from: { path: "^(bridges|web)/" }, to: { path: "^src/" } },
     { name: "features-do-not-know-the-gateway", severity: "error", comment: "HTTP and WebSocket concerns live in src/gateway; features provide handlers", from: { path: FEATURES }, to: { path: "^src/(gateway|cli)/|^src/daemon\\.ts$" } },
     { name: "http-only-in-gateway", severity: "error", comment: "only src/gateway knows HTTP and WebSocket", from: { path: "^src/(?!gateway/)" }, to: { path: "node_modules/(hono|@hono|ws)/" } },
-    // The one exception: the vault's search index (DIR/.agentd/vault-index.db) is a derived cache of the markdown
+    // The one exception: the vault's search index (DIR/vault-index.db) is a derived cache of the markdown
     // files, rebuilt from them at any time, with its own SQLite file, schema and FTS5 queries; it is not the
     // daemon's store (agentd.db). Its four modules are named here, not the folder, so nothing else in src/vault
     // may hold SQL. (Moving them under src/store/vault-index/ is the next step, once the start-up work on the
