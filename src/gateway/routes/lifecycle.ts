@@ -2,7 +2,7 @@ import type { ServerResponse } from "node:http";
 import { z } from "zod";
 import type { DaemonContext } from "../../feature.js";
 import { defineRoute, type Router } from "../router.js";
-import { createUpdater, UpdateResult } from "../../lifecycle/updater.js";
+import { createUpdater, UpdateResult } from "../../lifecycle/update-check.js";
 
 /** `POST /api/restart` and `POST /api/update`. */
 export const lifecycleRoutes = {

@@ -5,7 +5,7 @@ import { Attachment } from "../../../protocol/chat.js";
 import { AgentdError } from "../../errors.js";
 import type { DaemonContext } from "../../feature.js";
 import { modelError } from "../../agent/provider.js";
-import { transcribe } from "../../agent/transcribe.js";
+import { transcribe } from "../../agent/media-tools.js";
 import { receiveForm } from "../../media/form-receive.js";
 import { receiveUpload, type StoredUpload } from "../../media/uploads.js";
 import { defineRoute, type Router } from "../router.js";
