@@ -1,4 +1,4 @@
-import type { FeatureFactory, RunHooks } from "../feature.js";
+import type { FeatureFactory } from "../feature.js";
 import { Metrics } from "./metrics.js";
 import { ScheduleQueries } from "../store/schedule-queries.js";
 
@@ -13,12 +13,5 @@ export const metricsFeature: FeatureFactory = (ctx) => {
     schedules: () => schedules.metrics(),
   });
   ctx.outbox.onSettled((s) => metrics.recordDelivery(s));
-  const onRunEnd = (info: Parameters<NonNullable<RunHooks["onRunEnd"]>>[0]): void => {
-    const { usage } = info;
-    metrics.recordRun({
-      status: info.status, model: info.model ?? "unknown", durationMs: info.durationMs, errorCode: info.error?.code,
-      promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, cachedTokens: usage.cachedTokens, costUsd: usage.costUsd,
-    });
-  };
-  return { name: "metrics", runHooks: { onRunEnd }, provides: { metrics } };
+  return { name: "metrics", runHooks: { onRunEnd: (info) => metrics.recordRun(info) }, provides: { metrics } };
 };
