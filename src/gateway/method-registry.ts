@@ -4,8 +4,6 @@ import { AgentdError, ValidationError } from "../errors.js";
 import type { CallContext, Handler, Handlers, Specs } from "../feature.js";
 import { authorize } from "./scopes.js";
 
-export type { CallContext, Handler } from "../feature.js";
-
 /** The daemon's registry: every method of protocol/methods.ts, so calls are typed by method name. */
 export type DaemonRegistry = MethodRegistry<typeof methods>;
 
