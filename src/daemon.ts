@@ -26,14 +26,15 @@ import { registerCoreHandlers } from "./gateway/core-handlers.js";
 import { createRestApp } from "./gateway/rest.js";
 import { mountMethodRoutes } from "./gateway/method-routes.js";
 import type { Router } from "./gateway/router.js";
-import { receiveChatForm } from "./media/uploads.js";
+import { receiveChatForm } from "./gateway/routes/uploads.js";
+import { REST_ROUTES } from "./gateway/routes/rest-only.js";
 import { WebSessions } from "./gateway/web-auth.js";
 import { boundHosts } from "./gateway/origin-check.js";
 import { startGateway, type Gateway } from "./gateway/server.js";
-import { writePortFile, removePortFile } from "./gateway/port-file.js";
-import type { DaemonContext, Feature, RunHooks } from "./feature.js";
-import { FEATURES } from "./features.js";
-import { signedHookPaths } from "./hooks/feature.js";
+import { writePortFile, removePortFile } from "./lifecycle/port-file.js";
+import type { DaemonContext, Feature } from "./feature.js";
+import { FEATURES, composeFeatures, type ComposedRunHooks } from "./features.js";
+import { signedHookPaths } from "./hooks/webhooks.js";
 import { Outbox } from "./deliveries/outbox.js";
 import { deliverRunReply } from "./deliveries/run-reply.js";
 import { TokenService } from "./tokens/token-service.js";
@@ -109,20 +110,19 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     if (reoffered > 0) logger.info({ deliveries: reoffered }, `${reoffered} delivery(ies) offered before the last stop were never acknowledged; offering them again`);
     const pool = new ProviderPool(() => config.get(), dir);
     const approvals = new ApprovalService({ store: db, outbox, config: () => config.get().tools.approval, ownerChats: () => config.get().owner.chats, logger: logger.child({ component: "approvals" }) });
-    const hooks: RunHooks = { onEnd: [] };
+    // the features' run hooks, composed once the features exist (below), before any run can start
+    let hooks: ComposedRunHooks | undefined;
     const features: Feature[] = [];
     const scheduler = new RunScheduler({ maxRuns: () => config.get().agent.maxConcurrentRuns, onIdle: releaseMemory });
     const runner = new Runner({
       dir, store: db, config: () => config.get(), pool, logger: logger.child({ component: "agent" }), redact,
       tools: () => applyToolPolicy(features.flatMap((f) => f.tools?.() ?? []), config.get().tools),
-      price: (m, u) => hooks.price?.(m, u) ?? null,
-      compact: (sessionId, model, signal, loaded) => (hooks.compact ? hooks.compact(sessionId, model, signal, loaded) : Promise.resolve(false)),
+      price: (m, u) => hooks?.price?.(m, u) ?? null,
+      compact: (sessionId, model, signal, loaded) => (hooks?.compact ? hooks.compact(sessionId, model, signal, loaded) : Promise.resolve(false)),
       approve: (handle, call, args, onWait) => approvals.gate(handle, call, args, onWait),
       scheduler,
-      onEnd: (info) => {
-        for (const f of hooks.onEnd) f(info);
-      },
-      command: () => hooks.command,
+      onEnd: (info) => hooks?.onRunEnd(info),
+      command: () => hooks?.command,
       deliver: (handle, text, voice) => deliverRunReply(outbox, { id: handle.id, deliverTo: handle.deliverTo, silentReply: handle.silentReply }, text,
         voice ? { attachment: voice, wantsVoice: (a) => wantsVoice(config.get(), a, handle.voiceIn) } : undefined),
       speak: (handle, text) => speakReply({ dir, config: () => config.get(), pool, logger }, { id: handle.id, deliverTo: handle.deliverTo, voiceIn: handle.voiceIn, silentReply: handle.silentReply }, text),
@@ -136,14 +136,17 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     // the one token lookup of the gateway (REST bearer, /v1, /mcp and the WebSocket handshake), CONTRACTS.md A
     const keys = new KeyRing(ownerTokenKeys(() => token), tokens);
     const ctx: DaemonContext = {
-      dir, config, store: db, logger, redact, runner, outbox, approvals, pool, version: VERSION, startedAt, token, hooks, logBuffer, tokens,
+      dir, config, store: db, logger, redact, runner, outbox, approvals, pool, version: VERSION, logBuffer, tokens,
       mintToken: (name, scopes) => keys.mint(name, scopes),
       port: () => gateway?.port ?? 0,
       openConnections: () => gateway?.wss.clients.size ?? 0,
-      routes: () => [],
       requestStop: (r) => requestStop(r),
     };
     for (const factory of FEATURES) features.push(factory(ctx));
+    const { runHooks, services } = composeFeatures(features);
+    hooks = runHooks;
+    // REST-only routes follow the method routes of a feature (gateway/routes/rest-only.ts): none may be lost to a rename
+    for (const name of Object.keys(REST_ROUTES)) if (!features.some((f) => f.name === name)) throw new AgentdError("internal", `REST routes follow an unknown feature ${name}`);
 
     const registry = new MethodRegistry(methods);
     registerCoreHandlers(registry, {
@@ -160,12 +163,12 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     const gwLogger = logger.child({ component: "gateway" });
     // browsers signed in to the web app (in memory: a restart signs them out)
     const webSessions = new WebSessions();
-    const { app, router } = createRestApp({
+    const { app } = createRestApp({
       keys, version: VERSION, startedAt, registry, coreMethods, logger: gwLogger, maxBodyBytes: cfg.server.maxBodyBytes,
       extend: [
         ...features.map((f, i) => (router: Router) => {
           mountMethodRoutes(router, registry, featureMethods[i]!);
-          f.routes?.(router);
+          for (const mount of REST_ROUTES[f.name] ?? []) mount(router, ctx, services);
         }),
         (router) => mountIntegrations(router, { registry, store: db, config: () => config.get(), version: VERSION, startedAt, logger: gwLogger }),
       ],
@@ -177,7 +180,6 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
       ],
       chatForm: (req) => receiveChatForm(req, ctx),
     });
-    ctx.routes = () => router.specs;
     gateway = await startGateway({
       app, port: opts.port ?? cfg.server.port, host: cfg.server.host, maxFrameBytes: cfg.server.maxFrameBytes, logger: gwLogger,
       web: { sessions: webSessions, bound: (p) => boundHosts(cfg.server.host, p) },

@@ -4,9 +4,12 @@ import type { Store } from "./store/store.js";
 import type { Runner } from "./agent/runner.js";
 import type { ProviderPool } from "./agent/provider.js";
 import type { Tool } from "./agent/tools/tool.js";
-import type { MethodRegistry } from "./gateway/method-registry.js";
-import type { Router, RouteSpec } from "./gateway/router.js";
+import type { z } from "zod";
+import type { MethodSpec } from "../protocol/method-spec.js";
 import type { methods } from "../protocol/methods.js";
+import type { RunSubscriber } from "./agent/run-handle.js";
+import type { Metrics } from "./observability/metrics.js";
+import type { ConfigWriter } from "./config/config-writer.js";
 import type { RunDeps } from "./agent/run-loop.js";
 import type { CommandHandler } from "./agent/runner.js";
 import type { LogBuffer } from "./log-buffer.js";
@@ -16,14 +19,64 @@ import type { TokenService } from "./tokens/token-service.js";
 import type { Scope } from "../protocol/scopes.js";
 
 /**
- * Hooks features set to take part in every run: pricing, compaction, chat commands/access policy, and
- * listeners of run ends (titles, metrics). Read at each run, so they can be set after the runner exists.
+ * Who is calling: the token's name, scopes and kind (see `TokenEntry` in src/gateway/token-keys.ts). Every call
+ * into the daemon's operations carries one (REST, WebSocket, `/v1`, `/mcp`).
+ */
+export interface Principal {
+  name: string;
+  scopes: readonly Scope[];
+  kind: "owner" | "token" | "bridge";
+}
+
+/** Per-call context: who is calling (`principal`, checked against the method's scope), over what, and where run events go. */
+export interface CallContext {
+  subscriber?: RunSubscriber;
+  transport: "ws" | "rest" | "openai" | "mcp";
+  principal: Principal;
+  /** Aborts when the caller's connection closes (WebSocket calls): ends what the call started (delivery subscriptions). */
+  signal?: AbortSignal;
+}
+
+/** Method specs by name (protocol/methods.ts). */
+export type Specs = Record<string, MethodSpec>;
+
+/** A handler for method `M` of `S`: gets validated params (defaults applied) and returns the result. */
+export type Handler<S extends Specs, M extends keyof S> = (
+  params: z.output<S[M]["params"]>,
+  ctx: CallContext,
+) => z.input<S[M]["result"]> | Promise<z.input<S[M]["result"]>>;
+
+/**
+ * What a feature sees of the daemon's method table: a place to register the handler of each protocol method it
+ * serves. Declared here, outside src/gateway, so features know operations and not transports; the gateway's
+ * `MethodRegistry` implements it and derives the WebSocket dispatch and the REST routes from the same table.
+ */
+export interface Handlers<S extends Specs = typeof methods> {
+  /** Registers the handler of method `name`. */
+  on<M extends keyof S & string>(name: M, handler: Handler<S, M>): this;
+}
+
+/**
+ * What a feature adds to every run: pricing, compaction, the chat commands/access policy, and a listener of run
+ * ends (titles, metrics, approvals). The daemon composes them once, at start: at most one feature provides each of
+ * `price`, `compact` and `command` (a second is a start-up error), and `onRunEnd` listeners are called in the
+ * order of FEATURES (src/features.ts).
  */
 export interface RunHooks {
   price?: RunDeps["price"];
   compact?: RunDeps["compact"];
   command?: CommandHandler;
-  onEnd: Array<NonNullable<RunDeps["onEnd"]>>;
+  onRunEnd?: NonNullable<RunDeps["onEnd"]>;
+}
+
+/**
+ * Services a feature provides for the gateway's REST-only routes (src/gateway/routes/): `/metrics` reads
+ * `metrics`, the config routes write through `configWriter`. At most one feature provides each (a second is a
+ * start-up error).
+ */
+export interface Services {
+  metrics: Pick<Metrics, "render" | "contentType">;
+  configWriter: ConfigWriter;
 }
 
 /** What every feature of the daemon can use. `port()` is 0 until the gateway listens. */
@@ -40,18 +93,12 @@ export interface DaemonContext {
   approvals: ApprovalService;
   pool: ProviderPool;
   version: string;
-  startedAt: number;
-  /** The owner token (`AGENTD_TOKEN`, scope `admin`). */
-  token: string;
   /** The named tokens (issue 15): create, list, revoke, look up. */
   tokens: TokenService;
   /** Mints a token held in memory for this run of the daemon only (e.g. a bridge's `bridge` token); returns it. */
   mintToken(name: string, scopes: readonly Scope[]): string;
   port(): number;
-  hooks: RunHooks;
   logBuffer: LogBuffer;
-  /** Every declared REST route (for the OpenAPI document); filled once the gateway is built. */
-  routes(): RouteSpec[];
   /** Open WebSocket connections. */
   openConnections(): number;
   /** Asks the CLI to stop the daemon (and start it again when `restart` is true). */
@@ -59,20 +106,18 @@ export interface DaemonContext {
 }
 
 /**
- * One concern of the daemon (vault, MCP, usage, channels, operations…) plugged into the core: its protocol
- * handlers, REST routes (mounted behind the token), tools for the agent, and start/stop hooks.
+ * One concern of the daemon (vault, MCP, usage, channels, schedules…) plugged into the core: the handlers of its
+ * protocol methods (their REST routes are derived by the gateway from each method's `rest` mapping), tools for
+ * the agent, what it adds to every run (`runHooks`), the services it provides to the gateway's REST-only routes
+ * (`provides`), and start/stop hooks. A feature knows operations, never HTTP: it imports nothing of src/gateway.
  * `start` runs after the port is open and must not block on slow work; `stop` runs in reverse order.
  */
 export interface Feature {
   name: string;
-  handlers?(registry: MethodRegistry<typeof methods>): void;
-  /**
-   * Declares the REST routes that are not a protocol method's (uploads, metrics, webhooks…), behind the token
-   * unless a spec says `public`; they appear in the OpenAPI document. A method's REST route comes from the
-   * `rest` mapping of its declaration and is mounted here by the gateway, beside the feature's other routes.
-   */
-  routes?(router: Router): void;
+  handlers?(registry: Handlers): void;
   tools?(): Tool[];
+  runHooks?: RunHooks;
+  provides?: Partial<Services>;
   start?(): void | Promise<void>;
   stop?(): Promise<void>;
 }

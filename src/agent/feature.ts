@@ -5,7 +5,7 @@ import type { Db } from "../store/db.js";
 import { PricingTable, UsageDaily, UsageSummary, USAGE_TOP_SESSIONS, type UsageTotals } from "../../protocol/usage.js";
 import { addUsage, usageByDay, usageByModel, usageBySession } from "../store/usage-queries.js";
 import { builtinTools } from "./tools/builtin.js";
-import { mediaTools } from "../media/tools.js";
+import { mediaTools } from "./media-tools.js";
 import { createPricer, findPrice, pricingTable } from "./pricing.js";
 import { createCompactor } from "./compaction.js";
 import { createTitler } from "./title.js";
@@ -73,13 +73,11 @@ export const agentFeature: FeatureFactory = (ctx) => {
   const tools = builtinTools({ dir: ctx.dir, timeZone: () => config().agent.timezone });
   const price = createPricer(config);
   const media = mediaTools({ dir: ctx.dir, pool: ctx.pool, config, store: ctx.store, price });
-  ctx.hooks.price = price;
-  ctx.hooks.compact = createCompactor({
+  const compact = createCompactor({
     store: ctx.store, pool: ctx.pool, config, dir: ctx.dir, logger, price,
     runningRunId: (sessionId) => ctx.runner.runningRun(sessionId)?.id,
   });
   const titler = createTitler({ store: ctx.store, pool: ctx.pool, config, logger, price });
-  ctx.hooks.onEnd.push(titler.onEnd);
   const remember = async (text: string) => {
     const line = memoryLine(text, new Date(), config().agent.timezone);
     await appendMemory(join(ctx.dir, "MEMORY.md"), line);
@@ -87,6 +85,7 @@ export const agentFeature: FeatureFactory = (ctx) => {
   };
   return {
     name: "agent",
+    runHooks: { price, compact, onRunEnd: titler.onEnd },
     tools: () => [...tools, ...media()],
     handlers: (registry) => {
       registry

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ApprovalConfig } from "./config.js";
+import { ApprovalConfig } from "../config/sections/approvals.js";
 import { decideAction, ruleFor, subjectOf } from "./policy.js";
 
 const cfg = (rules: unknown) => ApprovalConfig.parse({ rules });

@@ -1,5 +1,5 @@
 import picomatch from "picomatch";
-import { DEFAULT_TOOL_RULES, type ApprovalConfig, type ToolAction, type ToolRule } from "./config.js";
+import { DEFAULT_TOOL_RULES, type ApprovalConfig, type ToolAction, type ToolRule } from "../config/sections/approvals.js";
 
 /** Shell control characters: a command holding one of them is never allowed by an `allow` pattern. */
 const SHELL_CONTROL = /[;&|`$<>\n\r\\]/;

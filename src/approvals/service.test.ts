@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { Store } from "../store/store.js";
-import { DeliveriesConfig } from "../deliveries/config.js";
+import { DeliveriesConfig } from "../config/sections/deliveries.js";
 import { Outbox } from "../deliveries/outbox.js";
-import { ApprovalConfig } from "./config.js";
+import { ApprovalConfig } from "../config/sections/approvals.js";
 import { ApprovalService, type GateCall } from "./service.js";
 import { ConflictError } from "../errors.js";
 

@@ -9,7 +9,7 @@ import type { ToolCall } from "../../protocol/chat.js";
 import type { DeliveryAddress, DeliveryButton } from "../../protocol/deliveries.js";
 import type { Approval, ApprovalDecision, AuditEntry } from "../../protocol/approvals.js";
 import { AgentdError, ConflictError, NotFoundError } from "../errors.js";
-import type { ApprovalConfig, OwnerChat } from "./config.js";
+import type { ApprovalConfig, OwnerChat } from "../config/sections/approvals.js";
 import { decideAction } from "./policy.js";
 import { approvalPrompt, decisionNotice } from "./messages.js";
 

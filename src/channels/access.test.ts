@@ -1,6 +1,6 @@
 import { describe, it, expect } from "vitest";
 import { AccessGate, matchesAllowlist, defaultRefusal } from "./access.js";
-import { ChannelsConfig } from "./config.js";
+import { ChannelsConfig } from "../config/sections/channels.js";
 import type { ChannelAddress } from "../../protocol/chat.js";
 
 const ch = (over: Partial<ChannelAddress> = {}): ChannelAddress => ({

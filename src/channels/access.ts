@@ -1,5 +1,5 @@
 import type { ChannelAddress } from "../../protocol/chat.js";
-import { accessOf, type ChannelsConfig, type PlatformAccess } from "./config.js";
+import { accessOf, type ChannelsConfig, type PlatformAccess } from "../config/sections/channels.js";
 
 /**
  * What the daemon does with a message (issue 6, access):

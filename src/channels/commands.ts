@@ -2,7 +2,7 @@ import type { ChannelAddress } from "../../protocol/chat.js";
 import type { Config } from "../config/schema.js";
 import type { Runner } from "../agent/runner.js";
 import type { Store } from "../store/store.js";
-import { accessOf } from "./config.js";
+import { accessOf } from "../config/sections/channels.js";
 import { chatSessions, sessionLabel, type ChatKey } from "./chat-sessions.js";
 
 /** A chat command as typed: `/switch 2` or `!switch 2` → `{ name: "switch", args: "2" }` (name lower-cased). */

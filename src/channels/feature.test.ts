@@ -9,7 +9,7 @@ import { Config } from "../config/schema.js";
 import type { DaemonContext, RunHooks } from "../feature.js";
 import type { ChannelAddress } from "../../protocol/chat.js";
 import { bridgeSettings, createChannelsFeature, findCli } from "./feature.js";
-import { ChannelsConfig } from "./config.js";
+import { ChannelsConfig } from "../config/sections/channels.js";
 
 const FIXTURE = join(import.meta.dirname, "test-fixtures", "fake-bridge.mjs");
 const cleanups: Array<() => unknown> = [];
@@ -24,7 +24,8 @@ function setup(channels: Record<string, unknown>, agent: Record<string, unknown>
     raw.agent = { ...(raw.agent as object | undefined), ...agent };
   });
   const config = new ConfigStore(fx.config());
-  const hooks: RunHooks = { onEnd: [] };
+  // the channels feature's `runHooks.command`, set by `install` as the daemon composes it
+  let hooks: RunHooks = {};
   const runner = new Runner({
     dir: fx.dir, store: fx.store, config: () => config.get(), pool: fx.pool, tools: () => [], logger: fx.logger, price: () => null,
     command: () => hooks.command,
@@ -37,7 +38,7 @@ function setup(channels: Record<string, unknown>, agent: Record<string, unknown>
       return { sessionId: s.id };
     },
   });
-  const ctx = { dir: fx.dir, config, store: fx.store, logger: fx.logger, runner, hooks, mintToken: (name: string) => `minted-${name}` } as unknown as DaemonContext;
+  const ctx = { dir: fx.dir, config, store: fx.store, logger: fx.logger, runner, mintToken: (name: string) => `minted-${name}` } as unknown as DaemonContext;
   cleanups.push(() => fx.cleanup());
   let n = 0;
   const send = (text: string, channel: ChannelAddress) => {
@@ -50,7 +51,8 @@ function setup(channels: Record<string, unknown>, agent: Record<string, unknown>
     };
   };
   const context = (sessionId: string) => fx.store.contextMessages(sessionId).map((m) => m.content);
-  return { fx, ctx, config, send, context };
+  const install = () => (hooks = createChannelsFeature(ctx).runHooks ?? {});
+  return { fx, ctx, config, send, context, install };
 }
 
 const ann: ChannelAddress = { platform: "telegram", chatId: "1", userId: "1", userName: "ann", isGroup: false, mentioned: false };
@@ -58,7 +60,7 @@ const ann: ChannelAddress = { platform: "telegram", chatId: "1", userId: "1", us
 describe("channel hook in the runner", () => {
   it("answers commands and refusals at once and keeps them out of the model's context", () => {
     const t = setup({ telegram: { allowlist: ["ann"] } });
-    createChannelsFeature(t.ctx);
+    t.install();
     const help = t.send("/help", ann);
     expect(help.done).toMatchObject({ status: "ok", text: expect.stringContaining("/sessions") });
     const refused = t.send("hi", { ...ann, chatId: "2", userId: "2", userName: "bob" });
@@ -72,7 +74,7 @@ describe("channel hook in the runner", () => {
 
   it("with a full session queue, still ignores chatter and answers commands; a message for the model gets rate_limited", () => {
     const t = setup({ telegram: { allowlist: ["ann"] } }, { maxQueuedPerSession: 1, titleSessions: false });
-    createChannelsFeature(t.ctx);
+    t.install();
     const group: ChannelAddress = { ...ann, chatId: "-7", isGroup: true, mentioned: true };
     const first = t.send("@bot one", group); // runs (its model call fails later, asynchronously)
     t.send("@bot two", group); // waits: the queue is now full
@@ -87,7 +89,7 @@ describe("channel hook in the runner", () => {
 
   it("keeps unmentioned group chatter of allowed senders in the context, not that of denied ones", () => {
     const t = setup({ telegram: { allowlist: ["ann"] } });
-    createChannelsFeature(t.ctx);
+    t.install();
     const group = { ...ann, chatId: "-9", isGroup: true };
     const a = t.send("from ann", group);
     const b = t.send("from bob", { ...group, userId: "2", userName: "bob" });

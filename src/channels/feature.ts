@@ -6,8 +6,8 @@ import type { FeatureFactory } from "../feature.js";
 import type { CommandHandler } from "../agent/runner.js";
 import { AccessGate } from "./access.js";
 import { parseCommand, runChatCommand, type ChatCommandDeps } from "./commands.js";
-import { ACCESS_KEYS, PLATFORMS, accessOf, type ChannelsConfig } from "./config.js";
-import { Pairing } from "./pairing.js";
+import { ACCESS_KEYS, PLATFORMS, accessOf, type ChannelsConfig } from "../config/sections/channels.js";
+import { Pairing, wireSender } from "./pairing.js";
 import type { ApprovalService } from "../approvals/service.js";
 import type { ChannelAddress } from "../../protocol/chat.js";
 import { AgentdError } from "../errors.js";
@@ -107,8 +107,8 @@ export function bridgeSettings(channels: ChannelsConfig, platform: (typeof PLATF
 }
 
 /**
- * The channels feature (issue 6): sets the run hook that applies access rules and chat commands to channel
- * messages, and supervises the bridge of every platform with `enabled: true` (`node <cli> bridge <platform> DIR`,
+ * The channels feature (issue 6): provides the run hook (`command`) that applies access rules and chat commands to
+ * channel messages, serves `bridges.list` and the `pairing.*` methods (issue 13), and supervises the bridge of every platform with `enabled: true` (`node <cli> bridge <platform> DIR`,
  * see {@link BridgeSupervisor}). Config edits apply live: access on the next message; a bridge is started,
  * stopped or restarted when its platform is enabled, disabled or its bridge settings (token, API root) change.
  */
@@ -125,7 +125,7 @@ export function createChannelsFeature(
   const log = ctx.logger.child({ component: "channels" });
   const pairing = new Pairing(ctx.store);
   const gate = new AccessGate({ channels: () => ctx.config.get().channels, isPaired: (ch) => pairing.isPaired(ch) });
-  ctx.hooks.command = createChannelHandler(gate, { store: ctx.store, runner: ctx.runner, config: () => ctx.config.get() }, log, {
+  const command = createChannelHandler(gate, { store: ctx.store, runner: ctx.runner, config: () => ctx.config.get() }, log, {
     pairing, approvals: ctx.approvals,
     onPairingCode: (code, ch) => {
       const who = ch.userName ? `@${ch.userName.replace(/^@/, "")} (${ch.platform} id ${ch.userId})` : `${ch.platform} id ${ch.userId}`;
@@ -184,7 +184,20 @@ export function createChannelsFeature(
   const bridges = () => ({ bridges: supervisor?.status() ?? [] });
   return {
     name: "channels",
-    handlers: (registry) => registry.on("bridges.list", bridges),
+    runHooks: { command },
+    handlers: (registry) => {
+      registry
+        .on("bridges.list", bridges)
+        .on("pairing.list", () => pairing.list())
+        .on("pairing.approve", (p, call) => {
+          // the owner approves from a chat (a bridge passes `by`, one of owner.chats) or through a token with admin
+          const by = p.by;
+          if (!by && !call.principal.scopes.includes("admin")) throw new AgentdError("unauthorized", "pairing.approve without `by` needs the admin scope (a bridge answers as the owner's chat user who pressed)");
+          if (by && !ctx.config.get().owner.chats.some((o) => o.platform === by.platform && o.userId === by.userId)) throw new AgentdError("unauthorized", "only the owner (owner.chats) may approve a pairing code from a chat");
+          return { sender: wireSender(pairing.approve(p.code, by ? `${by.platform}:${by.userId}` : "owner")) };
+        })
+        .on("pairing.revoke", (p) => ({ revoked: pairing.revoke(p.platform, p.userId) }));
+    },
     start: () => {
       started = true;
       startEnabled(ctx.config.get().channels);

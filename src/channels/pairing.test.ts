@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Store } from "../store/store.js";
 import { Pairing } from "./pairing.js";
 import { AccessGate } from "./access.js";
-import { ChannelsConfig } from "./config.js";
+import { ChannelsConfig } from "../config/sections/channels.js";
 import type { ChannelAddress } from "../../protocol/chat.js";
 
 const cleanups: Array<() => void> = [];

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { AgentdError, ConfigError } from "../errors.js";
 import { CONFIG_FILE, loadConfig } from "../config/load.js";
-import { PLATFORMS, isPlatform } from "../channels/config.js";
+import { PLATFORMS, isPlatform } from "../config/sections/channels.js";
 import { EXIT_CONFIG } from "../channels/supervisor.js";
 import { routeProcessWarnings } from "./process-warnings.js";
 import { VERSION } from "../version.js";

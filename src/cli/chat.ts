@@ -2,7 +2,7 @@ import { hostname, userInfo } from "node:os";
 import { createInterface } from "node:readline";
 import type { ChannelAddress } from "../../protocol/chat.js";
 import { AgentdClient, ProtocolError } from "../../protocol/client.js";
-import { TERMINAL_PLATFORM } from "../channels/config.js";
+import { TERMINAL_PLATFORM } from "../config/sections/channels.js";
 
 /**
  * The channel address of this terminal: platform `terminal`, one chat per user and machine (`ann@laptop`). The

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { PORT_FILE } from "../gateway/port-file.js";
+import { PORT_FILE } from "../lifecycle/port-file.js";
 import { findAgents, lockPid, probeAgent, type AgentProbe, type AgentState } from "../lifecycle/probe.js";
 import { pidAlive } from "../lifecycle/lock.js";
 

@@ -2,8 +2,8 @@ import { ValidationError } from "../errors.js";
 
 /**
  * Key paths of the secrets in agentd.yaml, `*` matching any one key: provider API keys and header values,
- * bridge bot tokens, MCP server env and header values (src/mcp/config.ts calls those secrets too), webhook secrets,
- * the web search provider's key and the variables given to `exec` commands (src/tools/config.ts).
+ * bridge bot tokens, MCP server env and header values (src/config/sections/mcp.ts calls those secrets too), webhook secrets,
+ * the web search provider's key and the variables given to `exec` commands (src/config/sections/tools.ts).
  */
 export const SECRET_PATHS: readonly string[] = [
   "providers.*.apiKey",

@@ -1,16 +1,24 @@
 import { readlinkSync } from "node:fs";
 import { isIP } from "node:net";
 import { z } from "zod";
-import { McpConfig } from "../mcp/config.js";
-import { ChannelsConfig } from "../channels/config.js";
-import { HeartbeatConfig, SchedulesConfig } from "../schedules/config.js";
-import { HooksConfig } from "../hooks/config.js";
-import { parseCron } from "../schedules/timing.js";
-import { DEFAULT_MAX_REPLY_CHARS } from "../agent/limits.js";
+import { McpConfig } from "./sections/mcp.js";
+import { ChannelsConfig } from "./sections/channels.js";
+import { HeartbeatConfig, SchedulesConfig } from "./sections/schedules.js";
+import { HooksConfig } from "./sections/hooks.js";
+import { parseCron } from "./sections/schedule-timing.js";
 import { BackupConfig, LoggingConfig, UpdateConfig } from "./ops-config.js";
-import { DeliveriesConfig } from "../deliveries/config.js";
-import { ToolsConfig } from "../tools/config.js";
-import { OwnerConfig } from "../approvals/config.js";
+import { DeliveriesConfig } from "./sections/deliveries.js";
+import { ToolsConfig } from "./sections/tools.js";
+import { OwnerConfig } from "./sections/approvals.js";
+
+/**
+ * Default of `agent.maxReplyChars`: the most characters (UTF-16 code units, as JavaScript counts them) one run's
+ * model output may have: the text of every step plus streamed tool-call arguments. Past it the run stops reading
+ * the stream, aborts the request and ends with status `max_length`, keeping the text so far (issue 17, item 6:
+ * a model streaming 300 MB took the daemon's RSS to 2.2 GB). 200,000 characters are ~50k tokens, beyond what
+ * chat models produce in one answer.
+ */
+export const DEFAULT_MAX_REPLY_CHARS = 200_000;
 
 export { ToolsConfig };
 

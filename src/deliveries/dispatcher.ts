@@ -3,7 +3,7 @@ import type { z } from "zod";
 import type { DeliveryOfferPayload } from "../../protocol/deliveries.js";
 import type { Store } from "../store/store.js";
 import { toWireDelivery, type DeliveryRow } from "../store/delivery-queries.js";
-import type { DeliveriesConfig } from "./config.js";
+import type { DeliveriesConfig } from "../config/sections/deliveries.js";
 
 /** Receives `delivery.offer` payloads for one subscribed connection. */
 export type DeliverySink = (payload: z.output<typeof DeliveryOfferPayload>) => void;

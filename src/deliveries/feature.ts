@@ -1,12 +1,11 @@
 import type { FeatureFactory } from "../feature.js";
-import { AgentdError, ValidationError } from "../errors.js";
-import { deliveryRoutes } from "./routes.js";
+import { AgentdError } from "../errors.js";
 import { sendFileTool } from "./send-file.js";
-import { attachmentResponse } from "./attachment-route.js";
+import type { ChannelAddress } from "../../protocol/chat.js";
 import type { DeliveryAddress } from "../../protocol/deliveries.js";
 
 /**
- * The outbox feature (issue 11): the `deliveries.*` and `messages.send` protocol methods and their REST routes,
+ * The outbox feature (issue 11): the `deliveries.*` and `messages.send` protocol methods (their REST routes and the REST-only ones are in src/gateway),
  * and the lease/backoff sweep. Bridges subscribe over WebSocket (`deliveries.subscribe`, then `delivery.offer`
  * events until the connection closes). The {@link import("./outbox.js").Outbox} itself is `ctx.outbox`.
  */
@@ -43,15 +42,6 @@ export const deliveriesFeature: FeatureFactory = (ctx) => {
         .on("deliveries.get", (params) => ({ delivery: outbox.get(params.id) }))
         .on("deliveries.retry", (params) => ({ delivery: outbox.retry(params.id) }))
         .on("messages.send", (params) => outbox.enqueueOnce(params));
-    },
-    routes: (router) => {
-      router
-        .route(deliveryRoutes.attachment, ({ params }) => attachmentResponse(ctx.dir, outbox.get(params.id), Number(params.index)))
-        .route(deliveryRoutes.send, ({ body, c }) => {
-          const key = body.idempotencyKey ?? c.req.header("idempotency-key");
-          if (key !== undefined && (key.length < 1 || key.length > 200)) throw new ValidationError("Idempotency-Key: 1 to 200 characters", { path: "idempotencyKey" });
-          return outbox.enqueueOnce({ address: body.address, text: body.text, ...(key ? { idempotencyKey: key } : {}) });
-        });
     },
     start: () => outbox.start(),
     stop: async () => outbox.stop(),

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { Store } from "../store/store.js";
-import { DeliveriesConfig } from "./config.js";
+import { DeliveriesConfig } from "../config/sections/deliveries.js";
 import { Outbox } from "./outbox.js";
 import { deliverRunReply } from "./run-reply.js";
 import type { Delivery } from "../../protocol/deliveries.js";

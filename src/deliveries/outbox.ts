@@ -6,7 +6,7 @@ import type { Store } from "../store/store.js";
 import { toWireDelivery, type DeliveryRow } from "../store/delivery-queries.js";
 import { newId } from "../store/ids.js";
 import { backoffDelayMs } from "../../protocol/backoff.js";
-import type { DeliveriesConfig } from "./config.js";
+import type { DeliveriesConfig } from "../config/sections/deliveries.js";
 import { Dispatcher, type DeliverySink } from "./dispatcher.js";
 
 /**

@@ -5,7 +5,8 @@ import type { RunDonePayload, RunErrorPayload } from "../../protocol/events.js";
 import type { ChatSendResult } from "../../protocol/chat.js";
 import { AgentdError } from "../errors.js";
 import type { Store } from "../store/store.js";
-import type { DaemonRegistry, CallContext } from "./method-registry.js";
+import type { DaemonRegistry } from "./method-registry.js";
+import type { CallContext } from "../feature.js";
 import type { Principal } from "./scopes.js";
 
 /** A run event as a turn's queue yields it. */

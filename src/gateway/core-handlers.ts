@@ -7,7 +7,7 @@ import type { Store } from "../store/store.js";
 import { toWireMessage } from "../store/store.js";
 import type { AgentInfo } from "../../protocol/agent.js";
 import { NotFoundError } from "../errors.js";
-import { TERMINAL_PLATFORM } from "../channels/config.js";
+import { TERMINAL_PLATFORM } from "../config/sections/channels.js";
 import { authorize, seesAllSessions, writesAllSessions, type Principal } from "./scopes.js";
 
 /**

@@ -1,25 +1,8 @@
 import type { z } from "zod";
-import type { MethodSpec } from "../../protocol/method-spec.js";
 import type { methods } from "../../protocol/methods.js";
 import { AgentdError, ValidationError } from "../errors.js";
-import type { RunSubscriber } from "../agent/run-handle.js";
-import { authorize, type Principal } from "./scopes.js";
-
-/** Per-call context: who is calling (`principal`, checked against the method's scope), over what, and where run events go. */
-export interface CallContext {
-  subscriber?: RunSubscriber;
-  transport: "ws" | "rest" | "openai" | "mcp";
-  principal: Principal;
-  /** Aborts when the caller's connection closes (WebSocket calls): ends what the call started (delivery subscriptions). */
-  signal?: AbortSignal;
-}
-
-type Specs = Record<string, MethodSpec>;
-/** A handler for method `M` of `S`: gets validated params (defaults applied) and returns the result. */
-export type Handler<S extends Specs, M extends keyof S> = (
-  params: z.output<S[M]["params"]>,
-  ctx: CallContext,
-) => z.input<S[M]["result"]> | Promise<z.input<S[M]["result"]>>;
+import type { CallContext, Handler, Handlers, Specs } from "../feature.js";
+import { authorize } from "./scopes.js";
 
 /** The daemon's registry: every method of protocol/methods.ts, so calls are typed by method name. */
 export type DaemonRegistry = MethodRegistry<typeof methods>;
@@ -44,7 +27,7 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown, where =
  * The daemon's method table: each protocol method's spec and its handler. Params are validated once here, so
  * handlers receive typed, defaulted values and never cast (DESIGN.md §3). REST routes call the same table.
  */
-export class MethodRegistry<S extends Specs> {
+export class MethodRegistry<S extends Specs> implements Handlers<S> {
   private readonly handlers = new Map<string, (params: unknown, ctx: CallContext) => unknown>();
 
   constructor(readonly specs: S) {}

@@ -99,7 +99,7 @@ function parameters(obj: z.ZodObject | undefined, where: "path" | "query" | "hea
 }
 
 /**
- * Builds the OpenAPI 3.1 document of `specs` (every route of every feature, see `DaemonContext.routes()`):
+ * Builds the OpenAPI 3.1 document of `specs` (every route the router mounted: method routes and the REST-only routes of src/gateway/routes/):
  * request and response schemas from the routes' zod schemas (`z.toJSONSchema`, draft 2020-12; `input` for
  * requests, `output` for responses), path and query parameters, bearer security (none for `public` routes),
  * the error statuses (`{ error: { code, message, details? } }`; 400 for routes that validate input, 401 for

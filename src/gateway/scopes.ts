@@ -1,15 +1,8 @@
-import { scopeAllows, requiredScopes, type Scope, type ScopeRequirement } from "../../protocol/scopes.js";
+import { scopeAllows, requiredScopes, type ScopeRequirement } from "../../protocol/scopes.js";
 import { AgentdError, ForbiddenError } from "../errors.js";
+import type { Principal } from "../feature.js";
 
-/**
- * Who is calling: the token's name, scopes and kind (see {@link TokenEntry} in token-keys.ts). Every call into
- * the daemon's operations carries one (REST, WebSocket, `/v1`, `/mcp`).
- */
-export interface Principal {
-  name: string;
-  scopes: readonly Scope[];
-  kind: "owner" | "token" | "bridge";
-}
+export type { Principal } from "../feature.js";
 
 /** The owner token's principal (`AGENTD_TOKEN`): `admin`. */
 export const OWNER: Principal = { name: "owner", scopes: ["admin"], kind: "owner" };

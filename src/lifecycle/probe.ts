@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { parseDotenv } from "../../protocol/endpoint.js";
 import { AgentdClient, ProtocolError } from "../../protocol/client.js";
 import { LOCK_FILE, pidAlive } from "./lock.js";
-import { PORT_FILE } from "../gateway/port-file.js";
+import { PORT_FILE } from "./port-file.js";
 
 /**
  * What an agent folder looks like from outside:

@@ -7,6 +7,6 @@ export {
   DEFAULT_CALL_TIMEOUT_MS,
   isStdioConfig,
   type McpServerConfigInput,
-} from "./config.js";
+} from "../config/sections/mcp.js";
 export type { McpTiming } from "./server-connection.js";
 export type { BackoffOptions } from "../../protocol/backoff.js";

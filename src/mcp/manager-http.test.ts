@@ -7,7 +7,7 @@ import pino from "pino";
 import { AgentdError } from "../errors.js";
 import type { ToolContext } from "../agent/tools/tool.js";
 import { McpManager } from "./manager.js";
-import type { McpServerConfigInput } from "./config.js";
+import type { McpServerConfigInput } from "../config/sections/mcp.js";
 
 const everything = createRequire(import.meta.url).resolve("@modelcontextprotocol/server-everything/dist/index.js");
 

@@ -9,7 +9,7 @@ import pino from "pino";
 import { AgentdError } from "../errors.js";
 import type { ToolContext } from "../agent/tools/tool.js";
 import { McpManager } from "./manager.js";
-import type { McpServerConfigInput } from "./config.js";
+import type { McpServerConfigInput } from "../config/sections/mcp.js";
 import { mcpMethods } from "../../protocol/mcp.js";
 
 /** True while process `pid` exists (signal 0). */

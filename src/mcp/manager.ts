@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import { AgentdError, ValidationError } from "../errors.js";
 import type { McpServerStatus } from "../../protocol/mcp.js";
 import type { Tool, ToolContext } from "../agent/tools/tool.js";
-import { McpServerConfig, McpServerName, type McpServerConfigInput } from "./config.js";
+import { McpServerConfig, McpServerName, type McpServerConfigInput } from "../config/sections/mcp.js";
 import { ServerConnection, type McpTiming } from "./server-connection.js";
 import { shortDescription } from "./tool-format.js";
 

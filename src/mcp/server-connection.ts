@@ -4,7 +4,7 @@ import type { Tool as McpToolDef } from "@modelcontextprotocol/sdk/types.js";
 import { AgentdError } from "../errors.js";
 import type { McpServerState, McpServerStatus } from "../../protocol/mcp.js";
 import { Backoff, type BackoffOptions } from "../../protocol/backoff.js";
-import { isStdioConfig, type McpServerConfig } from "./config.js";
+import { isStdioConfig, type McpServerConfig } from "../config/sections/mcp.js";
 import { createRedactor } from "../redact.js";
 import { loadMcpSdk, type McpSdk } from "./sdk-loader.js";
 import { exposedToolName, formatToolResult, isToolAllowed } from "./tool-format.js";

@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { Logger } from "pino";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import { isStdioConfig, type McpServerConfig } from "./config.js";
+import { isStdioConfig, type McpServerConfig } from "../config/sections/mcp.js";
 import type { McpSdk } from "./sdk-loader.js";
 
 /** Most stderr lines of a stdio server kept to explain a failed start in `lastError`. */

@@ -3,7 +3,7 @@ import { isAbsolute, join, normalize, sep } from "node:path";
 import type { Attachment } from "../../protocol/chat.js";
 import type { UploadsConfig } from "../config/schema.js";
 import { AgentdError } from "../errors.js";
-import { UPLOADS_DIR } from "./uploads.js";
+import { UPLOADS_DIR } from "./form-receive.js";
 import { uploadMime } from "./safe-name.js";
 
 const TYPES: Record<string, string> = {

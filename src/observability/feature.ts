@@ -1,10 +1,10 @@
 import type { FeatureFactory } from "../feature.js";
-import { Metrics, metricsRoute } from "./metrics.js";
+import { Metrics } from "./metrics.js";
 import { ScheduleQueries } from "../store/schedule-queries.js";
 
 /**
- * Observability: `GET /metrics` (Prometheus; counted from every run's end and every delivery the outbox settles).
- * Subscribes to `ctx.outbox` and `ctx.hooks.onEnd` when created.
+ * Observability: the metrics behind `GET /metrics` (Prometheus; src/gateway/routes/metrics.ts), counted from every
+ * run's end (its `onRunEnd` hook) and every delivery the outbox settles (subscribed when created).
  */
 export const metricsFeature: FeatureFactory = (ctx) => {
   const schedules = new ScheduleQueries(ctx.store);
@@ -13,17 +13,5 @@ export const metricsFeature: FeatureFactory = (ctx) => {
     schedules: () => schedules.metrics(),
   });
   ctx.outbox.onSettled((s) => metrics.recordDelivery(s));
-  ctx.hooks.onEnd.push((info) => {
-    const { usage } = info;
-    metrics.recordRun({
-      status: info.status, model: info.model ?? "unknown", durationMs: info.durationMs, errorCode: info.error?.code,
-      promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, cachedTokens: usage.cachedTokens, costUsd: usage.costUsd,
-    });
-  });
-  return {
-    name: "metrics",
-    routes: (router) => {
-      router.route(metricsRoute, async ({ c }) => c.body(await metrics.render(), 200, { "content-type": metrics.contentType }));
-    },
-  };
+  return { name: "metrics", runHooks: { onRunEnd: (info) => metrics.recordRun(info) }, provides: { metrics } };
 };

@@ -7,9 +7,9 @@ describe("Metrics", async () => {
   it("writes counters, the latency histogram and gauges in the Prometheus text format", async () => {
     let open = 2;
     const m = new Metrics({ version: "1.2.3", agent: "ann" }, { openConnections: () => open, admission: () => ({ running: 5, waiting: 7, limit: 12 }) });
-    m.recordRun({ status: "ok", model: "main", durationMs: 80, promptTokens: 100, completionTokens: 20, cachedTokens: 0, costUsd: 0.002 });
-    m.recordRun({ status: "ok", model: "main", durationMs: 3000, promptTokens: 50, completionTokens: 5, cachedTokens: 10, costUsd: null });
-    m.recordRun({ status: "error", model: "main", durationMs: 20, errorCode: "model_error", promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: null });
+    m.recordRun({ status: "ok", model: "main", durationMs: 80, usage: { promptTokens: 100, completionTokens: 20, cachedTokens: 0, costUsd: 0.002 } });
+    m.recordRun({ status: "ok", model: "main", durationMs: 3000, usage: { promptTokens: 50, completionTokens: 5, cachedTokens: 10, costUsd: null } });
+    m.recordRun({ status: "error", model: "main", durationMs: 20, error: { code: "model_error" }, usage: { promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: null } });
     open = 3;
     const text = await m.render();
     expect(text.endsWith("\n")).toBe(true);
@@ -67,7 +67,7 @@ describe("Metrics", async () => {
   it("keeps one registry per daemon and adds prom-client's process metrics, event-loop lag included", async () => {
     const a = new Metrics({ version: "1", agent: "a" }, { openConnections: () => 1 });
     const b = new Metrics({ version: "1", agent: "b" }, { openConnections: () => 2 });
-    a.recordRun({ status: "ok", model: "m", durationMs: 1, promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: null });
+    a.recordRun({ status: "ok", model: "m", durationMs: 1, usage: { promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: null } });
     const [ta, tb] = [await a.render(), await b.render()];
     expect(line(ta, "agentd_runs_total{")).toBe('agentd_runs_total{status="ok",model="m"} 1');
     expect(line(tb, "agentd_runs_total{")).toBeUndefined();

@@ -1,6 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import { z } from "zod";
-import { defineRoute } from "../gateway/router.js";
+import type { Usage } from "../../protocol/chat.js";
 
 /** Upper bounds (seconds) of the run latency histogram buckets; `+Inf` is added. */
 export const RUN_DURATION_BUCKETS_S = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -8,24 +7,16 @@ export const RUN_DURATION_BUCKETS_S = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 
 /** Upper bounds (seconds) of the delivery latency histogram buckets (outbox row created → bridge's ack); `+Inf` is added. */
 export const DELIVERY_LATENCY_BUCKETS_S = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600];
 
-/** `GET /metrics`: Prometheus text exposition format 0.0.4. Behind the token unless `metrics.public: true`. */
-export const metricsRoute = defineRoute({
-  method: "get", path: "/metrics", scope: "read", tag: "ops",
-  summary: "Prometheus metrics (text format 0.0.4): runs, errors, tokens, cost, run latency, connections, event-loop lag. Open without a token when metrics.public is true.",
-  raw: { response: "text/plain; version=0.0.4" },
-  response: z.string().describe("Prometheus text exposition format"),
-});
-
-/** One finished run as the metrics see it. Tokens and cost are of the run's chat calls; `costUsd` null when unpriced. */
+/**
+ * One finished run as the metrics see it (the run loop's run-end info): `model` undefined counts as `unknown`;
+ * tokens and cost are of the run's chat calls, `costUsd` null when unpriced.
+ */
 export interface RunSample {
   status: string;
-  model: string;
+  model: string | undefined;
   durationMs: number;
-  errorCode?: string | undefined;
-  promptTokens: number;
-  completionTokens: number;
-  cachedTokens: number;
-  costUsd: number | null;
+  error?: { code: string } | undefined;
+  usage: Pick<Usage, "promptTokens" | "completionTokens" | "cachedTokens" | "costUsd">;
 }
 
 /** Gauges read at scrape time. */
@@ -122,14 +113,14 @@ export class Metrics {
   }
 
   /** Counts one finished run. */
-  recordRun(s: RunSample): void {
-    this.runs.inc({ status: s.status, model: s.model });
-    if (s.errorCode) this.errors.inc({ code: s.errorCode, model: s.model });
-    if (s.promptTokens) this.tokens.inc({ model: s.model, type: "prompt" }, s.promptTokens);
-    if (s.completionTokens) this.tokens.inc({ model: s.model, type: "completion" }, s.completionTokens);
-    if (s.cachedTokens) this.tokens.inc({ model: s.model, type: "cached" }, s.cachedTokens);
-    if (s.costUsd) this.cost.inc({ model: s.model }, s.costUsd);
-    this.runDuration.observe(s.durationMs / 1000);
+  recordRun({ status, model = "unknown", durationMs, error, usage: u }: RunSample): void {
+    this.runs.inc({ status, model });
+    if (error) this.errors.inc({ code: error.code, model });
+    if (u.promptTokens) this.tokens.inc({ model, type: "prompt" }, u.promptTokens);
+    if (u.completionTokens) this.tokens.inc({ model, type: "completion" }, u.completionTokens);
+    if (u.cachedTokens) this.tokens.inc({ model, type: "cached" }, u.cachedTokens);
+    if (u.costUsd) this.cost.inc({ model }, u.costUsd);
+    this.runDuration.observe(durationMs / 1000);
   }
 
   /** Counts one delivery that was acknowledged (with its latency) or failed. */

@@ -2,8 +2,8 @@ import type { Config } from "../config/schema.js";
 import type { HeartbeatCheck } from "../store/schema.js";
 import type { ScheduleService } from "./jobs.js";
 import { CONFIG_JOB_PREFIX, HEARTBEAT_JOB_ID, resolveWhen } from "./jobs.js";
-import { nextDue, resolveAt, type When } from "./timing.js";
-import { DEFAULT_HEARTBEAT_EVERY_MS } from "./config.js";
+import { nextDue, resolveAt, type When } from "../config/sections/schedule-timing.js";
+import { DEFAULT_HEARTBEAT_EVERY_MS } from "../config/sections/schedules.js";
 import { DEFAULT_JOB_MAX_ATTEMPTS, DEFAULT_JOB_RETRY_INITIAL_MS, DEFAULT_JOB_TIMEOUT_MS } from "../../protocol/schedules.js";
 
 /** What the heartbeat's cheap check reads: the prompt file and the conditions (stored as the job's `check` JSON). */

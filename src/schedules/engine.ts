@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { FiringRow, ScheduleQueries, ScheduleRow } from "../store/schedule-queries.js";
-import { nextDue, whenOf } from "./timing.js";
+import { nextDue, whenOf } from "../config/sections/schedule-timing.js";
 
 /** Longest single timer wait, in ms: the engine re-reads the earliest due time at least this often (1 minute). */
 export const MAX_TIMER_MS = 60_000;

@@ -7,7 +7,7 @@ import { ScheduleEngine } from "./engine.js";
 import { executeFiring, type FiringDeps, type JobRunResult } from "./firing.js";
 import { heartbeatPrompt } from "./heartbeat.js";
 import { syncConfigJobs } from "./config-sync.js";
-import { DEFAULT_HEARTBEAT_PROMPT_FILE } from "./config.js";
+import { DEFAULT_HEARTBEAT_PROMPT_FILE } from "../config/sections/schedules.js";
 import { scheduleTools } from "./tools.js";
 
 /**

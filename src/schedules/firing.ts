@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { FiringRow, ScheduleQueries, ScheduleRow } from "../store/schedule-queries.js";
 import type { ScheduleTarget } from "../../protocol/schedules.js";
 import { backoffDelayMs } from "../../protocol/backoff.js";
-import { HEARTBEAT_SILENT_REPLY } from "./config.js";
+import { HEARTBEAT_SILENT_REPLY } from "../config/sections/schedules.js";
 
 /** Starts of the daemon that may resume one firing (3); the next one ends it `failed` and reports it once. */
 export const MAX_FIRING_RESUMES = 3;

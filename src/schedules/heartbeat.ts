@@ -1,7 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { isAbsolute, relative, resolve } from "node:path";
 import type { HeartbeatCheck } from "./config-sync.js";
-import { HEARTBEAT_SILENT_REPLY } from "./config.js";
+import { HEARTBEAT_SILENT_REPLY } from "../config/sections/schedules.js";
 
 /**
  * The actionable part of a heartbeat file: the text without HTML comments, blank lines, Markdown headings and

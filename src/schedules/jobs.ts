@@ -5,7 +5,7 @@ import {
   DEFAULT_JOB_MAX_ATTEMPTS, DEFAULT_JOB_RETRY_INITIAL_MS, DEFAULT_JOB_TIMEOUT_MS,
   type Firing, type Schedule, type ScheduleCreate, type ScheduleUpdate,
 } from "../../protocol/schedules.js";
-import { isTimeZone, nextDue, resolveAt, parseCron, whenOf, type When } from "./timing.js";
+import { isTimeZone, nextDue, resolveAt, parseCron, whenOf, type When } from "../config/sections/schedule-timing.js";
 
 /** Id of the heartbeat job (there is at most one, from `heartbeat:` in agentd.yaml). */
 export const HEARTBEAT_JOB_ID = "heartbeat";

@@ -5,7 +5,7 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
-import { ExecConfig, ToolsConfig } from "./config.js";
+import { ExecConfig, ToolsConfig } from "../config/sections/tools.js";
 import { execMode, findOnPath } from "./sandbox.js";
 import { execTool } from "./exec.js";
 import { ensureWorkspace } from "./workspace.js";

@@ -3,7 +3,7 @@ import { posix } from "node:path";
 import { z } from "zod";
 import { defineTool, type Tool } from "../agent/tools/tool.js";
 import { AgentdError } from "../errors.js";
-import type { ExecConfig } from "./config.js";
+import type { ExecConfig } from "../config/sections/tools.js";
 import { resolveInWorkspace, workspaceRelative } from "./workspace.js";
 import { SANDBOX_WORKSPACE, bwrapArgs, scrubbedEnv, type ExecMode } from "./sandbox.js";
 

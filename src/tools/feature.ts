@@ -1,7 +1,7 @@
 import type { FeatureFactory } from "../feature.js";
 import type { Tool } from "../agent/tools/tool.js";
 import { applyToolPolicy } from "../agent/tools/policy.js";
-import type { ToolsConfig } from "./config.js";
+import type { ToolsConfig } from "../config/sections/tools.js";
 import type { BuiltinToolStatus } from "../../protocol/tools.js";
 import { ensureWorkspace } from "./workspace.js";
 import { webFetchTool } from "./web-fetch.js";
@@ -17,7 +17,7 @@ import { fileListTool } from "./file-list.js";
 type Entry = { name: string; tool?: Tool; mode?: "bwrap" | "none"; reason?: string };
 
 /**
- * The built-in tools of issue 13 for the config `cfg` (see src/tools/config.ts): each either built or with the
+ * The built-in tools of issue 13 for the config `cfg` (see src/config/sections/tools.ts): each either built or with the
  * reason it is off. `pathEnv` is the PATH `bwrap` is looked up on (the daemon's own).
  */
 export function builtinToolEntries(opts: { root: string; cfg: () => ToolsConfig; pathEnv?: string | undefined }): Entry[] {

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { delimiter, join } from "node:path";
-import type { ExecConfig } from "./config.js";
+import type { ExecConfig } from "../config/sections/tools.js";
 
 /**
  * The first `name` on `pathEnv` (a PATH value) that is an executable file, or undefined.

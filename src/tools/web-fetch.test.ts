@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServer, type Server } from "node:http";
 import { gzipSync } from "node:zlib";
 import type { AddressInfo } from "node:net";
-import { WebFetchConfig } from "./config.js";
+import { WebFetchConfig } from "../config/sections/tools.js";
 import { webFetch } from "./web-fetch.js";
 import { isPrivateAddress, type Resolver } from "./net-guard.js";
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { defineTool, type Tool } from "../agent/tools/tool.js";
 import { AgentdError } from "../errors.js";
-import type { WebFetchConfig } from "./config.js";
+import type { WebFetchConfig } from "../config/sections/tools.js";
 import type { guardedGet as GuardedGet } from "./http-get.js";
 import { extractInWorker } from "./extract.js";
 import type { Resolver } from "./net-guard.js";

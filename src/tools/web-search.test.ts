@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import pino from "pino";
-import { WebSearchConfig } from "./config.js";
+import { WebSearchConfig } from "../config/sections/tools.js";
 import { webSearchTool } from "./web-search.js";
 
 let server: Server;

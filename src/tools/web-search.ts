@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineTool, type Tool } from "../agent/tools/tool.js";
-import type { WebSearchConfig } from "./config.js";
+import type { WebSearchConfig } from "../config/sections/tools.js";
 import type { SearchAdapter } from "./search/result.js";
 import { searxngSearch } from "./search/searxng.js";
 import { braveSearch } from "./search/brave.js";

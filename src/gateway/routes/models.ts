@@ -6,7 +6,7 @@ import { expandEnv } from "../../config/load.js";
 import { providerKeyNames } from "../../config/provider-env.js";
 import { maskConfig, unmaskSecrets } from "../../config/mask.js";
 import { PROVIDER_CATALOG, KnownProvider } from "../../config/provider-catalog.js";
-import { ModelTestResult, ProviderTestResult, testModel, testProvider } from "../../config/provider-check.js";
+import { ModelTestResult, ProviderTestResult, testModel, testProvider } from "../../agent/provider-check.js";
 import { ModelConfig, ModelPrice, ProviderConfig, type Config } from "../../config/schema.js";
 import { ConflictError, NotFoundError, ValidationError } from "../../errors.js";
 import { defineRoute, type Router } from "../router.js";

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import type { LogBuffer } from "../log-buffer.js";
-import { defineRoute, queryInt, type Router } from "../gateway/router.js";
+import type { DaemonContext } from "../../feature.js";
+import { defineRoute, queryInt, type Router } from "../router.js";
 
 /** A log level, lowest first (pino's labels). */
 export const LogLevel = z.enum(["trace", "debug", "info", "warn", "error", "fatal"]);
@@ -28,10 +28,10 @@ export const logsRoutes = {
 };
 
 /**
- * Mounts the log routes over the daemon's in-memory {@link LogBuffer} (the last 1 000 events, fed by the
+ * Mounts the log routes over the daemon's in-memory `LogBuffer` (the last 1 000 events, fed by the
  * logger). `since` accepts any UTC offset and is compared as an instant.
  */
-export function logRoutes(router: Router, buffer: LogBuffer): void {
+export function mountLogRoutes(router: Router, { logBuffer: buffer }: Pick<DaemonContext, "logBuffer">): void {
   router
     .route(logsRoutes.list, ({ query }) => ({
       entries: buffer.list({

@@ -1,5 +1,5 @@
 import { Cron } from "croner";
-import { ValidationError } from "../errors.js";
+import { ValidationError } from "../../errors.js";
 
 /** A job's schedule, resolved: one instant (epoch ms), a cron expression, or a fixed interval (ms) from an anchor. */
 export type When =

@@ -112,8 +112,8 @@ export function isPlatform(name: string): name is Platform {
 
 const DEFAULT_ACCESS = PlatformAccess.parse({});
 
-export { TERMINAL_PLATFORM } from "../../protocol/chat.js";
-import { TERMINAL_PLATFORM } from "../../protocol/chat.js";
+export { TERMINAL_PLATFORM } from "../../../protocol/chat.js";
+import { TERMINAL_PLATFORM } from "../../../protocol/chat.js";
 
 const TERMINAL_ACCESS = PlatformAccess.parse({ policy: "open", groups: "all", allowModelSwitch: true });
 

@@ -1,5 +1,5 @@
 import { describe, it, expect } from "vitest";
-import { McpConfig, McpServerConfig, isStdioConfig } from "./config.js";
+import { McpConfig, McpServerConfig, isStdioConfig } from "./mcp.js";
 
 function firstIssue(input: unknown): { path: string; message: string; keys?: string[] } {
   const r = McpConfig.safeParse(input);

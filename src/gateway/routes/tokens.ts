@@ -1,7 +1,7 @@
 import { z } from "zod";
-import type { FeatureFactory } from "../feature.js";
-import { defineRoute } from "../gateway/router.js";
-import { TokenCreateParams, TokenCreated, TokenInfo, TokenName } from "./token-service.js";
+import type { DaemonContext } from "../../feature.js";
+import { defineRoute, type Router } from "../router.js";
+import { TokenCreateParams, TokenCreated, TokenInfo, TokenName } from "../../tokens/token-service.js";
 
 /** The token routes (admin only): list, create (the token is in the answer, once), revoke. */
 export const tokenRoutes = {
@@ -23,9 +23,7 @@ export const tokenRoutes = {
 };
 
 /** Named tokens over REST for admins (issue 15); the CLI (`agentd token`) works on the same table. */
-export const tokensFeature: FeatureFactory = (ctx) => ({
-  name: "tokens",
-  routes: (router) => {
+export function mountTokenRoutes(router: Router, ctx: Pick<DaemonContext, "tokens" | "logger">): void {
     const log = ctx.logger.child({ component: "tokens" });
     router
       .route(tokenRoutes.list, () => ({ tokens: ctx.tokens.list() }))
@@ -39,5 +37,4 @@ export const tokensFeature: FeatureFactory = (ctx) => ({
         log.info({ name: params.name, by: principal.name }, "token revoked");
         return { revoked: true as const };
       });
-  },
-});
+}

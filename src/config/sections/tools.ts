@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ApprovalConfig } from "../approvals/config.js";
+import { ApprovalConfig } from "./approvals.js";
 
 /** Default of `tools.web_fetch.timeoutMs`: the whole fetch (every redirect, the body) in milliseconds. */
 export const DEFAULT_WEB_FETCH_TIMEOUT_MS = 15_000;

@@ -3,8 +3,8 @@ import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeLlm, type FakeLlm } from "../../tests/support/fake-llm.js";
-import { agentFixture } from "../agent/test-support.js";
-import { mediaTools } from "./tools.js";
+import { agentFixture } from "./test-support.js";
+import { mediaTools } from "./media-tools.js";
 
 let llm: FakeLlm;
 let fx: ReturnType<typeof agentFixture>;

@@ -1,6 +1,9 @@
 import { z } from "zod";
-import { defineRoute } from "../gateway/router.js";
-import { Approval, ApprovalDecision, PairedSender } from "../../protocol/approvals.js";
+import { Approval, ApprovalDecision, PairedSender } from "../../../protocol/approvals.js";
+import type { DaemonContext } from "../../feature.js";
+import { NotFoundError } from "../../errors.js";
+import { Pairing, wireSender } from "../../channels/pairing.js";
+import { defineRoute, type Router } from "../router.js";
 
 const byId = z.strictObject({ id: z.string().min(1).max(64) });
 const one = z.strictObject({ approval: Approval });
@@ -30,3 +33,19 @@ export const approvalRoutes = {
     params: z.strictObject({ platform: z.string().min(1).max(32), userId: z.string().min(1).max(128) }), response: z.strictObject({ revoked: z.boolean() }), errors: [404],
   }),
 };
+
+/** Mounts the owner's approval and pairing routes over `ctx.approvals` and the pairing table (admin scope). */
+export function mountApprovalRoutes(router: Router, ctx: Pick<DaemonContext, "approvals" | "store">): void {
+  const pairing = new Pairing(ctx.store);
+  router
+    .route(approvalRoutes.revokeGrant, ({ params }) => {
+      if (!ctx.store.approvals.revokeGrant(params.id)) throw new NotFoundError(`no grant ${params.id}`);
+      return { revoked: true };
+    })
+    .route(approvalRoutes.decide, ({ params, body }) => ({ approval: ctx.approvals.decide(params.id, body.decision, "owner") }))
+    .route(approvalRoutes.pairingApprove, ({ body }) => ({ sender: wireSender(pairing.approve(body.code, "owner")) }))
+    .route(approvalRoutes.pairingRevoke, ({ params }) => {
+      if (!pairing.revoke(params.platform, params.userId)) throw new NotFoundError(`no paired sender ${params.platform}:${params.userId}`);
+      return { revoked: true };
+    });
+}

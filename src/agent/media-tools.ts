@@ -1,15 +1,18 @@
+import { openAsBlob } from "node:fs";
 import { open } from "node:fs/promises";
+import { join } from "node:path";
+import type { Attachment } from "../../protocol/chat.js";
 import { z } from "zod";
 import type { Config } from "../config/schema.js";
 import type { Store } from "../store/store.js";
 import { AgentdError } from "../errors.js";
-import { completeModelCall, type CallUsage } from "../agent/model-call.js";
-import type { ProviderPool, ResolvedModel } from "../agent/provider.js";
-import { defineTool, type Tool } from "../agent/tools/tool.js";
-import { UPLOADS_DIR } from "./uploads.js";
-import { clipText, documentText } from "./extract.js";
-import { attachmentOfPath, attachmentPath, formatBytes } from "./files.js";
-import { prepareImage } from "./image.js";
+import { completeModelCall, type CallUsage } from "./model-call.js";
+import { modelError, type ProviderPool, type ResolvedModel } from "./provider.js";
+import { defineTool, type Tool } from "./tools/tool.js";
+import { UPLOADS_DIR } from "../media/form-receive.js";
+import { clipText, documentText } from "../media/extract.js";
+import { attachmentOfPath, attachmentPath, formatBytes } from "../media/files.js";
+import { prepareImage } from "../media/image.js";
 
 /** Characters `attachment_read` returns per call. */
 export const ATTACHMENT_READ_MAX_CHARS = 20_000;
@@ -83,4 +86,21 @@ export function mediaTools(deps: { dir: string; pool: ProviderPool; config: () =
     },
   });
   return () => (deps.config().uploads.visionModel ? [read, describe] : [read]);
+}
+
+/**
+ * Transcribes a stored audio file (`upload.path` relative to the agent folder `dir`) with the model `modelName`
+ * (`uploads.transcriptionModel`) through the provider's OpenAI-compatible `POST /audio/transcriptions` (openai SDK
+ * `audio.transcriptions.create`; the file is streamed from disk). Throws the mapped provider error
+ * (`model_error`, `rate_limited`, `timeout`).
+ */
+export async function transcribe(deps: { pool: ProviderPool; dir: string }, modelName: string, upload: Pick<Attachment, "path" | "mime" | "filename">): Promise<string> {
+  const model = await deps.pool.resolve(modelName);
+  try {
+    const blob = await openAsBlob(join(deps.dir, upload.path), { type: upload.mime });
+    const res = await model.client.audio.transcriptions.create({ model: model.config.model, file: new File([blob], upload.filename, { type: upload.mime }) });
+    return res.text;
+  } catch (err) {
+    throw modelError(err, modelName);
+  }
 }

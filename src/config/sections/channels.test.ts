@@ -2,10 +2,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it, expect } from "vitest";
 import { parseDocument } from "yaml";
-import { ChannelsConfig, PlatformAccess, accessOf } from "./config.js";
-import { parseConfig } from "../config/load.js";
+import { ChannelsConfig, PlatformAccess, accessOf } from "./channels.js";
+import { parseConfig } from "../load.js";
 
-const TEMPLATE = join(import.meta.dirname, "..", "..", "agent-template", "agentd.yaml");
+const TEMPLATE = join(import.meta.dirname, "..", "..", "..", "agent-template", "agentd.yaml");
 
 /** The commented `channels:` block of the template, uncommented one level (its example values). */
 function templateChannels(): { text: string; value: unknown } {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DeliverToField } from "../../protocol/schedules.js";
+import { DeliverToField } from "../../../protocol/schedules.js";
 
 /** Default size limit of a webhook body, in bytes (1 MiB; `server.maxBodyBytes` caps every body as well). */
 export const DEFAULT_HOOK_MAX_BYTES = 1_048_576;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { nextDue, parseCron, resolveAt } from "./timing.js";
+import { nextDue, parseCron, resolveAt } from "./schedule-timing.js";
 
 const NOW = Date.parse("2026-11-27T10:00:00Z");
 

@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { z } from "zod";
 import { WireError } from "../../protocol/errors.js";
-import { loadOpenAI, modelError, type ProviderPool } from "../agent/provider.js";
+import { loadOpenAI, modelError, type ProviderPool } from "./provider.js";
 import { toWireError } from "../errors.js";
 
 /** Longest a smoke test of a model or provider may take, in ms (no SDK retries). */

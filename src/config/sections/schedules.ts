@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CatchUp, DeliverToField, MIN_EVERY_MS, ScheduleSession, SCHEDULE_PROMPT_MAX_CHARS } from "../../protocol/schedules.js";
+import { CatchUp, DeliverToField, MIN_EVERY_MS, ScheduleSession, SCHEDULE_PROMPT_MAX_CHARS } from "../../../protocol/schedules.js";
 
 /** The reply a heartbeat run gives when there is nothing to say; such a reply is never delivered. */
 export const HEARTBEAT_SILENT_REPLY = "NOTHING_TO_REPORT";
