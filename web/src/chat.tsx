@@ -1,4 +1,4 @@
-import { signal, computed } from "@preact/signals";
+import { signal, computed, batch } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import type { Attachment, Message } from "../../protocol/chat.js";
 import type { Session } from "../../protocol/sessions.js";
@@ -104,7 +104,12 @@ async function send(sessionId: string | undefined, text: string, attachments: At
           : { ...l, tools: l.tools.map((t, i: number) => (i === l.tools.length - 1 ? { ...t, result: p.result ?? "" } : t)) };
       } else if (ev.event === "run.error") failure.value = ev.payload.error.message;
     }
-    await loadMessages(run.sessionId);
+    // the stored reply replaces the streaming one in one render: never both on screen
+    const history = await c().request("chat.history", { sessionId: run.sessionId, limit: 200 });
+    batch(() => {
+      messages.value = history.messages;
+      live.value = undefined;
+    });
     void loadSessions();
   } catch (err) {
     failure.value = (err as Error).message;
