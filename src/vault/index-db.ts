@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS aliases (
   alias TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS index_state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS notes_fts USING fts5(
   title, body, tokenize = 'unicode61 remove_diacritics 2', prefix = '3'
 );
@@ -100,6 +101,12 @@ function prepareAll(db: Database.Database) {
     linksByKey: db.prepare<[string], LinkRow>(
       "SELECT l.rowid AS rowid, n.path AS source, l.kind, l.target, l.resolved FROM links l JOIN notes n ON n.id = l.note_id WHERE l.key = ?",
     ),
+    linksAfter: db.prepare<[number, number], LinkRow>(
+      "SELECT l.rowid AS rowid, n.path AS source, l.kind, l.target, l.resolved FROM links l JOIN notes n ON n.id = l.note_id WHERE l.rowid > ? ORDER BY l.rowid LIMIT ?",
+    ),
+    getState: db.prepare<[string], string>("SELECT value FROM index_state WHERE key = ?").pluck(),
+    setState: db.prepare<[string, string]>("INSERT OR REPLACE INTO index_state (key, value) VALUES (?, ?)"),
+    deleteState: db.prepare<[string]>("DELETE FROM index_state WHERE key = ?"),
     anyLink: db.prepare<[], number>("SELECT EXISTS (SELECT 1 FROM links)").pluck(),
     setResolved: db.prepare<[string | null, number]>("UPDATE links SET resolved = ? WHERE rowid = ?"),
     backlinks: db.prepare<[string, string], { path: string; title: string }>(
@@ -141,7 +148,8 @@ function removeFiles(file: string): void {
  * The vault's derived index: its own SQLite file (WAL), a cache that can be deleted at any time and is rebuilt
  * from the notes. Tables: `notes` (path, title, size, mtime, hash), `links` (source note, kind, target as
  * written, lookup key, resolved path or NULL), `tags`, `aliases`, `files` (attachments: non-`.md` files, which links
- * and embeds can point to), and `notes_fts` (FTS5: title + aliases, body;
+ * and embeds can point to), `index_state` (key/value marks such as
+ * `links_pending`, see `NoteStore.markLinksPending`), and `notes_fts` (FTS5: title + aliases, body;
  * rowid = notes.id). Created with `CREATE ... IF NOT EXISTS`; a file with another `user_version` or one that is
  * not a readable SQLite database is deleted and recreated. Throws {@link StorageError} when that fails too.
  */

@@ -184,4 +184,45 @@ export class NoteStore {
   hasLinks(): boolean {
     return this.index.stmts.anyLink.get() === 1;
   }
+
+  /**
+   * Returns a step function that re-resolves all stored links, 256 at a time; each call does one link and
+   * returns true when all are done. For use inside a caller-managed transaction.
+   */
+  reresolveAllStep(): () => boolean {
+    const s = this.index.stmts;
+    let after = 0;
+    let rows = s.linksAfter.all(0, 256);
+    let i = 0;
+    return () => {
+      if (i >= rows.length) {
+        if (rows.length === 0) return true;
+        rows = s.linksAfter.all(after, 256);
+        i = 0;
+        if (rows.length === 0) return true;
+      }
+      const link = rows[i++]!;
+      const resolved = this.resolver.resolve(link.target, link.kind as LinkKind, link.source);
+      if (resolved !== link.resolved) s.setResolved.run(resolved, link.rowid);
+      after = link.rowid;
+      return false;
+    };
+  }
+
+  /**
+   * Marks the stored link resolutions as "a bulk job is running" (in the index, so it survives a stop or crash);
+   * returns whether the mark was already there, i.e. an earlier job stopped before re-resolving its links (then
+   * all links must be re-resolved). Cleared by {@link clearLinksPending}.
+   */
+  markLinksPending(): boolean {
+    const s = this.index.stmts;
+    const was = s.getState.get("links_pending") !== undefined;
+    if (!was) s.setState.run("links_pending", "1");
+    return was;
+  }
+
+  /** Clears the mark of {@link markLinksPending} (inside the caller's transaction, with the re-resolution). */
+  clearLinksPending(): void {
+    this.index.stmts.deleteState.run("links_pending");
+  }
 }

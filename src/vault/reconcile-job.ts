@@ -96,6 +96,8 @@ export class ReconcileApply {
   private readonly queue: { rel: string; what: "file" | "note" }[];
   private readonly parsedBefore: number;
   private linkStep: (() => boolean) | undefined;
+  /** An earlier job stopped before re-resolving its links: re-resolve all of them this time. */
+  private readonly relinkAll: boolean;
 
   constructor(store: NoteStore, root: string, plan: ReconcilePlan) {
     this.store = store;
@@ -112,6 +114,7 @@ export class ReconcileApply {
     const before = store.hasLinks();
     for (const rel of plan.read) for (const key of store.resolver.add(rel)) if (before) keys.add(key);
     store.bulkKeys = keys;
+    this.relinkAll = store.markLinksPending();
   }
 
   /**
@@ -166,11 +169,16 @@ export class ReconcileApply {
       const keys = this.store.bulkKeys ?? new Set<string>();
       this.store.bulkKeys = undefined;
       this.store.index.endBulkLoad(); // the key lookups below need links_key
-      if (!this.result.changed) return true; // nothing changed: the stored resolutions are still right
+      if (!this.result.changed && !this.relinkAll) {
+        this.store.clearLinksPending();
+        return true; // nothing changed: the stored resolutions are still right
+      }
       // Only links whose key a change touched can resolve differently (the rule single-note writes follow).
-      this.linkStep = this.store.reresolveKeysStep(keys);
+      this.linkStep = this.relinkAll ? this.store.reresolveAllStep() : this.store.reresolveKeysStep(keys);
     }
-    return this.linkStep();
+    if (!this.linkStep()) return false;
+    this.store.clearLinksPending();
+    return true;
   }
 }
 

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
+import { IndexDb } from "./index-db.js";
 import { Vault } from "./vault.js";
 
 // A reconcile re-resolves only the links whose key its changes touched (a note added or gone, an alias set, an
@@ -60,4 +61,22 @@ describe.each([
     expect(vault.read("z/Zeta.md").backlinks).toEqual([]);
     await vault.stop();
   });
+
+  it("re-resolves every link after a reconcile that stopped before re-resolving its own", async () => {
+    base = mkdtempSync(join(tmpdir(), "agentd-relink-"));
+    const dir = join(base, "vault");
+    put(dir, "a/First.md", "Links [[Later Alias]].\n");
+    put(dir, "z/Zeta.md", "---\naliases: [Later Alias]\n---\nBody.\n");
+    let vault = await open(dir, workerMinNotes);
+    await vault.stop();
+    // What a stop in the middle of a reconcile leaves: the pending mark, and a link resolved before its alias existed.
+    const index = new IndexDb(join(base, "vault-index.db"), { rebuild: false });
+    for (const link of index.stmts.linksAfter.all(0, 100)) index.stmts.setResolved.run(null, link.rowid);
+    index.stmts.setState.run("links_pending", "1");
+    index.close();
+    vault = await open(dir, workerMinNotes); // nothing changed on disk
+    expect(edgesFrom(vault, "a/First.md")).toEqual(["z/Zeta.md"]);
+    await vault.stop();
+  });
 });
+
