@@ -35,6 +35,11 @@ export class NoteStore {
   readonly index: IndexDb;
   readonly resolver: LinkResolver;
   readonly stats: IndexerStats;
+  /**
+   * When set, "bulk" calls add the link keys whose resolution they may have changed here (instead of re-resolving
+   * at once), so a bulk job can re-resolve just those links at its end (see {@link reresolveKeysStep}).
+   */
+  bulkKeys: Set<string> | undefined;
 
   constructor(index: IndexDb, resolver: LinkResolver, stats: IndexerStats = emptyStats()) {
     this.index = index;
@@ -67,7 +72,7 @@ export class NoteStore {
     const keys = this.resolver.add(rel);
     if (row && row.hash === contentHash) {
       if (row.size !== size || row.mtimeMs !== mtimeMs) s.touchNote.run(size, mtimeMs, row.id);
-      if (!bulk && keys.length > 0) this.reresolveKeys(keys);
+      if (keys.length > 0) this.keysChanged(keys, bulk);
       this.stats.notesUnchanged++;
       return false;
     }
@@ -94,8 +99,14 @@ export class NoteStore {
     for (const alias of note.aliases) s.insertAlias.run(id, alias);
     const titleText = note.aliases.length > 0 ? `${note.title} ${note.aliases.join(" ")}` : note.title;
     s.insertFts.run(id, titleText, note.body.replace(/[\u0002\u0003]/g, " "));
-    if (!bulk && keys.length > 0) this.reresolveKeys(keys);
+    if (keys.length > 0) this.keysChanged(keys, bulk);
     return true;
+  }
+
+  /** Link keys whose resolution may have changed: re-resolved now, or (bulk) remembered in {@link bulkKeys}. */
+  private keysChanged(keys: string[], bulk: boolean): void {
+    if (!bulk) this.reresolveKeys(keys);
+    else if (this.bulkKeys) for (const key of keys) this.bulkKeys.add(key);
   }
 
   /** {@link upsert} of one note in its own transaction, re-resolving affected links. */
@@ -119,7 +130,7 @@ export class NoteStore {
       this.index.stmts.deleteNote.run(row.id);
       this.deleteRows(row.id);
     }
-    if (!bulk) this.reresolveKeys(keys);
+    if (keys.length > 0) this.keysChanged(keys, bulk);
     return row !== undefined;
   }
 
@@ -135,7 +146,7 @@ export class NoteStore {
   setAttachment(rel: string, exists: boolean, bulk: boolean): boolean {
     const keys = exists ? this.resolver.add(rel) : this.resolver.remove(rel);
     const changed = (exists ? this.index.stmts.insertFile.run(rel) : this.index.stmts.deleteFile.run(rel)).changes > 0;
-    if (!bulk && keys.length > 0) this.reresolveKeys(keys);
+    if (keys.length > 0) this.keysChanged(keys, bulk);
     return changed || keys.length > 0;
   }
 
@@ -153,6 +164,25 @@ export class NoteStore {
         if (resolved !== link.resolved) s.setResolved.run(resolved, link.rowid);
       }
     }
+  }
+
+  /**
+   * Returns a step function that re-resolves the stored links whose key is one of `keys`, one key per call;
+   * returns true when all are done. For use inside a caller-managed transaction (uses the `links_key` index).
+   */
+  reresolveKeysStep(keys: Iterable<string>): () => boolean {
+    const it = new Set(keys).values();
+    return () => {
+      const next = it.next();
+      if (next.done) return true;
+      this.reresolveKeys([next.value]);
+      return false;
+    };
+  }
+
+  /** True when the index holds at least one link. */
+  hasLinks(): boolean {
+    return this.index.stmts.anyLink.get() === 1;
   }
 
   /**
@@ -177,5 +207,22 @@ export class NoteStore {
       after = link.rowid;
       return false;
     };
+  }
+
+  /**
+   * Marks the stored link resolutions as "a bulk job is running" (in the index, so it survives a stop or crash);
+   * returns whether the mark was already there, i.e. an earlier job stopped before re-resolving its links (then
+   * all links must be re-resolved). Cleared by {@link clearLinksPending}.
+   */
+  markLinksPending(): boolean {
+    const s = this.index.stmts;
+    const was = s.getState.get("links_pending") !== undefined;
+    if (!was) s.setState.run("links_pending", "1");
+    return was;
+  }
+
+  /** Clears the mark of {@link markLinksPending} (inside the caller's transaction, with the re-resolution). */
+  clearLinksPending(): void {
+    this.index.stmts.deleteState.run("links_pending");
   }
 }

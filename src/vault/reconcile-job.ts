@@ -55,9 +55,13 @@ export class ReconcilePlanner {
       return false;
     }
     const row = this.known.get(rel);
+    if (!row) {
+      this.plan.read.push(rel); // not indexed yet: read whatever its stat (a cold index stats nothing here)
+      return false;
+    }
     try {
       const st = lstatSync(join(this.root, ...rel.split("/")));
-      if (row && row.size === st.size && row.mtimeMs === st.mtimeMs) {
+      if (row.size === st.size && row.mtimeMs === st.mtimeMs) {
         this.resolver.add(rel);
         this.unchanged++;
         return false;
@@ -80,7 +84,7 @@ function existsAsFile(abs: string): boolean {
 
 /**
  * Second half of a reconcile: applies a {@link ReconcilePlan} (attachments, then notes to read — parsed only when
- * their hash changed —, then notes gone), and re-resolves every stored link if anything changed. Every path is
+ * their hash changed —, then notes gone), and then re-resolves the stored links whose key any of that touched. Every path is
  * re-checked on disk, so a plan that went stale is harmless. All writes are "bulk": the runner owns the
  * transaction. One {@link step} per path or link.
  */
@@ -92,6 +96,8 @@ export class ReconcileApply {
   private readonly queue: { rel: string; what: "file" | "note" }[];
   private readonly parsedBefore: number;
   private linkStep: (() => boolean) | undefined;
+  /** An earlier job stopped before re-resolving its links: re-resolve all of them this time. */
+  private readonly relinkAll: boolean;
 
   constructor(store: NoteStore, root: string, plan: ReconcilePlan) {
     this.store = store;
@@ -102,7 +108,13 @@ export class ReconcileApply {
       ...[...plan.read, ...plan.gone].map((rel) => ({ rel, what: "note" as const })),
     ].reverse();
     // Known before they are parsed, so links between new notes resolve at insert (fewer updates at the end).
-    for (const rel of plan.read) store.resolver.add(rel);
+    // Links stored before this job (if any) may resolve differently now: their keys are re-resolved at the end,
+    // with every key a bulk write touches meanwhile (an alias set, a note dropped, an attachment seen).
+    const keys = new Set<string>();
+    const before = store.hasLinks();
+    for (const rel of plan.read) for (const key of store.resolver.add(rel)) if (before) keys.add(key);
+    store.bulkKeys = keys;
+    this.relinkAll = store.markLinksPending();
   }
 
   /**
@@ -154,10 +166,19 @@ export class ReconcileApply {
     }
     if (!this.linkStep) {
       if (this.store.stats.notesParsed > this.parsedBefore || this.result.removed > 0) this.result.changed = true;
-      if (!this.result.changed) return true; // nothing changed: the stored resolutions are still right
-      this.linkStep = this.store.reresolveAllStep();
+      const keys = this.store.bulkKeys ?? new Set<string>();
+      this.store.bulkKeys = undefined;
+      this.store.index.endBulkLoad(); // the key lookups below need links_key
+      if (!this.result.changed && !this.relinkAll) {
+        this.store.clearLinksPending();
+        return true; // nothing changed: the stored resolutions are still right
+      }
+      // Only links whose key a change touched can resolve differently (the rule single-note writes follow).
+      this.linkStep = this.relinkAll ? this.store.reresolveAllStep() : this.store.reresolveKeysStep(keys);
     }
-    return this.linkStep();
+    if (!this.linkStep()) return false;
+    this.store.clearLinksPending();
+    return true;
   }
 }
 

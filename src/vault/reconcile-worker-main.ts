@@ -34,6 +34,7 @@ const data = workerData as ReconcileWorkerData;
 let index: IndexDb | undefined;
 try {
   index = new IndexDb(data.indexDbPath, { rebuild: false });
+  index.beginBulkLoad();
   const store = new NoteStore(index, new LinkResolver());
   store.loadResolver();
   const job = new ReconcileApply(store, data.root, data.plan);
@@ -59,5 +60,6 @@ try {
 } catch (err) {
   parentPort?.postMessage({ ok: false, error: (err as Error).message } satisfies ReconcileWorkerMessage);
 } finally {
+  index?.endBulkLoad(); // never leave the index without its secondary indexes (also when stopped early)
   index?.close();
 }

@@ -29,6 +29,7 @@ describe("search over a vault", () => {
     vault.write("Title Match.md", { content: "nothing here\n" });
     vault.write("Body.md", { content: "The title match appears only in the body. <script>alert(1)</script> match\n" });
     vault.write("Other.md", { content: "matchmaking is a prefix hit\n" });
+    for (let i = 0; i < 30; i++) vault.write(`Many/Note ${i}.md`, { content: `${"filler ".repeat(i)}okapi ${i % 3 === 0 ? "#keep" : "#drop"} ${i % 6 === 0 ? "#keep/sub" : ""} okapi\n` });
   });
   afterAll(async () => cleanup());
 
@@ -47,6 +48,19 @@ describe("search over a vault", () => {
     expect(vault.search({ q: "match", limit: 1 }).hits).toHaveLength(1);
     expect(vault.search({ q: "match", limit: 1000 }).hits).toHaveLength(3);
     expect(vault.search({ q: "match", limit: Number.NaN }).hits).toHaveLength(3);
+  });
+
+  it("with a tag, returns exactly the ranked hits that carry it (nested tags too), with their snippets", () => {
+    const all = vault.search({ q: "okapi", limit: 100 }).hits;
+    expect(all).toHaveLength(30);
+    const kept = all.filter((h) => /^Many\/Note (\d+)\.md$/.test(h.path) && Number(h.path.match(/\d+/)![0]) % 3 === 0);
+    expect(kept).toHaveLength(10);
+    expect(vault.search({ q: "okapi", tag: "#Keep", limit: 100 }).hits).toEqual(kept);
+    expect(vault.search({ q: "okapi", tag: "keep", limit: 3 }).hits).toEqual(kept.slice(0, 3));
+    expect(vault.search({ q: "okapi", tag: "keep/sub" }).hits.map((h) => h.path).sort()).toEqual(
+      ["Many/Note 0.md", "Many/Note 12.md", "Many/Note 18.md", "Many/Note 24.md", "Many/Note 6.md"],
+    );
+    expect(kept[0]!.snippet).toContain("<mark>okapi</mark>");
   });
 
   it("never throws an FTS5 syntax error on hostile input", () => {

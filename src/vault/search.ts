@@ -47,6 +47,15 @@ const HITS = (filter: string): string => `SELECT n.path, n.title, f.score, f.sni
     FROM notes_fts WHERE notes_fts MATCH ? ${RANK}${filter} ORDER BY rank LIMIT ?
   ) f JOIN notes n ON n.id = f.rowid ORDER BY f.score DESC`;
 const TAGGED = "SELECT note_id FROM tags WHERE tag_lower = ? OR (tag_lower > ? AND tag_lower < ?)";
+// With a tag filter, bm25 runs only for the matches that carry the tag (SQLite evaluates the score after the
+// filter; `ORDER BY rank` would rank every match first), and snippet() only for the hits returned: 3-4x faster on
+// 10,000 notes (docs/performance.md). The rowid is cast because FTS5 ignores a rowid constraint bound as a REAL
+// (a JS number) and would return every match.
+const TAGGED_HITS = `SELECT n.path, n.title, f.score, f.id FROM (
+    SELECT rowid AS id, -bm25(notes_fts, 10.0, 1.0) AS score
+    FROM notes_fts WHERE notes_fts MATCH ? AND +rowid IN (${TAGGED}) ORDER BY score DESC LIMIT ?
+  ) f JOIN notes n ON n.id = f.id ORDER BY f.score DESC`;
+const SNIPPET = "SELECT snippet(notes_fts, -1, char(2), char(3), '…', 16) FROM notes_fts WHERE notes_fts MATCH ? AND rowid = CAST(? AS INTEGER)";
 
 /**
  * Prepared full-text search over the index (bm25 ranking with title ×10, prefix queries, snippets) with an
@@ -54,12 +63,14 @@ const TAGGED = "SELECT note_id FROM tags WHERE tag_lower = ? OR (tag_lower > ? A
  */
 export class Searcher {
   private readonly plain: Database.Statement<[string, number], SearchHit>;
-  private readonly tagged: Database.Statement<[string, string, string, string, number], SearchHit>;
+  private readonly tagged: Database.Statement<[string, string, string, string, number], Omit<SearchHit, "snippet"> & { id: number }>;
+  private readonly snippet: Database.Statement<[string, number], string>;
   private readonly tagOnly: Database.Statement<[string, string, string, number], SearchHit>;
 
   constructor(db: Database.Database) {
     this.plain = db.prepare(HITS(""));
-    this.tagged = db.prepare(HITS(` AND +rowid IN (${TAGGED})`));
+    this.tagged = db.prepare(TAGGED_HITS);
+    this.snippet = db.prepare<[string, number], string>(SNIPPET).pluck();
     this.tagOnly = db.prepare(`SELECT n.path, n.title, 0 AS score, '' AS snippet FROM notes n WHERE n.id IN (${TAGGED}) ORDER BY n.mtime_ms DESC LIMIT ?`);
   }
 
@@ -81,7 +92,15 @@ export class Searcher {
       return this.tagOnly.all(tag, `${tag}/`, `${tag}0`, limit);
     }
     try {
-      const rows = tag ? this.tagged.all(match, tag, `${tag}/`, `${tag}0`, limit) : this.plain.all(match, limit);
+      if (tag) {
+        return this.tagged.all(match, tag, `${tag}/`, `${tag}0`, limit).map(({ path, title, score, id }) => ({
+          path,
+          title,
+          score,
+          snippet: renderSnippet(this.snippet.get(match, id) ?? ""),
+        }));
+      }
+      const rows = this.plain.all(match, limit);
       for (const row of rows) row.snippet = renderSnippet(row.snippet);
       return rows;
     } catch (err) {
