@@ -15,10 +15,9 @@ module.exports = {
     { name: "http-only-in-gateway", severity: "error", comment: "only src/gateway knows HTTP and WebSocket", from: { path: "^src/(?!gateway/)" }, to: { path: "node_modules/(hono|@hono|ws)/" } },
     // The one exception: the vault's search index (DIR/vault-index.db) is a derived cache of the markdown
     // files, rebuilt from them at any time, with its own SQLite file, schema and FTS5 queries; it is not the
-    // daemon's store (agentd.db). Its four modules are named here, not the folder, so nothing else in src/vault
-    // may hold SQL. (Moving them under src/store/vault-index/ is the next step, once the start-up work on the
-    // vault indexer has landed.)
-    { name: "sql-only-in-store", severity: "error", comment: "only src/store holds SQL", from: { path: "^src/(?!store/)", pathNot: "^src/vault/(index-db|index-status|reconcile-job|search)\\.ts$" }, to: { path: "node_modules/(better-sqlite3|drizzle-orm)/" } },
+    // daemon's store (agentd.db). Its three SQL modules are named here, not the folder, so nothing else in
+    // src/vault holds SQL: the note store and the reconcile jobs go through IndexDb's methods.
+    { name: "sql-only-in-store", severity: "error", comment: "only src/store holds SQL", from: { path: "^src/(?!store/)", pathNot: "^src/vault/(index-db|index-status|search)\\.ts$" }, to: { path: "node_modules/(better-sqlite3|drizzle-orm)/" } },
   ],
   options: {
     parser: "swc",

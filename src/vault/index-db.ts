@@ -219,6 +219,39 @@ export class IndexDb {
     if (this.db.open) createSecondaryIndexes(this.db);
   }
 
+  /** Opens a transaction (`BEGIN`) that {@link commit} ends; the reconcile jobs batch many notes into one. */
+  begin(): void {
+    this.db.exec("BEGIN");
+  }
+
+  /** Commits the transaction {@link begin} opened, if one is open and the connection too. */
+  commit(): void {
+    if (this.db.open && this.db.inTransaction) this.db.exec("COMMIT");
+  }
+
+  /** Whether a transaction is open on this connection. */
+  get inTransaction(): boolean {
+    return this.db.open && this.db.inTransaction;
+  }
+
+  /** Runs `fn` in a transaction (a savepoint inside an open one); a throw undoes its writes. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /**
+   * Merges the FTS5 segments into one (https://www.sqlite.org/fts5.html#the_optimize_command) and truncates the
+   * WAL: after a bulk load, off the main thread, so a later one-note write does not trigger a large merge.
+   */
+  optimize(): void {
+    this.db.exec("INSERT INTO notes_fts(notes_fts) VALUES('optimize')");
+  }
+
+  /** Checkpoints and truncates the WAL (`wal_checkpoint(TRUNCATE)`). */
+  checkpoint(): void {
+    this.db.pragma("wal_checkpoint(TRUNCATE)");
+  }
+
   /** Closes the database (idempotent). */
   close(): void {
     if (this.db.open) this.db.close();

@@ -231,7 +231,7 @@ export class Indexer {
           this.logger.warn({ err: (err as Error).message }, "vault: reconcile worker failed; indexing on the main thread");
         }
       }
-      if (!done) await runSliced(new ReconcileApply(this.store, this.root, plan), this.store.index.db, slice);
+      if (!done) await runSliced(new ReconcileApply(this.store, this.root, plan), this.store.index, slice);
       const changed = plan.read.length + plan.gone.length + plan.filesAdded.length + plan.filesGone.length > 0;
       this.logger[opts.quietWhenUnchanged && !changed ? "debug" : "info"](
         { notes: this.resolver.noteCount, parsed: this.stats.notesParsed - parsedBefore, ms: Math.round(performance.now() - t0) },

@@ -111,7 +111,7 @@ export class NoteStore {
 
   /** {@link upsert} of one note in its own transaction, re-resolving affected links. */
   upsertTx(rel: string, buf: Buffer, size: number, mtimeMs: number): boolean {
-    return this.index.db.transaction(() => this.upsert(rel, buf, size, mtimeMs, false))();
+    return this.index.transaction(() => this.upsert(rel, buf, size, mtimeMs, false));
   }
 
   private deleteRows(id: number): void {
@@ -136,7 +136,7 @@ export class NoteStore {
 
   /** {@link drop} in its own transaction, re-resolving affected links. */
   dropTx(rel: string): boolean {
-    return this.index.db.transaction(() => this.drop(rel, false))();
+    return this.index.transaction(() => this.drop(rel, false));
   }
 
   /**
@@ -152,7 +152,7 @@ export class NoteStore {
 
   /** {@link setAttachment} in its own transaction, re-resolving affected links. */
   setAttachmentTx(rel: string, exists: boolean): boolean {
-    return this.index.db.transaction(() => this.setAttachment(rel, exists, false))();
+    return this.index.transaction(() => this.setAttachment(rel, exists, false));
   }
 
   /** Re-resolves every stored link whose key is one of `keys` (after a note or alias appeared or vanished). */

@@ -1,7 +1,6 @@
 import { lstatSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
-import type Database from "better-sqlite3";
 import type { IndexDb, NoteRow } from "./index-db.js";
 import type { NoteStore } from "./note-store.js";
 import type { LinkResolver } from "./resolve.js";
@@ -195,13 +194,13 @@ export interface Stepper {
  */
 export function runToEnd(
   job: Stepper,
-  db: Database.Database,
+  db: IndexDb,
   commitEveryMs: number,
   shouldStop: () => boolean,
   urgent?: () => (() => void) | undefined,
 ): boolean {
   let openedAt = performance.now();
-  db.exec("BEGIN");
+  db.begin();
   try {
     for (let n = 0; ; n++) {
       if (job.step()) return true;
@@ -209,15 +208,15 @@ export function runToEnd(
         if (shouldStop()) return false;
         const afterCommit = urgent?.();
         if (afterCommit || ((n & 63) === 0 && performance.now() - openedAt > commitEveryMs)) {
-          db.exec("COMMIT");
+          db.commit();
           afterCommit?.();
-          db.exec("BEGIN");
+          db.begin();
           openedAt = performance.now();
         }
       }
     }
   } finally {
-    if (db.inTransaction) db.exec("COMMIT");
+    db.commit();
   }
 }
 
@@ -228,7 +227,7 @@ export function runToEnd(
  */
 export async function runSliced(
   job: Stepper,
-  db: Database.Database | undefined,
+  db: IndexDb | undefined,
   opts: { sliceMs: number; commitEveryMs: number; shouldStop: () => boolean },
 ): Promise<boolean> {
   let openedAt = 0;
@@ -236,15 +235,15 @@ export async function runSliced(
     for (;;) {
       if (opts.shouldStop()) return false;
       if (db && !db.inTransaction) {
-        db.exec("BEGIN");
+        db.begin();
         openedAt = performance.now();
       }
       const deadline = performance.now() + opts.sliceMs;
       while (performance.now() < deadline) if (job.step()) return true;
-      if (db && performance.now() - openedAt > opts.commitEveryMs) db.exec("COMMIT");
+      if (db && performance.now() - openedAt > opts.commitEveryMs) db.commit();
       await yieldToLoop();
     }
   } finally {
-    if (db?.open && db.inTransaction) db.exec("COMMIT");
+    db?.commit();
   }
 }

@@ -47,13 +47,13 @@ try {
     }
     return synced.length > 0 ? () => parentPort?.postMessage({ synced } satisfies ReconcileWorkerMessage) : undefined;
   };
-  const finished = runToEnd(job, index.db, data.commitEveryMs, () => Atomics.load(data.stop, 0) === 1, urgent);
+  const finished = runToEnd(job, index, data.commitEveryMs, () => Atomics.load(data.stop, 0) === 1, urgent);
   // After a bulk load, merge the FTS5 segments here, off the main thread; otherwise a later one-note write on
   // the main thread may trigger a large merge (hundreds of ms).
   if (finished && store.stats.notesParsed + job.result.removed >= OPTIMIZE_AFTER_CHANGES) {
-    index.db.exec("INSERT INTO notes_fts(notes_fts) VALUES('optimize')");
+    index.optimize();
   }
-  index.db.pragma("wal_checkpoint(TRUNCATE)");
+  index.checkpoint();
   const { filesRead, notesParsed, notesUnchanged } = store.stats;
   const msg: ReconcileWorkerMessage = { ok: true, finished, ...job.result, filesRead, notesParsed, notesUnchanged };
   parentPort?.postMessage(msg);
