@@ -5,6 +5,20 @@ import { runInNewContext } from "node:vm";
 /** V8's `gc()` function (what `--expose-gc` puts on the global object). */
 type GcFunction = (options: { type: "major"; execution: "async"; flavor: "last-resort" }) => Promise<void> | void;
 
+/** The glibc malloc settings bin/agentd.cjs starts the daemon with (kept in step with `DAEMON_MALLOC_ENV`). */
+const LAUNCHER_MALLOC_ENV = ["MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"] as const;
+
+/**
+ * Removes the malloc settings bin/agentd.cjs put into the daemon's environment (marked by `AGENTD_MALLOC_ENV_SET`):
+ * glibc has read them at this process's start, and the MCP servers, tools and bridges the daemon starts should get
+ * the environment the user gave. Settings the user (or the systemd unit) set are left alone.
+ */
+function forgetLauncherMallocEnv(): void {
+  if (process.env.AGENTD_MALLOC_ENV_SET !== "1") return;
+  for (const name of LAUNCHER_MALLOC_ENV) delete process.env[name];
+  delete process.env.AGENTD_MALLOC_ENV_SET;
+}
+
 /** The `gc` function {@link applyDaemonHeapSettings} obtained, when node was not started with `--expose-gc`. */
 let exposedGc: GcFunction | undefined;
 
@@ -24,6 +38,7 @@ let exposedGc: GcFunction | undefined;
  *   it over, so {@link releaseMemory} works without node's `--expose-gc` (the documented V8 idiom).
  */
 export function applyDaemonHeapSettings(given: string = [...process.execArgv, process.env.NODE_OPTIONS ?? ""].join(" ")): string[] {
+  forgetLauncherMallocEnv();
   const set: string[] = [];
   if (!/--max[-_]semi[-_]space[-_]size|--semi[-_]space[-_]growth[-_]factor/.test(given)) {
     capYoungGeneration();
