@@ -180,7 +180,8 @@ export function Chat({ sessionId }: { sessionId: string | undefined }) {
         )}
         {channelOf(messages.value) && <p class="muted channel">Channel: {channelOf(messages.value)}</p>}
         <div class="log" aria-live="polite">
-          {messages.value.map((m) => <Bubble m={m} toolResults={toolResults} />)}
+          {/* while a reply streams, its stored messages (a history load can bring them first) stay hidden: one reply on screen */}
+          {messages.value.filter((m) => !(live.value?.runId && m.runId === live.value.runId && m.role !== "user")).map((m) => <Bubble m={m} toolResults={toolResults} />)}
           {live.value && (
             <article class="msg assistant streaming" data-testid="streaming">
               <div class="md" dangerouslySetInnerHTML={{ __html: toHtml(live.value.text || "…") }} />
