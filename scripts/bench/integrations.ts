@@ -9,7 +9,7 @@
  * Run: `npm run build && node dist/scripts/bench/integrations.js` (env: BENCH_INTEGRATIONS_TURNS, default 1000).
  */
 import { pathToFileURL } from "node:url";
-import { median, percentile, row } from "./lib/measure.js";
+import { interleavedRounds, median, percentile, row } from "./lib/measure.js";
 import { envNumber, initBenchAgent, startBenchDaemon, startFakeLlmChild } from "./lib/setup.js";
 import type { BenchAgent, BenchDaemon } from "./lib/setup.js";
 
@@ -49,20 +49,7 @@ export async function runIntegrationsBench(): Promise<Record<string, number>> {
         return res.result.content[0]!.text;
       }),
     };
-    const names = Object.keys(paths);
-    const times: Record<string, number[]> = { rest: [], v1: [], mcp: [] };
-    const diffs: Record<string, number[]> = { v1: [], mcp: [] };
-    for (let i = 0; i < warmup + turns; i++) {
-      const got: Record<string, number> = {};
-      for (let k = 0; k < names.length; k++) {
-        const name = names[(i + k) % names.length]!;
-        got[name] = await paths[name]!();
-      }
-      if (i < warmup) continue;
-      for (const name of names) times[name]!.push(got[name]!);
-      diffs.v1!.push(got.v1! - got.rest!);
-      diffs.mcp!.push(got.mcp! - got.rest!);
-    }
+    const { times, diffs } = await interleavedRounds(paths, { warmup, rounds: turns, baseline: "rest" });
     const out = {
       restP50Ms: median(times.rest!), restP99Ms: percentile(times.rest!, 99),
       v1P50Ms: median(times.v1!), v1P99Ms: percentile(times.v1!, 99),

@@ -16,7 +16,7 @@ import type { ChatCompletionCreateParamsStreaming } from "openai/resources/chat/
 import { RawWs } from "../../tests/support/raw-ws.js";
 import { buildSystemPrompt } from "../../src/agent/context.js";
 import { builtinTools } from "../../src/agent/tools/builtin.js";
-import { median, percentile, ratioRow, row } from "./lib/measure.js";
+import { interleavedRounds, median, percentile, ratioRow, row } from "./lib/measure.js";
 import { benchHeader, envNumber, initBenchAgent, startBenchDaemon, startFakeLlmChild } from "./lib/setup.js";
 import type { BenchAgent, BenchDaemon } from "./lib/setup.js";
 import { checkTurn } from "./lib/turns.js";
@@ -112,21 +112,7 @@ export async function runOverheadBench(): Promise<Record<string, number>> {
         return ms;
       };
     }
-    const names = Object.keys(paths);
-    const times: Record<string, number[]> = { direct: [], ws: [], rest: [], wsBaseline: [] };
-    const diffs: Record<string, number[]> = { ws: [], rest: [] };
-    for (let i = 0; i < warmup + turns; i++) {
-      const got: Record<string, number> = {};
-      for (let k = 0; k < names.length; k++) {
-        const name = names[(i + k) % names.length]!;
-        got[name] = await paths[name]!();
-      }
-      if (i < warmup) continue;
-      for (const name of names) times[name]!.push(got[name]!);
-      if (got.wsBaseline !== undefined) (diffs.wsBaseline ??= []).push(got.wsBaseline - got.direct!);
-      diffs.ws!.push(got.ws! - got.direct!);
-      diffs.rest!.push(got.rest! - got.direct!);
-    }
+    const { times, diffs } = await interleavedRounds(paths, { warmup, rounds: turns, baseline: "direct" });
     await ws.close();
     const direct = median(times.direct!);
     const out = {

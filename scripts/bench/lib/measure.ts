@@ -74,3 +74,28 @@ export function stopChild(child: ChildProcess): Promise<void> {
     child.kill("SIGTERM");
   });
 }
+
+/**
+ * Runs every path once per round, `warmup + rounds` rounds, rotating which path goes first so drift on a shared
+ * machine hits all alike; the warm-up rounds are dropped. Returns each path's times (ms) and, per kept round, the
+ * difference of each path to `baseline` (paired differences: what a path adds over the baseline in the same round).
+ */
+export async function interleavedRounds(
+  paths: Record<string, () => Promise<number>>,
+  opts: { warmup: number; rounds: number; baseline: string },
+): Promise<{ times: Record<string, number[]>; diffs: Record<string, number[]> }> {
+  const names = Object.keys(paths);
+  const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  const diffs: Record<string, number[]> = Object.fromEntries(names.filter((n) => n !== opts.baseline).map((n) => [n, []]));
+  for (let i = 0; i < opts.warmup + opts.rounds; i++) {
+    const got: Record<string, number> = {};
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(i + k) % names.length]!;
+      got[name] = await paths[name]!();
+    }
+    if (i < opts.warmup) continue;
+    for (const name of names) times[name]!.push(got[name]!);
+    for (const name of Object.keys(diffs)) diffs[name]!.push(got[name]! - got[opts.baseline]!);
+  }
+  return { times, diffs };
+}
