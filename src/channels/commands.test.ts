@@ -6,7 +6,6 @@ import { Store } from "../store/store.js";
 import { Config } from "../config/schema.js";
 import type { ChannelAddress } from "../../protocol/chat.js";
 import { parseCommand, runChatCommand } from "./commands.js";
-import { chatSessions } from "./chat-sessions.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -98,7 +97,7 @@ describe("chat commands", () => {
     const other = { ...dm, chatId: "7", userId: "7" };
     t.say("hi", other);
     expect(t.say("/sessions", other).reply).not.toContain("Rome");
-    expect(chatSessions(t.store, { platform: "telegram", chatId: "7", threadId: "" })).toHaveLength(1);
+    expect(t.store.chatSessions({ platform: "telegram", chatId: "7", threadId: "" })).toHaveLength(1);
   });
 
   it("lists an empty session made by /new as (empty), and keeps numbering stable", () => {

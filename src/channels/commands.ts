@@ -3,7 +3,7 @@ import type { Config } from "../config/schema.js";
 import type { Runner } from "../agent/runner.js";
 import type { Store } from "../store/store.js";
 import { accessOf } from "../config/sections/channels.js";
-import { chatSessions, sessionLabel, type ChatKey } from "./chat-sessions.js";
+import { sessionLabel, type ChatKey } from "./chat-sessions.js";
 
 /** A chat command as typed: `/switch 2` or `!switch 2` → `{ name: "switch", args: "2" }` (name lower-cased). */
 export interface ParsedCommand {
@@ -78,14 +78,14 @@ export function runChatCommand(cmd: ParsedCommand, ctx: { channel: ChannelAddres
     case "new": {
       const s = deps.store.createSession();
       deps.store.setBinding(chat.platform, chat.chatId, chat.threadId, s.id, model);
-      const n = chatSessions(deps.store, chat, s.id).length;
+      const n = deps.store.chatSessions(chat, s.id).length;
       return `Started a new session (#${n}). Your earlier ones are in ${p}sessions.`;
     }
     case "sessions":
       return listSessions(deps, chat, currentId, p);
     case "switch": {
       const n = /^#?(\d{1,6})$/.exec(cmd.args)?.[1];
-      const all = chatSessions(deps.store, chat, currentId);
+      const all = deps.store.chatSessions(chat, currentId);
       if (!n) return `Usage: ${p}switch N, where N is a number from ${p}sessions.`;
       const target = all[Number(n) - 1];
       if (!target) return all.length === 1 ? "This chat has only one session so far." : `There is no session ${n}; ${p}sessions lists 1 to ${all.length}.`;
@@ -107,7 +107,7 @@ export function runChatCommand(cmd: ParsedCommand, ctx: { channel: ChannelAddres
 }
 
 function listSessions(deps: ChatCommandDeps, chat: ChatKey, currentId: string, p: string): string {
-  const all = chatSessions(deps.store, chat, currentId);
+  const all = deps.store.chatSessions(chat, currentId);
   const tz = deps.config().agent.timezone;
   const when = new Intl.DateTimeFormat("en-GB", { timeZone: tz, day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hour12: false });
   const first = Math.max(0, all.length - SESSIONS_SHOWN);

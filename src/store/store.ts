@@ -235,8 +235,10 @@ export class Store {
 
   /**
    * The sessions of one chat, oldest first: those it has written in (its user messages carry the channel address),
-   * and `currentId` (its bound session, which may still be empty after `/new`). Scans the messages table (rare
-   * commands only; fine up to ~10^5 messages).
+   * and `currentId` (its bound session, which may still be empty after `/new`). Position + 1 is the number
+   * `/sessions` shows and `/switch N` takes; it only changes when a session is deleted. Other chats' sessions never
+   * appear (a chat cannot read another's history). Scans the messages table (rare commands only; fine up to ~10^5
+   * messages).
    */
   chatSessions(chat: ChatKey, currentId?: string): ChatSession[] {
     return this.q.chatSessions.all({ platform: chat.platform, chatId: chat.chatId, threadId: chat.threadId, current: currentId ?? "" });
