@@ -8,12 +8,15 @@
  * - `BENCH_START_BASELINE=path/to/main.js-or-agentd.cjs`: another build (e.g. the tree before a change), so a
  *   before/after comparison comes from one run;
  * - `BENCH_START_UNBUNDLED=1`: the unbundled tsc output (what bundling saves; slow).
+ * Beside each wall time, the CPU ms the daemon had used when health answered (from /proc, Linux only; what a
+ * loaded machine changes far less), median of the rounds, with its ratio to the first variant's.
  * Target (issue 20): the agentd command ≤ 3× `node -e 0`.
  * Run: `npm run build && node dist/scripts/bench/start.js` (env: BENCH_RUNS).
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { PACKAGE_ROOT } from "../../src/version.js";
@@ -43,6 +46,7 @@ export async function runStartBench(): Promise<Record<string, number>> {
   }
   const floor: number[] = [];
   const times: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v.key, []]));
+  const cpu: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v.key, []]));
   try {
     // one start of each first, unmeasured: it fills the compile cache, as any first start after an install does
     for (const v of variants) await stopChild((await timeStart(v.cli, dir, v.env)).child);
@@ -51,8 +55,9 @@ export async function runStartBench(): Promise<Record<string, number>> {
       spawnSync(process.execPath, ["-e", "0"]);
       floor.push(performance.now() - t0);
       for (const v of variants) {
-        const { ms, child } = await timeStart(v.cli, dir, v.env);
+        const { ms, cpuMs, child } = await timeStart(v.cli, dir, v.env);
         times[v.key]!.push(ms);
+        cpu[v.key]!.push(cpuMs);
         await stopChild(child);
       }
     }
@@ -69,6 +74,16 @@ export async function runStartBench(): Promise<Record<string, number>> {
     console.log(ratioRow(v.label, ms, "ms", nodeFloorMs, "node -e 0", v.key === "start" ? START_TARGET_RATIO : undefined));
   }
   console.log(ratioRow("node -e 0 (the floor)", nodeFloorMs, "ms", nodeFloorMs, "node -e 0"));
+  const cpuOf = (key: string) => median(cpu[key]!);
+  if (!Number.isNaN(cpuOf("start"))) {
+    console.log(`\nCPU time of the daemon when health answered (/proc/<pid>/task/*/schedstat), median of ${runs} starts`);
+    for (const v of variants) {
+      const ms = cpuOf(v.key);
+      out[`${v.key}CpuMs`] = ms;
+      console.log(ratioRow(v.label, ms, "ms CPU", cpuOf("start"), "agentd start"));
+    }
+  }
+  console.log(`load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(" / ")} (1 / 5 / 15 min)`);
   return out;
 }
 

@@ -28,7 +28,8 @@ function migrationsFolder(): string {
  * https://www.sqlite.org/pragma.html#pragma_synchronous — writes that must survive a power cut await
  * `Store.durable()`, a group commit, src/store/wal-sync.ts)
  * and a busy timeout (5 s; the environment variable `AGENTD_DB_BUSY_TIMEOUT_MS` overrides it, for tests of a
- * locked database), then applies pending drizzle-kit migrations. drizzle applies all pending migrations in one
+ * locked database), then applies pending drizzle-kit migrations (none pending, see {@link schemaIsCurrent}: one
+ * read of the journal and one query, instead of reading and hashing every migration file at each start). drizzle applies all pending migrations in one
  * transaction, so a failure leaves the database as it was; the error then names the migration that failed
  * (see {@link failedMigration}).
  * Throws {@link StorageError} when the file cannot be opened or migrated.
@@ -46,6 +47,7 @@ export function openDb(file: string): { sqlite: Database.Database; db: Db } {
   }
   const db = drizzle(sqlite, { schema });
   const folder = migrationsFolder();
+  if (schemaIsCurrent(sqlite, folder)) return { sqlite, db };
   try {
     migrate(db, { migrationsFolder: folder });
   } catch (err) {
@@ -60,6 +62,23 @@ export function openDb(file: string): { sqlite: Database.Database; db: Db } {
     throw new StorageError(`cannot migrate database ${file}: ${reason}; nothing was changed (the database is as it was before this start)`, err);
   }
   return { sqlite, db };
+}
+
+/**
+ * Whether no migration of `folder` is pending in the database, by drizzle's own rule (its SQLite `migrate` applies
+ * each migration whose journal time `when` is later than the `created_at` of the newest row of
+ * `__drizzle_migrations`): the newest `when` of `meta/_journal.json` is not later than that row. False when the
+ * table or the journal cannot be read (a new database), so `migrate` then decides as before.
+ */
+export function schemaIsCurrent(sqlite: Database.Database, folder: string): boolean {
+  try {
+    const journal = JSON.parse(readFileSync(join(folder, "meta", "_journal.json"), "utf8")) as { entries: Array<{ when: number }> };
+    const newest = Math.max(...journal.entries.map((e) => e.when));
+    const applied = sqlite.prepare('SELECT created_at FROM "__drizzle_migrations" ORDER BY created_at DESC LIMIT 1').pluck().get();
+    return applied !== undefined && applied !== null && Number.isFinite(newest) && newest <= Number(applied);
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, gte, inArray, isNull, lt, notExists, sql } from "drizzle-orm";
 import { p, placeholders, setTo } from "./placeholders.js";
+import { builtOnFirstUse } from "./first-use.js";
 import { alias } from "drizzle-orm/sqlite-core";
 import type { Db } from "./db.js";
 import { deliveries } from "./schema.js";
@@ -32,38 +33,38 @@ export function toWireDelivery(r: DeliveryRow): Delivery {
   };
 }
 
-/** The outbox's queries, prepared once (drizzle's `.prepare()` with placeholders). */
+/** The outbox's queries, each prepared once on its first use (drizzle's `.prepare()` with placeholders, {@link builtOnFirstUse}). */
 function prepare(db: Db) {
   const byId = eq(deliveries.id, p("id"));
   const later = alias(deliveries, "e");
-  return {
-    insert: db.insert(deliveries).values(placeholders(deliveries)).prepare(),
-    get: db.select().from(deliveries).where(byId).prepare(),
-    byKey: db.select().from(deliveries).where(eq(deliveries.idempotencyKey, p("key"))).prepare(),
-    heads: db.select().from(deliveries).where(and(eq(deliveries.platform, p("platform")), OPEN, notExists(
+  return builtOnFirstUse({
+    insert: () => db.insert(deliveries).values(placeholders(deliveries)).prepare(),
+    get: () => db.select().from(deliveries).where(byId).prepare(),
+    byKey: () => db.select().from(deliveries).where(eq(deliveries.idempotencyKey, p("key"))).prepare(),
+    heads: () => db.select().from(deliveries).where(and(eq(deliveries.platform, p("platform")), OPEN, notExists(
       db.select({ one: sql`1` }).from(later).where(and(eq(later.platform, deliveries.platform), eq(later.chatId, deliveries.chatId),
         eq(later.threadId, deliveries.threadId), inArray(later.state, ["pending", "sending"]), lt(later.id, deliveries.id))),
     ))).orderBy(asc(deliveries.id)).limit(p("limit")).prepare(),
-    openCount: db.select({ n: count() }).from(deliveries).where(and(eq(deliveries.platform, p("platform")), OPEN)).prepare(),
-    openPlatforms: db.selectDistinct({ platform: deliveries.platform }).from(deliveries).where(OPEN).prepare(),
-    markSending: db.update(deliveries).set({ state: "sending", attempts: sql`${deliveries.attempts} + 1`, leaseUntil: setTo<number>("leaseUntil"), updatedAt: setTo<number>("now") })
+    openCount: () => db.select({ n: count() }).from(deliveries).where(and(eq(deliveries.platform, p("platform")), OPEN)).prepare(),
+    openPlatforms: () => db.selectDistinct({ platform: deliveries.platform }).from(deliveries).where(OPEN).prepare(),
+    markSending: () => db.update(deliveries).set({ state: "sending", attempts: sql`${deliveries.attempts} + 1`, leaseUntil: setTo<number>("leaseUntil"), updatedAt: setTo<number>("now") })
       .where(and(byId, eq(deliveries.state, "pending"))).prepare(),
-    recordProgress: db.update(deliveries).set({ platformMessageIds: setTo<string[]>("ids"), leaseUntil: setTo<number>("leaseUntil"), updatedAt: setTo<number>("now") })
+    recordProgress: () => db.update(deliveries).set({ platformMessageIds: setTo<string[]>("ids"), leaseUntil: setTo<number>("leaseUntil"), updatedAt: setTo<number>("now") })
       .where(and(byId, OPEN)).prepare(),
-    markDelivered: db.update(deliveries).set({ state: "delivered", platformMessageIds: setTo<string[]>("ids"), leaseUntil: null, deliveredAt: setTo<number>("now"), updatedAt: setTo<number>("now") })
+    markDelivered: () => db.update(deliveries).set({ state: "delivered", platformMessageIds: setTo<string[]>("ids"), leaseUntil: null, deliveredAt: setTo<number>("now"), updatedAt: setTo<number>("now") })
       .where(and(byId, sql`${deliveries.state} <> 'delivered'`)).prepare(),
-    markPending: db.update(deliveries).set({
+    markPending: () => db.update(deliveries).set({
       state: "pending", leaseUntil: null, nextAttemptAt: setTo<number>("nextAttemptAt"), lastError: sql`coalesce(${p("lastError")}, ${deliveries.lastError})`, updatedAt: setTo<number>("now"),
     }).where(and(byId, OPEN)).prepare(),
-    markFailed: db.update(deliveries).set({ state: "failed", leaseUntil: null, lastError: setTo<string>("lastError"), updatedAt: setTo<number>("now") }).where(and(byId, OPEN)).prepare(),
-    retry: db.update(deliveries).set({ state: "pending", attempts: 0, nextAttemptAt: 0, reportedAt: null, updatedAt: setTo<number>("now") })
+    markFailed: () => db.update(deliveries).set({ state: "failed", leaseUntil: null, lastError: setTo<string>("lastError"), updatedAt: setTo<number>("now") }).where(and(byId, OPEN)).prepare(),
+    retry: () => db.update(deliveries).set({ state: "pending", attempts: 0, nextAttemptAt: 0, reportedAt: null, updatedAt: setTo<number>("now") })
       .where(and(byId, eq(deliveries.state, "failed"))).prepare(),
-    resetSending: db.update(deliveries).set({ state: "pending", leaseUntil: null, updatedAt: setTo<number>("now") }).where(eq(deliveries.state, "sending")).prepare(),
-    counts: db.select({ state: deliveries.state, n: count() }).from(deliveries).groupBy(deliveries.state).prepare(),
-    unreported: db.select().from(deliveries).where(and(eq(deliveries.platform, p("platform")), eq(deliveries.chatId, p("chatId")), eq(deliveries.threadId, p("threadId")),
+    resetSending: () => db.update(deliveries).set({ state: "pending", leaseUntil: null, updatedAt: setTo<number>("now") }).where(eq(deliveries.state, "sending")).prepare(),
+    counts: () => db.select({ state: deliveries.state, n: count() }).from(deliveries).groupBy(deliveries.state).prepare(),
+    unreported: () => db.select().from(deliveries).where(and(eq(deliveries.platform, p("platform")), eq(deliveries.chatId, p("chatId")), eq(deliveries.threadId, p("threadId")),
       eq(deliveries.state, "failed"), isNull(deliveries.reportedAt))).orderBy(asc(deliveries.id)).limit(20).prepare(),
-    markReported: db.update(deliveries).set({ reportedAt: setTo<number>("now") }).where(byId).prepare(),
-  };
+    markReported: () => db.update(deliveries).set({ reportedAt: setTo<number>("now") }).where(byId).prepare(),
+  });
 }
 
 /**

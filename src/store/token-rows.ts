@@ -2,6 +2,7 @@ import { asc, eq } from "drizzle-orm";
 import { guardStorage, type Db } from "./db.js";
 import { apiTokens, sessionOwners } from "./schema.js";
 import { p, placeholders, setTo } from "./placeholders.js";
+import { builtOnFirstUse } from "./first-use.js";
 import type { Scope } from "../../protocol/scopes.js";
 import { ConflictError } from "../errors.js";
 
@@ -18,18 +19,18 @@ export interface TokenRow {
   lastUsedAt: number | null;
 }
 
-/** The queries of tokens and session owners, prepared once (drizzle's `.prepare()` with placeholders). */
+/** The queries of tokens and session owners, each prepared once on its first use (drizzle's `.prepare()` with placeholders, {@link builtOnFirstUse}). */
 function prepare(db: Db) {
-  return {
-    byName: db.select().from(apiTokens).where(eq(apiTokens.name, p("name"))).prepare(),
-    byKey: db.select().from(apiTokens).where(eq(apiTokens.keyId, p("keyId"))).prepare(),
-    all: db.select().from(apiTokens).orderBy(asc(apiTokens.createdAt), asc(apiTokens.name)).prepare(),
-    insert: db.insert(apiTokens).values(placeholders(apiTokens, ["lastUsedAt"])).prepare(),
-    remove: db.delete(apiTokens).where(eq(apiTokens.name, p("name"))).prepare(),
-    touch: db.update(apiTokens).set({ lastUsedAt: setTo<number>("at") }).where(eq(apiTokens.name, p("name"))).prepare(),
-    ownerOf: db.select({ tokenName: sessionOwners.tokenName }).from(sessionOwners).where(eq(sessionOwners.sessionId, p("sessionId"))).prepare(),
-    setOwner: db.insert(sessionOwners).values(placeholders(sessionOwners)).onConflictDoNothing().prepare(),
-  };
+  return builtOnFirstUse({
+    byName: () => db.select().from(apiTokens).where(eq(apiTokens.name, p("name"))).prepare(),
+    byKey: () => db.select().from(apiTokens).where(eq(apiTokens.keyId, p("keyId"))).prepare(),
+    all: () => db.select().from(apiTokens).orderBy(asc(apiTokens.createdAt), asc(apiTokens.name)).prepare(),
+    insert: () => db.insert(apiTokens).values(placeholders(apiTokens, ["lastUsedAt"])).prepare(),
+    remove: () => db.delete(apiTokens).where(eq(apiTokens.name, p("name"))).prepare(),
+    touch: () => db.update(apiTokens).set({ lastUsedAt: setTo<number>("at") }).where(eq(apiTokens.name, p("name"))).prepare(),
+    ownerOf: () => db.select({ tokenName: sessionOwners.tokenName }).from(sessionOwners).where(eq(sessionOwners.sessionId, p("sessionId"))).prepare(),
+    setOwner: () => db.insert(sessionOwners).values(placeholders(sessionOwners)).onConflictDoNothing().prepare(),
+  });
 }
 
 /**
