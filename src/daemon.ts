@@ -196,6 +196,12 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
       }
     }
 
+    // what a first turn needs that start-up left unbuilt (each tool's JSON Schema, converted on first read, see
+    // defineTool): built now, after the port is open, rather than inside the first turn
+    setImmediate(() => {
+      for (const f of features) for (const t of f.tools?.() ?? []) void t.inputSchema;
+    }).unref();
+
     if (resumable.length > 0) {
       logger.warn({ runs: resumable.length }, `${resumable.length} channel/scheduled run(s) were interrupted by the last stop; running them again`);
       runner.resume(resumable);

@@ -94,8 +94,10 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     throw new ConfigError(file, line ? `line ${line.line}` : "", e.message.split("\n")[0] ?? "YAML syntax error");
   }
   const expanded: string[][] = [];
-  const raw = coerceExpanded(expandEnv(doc.toJS() ?? {}, env, file, { expanded }), expanded, Config);
-  const parsed = Config.safeParse(raw);
+  const raw = expandEnv(doc.toJS() ?? {}, env, file, { expanded });
+  let parsed = Config.safeParse(raw);
+  // only a failed parse can hold a `${VAR}` string where the schema wants a number or boolean: coerce, parse again
+  if (!parsed.success && expanded.length > 0) parsed = Config.safeParse(coerceExpanded(raw, expanded, Config));
   if (!parsed.success) throw configErrorFrom(file, parsed.error, Config, { input: raw, expanded });
   return parsed.data;
 }

@@ -28,8 +28,9 @@ export interface Tool {
 }
 
 /**
- * Defines a built-in tool from a zod input schema: the JSON Schema for the model comes from `z.toJSONSchema`,
- * and arguments are validated before `run` is called (a {@link ValidationError} names the bad field).
+ * Defines a built-in tool from a zod input schema: the JSON Schema for the model comes from `z.toJSONSchema`
+ * (converted on the first read of `inputSchema` and kept, so a daemon start does not convert every tool's schema
+ * before it listens), and arguments are validated before `run` is called (a {@link ValidationError} names the bad field).
  */
 export function defineTool<S extends z.ZodType>(spec: {
   name: string;
@@ -37,12 +38,18 @@ export function defineTool<S extends z.ZodType>(spec: {
   input: S;
   run(args: z.output<S>, ctx: ToolContext): Promise<string>;
 }): Tool {
-  const inputSchema = z.toJSONSchema(spec.input, { target: "draft-2020-12" }) as JsonSchema;
-  delete inputSchema.$schema;
+  let inputSchema: JsonSchema | undefined;
   return {
     name: spec.name,
     description: spec.description,
-    inputSchema,
+    // converted on first read (the first turn's tool list, or the warm-up after the daemon listens), not at start
+    get inputSchema(): JsonSchema {
+      if (!inputSchema) {
+        inputSchema = z.toJSONSchema(spec.input, { target: "draft-2020-12" }) as JsonSchema;
+        delete inputSchema.$schema;
+      }
+      return inputSchema;
+    },
     source: "builtin",
     async run(args, ctx) {
       const parsed = spec.input.safeParse(args ?? {});
