@@ -95,9 +95,10 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   }
   const expanded: string[][] = [];
   const raw = expandEnv(doc.toJS() ?? {}, env, file, { expanded });
-  let parsed = Config.safeParse(raw);
+  // jitless: zod's eval-built fast path costs more to generate than it saves on a parse done once per start or edit
+  let parsed = Config.safeParse(raw, { jitless: true });
   // only a failed parse can hold a `${VAR}` string where the schema wants a number or boolean: coerce, parse again
-  if (!parsed.success && expanded.length > 0) parsed = Config.safeParse(coerceExpanded(raw, expanded, Config));
+  if (!parsed.success && expanded.length > 0) parsed = Config.safeParse(coerceExpanded(raw, expanded, Config), { jitless: true });
   if (!parsed.success) throw configErrorFrom(file, parsed.error, Config, { input: raw, expanded });
   return parsed.data;
 }

@@ -1,6 +1,7 @@
 import { readlinkSync } from "node:fs";
 import { isIP } from "node:net";
 import { z } from "zod";
+import { parsedDefault } from "./sections/defaults.js";
 import { McpConfig } from "./sections/mcp.js";
 import { ChannelsConfig } from "./sections/channels.js";
 import { HeartbeatConfig, SchedulesConfig } from "./sections/schedules.js";
@@ -181,22 +182,22 @@ export type UploadsConfig = z.infer<typeof UploadsConfig>;
 /** The whole agentd.yaml (one schema: every key is checked; unknown keys are errors). */
 export const Config = z.strictObject({
   name: name.default("agent"),
-  server: ServerConfig.default(ServerConfig.parse({})),
+  server: ServerConfig.default(parsedDefault(ServerConfig, {})),
   model: name,
   fallbackModels: z.array(name).default([]),
   providers: z.record(name, ProviderConfig),
   models: z.record(name, ModelConfig),
-  agent: AgentConfig.default(AgentConfig.parse({})),
-  logging: LoggingConfig.default(LoggingConfig.parse({})),
-  tools: ToolsConfig.default(ToolsConfig.parse({})),
+  agent: AgentConfig.default(parsedDefault(AgentConfig, {})),
+  logging: LoggingConfig.default(parsedDefault(LoggingConfig, {})),
+  tools: ToolsConfig.default(parsedDefault(ToolsConfig, {})),
   mcp: McpConfig.default({ servers: {} }),
   pricing: z.record(z.string(), ModelPrice).default({}),
   channels: ChannelsConfig.default({}),
-  deliveries: DeliveriesConfig.default(DeliveriesConfig.parse({})),
-  uploads: UploadsConfig.default(UploadsConfig.parse({})),
+  deliveries: DeliveriesConfig.default(parsedDefault(DeliveriesConfig, {})),
+  uploads: UploadsConfig.default(parsedDefault(UploadsConfig, {})),
   metrics: z.strictObject({ public: z.boolean().default(false) }).default({ public: false }),
   owner: OwnerConfig.default({ chats: [] }),
-  backup: BackupConfig.default(BackupConfig.parse({})),
+  backup: BackupConfig.default(parsedDefault(BackupConfig, {})),
   update: UpdateConfig.default({}),
   /** Scheduled jobs by name (issue 11, docs/schedules.md). */
   schedules: SchedulesConfig.default({}),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parsedDefault } from "./defaults.js";
 
 /** Default of `channels.<platform>.pairingCodeTtlMs`: a pairing code is valid for one hour. */
 export const DEFAULT_PAIRING_CODE_TTL_MS = 60 * 60_000;
@@ -110,12 +111,12 @@ export function isPlatform(name: string): name is Platform {
   return (PLATFORMS as readonly string[]).includes(name);
 }
 
-const DEFAULT_ACCESS = PlatformAccess.parse({});
+const DEFAULT_ACCESS = parsedDefault(PlatformAccess, {});
 
 export { TERMINAL_PLATFORM } from "../../../protocol/chat.js";
 import { TERMINAL_PLATFORM } from "../../../protocol/chat.js";
 
-const TERMINAL_ACCESS = PlatformAccess.parse({ policy: "open", groups: "all", allowModelSwitch: true });
+const TERMINAL_ACCESS = parsedDefault(PlatformAccess, { policy: "open", groups: "all", allowModelSwitch: true });
 
 /**
  * The access settings of a platform: its block, the defaults when it has none or is not one of {@link PLATFORMS},

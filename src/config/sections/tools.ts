@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parsedDefault } from "./defaults.js";
 import { ApprovalConfig } from "./approvals.js";
 
 /** Default of `tools.web_fetch.timeoutMs`: the whole fetch (every redirect, the body) in milliseconds. */
@@ -92,15 +93,15 @@ export const FileListConfig = z.strictObject({ enabled: z.boolean().default(fals
 export const ToolsConfig = z.strictObject({
   allow: z.array(z.string()).optional(),
   deny: z.array(z.string()).default([]),
-  web_fetch: WebFetchConfig.default(WebFetchConfig.parse({})),
-  web_search: WebSearchConfig.default(WebSearchConfig.parse({})),
-  exec: ExecConfig.default(ExecConfig.parse({})),
-  file_read: FileToolConfig.default(FileToolConfig.parse({})),
-  file_write: FileToolConfig.default(FileToolConfig.parse({})),
-  file_edit: FileToolConfig.default(FileToolConfig.parse({})),
-  file_list: FileListConfig.default(FileListConfig.parse({})),
+  web_fetch: WebFetchConfig.default(parsedDefault(WebFetchConfig, {})),
+  web_search: WebSearchConfig.default(parsedDefault(WebSearchConfig, {})),
+  exec: ExecConfig.default(parsedDefault(ExecConfig, {})),
+  file_read: FileToolConfig.default(parsedDefault(FileToolConfig, {})),
+  file_write: FileToolConfig.default(parsedDefault(FileToolConfig, {})),
+  file_edit: FileToolConfig.default(parsedDefault(FileToolConfig, {})),
+  file_list: FileListConfig.default(parsedDefault(FileListConfig, {})),
   /** Which calls wait for the owner's approval (issue 13): see {@link ApprovalConfig}. */
-  approval: ApprovalConfig.default(ApprovalConfig.parse({})),
+  approval: ApprovalConfig.default(parsedDefault(ApprovalConfig, {})),
 });
 /** See {@link ToolsConfig}. */
 export type ToolsConfig = z.infer<typeof ToolsConfig>;
