@@ -3,7 +3,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import semver from "semver";
+// semver's single functions, not its index (which loads every class and range helper at daemon start, ~5 ms)
+import semverGt from "semver/functions/gt.js";
+import semverValid from "semver/functions/valid.js";
 import { z } from "zod";
 import { AgentdError, ConflictError } from "../errors.js";
 import type { UpdateConfig } from "../config/ops-config.js";
@@ -77,12 +79,12 @@ export function verifyManifest(m: RegistryManifest, source: UpdateSource): void 
   if (source.trust === "repository" && repoOf(m.repository) !== source.repository) {
     refuse(`comes from ${repoOf(m.repository) ?? "no repository"}, not ${source.repository} (an unrelated package of the same name)`);
   }
-  if (!semver.valid(m.version)) refuse(`has no valid version (${m.version})`);
+  if (!semverValid(m.version)) refuse(`has no valid version (${m.version})`);
 }
 
 /** True when `latest` is a newer semantic version than `current` (semver.gt; a pre-release of a newer core counts). */
 export function isNewer(latest: string, current: string): boolean {
-  return semver.valid(latest) !== null && semver.valid(current) !== null && semver.gt(latest, current);
+  return semverValid(latest) !== null && semverValid(current) !== null && semverGt(latest, current);
 }
 
 const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
