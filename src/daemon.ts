@@ -196,20 +196,19 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
       }
     }
 
-    // what a first turn needs that start-up left unbuilt (each tool's JSON Schema, converted on first read, see
-    // defineTool): built now, after the port is open, rather than inside the first turn
-    setImmediate(() => {
-      for (const f of features) for (const t of f.tools?.() ?? []) void t.inputSchema;
-    }).unref();
-
     if (resumable.length > 0) {
       logger.warn({ runs: resumable.length }, `${resumable.length} channel/scheduled run(s) were interrupted by the last stop; running them again`);
       runner.resume(resumable);
     }
 
     // start-up leaves garbage (config and schema parsing, migrations, the OpenAPI document): collect it once
-    // the port is open, rather than carrying it until the first burst of runs
-    setTimeout(releaseMemory, 500).unref();
+    // the port is open, rather than carrying it until the first burst of runs. Before that, build what a first
+    // turn needs and start-up left unbuilt (each tool's JSON Schema, converted on first read, see defineTool), so
+    // neither the first requests nor (unless it comes sooner) the first turn wait for it
+    setTimeout(() => {
+      for (const f of features) for (const t of f.tools?.() ?? []) void t.inputSchema;
+      releaseMemory();
+    }, 500).unref();
 
     let stopping: Promise<void> | undefined;
     const gw = gateway;

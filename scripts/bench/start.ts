@@ -7,9 +7,12 @@
  * - the same with `--enable-source-maps` (what agentd's own stack mapping, src/logs/source-mapped-stack.ts, saves);
  * - `BENCH_START_BASELINE=path/to/main.js-or-agentd.cjs`: another build (e.g. the tree before a change), so a
  *   before/after comparison comes from one run;
- * - `BENCH_START_UNBUNDLED=1`: the unbundled tsc output (what bundling saves; slow).
- * Beside each wall time, the CPU ms the daemon had used when health answered (from /proc, Linux only; what a
- * loaded machine changes far less), median of the rounds, with its ratio to the first variant's.
+ * - `BENCH_START_UNBUNDLED=1`: the unbundled tsc output (what bundling saves; slow);
+ * - `BENCH_START_QUICK=1` leaves out the compile-cache and source-map variants (more rounds of a before/after in
+ *   the same time).
+ * Beside each wall time, the CPU ms the daemon had used when health answered and when `.port` appeared (from
+ * /proc, Linux only; what a loaded machine changes far less), medians of the rounds, with their ratio to the first
+ * variant's.
  * Target (issue 20): the agentd command ≤ 3× `node -e 0`.
  * Run: `npm run build && node dist/scripts/bench/start.js` (env: BENCH_RUNS).
  */
@@ -32,12 +35,14 @@ export async function runStartBench(): Promise<Record<string, number>> {
   const root = mkdtempSync(join(tmpdir(), "agentd-bench-start-"));
   const dir = join(root, "agent");
   execFileSync(process.execPath, [CLI, "init", dir], { stdio: "ignore" });
-  const variants: Array<{ key: string; label: string; cli: string; env: NodeJS.ProcessEnv }> = [
-    { key: "start", label: "agentd start (bin/agentd.cjs)", cli: CLI, env: {} },
-    { key: "startNoCompileCache", label: "  the same, compile cache off", cli: CLI, env: { NODE_DISABLE_COMPILE_CACHE: "1" } },
-    // Node maps every module's source map at load with this flag; agentd maps a stack only when it writes one
-    { key: "startSourceMapsFlag", label: "  the same, --enable-source-maps", cli: CLI, env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --enable-source-maps`.trim() } },
-  ];
+  const variants: Array<{ key: string; label: string; cli: string; env: NodeJS.ProcessEnv }> = [{ key: "start", label: "agentd start (bin/agentd.cjs)", cli: CLI, env: {} }];
+  if (!process.env.BENCH_START_QUICK) {
+    variants.push(
+      { key: "startNoCompileCache", label: "  the same, compile cache off", cli: CLI, env: { NODE_DISABLE_COMPILE_CACHE: "1" } },
+      // Node maps every module's source map at load with this flag; agentd maps a stack only when it writes one
+      { key: "startSourceMapsFlag", label: "  the same, --enable-source-maps", cli: CLI, env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --enable-source-maps`.trim() } },
+    );
+  }
   if (process.env.BENCH_START_BASELINE) {
     variants.push({ key: "startBaseline", label: `baseline ${process.env.BENCH_START_BASELINE}`, cli: resolve(process.env.BENCH_START_BASELINE), env: {} });
   }
@@ -47,6 +52,7 @@ export async function runStartBench(): Promise<Record<string, number>> {
   const floor: number[] = [];
   const times: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v.key, []]));
   const cpu: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v.key, []]));
+  const portCpu: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v.key, []]));
   try {
     // one start of each first, unmeasured: it fills the compile cache, as any first start after an install does
     for (const v of variants) await stopChild((await timeStart(v.cli, dir, v.env)).child);
@@ -55,9 +61,10 @@ export async function runStartBench(): Promise<Record<string, number>> {
       spawnSync(process.execPath, ["-e", "0"]);
       floor.push(performance.now() - t0);
       for (const v of variants) {
-        const { ms, cpuMs, child } = await timeStart(v.cli, dir, v.env);
+        const { ms, cpuMs, portCpuMs, child } = await timeStart(v.cli, dir, v.env);
         times[v.key]!.push(ms);
         cpu[v.key]!.push(cpuMs);
+        portCpu[v.key]!.push(portCpuMs);
         await stopChild(child);
       }
     }
@@ -81,6 +88,12 @@ export async function runStartBench(): Promise<Record<string, number>> {
       const ms = cpuOf(v.key);
       out[`${v.key}CpuMs`] = ms;
       console.log(ratioRow(v.label, ms, "ms CPU", cpuOf("start"), "agentd start"));
+    }
+    console.log(`CPU time of the daemon when .port appeared (the work before it listens), median of ${runs} starts`);
+    for (const v of variants) {
+      const ms = median(portCpu[v.key]!);
+      out[`${v.key}PortCpuMs`] = ms;
+      console.log(ratioRow(v.label, ms, "ms CPU", median(portCpu.start!), "agentd start"));
     }
   }
   console.log(`load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(" / ")} (1 / 5 / 15 min)`);
