@@ -7,6 +7,7 @@ import type { IndexDb } from "./index-db.js";
 import { NoteStore, type IndexerStats } from "./note-store.js";
 import { isHiddenRel } from "./paths.js";
 import { ReconcileApply, ReconcilePlanner, runSliced, type ReconcilePlan } from "./reconcile-job.js";
+import { PARSE_WORKER_MIN_NOTES } from "./reconcile-parse.js";
 import type { ReconcileWorkerData, ReconcileWorkerMessage } from "./reconcile-worker-main.js";
 import type { LinkResolver } from "./resolve.js";
 import type { VaultChange } from "./types.js";
@@ -18,6 +19,11 @@ export interface IndexerOptions {
    * `Infinity`: never), so a cold index of a big vault never blocks the event loop. Smaller ones run here.
    */
   workerMinNotes?: number;
+  /**
+   * In the worker, read and parse notes in a second worker thread (while the first writes the index) when there
+   * are at least this many (default {@link PARSE_WORKER_MIN_NOTES}; `Infinity`: never).
+   */
+  parseWorkerMinNotes?: number;
   /** Main-thread reconcile (fallback or `worker: false`): time slice between yields, ms (default 8). */
   sliceMs?: number;
   /** Commit the reconcile's transaction this often, ms (default 1000 in the worker, 250 on the main thread). */
@@ -103,7 +109,12 @@ export class Indexer {
     this.stats = this.store.stats;
     this.logger = logger;
     this.onChange = onChange;
-    this.opts = { workerMinNotes: opts.workerMinNotes ?? 250, sliceMs: opts.sliceMs ?? 8, commitEveryMs: opts.commitEveryMs ?? 0 };
+    this.opts = {
+      workerMinNotes: opts.workerMinNotes ?? 250,
+      parseWorkerMinNotes: opts.parseWorkerMinNotes ?? PARSE_WORKER_MIN_NOTES,
+      sliceMs: opts.sliceMs ?? 8,
+      commitEveryMs: opts.commitEveryMs ?? 0,
+    };
   }
 
   /** Loads note paths and aliases from the index into the resolver (links resolve before the reconcile ends). */
@@ -247,7 +258,15 @@ export class Indexer {
     const channel = new MessageChannel();
     try {
       const commitEveryMs = this.opts.commitEveryMs || 1000;
-      const data: ReconcileWorkerData = { root: this.root, indexDbPath: this.indexDbPath, plan, commitEveryMs, stop: this.stopFlag, urgent: channel.port2 };
+      const data: ReconcileWorkerData = {
+        root: this.root,
+        indexDbPath: this.indexDbPath,
+        plan,
+        commitEveryMs,
+        parseWorkerMinNotes: this.opts.parseWorkerMinNotes,
+        stop: this.stopFlag,
+        urgent: channel.port2,
+      };
       const url = workerUrl();
       if (!url) throw new Error("reconcile worker file not found");
       const worker = new Worker(url, { workerData: data, transferList: [channel.port2] });

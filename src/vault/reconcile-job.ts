@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { IndexDb, NoteRow } from "./index-db.js";
 import type { NoteStore } from "./note-store.js";
+import type { ParseFeed, PreparedNote } from "./reconcile-parse.js";
 import type { LinkResolver } from "./resolve.js";
 import { walkVault } from "./scan.js";
 
@@ -92,19 +93,26 @@ export class ReconcileApply {
   readonly result = { removed: 0, changed: false };
   private readonly store: NoteStore;
   private readonly root: string;
-  private readonly queue: { rel: string; what: "file" | "note" }[];
+  private readonly queue: { rel: string; what: "file" | "note" | "gone" }[];
+  private readonly feed: Pick<ParseFeed, "take" | "wait"> | undefined;
+  /** Notes indexed out of turn ({@link syncNow}): what the parse worker read of them may be older. */
+  private readonly syncedNow = new Set<string>();
+  private blocked = false;
   private readonly parsedBefore: number;
   private linkStep: (() => boolean) | undefined;
   /** An earlier job stopped before re-resolving its links: re-resolve all of them this time. */
   private readonly relinkAll: boolean;
 
-  constructor(store: NoteStore, root: string, plan: ReconcilePlan) {
+  /** With a `feed`, the notes of `plan.read` come read and parsed from a parse worker (see {@link ParseFeed}). */
+  constructor(store: NoteStore, root: string, plan: ReconcilePlan, feed?: Pick<ParseFeed, "take" | "wait">) {
     this.store = store;
     this.root = root;
+    this.feed = feed;
     this.parsedBefore = store.stats.notesParsed;
     this.queue = [
       ...[...plan.filesAdded, ...plan.filesGone].map((rel) => ({ rel, what: "file" as const })),
-      ...[...plan.read, ...plan.gone].map((rel) => ({ rel, what: "note" as const })),
+      ...plan.read.map((rel) => ({ rel, what: "note" as const })),
+      ...plan.gone.map((rel) => ({ rel, what: "gone" as const })),
     ].reverse();
     // Known before they are parsed, so links between new notes resolve at insert (fewer updates at the end).
     // Links stored before this job (if any) may resolve differently now: their keys are re-resolved at the end,
@@ -122,6 +130,7 @@ export class ReconcileApply {
    * answer goes out. Must run inside the runner's transaction.
    */
   syncNow(rel: string): void {
+    this.syncedNow.add(rel);
     const abs = join(this.root, ...rel.split("/"));
     try {
       if (rel.endsWith(".md")) this.syncNote(rel, abs, false);
@@ -147,10 +156,42 @@ export class ReconcileApply {
     this.store.upsert(rel, buf, st.size, st.mtimeMs, bulk);
   }
 
+  /** Writes a note the parse worker prepared (see {@link PreparedNote}), as {@link syncNote} would have. */
+  private applyPrepared(p: PreparedNote): void {
+    if ("gone" in p) {
+      if (this.store.drop(p.rel, true)) this.result.removed++;
+    } else if ("note" in p) {
+      this.store.stats.filesRead++;
+      this.store.upsertParsed(p.rel, p.size, p.mtimeMs, p.hash, () => p.note, true);
+    } // failed: unreadable right now, as below
+  }
+
+  /**
+   * When the last {@link step} found its note not yet parsed by the parse worker: a promise that resolves when
+   * it may be there (at most `maxMs` later); else `undefined`.
+   */
+  waitForInput(maxMs: number): Promise<void> | undefined {
+    if (!this.blocked) return undefined;
+    this.blocked = false;
+    return this.feed?.wait(maxMs);
+  }
+
   /** Does one small unit of work; returns true when done. */
   step(): boolean {
     const item = this.queue.pop();
     if (item) {
+      if (item.what === "note" && this.feed) {
+        const prepared = this.feed.take(item.rel);
+        if (prepared === undefined) {
+          this.queue.push(item);
+          this.blocked = true;
+          return false;
+        }
+        if (prepared !== null && !this.syncedNow.has(item.rel)) {
+          this.applyPrepared(prepared);
+          return false;
+        }
+      }
       const abs = join(this.root, ...item.rel.split("/"));
       try {
         if (item.what === "file") {
@@ -184,27 +225,35 @@ export class ReconcileApply {
 /** Something that works in small steps; `step()` returns true when done. */
 export interface Stepper {
   step(): boolean;
+  /** After a step that could not proceed for want of input: resolves when there may be some (see {@link runToEnd}). */
+  waitForInput?(maxMs: number): Promise<void> | undefined;
 }
 
+/** Longest wait for input in {@link runToEnd} before stop and urgent work are looked at again, ms. */
+const INPUT_WAIT_MS = 5;
+
 /**
- * Runs a job to the end without yielding (in a worker thread), committing every `commitEveryMs` so readers on
- * other connections see progress. Stops early (committing what is done) when `shouldStop()` turns true.
- * Every 16 steps it calls `urgent()` (if given): work done there is committed at once, then the callback it
- * returned runs (e.g. to tell the main thread those writes are visible). Returns whether it finished.
+ * Runs a job to the end (in a worker thread), yielding only while the job waits for input (`waitForInput`),
+ * committing every `commitEveryMs` so readers on other connections see progress. Stops early (committing what
+ * is done) when `shouldStop()` turns true. Every 16 steps, and after each wait, it calls `urgent()` (if given):
+ * work done there is committed at once, then the callback it returned runs (e.g. to tell the main thread those
+ * writes are visible). Resolves whether it finished.
  */
-export function runToEnd(
+export async function runToEnd(
   job: Stepper,
   db: IndexDb,
   commitEveryMs: number,
   shouldStop: () => boolean,
   urgent?: () => (() => void) | undefined,
-): boolean {
+): Promise<boolean> {
   let openedAt = performance.now();
   db.begin();
   try {
     for (let n = 0; ; n++) {
       if (job.step()) return true;
-      if ((n & 15) === 0) {
+      const wait = job.waitForInput?.(INPUT_WAIT_MS);
+      if (wait) await wait;
+      if ((n & 15) === 0 || wait) {
         if (shouldStop()) return false;
         const afterCommit = urgent?.();
         if (afterCommit || ((n & 63) === 0 && performance.now() - openedAt > commitEveryMs)) {

@@ -1,7 +1,8 @@
-import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
+import { MessageChannel, parentPort, receiveMessageOnPort, Worker, workerData, type MessagePort } from "node:worker_threads";
 import { IndexDb } from "./index-db.js";
 import { NoteStore } from "./note-store.js";
 import { ReconcileApply, runToEnd, type ReconcilePlan } from "./reconcile-job.js";
+import { ParseFeed, type ParseWorkerData } from "./reconcile-parse.js";
 import { LinkResolver } from "./resolve.js";
 
 /**
@@ -14,6 +15,8 @@ export interface ReconcileWorkerData {
   indexDbPath: string;
   plan: ReconcilePlan;
   commitEveryMs: number;
+  /** Read and parse notes in a second worker when the plan has at least this many to read (`reconcile-parse.ts`). */
+  parseWorkerMinNotes: number;
   stop: Int32Array;
   urgent: MessagePort;
 }
@@ -30,14 +33,35 @@ export type ReconcileWorkerMessage =
 /** Merge all FTS5 segments when a reconcile (re)indexed or removed at least this many notes. */
 const OPTIMIZE_AFTER_CHANGES = 100;
 
+/**
+ * Starts the parse worker for a big plan (see `reconcile-parse.ts`): the same entry file as this worker's, with
+ * `role: "parse"`. Returns `undefined` when the plan is small or the worker cannot start (then notes are read here).
+ */
+function startParseWorker(): ParseFeed | undefined {
+  if (data.plan.read.length < data.parseWorkerMinNotes) return undefined;
+  try {
+    const { port1, port2 } = new MessageChannel();
+    const taken = new Int32Array(new SharedArrayBuffer(4));
+    const parse: ParseWorkerData = { role: "parse", root: data.root, paths: data.plan.read, port: port2, taken, stop: data.stop };
+    const entry = new URL(`./reconcile-worker${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
+    const worker = new Worker(entry, { workerData: parse, transferList: [port2] });
+    worker.on("error", () => undefined); // the feed falls back to reading here
+    return new ParseFeed(worker, port1, taken);
+  } catch {
+    return undefined;
+  }
+}
+
 const data = workerData as ReconcileWorkerData;
 let index: IndexDb | undefined;
+let feed: ParseFeed | undefined;
 try {
   index = new IndexDb(data.indexDbPath, { rebuild: false });
   index.beginBulkLoad();
   const store = new NoteStore(index, new LinkResolver());
   store.loadResolver();
-  const job = new ReconcileApply(store, data.root, data.plan);
+  feed = startParseWorker();
+  const job = new ReconcileApply(store, data.root, data.plan, feed);
   const urgent = (): (() => void) | undefined => {
     const synced: string[] = [];
     for (let m = receiveMessageOnPort(data.urgent); m; m = receiveMessageOnPort(data.urgent)) {
@@ -47,7 +71,7 @@ try {
     }
     return synced.length > 0 ? () => parentPort?.postMessage({ synced } satisfies ReconcileWorkerMessage) : undefined;
   };
-  const finished = runToEnd(job, index, data.commitEveryMs, () => Atomics.load(data.stop, 0) === 1, urgent);
+  const finished = await runToEnd(job, index, data.commitEveryMs, () => Atomics.load(data.stop, 0) === 1, urgent);
   // After a bulk load, merge the FTS5 segments here, off the main thread; otherwise a later one-note write on
   // the main thread may trigger a large merge (hundreds of ms).
   if (finished && store.stats.notesParsed + job.result.removed >= OPTIMIZE_AFTER_CHANGES) {
@@ -60,6 +84,7 @@ try {
 } catch (err) {
   parentPort?.postMessage({ ok: false, error: (err as Error).message } satisfies ReconcileWorkerMessage);
 } finally {
+  await feed?.close();
   index?.endBulkLoad(); // never leave the index without its secondary indexes (also when stopped early)
   index?.close();
 }
