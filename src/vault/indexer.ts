@@ -258,17 +258,19 @@ export class Indexer {
     const channel = new MessageChannel();
     try {
       const commitEveryMs = this.opts.commitEveryMs || 1000;
+      const url = workerUrl();
+      if (!url) throw new Error("reconcile worker file not found");
       const data: ReconcileWorkerData = {
         root: this.root,
         indexDbPath: this.indexDbPath,
         plan,
         commitEveryMs,
         parseWorkerMinNotes: this.opts.parseWorkerMinNotes,
+        entry: url.href,
         stop: this.stopFlag,
         urgent: channel.port2,
       };
-      const url = workerUrl();
-      if (!url) throw new Error("reconcile worker file not found");
+
       const worker = new Worker(url, { workerData: data, transferList: [channel.port2] });
       worker.unref();
       this.urgent = channel.port1;

@@ -17,6 +17,8 @@ export interface ReconcileWorkerData {
   commitEveryMs: number;
   /** Read and parse notes in a second worker when the plan has at least this many to read (`reconcile-parse.ts`). */
   parseWorkerMinNotes: number;
+  /** The URL of this worker's entry file (`reconcile-worker.js`), which also starts the parse worker. */
+  entry: string;
   stop: Int32Array;
   urgent: MessagePort;
 }
@@ -43,8 +45,7 @@ function startParseWorker(): ParseFeed | undefined {
     const { port1, port2 } = new MessageChannel();
     const taken = new Int32Array(new SharedArrayBuffer(4));
     const parse: ParseWorkerData = { role: "parse", root: data.root, paths: data.plan.read, port: port2, taken, stop: data.stop };
-    const entry = new URL(`./reconcile-worker${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
-    const worker = new Worker(entry, { workerData: parse, transferList: [port2] });
+    const worker = new Worker(new URL(data.entry), { workerData: parse, transferList: [port2] });
     worker.on("error", () => undefined); // the feed falls back to reading here
     return new ParseFeed(worker, port1, taken);
   } catch {
