@@ -129,7 +129,7 @@ async function compareWithBaseline(tree: string, dir: string, base: string, quer
   for (const [name, rs] of Object.entries(figures)) {
     const m = (k: "wallMs" | "cpuMs" | "p50" | "p95") => median(rs.map((r) => r[k]));
     console.log(
-      `  ${name.padEnd(10)} cold index ${m("wallMs").toFixed(0)} ms wall, ${m("cpuMs").toFixed(0)} ms CPU (runs: ${rs.map((r) => r.cpuMs.toFixed(0)).join(", ")});` +
+      `  ${name.padEnd(10)} cold index ${m("wallMs").toFixed(0)} ms wall (runs: ${rs.map((r) => r.wallMs.toFixed(0)).join(", ")}), ${m("cpuMs").toFixed(0)} ms CPU (runs: ${rs.map((r) => r.cpuMs.toFixed(0)).join(", ")});` +
         ` search p50 ${m("p50").toFixed(2)} ms, p95 ${m("p95").toFixed(2)} ms (runs: ${rs.map((r) => r.p95.toFixed(1)).join(", ")}); load ${rs.map((r) => r.load.toFixed(1)).join(", ")}`,
     );
   }

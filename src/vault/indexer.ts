@@ -234,18 +234,18 @@ export class Indexer {
       if (!(await runSliced(planner, undefined, slice))) return;
       this.stats.notesUnchanged += planner.unchanged;
       const plan = planner.plan;
-      let done = false;
+      let workers = 0;
       if (plan.read.length >= this.opts.workerMinNotes) {
         try {
-          done = await this.applyInWorker(plan);
+          workers = await this.applyInWorker(plan);
         } catch (err) {
           this.logger.warn({ err: (err as Error).message }, "vault: reconcile worker failed; indexing on the main thread");
         }
       }
-      if (!done) await runSliced(new ReconcileApply(this.store, this.root, plan), this.store.index, slice);
+      if (workers === 0) await runSliced(new ReconcileApply(this.store, this.root, plan), this.store.index, slice);
       const changed = plan.read.length + plan.gone.length + plan.filesAdded.length + plan.filesGone.length > 0;
       this.logger[opts.quietWhenUnchanged && !changed ? "debug" : "info"](
-        { notes: this.resolver.noteCount, parsed: this.stats.notesParsed - parsedBefore, ms: Math.round(performance.now() - t0) },
+        { notes: this.resolver.noteCount, parsed: this.stats.notesParsed - parsedBefore, workers, ms: Math.round(performance.now() - t0) },
         "vault: index reconciled",
       );
     } catch (err) {
@@ -253,7 +253,8 @@ export class Indexer {
     }
   }
 
-  private async applyInWorker(plan: ReconcilePlan): Promise<boolean> {
+  /** Resolves the number of worker threads that applied the plan (1, or 2 with a parse worker); throws when the worker failed. */
+  private async applyInWorker(plan: ReconcilePlan): Promise<number> {
     this.deferred = new Set();
     const channel = new MessageChannel();
     try {
@@ -287,7 +288,7 @@ export class Indexer {
       this.stats.notesParsed += msg.notesParsed;
       this.stats.notesUnchanged += msg.notesUnchanged;
       if (msg.changed) this.store.loadResolver();
-      return true;
+      return msg.threads;
     } finally {
       this.urgent = undefined;
       channel.port1.close();

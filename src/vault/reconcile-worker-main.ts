@@ -25,11 +25,12 @@ export interface ReconcileWorkerData {
 
 /**
  * The worker's messages: `synced` (paths sent on `urgent`, now committed to the index; any number of them), then
- * one final message: what it did and its counters, or an error message.
+ * one final message: what it did and its counters (`threads`: 2 when a parse worker read and parsed the notes),
+ * or an error message.
  */
 export type ReconcileWorkerMessage =
   | { synced: string[] }
-  | { ok: true; finished: boolean; changed: boolean; removed: number; filesRead: number; notesParsed: number; notesUnchanged: number }
+  | { ok: true; finished: boolean; changed: boolean; removed: number; filesRead: number; notesParsed: number; notesUnchanged: number; threads: number }
   | { ok: false; error: string };
 
 /** Merge all FTS5 segments when a reconcile (re)indexed or removed at least this many notes. */
@@ -80,7 +81,7 @@ try {
   }
   index.checkpoint();
   const { filesRead, notesParsed, notesUnchanged } = store.stats;
-  const msg: ReconcileWorkerMessage = { ok: true, finished, ...job.result, filesRead, notesParsed, notesUnchanged };
+  const msg: ReconcileWorkerMessage = { ok: true, finished, ...job.result, filesRead, notesParsed, notesUnchanged, threads: feed ? 2 : 1 };
   parentPort?.postMessage(msg);
 } catch (err) {
   parentPort?.postMessage({ ok: false, error: (err as Error).message } satisfies ReconcileWorkerMessage);
