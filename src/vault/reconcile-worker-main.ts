@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { MessageChannel, parentPort, receiveMessageOnPort, Worker, workerData, type MessagePort } from "node:worker_threads";
 import { IndexDb } from "./index-db.js";
 import { NoteStore } from "./note-store.js";
@@ -38,10 +39,12 @@ const OPTIMIZE_AFTER_CHANGES = 100;
 
 /**
  * Starts the parse worker for a big plan (see `reconcile-parse.ts`): the same entry file as this worker's, with
- * `role: "parse"`. Returns `undefined` when the plan is small or the worker cannot start (then notes are read here).
+ * `role: "parse"`. Returns `undefined` when the plan is small, the machine has one core, or the worker cannot
+ * start (then notes are read here).
  */
 function startParseWorker(): ParseFeed | undefined {
-  if (data.plan.read.length < data.parseWorkerMinNotes) return undefined;
+  // On one core a second thread only adds its start-up and the hand-over to the same work.
+  if (data.plan.read.length < data.parseWorkerMinNotes || availableParallelism() < 2) return undefined;
   try {
     const { port1, port2 } = new MessageChannel();
     const taken = new Int32Array(new SharedArrayBuffer(4));

@@ -28,7 +28,8 @@ export interface VaultOptions {
   workerMinNotes?: number;
   /**
    * When indexing in a worker thread, read and parse notes in a second one when there are at least this many
-   * (a cold index of a big vault: the two halves of indexing on two cores). Default 1000; `Infinity`: never.
+   * (a cold index of a big vault: the two halves of indexing on two cores; never on a one-core machine).
+   * Default 1000; `Infinity`: never.
    */
   parseWorkerMinNotes?: number;
   /** Time slice of indexing on the main thread between yields to the event loop, ms. Default 8. */
