@@ -94,17 +94,16 @@ export class ReconcileApply {
   private readonly store: NoteStore;
   private readonly root: string;
   private readonly queue: { rel: string; what: "file" | "note" | "gone" }[];
-  private readonly feed: Pick<ParseFeed, "take" | "wait"> | undefined;
+  private readonly feed: Pick<ParseFeed, "take"> | undefined;
   /** Notes indexed out of turn ({@link syncNow}): what the parse worker read of them may be older. */
   private readonly syncedNow = new Set<string>();
-  private blocked = false;
   private readonly parsedBefore: number;
   private linkStep: (() => boolean) | undefined;
   /** An earlier job stopped before re-resolving its links: re-resolve all of them this time. */
   private readonly relinkAll: boolean;
 
   /** With a `feed`, the notes of `plan.read` come read and parsed from a parse worker (see {@link ParseFeed}). */
-  constructor(store: NoteStore, root: string, plan: ReconcilePlan, feed?: Pick<ParseFeed, "take" | "wait">) {
+  constructor(store: NoteStore, root: string, plan: ReconcilePlan, feed?: Pick<ParseFeed, "take">) {
     this.store = store;
     this.root = root;
     this.feed = feed;
@@ -166,27 +165,12 @@ export class ReconcileApply {
     } // failed: unreadable right now, as below
   }
 
-  /**
-   * When the last {@link step} found its note not yet parsed by the parse worker: a promise that resolves when
-   * it may be there (at most `maxMs` later); else `undefined`.
-   */
-  waitForInput(maxMs: number): Promise<void> | undefined {
-    if (!this.blocked) return undefined;
-    this.blocked = false;
-    return this.feed?.wait(maxMs);
-  }
-
   /** Does one small unit of work; returns true when done. */
   step(): boolean {
     const item = this.queue.pop();
     if (item) {
       if (item.what === "note" && this.feed) {
-        const prepared = this.feed.take(item.rel);
-        if (prepared === undefined) {
-          this.queue.push(item);
-          this.blocked = true;
-          return false;
-        }
+        const prepared = this.feed.take(item.rel); // null: not parsed yet, read it here
         if (prepared !== null && !this.syncedNow.has(item.rel)) {
           this.applyPrepared(prepared);
           return false;
@@ -225,35 +209,27 @@ export class ReconcileApply {
 /** Something that works in small steps; `step()` returns true when done. */
 export interface Stepper {
   step(): boolean;
-  /** After a step that could not proceed for want of input: resolves when there may be some (see {@link runToEnd}). */
-  waitForInput?(maxMs: number): Promise<void> | undefined;
 }
 
-/** Longest wait for input in {@link runToEnd} before stop and urgent work are looked at again, ms. */
-const INPUT_WAIT_MS = 5;
-
 /**
- * Runs a job to the end (in a worker thread), yielding only while the job waits for input (`waitForInput`),
- * committing every `commitEveryMs` so readers on other connections see progress. Stops early (committing what
- * is done) when `shouldStop()` turns true. Every 16 steps, and after each wait, it calls `urgent()` (if given):
- * work done there is committed at once, then the callback it returned runs (e.g. to tell the main thread those
- * writes are visible). Resolves whether it finished.
+ * Runs a job to the end without yielding (in a worker thread), committing every `commitEveryMs` so readers on
+ * other connections see progress. Stops early (committing what is done) when `shouldStop()` turns true.
+ * Every 16 steps it calls `urgent()` (if given): work done there is committed at once, then the callback it
+ * returned runs (e.g. to tell the main thread those writes are visible). Returns whether it finished.
  */
-export async function runToEnd(
+export function runToEnd(
   job: Stepper,
   db: IndexDb,
   commitEveryMs: number,
   shouldStop: () => boolean,
   urgent?: () => (() => void) | undefined,
-): Promise<boolean> {
+): boolean {
   let openedAt = performance.now();
   db.begin();
   try {
     for (let n = 0; ; n++) {
       if (job.step()) return true;
-      const wait = job.waitForInput?.(INPUT_WAIT_MS);
-      if (wait) await wait;
-      if ((n & 15) === 0 || wait) {
+      if ((n & 15) === 0) {
         if (shouldStop()) return false;
         const afterCommit = urgent?.();
         if (afterCommit || ((n & 63) === 0 && performance.now() - openedAt > commitEveryMs)) {

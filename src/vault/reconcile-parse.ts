@@ -1,6 +1,6 @@
 import { lstatSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { MessagePort, Worker } from "node:worker_threads";
+import { receiveMessageOnPort, type MessagePort, type Worker } from "node:worker_threads";
 import { hashOf, parseNoteBytes, type IndexedNote } from "./note-store.js";
 
 /**
@@ -31,13 +31,16 @@ export type PreparedNote =
   | { rel: string; gone: true }
   | { rel: string; failed: true };
 
-/** A message of the parse worker: a batch of prepared notes, or the end (`done`, after the last batch). */
-export type ParseWorkerMessage = { notes: PreparedNote[] } | { done: true };
+/** A message of the parse worker: prepared notes, each with its index in the plan's list of notes to read. */
+export interface ParseWorkerMessage {
+  notes: [number, PreparedNote][];
+}
 
 /**
  * What the reconcile worker passes to the parse worker: the vault root, the notes to read (vault-relative, in
  * the order the writer takes them), the port to send {@link ParseWorkerMessage}s on, `taken[0]`: how many notes
- * the writer has taken so far (for {@link PARSE_AHEAD_MAX}), and the reconcile's stop flag (`stop[0]` = 1).
+ * the writer has taken so far, from the parse worker or by reading them itself (the parse worker skips those,
+ * and stays at most {@link PARSE_AHEAD_MAX} ahead), and the reconcile's stop flag (`stop[0]` = 1).
  */
 export interface ParseWorkerData {
   role: "parse";
@@ -67,15 +70,16 @@ export function prepareNote(root: string, rel: string): PreparedNote {
 }
 
 /**
- * The writer's end of the parse stage: collects the parse worker's notes as they arrive and hands them out by
- * path. If the parse worker fails or exits early, the notes it did not deliver are read by the writer itself
- * ({@link take} returns `null`), so a parse worker that dies costs time, never a note.
+ * The writer's end of the parse stage. The writer takes the notes of the plan in order; a note the parse worker
+ * has delivered comes prepared, any other one the writer reads and parses itself (never waiting: on a machine
+ * whose cores are busy, or if the parse worker dies, indexing degrades to one thread instead of stalling), and the
+ * parse worker skips what the writer has already taken. Messages are pulled synchronously (the writer never yields).
  */
 export class ParseFeed {
-  private readonly ready = new Map<string, PreparedNote>();
-  private ended = false;
+  private readonly ready = new Map<number, PreparedNote>();
   private taken = 0;
-  private wake: (() => void) | undefined;
+  /** Notes the parse worker delivered and the writer used. */
+  delivered = 0;
   private readonly worker: Worker;
   private readonly port: MessagePort;
   private readonly takenCount: Int32Array;
@@ -84,43 +88,30 @@ export class ParseFeed {
     this.worker = worker;
     this.port = port;
     this.takenCount = taken;
-    port.on("message", (m: ParseWorkerMessage) => {
-      if ("done" in m) this.ended = true;
-      else for (const note of m.notes) this.ready.set(note.rel, note);
-      this.wake?.();
-    });
-    const end = (): void => {
-      this.ended = true;
-      this.wake?.();
-    };
-    worker.once("error", end);
-    worker.once("exit", end);
   }
 
   /**
-   * The prepared note of `rel`; `undefined` when the parse worker has not delivered it yet (see {@link wait}),
-   * `null` when it never will (it ended or failed first): then the caller reads the note itself.
+   * The next note of the plan, `rel`, prepared by the parse worker; `null` when it has not been delivered (yet):
+   * then the caller reads it itself, and the parse worker will skip it.
    */
-  take(rel: string): PreparedNote | null | undefined {
-    const note = this.ready.get(rel);
-    if (note === undefined) return this.ended ? null : undefined;
-    this.ready.delete(rel);
-    Atomics.store(this.takenCount, 0, ++this.taken);
+  take(rel: string): PreparedNote | null {
+    const i = this.taken++;
+    Atomics.store(this.takenCount, 0, this.taken);
     if ((this.taken & 31) === 0) Atomics.notify(this.takenCount, 0);
+    if (!this.ready.has(i)) this.drain(i);
+    const note = this.ready.get(i);
+    if (note === undefined) return null;
+    this.ready.delete(i);
+    if (note.rel !== rel) return null;
+    this.delivered++;
     return note;
   }
 
-  /** Resolves when more notes arrived, the parse worker ended, or after `maxMs` (so the caller can look at urgent work). */
-  async wait(maxMs: number): Promise<void> {
-    if (this.ended) return;
-    Atomics.notify(this.takenCount, 0);
-    let timer: NodeJS.Timeout | undefined;
-    await new Promise<void>((resolve) => {
-      this.wake = resolve;
-      timer = setTimeout(resolve, maxMs);
-    });
-    clearTimeout(timer);
-    this.wake = undefined;
+  /** Pulls every message waiting on the port, keeping the notes from index `from` on. */
+  private drain(from: number): void {
+    for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) {
+      for (const [i, note] of (m.message as ParseWorkerMessage).notes) if (i >= from) this.ready.set(i, note);
+    }
   }
 
   /** Stops the parse worker (if still running) and closes the port. */

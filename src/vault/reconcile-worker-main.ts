@@ -26,7 +26,7 @@ export interface ReconcileWorkerData {
 
 /**
  * The worker's messages: `synced` (paths sent on `urgent`, now committed to the index; any number of them), then
- * one final message: what it did and its counters (`threads`: 2 when a parse worker read and parsed the notes),
+ * one final message: what it did and its counters (`threads`: 2 when a parse worker read and parsed notes),
  * or an error message.
  */
 export type ReconcileWorkerMessage =
@@ -50,7 +50,7 @@ function startParseWorker(): ParseFeed | undefined {
     const taken = new Int32Array(new SharedArrayBuffer(4));
     const parse: ParseWorkerData = { role: "parse", root: data.root, paths: data.plan.read, port: port2, taken, stop: data.stop };
     const worker = new Worker(new URL(data.entry), { workerData: parse, transferList: [port2] });
-    worker.on("error", () => undefined); // the feed falls back to reading here
+    worker.on("error", () => undefined); // the writer reads whatever the parse worker does not deliver
     return new ParseFeed(worker, port1, taken);
   } catch {
     return undefined;
@@ -76,7 +76,7 @@ try {
     }
     return synced.length > 0 ? () => parentPort?.postMessage({ synced } satisfies ReconcileWorkerMessage) : undefined;
   };
-  const finished = await runToEnd(job, index, data.commitEveryMs, () => Atomics.load(data.stop, 0) === 1, urgent);
+  const finished = runToEnd(job, index, data.commitEveryMs, () => Atomics.load(data.stop, 0) === 1, urgent);
   // After a bulk load, merge the FTS5 segments here, off the main thread; otherwise a later one-note write on
   // the main thread may trigger a large merge (hundreds of ms).
   if (finished && store.stats.notesParsed + job.result.removed >= OPTIMIZE_AFTER_CHANGES) {
@@ -84,7 +84,7 @@ try {
   }
   index.checkpoint();
   const { filesRead, notesParsed, notesUnchanged } = store.stats;
-  const msg: ReconcileWorkerMessage = { ok: true, finished, ...job.result, filesRead, notesParsed, notesUnchanged, threads: feed ? 2 : 1 };
+  const msg: ReconcileWorkerMessage = { ok: true, finished, ...job.result, filesRead, notesParsed, notesUnchanged, threads: feed && feed.delivered > 0 ? 2 : 1 };
   parentPort?.postMessage(msg);
 } catch (err) {
   parentPort?.postMessage({ ok: false, error: (err as Error).message } satisfies ReconcileWorkerMessage);
