@@ -68,8 +68,9 @@ function workerUrl(): URL | null {
  *
  * The start-up {@link reconcile} walks and stats the folder here in time slices, then reads and indexes what
  * changed: here too when it is little, in a worker thread with its own connection when it is a lot (a cold
- * index of 10,000 notes takes about 2 s there, without touching the event loop; readers here see its commits
- * as it goes). While the worker runs, this side does not write to the index at all (that would wait for the
+ * index of 10,000 notes takes about 2-3 s there, without touching the event loop; readers here see its commits
+ * as it goes; with {@link IndexerOptions.parseWorkerMinNotes} notes or more, a second worker reads and parses
+ * them while the first writes). While the worker runs, this side does not write to the index at all (that would wait for the
  * worker's write lock): paths touched by API writes and the watcher are remembered and re-synced from disk when
  * the worker is done. API writes are also sent to the worker, which indexes them out of turn within a few steps
  * and says so; {@link settled} resolves once every API write is in the index, so a write through agentd can be

@@ -10,7 +10,10 @@ import { hashOf, parseNoteBytes, type IndexedNote } from "./note-store.js";
  * {@link ParseFeed}.
  */
 
-/** Default: use a parse worker when a reconcile has at least this many notes to read (starting one costs ~30 ms). */
+/**
+ * Default: use a parse worker when a reconcile has at least this many notes to read (starting one costs it
+ * 50-150 ms of CPU loading its modules; meanwhile the writer reads notes itself).
+ */
 export const PARSE_WORKER_MIN_NOTES = 1000;
 
 /**
