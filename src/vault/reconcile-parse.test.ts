@@ -1,4 +1,4 @@
-import { writeFileSync, mkdirSync, cpSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { once } from "node:events";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -49,14 +49,15 @@ async function indexWith(dir: string, parseWorkerMinNotes: number) {
     await vault.start();
     await vault.ready();
     const workers = logs.find((l) => l.msg === "vault: index reconciled")?.workers;
-    return { snap: snapshot(vault), filesRead: vault.stats.filesRead, notesParsed: vault.stats.notesParsed, workers };
+    const { filesRead, notesParsed, notesUnchanged } = vault.stats;
+    return { snap: snapshot(vault), filesRead, notesParsed, notesUnchanged, workers };
   } finally {
     await vault.stop();
   }
 }
 
 describe("a reconcile whose notes are read and parsed in a second worker thread", () => {
-  it("indexes exactly what the single worker indexes (titles, tags, links as Obsidian resolves them, search)", async () => {
+  it("indexes exactly what the single worker indexes, cold and warm (titles, tags, links as Obsidian resolves them, search)", async () => {
     const dir = makeVault(1500);
     const single = await indexWith(dir, Infinity);
     const piped = await indexWith(dir, 1);
@@ -68,6 +69,21 @@ describe("a reconcile whose notes are read and parsed in a second worker thread"
     // the parse worker delivered notes (it starts in ~50-150 ms; until then, and whenever it lags, the writer
     // reads notes itself, so on a one-core machine there is none)
     if (availableParallelism() > 1) expect(piped.workers).toBe(2);
+
+    // Warm, after changes made while agentd was stopped: every generated note rewritten (a third with new
+    // content and aliases, the rest byte for byte: re-read, hash unchanged), 50 deleted.
+    for (let i = 0; i < 1500; i++) {
+      const file = join(dir, "gen", `f${i % 4}`, `Gen ${i % 750}.md`);
+      if (i % 30 === 1) rmSync(file);
+      else if (i % 3 === 2) writeFileSync(file, `---\naliases: [Moved ${i}]\n---\n# Moved ${i}\n\n[[Moved ${i + 3}]] [[Gen Alias ${i - 2}]] #moved\n`);
+      else writeFileSync(file, readFileSync(file));
+    }
+    const singleWarm = await indexWith(dir, Infinity);
+    const pipedWarm = await indexWith(dir, 1);
+    expect(pipedWarm.snap).toEqual(singleWarm.snap);
+    expect(pipedWarm.notesParsed).toBe(singleWarm.notesParsed);
+    expect(pipedWarm.notesUnchanged).toBe(singleWarm.notesUnchanged);
+    expect(singleWarm.notesParsed).toBe(500); // the rewritten third
   });
 });
 
