@@ -61,8 +61,23 @@ export interface RunDeps {
 /** How a run can end: see `run.done` (protocol/events.ts) for all but `error` (`run.error`). */
 type RunEndStatus = "ok" | "aborted" | "max_steps" | "max_length" | "error";
 
-function toolSpecs(tools: Tool[]): ChatCompletionTool[] {
-  return tools.map((t) => ({ type: "function", function: { name: t.name, description: t.description, parameters: t.inputSchema } }));
+/** Each tool's spec for the model and its JSON length, kept while the tool object lives (tools change only on reload). */
+const specCache = new WeakMap<Tool, { spec: ChatCompletionTool; chars: number }>();
+
+/** The tools as the model's `tools` parameter, and the characters of their JSON (for the token estimate). */
+function toolSpecs(tools: Tool[]): { specs: ChatCompletionTool[]; chars: number } {
+  let chars = 2;
+  const specs = tools.map((t) => {
+    let hit = specCache.get(t);
+    if (!hit) {
+      const spec: ChatCompletionTool = { type: "function", function: { name: t.name, description: t.description, parameters: t.inputSchema } };
+      hit = { spec, chars: JSON.stringify(spec).length + 1 };
+      specCache.set(t, hit);
+    }
+    chars += hit.chars;
+    return hit.spec;
+  });
+  return { specs, chars };
 }
 
 /**
@@ -102,13 +117,13 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
     handle.emit("run.status", { runId: handle.id, sessionId: handle.sessionId, status: "running" });
     const tools = deps.tools();
     const toolMap = new Map(tools.map((t) => [t.name, t]));
-    const specs = toolSpecs(tools);
+    const { specs, chars: specChars } = toolSpecs(tools);
     const candidates = deps.pool.candidates(opts.preferredModel);
     const first = await deps.pool.resolve(candidates[0] ?? cfg.model);
     const system = await buildSystemPrompt(deps.dir, { timeZone: cfg.agent.timezone, channel: handle.channel, redact: deps.redact, memoryMaxChars: cfg.agent.memoryMaxChars });
     let stored = store.contextMessages(handle.sessionId);
     if (deps.compact && (await deps.compact(handle.sessionId, first, signal, { rows: stored, system }))) stored = store.contextMessages(handle.sessionId);
-    const fixed = messageTokens({ role: "system", content: system }) + Math.ceil(JSON.stringify(specs).length / 4);
+    const fixed = messageTokens({ role: "system", content: system }) + Math.ceil(specChars / 4);
     const budget = Math.max(256, contextBudgetTokens(first.config) - fixed);
     let rows = conversationRows(stored, handle.id);
     // a run re-run after a stop that cut it off during its tool calls (waiting for an approval, say) resumes from
