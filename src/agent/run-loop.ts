@@ -203,8 +203,9 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
     }
   }
   const speak = status === "ok" && !failure && deps.speak && shown.trim() ? deps.speak : undefined;
-  if (speak) {
-    // text-to-speech can take seconds: the usage is not kept waiting in memory for it
+  if (speak && handle.deliverTo.length > 0) {
+    // a reply may be spoken only for a delivery target (a chat), and text-to-speech can take seconds: the usage is
+    // not kept waiting in memory for it
     try {
       const u = takeUsage();
       if (u) store.recordUsage(u);
