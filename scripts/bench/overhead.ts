@@ -6,34 +6,26 @@
  * folder, the built-in tools' schemas, one user message, `stream: true` with usage; it is built once, outside the
  * timing. agentd's WS and REST clients each move to a new session every 10 turns (`BENCH_OVERHEAD_SESSION_TURNS`),
  * so history stays short and session titles (on, the template's default) run once per session; the frame rate
- * limit is raised (one client sends hundreds of frames a second). Prints p50/p99 of each path and the added
- * latency with its ratio. Target (issue 20): < 1 ms added at p50 over WS and over REST.
+ * limit is raised (one client sends hundreds of frames a second). Prints p50/p99 of each path, the added
+ * latency with its ratio, and the daemon's CPU time per turn (user + system of every thread over the kept rounds,
+ * from /proc: a figure the machine's load barely moves). With `BENCH_BASELINE_CLI` a second daemon built from
+ * another tree gets the same WS and REST turns in the same rounds (before/after in one run).
+ * Target (issue 20): < 1 ms added at p50 over WS and over REST.
  * Run: `npm run build && node dist/scripts/bench/overhead.js` (env: BENCH_OVERHEAD_TURNS, default 1000).
  */
-import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import OpenAI from "openai";
 import type { ChatCompletionCreateParamsStreaming } from "openai/resources/chat/completions";
 import { RawWs } from "../../tests/support/raw-ws.js";
 import { buildSystemPrompt } from "../../src/agent/context.js";
 import { builtinTools } from "../../src/agent/tools/builtin.js";
-import { interleavedRounds, median, percentile, ratioRow, row } from "./lib/measure.js";
+import { cpuMsOf, interleavedRounds, median, percentile, ratioRow, row } from "./lib/measure.js";
 import { benchHeader, envNumber, initBenchAgent, startBenchDaemon, startFakeLlmChild } from "./lib/setup.js";
 import type { BenchAgent, BenchDaemon } from "./lib/setup.js";
 import { checkTurn } from "./lib/turns.js";
 
 const TEXT = "What is the capital of France?";
 
-/**
- * CPU time a process has used so far (user + system, every thread: the event loop, libuv's pool doing the
- * fdatasyncs, V8's GC threads), in ms, from `/proc/PID/stat` (fields 14 and 15, in clock ticks of 10 ms: summed over
- * hundreds of turns the tick is fine enough). Load on the machine barely changes it, unlike wall time.
- */
-export function cpuMsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 /** Runs the interleaved comparison; returns p50/p99 of both paths and the added latency, in ms. */
 export async function runOverheadBench(): Promise<Record<string, number>> {
