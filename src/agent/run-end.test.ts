@@ -73,6 +73,13 @@ describe("the end of a run", () => {
     const lone = await t.run("hello");
     expect(lone.payload.usage.promptTokens).toBeGreaterThan(0);
     expect(t.fx.store.runUsage(lone.runId)).toEqual(lone.payload.usage);
+    // the rows say when each run started and ended
+    for (const id of [runId, lone.runId]) {
+      const row = t.fx.store.getRun(id)!;
+      expect(row.status).toBe("ok");
+      expect(row.startedAt).toBeGreaterThanOrEqual(row.createdAt);
+      expect(row.finishedAt).toBeGreaterThanOrEqual(row.startedAt!);
+    }
   });
 
   it("a failed model call after a tool step keeps the usage of the step before", async () => {

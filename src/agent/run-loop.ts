@@ -113,7 +113,8 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
     return u;
   };
   try {
-    store.updateRun(handle.id, { status: "running", startedAt: started });
+    // the row says `running` (and when it started) with the run's first write, a tool step's or its end's: no commit
+    // of its own before the model call, while the accepted message's fsync is still running (issue 20)
     handle.emit("run.status", { runId: handle.id, sessionId: handle.sessionId, status: "running" });
     const tools = deps.tools();
     const toolMap = new Map(tools.map((t) => [t.name, t]));
@@ -138,7 +139,7 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
     const history: ChatCompletionMessageParam[] = trimToBudget(shortenOldToolResults(toChatMessages(rows, media), cfg.agent.recentTurns), budget);
     if (unanswered) {
       model = first;
-      await handleToolStep(handle, deps, unanswered.content, unanswered.toolCalls ?? [], toolMap, first, history, { stored: true, usage: undefined });
+      await handleToolStep(handle, deps, unanswered.content, unanswered.toolCalls ?? [], toolMap, first, history, { stored: true, usage: undefined, started });
     }
     for (let step = 0; ; step++) {
       const maxSteps = handle.maxSteps ?? cfg.agent.maxSteps;
@@ -191,7 +192,7 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
         break;
       }
       text = ""; // stored with the tool calls: not again as the final message if the run stops during the tools
-      await handleToolStep(handle, deps, result.text, result.toolCalls, toolMap, model, history, { usage: takeUsage() });
+      await handleToolStep(handle, deps, result.text, result.toolCalls, toolMap, model, history, { usage: takeUsage(), started });
     }
   } catch (err) {
     if (signal.aborted) status = "aborted";
@@ -228,7 +229,7 @@ export function unansweredToolCalls(rows: MessageRow[], runId: string): MessageR
 
 async function handleToolStep(
   handle: RunHandle, deps: RunDeps, text: string, calls: ToolCall[], toolMap: Map<string, Tool>, model: ResolvedModel,
-  history: ChatCompletionMessageParam[], opts: { stored?: boolean; usage: UsageInsert | undefined },
+  history: ChatCompletionMessageParam[], opts: { stored?: boolean; usage: UsageInsert | undefined; started: number },
 ): Promise<void> {
   const cfg = deps.config();
   const ref = { runId: handle.id, sessionId: handle.sessionId };
@@ -237,6 +238,7 @@ async function handleToolStep(
     // the model call's usage and the tool calls it asked for: one commit
     store.transaction(() => {
       if (opts.usage) store.recordUsage(opts.usage);
+      store.updateRun(handle.id, { status: "running", startedAt: opts.started });
       store.insertMessage({ sessionId: handle.sessionId, runId: handle.id, role: "assistant", content: text, status: "ok", toolCalls: calls, model: model.name });
     });
   }
@@ -301,7 +303,7 @@ function finish(
       // and delivers its reply
       store.transaction(() => {
         if (r.usage) store.recordUsage(r.usage);
-        store.updateRun(handle.id, { status: "queued", model: modelName });
+        store.updateRun(handle.id, { status: "queued", model: modelName, startedAt: r.started });
       });
       handle.emit("run.error", { runId: handle.id, sessionId: handle.sessionId, error: { code: "unavailable", message: "the agent is restarting; the reply follows after the restart", retryable: true }, text: r.shown });
       afterReply(deps, { handle, status: "interrupted", model: modelName, durationMs, usage: readUsage() });
@@ -315,7 +317,7 @@ function finish(
         model: modelName, ...(wire ? { error: `${wire.code}: ${wire.message}` } : {}),
       });
       store.updateRun(handle.id, {
-        status: r.status, model: modelName, assistantMessageId: m.id, finishedAt: Date.now(),
+        status: r.status, model: modelName, assistantMessageId: m.id, startedAt: r.started, finishedAt: Date.now(),
         ...(wire ? { errorCode: wire.code, error: wire.message } : {}),
       });
       deps.deliver?.(handle, wire ? userErrorLine(wire) : r.shown, wire ? undefined : r.voice);
