@@ -171,12 +171,16 @@ export class Runner {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([all(), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
     clearTimeout(timer);
+    // the run-end listeners run a setImmediate after a run's final event (run-loop.ts): let them, before the
+    // daemon stops the features they use
+    await new Promise((r) => setImmediate(r));
     if (this.handles.size === 0) return;
     for (const h of this.handles.values()) {
       h.stoppedByShutdown = true;
       h.controller.abort();
     }
     await Promise.race([all(), new Promise((r) => setTimeout(r, 1000))]);
+    await new Promise((r) => setImmediate(r));
   }
 
   private reattach(run: RunRow, subscriber?: RunSubscriber): z.output<typeof ChatSendResult> {
