@@ -44,6 +44,11 @@ export function applyDaemonHeapSettings(given: string = [...process.execArgv, pr
     capYoungGeneration();
     set.push("--semi-space-growth-factor=1");
   }
+  if (!/--invocation[-_]count[-_]for[-_]|--(no[-_])?(maglev|turbofan|opt)\b|--jitless/.test(given)) {
+    setFlagsFromString(STARTUP_TIERING_FLAGS.join(" "));
+    startupTiering = true;
+    set.push(...STARTUP_TIERING_FLAGS);
+  }
   if (typeof (globalThis as { gc?: unknown }).gc !== "function" && !exposedGc) {
     setFlagsFromString("--expose-gc");
     exposedGc = runInNewContext("gc") as GcFunction;
@@ -52,6 +57,36 @@ export function applyDaemonHeapSettings(given: string = [...process.execArgv, pr
   }
   return set;
 }
+
+/**
+ * V8's tier-up thresholds while the daemon starts: ten times V8's invocation counts (node 22–24, V8 12.4–13.6:
+ * Maglev 400 and OSR 100, TurboFan 3000 and OSR 500, early optimization 30; `node --v8-options`). Start-up code
+ * (config and schema parsing, migrations, route tables) runs once, yet ~100 of its functions reached the default
+ * counts and were compiled by Maglev and TurboFan, which touched ~5 MB of the optimizing compilers' pages of the
+ * node binary and filled the code space, all of it resident for the life of an idle daemon (docs/performance.md).
+ * {@link releaseMemory}'s first call after start (the daemon calls it once the port is open) restores
+ * {@link DEFAULT_TIERING_FLAGS}, so the code of runs is optimized as usual. Skipped when node is given any
+ * `--invocation-count-for-*`, `--maglev`, `--turbofan`, `--opt` or `--jitless` flag.
+ */
+export const STARTUP_TIERING_FLAGS = [
+  "--invocation-count-for-maglev=4000",
+  "--invocation-count-for-maglev-osr=1000",
+  "--invocation-count-for-turbofan=30000",
+  "--invocation-count-for-osr=5000",
+  "--invocation-count-for-early-optimization=300",
+] as const;
+
+/** V8's own tier-up thresholds (node 22–24), restored by {@link releaseMemory} after start (see {@link STARTUP_TIERING_FLAGS}). */
+export const DEFAULT_TIERING_FLAGS = [
+  "--invocation-count-for-maglev=400",
+  "--invocation-count-for-maglev-osr=100",
+  "--invocation-count-for-turbofan=3000",
+  "--invocation-count-for-osr=500",
+  "--invocation-count-for-early-optimization=30",
+] as const;
+
+/** True while {@link STARTUP_TIERING_FLAGS} are in force. */
+let startupTiering = false;
 
 /** Size of one semi-space the young generation may grow to (what `--max-semi-space-size=2` set before issue 20). */
 export const SEMI_SPACE_TARGET_BYTES = 2 * 2 ** 20;
@@ -82,9 +117,13 @@ function capYoungGeneration(): void {
  * The daemon calls it once after a burst of runs, when it has been idle for a while (`RunScheduler` `onIdle`),
  * because V8's own memory reducer does not reliably run in a process that allocates nothing while idle: a daemon
  * kept 109 MB of heap committed for 61 MB in use through a 20 s quiet window (docs/performance.md). Returns false (and does
- * nothing) when `gc` is neither exposed by node's `--expose-gc` nor obtained by {@link applyDaemonHeapSettings}.
+ * nothing but restore V8's tier-up thresholds after start, {@link STARTUP_TIERING_FLAGS}) when `gc` is neither exposed by node's `--expose-gc` nor obtained by {@link applyDaemonHeapSettings}.
  */
 export function releaseMemory(): boolean {
+  if (startupTiering) {
+    setFlagsFromString(DEFAULT_TIERING_FLAGS.join(" "));
+    startupTiering = false;
+  }
   const gc = (globalThis as { gc?: GcFunction }).gc ?? exposedGc;
   if (typeof gc !== "function") return false;
   void Promise.resolve(gc({ type: "major", execution: "async", flavor: "last-resort" })).catch(() => {});
