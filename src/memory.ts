@@ -34,6 +34,9 @@ let exposedGc: GcFunction | undefined;
  *   {@link SEMI_SPACE_TARGET_BYTES} (observed after each young-generation GC), `--semi-space-growth-factor=1` stops
  *   it there (docs/performance.md has the figures). Skipped when `--max-semi-space-size` or
  *   `--semi-space-growth-factor` is given to node.
+ * - The old generation grows by {@link HEAP_GROWING_PERCENT} between full GCs (unless node is given
+ *   `--heap-growing-percent`).
+ * - Tier-up thresholds ten times V8's while starting ({@link STARTUP_TIERING_FLAGS}), unless node is given one.
  * - `gc()`: `--expose-gc` set at run time exposes `gc` in contexts created afterwards; one fresh `vm` context hands
  *   it over, so {@link releaseMemory} works without node's `--expose-gc` (the documented V8 idiom).
  */
@@ -43,6 +46,10 @@ export function applyDaemonHeapSettings(given: string = [...process.execArgv, pr
   if (!/--max[-_]semi[-_]space[-_]size|--semi[-_]space[-_]growth[-_]factor/.test(given)) {
     capYoungGeneration();
     set.push("--semi-space-growth-factor=1");
+  }
+  if (!/--heap[-_]growing[-_]percent/.test(given)) {
+    setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+    set.push(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   }
   if (!/--invocation[-_]count[-_]for[-_]|--(no[-_])?(maglev|turbofan|opt)\b|--jitless/.test(given)) {
     setFlagsFromString(STARTUP_TIERING_FLAGS.join(" "));
@@ -57,6 +64,17 @@ export function applyDaemonHeapSettings(given: string = [...process.execArgv, pr
   }
   return set;
 }
+
+/**
+ * How much V8 lets the old generation grow past what survived the last full GC before it runs the next one, in
+ * percent (`--heap-growing-percent`; V8's own factor is dynamic, up to 4× for a small heap, and the daemon's old space
+ * reached 80–100 MB for ~27 MB live under a soak). Every Buffer that survives one young-generation GC (socket
+ * reads, HTTP bodies of the model's replies) keeps its malloc'd backing store until the next full GC, so the old
+ * generation's slack is also the glibc heap's high-water mark, which glibc cannot give back once fragmented:
+ * 44 MB after 1,000 turns with V8's factor, 26 MB with 1.5× (docs/performance.md). Read at each full GC, so
+ * it takes effect at run time. Skipped when node is given `--heap-growing-percent`.
+ */
+export const HEAP_GROWING_PERCENT = 50;
 
 /**
  * V8's tier-up thresholds while the daemon starts: ten times V8's invocation counts (node 22–24, V8 12.4–13.6:

@@ -1,4 +1,4 @@
-import { STARTUP_TIERING_FLAGS } from "../src/memory.js";
+import { HEAP_GROWING_PERCENT, STARTUP_TIERING_FLAGS } from "../src/memory.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -315,7 +315,7 @@ describe("the daemon's V8 settings", () => {
       console.log(JSON.stringify({ set, newSpaceBytes: ns.space_size, released: m.releaseMemory() }));`;
     const run = (apply: boolean) => JSON.parse(execFileSync(process.execPath, ["--input-type=module", "-e", script(apply)], { encoding: "utf8" })) as { set: string[]; newSpaceBytes: number; released: boolean };
     const applied = run(true);
-    expect(applied.set).toEqual(["--semi-space-growth-factor=1", ...STARTUP_TIERING_FLAGS, "--expose-gc"]);
+    expect(applied.set).toEqual(["--semi-space-growth-factor=1", `--heap-growing-percent=${HEAP_GROWING_PERCENT}`, ...STARTUP_TIERING_FLAGS, "--expose-gc"]);
     expect(applied.newSpaceBytes).toBeLessThanOrEqual(4.5 * 2 ** 20);
     expect(applied.released).toBe(true);
     // the same allocations without the settings: V8 grows the new space, and there is no gc() to call
