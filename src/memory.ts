@@ -70,11 +70,13 @@ export function applyDaemonHeapSettings(given: string = [...process.execArgv, pr
  * percent (`--heap-growing-percent`; V8's own factor is dynamic, up to 4× for a small heap, and the daemon's old space
  * reached 80–100 MB for ~27 MB live under a soak). Every Buffer that survives one young-generation GC (socket
  * reads, HTTP bodies of the model's replies) keeps its malloc'd backing store until the next full GC, so the old
- * generation's slack is also the glibc heap's high-water mark, which glibc cannot give back once fragmented:
- * 44 MB after 1,000 turns with V8's factor, 26 MB with 1.5× (docs/performance.md). Read at each full GC, so
- * it takes effect at run time. Skipped when node is given `--heap-growing-percent`.
+ * generation's slack also raises the glibc heap's high-water mark, which glibc cannot give back once fragmented
+ * (the process's private memory then stays at the highest burst's level). In two same-run pairs of 8,000-turn soaks, settled RSS rose 123.8 → 134.7 MB with V8's factor and 119.5 → 124.6 MB
+ * with 2× (1.5×: 110.9 → 121.7 vs 111.6 → 133.1), the daemon's CPU per turn within the runs' noise
+ * (docs/performance.md). Read at each full GC, so it takes effect at run time. Skipped when node is given
+ * `--heap-growing-percent`.
  */
-export const HEAP_GROWING_PERCENT = 50;
+export const HEAP_GROWING_PERCENT = 100;
 
 /**
  * V8's tier-up thresholds while the daemon starts: ten times V8's invocation counts (node 22–24, V8 12.4–13.6:
