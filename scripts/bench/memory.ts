@@ -7,7 +7,9 @@
  * twice per checkpoint: at once ("busy": V8 keeps a young generation sized for the load) and as the lowest
  * reading over `BENCH_SOAK_SETTLE_MS` (default 15 s) without traffic, once V8's memory reducer has given back what
  * it does not need ("settled"); the budget ratio compares settled readings, which is what a leak would move.
- * Checkpoints: after 1,000 turns, then at 10 %, 25 %, 50 %, 75 % and 100 % of the soak.
+ * Checkpoints: after 1,000 turns, then at 10 %, 25 %, 50 %, 75 % and 100 % of the soak. It also prints the daemon's
+ * CPU time (user + system, /proc/PID/stat) per turn after the first 1,000, so a memory setting's CPU cost shows in
+ * the same run.
  * Run: `npm run build && node dist/scripts/bench/memory.js` (env: BENCH_SOAK_TURNS, BENCH_SOAK_CONCURRENCY,
  * BENCH_SOAK_TURNS_PER_SESSION, BENCH_SOAK_SETTLE_MS, BENCH_IDLE_WAIT_MS).
  */
