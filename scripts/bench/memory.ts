@@ -46,16 +46,22 @@ export async function runMemoryBench(): Promise<Record<string, number>> {
     agent = initBenchAgent(llm.url);
     // the floor, in the same run: an idle bare node (a timer keeps it alive), read after the same wait
     const bare = spawn(process.execPath, ["-e", "setInterval(() => {}, 1e6)"], { stdio: "ignore" });
+    // a second reference: an idle node that has loaded what every HTTP server on the fetch API holds (node:http and
+    // the web Request/Response, i.e. Node's bundled undici, which hono's Node adapter and the openai SDK need)
+    const webNode = spawn(process.execPath, ["-e", "require('node:http'); globalThis.Response; setInterval(() => {}, 1e6)"], { stdio: "ignore" });
     d = await startBenchDaemon(agent);
     const pid = d.pid;
     const atStart = rssBytes(pid);
     await sleep(idleWaitMs);
     const idle = rssBytes(pid);
     const bareIdle = rssBytes(bare.pid!);
+    const webNodeIdle = rssBytes(webNode.pid!);
     bare.kill();
+    webNode.kill();
     const parts = memoryParts(pid);
     out.bareNodeIdleMb = mb(bareIdle);
     out.rssIdleRatio = Math.round((idle / bareIdle) * 100) / 100;
+    out.webNodeIdleMb = mb(webNodeIdle);
     out.rssAtStartMb = mb(atStart);
     out.rssIdleMb = mb(idle);
     out.privateDirtyIdleMb = mb(parts.privateDirty);
@@ -64,6 +70,7 @@ export async function runMemoryBench(): Promise<Record<string, number>> {
     console.log(row("RSS right after start", out.rssAtStartMb, "MB"));
     console.log(ratioRow(`RSS idle (${idleWaitMs / 1000} s after start)`, out.rssIdleMb, "MB", out.bareNodeIdleMb, "idle bare node", 1.5));
     console.log(ratioRow("idle bare node (the floor)", out.bareNodeIdleMb, "MB", out.bareNodeIdleMb, "idle bare node"));
+    console.log(ratioRow("idle node with node:http + web Response (undici)", out.webNodeIdleMb, "MB", out.bareNodeIdleMb, "idle bare node"));
     console.log(row("  of which private (heap, written pages)", out.privateDirtyIdleMb, "MB"));
     console.log(row("  of which shared file pages (node binary…)", out.sharedCleanIdleMb, "MB"));
 
