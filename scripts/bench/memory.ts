@@ -70,7 +70,7 @@ export async function runMemoryBench(): Promise<Record<string, number>> {
     console.log(row("RSS right after start", out.rssAtStartMb, "MB"));
     console.log(ratioRow(`RSS idle (${idleWaitMs / 1000} s after start)`, out.rssIdleMb, "MB", out.bareNodeIdleMb, "idle bare node", 1.5));
     console.log(ratioRow("idle bare node (the floor)", out.bareNodeIdleMb, "MB", out.bareNodeIdleMb, "idle bare node"));
-    console.log(ratioRow("idle node with node:http + web Response (undici)", out.webNodeIdleMb, "MB", out.bareNodeIdleMb, "idle bare node"));
+    console.log(ratioRow("idle node + node:http + undici (web Response)", out.webNodeIdleMb, "MB", out.bareNodeIdleMb, "idle bare node"));
     console.log(row("  of which private (heap, written pages)", out.privateDirtyIdleMb, "MB"));
     console.log(row("  of which shared file pages (node binary…)", out.sharedCleanIdleMb, "MB"));
 
