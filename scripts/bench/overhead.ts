@@ -20,7 +20,7 @@ import { RawWs } from "../../tests/support/raw-ws.js";
 import { buildSystemPrompt } from "../../src/agent/context.js";
 import { builtinTools } from "../../src/agent/tools/builtin.js";
 import { cpuMsOf, interleavedRounds, median, percentile, ratioRow, row } from "./lib/measure.js";
-import { benchHeader, envNumber, initBenchAgent, startBenchDaemon, startFakeLlmChild } from "./lib/setup.js";
+import { benchHeader, envNumber, initBenchAgent, mb, rssBytes, startBenchDaemon, startFakeLlmChild } from "./lib/setup.js";
 import type { BenchAgent, BenchDaemon } from "./lib/setup.js";
 import { checkTurn } from "./lib/turns.js";
 
@@ -111,11 +111,14 @@ export async function runOverheadBench(): Promise<Record<string, number>> {
     // CPU of each daemon over the kept rounds (both do the same WS and REST turns): readings after the warm-up
     const daemons = { agentd: d, ...(base ? { baseline: base } : {}) };
     const cpuAt: Record<string, number> = {};
+    // RSS of each daemon before any turn and after the rounds (VmRSS): what a change to the heap's settings costs
+    const rssAt = Object.fromEntries(Object.entries(daemons).map(([k, x]) => [k, rssBytes(x.pid)]));
     const { times, diffs } = await interleavedRounds(paths, {
       warmup, rounds: turns, baseline: "direct",
       onWarm: () => Object.entries(daemons).forEach(([k, x]) => (cpuAt[k] = cpuMsOf(x.pid))),
     });
     const cpuPerTurn = Object.fromEntries(Object.entries(daemons).map(([k, x]) => [k, (cpuMsOf(x.pid) - cpuAt[k]!) / (2 * turns)]));
+    const rssBusy = Object.fromEntries(Object.entries(daemons).map(([k, x]) => [k, rssBytes(x.pid)]));
     await ws.close();
     const direct = median(times.direct!);
     const out = {
@@ -127,6 +130,7 @@ export async function runOverheadBench(): Promise<Record<string, number>> {
       // the name of issue 7's figure (WS)
       addedP50Ms: median(times.ws!) - direct,
       cpuPerTurnMs: cpuPerTurn.agentd!,
+      rssBeforeMb: mb(rssAt.agentd!), rssAfterMb: mb(rssBusy.agentd!),
     };
     console.log(`Overhead of a chat turn through agentd (WebSocket, REST) over a direct openai SDK call to the same stand-in, ${turns} interleaved rounds (+${warmup} warm-up), a new session every ${perSession} turns, titles on`);
     console.log(ratioRow("direct SDK call p50 (the baseline)", direct, "ms", direct, "direct"), `   p99 ${out.directP99Ms.toFixed(2)} ms`);
@@ -135,11 +139,13 @@ export async function runOverheadBench(): Promise<Record<string, number>> {
     console.log(row("added by agentd over WS, p50", out.wsAddedP50Ms, "ms", 1), `   (median of paired differences ${out.wsAddedPairedMedianMs.toFixed(2)} ms)`);
     console.log(row("added by agentd over REST, p50", out.restAddedP50Ms, "ms", 1), `   (median of paired differences ${out.restAddedPairedMedianMs.toFixed(2)} ms)`);
     console.log(row("daemon CPU per turn (WS and REST alike)", out.cpuPerTurnMs, "ms"), `   (user + system, /proc/PID/stat over ${2 * turns} turns)`);
+    console.log(row("daemon RSS before the first turn / after the rounds", out.rssBeforeMb, "MB"), `   / ${out.rssAfterMb.toFixed(1)} MB`);
     if (base) {
       const label = `baseline ${process.env.BENCH_BASELINE_CLI}`;
       console.log(row(`${label}: WS added, p50`, median(times.wsBaseline!) - direct, "ms"), `   (median of paired differences ${median(diffs.wsBaseline!).toFixed(2)} ms)`);
       console.log(row(`${label}: REST added, p50`, median(times.restBaseline!) - direct, "ms"), `   (median of paired differences ${median(diffs.restBaseline!).toFixed(2)} ms)`);
       console.log(ratioRow(`${label}: daemon CPU per turn`, cpuPerTurn.baseline!, "ms", out.cpuPerTurnMs, "this tree's"));
+      console.log(row(`${label}: RSS before / after`, mb(rssAt.baseline!), "MB"), `   / ${mb(rssBusy.baseline!).toFixed(1)} MB`);
       await base.stop();
     }
     return out;

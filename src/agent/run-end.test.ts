@@ -91,3 +91,15 @@ describe("the end of a run", () => {
     expect(t.fx.store.runUsage(runId)).toMatchObject({ promptTokens: 40, completionTokens: 2 });
   });
 });
+
+describe("accepting the first message of a new session", () => {
+  it("stores the new session with the message, and a refused first message leaves no empty session behind", async () => {
+    const t = setup();
+    const attachments = [{ path: "uploads/not-there.png", filename: "x.png", mime: "image/png", bytes: 3 }];
+    expect(() => t.runner.send({ idempotencyKey: "refused", text: "look", attachments })).toThrow(expect.objectContaining({ code: "bad_request" }));
+    expect(t.fx.store.listSessions(10)).toEqual([]);
+    const done = await t.run("hi");
+    expect(done.payload.text).toBe("You said: hi");
+    expect(t.fx.store.listSessions(10)).toEqual([expect.objectContaining({ messageCount: 2 })]);
+  });
+});
