@@ -1,6 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startFakeLlm, type FakeLlm } from "../../tests/support/fake-llm.js";
-import { agentFixture } from "./test-support.js";
+import { describe, expect, it } from "vitest";
+import { agentFixture, useFakeLlm } from "./test-support.js";
 import { Runner, type SendParams } from "./runner.js";
 import type { RunDeps } from "./run-loop.js";
 import type { Tool } from "./tools/tool.js";
@@ -8,23 +7,13 @@ import type { Tool } from "./tools/tool.js";
 // What a run's end looks like from outside (issue 20): the reply leaves before the run-end listeners run, a stop
 // waits for them, and every model call's usage is stored once and counted in run.done.
 
-let llm: FakeLlm;
-beforeAll(async () => {
-  llm = await startFakeLlm();
-});
-afterAll(async () => {
-  await llm.close();
-});
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  llm.reset();
-  for (const c of cleanups.splice(0)) c();
-});
+const fake = useFakeLlm();
+const { cleanups } = fake;
 
 const echo: Tool = { name: "echo", description: "Echoes its text.", inputSchema: { type: "object" }, source: "builtin", run: async () => "echoed" };
 
 function setup(onEnd?: RunDeps["onEnd"]) {
-  const fx = agentFixture(llm.url);
+  const fx = agentFixture(fake.llm.url);
   const runner = new Runner({
     dir: fx.dir, store: fx.store, config: fx.config, pool: fx.pool, tools: () => [echo], logger: fx.logger, price: () => null,
     resolveSession: (p: SendParams) => ({ sessionId: p.sessionId ?? fx.store.createSession().id }),
@@ -63,8 +52,8 @@ describe("the end of a run", () => {
 
   it("stores each model call's usage once and counts every call in run.done, tool steps included", async () => {
     const t = setup();
-    llm.enqueue({ toolCalls: [{ name: "echo", arguments: "{}" }], usage: { prompt_tokens: 100, completion_tokens: 7 } });
-    llm.enqueue({ text: "done", usage: { prompt_tokens: 120, completion_tokens: 3, cached_tokens: 50 } });
+    fake.llm.enqueue({ toolCalls: [{ name: "echo", arguments: "{}" }], usage: { prompt_tokens: 100, completion_tokens: 7 } });
+    fake.llm.enqueue({ text: "done", usage: { prompt_tokens: 120, completion_tokens: 3, cached_tokens: 50 } });
     const { event, payload, runId } = await t.run("use the tool");
     expect(event).toBe("run.done");
     expect(payload.usage).toMatchObject({ promptTokens: 220, completionTokens: 10, cachedTokens: 50 });
@@ -84,8 +73,8 @@ describe("the end of a run", () => {
 
   it("a failed model call after a tool step keeps the usage of the step before", async () => {
     const t = setup();
-    llm.enqueue({ toolCalls: [{ name: "echo", arguments: "{}" }], usage: { prompt_tokens: 40, completion_tokens: 2 } });
-    llm.enqueue({ status: 400, errorMessage: "bad request" });
+    fake.llm.enqueue({ toolCalls: [{ name: "echo", arguments: "{}" }], usage: { prompt_tokens: 40, completion_tokens: 2 } });
+    fake.llm.enqueue({ status: 400, errorMessage: "bad request" });
     const { event, runId } = await t.run("use the tool, then fail");
     expect(event).toBe("run.error");
     expect(t.fx.store.runUsage(runId)).toMatchObject({ promptTokens: 40, completionTokens: 2 });
