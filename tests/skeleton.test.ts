@@ -1,3 +1,4 @@
+import { HEAP_GROWING_PERCENT, STARTUP_TIERING_FLAGS } from "../src/memory.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -314,12 +315,33 @@ describe("the daemon's V8 settings", () => {
       console.log(JSON.stringify({ set, newSpaceBytes: ns.space_size, released: m.releaseMemory() }));`;
     const run = (apply: boolean) => JSON.parse(execFileSync(process.execPath, ["--input-type=module", "-e", script(apply)], { encoding: "utf8" })) as { set: string[]; newSpaceBytes: number; released: boolean };
     const applied = run(true);
-    expect(applied.set).toEqual(["--semi-space-growth-factor=1", "--expose-gc"]);
+    expect(applied.set).toEqual(["--semi-space-growth-factor=1", `--heap-growing-percent=${HEAP_GROWING_PERCENT}`, ...STARTUP_TIERING_FLAGS, "--expose-gc"]);
     expect(applied.newSpaceBytes).toBeLessThanOrEqual(4.5 * 2 ** 20);
     expect(applied.released).toBe(true);
     // the same allocations without the settings: V8 grows the new space, and there is no gc() to call
     const plain = run(false);
     expect(plain.newSpaceBytes).toBeGreaterThan(8 * 2 ** 20);
     expect(plain.released).toBe(false);
+  });
+
+  it("leaves start-up code unoptimized, and optimizes hot code as usual once releaseMemory has run after start", () => {
+    const memory = join(import.meta.dirname, "..", "dist", "src", "memory.js");
+    // V8's optimization status bit 16: optimized (by Maglev or TurboFan; src/runtime/runtime.h). 2,000 calls: above
+    // V8's own Maglev count (400), below the start-up one (4,000)
+    const script = `
+      const m = await import(${JSON.stringify(memory)});
+      m.applyDaemonHeapSettings("");
+      // waits for V8's concurrent compile jobs first, so a loaded machine cannot change the answer
+      const optimized = (f) => { %WaitForBackgroundOptimization(); %FinalizeOptimization(); return (%GetOptimizationStatus(f) & 16) !== 0; };
+      const hot = (x) => { const o = { a: x, b: [x, x + 1] }; return o.b.length + o.a; };
+      const again = (x) => { const o = { a: x, b: [x, x + 2] }; return o.b.length + o.a; };
+      const spin = async (f) => { for (let round = 0; round < 8; round++) { for (let i = 0; i < 250; i++) f(i); await new Promise((r) => setTimeout(r, 1)); } };
+      await spin(hot);
+      const duringStart = optimized(hot);
+      m.releaseMemory();
+      await spin(again);
+      console.log(JSON.stringify({ duringStart, afterStart: optimized(again) }));`;
+    const out = JSON.parse(execFileSync(process.execPath, ["--allow-natives-syntax", "--input-type=module", "-e", script], { encoding: "utf8" })) as { duringStart: boolean; afterStart: boolean };
+    expect(out).toEqual({ duringStart: false, afterStart: true });
   });
 });

@@ -5,14 +5,14 @@
  * (p99 and max, from its `/metrics`, which samples perf_hooks `monitorEventLoopDelay` over the window between two
  * scrapes: here exactly the load), and lost or duplicated messages: every turn's events are checked as they come
  * (contiguous seq, one final event, deltas joining to the echoed text), then the database is compared with what
- * the clients sent. Budget: lag p99 < 20 ms, 0 lost, 0 duplicated.
+ * the clients sent, and the daemon's CPU time per turn (/proc). Budget: lag p99 < 20 ms, 0 lost, 0 duplicated.
  * Run: `npm run build && node dist/scripts/bench/load.js`.
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import Database from "better-sqlite3";
-import { percentile, row } from "./lib/measure.js";
+import { cpuMsOf, percentile, row } from "./lib/measure.js";
 import { envNumber, initBenchAgent, scrapeMetrics, startBenchDaemon, startFakeLlmChild } from "./lib/setup.js";
 import type { BenchAgent, BenchDaemon } from "./lib/setup.js";
 import { TurnPool } from "./lib/turns.js";
@@ -38,6 +38,7 @@ export async function runLoadBench(): Promise<Record<string, number>> {
     await scrapeMetrics(d); // starts a fresh lag window
     const clientLag = monitorEventLoopDelay({ resolution: 10 });
     clientLag.enable();
+    const cpu0 = cpuMsOf(d.pid);
     const deadline = performance.now() + seconds * 1000;
     const sent = new Map<string, number>();
     const stats = await pool.run({
@@ -47,6 +48,7 @@ export async function runLoadBench(): Promise<Record<string, number>> {
       onTurn: (t) => sent.set(t.sessionId, (sent.get(t.sessionId) ?? 0) + 1),
     });
     clientLag.disable();
+    const cpuPerTurnMs = (cpuMsOf(d.pid) - cpu0) / Math.max(1, stats.turns);
     const metrics = await scrapeMetrics(d);
     await pool.close();
     // what the daemon stored, against what the clients saw answered
@@ -74,7 +76,7 @@ export async function runLoadBench(): Promise<Record<string, number>> {
       daemonLagP99Ms: lagBeyondSampling(metrics.get("nodejs_eventloop_lag_p99_seconds")),
       daemonLagMaxMs: lagBeyondSampling(metrics.get("nodejs_eventloop_lag_max_seconds")),
       clientLagP99Ms: Math.max(0, clientLag.percentile(99) / 1e6 - 10),
-      runErrors: stats.errors, brokenStreams: stats.broken, lost, duplicated,
+      runErrors: stats.errors, brokenStreams: stats.broken, lost, duplicated, cpuPerTurnMs,
     };
     console.log(`Load: ${clients} WebSocket clients, each streaming turns in its own session for ${seconds} s (model chunk delay ${chunkDelayMs} ms${chunkJitterMs ? ` + up to ${chunkJitterMs} ms at random` : ""})`);
     console.log(row("turns per second", out.turnsPerSec, "turns/s"), `(${out.turns.toLocaleString("en-US")} turns)`);
@@ -82,6 +84,7 @@ export async function runLoadBench(): Promise<Record<string, number>> {
     console.log(row("whole turn p50", out.turnP50Ms, "ms"), `   p99 ${out.turnP99Ms.toFixed(1)} ms`);
     console.log(row("daemon event-loop lag p99", out.daemonLagP99Ms, "ms", 20), `   p50 ${out.daemonLagP50Ms.toFixed(2)} ms, max ${out.daemonLagMaxMs.toFixed(1)} ms`);
     console.log(row("client process event-loop lag p99", out.clientLagP99Ms, "ms"));
+    console.log(row("daemon CPU per turn", cpuPerTurnMs, "ms"), "   (user + system, /proc/PID/stat)");
     console.log(row("lost messages (must be 0)", lost, ""), `   duplicated ${duplicated}, broken event streams ${stats.broken}, run errors ${stats.errors}`);
     return out;
   } finally {

@@ -7,19 +7,28 @@
  * twice per checkpoint: at once ("busy": V8 keeps a young generation sized for the load) and as the lowest
  * reading over `BENCH_SOAK_SETTLE_MS` (default 15 s) without traffic, once V8's memory reducer has given back what
  * it does not need ("settled"); the budget ratio compares settled readings, which is what a leak would move.
- * Checkpoints: after 1,000 turns, then at 10 %, 25 %, 50 %, 75 % and 100 % of the soak.
+ * Checkpoints: after 1,000 turns, then at 10 %, 25 %, 50 %, 75 % and 100 % of the soak. It also prints the daemon's
+ * CPU time (user + system, /proc/PID/stat) per turn after the first 1,000, so a memory setting's CPU cost shows in
+ * the same run.
  * Run: `npm run build && node dist/scripts/bench/memory.js` (env: BENCH_SOAK_TURNS, BENCH_SOAK_CONCURRENCY,
  * BENCH_SOAK_TURNS_PER_SESSION, BENCH_SOAK_SETTLE_MS, BENCH_IDLE_WAIT_MS).
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { percentile, ratioRow, row } from "./lib/measure.js";
 import { benchHeader, envNumber, initBenchAgent, mb, memoryParts, rssBytes, scrapeMetrics, startBenchDaemon, startFakeLlmChild } from "./lib/setup.js";
 import type { BenchAgent, BenchDaemon } from "./lib/setup.js";
 import { TurnPool } from "./lib/turns.js";
 
 const WARM_TURNS = 1_000;
+
+/** CPU time (user + system) a process has used so far, in ms (`/proc/PID/stat` fields 14 and 15, in clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
 
 /** Runs the idle and soak measurements; returns the figures (MB, turns/s, ratio). */
 export async function runMemoryBench(): Promise<Record<string, number>> {
@@ -37,16 +46,22 @@ export async function runMemoryBench(): Promise<Record<string, number>> {
     agent = initBenchAgent(llm.url);
     // the floor, in the same run: an idle bare node (a timer keeps it alive), read after the same wait
     const bare = spawn(process.execPath, ["-e", "setInterval(() => {}, 1e6)"], { stdio: "ignore" });
+    // a second reference: an idle node that has loaded what every HTTP server on the fetch API holds (node:http and
+    // the web Request/Response, i.e. Node's bundled undici, which hono's Node adapter and the openai SDK need)
+    const webNode = spawn(process.execPath, ["-e", "require('node:http'); globalThis.Response; setInterval(() => {}, 1e6)"], { stdio: "ignore" });
     d = await startBenchDaemon(agent);
     const pid = d.pid;
     const atStart = rssBytes(pid);
     await sleep(idleWaitMs);
     const idle = rssBytes(pid);
     const bareIdle = rssBytes(bare.pid!);
+    const webNodeIdle = rssBytes(webNode.pid!);
     bare.kill();
+    webNode.kill();
     const parts = memoryParts(pid);
     out.bareNodeIdleMb = mb(bareIdle);
     out.rssIdleRatio = Math.round((idle / bareIdle) * 100) / 100;
+    out.webNodeIdleMb = mb(webNodeIdle);
     out.rssAtStartMb = mb(atStart);
     out.rssIdleMb = mb(idle);
     out.privateDirtyIdleMb = mb(parts.privateDirty);
@@ -55,6 +70,7 @@ export async function runMemoryBench(): Promise<Record<string, number>> {
     console.log(row("RSS right after start", out.rssAtStartMb, "MB"));
     console.log(ratioRow(`RSS idle (${idleWaitMs / 1000} s after start)`, out.rssIdleMb, "MB", out.bareNodeIdleMb, "idle bare node", 1.5));
     console.log(ratioRow("idle bare node (the floor)", out.bareNodeIdleMb, "MB", out.bareNodeIdleMb, "idle bare node"));
+    console.log(ratioRow("idle node + node:http + undici (web Response)", out.webNodeIdleMb, "MB", out.bareNodeIdleMb, "idle bare node"));
     console.log(row("  of which private (heap, written pages)", out.privateDirtyIdleMb, "MB"));
     console.log(row("  of which shared file pages (node binary…)", out.sharedCleanIdleMb, "MB"));
 
@@ -88,13 +104,16 @@ export async function runMemoryBench(): Promise<Record<string, number>> {
     };
     const warm = await block(Math.min(WARM_TURNS, soakTurns), "warm");
     const after1k = await checkpoint();
+    const cpuAfterWarm = cpuMs(pid);
     let last = after1k;
     const marks = [...new Set([0.1, 0.25, 0.5, 0.75, 1].map((f) => Math.round(soakTurns * f)))].filter((m) => m > done);
     for (const mark of marks) {
       await block(mark - done, `soak${done}`);
       last = await checkpoint();
     }
+    const soakCpuMs = cpuMs(pid) - cpuAfterWarm;
     await pool.close();
+    out.daemonCpuMsPerTurn = done > warm.turns ? Math.round((soakCpuMs / (done - warm.turns)) * 100) / 100 : 0;
     out.rssAfter1kMb = mb(after1k.settled);
     out.rssAfterSoakMb = mb(last.settled);
     out.rssAfter1kBusyMb = mb(after1k.busy);
@@ -109,6 +128,7 @@ export async function runMemoryBench(): Promise<Record<string, number>> {
     console.log(row(`RSS after ${done.toLocaleString("en-US")} / after 1,000 (settled)`, out.soakRatio, "×", 1.2));
     console.log(row("  the same, busy readings", Math.round((last.busy / after1k.busy) * 1000) / 1000, "×"));
     console.log(row("soak throughput", out.soakTurnsPerSec, "turns/s"));
+    console.log(row("daemon CPU time per turn (after the first 1,000)", out.daemonCpuMsPerTurn, "ms"), "(user + system, /proc/PID/stat; includes the settle windows' idle GCs)");
     console.log(row("turn latency p50 / p99", out.soakTurnP50Ms, "ms"), `/ ${out.soakTurnP99Ms.toFixed(1)} ms`);
     console.log(row("run errors, broken event streams", errors, ""), `/ ${broken}`);
     return out;

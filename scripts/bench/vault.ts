@@ -3,14 +3,21 @@
  * basenames) in a temp dir and prints, next to each budget: cold full index time, event-loop lag while indexing,
  * warm start, search p50/p95, graph time, and the re-index latency of one note edited outside the daemon.
  * Run: `node dist/scripts/bench/vault.js` (after `npm run build`). Figures are printed, not asserted.
+ *
+ * Before/after on a shared machine (issue 20): `BENCH_VAULT_BASELINE=/path/to/other/tree` (built, with its
+ * `dist/src/vault/index.js`) first runs `BENCH_VAULT_ROUNDS` (default 3) interleaved rounds of cold index + the
+ * same search queries with that tree's vault and this one, rotating which goes first, and prints wall time,
+ * process CPU time (all threads: the reconcile worker's too) and search p50/p95 of each, with the load average.
+ * `BENCH_VAULT_COMPARE_ONLY=1` stops after that comparison.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { loadavg, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
 import { Vault } from "../../src/vault/index.js";
+import { interleavedRounds, median } from "./lib/measure.js";
 import { benchHeader } from "./lib/setup.js";
 
 const NOTE_COUNT = 10_000;
@@ -72,6 +79,79 @@ export function generateBenchVault(dir: string): number {
   return bytes;
 }
 
+/** The bench's {@link QUERY_COUNT} searches: single words, two words, prefixes; a fifth with a tag filter. */
+function benchQueries(): { q: string; tag?: string }[] {
+  return Array.from({ length: QUERY_COUNT }, (_, q) => {
+    const kind = q % 4;
+    const query = kind === 0 ? word() : kind === 1 ? `${word()} ${word()}` : kind === 2 ? word().slice(0, 3) : `${word()} ${word().slice(0, 4)}`;
+    return q % 5 === 0 ? { q: query, tag: `tag${q % 50}` } : { q: query };
+  });
+}
+
+type VaultClass = typeof Vault;
+
+/**
+ * Cold index of `dir` into a new index file with `V` (this tree's vault or a baseline's), then the searches:
+ * wall and process CPU time (ms, all threads) of the cold index, search p50/p95 (ms), and the p95 of
+ * {@link EDIT_COUNT} writes → visible to search (ms; the notes written are restored afterwards).
+ */
+async function coldAndSearch(V: VaultClass, dir: string, indexDbPath: string, queries: { q: string; tag?: string }[], logger: Logger) {
+  rmSync(indexDbPath, { force: true });
+  const vault = new V({ dir, indexDbPath, logger, watch: false });
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await vault.start();
+  await vault.ready();
+  const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const times = queries.map((query) => {
+    const s = performance.now();
+    vault.search(query);
+    return performance.now() - s;
+  });
+  const visible: number[] = [];
+  const targets = Array.from({ length: EDIT_COUNT }, (_, w) => notePath((w * 7919) % NOTE_COUNT));
+  const original = targets.map((rel) => readFileSync(join(dir, ...rel.split("/"))));
+  for (let w = 0; w < EDIT_COUNT; w++) {
+    const rel = targets[w]!;
+    const token = `compared${w}qx`;
+    const s = performance.now();
+    vault.write(rel, { content: `${noteText(w)}\n${token} [[Note ${w}]]\n` });
+    while (vault.search({ q: token }).hits[0]?.path !== rel) await new Promise((r) => setImmediate(r));
+    visible.push(performance.now() - s);
+  }
+  visible.sort((x, y) => x - y);
+  await vault.stop();
+  targets.forEach((rel, w) => writeFileSync(join(dir, ...rel.split("/")), original[w]!)); // the next run indexes the same notes
+  for (const f of [indexDbPath, `${indexDbPath}-wal`, `${indexDbPath}-shm`]) rmSync(f, { force: true });
+  times.sort((a, b) => a - b);
+  return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000, p50: pct(times, 50), p95: pct(times, 95), visibleP95: pct(visible, 95) };
+}
+
+/** See the file's TSDoc: interleaved rounds of {@link coldAndSearch} with a baseline tree's vault and this one. */
+async function compareWithBaseline(tree: string, dir: string, base: string, queries: { q: string; tag?: string }[], logger: Logger): Promise<void> {
+  const mod = (await import(pathToFileURL(join(tree, "dist", "src", "vault", "index.js")).href)) as { Vault: VaultClass };
+  const rounds = Number(process.env.BENCH_VAULT_ROUNDS) > 0 ? Number(process.env.BENCH_VAULT_ROUNDS) : 3;
+  const figures: Record<string, { wallMs: number; cpuMs: number; p50: number; p95: number; visibleP95: number; load: number }[]> = { baseline: [], "this tree": [] };
+  const run = (name: string, V: VaultClass) => async (): Promise<number> => {
+    const r = await coldAndSearch(V, dir, join(base, `cmp-${name.replace(/ /g, "-")}.db`), queries, logger);
+    figures[name]!.push({ ...r, load: loadavg()[0]! });
+    return r.cpuMs;
+  };
+  await interleavedRounds({ baseline: run("baseline", mod.Vault), "this tree": run("this tree", Vault) }, { warmup: 0, rounds, baseline: "baseline" });
+  console.log(`\nbefore/after, ${rounds} interleaved rounds (baseline: ${tree}); medians, load average 1 min per run:`);
+  for (const [name, rs] of Object.entries(figures)) {
+    const m = (k: "wallMs" | "cpuMs" | "p50" | "p95" | "visibleP95") => median(rs.map((r) => r[k]));
+    console.log(
+      `  ${name.padEnd(10)} cold index ${m("wallMs").toFixed(0)} ms wall (runs: ${rs.map((r) => r.wallMs.toFixed(0)).join(", ")}), ${m("cpuMs").toFixed(0)} ms CPU (runs: ${rs.map((r) => r.cpuMs.toFixed(0)).join(", ")});` +
+        ` search p50 ${m("p50").toFixed(2)} ms, p95 ${m("p95").toFixed(2)} ms (runs: ${rs.map((r) => r.p95.toFixed(1)).join(", ")}); write → visible p95 ${m("visibleP95").toFixed(1)} ms; load ${rs.map((r) => r.load.toFixed(1)).join(", ")}`,
+    );
+  }
+  const [b, a] = [figures.baseline!, figures["this tree"]!];
+  const ratio = (k: "wallMs" | "cpuMs" | "p95" | "visibleP95") => median(a.map((r) => r[k])) / median(b.map((r) => r[k]));
+  console.log(`  this tree / baseline: cold wall ${ratio("wallMs").toFixed(2)}×, cold CPU ${ratio("cpuMs").toFixed(2)}×, search p95 ${ratio("p95").toFixed(2)}×, write → visible p95 ${ratio("visibleP95").toFixed(2)}×\n`);
+}
+
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
@@ -95,6 +175,10 @@ export async function runVaultBench(): Promise<Record<string, number>> {
   try {
     const bytes = generateBenchVault(dir);
     console.log(`vault bench: ${NOTE_COUNT} notes, ${(bytes / 1e6).toFixed(1)} MB, 100 folders`);
+    const queries = benchQueries();
+    const baseline = process.env.BENCH_VAULT_BASELINE;
+    if (baseline) await compareWithBaseline(resolve(baseline), dir, base, queries, logger);
+    if (baseline && process.env.BENCH_VAULT_COMPARE_ONLY) return out;
 
     // 0. The floor of a cold index, in the same run: reading every note once (readdir + readFileSync).
     let t0 = performance.now();
@@ -121,11 +205,9 @@ export async function runVaultBench(): Promise<Record<string, number>> {
     // 2. Search: single words, two words, prefixes, with and without a tag filter.
     const times: number[] = [];
     let totalHits = 0;
-    for (let q = 0; q < QUERY_COUNT; q++) {
-      const kind = q % 4;
-      const query = kind === 0 ? word() : kind === 1 ? `${word()} ${word()}` : kind === 2 ? word().slice(0, 3) : `${word()} ${word().slice(0, 4)}`;
+    for (const query of queries) {
       const s = performance.now();
-      const res = cold.search(q % 5 === 0 ? { q: query, tag: `tag${q % 50}` } : { q: query });
+      const res = cold.search(query);
       times.push(performance.now() - s);
       totalHits += res.hits.length;
     }

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import type { MessageRow } from "../store/store.js";
 import {
-  buildSystemPrompt, memoryTail, contextBudgetTokens, conversationRows, describeSource, outputReserveTokens, shortenOldToolResults, toChatMessages, trimToBudget,
+  buildSystemPrompt, memoryTail, contextBudgetTokens, conversationRows, describeSource, formatNow, outputReserveTokens, shortenOldToolResults, toChatMessages, trimToBudget,
 } from "./context.js";
 
 let n = 0;
@@ -39,6 +39,16 @@ describe("system prompt", () => {
     expect(parts[3]).toBe("This message came [via telegram, chat 42, user @ann]");
     expect(parts).toHaveLength(4);
     expect(prompt).not.toContain("<!--");
+  });
+
+  it("says the time in each zone, and moves on with every minute (the text is formatted once per minute)", () => {
+    const at = (iso: string, zone: string) => formatNow(zone, new Date(iso));
+    expect(at("2026-11-21T13:05:00Z", "Europe/Berlin")).toMatch(/14:05 \(Europe\/Berlin\)$/);
+    expect(at("2026-11-21T13:05:59Z", "Europe/Berlin")).toMatch(/14:05 \(Europe\/Berlin\)$/);
+    expect(at("2026-11-21T13:05:30Z", "Asia/Kathmandu")).toMatch(/18:50 \(Asia\/Kathmandu\)$/);
+    expect(at("2026-11-21T13:06:00Z", "Europe/Berlin")).toMatch(/14:06 \(Europe\/Berlin\)$/);
+    // back in time too (a test clock, a corrected system clock)
+    expect(at("2026-11-20T23:00:00Z", "Europe/Berlin")).toMatch(/^Saturday, 21 November 2026\D+00:00 /);
   });
 
   it("puts only the newest lines of a long MEMORY.md into the prompt, saying how much was left out", async () => {

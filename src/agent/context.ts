@@ -43,12 +43,18 @@ export function formatNow(timeZone: string, now = new Date()): string {
   let f = nowFormats.get(timeZone);
   if (!f) {
     // building an Intl.DateTimeFormat costs ~40 µs and ~40 KB: one per zone, not one per turn
-    f = new Intl.DateTimeFormat("en-GB", { timeZone, weekday: "long", day: "numeric", month: "long", year: "numeric", hour: "2-digit", minute: "2-digit", hour12: false });
+    f = { format: new Intl.DateTimeFormat("en-GB", { timeZone, weekday: "long", day: "numeric", month: "long", year: "numeric", hour: "2-digit", minute: "2-digit", hour12: false }), minute: Number.NaN, text: "" };
     nowFormats.set(timeZone, f);
   }
-  return `${f.format(now)} (${timeZone})`;
+  // the text changes once a minute (every zone's offset is whole minutes): formatted once per minute, not per turn
+  const minute = Math.floor(now.getTime() / 60_000);
+  if (minute !== f.minute) {
+    f.minute = minute;
+    f.text = `${f.format.format(now)} (${timeZone})`;
+  }
+  return f.text;
 }
-const nowFormats = new Map<string, Intl.DateTimeFormat>();
+const nowFormats = new Map<string, { format: Intl.DateTimeFormat; minute: number; text: string }>();
 
 /** Largest share of the context window kept free for the answer when the model sets no `maxOutputTokens`. */
 const MAX_OUTPUT_RESERVE_TOKENS = 4096;

@@ -76,11 +76,9 @@ async function streamOnce(model: ResolvedModel, opts: ModelCallOptions, markEmit
   const idle = new AbortController();
   const signal = AbortSignal.any([opts.signal, idle.signal]);
   const idleMs = opts.idleTimeoutMs ?? 60_000;
-  let timer = setTimeout(() => idle.abort(), idleMs);
-  const bump = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => idle.abort(), idleMs);
-  };
+  const timer = setTimeout(() => idle.abort(), idleMs);
+  // restarts the same timer (no new Timeout object per chunk)
+  const bump = () => void timer.refresh();
   try {
     const stream = await model.client.chat.completions.create(
       {

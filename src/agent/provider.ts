@@ -29,7 +29,7 @@ export interface ResolvedModel {
  * Clients are rebuilt when the provider's config changes (live config edits).
  */
 export class ProviderPool {
-  private clients = new Map<string, { key: string; client: OpenAI }>();
+  private clients = new Map<string, { config: ProviderConfig; key: string; client: OpenAI }>();
 
   /** `dir`: the agent folder, to say where a refused or missing API key is set ({@link keySource}). */
   constructor(
@@ -59,9 +59,14 @@ export class ProviderPool {
   }
 
   private async client(name: string, p: ProviderConfig): Promise<OpenAI> {
-    const key = JSON.stringify(p);
     const cached = this.clients.get(name);
-    if (cached && cached.key === key) return cached.client;
+    // the same config object (no reload since): no need to serialize it on every model call
+    if (cached?.config === p) return cached.client;
+    const key = JSON.stringify(p);
+    if (cached && cached.key === key) {
+      cached.config = p;
+      return cached.client;
+    }
     const { default: OpenAIClass } = await loadOpenAI();
     const client = new OpenAIClass({
       baseURL: p.baseUrl,
@@ -70,7 +75,7 @@ export class ProviderPool {
       maxRetries: p.maxRetries,
       ...(p.headers ? { defaultHeaders: p.headers } : {}),
     });
-    this.clients.set(name, { key, client });
+    this.clients.set(name, { config: p, key, client });
     return client;
   }
 }

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { ChatCompletionMessageParam, ChatCompletionTool } from "openai/resources/chat/completions";
 import type { Config } from "../config/schema.js";
-import type { MessageRow, Store } from "../store/store.js";
+import type { MessageRow, Store, UsageInsert } from "../store/store.js";
 import type { ToolCall, Usage } from "../../protocol/chat.js";
 import type { WireError } from "../../protocol/errors.js";
 import type { DeliveryAttachment } from "../../protocol/deliveries.js";
@@ -51,15 +51,33 @@ export interface RunDeps {
   speak?: (handle: RunHandle, text: string) => Promise<DeliveryAttachment | undefined>;
   /** The files the run sent (`send_file`), for its `run.done`; called once at the run's end. */
   replyFiles?: (runId: string) => DeliveryAttachment[];
-  /** Called after a run ends, whatever its status (metrics, session titles). */
+  /**
+   * Called after a run ends, whatever its status (metrics, session titles), once its final event has been handed
+   * to the transports (a `setImmediate` later, see `afterReply`).
+   */
   onEnd?: (info: { handle: RunHandle; status: string; model: string | undefined; durationMs: number; usage: Usage; error?: WireError }) => void;
 }
 
 /** How a run can end: see `run.done` (protocol/events.ts) for all but `error` (`run.error`). */
 type RunEndStatus = "ok" | "aborted" | "max_steps" | "max_length" | "error";
 
-function toolSpecs(tools: Tool[]): ChatCompletionTool[] {
-  return tools.map((t) => ({ type: "function", function: { name: t.name, description: t.description, parameters: t.inputSchema } }));
+/** Each tool's spec for the model and its JSON length, kept while the tool object lives (tools change only on reload). */
+const specCache = new WeakMap<Tool, { spec: ChatCompletionTool; chars: number }>();
+
+/** The tools as the model's `tools` parameter, and the characters of their JSON (for the token estimate). */
+function toolSpecs(tools: Tool[]): { specs: ChatCompletionTool[]; chars: number } {
+  let chars = 2;
+  const specs = tools.map((t) => {
+    let hit = specCache.get(t);
+    if (!hit) {
+      const spec: ChatCompletionTool = { type: "function", function: { name: t.name, description: t.description, parameters: t.inputSchema } };
+      hit = { spec, chars: JSON.stringify(spec).length + 1 };
+      specCache.set(t, hit);
+    }
+    chars += hit.chars;
+    return hit.spec;
+  });
+  return { specs, chars };
 }
 
 /**
@@ -86,18 +104,27 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
     handle.emit("run.delta", { runId: handle.id, sessionId: handle.sessionId, text: t });
   };
   let failure: AgentdError | undefined;
+  // the usage of the last model call, written with the run's next write (its tool calls or its end) in the same
+  // transaction instead of a commit of its own between the model's last chunk and run.done (issue 20)
+  let unrecorded: UsageInsert | undefined;
+  const takeUsage = () => {
+    const u = unrecorded;
+    unrecorded = undefined;
+    return u;
+  };
   try {
-    store.updateRun(handle.id, { status: "running", startedAt: started });
+    // the row says `running` (and when it started) with the run's first write, a tool step's or its end's: no commit
+    // of its own before the model call, while the accepted message's fsync is still running (issue 20)
     handle.emit("run.status", { runId: handle.id, sessionId: handle.sessionId, status: "running" });
     const tools = deps.tools();
     const toolMap = new Map(tools.map((t) => [t.name, t]));
-    const specs = toolSpecs(tools);
+    const { specs, chars: specChars } = toolSpecs(tools);
     const candidates = deps.pool.candidates(opts.preferredModel);
     const first = await deps.pool.resolve(candidates[0] ?? cfg.model);
     const system = await buildSystemPrompt(deps.dir, { timeZone: cfg.agent.timezone, channel: handle.channel, redact: deps.redact, memoryMaxChars: cfg.agent.memoryMaxChars });
     let stored = store.contextMessages(handle.sessionId);
     if (deps.compact && (await deps.compact(handle.sessionId, first, signal, { rows: stored, system }))) stored = store.contextMessages(handle.sessionId);
-    const fixed = messageTokens({ role: "system", content: system }) + Math.ceil(JSON.stringify(specs).length / 4);
+    const fixed = messageTokens({ role: "system", content: system }) + Math.ceil(specChars / 4);
     const budget = Math.max(256, contextBudgetTokens(first.config) - fixed);
     let rows = conversationRows(stored, handle.id);
     // a run re-run after a stop that cut it off during its tool calls (waiting for an approval, say) resumes from
@@ -112,7 +139,7 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
     const history: ChatCompletionMessageParam[] = trimToBudget(shortenOldToolResults(toChatMessages(rows, media), cfg.agent.recentTurns), budget);
     if (unanswered) {
       model = first;
-      await handleToolStep(handle, deps, unanswered.content, unanswered.toolCalls ?? [], toolMap, first, history, { stored: true });
+      await handleToolStep(handle, deps, unanswered.content, unanswered.toolCalls ?? [], toolMap, first, history, { stored: true, usage: undefined, started });
     }
     for (let step = 0; ; step++) {
       const maxSteps = handle.maxSteps ?? cfg.agent.maxSteps;
@@ -145,10 +172,10 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
       });
       model = result.model;
       if (result.usage) {
-        store.recordUsage({
+        unrecorded = {
           sessionId: handle.sessionId, runId: handle.id, model: model.name, provider: model.providerName, purpose: "chat",
           ...result.usage, costUsd: deps.price(model, result.usage),
-        });
+        };
       }
       if (result.truncated) {
         status = "max_length";
@@ -165,7 +192,7 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
         break;
       }
       text = ""; // stored with the tool calls: not again as the final message if the run stops during the tools
-      await handleToolStep(handle, deps, result.text, result.toolCalls, toolMap, model, history);
+      await handleToolStep(handle, deps, result.text, result.toolCalls, toolMap, model, history, { usage: takeUsage(), started });
     }
   } catch (err) {
     if (signal.aborted) status = "aborted";
@@ -176,8 +203,19 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
       else logger.warn({ runId: handle.id, code: err.code }, `run failed: ${err.message}`);
     }
   }
-  const voice = status === "ok" && !failure && deps.speak && shown.trim() ? await deps.speak(handle, shown) : undefined;
-  finish(handle, deps, { text, shown, status, model, failure, started, voice });
+  const speak = status === "ok" && !failure && deps.speak && shown.trim() ? deps.speak : undefined;
+  if (speak && handle.deliverTo.length > 0) {
+    // a reply may be spoken only for a delivery target (a chat), and text-to-speech can take seconds: the usage is
+    // not kept waiting in memory for it
+    try {
+      const u = takeUsage();
+      if (u) store.recordUsage(u);
+    } catch (err) {
+      logger.warn({ err, runId: handle.id }, "could not record the usage of a run");
+    }
+  }
+  const voice = speak ? await speak(handle, shown) : undefined;
+  finish(handle, deps, { text, shown, status, model, failure, started, voice, usage: takeUsage() });
 }
 
 /**
@@ -191,11 +229,19 @@ export function unansweredToolCalls(rows: MessageRow[], runId: string): MessageR
 
 async function handleToolStep(
   handle: RunHandle, deps: RunDeps, text: string, calls: ToolCall[], toolMap: Map<string, Tool>, model: ResolvedModel,
-  history: ChatCompletionMessageParam[], opts: { stored?: boolean } = {},
+  history: ChatCompletionMessageParam[], opts: { stored?: boolean; usage: UsageInsert | undefined; started: number },
 ): Promise<void> {
   const cfg = deps.config();
   const ref = { runId: handle.id, sessionId: handle.sessionId };
-  if (!opts.stored) deps.store.insertMessage({ sessionId: handle.sessionId, runId: handle.id, role: "assistant", content: text, status: "ok", toolCalls: calls, model: model.name });
+  const { store } = deps;
+  if (!opts.stored) {
+    // the model call's usage and the tool calls it asked for: one commit
+    store.transaction(() => {
+      if (opts.usage) store.recordUsage(opts.usage);
+      store.updateRun(handle.id, { status: "running", startedAt: opts.started });
+      store.insertMessage({ sessionId: handle.sessionId, runId: handle.id, role: "assistant", content: text, status: "ok", toolCalls: calls, model: model.name });
+    });
+  }
   history.push({ role: "assistant", content: text || null, tool_calls: calls.map((c) => ({ id: c.id, type: "function", function: { name: c.name, arguments: c.arguments } })) });
   for (const c of calls) handle.emit("run.tool", { ...ref, phase: "call", toolCallId: c.id, name: c.name, arguments: c.arguments });
   const results = await runToolCalls(calls, {
@@ -228,7 +274,10 @@ function gateOf(handle: RunHandle, approve: NonNullable<RunDeps["approve"]>, mod
 
 function finish(
   handle: RunHandle, deps: RunDeps,
-  r: { text: string; shown: string; status: RunEndStatus; model: ResolvedModel | undefined; failure: AgentdError | undefined; started: number; voice?: DeliveryAttachment | undefined },
+  r: {
+    text: string; shown: string; status: RunEndStatus; model: ResolvedModel | undefined; failure: AgentdError | undefined; started: number;
+    voice?: DeliveryAttachment | undefined; usage: UsageInsert | undefined;
+  },
 ): void {
   const { store } = deps;
   const modelName = r.model?.name ?? deps.config().model;
@@ -236,36 +285,45 @@ function finish(
   // a provider may echo the key it was given ("Incorrect API key provided: sk-…"): scrub before storing or sending
   if (wire && deps.redact) wire.message = deps.redact(wire.message);
   const durationMs = Date.now() - r.started;
-  // read once: for run.done and for the run-end listeners (metrics), failed runs included
-  let usage: Usage = { promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: null };
+  // read once, after the last call's usage is written: for run.done and for the run-end listeners (metrics),
+  // failed runs included
+  let usage: Usage | undefined;
+  const readUsage = (): Usage => {
+    try {
+      return store.runUsage(handle.id);
+    } catch (err) {
+      deps.logger.warn({ err, runId: handle.id }, "could not read the run's usage");
+      return { promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: null };
+    }
+  };
   try {
-    usage = store.runUsage(handle.id);
-  } catch (err) {
-    deps.logger.warn({ err, runId: handle.id }, "could not read the run's usage");
-  }
-  try {
-    // the answer and the run's end in one transaction: one commit, and never one without the other
+    // the answer, the last call's usage and the run's end in one transaction: one commit, and never one without the other
     if (handle.stoppedByShutdown && handle.deliverTo.length > 0) {
       // the daemon is stopping: the run stays queued (its partial text is not kept), the next start runs it again
       // and delivers its reply
-      store.updateRun(handle.id, { status: "queued", model: modelName });
+      store.transaction(() => {
+        if (r.usage) store.recordUsage(r.usage);
+        store.updateRun(handle.id, { status: "queued", model: modelName, startedAt: r.started });
+      });
       handle.emit("run.error", { runId: handle.id, sessionId: handle.sessionId, error: { code: "unavailable", message: "the agent is restarting; the reply follows after the restart", retryable: true }, text: r.shown });
-      deps.onEnd?.({ handle, status: "interrupted", model: modelName, durationMs, usage });
+      afterReply(deps, { handle, status: "interrupted", model: modelName, durationMs, usage: readUsage() });
       return;
     }
     const msg = store.transaction(() => {
+      if (r.usage) store.recordUsage(r.usage);
       const m = store.insertMessage({
         sessionId: handle.sessionId, runId: handle.id, role: "assistant", content: r.text,
         status: r.status === "error" ? "error" : r.status === "aborted" ? "aborted" : "ok",
         model: modelName, ...(wire ? { error: `${wire.code}: ${wire.message}` } : {}),
       });
       store.updateRun(handle.id, {
-        status: r.status, model: modelName, assistantMessageId: m.id, finishedAt: Date.now(),
+        status: r.status, model: modelName, assistantMessageId: m.id, startedAt: r.started, finishedAt: Date.now(),
         ...(wire ? { errorCode: wire.code, error: wire.message } : {}),
       });
       deps.deliver?.(handle, wire ? userErrorLine(wire) : r.shown, wire ? undefined : r.voice);
       return m;
     });
+    usage = readUsage();
     if (wire) handle.emit("run.error", { runId: handle.id, sessionId: handle.sessionId, messageId: msg.id, error: wire, text: r.shown });
     else {
       const files = deps.replyFiles?.(handle.id) ?? [];
@@ -278,5 +336,23 @@ function finish(
     deps.logger.error({ err, runId: handle.id }, "could not store the end of a run");
     handle.emit("run.error", { runId: handle.id, sessionId: handle.sessionId, error: toWireError(err), text: r.shown });
   }
-  deps.onEnd?.({ handle, status: r.status, model: modelName, durationMs, usage, ...(wire ? { error: wire } : {}) });
+  afterReply(deps, { handle, status: r.status, model: modelName, durationMs, usage: usage ?? readUsage(), ...(wire ? { error: wire } : {}) });
+}
+
+/**
+ * Calls the run-end listeners (`deps.onEnd`: metrics, session titles, approvals' clean-up) once the run's final
+ * event has left: the transports send it from `process.nextTick` (WebSocket) or promise jobs (REST), which Node
+ * runs before `setImmediate` callbacks, so the ~0.5 ms the listeners take is not added to the reply (issue 20).
+ * The runner's `drain` waits for them. A listener that throws is logged.
+ */
+function afterReply(deps: RunDeps, info: Parameters<NonNullable<RunDeps["onEnd"]>>[0]): void {
+  const onEnd = deps.onEnd;
+  if (!onEnd) return;
+  setImmediate(() => {
+    try {
+      onEnd(info);
+    } catch (err) {
+      deps.logger.error({ err, runId: info.handle.id }, "a run-end listener failed");
+    }
+  });
 }

@@ -4,6 +4,7 @@ import type { DeliveryAddress } from "../../protocol/deliveries.js";
 import { userErrorLine } from "../../protocol/user-error.js";
 import { AgentdError, NotFoundError, toWireError } from "../errors.js";
 import type { RunRow } from "../store/store.js";
+import { guardStorage } from "../store/db.js";
 import { checkAttachments, messageText } from "../media/files.js";
 import { RunHandle, type RunSubscriber } from "./run-handle.js";
 import { executeRun, type RunDeps } from "./run-loop.js";
@@ -115,6 +116,19 @@ export class Runner {
     if (params.model !== undefined && !this.deps.config().models[params.model]) {
       throw new NotFoundError(`no model named "${params.model}" under models`, { path: "model", model: params.model });
     }
+    // a new session's row commits with the accepted message (one WAL commit, not two); a refusal below (queue
+    // full, bad attachments) rolls it back, so nothing is stored
+    const { run, sessionId, preferredModel, content, deliverTo } = guardStorage("store the message", () => this.deps.store.transaction(() => this.accept(params, opts)));
+    const handle = new RunHandle(run.id, sessionId, content, params.channel, deliverTo, opts.silentReply);
+    handle.maxSteps = opts.maxSteps;
+    handle.voiceIn = (params.attachments ?? []).some((a) => a.mime.startsWith("audio/"));
+    if (subscriber) handle.subscribe(subscriber);
+    this.dispatch(handle, run.userMessageId, preferredModel);
+    return { runId: run.id, sessionId, duplicate: false };
+  }
+
+  /** {@link send}'s checks and writes, run inside one store transaction: the session (new or found), the message and its queued run. */
+  private accept(params: SendParams, opts: SendOptions): { run: RunRow; sessionId: string; preferredModel: string | undefined; content: string; deliverTo: DeliveryAddress[] } {
     const resolved = this.deps.resolveSession(params);
     const { sessionId } = resolved;
     const preferredModel = params.model ?? resolved.preferredModel;
@@ -132,12 +146,7 @@ export class Runner {
       ...(params.channel ? { channel: params.channel } : {}),
       deliverTo, silentReply: opts.silentReply ?? null,
     });
-    const handle = new RunHandle(run.id, sessionId, content, params.channel, deliverTo, opts.silentReply);
-    handle.maxSteps = opts.maxSteps;
-    handle.voiceIn = (params.attachments ?? []).some((a) => a.mime.startsWith("audio/"));
-    if (subscriber) handle.subscribe(subscriber);
-    this.dispatch(handle, run.userMessageId, preferredModel);
-    return { runId: run.id, sessionId, duplicate: false };
+    return { run, sessionId, preferredModel, content, deliverTo };
   }
 
   /** Aborts a run by id, or the running run of a session. Returns whether something was aborted. */
@@ -171,12 +180,16 @@ export class Runner {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([all(), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
     clearTimeout(timer);
+    // the run-end listeners run a setImmediate after a run's final event (run-loop.ts): let them, before the
+    // daemon stops the features they use
+    await new Promise((r) => setImmediate(r));
     if (this.handles.size === 0) return;
     for (const h of this.handles.values()) {
       h.stoppedByShutdown = true;
       h.controller.abort();
     }
     await Promise.race([all(), new Promise((r) => setTimeout(r, 1000))]);
+    await new Promise((r) => setImmediate(r));
   }
 
   private reattach(run: RunRow, subscriber?: RunSubscriber): z.output<typeof ChatSendResult> {

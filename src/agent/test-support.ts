@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino, type Logger } from "pino";
+import { afterAll, afterEach, beforeAll } from "vitest";
+import { startFakeLlm, type FakeLlm } from "../../tests/support/fake-llm.js";
 import { Config } from "../config/schema.js";
 import { Store } from "../store/store.js";
 import { ProviderPool } from "./provider.js";
@@ -42,5 +44,32 @@ export function agentFixture(llmUrl: string, edit?: (raw: Record<string, any>) =
       store.close();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * Test helper: registers vitest hooks for the calling test file: one scripted model server (tests/support/fake-llm.ts)
+ * started before its tests and closed after them, reset after each test, and `cleanups` run (and emptied) after each
+ * test. `llm` throws when read outside a test (before `beforeAll` ran).
+ */
+export function useFakeLlm(): { readonly llm: FakeLlm; cleanups: Array<() => void> } {
+  let llm: FakeLlm | undefined;
+  const cleanups: Array<() => void> = [];
+  beforeAll(async () => {
+    llm = await startFakeLlm();
+  });
+  afterAll(async () => {
+    await llm?.close();
+  });
+  afterEach(() => {
+    llm?.reset();
+    for (const c of cleanups.splice(0)) c();
+  });
+  return {
+    get llm(): FakeLlm {
+      if (!llm) throw new Error("useFakeLlm: the model server starts in beforeAll; read `llm` inside a test");
+      return llm;
+    },
+    cleanups,
   };
 }

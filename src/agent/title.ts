@@ -71,14 +71,17 @@ export function createTitler(deps: TitlerDeps): { onEnd: NonNullable<RunDeps["on
         { role: "user", content: `User: ${user.content.slice(0, 1000)}\n\nAssistant: ${reply.content.slice(0, 1000)}` },
       ],
     });
-    if (res.usage) {
-      deps.store.recordUsage({
-        sessionId, runId, model: res.model.name, provider: res.model.providerName, purpose: "title",
-        ...res.usage, costUsd: deps.price(res.model, res.usage),
-      });
-    }
     const t = cleanTitle(res.text);
-    if (t && !deps.store.sessionHead(sessionId)?.title) deps.store.setTitle(sessionId, t);
+    // the call's usage and the title: one commit
+    deps.store.transaction(() => {
+      if (res.usage) {
+        deps.store.recordUsage({
+          sessionId, runId, model: res.model.name, provider: res.model.providerName, purpose: "title",
+          ...res.usage, costUsd: deps.price(res.model, res.usage),
+        });
+      }
+      if (t && !deps.store.sessionHead(sessionId)?.title) deps.store.setTitle(sessionId, t);
+    });
   }
 
   return {

@@ -1,26 +1,15 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startFakeLlm, type FakeLlm } from "../../tests/support/fake-llm.js";
-import { agentFixture } from "../agent/test-support.js";
+import { describe, expect, it } from "vitest";
+import { agentFixture, useFakeLlm } from "../agent/test-support.js";
 import { Runner, type SendOptions, type SendParams } from "../agent/runner.js";
 import { Outbox } from "./outbox.js";
 import { deliverRunReply } from "./run-reply.js";
 import type { ChannelAddress } from "../../protocol/chat.js";
 
-let llm: FakeLlm;
-beforeAll(async () => {
-  llm = await startFakeLlm();
-});
-afterAll(async () => {
-  await llm.close();
-});
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  llm.reset();
-  for (const c of cleanups.splice(0)) c();
-});
+const fake = useFakeLlm();
+const { cleanups } = fake;
 
 function setup() {
-  const fx = agentFixture(llm.url);
+  const fx = agentFixture(fake.llm.url);
   const outbox = new Outbox({ store: fx.store, config: () => fx.config().deliveries, logger: fx.logger });
   const runner = new Runner({
     dir: fx.dir, store: fx.store, config: fx.config, pool: fx.pool, tools: () => [], logger: fx.logger, price: () => null,
@@ -53,7 +42,7 @@ describe("runs deliver through the outbox", () => {
     const to = [{ platform: "discord", chatId: "c1" }, { platform: "telegram", chatId: "t1" }];
     await t.run({ text: "report" }, { deliverTo: to });
     expect(t.outbox.list({ limit: 10 }).map((d) => d.address.chatId).sort()).toEqual(["c1", "t1"]);
-    llm.enqueue({ text: "NOTHING_TO_REPORT" });
+    fake.llm.enqueue({ text: "NOTHING_TO_REPORT" });
     await t.run({ text: "check" }, { deliverTo: to, silentReply: "NOTHING_TO_REPORT" });
     expect(t.outbox.list({ limit: 10 })).toHaveLength(2);
     await t.run({ text: "no targets" });
@@ -62,7 +51,7 @@ describe("runs deliver through the outbox", () => {
 
   it("a failed run delivers one short friendly line, never the error's text", async () => {
     const t = setup();
-    llm.enqueue({ status: 500, errorMessage: "internal details" });
+    fake.llm.enqueue({ status: 500, errorMessage: "internal details" });
     expect(await t.run({ text: "hi", channel: ann })).toBe("run.error");
     expect(t.outbox.list({ limit: 10 }).map((d) => d.text)).toEqual(["Sorry — the model is unavailable right now."]);
   });
@@ -89,7 +78,7 @@ describe("runs deliver through the outbox", () => {
 
   it("a run the daemon's stop cuts off stays queued without delivering, and runs again at the next start", async () => {
     const t = setup();
-    llm.enqueue({ stallAfterChunks: 1, text: "half of it and then some" });
+    fake.llm.enqueue({ stallAfterChunks: 1, text: "half of it and then some" });
     const ended = t.run({ text: "long job", channel: ann });
     await new Promise((r) => setTimeout(r, 150));
     await t.runner.drain(0);

@@ -10,7 +10,11 @@ export const MAX_NAME_BYTES = 200;
 /** Longest extension kept when a name is shortened, in UTF-8 bytes (`.jpeg`, `.tar.gz` fit easily). */
 export const MAX_EXT_BYTES = 16;
 
-const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+/**
+ * The grapheme segmenter, made on first use: building one loads ICU's break-iterator rules and data, ~1.5 MB of
+ * resident memory that a daemon which never shortens a long upload name should not carry (docs/performance.md).
+ */
+let graphemes: Intl.Segmenter | undefined;
 
 /**
  * The longest start of `text` of at most `maxBytes` UTF-8 bytes that ends on a grapheme cluster boundary
@@ -21,7 +25,7 @@ export function cutUtf8Bytes(text: string, maxBytes: number): string {
   if (Buffer.byteLength(text) <= maxBytes) return text;
   let out = "";
   let bytes = 0;
-  for (const { segment } of graphemes.segment(text)) {
+  for (const { segment } of (graphemes ??= new Intl.Segmenter(undefined, { granularity: "grapheme" })).segment(text)) {
     bytes += Buffer.byteLength(segment);
     if (bytes > maxBytes) break;
     out += segment;

@@ -40,7 +40,9 @@ export const messages = sqliteTable("messages", {
 
 /**
  * One run per accepted `chat.send`. `idempotencyKey` is unique: a resend finds the first run.
- * `status`: queued | running | ok | aborted | error | interrupted | max_steps | max_length | ignored.
+ * `status`: queued | running | ok | aborted | error | interrupted | max_steps | max_length | ignored. A run's row
+ * becomes `running` (with `startedAt`) with its first write, its first tool step's, or goes from `queued` straight to
+ * its end (a one-step reply): both count as open everywhere (a crash, a session's deletion).
  */
 export const runs = sqliteTable("runs", {
   id: text("id").primaryKey(),

@@ -80,6 +80,14 @@ describe("newId", () => {
     expect(new Set(ids).size).toBe(500);
   });
 
+  it("stays unique and well-formed across refills of its random pool (1,024 ids per refill)", () => {
+    const ids = Array.from({ length: 3000 }, () => newId("r"));
+    expect(new Set(ids).size).toBe(3000);
+    for (const id of ids) expect(id).toMatch(/^r_[0-9a-z]{13}[A-Za-z0-9_-]{6}$/);
+    // the random parts differ too, not only the counter
+    expect(new Set(ids.map((id) => id.slice(-6))).size).toBeGreaterThan(2990);
+  });
+
   it("transaction: every write inside commits together, or none when the function throws", () => {
     const s = fresh();
     const session = s.createSession();

@@ -7,6 +7,7 @@ import type { IndexDb } from "./index-db.js";
 import { NoteStore, type IndexerStats } from "./note-store.js";
 import { isHiddenRel } from "./paths.js";
 import { ReconcileApply, ReconcilePlanner, runSliced, type ReconcilePlan } from "./reconcile-job.js";
+import { PARSE_WORKER_MIN_NOTES } from "./reconcile-parse.js";
 import type { ReconcileWorkerData, ReconcileWorkerMessage } from "./reconcile-worker-main.js";
 import type { LinkResolver } from "./resolve.js";
 import type { VaultChange } from "./types.js";
@@ -18,6 +19,11 @@ export interface IndexerOptions {
    * `Infinity`: never), so a cold index of a big vault never blocks the event loop. Smaller ones run here.
    */
   workerMinNotes?: number;
+  /**
+   * In the worker, read and parse notes in a second worker thread (while the first writes the index) when there
+   * are at least this many (default {@link PARSE_WORKER_MIN_NOTES}; `Infinity`: never).
+   */
+  parseWorkerMinNotes?: number;
   /** Main-thread reconcile (fallback or `worker: false`): time slice between yields, ms (default 8). */
   sliceMs?: number;
   /** Commit the reconcile's transaction this often, ms (default 1000 in the worker, 250 on the main thread). */
@@ -62,8 +68,9 @@ function workerUrl(): URL | null {
  *
  * The start-up {@link reconcile} walks and stats the folder here in time slices, then reads and indexes what
  * changed: here too when it is little, in a worker thread with its own connection when it is a lot (a cold
- * index of 10,000 notes takes about 2 s there, without touching the event loop; readers here see its commits
- * as it goes). While the worker runs, this side does not write to the index at all (that would wait for the
+ * index of 10,000 notes takes about 2-3 s there, without touching the event loop; readers here see its commits
+ * as it goes; with {@link IndexerOptions.parseWorkerMinNotes} notes or more, a second worker reads and parses
+ * them while the first writes). While the worker runs, this side does not write to the index at all (that would wait for the
  * worker's write lock): paths touched by API writes and the watcher are remembered and re-synced from disk when
  * the worker is done. API writes are also sent to the worker, which indexes them out of turn within a few steps
  * and says so; {@link settled} resolves once every API write is in the index, so a write through agentd can be
@@ -103,7 +110,12 @@ export class Indexer {
     this.stats = this.store.stats;
     this.logger = logger;
     this.onChange = onChange;
-    this.opts = { workerMinNotes: opts.workerMinNotes ?? 250, sliceMs: opts.sliceMs ?? 8, commitEveryMs: opts.commitEveryMs ?? 0 };
+    this.opts = {
+      workerMinNotes: opts.workerMinNotes ?? 250,
+      parseWorkerMinNotes: opts.parseWorkerMinNotes ?? PARSE_WORKER_MIN_NOTES,
+      sliceMs: opts.sliceMs ?? 8,
+      commitEveryMs: opts.commitEveryMs ?? 0,
+    };
   }
 
   /** Loads note paths and aliases from the index into the resolver (links resolve before the reconcile ends). */
@@ -223,18 +235,18 @@ export class Indexer {
       if (!(await runSliced(planner, undefined, slice))) return;
       this.stats.notesUnchanged += planner.unchanged;
       const plan = planner.plan;
-      let done = false;
+      let workers = 0;
       if (plan.read.length >= this.opts.workerMinNotes) {
         try {
-          done = await this.applyInWorker(plan);
+          workers = await this.applyInWorker(plan);
         } catch (err) {
           this.logger.warn({ err: (err as Error).message }, "vault: reconcile worker failed; indexing on the main thread");
         }
       }
-      if (!done) await runSliced(new ReconcileApply(this.store, this.root, plan), this.store.index, slice);
+      if (workers === 0) await runSliced(new ReconcileApply(this.store, this.root, plan), this.store.index, slice);
       const changed = plan.read.length + plan.gone.length + plan.filesAdded.length + plan.filesGone.length > 0;
       this.logger[opts.quietWhenUnchanged && !changed ? "debug" : "info"](
-        { notes: this.resolver.noteCount, parsed: this.stats.notesParsed - parsedBefore, ms: Math.round(performance.now() - t0) },
+        { notes: this.resolver.noteCount, parsed: this.stats.notesParsed - parsedBefore, workers, ms: Math.round(performance.now() - t0) },
         "vault: index reconciled",
       );
     } catch (err) {
@@ -242,14 +254,25 @@ export class Indexer {
     }
   }
 
-  private async applyInWorker(plan: ReconcilePlan): Promise<boolean> {
+  /** Resolves the number of worker threads that applied the plan (1, or 2 with a parse worker); throws when the worker failed. */
+  private async applyInWorker(plan: ReconcilePlan): Promise<number> {
     this.deferred = new Set();
     const channel = new MessageChannel();
     try {
       const commitEveryMs = this.opts.commitEveryMs || 1000;
-      const data: ReconcileWorkerData = { root: this.root, indexDbPath: this.indexDbPath, plan, commitEveryMs, stop: this.stopFlag, urgent: channel.port2 };
       const url = workerUrl();
       if (!url) throw new Error("reconcile worker file not found");
+      const data: ReconcileWorkerData = {
+        root: this.root,
+        indexDbPath: this.indexDbPath,
+        plan,
+        commitEveryMs,
+        parseWorkerMinNotes: this.opts.parseWorkerMinNotes,
+        entry: url.href,
+        stop: this.stopFlag,
+        urgent: channel.port2,
+      };
+
       const worker = new Worker(url, { workerData: data, transferList: [channel.port2] });
       worker.unref();
       this.urgent = channel.port1;
@@ -266,7 +289,7 @@ export class Indexer {
       this.stats.notesParsed += msg.notesParsed;
       this.stats.notesUnchanged += msg.notesUnchanged;
       if (msg.changed) this.store.loadResolver();
-      return true;
+      return msg.threads;
     } finally {
       this.urgent = undefined;
       channel.port1.close();

@@ -1,11 +1,23 @@
 import { hash } from "node:crypto";
 import type { IndexDb } from "./index-db.js";
-import { parseNote } from "./parse.js";
+import { parseNote, type ParsedNote } from "./parse.js";
 import { linkKey, type LinkResolver } from "./resolve.js";
 import type { LinkKind } from "./types.js";
 
 /** Notes larger than this many bytes are indexed from their first bytes only (search, links, tags). */
 export const MAX_INDEX_BYTES = 4 * 1024 * 1024;
+
+/** What the index keeps of a parsed note (see {@link ParsedNote}); plain data, so it can cross a thread. */
+export type IndexedNote = Pick<ParsedNote, "title" | "body" | "tags" | "aliases" | "links">;
+
+/**
+ * Parses a note's bytes for the index: UTF-8, only the first {@link MAX_INDEX_BYTES} of a larger file (see
+ * {@link parseNote}).
+ */
+export function parseNoteBytes(buf: Buffer, rel: string): IndexedNote {
+  const { title, body, tags, aliases, links } = parseNote((buf.length > MAX_INDEX_BYTES ? buf.subarray(0, MAX_INDEX_BYTES) : buf).toString("utf8"), rel);
+  return { title, body, tags, aliases, links };
+}
 
 /** Content hash of a file's bytes (SHA-1, base64url); the ETag is this value in double quotes. */
 export function hashOf(buf: Buffer): string {
@@ -66,8 +78,16 @@ export class NoteStore {
    * a transaction (see {@link upsertTx}). Returns true when the note was (re)parsed.
    */
   upsert(rel: string, buf: Buffer, size: number, mtimeMs: number, bulk: boolean): boolean {
+    return this.upsertParsed(rel, size, mtimeMs, hashOf(buf), () => parseNoteBytes(buf, rel), bulk);
+  }
+
+  /**
+   * {@link upsert} of a note read and hashed elsewhere (the reconcile's parse worker): `contentHash` is
+   * {@link hashOf} its bytes, `parsed()` gives {@link parseNoteBytes} of them and is called only when the hash
+   * differs from the stored one.
+   */
+  upsertParsed(rel: string, size: number, mtimeMs: number, contentHash: string, parsed: () => IndexedNote, bulk: boolean): boolean {
     const s = this.index.stmts;
-    const contentHash = hashOf(buf);
     const row = s.noteByPath.get(rel);
     const keys = this.resolver.add(rel);
     if (row && row.hash === contentHash) {
@@ -76,8 +96,7 @@ export class NoteStore {
       this.stats.notesUnchanged++;
       return false;
     }
-    const text = (buf.length > MAX_INDEX_BYTES ? buf.subarray(0, MAX_INDEX_BYTES) : buf).toString("utf8");
-    const note = parseNote(text, rel);
+    const note = parsed();
     this.stats.notesParsed++;
     keys.push(...this.resolver.setAliases(rel, note.aliases));
     let id: number;

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { IndexDb, NoteRow } from "./index-db.js";
 import type { NoteStore } from "./note-store.js";
+import type { ParseFeed, PreparedNote } from "./reconcile-parse.js";
 import type { LinkResolver } from "./resolve.js";
 import { walkVault } from "./scan.js";
 
@@ -92,19 +93,25 @@ export class ReconcileApply {
   readonly result = { removed: 0, changed: false };
   private readonly store: NoteStore;
   private readonly root: string;
-  private readonly queue: { rel: string; what: "file" | "note" }[];
+  private readonly queue: { rel: string; what: "file" | "note" | "gone" }[];
+  private readonly feed: Pick<ParseFeed, "take"> | undefined;
+  /** Notes indexed out of turn ({@link syncNow}): what the parse worker read of them may be older. */
+  private readonly syncedNow = new Set<string>();
   private readonly parsedBefore: number;
   private linkStep: (() => boolean) | undefined;
   /** An earlier job stopped before re-resolving its links: re-resolve all of them this time. */
   private readonly relinkAll: boolean;
 
-  constructor(store: NoteStore, root: string, plan: ReconcilePlan) {
+  /** With a `feed`, the notes of `plan.read` come read and parsed from a parse worker (see {@link ParseFeed}). */
+  constructor(store: NoteStore, root: string, plan: ReconcilePlan, feed?: Pick<ParseFeed, "take">) {
     this.store = store;
     this.root = root;
+    this.feed = feed;
     this.parsedBefore = store.stats.notesParsed;
     this.queue = [
       ...[...plan.filesAdded, ...plan.filesGone].map((rel) => ({ rel, what: "file" as const })),
-      ...[...plan.read, ...plan.gone].map((rel) => ({ rel, what: "note" as const })),
+      ...plan.read.map((rel) => ({ rel, what: "note" as const })),
+      ...plan.gone.map((rel) => ({ rel, what: "gone" as const })),
     ].reverse();
     // Known before they are parsed, so links between new notes resolve at insert (fewer updates at the end).
     // Links stored before this job (if any) may resolve differently now: their keys are re-resolved at the end,
@@ -122,6 +129,7 @@ export class ReconcileApply {
    * answer goes out. Must run inside the runner's transaction.
    */
   syncNow(rel: string): void {
+    this.syncedNow.add(rel);
     const abs = join(this.root, ...rel.split("/"));
     try {
       if (rel.endsWith(".md")) this.syncNote(rel, abs, false);
@@ -147,10 +155,27 @@ export class ReconcileApply {
     this.store.upsert(rel, buf, st.size, st.mtimeMs, bulk);
   }
 
+  /** Writes a note the parse worker prepared (see {@link PreparedNote}), as {@link syncNote} would have. */
+  private applyPrepared(p: PreparedNote): void {
+    if ("gone" in p) {
+      if (this.store.drop(p.rel, true)) this.result.removed++;
+    } else if ("note" in p) {
+      this.store.stats.filesRead++;
+      this.store.upsertParsed(p.rel, p.size, p.mtimeMs, p.hash, () => p.note, true);
+    } // failed: unreadable right now, as below
+  }
+
   /** Does one small unit of work; returns true when done. */
   step(): boolean {
     const item = this.queue.pop();
     if (item) {
+      if (item.what === "note" && this.feed) {
+        const prepared = this.feed.take(item.rel); // null: not parsed yet, read it here
+        if (prepared !== null && !this.syncedNow.has(item.rel)) {
+          this.applyPrepared(prepared);
+          return false;
+        }
+      }
       const abs = join(this.root, ...item.rel.split("/"));
       try {
         if (item.what === "file") {

@@ -19,8 +19,8 @@ function put(dir: string, rel: string, text: string): void {
   writeFileSync(join(dir, rel), text);
 }
 
-async function open(dir: string, workerMinNotes: number): Promise<Vault> {
-  const vault = new Vault({ dir, indexDbPath: join(base!, "vault-index.db"), logger: pino({ level: "silent" }), watch: false, workerMinNotes });
+async function open(dir: string, workerMinNotes: number, parseWorkerMinNotes: number): Promise<Vault> {
+  const vault = new Vault({ dir, indexDbPath: join(base!, "vault-index.db"), logger: pino({ level: "silent" }), watch: false, workerMinNotes, parseWorkerMinNotes });
   await vault.start();
   await vault.ready();
   return vault;
@@ -31,9 +31,10 @@ const edgesFrom = (vault: Vault, source: string): string[] =>
   vault.graph().edges.filter((e) => e.source === source).map((e) => e.target).sort();
 
 describe.each([
-  ["in the worker thread", 1],
-  ["on the main thread", Infinity],
-])("links after a reconcile %s", (_where, workerMinNotes) => {
+  ["in the worker thread", 1, Infinity],
+  ["in the worker thread, notes parsed in a second one", 1, 1],
+  ["on the main thread", Infinity, Infinity],
+])("links after a reconcile %s", (_where, workerMinNotes, parseWorkerMinNotes) => {
   it("resolve to aliases, notes and attachments that appear or vanish, cold and warm", async () => {
     base = mkdtempSync(join(tmpdir(), "agentd-relink-"));
     const dir = join(base, "vault");
@@ -41,7 +42,7 @@ describe.each([
     put(dir, "z/Zeta.md", "---\naliases: [Later Alias]\n---\nBack to [[First]] and [[Early Alias]].\n");
     put(dir, "0/Origin.md", "---\naliases: [Early Alias]\n---\n# Origin\n");
 
-    let vault = await open(dir, workerMinNotes);
+    let vault = await open(dir, workerMinNotes, parseWorkerMinNotes);
     // a/First.md is indexed before z/Zeta.md sets the alias it links to
     expect(edgesFrom(vault, "a/First.md")).toEqual(["img.png", "z/Zeta.md", "zed"]);
     expect(edgesFrom(vault, "z/Zeta.md")).toEqual(["0/Origin.md", "a/First.md"]);
@@ -54,7 +55,7 @@ describe.each([
     put(dir, "img.png", "not really a png");
     put(dir, "z/Zeta.md", "---\naliases: [Other]\n---\nBack to [[First]] and [[Early Alias]].\n");
     rmSync(join(dir, "0/Origin.md"));
-    vault = await open(dir, workerMinNotes);
+    vault = await open(dir, workerMinNotes, parseWorkerMinNotes);
     expect(edgesFrom(vault, "a/First.md")).toEqual(["Zed.md", "later alias"]); // img.png: an attachment now
     expect(edgesFrom(vault, "z/Zeta.md")).toEqual(["a/First.md", "early alias"]);
     expect(vault.read("Zed.md").backlinks.map((b) => b.path)).toEqual(["a/First.md"]);
@@ -67,14 +68,14 @@ describe.each([
     const dir = join(base, "vault");
     put(dir, "a/First.md", "Links [[Later Alias]].\n");
     put(dir, "z/Zeta.md", "---\naliases: [Later Alias]\n---\nBody.\n");
-    let vault = await open(dir, workerMinNotes);
+    let vault = await open(dir, workerMinNotes, parseWorkerMinNotes);
     await vault.stop();
     // What a stop in the middle of a reconcile leaves: the pending mark, and a link resolved before its alias existed.
     const index = new IndexDb(join(base, "vault-index.db"), { rebuild: false });
     for (const link of index.stmts.linksAfter.all(0, 100)) index.stmts.setResolved.run(null, link.rowid);
     index.stmts.setState.run("links_pending", "1");
     index.close();
-    vault = await open(dir, workerMinNotes); // nothing changed on disk
+    vault = await open(dir, workerMinNotes, parseWorkerMinNotes); // nothing changed on disk
     expect(edgesFrom(vault, "a/First.md")).toEqual(["z/Zeta.md"]);
     await vault.stop();
   });

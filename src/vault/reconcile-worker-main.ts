@@ -1,7 +1,9 @@
-import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
+import { availableParallelism } from "node:os";
+import { MessageChannel, parentPort, receiveMessageOnPort, Worker, workerData, type MessagePort } from "node:worker_threads";
 import { IndexDb } from "./index-db.js";
 import { NoteStore } from "./note-store.js";
 import { ReconcileApply, runToEnd, type ReconcilePlan } from "./reconcile-job.js";
+import { ParseFeed, type ParseWorkerData } from "./reconcile-parse.js";
 import { LinkResolver } from "./resolve.js";
 
 /**
@@ -14,30 +16,57 @@ export interface ReconcileWorkerData {
   indexDbPath: string;
   plan: ReconcilePlan;
   commitEveryMs: number;
+  /** Read and parse notes in a second worker when the plan has at least this many to read (`reconcile-parse.ts`). */
+  parseWorkerMinNotes: number;
+  /** The URL of this worker's entry file (`reconcile-worker.js`), which also starts the parse worker. */
+  entry: string;
   stop: Int32Array;
   urgent: MessagePort;
 }
 
 /**
  * The worker's messages: `synced` (paths sent on `urgent`, now committed to the index; any number of them), then
- * one final message: what it did and its counters, or an error message.
+ * one final message: what it did and its counters (`threads`: 2 when a parse worker read and parsed notes),
+ * or an error message.
  */
 export type ReconcileWorkerMessage =
   | { synced: string[] }
-  | { ok: true; finished: boolean; changed: boolean; removed: number; filesRead: number; notesParsed: number; notesUnchanged: number }
+  | { ok: true; finished: boolean; changed: boolean; removed: number; filesRead: number; notesParsed: number; notesUnchanged: number; threads: number }
   | { ok: false; error: string };
 
 /** Merge all FTS5 segments when a reconcile (re)indexed or removed at least this many notes. */
 const OPTIMIZE_AFTER_CHANGES = 100;
 
+/**
+ * Starts the parse worker for a big plan (see `reconcile-parse.ts`): the same entry file as this worker's, with
+ * `role: "parse"`. Returns `undefined` when the plan is small, the machine has one core, or the worker cannot
+ * start (then notes are read here).
+ */
+function startParseWorker(): ParseFeed | undefined {
+  // On one core a second thread only adds its start-up and the hand-over to the same work.
+  if (data.plan.read.length < data.parseWorkerMinNotes || availableParallelism() < 2) return undefined;
+  try {
+    const { port1, port2 } = new MessageChannel();
+    const taken = new Int32Array(new SharedArrayBuffer(4));
+    const parse: ParseWorkerData = { role: "parse", root: data.root, paths: data.plan.read, port: port2, taken, stop: data.stop };
+    const worker = new Worker(new URL(data.entry), { workerData: parse, transferList: [port2] });
+    worker.on("error", () => undefined); // the writer reads whatever the parse worker does not deliver
+    return new ParseFeed(worker, port1, taken);
+  } catch {
+    return undefined;
+  }
+}
+
 const data = workerData as ReconcileWorkerData;
 let index: IndexDb | undefined;
+let feed: ParseFeed | undefined;
 try {
   index = new IndexDb(data.indexDbPath, { rebuild: false });
   index.beginBulkLoad();
   const store = new NoteStore(index, new LinkResolver());
   store.loadResolver();
-  const job = new ReconcileApply(store, data.root, data.plan);
+  feed = startParseWorker();
+  const job = new ReconcileApply(store, data.root, data.plan, feed);
   const urgent = (): (() => void) | undefined => {
     const synced: string[] = [];
     for (let m = receiveMessageOnPort(data.urgent); m; m = receiveMessageOnPort(data.urgent)) {
@@ -55,11 +84,12 @@ try {
   }
   index.checkpoint();
   const { filesRead, notesParsed, notesUnchanged } = store.stats;
-  const msg: ReconcileWorkerMessage = { ok: true, finished, ...job.result, filesRead, notesParsed, notesUnchanged };
+  const msg: ReconcileWorkerMessage = { ok: true, finished, ...job.result, filesRead, notesParsed, notesUnchanged, threads: feed && feed.delivered > 0 ? 2 : 1 };
   parentPort?.postMessage(msg);
 } catch (err) {
   parentPort?.postMessage({ ok: false, error: (err as Error).message } satisfies ReconcileWorkerMessage);
 } finally {
+  await feed?.close();
   index?.endBulkLoad(); // never leave the index without its secondary indexes (also when stopped early)
   index?.close();
 }

@@ -38,39 +38,37 @@ export function renderSnippet(raw: string): string {
   return escapeHtml(raw).replace(/\u0002/g, "<mark>").replace(/\u0003/g, "</mark>").replace(/\s+/g, " ").trim();
 }
 
-// FTS5 sorts by `rank` itself and stops at LIMIT, so snippet() runs for the returned rows only
-// (https://www.sqlite.org/fts5.html#sorting_by_auxiliary_function_results). The tag filter uses `+rowid` so
-// SQLite does not push it into FTS5 as one full-text query per tagged note.
-const RANK = "AND rank MATCH 'bm25(10.0, 1.0)'";
-const HITS = (filter: string): string => `SELECT n.path, n.title, f.score, f.snippet FROM (
-    SELECT rowid, -rank AS score, snippet(notes_fts, -1, char(2), char(3), '…', 16) AS snippet
-    FROM notes_fts WHERE notes_fts MATCH ? ${RANK}${filter} ORDER BY rank LIMIT ?
-  ) f JOIN notes n ON n.id = f.rowid ORDER BY f.score DESC`;
+// Ranking: SQLite computes bm25 once per match and keeps the top LIMIT in its sorter; snippet() then runs only for
+// the rows returned, in ONE more FTS5 query (`+rowid IN (...)` filters outside FTS5, so FTS5 expands a prefix term
+// once instead of once per hit, and snippet() is evaluated only for the rows that pass the filter). FTS5's own
+// `ORDER BY rank` (https://www.sqlite.org/fts5.html#sorting_by_auxiliary_function_results) ranked the same rows
+// in a nested query of its own, ~30 % slower on 10,000 matches (docs/performance.md). With a tag filter, bm25 runs
+// only for the matches that carry the tag. The tag filter and the snippet lookup use `+rowid` so SQLite does not
+// push them into FTS5 as one full-text query per note.
 const TAGGED = "SELECT note_id FROM tags WHERE tag_lower = ? OR (tag_lower > ? AND tag_lower < ?)";
-// With a tag filter, bm25 runs only for the matches that carry the tag (SQLite evaluates the score after the
-// filter; `ORDER BY rank` would rank every match first), and snippet() only for the hits returned: 3-4x faster on
-// 10,000 notes (docs/performance.md). The rowid is cast because FTS5 ignores a rowid constraint bound as a REAL
-// (a JS number) and would return every match.
-const TAGGED_HITS = `SELECT n.path, n.title, f.score, f.id FROM (
+const RANKED = (filter: string): string => `SELECT n.path, n.title, f.score, f.id FROM (
     SELECT rowid AS id, -bm25(notes_fts, 10.0, 1.0) AS score
-    FROM notes_fts WHERE notes_fts MATCH ? AND +rowid IN (${TAGGED}) ORDER BY score DESC LIMIT ?
+    FROM notes_fts WHERE notes_fts MATCH ?${filter} ORDER BY score DESC LIMIT ?
   ) f JOIN notes n ON n.id = f.id ORDER BY f.score DESC`;
-const SNIPPET = "SELECT snippet(notes_fts, -1, char(2), char(3), '…', 16) FROM notes_fts WHERE notes_fts MATCH ? AND rowid = CAST(? AS INTEGER)";
+const SNIPPETS = `SELECT rowid AS id, snippet(notes_fts, -1, char(2), char(3), '…', 16) AS snippet
+  FROM notes_fts WHERE notes_fts MATCH ? AND +rowid IN (SELECT value FROM json_each(?))`;
+
+type RankedRow = Omit<SearchHit, "snippet"> & { id: number };
 
 /**
  * Prepared full-text search over the index (bm25 ranking with title ×10, prefix queries, snippets) with an
  * optional tag filter that also matches nested tags (`tag: "a"` matches `#a` and `#a/b`, case-insensitively).
  */
 export class Searcher {
-  private readonly plain: Database.Statement<[string, number], SearchHit>;
-  private readonly tagged: Database.Statement<[string, string, string, string, number], Omit<SearchHit, "snippet"> & { id: number }>;
-  private readonly snippet: Database.Statement<[string, number], string>;
+  private readonly plain: Database.Statement<[string, number], RankedRow>;
+  private readonly tagged: Database.Statement<[string, string, string, string, number], RankedRow>;
+  private readonly snippets: Database.Statement<[string, string], { id: number; snippet: string | null }>;
   private readonly tagOnly: Database.Statement<[string, string, string, number], SearchHit>;
 
   constructor(db: Database.Database) {
-    this.plain = db.prepare(HITS(""));
-    this.tagged = db.prepare(TAGGED_HITS);
-    this.snippet = db.prepare<[string, number], string>(SNIPPET).pluck();
+    this.plain = db.prepare(RANKED(""));
+    this.tagged = db.prepare(RANKED(` AND +rowid IN (${TAGGED})`));
+    this.snippets = db.prepare(SNIPPETS);
     this.tagOnly = db.prepare(`SELECT n.path, n.title, 0 AS score, '' AS snippet FROM notes n WHERE n.id IN (${TAGGED}) ORDER BY n.mtime_ms DESC LIMIT ?`);
   }
 
@@ -92,17 +90,11 @@ export class Searcher {
       return this.tagOnly.all(tag, `${tag}/`, `${tag}0`, limit);
     }
     try {
-      if (tag) {
-        return this.tagged.all(match, tag, `${tag}/`, `${tag}0`, limit).map(({ path, title, score, id }) => ({
-          path,
-          title,
-          score,
-          snippet: renderSnippet(this.snippet.get(match, id) ?? ""),
-        }));
-      }
-      const rows = this.plain.all(match, limit);
-      for (const row of rows) row.snippet = renderSnippet(row.snippet);
-      return rows;
+      const rows = tag ? this.tagged.all(match, tag, `${tag}/`, `${tag}0`, limit) : this.plain.all(match, limit);
+      if (rows.length === 0) return [];
+      const snippets = new Map<number, string | null>();
+      for (const r of this.snippets.all(match, JSON.stringify(rows.map((row) => row.id)))) snippets.set(r.id, r.snippet);
+      return rows.map(({ path, title, score, id }) => ({ path, title, score, snippet: renderSnippet(snippets.get(id) ?? "") }));
     } catch (err) {
       const code = (err as { code?: string }).code ?? "";
       if (code === "SQLITE_ERROR") throw new ValidationError(`search query not understood: ${(err as Error).message}`, { path: "q" });

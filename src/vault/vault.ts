@@ -26,6 +26,12 @@ export interface VaultOptions {
   watch?: boolean;
   /** Index in a worker thread when a reconcile has at least this many notes to read. Default 250; `Infinity`: never. */
   workerMinNotes?: number;
+  /**
+   * When indexing in a worker thread, read and parse notes in a second one when there are at least this many
+   * (a cold index of a big vault: the two halves of indexing on two cores; never on a one-core machine).
+   * Default 1000; `Infinity`: never.
+   */
+  parseWorkerMinNotes?: number;
   /** Time slice of indexing on the main thread between yields to the event loop, ms. Default 8. */
   sliceMs?: number;
   /** Watcher debounce per path, ms. Default 10. */
@@ -100,6 +106,7 @@ export class Vault {
     const indexer = new Indexer(this.root, index, this.opts.indexDbPath, this.resolver, this.logger, (c) => this.emit(c), {
       ...(this.opts.workerMinNotes === undefined ? {} : { workerMinNotes: this.opts.workerMinNotes }),
       ...(this.opts.sliceMs === undefined ? {} : { sliceMs: this.opts.sliceMs }),
+      ...(this.opts.parseWorkerMinNotes === undefined ? {} : { parseWorkerMinNotes: this.opts.parseWorkerMinNotes }),
     });
     this.indexer = indexer;
     indexer.loadResolver();
