@@ -48,6 +48,7 @@ export function nodeFloorMs(runs = 5): number {
  * nanoseconds on a CPU, per thread, summed over the threads alive now: the main thread, V8's and libuv's workers).
  * What load on a shared machine changes far less than wall time. NaN where /proc is not there (not Linux) or the
  * process is gone. Threads that already exited (e.g. those of the launcher before its `execve`) are not counted.
+ * Nanosecond resolution, for one start; {@link cpuMsOf} (10 ms ticks, exited threads included) suits long runs.
  */
 export function procCpuMs(pid: number): number {
   try {
