@@ -306,9 +306,10 @@ describe("the daemon's V8 settings", () => {
       const m = await import(${JSON.stringify(memory)});
       const set = ${apply} ? m.applyDaemonHeapSettings("") : [];
       let keep = [];
-      // in slices, as a daemon allocates: the settings react after each young-generation GC
-      for (let round = 0; round < 100; round++) {
-        for (let i = 0; i < 2e4; i++) { keep.push({ a: i, b: "x" + i }); if (keep.length > 20000) keep = []; }
+      // in small slices, as a daemon allocates (a message per tick): the settings react after each young-generation
+      // GC, so a slice must not span two of them (2e4 objects did on a loaded CI machine: the space grew twice)
+      for (let round = 0; round < 400; round++) {
+        for (let i = 0; i < 5e3; i++) { keep.push({ a: i, b: "x" + i }); if (keep.length > 20000) keep = []; }
         await new Promise((r) => setTimeout(r, 1));
       }
       const ns = getHeapSpaceStatistics().find((s) => s.space_name === "new_space");
