@@ -91,6 +91,22 @@ describe("agentd as an MCP server, with the MCP SDK's Client", () => {
     await expect(httpClient("wrong-token")).rejects.toThrow();
   });
 
+  it("answers an empty batch with one JSON-RPC Invalid Request error, and bad JSON with a parse error", async () => {
+    const post = (body: string) => fetch(`${d.url}/mcp`, { method: "POST", headers: { authorization: `Bearer ${d.token}`, "content-type": "application/json", accept: "application/json, text/event-stream" }, body });
+    const empty = await post("[ ]");
+    expect(empty.status).toBe(400);
+    expect(await empty.json()).toEqual({ jsonrpc: "2.0", error: { code: -32600, message: "Invalid Request: an empty batch" }, id: null });
+    const bad = await post("{not json");
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { code: number } }).error.code).toBe(-32700);
+    // a request still works
+    const one = await post(JSON.stringify({ jsonrpc: "2.0", id: 7, method: "tools/list" }));
+    expect(one.status).toBe(200);
+    const answer = (await one.json()) as { id: number; result: { tools: unknown[] } };
+    expect(answer.id).toBe(7);
+    expect(answer.result.tools.length).toBe(ALL_TOOLS.length);
+  });
+
   it("agentd mcp DIR: the stdio proxy forwards to a daemon started separately, with the token of AGENTD_TOKEN", async () => {
     const created = await runCli(["token", "create", "desktop", "--scope", "chat,read", d.dir]);
     expect(created.code).toBe(0);

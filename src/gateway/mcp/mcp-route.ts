@@ -23,6 +23,15 @@ function acceptingJson(req: Request): Request {
   return new Request(req, { headers });
 }
 
+/** `text` parsed as JSON, or undefined when it is not JSON. */
+function parsedJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Mounts `POST /mcp` (and 405 for `GET`/`DELETE /mcp`: this server offers no standalone SSE stream and has no
  * sessions to end). The MCP SDK (~130 ms, ~35 MB) is imported on the first request, not at start.
@@ -30,8 +39,18 @@ function acceptingJson(req: Request): Request {
 export function mountMcpServer(router: Router, deps: McpServerDeps & { logger: Logger }): void {
   let loaded: Promise<typeof import("./mcp-server.js")> | undefined;
   router.route(mcpServerRoute, async ({ c, principal }) => {
+    const text = await c.req.text();
+    const body = parsedJson(text);
+    // JSON-RPC 2.0 §6: an empty batch is one Invalid Request error (the SDK's transport answers it 202, as if it
+    // held only notifications)
+    if (Array.isArray(body) && body.length === 0) {
+      return Response.json({ jsonrpc: "2.0", error: { code: -32600, message: "Invalid Request: an empty batch" }, id: null }, { status: 400 });
+    }
+    // the request's body stream is used up: the transport gets the text again (and the parsed body, if it parsed;
+    // if not, it answers its own parse error)
+    const req = new Request(c.req.raw.url, { method: "POST", headers: c.req.raw.headers, body: text });
     const mod = await (loaded ??= import("./mcp-server.js"));
-    return mod.handleMcpRequest(acceptingJson(c.req.raw), deps, principal);
+    return mod.handleMcpRequest(acceptingJson(req), deps, principal, body);
   });
   const notAllowed = () => Response.json(
     { jsonrpc: "2.0", error: { code: -32000, message: "Method not allowed: this MCP server is stateless; send JSON-RPC with POST /mcp" }, id: null },

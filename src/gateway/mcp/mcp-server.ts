@@ -119,12 +119,13 @@ export function createMcpServer(deps: McpServerDeps, principal: Principal): Serv
  * Answers one Streamable HTTP request at `/mcp` (MCP 2025-06-18 "Transports") in stateless mode: a server and a
  * transport per request, so every request is authorised by its own bearer token and any daemon restart is
  * invisible to clients. JSON responses (no SSE) for POST; GET and DELETE are answered 405 by the transport's rules.
+ * `parsedBody`: the request's body already parsed as JSON (the transport then does not read the body).
  */
-export async function handleMcpRequest(request: Request, deps: McpServerDeps, principal: Principal): Promise<Response> {
+export async function handleMcpRequest(request: Request, deps: McpServerDeps, principal: Principal, parsedBody?: unknown): Promise<Response> {
   const server = createMcpServer(deps, principal);
   const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
   await server.connect(transport);
   // JSON mode resolves once every answer of the request is written; the pair holds no timer or socket after
   // that, so it is left to the garbage collector (close() would only build "connection closed" errors)
-  return transport.handleRequest(request);
+  return transport.handleRequest(request, parsedBody === undefined ? undefined : { parsedBody });
 }
