@@ -6,19 +6,13 @@
  * the user sees the final text exactly once.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFakeLlm, type FakeLlm, type RecordedRequest } from "./support/fake-llm.js";
+import { lastUserText, startFakeLlm, type FakeLlm } from "./support/fake-llm.js";
 import { startTelegramShim, type TelegramShim } from "./support/telegram-shim.js";
 import { cleanup, initAgent, startDaemon, waitFor, type RunningDaemon } from "./support/daemon.js";
 
 const TOKEN = "5151:live-replies-token";
 const answerOf = (n: number) => `**Answer ${n}** ${"streamed words ".repeat(160)}`.trim();
 const finalOf = (n: number) => `<b>Answer ${n}</b> ${"streamed words ".repeat(160).trim()}`;
-
-function lastUser(req: RecordedRequest): string {
-  const msgs = (req.body?.messages ?? []) as Array<{ role: string; content: unknown }>;
-  const m = [...msgs].reverse().find((x) => x.role === "user");
-  return typeof m?.content === "string" ? m.content : "";
-}
 
 let llm: FakeLlm;
 let shim: TelegramShim;
@@ -29,7 +23,7 @@ beforeAll(async () => {
   llm = await startFakeLlm();
   // ~2,400 characters over ~6 s: several draft edits at Telegram's one per second
   llm.onRequest((req) => {
-    const n = /slow answer (\d+)/.exec(lastUser(req))?.[1];
+    const n = /slow answer (\d+)/.exec(lastUserText(req.body))?.[1];
     return n === undefined ? undefined : { text: answerOf(Number(n)), chunkSize: 40, chunkDelayMs: 100 };
   });
   shim = await startTelegramShim();

@@ -12,7 +12,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setTimeout as sleep } from "node:timers/promises";
-import { startFakeLlm, type FakeLlm, type RecordedRequest } from "./support/fake-llm.js";
+import { lastUserText, startFakeLlm, type FakeLlm } from "./support/fake-llm.js";
 import { startTelegramShim, type TelegramShim } from "./support/telegram-shim.js";
 import { cleanup, initAgent, startDaemon, waitFor, type RunningDaemon } from "./support/daemon.js";
 import type { Delivery } from "../protocol/deliveries.js";
@@ -29,12 +29,6 @@ const TIMELINE_MS = MODEL_DELAY_MS + CHUNKS * CHUNK_DELAY_MS + SEND_HOLD_MS + 80
 
 const replyOf = (n: number) => `Reply number ${n}: ${"all of it, ".repeat(6)}done.`;
 
-function lastUser(req: RecordedRequest): string {
-  const msgs = (req.body?.messages ?? []) as Array<{ role: string; content: unknown }>;
-  const m = [...msgs].reverse().find((x) => x.role === "user");
-  return typeof m?.content === "string" ? m.content : "";
-}
-
 let llm: FakeLlm;
 let shim: TelegramShim;
 const modelAt = new Map<number, number>();
@@ -42,7 +36,7 @@ const modelAt = new Map<number, number>();
 beforeAll(async () => {
   llm = await startFakeLlm();
   llm.onRequest((req) => {
-    const n = Number(/crash-(\d+)/.exec(lastUser(req))?.[1] ?? Number.NaN);
+    const n = Number(/crash-(\d+)/.exec(lastUserText(req.body))?.[1] ?? Number.NaN);
     if (Number.isNaN(n)) return undefined;
     const text = replyOf(n);
     if (modelAt.has(n)) return { text }; // the re-run after the restart answers at once

@@ -16,19 +16,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { percentile, ratioRow, row } from "./lib/measure.js";
+import { cpuMsOf, percentile, ratioRow, row } from "./lib/measure.js";
 import { benchHeader, envNumber, initBenchAgent, mb, memoryParts, rssBytes, scrapeMetrics, startBenchDaemon, startFakeLlmChild } from "./lib/setup.js";
 import type { BenchAgent, BenchDaemon } from "./lib/setup.js";
 import { TurnPool } from "./lib/turns.js";
 
 const WARM_TURNS = 1_000;
-
-/** CPU time (user + system) a process has used so far, in ms (`/proc/PID/stat` fields 14 and 15, in clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 /** Runs the idle and soak measurements; returns the figures (MB, turns/s, ratio). */
 export async function runMemoryBench(): Promise<Record<string, number>> {
@@ -104,14 +97,14 @@ export async function runMemoryBench(): Promise<Record<string, number>> {
     };
     const warm = await block(Math.min(WARM_TURNS, soakTurns), "warm");
     const after1k = await checkpoint();
-    const cpuAfterWarm = cpuMs(pid);
+    const cpuAfterWarm = cpuMsOf(pid);
     let last = after1k;
     const marks = [...new Set([0.1, 0.25, 0.5, 0.75, 1].map((f) => Math.round(soakTurns * f)))].filter((m) => m > done);
     for (const mark of marks) {
       await block(mark - done, `soak${done}`);
       last = await checkpoint();
     }
-    const soakCpuMs = cpuMs(pid) - cpuAfterWarm;
+    const soakCpuMs = cpuMsOf(pid) - cpuAfterWarm;
     await pool.close();
     out.daemonCpuMsPerTurn = done > warm.turns ? Math.round((soakCpuMs / (done - warm.turns)) * 100) / 100 : 0;
     out.rssAfter1kMb = mb(after1k.settled);

@@ -94,8 +94,8 @@ export interface FakeLlm {
   close(): Promise<void>;
 }
 
-/** Text of the last `user` message of a chat-completion body; array content joins its `text` parts. `""` if none. */
-function lastUserText(body: any): string {
+/** Text of the last `user` message of a chat-completion body (`req.body` of a {@link RecordedRequest}); array content joins its `text` parts. `""` if none. */
+export function lastUserText(body: any): string {
   const messages: unknown = body?.messages;
   if (!Array.isArray(messages)) return "";
   for (let i = messages.length - 1; i >= 0; i--) {
