@@ -17,6 +17,7 @@ describe("the start benchmark (smoke)", () => {
     expect(stdout).toMatch(/^command: BENCH_RUNS=1 node dist\/scripts\/bench\/start\.js$/m);
     expect(stdout).toMatch(/^agentd start \(bin\/agentd\.cjs\) +[\d.]+ ms +\= [\d.]+× node -e 0 +target ≤ 3×: (ok|OVER)$/m);
     expect(stdout).toMatch(/^ +the same, compile cache off +[\d.]+ ms +\= [\d.]+× node -e 0$/m);
+    expect(stdout).toMatch(/^stack floor \(Hono \+ better-sqlite3\) +[\d.]+ ms +\= [\d.]+× node -e 0$/m);
     expect(stdout).toMatch(/^node -e 0 \(the floor\) +[\d.]+ ms +\= 1\.00× node -e 0$/m);
   }, 180_000);
 });

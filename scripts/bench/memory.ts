@@ -3,6 +3,8 @@
  * protocol (many sessions, `BENCH_SOAK_CONCURRENCY` clients, the instant scripted model) with RSS read after
  * 1,000 turns and after every further block, up to `BENCH_SOAK_TURNS` (default 100,000). Budgets: idle < 80 MB and
  * ≤ 1.5× an idle bare `node` (`node -e "setInterval(() => {}, 1e6)"`, read in the same run after the same wait; issue 20);
+ * beside it two references read at the same moment: a node that has loaded `node:http` and undici, and the stack
+ * floor (lib/stack-floor-server.ts: Hono + better-sqlite3 answering one health request, as the daemon has after start);
  * after 100,000 turns within +20 % of after 1,000. RSS is VmRSS of the daemon process (/proc/PID/status), read
  * twice per checkpoint: at once ("busy": V8 keeps a young generation sized for the load) and as the lowest
  * reading over `BENCH_SOAK_SETTLE_MS` (default 15 s) without traffic, once V8's memory reducer has given back what
@@ -16,8 +18,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
 import { spawn } from "node:child_process";
-import { cpuMsOf, percentile, ratioRow, row } from "./lib/measure.js";
-import { benchHeader, envNumber, initBenchAgent, mb, memoryParts, rssBytes, scrapeMetrics, startBenchDaemon, startFakeLlmChild } from "./lib/setup.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { cpuMsOf, percentile, ratioRow, row, stopChild, timeStart } from "./lib/measure.js";
+import { benchHeader, envNumber, initBenchAgent, mb, memoryParts, rssBytes, scrapeMetrics, STACK_FLOOR_ENV, STACK_FLOOR_SERVER, startBenchDaemon, startFakeLlmChild } from "./lib/setup.js";
 import type { BenchAgent, BenchDaemon } from "./lib/setup.js";
 import { TurnPool } from "./lib/turns.js";
 
@@ -42,6 +47,10 @@ export async function runMemoryBench(): Promise<Record<string, number>> {
     // a second reference: an idle node that has loaded what every HTTP server on the fetch API holds (node:http and
     // the web Request/Response, i.e. Node's bundled undici, which hono's Node adapter and the openai SDK need)
     const webNode = spawn(process.execPath, ["-e", "require('node:http'); globalThis.Response; setInterval(() => {}, 1e6)"], { stdio: "ignore" });
+    // a third: the stack floor, the smallest server on the daemon's libraries (Hono + better-sqlite3), after one
+    // health request, as the daemon is after start
+    const floorDir = mkdtempSync(join(tmpdir(), "agentd-bench-floor-"));
+    const floor = await timeStart(STACK_FLOOR_SERVER, floorDir, STACK_FLOOR_ENV);
     d = await startBenchDaemon(agent);
     const pid = d.pid;
     const atStart = rssBytes(pid);
@@ -49,12 +58,16 @@ export async function runMemoryBench(): Promise<Record<string, number>> {
     const idle = rssBytes(pid);
     const bareIdle = rssBytes(bare.pid!);
     const webNodeIdle = rssBytes(webNode.pid!);
+    const floorIdle = rssBytes(floor.child.pid!);
     bare.kill();
     webNode.kill();
+    await stopChild(floor.child);
+    rmSync(floorDir, { recursive: true, force: true });
     const parts = memoryParts(pid);
     out.bareNodeIdleMb = mb(bareIdle);
     out.rssIdleRatio = Math.round((idle / bareIdle) * 100) / 100;
     out.webNodeIdleMb = mb(webNodeIdle);
+    out.stackFloorIdleMb = mb(floorIdle);
     out.rssAtStartMb = mb(atStart);
     out.rssIdleMb = mb(idle);
     out.privateDirtyIdleMb = mb(parts.privateDirty);
@@ -63,7 +76,8 @@ export async function runMemoryBench(): Promise<Record<string, number>> {
     console.log(row("RSS right after start", out.rssAtStartMb, "MB"));
     console.log(ratioRow(`RSS idle (${idleWaitMs / 1000} s after start)`, out.rssIdleMb, "MB", out.bareNodeIdleMb, "idle bare node", 1.5));
     console.log(ratioRow("idle bare node (the floor)", out.bareNodeIdleMb, "MB", out.bareNodeIdleMb, "idle bare node"));
-    console.log(ratioRow("idle node + node:http + undici (web Response)", out.webNodeIdleMb, "MB", out.bareNodeIdleMb, "idle bare node"));
+    console.log(ratioRow("idle node + node:http + undici (Response)", out.webNodeIdleMb, "MB", out.bareNodeIdleMb, "idle bare node"));
+    console.log(ratioRow("stack floor (Hono + better-sqlite3, health)", out.stackFloorIdleMb, "MB", out.bareNodeIdleMb, "idle bare node"));
     console.log(row("  of which private (heap, written pages)", out.privateDirtyIdleMb, "MB"));
     console.log(row("  of which shared file pages (node binary…)", out.sharedCleanIdleMb, "MB"));
 

@@ -8,6 +8,9 @@
  * - `BENCH_START_BASELINE=path/to/main.js-or-agentd.cjs`: another build (e.g. the tree before a change), so a
  *   before/after comparison comes from one run;
  * - `BENCH_START_UNBUNDLED=1`: the unbundled tsc output (what bundling saves; slow);
+ * - the stack floor (lib/stack-floor-server.ts): the smallest server on the daemon's own libraries (Hono on
+ *   @hono/node-server, better-sqlite3 in WAL mode) answering the same health request: what these libraries cost
+ *   to start before any of agentd runs;
  * - `BENCH_START_QUICK=1` leaves out the compile-cache and source-map variants (more rounds of a before/after in
  *   the same time).
  * Beside each wall time, the CPU ms the daemon had used when health answered and when `.port` appeared (from
@@ -24,7 +27,7 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { PACKAGE_ROOT } from "../../src/version.js";
 import { median, ratioRow, stopChild, timeStart } from "./lib/measure.js";
-import { benchHeader, CLI, envNumber } from "./lib/setup.js";
+import { benchHeader, CLI, envNumber, STACK_FLOOR_ENV, STACK_FLOOR_SERVER } from "./lib/setup.js";
 
 /** The start target of issue 20, as a ratio to `node -e 0`. */
 export const START_TARGET_RATIO = 3;
@@ -43,6 +46,7 @@ export async function runStartBench(): Promise<Record<string, number>> {
       { key: "startSourceMapsFlag", label: "  the same, --enable-source-maps", cli: CLI, env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --enable-source-maps`.trim() } },
     );
   }
+  variants.push({ key: "stackFloor", label: "stack floor (Hono + better-sqlite3)", cli: STACK_FLOOR_SERVER, env: STACK_FLOOR_ENV });
   if (process.env.BENCH_START_BASELINE) {
     variants.push({ key: "startBaseline", label: `baseline ${process.env.BENCH_START_BASELINE}`, cli: resolve(process.env.BENCH_START_BASELINE), env: {} });
   }

@@ -17,6 +17,19 @@ import { nodeFloorMs, stopChild, timeStart } from "./measure.js";
  * built CLI, dist/bundle/src/cli/main.js. `BENCH_CLI` replaces it (another tree's bin/agentd.cjs, for a before/after).
  */
 export const CLI = process.env.BENCH_CLI ? resolve(process.env.BENCH_CLI) : join(PACKAGE_ROOT, "bin", "agentd.cjs");
+/**
+ * The stack floor's server (lib/stack-floor-server.ts, built): Hono + better-sqlite3 answering `/api/health`, run
+ * as `node STACK_FLOOR_SERVER start DIR` like the daemon, so the start and memory benches measure it the same way.
+ */
+export const STACK_FLOOR_SERVER = join(PACKAGE_ROOT, "dist", "scripts", "bench", "lib", "stack-floor-server.js");
+/**
+ * Its environment: what the `agentd` command gives the daemon, so the floor is the best these libraries do: Node's
+ * compile cache on (`NODE_COMPILE_CACHE`, Node ≥ 22.1) and the glibc malloc settings of bin/agentd.cjs.
+ */
+export const STACK_FLOOR_ENV: NodeJS.ProcessEnv = {
+  NODE_COMPILE_CACHE: join(tmpdir(), "agentd-bench-stack-floor-cache"),
+  MALLOC_ARENA_MAX: "1", MALLOC_MMAP_THRESHOLD_: "131072", MALLOC_TRIM_THRESHOLD_: "131072",
+};
 /** The scripted model server's CLI (tests/support/fake-llm-cli.ts, built). */
 export const FAKE_LLM_CLI = join(PACKAGE_ROOT, "dist", "tests", "support", "fake-llm-cli.js");
 
