@@ -9,7 +9,10 @@
  * limit is raised (one client sends hundreds of frames a second). Prints p50/p99 of each path, the added
  * latency with its ratio, and the daemon's CPU time per turn (user + system of every thread over the kept rounds,
  * from /proc: a figure the machine's load barely moves). With `BENCH_BASELINE_CLI` a second daemon built from
- * another tree gets the same WS and REST turns in the same rounds (before/after in one run).
+ * another tree gets the same WS and REST turns in the same rounds (before/after in one run). Beside them, in the same
+ * rounds, the relay floor (lib/relay-floor-server.ts): the smallest relay on agentd's libraries (ws, Hono, the
+ * `openai` SDK, better-sqlite3) that stores the message and the reply and streams the deltas, with nothing else of
+ * agentd: what a hop with durable messages costs on these libraries, printed as its own added latency.
  * Target (issue 20): < 1 ms added at p50 over WS and over REST.
  * Run: `npm run build && node dist/scripts/bench/overhead.js` (env: BENCH_OVERHEAD_TURNS, default 1000).
  */
@@ -22,6 +25,7 @@ import { builtinTools } from "../../src/agent/tools/builtin.js";
 import { cpuMsOf, interleavedRounds, median, percentile, ratioRow, row } from "./lib/measure.js";
 import { benchHeader, envNumber, initBenchAgent, mb, rssBytes, startBenchDaemon, startFakeLlmChild } from "./lib/setup.js";
 import type { BenchAgent, BenchDaemon } from "./lib/setup.js";
+import { startRelayFloor, type RelayFloor } from "./lib/relay-floor.js";
 import { checkTurn } from "./lib/turns.js";
 
 const TEXT = "What is the capital of France?";
@@ -36,6 +40,7 @@ export async function runOverheadBench(): Promise<Record<string, number>> {
   let agent: BenchAgent | undefined;
   let agent2: BenchAgent | undefined;
   let d: BenchDaemon | undefined;
+  let relay: RelayFloor | undefined;
   try {
     agent = initBenchAgent(llm.url, (c) => {
       c.agent = { ...c.agent, timezone: "UTC" };
@@ -86,6 +91,9 @@ export async function runOverheadBench(): Promise<Record<string, number>> {
       },
       rest: restPath(d, () => session("rest"), (id) => (sessions.rest.id = id)),
     };
+    relay = await startRelayFloor(llm.url, body, agent.root);
+    paths.relayWs = () => relay!.wsTurn(TEXT, `You said: ${TEXT}`);
+    paths.relayRest = () => relay!.restTurn(TEXT, `You said: ${TEXT}`);
     // BENCH_BASELINE_CLI: the same WS turns against a second daemon built from another tree (before/after in one run)
     let base: BenchDaemon | undefined;
     if (process.env.BENCH_BASELINE_CLI) {
@@ -129,6 +137,7 @@ export async function runOverheadBench(): Promise<Record<string, number>> {
       wsAddedPairedMedianMs: median(diffs.ws!), restAddedPairedMedianMs: median(diffs.rest!),
       // the name of issue 7's figure (WS)
       addedP50Ms: median(times.ws!) - direct,
+      relayWsAddedP50Ms: median(times.relayWs!) - direct, relayRestAddedP50Ms: median(times.relayRest!) - direct,
       cpuPerTurnMs: cpuPerTurn.agentd!,
       rssBeforeMb: mb(rssAt.agentd!), rssAfterMb: mb(rssBusy.agentd!),
     };
@@ -138,6 +147,8 @@ export async function runOverheadBench(): Promise<Record<string, number>> {
     console.log(ratioRow("through agentd, REST, p50", out.restP50Ms, "ms", direct, "direct"), `   p99 ${out.restP99Ms.toFixed(2)} ms`);
     console.log(row("added by agentd over WS, p50", out.wsAddedP50Ms, "ms", 1), `   (median of paired differences ${out.wsAddedPairedMedianMs.toFixed(2)} ms)`);
     console.log(row("added by agentd over REST, p50", out.restAddedP50Ms, "ms", 1), `   (median of paired differences ${out.restAddedPairedMedianMs.toFixed(2)} ms)`);
+    console.log(row("relay floor over WS, added p50", median(times.relayWs!) - direct, "ms"), `   (median of paired differences ${median(diffs.relayWs!).toFixed(2)} ms)`);
+    console.log(row("relay floor over REST, added p50", median(times.relayRest!) - direct, "ms"), `   (median of paired differences ${median(diffs.relayRest!).toFixed(2)} ms)`);
     console.log(row("daemon CPU per turn (WS and REST alike)", out.cpuPerTurnMs, "ms"), `   (user + system, /proc/PID/stat over ${2 * turns} turns)`);
     console.log(row("daemon RSS before the first turn / after the rounds", out.rssBeforeMb, "MB"), `   / ${out.rssAfterMb.toFixed(1)} MB`);
     if (base) {
@@ -150,6 +161,7 @@ export async function runOverheadBench(): Promise<Record<string, number>> {
     }
     return out;
   } finally {
+    await relay?.stop();
     await d?.stop();
     await llm.stop();
     agent?.remove();
