@@ -63,6 +63,9 @@ describe("POST /api/update", () => {
     const r = await update(false);
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ current: "0.1.0", package: "@acme/agentd", latest: "0.2.0", updateAvailable: true, installed: false });
+    // the WhatsApp bridge (this repository's workspace package, 0.1.0) is named with the command that moves it along
+    expect(r.body.bridgePackages).toEqual([{ package: "agentd-whatsapp", version: "0.1.0", command: "npm install -g agentd-whatsapp@0.2.0" }]);
+    expect(r.body.message).toMatch(/; agentd-whatsapp 0\.1\.0 is installed beside it and must move to the same version: npm install -g agentd-whatsapp@0\.2\.0$/);
     expect(existsSync(installed())).toBe(false);
   });
 
@@ -82,7 +85,9 @@ describe("POST /api/update", () => {
     const r = await update(true);
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ latest: "0.2.0", installed: true });
-    expect(r.body.message).toMatch(/^installed @acme\/agentd 0\.2\.0; stop and start the agent/);
+    expect(r.body.message).toMatch(/^installed @acme\/agentd 0\.2\.0; stop and start the agent.*; agentd-whatsapp 0\.1\.0 is installed beside it/);
+    // never installed by the update itself
+    expect(existsSync(join(prefix, "lib", "node_modules", "agentd-whatsapp"))).toBe(false);
     expect(JSON.parse(readFileSync(installed(), "utf8"))).toMatchObject({ name: "@acme/agentd", version: "0.2.0" });
     expect(readFileSync(join(prefix, "lib", "node_modules", "@acme", "agentd", "cli.js"), "utf8")).toContain("good");
     expect(existsSync(join(prefix, "bin", "agentd"))).toBe(true);

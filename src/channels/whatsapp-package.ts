@@ -41,6 +41,18 @@ export function resolveWhatsAppPackage(packageRoot: string): string | null {
 }
 
 /**
+ * The installed WhatsApp bridge's version (its package.json beside `dist/`, from {@link resolveWhatsAppPackage}'s
+ * entry), or `"unknown"` when that file cannot be read.
+ */
+export function installedVersionOf(entry: string): string {
+  try {
+    return String((JSON.parse(readFileSync(join(dirname(entry), "..", "package.json"), "utf8")) as { version?: unknown }).version);
+  } catch {
+    return "unknown";
+  }
+}
+
+/**
  * The exact command that installs the WhatsApp bridge for the agentd in `packageRoot`, pinned to agentd's `version`
  * (the bridge speaks the protocol of the same release):
  * - a global install (`…/lib/node_modules/agentd`, npm's global layout on Linux and macOS, or a `node_modules/agentd`
@@ -80,11 +92,6 @@ export function whatsAppPackageProblem(packageRoot: string, version: string): Wh
       command,
     };
   }
-  let installed = "unknown";
-  try {
-    installed = String((JSON.parse(readFileSync(join(dirname(entry), "..", "package.json"), "utf8")) as { version?: unknown }).version);
-  } catch {
-    /* keep "unknown" */
-  }
+  const installed = installedVersionOf(entry);
   return installed === version ? null : { message: `${WHATSAPP_PACKAGE} ${installed} is installed but agentd is ${version}`, command };
 }

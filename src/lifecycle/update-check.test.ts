@@ -1,5 +1,8 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it, expect } from "vitest";
-import { isNewer, normalizeRepositoryUrl, npmErrorSummary, ownPackage, updateSource, verifyManifest, type RegistryManifest } from "./update-check.js";
+import { bridgePackagesBehind, isNewer, normalizeRepositoryUrl, npmErrorSummary, ownPackage, updateSource, verifyManifest, type RegistryManifest } from "./update-check.js";
 
 const INTEGRITY = `sha512-${"a".repeat(86)}==`;
 const ours: RegistryManifest = {
@@ -54,5 +57,25 @@ describe("update source and verification", () => {
     expect(npmErrorSummary(json, "")).toContain("ECONNREFUSED");
     expect(npmErrorSummary(JSON.stringify({ error: { summary: "request to https://ann:s3cret@npm.example/agentd failed" } }), "")).toBe("request to https://***@npm.example/agentd failed");
     expect(npmErrorSummary("", "npm warn x\nnpm error code E404\nnpm error 404 Not Found - GET http://r/agentd\n")).toBe("code E404");
+  });
+
+  it("names the WhatsApp bridge installed beside agentd when an update would leave it behind, with the command that moves it", () => {
+    const prefix = mkdtempSync(join(tmpdir(), "agentd-update-bridges-"));
+    try {
+      // npm's global layout: PREFIX/lib/node_modules/{agentd,agentd-whatsapp}
+      const root = join(prefix, "lib", "node_modules", "agentd");
+      mkdirSync(root, { recursive: true });
+      writeFileSync(join(root, "package.json"), JSON.stringify({ name: "agentd", version: "0.1.0" }));
+      expect(bridgePackagesBehind(join(prefix, "none"), "0.2.0")).toEqual([]);
+      const bridge = join(prefix, "lib", "node_modules", "agentd-whatsapp");
+      mkdirSync(join(bridge, "dist"), { recursive: true });
+      writeFileSync(join(bridge, "package.json"), JSON.stringify({ name: "agentd-whatsapp", version: "0.1.0", exports: { ".": "./dist/main.js" } }));
+      writeFileSync(join(bridge, "dist", "main.js"), "");
+      expect(bridgePackagesBehind(root, "0.2.0")).toEqual([{ package: "agentd-whatsapp", version: "0.1.0", command: "npm install -g agentd-whatsapp@0.2.0" }]);
+      // already at the new version: nothing to say
+      expect(bridgePackagesBehind(root, "0.1.0")).toEqual([]);
+    } finally {
+      rmSync(prefix, { recursive: true, force: true });
+    }
   });
 });

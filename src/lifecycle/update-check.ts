@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import semverGt from "semver/functions/gt.js";
 import semverValid from "semver/functions/valid.js";
 import { z } from "zod";
+import { installedVersionOf, resolveWhatsAppPackage, WHATSAPP_PACKAGE } from "../channels/whatsapp-package.js";
 import { AgentdError, ConflictError } from "../errors.js";
 import type { UpdateConfig } from "../config/ops-config.js";
 import { PACKAGE_ROOT } from "../version.js";
@@ -168,8 +169,33 @@ export const UpdateResult = z.strictObject({
   latest: z.string().describe("the newest version on the npm registry"),
   updateAvailable: z.boolean(),
   installed: z.boolean().describe("true when this call installed `latest` (only with install: true)"),
+  bridgePackages: z.array(z.strictObject({
+    package: z.string().describe("the bridge's own npm package, e.g. agentd-whatsapp"),
+    version: z.string().describe("the version installed now"),
+    command: z.string().describe("the command that installs the version matching `latest`"),
+  })).describe("bridge packages installed beside agentd that must move to `latest` with it (agentd and its bridges are released together); never installed by this call"),
   message: z.string(),
 });
+
+/** A bridge package installed beside agentd that an update to `latest` leaves behind ({@link UpdateResult}). */
+export type BridgePackageUpdate = z.output<typeof UpdateResult>["bridgePackages"][number];
+
+/**
+ * The bridge packages installed beside the agentd in `packageRoot` whose version is not `latest`: today the
+ * WhatsApp bridge, `agentd-whatsapp` (its own GPL package, docs/bridges.md "WhatsApp"), with the command that
+ * installs its `latest` where {@link installVerified} puts agentd: npm's global folder (`npm install -g`), where the
+ * updated agentd then finds it. Empty when none is installed. The update does not install it itself: nothing on
+ * the registry vouches for a second package name (the name `agentd` already belongs to someone else).
+ */
+export function bridgePackagesBehind(packageRoot: string, latest: string): BridgePackageUpdate[] {
+  const entry = resolveWhatsAppPackage(packageRoot);
+  if (!entry) return [];
+  const version = installedVersionOf(entry);
+  return version === latest ? [] : [{ package: WHATSAPP_PACKAGE, version, command: `npm install -g ${WHATSAPP_PACKAGE}@${latest}` }];
+}
+
+const bridgesNote = (bridges: BridgePackageUpdate[]) =>
+  bridges.map((b) => `; ${b.package} ${b.version} is installed beside it and must move to the same version: ${b.command}`).join("");
 
 /**
  * The daemon's update procedure behind `POST /api/update`. It never looks at or installs
@@ -179,9 +205,12 @@ export const UpdateResult = z.strictObject({
  * (`npm view PKG@latest`, 10 s at most) must name that package, provide the `agentd` command and carry a sha512
  * integrity hash; versions compare with semver. With `install` and a newer version, the tarball is downloaded,
  * checked against that hash and installed from the file (`npm install -g`, up to 5 min); one update at a time
- * (a second throws {@link ConflictError}). Registry failures throw `unavailable` naming the cause.
+ * (a second throws {@link ConflictError}). Registry failures throw `unavailable` naming the cause. When a newer
+ * version exists and a bridge package is installed beside agentd at another version (`agentd-whatsapp`), the
+ * result's `bridgePackages` and message name it with the command that moves it along ({@link bridgePackagesBehind});
+ * `packageRoot` (default: this build's folder) is where it is looked for.
  */
-export function createUpdater(deps: { version: string; config: () => UpdateConfig; logger: Logger }): (install: boolean) => Promise<z.output<typeof UpdateResult>> {
+export function createUpdater(deps: { version: string; config: () => UpdateConfig; logger: Logger; packageRoot?: string }): (install: boolean) => Promise<z.output<typeof UpdateResult>> {
   let installing = false;
   return async (install) => {
     const current = deps.version;
@@ -190,10 +219,11 @@ export function createUpdater(deps: { version: string; config: () => UpdateConfi
     verifyManifest(manifest, source);
     const latest = manifest.version;
     const updateAvailable = isNewer(latest, current);
-    const base = { current, package: source.package, latest, updateAvailable };
+    const bridgePackages = updateAvailable ? bridgePackagesBehind(deps.packageRoot ?? PACKAGE_ROOT, latest) : [];
+    const base = { current, package: source.package, latest, updateAvailable, bridgePackages };
     if (!install || !updateAvailable) {
       const message = updateAvailable
-        ? `${source.package} ${latest} is available (running ${current}); POST {"install": true} to install it`
+        ? `${source.package} ${latest} is available (running ${current}); POST {"install": true} to install it${bridgesNote(bridgePackages)}`
         : `agentd ${current} is up to date (latest ${source.package} ${latest})`;
       return { ...base, installed: false, message };
     }
@@ -208,7 +238,7 @@ export function createUpdater(deps: { version: string; config: () => UpdateConfi
     deps.logger.info({ latest }, "update installed; start the process again to run it");
     return {
       ...base, installed: true,
-      message: `installed ${source.package} ${latest}; stop and start the agent (agentd stop DIR, agentd start DIR, or your service manager) to run it`,
+      message: `installed ${source.package} ${latest}; stop and start the agent (agentd stop DIR, agentd start DIR, or your service manager) to run it${bridgesNote(bridgePackages)}`,
     };
   };
 }
