@@ -59,7 +59,7 @@ describe("serveConnection: frames of one tick leave in one write", () => {
       emit = ctx.subscriber!;
       // what chat.send does: the answer first, the held events a tick later (after the fsync)
       process.nextTick(() => {
-        emit("run.started", {}, 1);
+        emit("run.status", { status: "running" }, 1);
         emit("run.delta", { text: "Hel" }, 2);
         emit("run.delta", { text: "lo" }, 3);
       });
@@ -67,11 +67,11 @@ describe("serveConnection: frames of one tick leave in one write", () => {
     });
     ws.receive({ type: "req", id: 7, method: "chat.send", params: { text: "hi", idempotencyKey: "k" } });
     await tick();
-    expect(ws.writes.map((w) => w.map((f) => f.event ?? f.type))).toEqual([["res", "run.started", "run.delta", "run.delta"]]);
+    expect(ws.writes.map((w) => w.map((f) => f.event ?? f.type))).toEqual([["res", "run.status", "run.delta", "run.delta"]]);
     // a lone event later is written at the end of its own tick, not held for the next one
     emit("run.delta", { text: "!" }, 4);
     await tick();
-    expect(ws.writes.map((w) => w.map((f) => f.event ?? f.type))).toEqual([["res", "run.started", "run.delta", "run.delta"], ["run.delta"]]);
+    expect(ws.writes.map((w) => w.map((f) => f.event ?? f.type))).toEqual([["res", "run.status", "run.delta", "run.delta"], ["run.delta"]]);
     emit("run.delta", { text: "?" }, 5);
     emit("run.done", { text: "Hello!?" }, 6);
     await tick();
