@@ -1,11 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { Hono, type Context } from "hono";
-import { streamSSE } from "hono/streaming";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import type { Logger } from "pino";
 import { httpStatusOf, WireError } from "../../protocol/errors.js";
-import { EventQueue } from "../../protocol/event-queue.js";
 import { attachmentOfPath } from "../media/files.js";
 import { chatMethods, ChannelAddress, Attachment, hasContent } from "../../protocol/chat.js";
 import { RunDonePayload, RunErrorPayload } from "../../protocol/events.js";
@@ -19,6 +17,9 @@ import { isMultipart } from "../media/form-receive.js";
 import { Router, defineRoute } from "./router.js";
 import { mountMethodRoutes } from "./method-routes.js";
 import { cookieSession, mountWebRoutes, type WebDeps } from "./web-routes.js";
+import { runEventStream, type RunEvent } from "./run-event-stream.js";
+
+const isFinal = (ev: RunEvent): boolean => ev.event === "run.done" || ev.event === "run.error";
 
 /** What the REST routes need from the daemon. */
 export interface RestDeps {
@@ -185,10 +186,12 @@ export function createRestApp(deps: RestDeps): { app: Hono; router: Router } {
       const { attachments: given, ...fields } = body;
       const attachments = given?.map((a) => (typeof a === "string" ? attachmentOfPath(a) : a));
       const params = { ...fields, ...(attachments ? { attachments } : {}), idempotencyKey: body.idempotencyKey ?? c.req.header("idempotency-key") ?? randomUUID() };
-      const queue = new EventQueue<{ event: string; payload: unknown; seq: number }>();
+      // the run's events: those seen before the answer is built are kept, later ones go straight to it
+      const early: RunEvent[] = [];
+      let deliver: ((ev: RunEvent) => void) | undefined;
       const subscriber = (event: string, payload: unknown, seq: number) => {
-        queue.push({ event, payload, seq });
-        if (event === "run.done" || event === "run.error") queue.end();
+        if (deliver) deliver({ event, payload, seq });
+        else early.push({ event, payload, seq });
       };
       let sent: { runId: string; sessionId: string };
       try {
@@ -198,19 +201,20 @@ export function createRestApp(deps: RestDeps): { app: Hono; router: Router } {
         throw err;
       }
       if ((c.req.header("accept") ?? "").includes("text/event-stream")) {
-        return streamSSE(c, async (stream) => {
-          await stream.writeSSE({ event: "run.accepted", data: JSON.stringify(sent) });
-          for await (const ev of queue) await stream.writeSSE({ event: ev.event, data: JSON.stringify(ev.payload), id: String(ev.seq) });
-        });
+        const body = runEventStream(sent, early, (d) => (deliver = d));
+        return c.body(body, 200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache", Connection: "keep-alive", "Transfer-Encoding": "chunked" });
       }
-      for await (const ev of queue) {
-        if (ev.event === "run.done") return ev.payload;
-        if (ev.event === "run.error") {
-          const p = ev.payload as z.output<typeof RunErrorPayload>;
-          return c.json({ ...p, error: p.error }, httpStatusOf[p.error.code] as 400);
-        }
-      }
-      throw new AgentdError("internal", "the run ended without a result");
+      // JSON: only the run's end matters (no queue of its deltas)
+      const end = await new Promise<RunEvent>((resolve) => {
+        const final = early.find(isFinal);
+        if (final) return resolve(final);
+        deliver = (ev) => {
+          if (isFinal(ev)) resolve(ev);
+        };
+      });
+      if (end.event === "run.done") return end.payload;
+      const p = end.payload as z.output<typeof RunErrorPayload>;
+      return c.json({ ...p, error: p.error }, httpStatusOf[p.error.code] as 400);
     });
 
   if (deps.web) mountWebRoutes(app, router, { ...deps.web, keys: deps.keys });

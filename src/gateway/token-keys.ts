@@ -1,6 +1,6 @@
+import { timingSafeEqual } from "node:crypto";
 import { keyIdOfToken, keyOfToken } from "../../protocol/handshake.js";
 import type { Scope } from "../../protocol/scopes.js";
-import { tokenMatches } from "./auth.js";
 
 /** What a token may do (DESIGN.md §3, protocol/scopes.ts): `chat`, `read`, `vault`, `bridge`, `admin`. */
 export type { Scope } from "../../protocol/scopes.js";
@@ -45,9 +45,11 @@ export function ownerTokenKeys(token: () => string): TokenKeys {
       const c = current();
       return c.keyId === keyId ? c.entry : undefined;
     },
+    // one SHA-256 per request: the presented token's, compared in constant time with the key derived once
     byBearer: (presented) => {
+      if (!presented) return undefined;
       const c = current();
-      return tokenMatches(c.token, presented) ? c.entry : undefined;
+      return timingSafeEqual(keyOfToken(presented), c.entry.key) ? c.entry : undefined;
     },
   };
 }

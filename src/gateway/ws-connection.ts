@@ -13,6 +13,7 @@ import type { WebSession } from "./web-auth.js";
 import { issuePath, type DaemonRegistry } from "./method-registry.js";
 import { FrameLimiter } from "./rate-limit.js";
 import { MAX_JSON_DEPTH, nestedDeeperThan } from "./json-depth.js";
+import { TickBatch } from "./tick-batch.js";
 
 /** The version range of any `hello`, old or new, read before the strict check (see {@link serveConnection}). */
 const HelloRange = z.object({ type: z.literal("hello"), protocol: z.object({ min: z.number().int(), max: z.number().int() }) });
@@ -70,33 +71,30 @@ export function serveConnection(ws: WebSocket, deps: WsDeps): void {
   const limiter = new FrameLimiter(rate, burst);
 
   // Frames of one turn of the loop (a request's answer, a run's status, deltas and final event often come
-  // together) leave in one write: they are queued and sent corked once the current callback and its promise
-  // jobs are done (process.nextTick runs after them), instead of one writev(2) per frame.
-  let pending: string[] = [];
-  const flush = (): void => {
-    const frames = pending;
-    pending = [];
+  // together) leave in one write: they are queued and sent corked at the end of the tick (TickBatch), instead of
+  // one writev(2) per frame; each frame is serialised once, when it is queued.
+  const socket = (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+  const frames = new TickBatch<string>((batch) => {
     if (closed || ws.readyState !== ws.OPEN) return;
-    const socket = (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
     socket?.cork();
-    for (const f of frames) ws.send(f);
+    for (const f of batch) ws.send(f);
     socket?.uncork();
-  };
+  });
   const send = (frame: ServerFrame): void => {
     if (closed || ws.readyState !== ws.OPEN) return;
     if (ws.bufferedAmount > maxBuffered) {
       closed = true;
-      pending = [];
+      frames.clear();
       deps.logger.warn("closing a connection that stopped reading (slow consumer)");
       ws.close(CloseCode.slowConsumer, "slow consumer: too many unsent bytes");
       return;
     }
-    if (pending.push(JSON.stringify(frame)) === 1) process.nextTick(flush);
+    frames.push(JSON.stringify(frame));
   };
   const fail = (error: WireError, closeCode?: number): void => {
     send({ type: "error", error });
     if (closeCode) {
-      flush(); // the error frame goes before the close frame
+      frames.flushNow(); // the error frame goes before the close frame
       closed = true;
       ws.close(closeCode, error.message.slice(0, 120));
     }
