@@ -1,14 +1,15 @@
 import { performance } from "node:perf_hooks";
 
 /**
- * Default time budget of one event-loop iteration's deferrable work, in ms: a few ms, so that what a burst leaves
- * to the next iteration waits for timers and I/O instead of every connection waiting behind the burst (issue 20:
- * the load benchmark's lag budget is a p99 < 20 ms).
+ * Default time budget of one event-loop iteration's deferrable work, in ms. The load benchmark (200 clients, an
+ * instant model; docs/performance.md "Load: a time budget per loop iteration") gave lag p99 61–75 ms at 2 ms
+ * against 62–87 ms at 5 ms and 61–112 ms at 3 ms on a loaded machine, with no loss of throughput; a run's start or
+ * end costs 0.5–1.5 ms, so 2 ms still lets a few through per iteration.
  */
-export const DEFAULT_LOOP_BUDGET_MS = 5;
+export const DEFAULT_LOOP_BUDGET_MS = 2;
 
 /**
- * Microtask hops {@link LoopBudget} lets pass after starting one queued piece of work before it looks at the clock
+ * Rounds of promise jobs {@link LoopBudget} lets run after starting one queued step before it reads the clock
  * again: a started run goes through several `await`s of settled promises before its first real wait (I/O), and the
  * clock should see that work, not only the first synchronous step.
  */
@@ -22,11 +23,13 @@ async function hops(): Promise<void> {
 /**
  * A time budget per event-loop iteration for deferrable work (cooperative time slicing, the idea of React's
  * scheduler and of `scheduler.yield()` in browsers): the daemon's hot paths ask {@link pass} before a step that
- * costs CPU (a run's start, a run's end, the hand-off of a group commit to the messages it covered). While the work
- * done since the iteration's first request is within `budgetMs`, the step goes on at once (nothing changes: no
- * extra tick, no timer); past it, the step waits in a FIFO queue, and the queue is worked off in later iterations
- * (`setImmediate`, scheduled from the check phase, so timers and I/O of the next iteration run first), `budgetMs`
- * of work per iteration. So a burst of hundreds of turns (200 clients answered by an instant model) is spread over
+ * costs CPU (a run's start, a run's end, the hand-off of a group commit to the messages it covered, a titling call).
+ * Every step waits in one FIFO queue. While the time since the iteration's first request is within `budgetMs`, the
+ * queue is worked off in the same iteration, a few promise jobs later (no extra tick, no timer: a lone turn does not
+ * wait); past it, the rest waits for later iterations (`setImmediate`, scheduled from the check phase, so the
+ * timers and I/O of the next iteration run first), `budgetMs` of work per iteration. Each step's continuation
+ * (the promise jobs it starts, {@link HOPS_PER_ITEM} rounds of them) runs before the clock is read again, so the
+ * clock sees what a step costs, not only the resolving of its promise. So a burst of hundreds of turns (200 clients answered by an instant model) is spread over
  * iterations of a few ms instead of one iteration of hundreds of ms that delays every timer, socket and fsync.
  *
  * Guarantees: first come, first served (a step never overtakes one that asked before it, so the steps of one
@@ -132,4 +135,4 @@ export class LoopBudget {
  * The daemon's one budget, shared by the run scheduler (a run's start), the run loop (a run's end) and the store's
  * group commit (its hand-off to the messages it covered): one clock for everything an iteration does.
  */
-export const loopBudget = new LoopBudget(Number(process.env.AGENTD_LOOP_BUDGET_MS ?? DEFAULT_LOOP_BUDGET_MS)); // TEMP
+export const loopBudget = new LoopBudget();
