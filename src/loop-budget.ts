@@ -2,9 +2,9 @@ import { performance } from "node:perf_hooks";
 
 /**
  * Default time budget of one event-loop iteration's deferrable work, in ms. The load benchmark (200 clients, an
- * instant model; docs/performance.md "Load: a time budget per loop iteration") gave lag p99 61–75 ms at 2 ms
- * against 62–87 ms at 5 ms and 61–112 ms at 3 ms on a loaded machine, with no loss of throughput; a run's start or
- * end costs 0.5–1.5 ms, so 2 ms still lets a few through per iteration.
+ * instant model; docs/performance.md "Load: a time budget per loop iteration") gave lag p99 17.7 / 71.4 / 74.9 ms
+ * at 2 ms against 61.0–112.4 ms at 3 ms and 62.3–86.8 ms at 5 ms in the same rounds on a loaded machine, with no
+ * loss of throughput; a run's start or end costs about a millisecond, so 2 ms still lets a few through per iteration.
  */
 export const DEFAULT_LOOP_BUDGET_MS = 2;
 

@@ -93,7 +93,9 @@ describe("accepting the first message of a new session", () => {
     expect(done.payload.text).toBe("You said: hi");
     expect(t.fx.store.listSessions(10)).toEqual([expect.objectContaining({ messageCount: 2 })]);
   });
+});
 
+describe("runs under the event loop's time budget", () => {
   it("under a spent loop budget, a burst of runs in many sessions is spread over iterations; each session's turns keep their order", async () => {
     // a budget of 0: every run's start and end waits for an iteration of its own
     const budget = new LoopBudget(0);
