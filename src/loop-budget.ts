@@ -29,8 +29,9 @@ async function hops(): Promise<void> {
  * wait); past it, the rest waits for later iterations (`setImmediate`, scheduled from the check phase, so the
  * timers and I/O of the next iteration run first), `budgetMs` of work per iteration. Each step's continuation
  * (the promise jobs it starts, {@link HOPS_PER_ITEM} rounds of them) runs before the clock is read again, so the
- * clock sees what a step costs, not only the resolving of its promise. So a burst of hundreds of turns (200 clients answered by an instant model) is spread over
- * iterations of a few ms instead of one iteration of hundreds of ms that delays every timer, socket and fsync.
+ * clock sees what a step costs, not only the resolving of its promise. So a burst of hundreds of turns (200 clients
+ * answered by an instant model) is spread over iterations of a few ms instead of one iteration of hundreds of ms
+ * that delays every timer, socket and fsync (issue 20: the load benchmark's lag p99 < 20 ms).
  *
  * Guarantees: first come, first served (a step never overtakes one that asked before it, so the steps of one
  * session keep their order); every queued step runs, at least one per iteration however long each takes (no
@@ -44,16 +45,14 @@ export class LoopBudget {
   private windowStart: number | undefined;
   private pumping = false;
   private scheduled = false;
-  /** Steps that ran in the iteration they asked in, steps that waited for a later one, and the iterations that worked the queue off. */
+  /**
+   * Counters (for tests and benchmarks): steps that went on in the iteration they asked in, steps that waited for a
+   * later one, and the iterations that worked the queue off.
+   */
   readonly stats = { immediate: 0, deferred: 0, slices: 0 };
 
   /** `budgetMs`: the work allowed per iteration before steps are deferred (default {@link DEFAULT_LOOP_BUDGET_MS}). */
   constructor(readonly budgetMs: number = DEFAULT_LOOP_BUDGET_MS) {}
-
-  /** Steps waiting for their turn. */
-  get waitingCount(): number {
-    return this.queue.length;
-  }
 
   /**
    * Asks to take a step. Resolves when the step's turn has come: after every step that asked before it, within
@@ -132,7 +131,7 @@ export class LoopBudget {
 }
 
 /**
- * The daemon's one budget, shared by the run scheduler (a run's start), the run loop (a run's end) and the store's
- * group commit (its hand-off to the messages it covered): one clock for everything an iteration does.
+ * The daemon's one budget, shared by the run loop (a run's start and end), the store's group commit (its hand-off
+ * to the messages one fsync covered) and the session titler: one clock for everything an iteration does.
  */
 export const loopBudget = new LoopBudget();
