@@ -3,6 +3,7 @@ import { agentFixture, useFakeLlm } from "./test-support.js";
 import { Runner, type SendParams } from "./runner.js";
 import type { RunDeps } from "./run-loop.js";
 import type { Tool } from "./tools/tool.js";
+import { LoopBudget } from "../loop-budget.js";
 
 // What a run's end looks like from outside (issue 20): the reply leaves before the run-end listeners run, a stop
 // waits for them, and every model call's usage is stored once and counted in run.done.
@@ -12,12 +13,13 @@ const { cleanups } = fake;
 
 const echo: Tool = { name: "echo", description: "Echoes its text.", inputSchema: { type: "object" }, source: "builtin", run: async () => "echoed" };
 
-function setup(onEnd?: RunDeps["onEnd"]) {
+function setup(onEnd?: RunDeps["onEnd"], budget?: LoopBudget) {
   const fx = agentFixture(fake.llm.url);
   const runner = new Runner({
     dir: fx.dir, store: fx.store, config: fx.config, pool: fx.pool, tools: () => [echo], logger: fx.logger, price: () => null,
     resolveSession: (p: SendParams) => ({ sessionId: p.sessionId ?? fx.store.createSession().id }),
     ...(onEnd ? { onEnd } : {}),
+    ...(budget ? { budget } : {}),
   });
   cleanups.push(() => fx.cleanup());
   /** Sends `text`; resolves with the final event's name and payload, and every event name in order. */
@@ -90,5 +92,40 @@ describe("accepting the first message of a new session", () => {
     const done = await t.run("hi");
     expect(done.payload.text).toBe("You said: hi");
     expect(t.fx.store.listSessions(10)).toEqual([expect.objectContaining({ messageCount: 2 })]);
+  });
+});
+
+describe("runs under the event loop's time budget", () => {
+  it("under a spent loop budget, a burst of runs in many sessions is spread over iterations; each session's turns keep their order", async () => {
+    // a budget of 0: every run's start and end waits for an iteration of its own
+    const budget = new LoopBudget(0);
+    const t = setup(undefined, budget);
+    const sessions = Array.from({ length: 8 }, () => t.fx.store.createSession().id);
+    const got = new Map<string, string[]>(sessions.map((s) => [s, []]));
+    const seqs: number[][] = [];
+    const ends: Array<Promise<void>> = [];
+    for (const sessionId of sessions) {
+      for (let i = 0; i < 3; i++) {
+        const seen: number[] = [];
+        seqs.push(seen);
+        ends.push(new Promise((resolve) => {
+          t.runner.send({ idempotencyKey: `${sessionId}-${i}`, text: `${sessionId.slice(-4)} m${i}`, sessionId }, (event, payload: any, seq) => {
+            seen.push(seq);
+            if (event === "run.done") got.get(sessionId)!.push(payload.text);
+            if (event === "run.done" || event === "run.error") resolve();
+          });
+        }));
+      }
+    }
+    await Promise.all(ends);
+    for (const sessionId of sessions) {
+      expect(got.get(sessionId)).toEqual([0, 1, 2].map((i) => `You said: ${sessionId.slice(-4)} m${i}`));
+    }
+    for (const seen of seqs) expect(seen).toEqual(seen.map((_, i) => i + 1)); // every run's events contiguous, from 1
+    expect(budget.stats.deferred).toBe(2 * 24); // each run's start and end took their turn
+    expect(budget.stats.slices).toBeGreaterThanOrEqual(2 * 24);
+    // stored as answered: the replies in the order of the messages
+    const s0 = sessions[0]!;
+    expect(t.fx.store.history(s0, 10).filter((m) => m.role === "assistant").map((m) => m.content)).toEqual([0, 1, 2].map((i) => `You said: ${s0.slice(-4)} m${i}`));
   });
 });

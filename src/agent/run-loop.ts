@@ -6,6 +6,7 @@ import type { ToolCall, Usage } from "../../protocol/chat.js";
 import type { WireError } from "../../protocol/errors.js";
 import type { DeliveryAttachment } from "../../protocol/deliveries.js";
 import { AgentdError, toWireError } from "../errors.js";
+import { loopBudget, type LoopBudget } from "../loop-budget.js";
 import { userErrorLine } from "../../protocol/user-error.js";
 import type { Tool } from "./tools/tool.js";
 import type { ProviderPool, ResolvedModel } from "./provider.js";
@@ -52,6 +53,11 @@ export interface RunDeps {
   /** The files the run sent (`send_file`), for its `run.done`; called once at the run's end. */
   replyFiles?: (runId: string) => DeliveryAttachment[];
   /**
+   * The event loop's time budget a run's start and end take their turn under (src/loop-budget.ts); default: the
+   * daemon's shared `loopBudget`.
+   */
+  budget?: LoopBudget;
+  /**
    * Called after a run ends, whatever its status (metrics, session titles), once its final event has been handed
    * to the transports (a `setImmediate` later, see `afterReply`).
    */
@@ -87,6 +93,10 @@ function toolSpecs(tools: Tool[]): { specs: ChatCompletionTool[]; chars: number 
  * Never throws: every failure becomes a stored status and an event.
  */
 export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { preferredModel?: string | undefined } = {}): Promise<void> {
+  // a run's start (its context, the model request) and its end (one commit, run.done) are the CPU-heavy steps of
+  // a turn: past this iteration's budget they wait for a later iteration, in the order they asked (issue 20)
+  const budget = deps.budget ?? loopBudget;
+  await budget.pass();
   const { store, logger } = deps;
   const cfg = deps.config();
   const started = Date.now();
@@ -215,6 +225,7 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
     }
   }
   const voice = speak ? await speak(handle, shown) : undefined;
+  await budget.pass();
   finish(handle, deps, { text, shown, status, model, failure, started, voice, usage: takeUsage() });
 }
 

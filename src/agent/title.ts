@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.js";
 import type { Store } from "../store/store.js";
+import { loopBudget } from "../loop-budget.js";
 import { conversationRows } from "./context.js";
 import { completeModelCall, type CallUsage } from "./model-call.js";
 import type { ProviderPool, ResolvedModel } from "./provider.js";
@@ -59,6 +60,9 @@ export function createTitler(deps: TitlerDeps): { onEnd: NonNullable<RunDeps["on
   const stopper = new AbortController();
 
   async function title(sessionId: string, runId: string, modelName: string): Promise<void> {
+    // background work: the call's start and its commit take their turn under the loop's budget (issue 20: the first
+    // turns of 200 new sessions start 200 titling calls at once)
+    await loopBudget.pass();
     const rows = conversationRows(deps.store.contextMessages(sessionId));
     const user = rows.find((r) => r.role === "user");
     const reply = rows.find((r) => r.role === "assistant" && r.content && r.status === "ok");
@@ -71,6 +75,7 @@ export function createTitler(deps: TitlerDeps): { onEnd: NonNullable<RunDeps["on
         { role: "user", content: `User: ${user.content.slice(0, 1000)}\n\nAssistant: ${reply.content.slice(0, 1000)}` },
       ],
     });
+    await loopBudget.pass();
     const t = cleanTitle(res.text);
     // the call's usage and the title: one commit
     deps.store.transaction(() => {

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { Store } from "./store.js";
 import { WalSync } from "./wal-sync.js";
 import { StorageError } from "../errors.js";
+import { LoopBudget } from "../loop-budget.js";
 
 const dbFile = () => join(mkdtempSync(join(tmpdir(), "walsync-")), "agentd.db");
 
@@ -60,6 +61,30 @@ describe("WalSync (group commit)", () => {
     // a caller arriving now gets an fsync of its own that starts after its call
     await sync.sync();
     expect(log).toHaveLength(3);
+    s.close();
+  });
+
+  it("hands a batch off under the loop budget: what the waiters do next is spread over iterations, in the order they asked", async () => {
+    const file = dbFile();
+    const s = new Store(file);
+    const session = s.createSession();
+    const budget = new LoopBudget(3);
+    const sync = new WalSync(`${file}-wal`, open, budget);
+    const first = sync.sync(); // an fsync starts at once: the 30 below share the next one
+    const answered: number[] = [];
+    const waits = Array.from({ length: 30 }, (_, i) => {
+      s.acceptMessage({ sessionId: session.id, content: `m${i}`, idempotencyKey: `k${i}` });
+      return sync.sync().then(() => {
+        const end = performance.now() + 1; // each answer costs 1 ms of CPU
+        while (performance.now() < end);
+        answered.push(i);
+      });
+    });
+    await Promise.all([first, ...waits]);
+    expect(sync.stats).toEqual({ syncs: 2, covered: 31 });
+    expect(answered).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    // 30 ms of answers under a 3 ms budget: worked off over several iterations, not in one
+    expect(budget.stats.slices).toBeGreaterThanOrEqual(5);
     s.close();
   });
 
