@@ -42,9 +42,11 @@ describe("LazyMetrics", () => {
     expect(line(text, "agentd_info")).toBe('agentd_info{version="2",agent="b"} 1');
   });
 
-  it("reports a failed load to onError for samples and rejects the scrape", async () => {
+  it("reports a failed load to onError once and rejects every scrape", async () => {
     const errors: unknown[] = [];
     const lazy = new LazyMetrics(() => Promise.reject(new Error("no prom-client")), (err) => errors.push(err));
+    lazy.recordRun({ status: "ok", model: "main", durationMs: 10, usage });
+    await expect(lazy.render()).rejects.toThrow("no prom-client");
     lazy.recordRun({ status: "ok", model: "main", durationMs: 10, usage });
     await expect(lazy.render()).rejects.toThrow("no prom-client");
     expect(errors).toHaveLength(1);

@@ -10,12 +10,13 @@ export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8
  * before the port opens, for a figure an idle daemon that nobody scrapes never shows (docs/performance.md
  * "Start-up: modules loaded on first use"). Samples taken while it loads are recorded in order once it has loaded,
  * so no run or delivery is missed. `create` builds the real {@link Metrics} (it imports ./metrics.js); when it
- * fails, `render` rejects with its error and `onError` gets it for the samples.
+ * fails (a broken install), every `render` rejects with its error and `onError` gets it once, for the samples.
  */
 export class LazyMetrics {
   private loaded: Metrics | undefined;
   private loading: Promise<Metrics> | undefined;
   private readonly pending: Array<(m: Metrics) => void> = [];
+  private failureReported = false;
 
   constructor(
     private readonly create: () => Promise<Metrics>,
@@ -45,7 +46,12 @@ export class LazyMetrics {
   private record(sample: (m: Metrics) => void): void {
     if (this.loaded) return sample(this.loaded);
     this.pending.push(sample);
-    this.load().catch(this.onError);
+    this.load().catch((err: unknown) => {
+      this.pending.length = 0;
+      if (this.failureReported) return;
+      this.failureReported = true;
+      this.onError(err);
+    });
   }
 
   private load(): Promise<Metrics> {
