@@ -58,7 +58,10 @@ export async function receiveForm(req: Request, limits: FormLimits & { dir: stri
   const folder = join(limits.dir, UPLOADS_DIR);
   // loaded on the first upload, not at start: the daemon's start evaluates nothing an upload alone needs
   // (docs/performance.md "Start-up: modules loaded on first use")
-  const [{ Busboy }] = await Promise.all([import("@fastify/busboy"), mkdir(folder, { recursive: true })]);
+  const [busboy] = await Promise.all([import("@fastify/busboy"), mkdir(folder, { recursive: true })]);
+  // `default` is module.exports, the constructor, in Node and in esbuild's chunk of this CommonJS package (which
+  // exports nothing else); its types describe the module namespace instead
+  const Busboy = busboy.default as unknown as typeof busboy.Busboy;
 
   const fields = new Map<string, string>();
   const parts: Array<{ tmp: string; filename: string; mime: string; bytes: number }> = [];
