@@ -12,10 +12,10 @@ export const PRELOADED_BUILTINS = ["http"] as const;
  * before any V8 flag is set at run time. Why: Node compiles a built-in from the code cache embedded in its binary
  * only while V8's flag hash is the one the cache was made with; a flag set by `v8.setFlagsFromString` (or given to
  * node, e.g. `--heap-growing-percent`) changes that hash, and every built-in loaded afterwards is compiled from its
- * source. Measured (docs/performance.md "Start-up: built-ins before the V8 flags"): `node:http` alone took the CPU
- * at listen from ~470 to ~400 ms (medians of 6 alternating starts, load 2–6) and idle RSS 80.7 → 79.7 MB; loading
- * all ~30 built-ins the start chunks import first saved no more CPU and kept ~5 MB more of the node binary's code
- * cache pages resident (86 MB).
+ * source. Measured (docs/performance.md "Start-up: built-ins before the V8 flags, and modules loaded on first
+ * use"): `node:http` first took the CPU at listen from ~470 to ~400 ms (medians of 6 alternating starts, load 2–6);
+ * all ~30 built-ins the start chunks import first did worse than `node:http` alone (~540 against ~470 ms, idle RSS
+ * +0.6 MB, 6 alternating starts), as each is then loaded with all of its code-cached functions, used or not.
  */
 export async function loadPreloadedBuiltins(): Promise<void> {
   const load = (specifier: string) => import(specifier);

@@ -57,7 +57,7 @@ export async function receiveForm(req: Request, limits: FormLimits & { dir: stri
   }
   const folder = join(limits.dir, UPLOADS_DIR);
   // loaded on the first upload, not at start: the daemon's start evaluates nothing an upload alone needs
-  // (docs/performance.md "Start-up: modules loaded on first use")
+  // (docs/performance.md "Start-up: built-ins before the V8 flags, and modules loaded on first use")
   const [busboy] = await Promise.all([import("@fastify/busboy"), mkdir(folder, { recursive: true })]);
   // `default` is module.exports, the constructor, in Node and in esbuild's chunk of this CommonJS package (which
   // exports nothing else); its types describe the module namespace instead

@@ -8,8 +8,8 @@ export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8
  * (`GET /metrics`) or the first sample (a run's end, a settled delivery), whichever comes first. prom-client and
  * what it loads (its default metrics, `@opentelemetry/api`, `node:cluster`) cost ~10 ms of CPU and ~1 MB of heap
  * before the port opens, for a figure an idle daemon that nobody scrapes never shows (docs/performance.md
- * "Start-up: modules loaded on first use"). Samples taken while it loads are recorded in order once it has loaded,
- * so no run or delivery is missed. `create` builds the real {@link Metrics} (it imports ./metrics.js); when it
+ * "Start-up: built-ins before the V8 flags, and modules loaded on first use"). Samples taken while it loads are
+ * recorded in order once it has loaded, so no run or delivery is missed. `create` builds the real {@link Metrics} (it imports ./metrics.js); when it
  * fails (a broken install), every `render` rejects with its error and `onError` gets it once, for the samples.
  */
 export class LazyMetrics {
