@@ -15,7 +15,7 @@ export const PRELOADED_BUILTINS = ["http"] as const;
  * source. Measured (docs/performance.md "Start-up: built-ins before the V8 flags, and modules loaded on first
  * use"): `node:http` first took the CPU at listen from ~470 to ~400 ms (medians of 6 alternating starts, load 2–6);
  * all ~30 built-ins the start chunks import first did worse than `node:http` alone (~540 against ~470 ms, idle RSS
- * +0.6 MB, 6 alternating starts), as each is then loaded with all of its code-cached functions, used or not.
+ * +0.6 MB, 6 alternating starts of copies of the same build).
  */
 export async function loadPreloadedBuiltins(): Promise<void> {
   const load = (specifier: string) => import(specifier);
