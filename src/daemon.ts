@@ -60,6 +60,12 @@ export interface Daemon {
   lastGoodConfig(): Config;
 }
 
+/** CPU time of this process so far (user + system, all threads), in whole ms: the start-up's cost, which a loaded machine moves far less than its wall time. */
+const processCpuMs = (): number => {
+  const { user, system } = process.cpuUsage();
+  return Math.round((user + system) / 1000);
+};
+
 const isLoopback = (host: string) => host === "127.0.0.1" || host === "::1" || host === "localhost" || host.startsWith("127.");
 
 /** Ensures a token: `AGENTD_TOKEN` from the environment/.env; on a loopback bind a missing one is created in `.env`. */
@@ -187,7 +193,7 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     });
     const port = gateway.port;
     writePortFile(dir, port);
-    logger.info({ port, host: cfg.server.host, startupMs: Date.now() - startedAt, sinceProcessStartMs: Math.round(performance.now()) }, `agent ${cfg.name} listening on http://${cfg.server.host}:${port}`);
+    logger.info({ port, host: cfg.server.host, startupMs: Date.now() - startedAt, sinceProcessStartMs: Math.round(performance.now()), cpuMs: processCpuMs() }, `agent ${cfg.name} listening on http://${cfg.server.host}:${port}`);
     for (const f of features) {
       try {
         await f.start?.();

@@ -12,7 +12,10 @@
  *   @hono/node-server, better-sqlite3 in WAL mode) answering the same health request: what these libraries cost
  *   to start before any of agentd runs;
  * - `BENCH_START_QUICK=1` leaves out the compile-cache and source-map variants (more rounds of a before/after in
- *   the same time).
+ *   the same time);
+ * - `BENCH_START_FIRST_TURN=1`: the agent talks to the scripted model server (tests/support/fake-llm.ts) and, after
+ *   each start, one `POST /api/chat` turn is timed, request to answer: what deferring work until after listen
+ *   must not slow down (the first turn loads what start-up left for first use).
  * Beside each wall time, the CPU ms the daemon had used when health answered and when `.port` appeared (from
  * /proc, Linux only; what a loaded machine changes far less), medians of the rounds, with their ratio to the first
  * variant's.
@@ -27,7 +30,7 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { PACKAGE_ROOT } from "../../src/version.js";
 import { median, ratioRow, stopChild, timeStart } from "./lib/measure.js";
-import { benchHeader, CLI, envNumber, STACK_FLOOR_ENV, STACK_FLOOR_SERVER } from "./lib/setup.js";
+import { benchHeader, CLI, envNumber, initBenchAgent, STACK_FLOOR_ENV, STACK_FLOOR_SERVER, startFakeLlmChild } from "./lib/setup.js";
 
 /** The start target of issue 20, as a ratio to `node -e 0`. */
 export const START_TARGET_RATIO = 3;
@@ -35,9 +38,11 @@ export const START_TARGET_RATIO = 3;
 /** Measures start-up; returns the medians in ms and the ratios to the floor. */
 export async function runStartBench(): Promise<Record<string, number>> {
   const runs = envNumber("BENCH_RUNS", 10);
-  const root = mkdtempSync(join(tmpdir(), "agentd-bench-start-"));
+  const llm = process.env.BENCH_START_FIRST_TURN ? await startFakeLlmChild(["--no-record"]) : undefined;
+  const agent = llm ? initBenchAgent(llm.url) : undefined;
+  const root = agent?.root ?? mkdtempSync(join(tmpdir(), "agentd-bench-start-"));
   const dir = join(root, "agent");
-  execFileSync(process.execPath, [CLI, "init", dir], { stdio: "ignore" });
+  if (!agent) execFileSync(process.execPath, [CLI, "init", dir], { stdio: "ignore" });
   const variants: Array<{ key: string; label: string; cli: string; env: NodeJS.ProcessEnv }> = [{ key: "start", label: "agentd start (bin/agentd.cjs)", cli: CLI, env: {} }];
   if (!process.env.BENCH_START_QUICK) {
     variants.push(
@@ -57,6 +62,7 @@ export async function runStartBench(): Promise<Record<string, number>> {
   const times: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v.key, []]));
   const cpu: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v.key, []]));
   const portCpu: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v.key, []]));
+  const firstTurn: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v.key, []]));
   try {
     // one start of each first, unmeasured: it fills the compile cache, as any first start after an install does
     for (const v of variants) await stopChild((await timeStart(v.cli, dir, v.env)).child);
@@ -65,15 +71,18 @@ export async function runStartBench(): Promise<Record<string, number>> {
       spawnSync(process.execPath, ["-e", "0"]);
       floor.push(performance.now() - t0);
       for (const v of variants) {
-        const { ms, cpuMs, portCpuMs, child } = await timeStart(v.cli, dir, v.env);
+        const { ms, cpuMs, portCpuMs, child, port } = await timeStart(v.cli, dir, v.env);
         times[v.key]!.push(ms);
         cpu[v.key]!.push(cpuMs);
         portCpu[v.key]!.push(portCpuMs);
+        // the stack floor answers health only: no chat turn to time
+        if (agent && v.key !== "stackFloor") firstTurn[v.key]!.push(await timeFirstTurn(port, agent.token));
         await stopChild(child);
       }
     }
   } finally {
     rmSync(root, { recursive: true, force: true });
+    await llm?.stop();
   }
   const nodeFloorMs = median(floor);
   const out: Record<string, number> = { nodeFloorMs };
@@ -100,8 +109,28 @@ export async function runStartBench(): Promise<Record<string, number>> {
       console.log(ratioRow(v.label, ms, "ms CPU", median(portCpu.start!), "agentd start"));
     }
   }
+  if (agent) {
+    console.log(`First REST chat turn after the start (health 200 → the answer, scripted model server), median of ${runs} starts`);
+    for (const v of variants.filter((x) => x.key !== "stackFloor")) {
+      const ms = median(firstTurn[v.key]!);
+      out[`${v.key}FirstTurnMs`] = ms;
+      console.log(ratioRow(v.label, ms, "ms", median(firstTurn.start!), "agentd start"));
+    }
+  }
   console.log(`load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(" / ")} (1 / 5 / 15 min)`);
   return out;
+}
+
+/** Times one `POST /api/chat` turn in a new session, request to the parsed answer, in ms; throws on a wrong answer. */
+async function timeFirstTurn(port: number, token: string): Promise<number> {
+  const t0 = performance.now();
+  const res = await fetch(`http://127.0.0.1:${port}/api/chat`, {
+    method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ text: "hello" }),
+  });
+  const done = (await res.json()) as { text?: string };
+  const ms = performance.now() - t0;
+  if (done.text !== "You said: hello") throw new Error(`unexpected first turn answer: ${JSON.stringify(done).slice(0, 200)}`);
+  return ms;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

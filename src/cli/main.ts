@@ -78,7 +78,9 @@ async function main(argv: string[]): Promise<void> {
     }
     case "start": {
       if (!dir) throw new AgentdError("bad_request", "usage: agentd start DIR");
-      // V8 settings first, before the heap grows: in this process, not a second Node boot (issue 20)
+      // node:http (and the undici it loads), then the V8 settings, before the heap grows: in this process, not a
+      // second Node boot (issue 20). Built-ins loaded after a V8 flag is set are compiled from source (src/preload-builtins.ts)
+      await (await import("../preload-builtins.js")).loadPreloadedBuiltins();
       (await import("../memory.js")).applyDaemonHeapSettings();
       const { startCommand } = await import("./start.js");
       return startCommand(dir);

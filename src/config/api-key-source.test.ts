@@ -52,4 +52,13 @@ describe("api key sources", () => {
     expect(apiKeyHint(apiKeySource(dir, cfg, "openai"))).toBe(`no API key is set: put OPENAI_API_KEY=<your key> in ${join(dir, ".env")} and restart the agent`);
     expect(apiKeyHint(apiKeySource(dir, load({ OPENAI_API_KEY: "sk-1" }), "openai"))).toBe(`check the API key, OPENAI_API_KEY in ${join(dir, ".env")}, and restart the agent`);
   });
+
+  it("reads the raw key from the YAML the config in force was parsed from, and from the file for any other config", () => {
+    const cfg = load({});
+    // agentd.yaml edited after the config was loaded: the config in force still names its own variable
+    writeFileSync(join(dir, "agentd.yaml"), YAML.replace("OPENAI_API_KEY:-", "OTHER_KEY:-"));
+    expect(apiKeySource(dir, cfg, "openai").variable).toBe("OPENAI_API_KEY");
+    // a config parseConfig did not make (a copy) is looked up in the file
+    expect(apiKeySource(dir, structuredClone(cfg), "openai").variable).toBe("OTHER_KEY");
+  });
 });

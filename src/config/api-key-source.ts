@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
-import { CONFIG_FILE } from "./load.js";
+import { CONFIG_FILE, yamlTreeOf } from "./load.js";
 import type { Config } from "./schema.js";
 
 /** Where the API key of one provider is set, for messages that tell the owner what to fix (issue 17, item 11). */
@@ -24,18 +24,25 @@ export interface ApiKeySource {
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}/;
 
 /**
- * Where the API key of `provider` comes from in the agent folder `dir`: reads the raw `providers.<name>.apiKey`
- * of `DIR/agentd.yaml` (before `${VAR}` expansion) to name the variable and `.env`; `config` (the config in force)
- * tells whether a key is set. Never throws: an unreadable file gives the agentd.yaml key path.
+ * Where the API key of `provider` comes from in the agent folder `dir`: the raw `providers.<name>.apiKey` of
+ * `DIR/agentd.yaml` (before `${VAR}` expansion) names the variable and `.env`; it is read from the YAML tree
+ * `config` was parsed from when `parseConfig` made it (no second parse of the file, `yamlTreeOf`), else from the
+ * file. `config` (the config in force) tells whether a key is set. Never throws: an unreadable file gives the
+ * agentd.yaml key path.
  */
 export function apiKeySource(dir: string, config: Config, provider: string): ApiKeySource {
   const keyPath = `providers.${provider}.apiKey`;
   const yamlFile = join(dir, CONFIG_FILE);
   let raw: unknown;
-  try {
-    raw = parseDocument(readFileSync(yamlFile, "utf8")).getIn(["providers", provider, "apiKey"]);
-  } catch {
-    raw = undefined;
+  const tree = yamlTreeOf(config);
+  if (tree !== undefined) {
+    raw = valueAt(tree, ["providers", provider, "apiKey"]);
+  } else {
+    try {
+      raw = parseDocument(readFileSync(yamlFile, "utf8")).getIn(["providers", provider, "apiKey"]);
+    } catch {
+      raw = undefined;
+    }
   }
   const variable = typeof raw === "string" ? ENV_REF.exec(raw)?.[1] : undefined;
   const empty = !config.providers[provider]?.apiKey;
@@ -44,6 +51,13 @@ export function apiKeySource(dir: string, config: Config, provider: string): Api
     return { provider, keyPath, variable, file, empty, where: `${variable} in ${file}` };
   }
   return { provider, keyPath, file: yamlFile, empty, where: `${keyPath} in ${yamlFile}` };
+}
+
+/** The value at `path` in a tree of plain objects, or undefined. */
+function valueAt(tree: unknown, path: string[]): unknown {
+  let node = tree;
+  for (const key of path) node = node !== null && typeof node === "object" && Object.hasOwn(node, key) ? (node as Record<string, unknown>)[key] : undefined;
+  return node;
 }
 
 /** A model of the agent whose provider's API key is configured but empty; `message` says what to do. */

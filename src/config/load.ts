@@ -94,13 +94,26 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     throw new ConfigError(file, line ? `line ${line.line}` : "", e.message.split("\n")[0] ?? "YAML syntax error");
   }
   const expanded: string[][] = [];
-  const raw = expandEnv(doc.toJS() ?? {}, env, file, { expanded });
+  const tree: unknown = doc.toJS() ?? {};
+  const raw = expandEnv(tree, env, file, { expanded });
   // jitless: zod's eval-built fast path costs more to generate than it saves on a parse done once per start or edit
   let parsed = Config.safeParse(raw, { jitless: true });
   // only a failed parse can hold a `${VAR}` string where the schema wants a number or boolean: coerce, parse again
   if (!parsed.success && expanded.length > 0) parsed = Config.safeParse(coerceExpanded(raw, expanded, Config), { jitless: true });
   if (!parsed.success) throw configErrorFrom(file, parsed.error, Config, { input: raw, expanded });
+  yamlTrees.set(parsed.data, tree);
   return parsed.data;
+}
+
+const yamlTrees = new WeakMap<Config, unknown>();
+
+/**
+ * The YAML tree, before `${VAR}` expansion, that {@link parseConfig} made `config` from (plain objects, arrays and
+ * scalars: the `yaml` package's `toJS()`); undefined for a config it did not make. Lets a reader of a raw value
+ * (which variable `providers.openai.apiKey` names) skip parsing agentd.yaml a second time.
+ */
+export function yamlTreeOf(config: Config): unknown {
+  return yamlTrees.get(config);
 }
 
 /** Loads `DIR/.env` then `DIR/agentd.yaml`. Throws {@link ConfigError} when the file is missing or invalid. */

@@ -4,7 +4,6 @@ import { mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { Busboy } from "@fastify/busboy";
 import type { Attachment } from "../../protocol/chat.js";
 import { AgentdError } from "../errors.js";
 import { sanitizeFileName, storedFileName, uploadMime } from "./safe-name.js";
@@ -57,7 +56,12 @@ export async function receiveForm(req: Request, limits: FormLimits & { dir: stri
     throw tooLarge(limits.maxBytes);
   }
   const folder = join(limits.dir, UPLOADS_DIR);
-  await mkdir(folder, { recursive: true });
+  // loaded on the first upload, not at start: the daemon's start evaluates nothing an upload alone needs
+  // (docs/performance.md "Start-up: built-ins before the V8 flags, and modules loaded on first use")
+  const [busboy] = await Promise.all([import("@fastify/busboy"), mkdir(folder, { recursive: true })]);
+  // `default` is module.exports, the constructor, in Node and in esbuild's chunk of this CommonJS package (which
+  // exports nothing else); its types describe the module namespace instead
+  const Busboy = busboy.default as unknown as typeof busboy.Busboy;
 
   const fields = new Map<string, string>();
   const parts: Array<{ tmp: string; filename: string; mime: string; bytes: number }> = [];
