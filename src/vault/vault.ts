@@ -160,6 +160,7 @@ export class Vault {
     this.markWatcherReady();
     this.indexer?.abort();
     await this.running.catch(() => undefined);
+    await this.indexer?.idle();
     this.indexer = undefined;
     this.index = undefined;
     index.close();
