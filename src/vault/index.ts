@@ -1,5 +1,6 @@
 /** The vault: Obsidian-compatible markdown notes, indexed (SQLite FTS5), searchable and watched (issue 4). */
-export { Vault, etagOf, type VaultOptions } from "./vault.js";
+export { Vault, type VaultOptions } from "./vault.js";
+export { etagOf } from "./note-file.js";
 export { vaultTools } from "./tools.js";
 export { normalizeRelPath, resolveInVault, isHiddenRel } from "./paths.js";
 export { parseNote, type ParsedNote } from "./parse.js";
