@@ -35,6 +35,8 @@ export interface VaultOptions {
   parseWorkerMinNotes?: number;
   /** Time slice of indexing on the main thread between yields to the event loop, ms. Default 8. */
   sliceMs?: number;
+  /** Commit a reconcile's writes this often, ms: readers see its progress (default 1000 in a worker, 250 here). */
+  commitEveryMs?: number;
   /** Watcher debounce per path, ms. Default 10. */
   debounceMs?: number;
 }
@@ -83,11 +85,8 @@ export class Vault {
     const index = new IndexDb(this.opts.indexDbPath);
     this.index = index;
     this.searcher = new Searcher(index.db);
-    const indexer = new Indexer(this.root, index, this.opts.indexDbPath, this.resolver, this.logger, (c) => this.emit(c), {
-      ...(this.opts.workerMinNotes === undefined ? {} : { workerMinNotes: this.opts.workerMinNotes }),
-      ...(this.opts.sliceMs === undefined ? {} : { sliceMs: this.opts.sliceMs }),
-      ...(this.opts.parseWorkerMinNotes === undefined ? {} : { parseWorkerMinNotes: this.opts.parseWorkerMinNotes }),
-    });
+    // VaultOptions carries IndexerOptions' fields (workerMinNotes, parseWorkerMinNotes, sliceMs, commitEveryMs)
+    const indexer = new Indexer(this.root, index, this.opts.indexDbPath, this.resolver, this.logger, (c) => this.emit(c), this.opts);
     this.indexer = indexer;
     indexer.loadResolver();
     this.initial = this.runReconcile();
