@@ -8,5 +8,4 @@ export { LinkResolver } from "./resolve.js";
 export { toFtsQuery, SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX } from "./search.js";
 export { MAX_NOTE_BYTES } from "./write.js";
 export type { IndexerStats } from "./note-store.js";
-export type { IndexerOptions } from "./indexer.js";
 export type * from "./types.js";

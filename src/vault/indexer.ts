@@ -8,25 +8,7 @@ import { ReconcileApply, ReconcilePlanner, runSliced, type ReconcilePlan } from 
 import { PARSE_WORKER_MIN_NOTES } from "./reconcile-parse.js";
 import { ReconcileWorkerRun, reconcileWorkerUrl } from "./reconcile-worker-run.js";
 import type { LinkResolver } from "./resolve.js";
-import type { VaultChange } from "./types.js";
-
-/** Options of {@link Indexer}; all have defaults. */
-export interface IndexerOptions {
-  /**
-   * Apply a reconcile in a worker thread when it has at least this many notes to read (default 250;
-   * `Infinity`: never), so a cold index of a big vault never blocks the event loop. Smaller ones run here.
-   */
-  workerMinNotes?: number;
-  /**
-   * In the worker, read and parse notes in a second worker thread (while the first writes the index) when there
-   * are at least this many (default {@link PARSE_WORKER_MIN_NOTES}; `Infinity`: never).
-   */
-  parseWorkerMinNotes?: number;
-  /** Main-thread reconcile (fallback or `worker: false`): time slice between yields, ms (default 8). */
-  sliceMs?: number;
-  /** Commit the reconcile's transaction this often, ms (default 1000 in the worker, 250 on the main thread). */
-  commitEveryMs?: number;
-}
+import type { IndexerOptions, VaultChange } from "./types.js";
 
 /**
  * Keeps the index in step with the vault folder, on the main thread's connection. Each single-note operation is
@@ -59,6 +41,8 @@ export class Indexer {
   private urgent: ReconcileWorkerRun | undefined;
   /** The worker's background work after its index is complete (the FTS5 merge), and the clean-up after it. */
   private background: Promise<void> = Promise.resolve();
+  /** True between the worker's `indexed` and the end of deferring (its background work). */
+  private inBackground = false;
   private readonly unconfirmed = new Set<string>();
   private settledWaiters: Array<() => void> = [];
   private aborted = false;
@@ -108,6 +92,16 @@ export class Indexer {
     return new Promise((resolve) => this.settledWaiters.push(resolve));
   }
 
+  /**
+   * Whether the worker still owns the index. Once its index is complete and it has closed its connection (known
+   * from shared memory before its `exit` event is handled), deferring ends here and now, so a write after the
+   * merge is indexed at once on this thread.
+   */
+  private get deferring(): boolean {
+    if (this.inBackground && this.urgent?.closedIndex) this.endDeferred(this.urgent.sentAfterIndexed);
+    return this.deferred !== undefined;
+  }
+
   /** Defers a path while the worker runs; an API write also goes to the worker at once (see {@link settled}). */
   private defer(rel: string, source: VaultChange["source"]): void {
     this.deferred!.add(rel);
@@ -127,7 +121,7 @@ export class Indexer {
 
   /** Indexes a note from bytes the caller just wrote (API writes do not wait for the watcher). */
   indexBytes(rel: string, buf: Buffer, size: number, mtimeMs: number, source: VaultChange["source"]): void {
-    if (this.deferred) {
+    if (this.deferring) {
       this.resolver.add(rel);
       this.defer(rel, source);
       return;
@@ -138,7 +132,7 @@ export class Indexer {
 
   /** Removes a note from the index (after the caller deleted it). */
   remove(rel: string, source: VaultChange["source"]): void {
-    if (this.deferred) {
+    if (this.deferring) {
       this.resolver.remove(rel);
       this.defer(rel, source);
       return;
@@ -154,8 +148,8 @@ export class Indexer {
    */
   syncPath(rel: string, source: VaultChange["source"] = "watcher"): void {
     if (rel === "" || isHiddenRel(rel)) return;
-    if (this.deferred) {
-      this.deferred.add(rel);
+    if (this.deferring) {
+      this.deferred!.add(rel);
       return;
     }
     const abs = join(this.root, ...rel.split("/"));
@@ -271,11 +265,12 @@ export class Indexer {
     this.stats.notesParsed += result.notesParsed;
     this.stats.notesUnchanged += result.notesUnchanged;
     if (result.changed) this.store.loadResolver();
+    this.inBackground = true;
     this.background = run.exited.then(({ error }) => {
       if (error) this.logger.warn({ err: error }, "vault: reconcile worker failed after indexing (FTS5 merge)");
       try {
         // API writes the worker indexed after the resolver was loaded above may have changed aliases
-        this.endDeferred(run.syncedAfterIndexed);
+        this.endDeferred(run.sentAfterIndexed); // unless already done (see deferring)
       } catch (err) {
         this.logger.error({ err }, "vault: re-sync after the reconcile worker failed");
       }
@@ -283,10 +278,12 @@ export class Indexer {
     return result.threads;
   }
 
-  /** Back to indexing on this thread: re-syncs every path written or changed while the worker ran. */
+  /** Back to indexing on this thread: re-syncs every path written or changed while the worker ran. Idempotent. */
   private endDeferred(reloadResolver: boolean): void {
+    if (!this.deferred) return;
+    this.inBackground = false;
     this.urgent = undefined;
-    const touched = this.deferred ?? new Set<string>();
+    const touched = this.deferred;
     this.deferred = undefined;
     if (this.aborted) return this.confirm([...this.unconfirmed], false);
     if (reloadResolver) this.store.loadResolver();

@@ -21,6 +21,8 @@ export interface ReconcileWorkerData {
   /** The URL of this worker's entry file (`reconcile-worker.js`), which also starts the parse worker. */
   entry: string;
   stop: Int32Array;
+  /** Set to 1 (`closed[0]`) once this worker has closed its connection: the main thread may write at once. */
+  closed: Int32Array;
   urgent: MessagePort;
 }
 
@@ -124,4 +126,5 @@ try {
   await feed?.close();
   index?.endBulkLoad(); // never leave the index without its secondary indexes (also when stopped early)
   index?.close();
+  Atomics.store(data.closed, 0, 1);
 }

@@ -49,13 +49,15 @@ export class ReconcileWorkerRun {
   readonly indexed: Promise<ReconcileWorkerResult>;
   /** Resolves when the worker has exited (never rejects); `error` is its failure after `indexed`, if any. */
   readonly exited: Promise<{ error?: string }>;
-  /** True when the worker indexed paths sent by {@link send} after {@link indexed} resolved. */
-  syncedAfterIndexed = false;
+  /** True when paths were {@link send}t to the worker after its `indexed` message arrived. */
+  sentAfterIndexed = false;
+  private isIndexed = false;
   private readonly channel = new MessageChannel();
+  /** `[0]` = 1 once the worker has closed its connection: it will not touch the index again. */
+  private readonly closed = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(url: URL, plan: ReconcilePlan, params: ReconcileWorkerParams, onSynced: (rels: string[]) => void) {
-    const data: ReconcileWorkerData = { ...params, plan, entry: url.href, urgent: this.channel.port2 };
-    let isIndexed = false;
+    const data: ReconcileWorkerData = { ...params, plan, entry: url.href, urgent: this.channel.port2, closed: this.closed };
     let error: string | undefined;
     let markIndexed: (r: ReconcileWorkerResult) => void = () => undefined;
     let fail: (err: Error) => void = () => undefined;
@@ -73,11 +75,9 @@ export class ReconcileWorkerRun {
     }
     worker.unref();
     worker.on("message", (m: ReconcileWorkerMessage) => {
-      if ("synced" in m) {
-        if (isIndexed) this.syncedAfterIndexed = true;
-        onSynced(m.synced);
-      } else if ("indexed" in m) {
-        isIndexed = true;
+      if ("synced" in m) onSynced(m.synced);
+      else if ("indexed" in m) {
+        this.isIndexed = true;
         markIndexed(m.indexed);
       } else if (!m.ok) {
         error = m.error;
@@ -99,6 +99,15 @@ export class ReconcileWorkerRun {
 
   /** Sends a vault-relative path written through the API, for the worker to index out of turn. */
   send(rel: string): void {
+    if (this.isIndexed) this.sentAfterIndexed = true;
     this.channel.port1.postMessage(rel);
+  }
+
+  /**
+   * True once the worker has closed its index connection for good (read from shared memory, so it is known before
+   * its `exit` event comes in): from then on the main thread may write to the index at once.
+   */
+  get closedIndex(): boolean {
+    return Atomics.load(this.closed, 0) === 1;
   }
 }

@@ -82,6 +82,27 @@ describe("a cold index in the worker: complete first, FTS5 segments merged after
     }
   });
 
+  it("indexes a write on this thread at once when the worker has closed the index but its exit is not handled yet", async () => {
+    const vault = new Vault(options("d.db"));
+    try {
+      await vault.start();
+      await vault.ready();
+      const run = (indexerOf(vault) as unknown as { urgent?: { closedIndex: boolean } }).urgent;
+      expect(run).toBeDefined(); // the worker's background work had not ended when ready() resolved
+      // Wait without yielding to the event loop, so the worker's exit event cannot be handled meanwhile.
+      const nap = new Int32Array(new SharedArrayBuffer(4));
+      for (let i = 0; i < 6000 && !run!.closedIndex; i++) Atomics.wait(nap, 0, 0, 5);
+      expect(run!.closedIndex).toBe(true);
+      vault.write("Late.md", { content: "The late wombat9q links to [[Note 5]]." });
+      // no await: indexed synchronously, as any write when no reconcile runs
+      expect(vault.search({ q: "wombat9q" }).hits.map((h) => h.path)).toEqual(["Late.md"]);
+      expect(vault.read("gen/Note 5.md").backlinks.map((b) => b.path)).toContain("Late.md");
+      vault.delete("Late.md");
+    } finally {
+      await vault.stop();
+    }
+  });
+
   it("stops promptly when asked during the merge, and a restart has every note without reading any", async () => {
     const first = new Vault(options("b.db"));
     await first.start();
