@@ -2,7 +2,7 @@ import { lstatSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import type { IndexDb } from "./index-db.js";
-import { NoteStore, type IndexerStats } from "./note-store.js";
+import { NoteStore, warmUpNoteParsing, type IndexerStats } from "./note-store.js";
 import { isFileAt, isHiddenRel } from "./paths.js";
 import { ReconcileApply, ReconcilePlanner, runSliced, type ReconcilePlan } from "./reconcile-job.js";
 import { PARSE_WORKER_MIN_NOTES } from "./reconcile-parse.js";
@@ -253,6 +253,7 @@ export class Indexer {
       throw err;
     }
     this.urgent = run;
+    warmUpNoteParsing(); // while the worker boots: this thread's first write after the index does not compile it
     let result;
     try {
       result = await run.indexed;
