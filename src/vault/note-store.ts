@@ -26,7 +26,10 @@ export function hashOf(buf: Buffer): string {
 
 let warmedUp = false;
 
-/** The note {@link warmUpNoteParsing} parses: frontmatter (tags, aliases, a link), wikilinks, an embed, a markdown link, a tag, code. */
+/**
+ * The note {@link warmUpNoteParsing} parses: frontmatter (tags, aliases, a link), wikilinks, an embed, a markdown
+ * link, an inline tag, a code fence.
+ */
 export const WARM_UP_NOTE = "---\ntags: [warm/up]\naliases: [Warm]\nlinks: \"[[Other]]\"\n---\n# Warm\n\nSee [[Note#Part|shown]], ![[a.png]] and [md](b.md). #tag\n\n```\n[[no]]\n```\n";
 
 /**
