@@ -77,6 +77,7 @@ function prepareAll(db: Database.Database) {
   return {
     noteByPath: db.prepare<[string], NoteRow>("SELECT id, path, title, size, mtime_ms AS mtimeMs, hash FROM notes WHERE path = ?"),
     allNotes: db.prepare<[], NoteRow>("SELECT id, path, title, size, mtime_ms AS mtimeMs, hash FROM notes"),
+    allPaths: db.prepare<[], string>("SELECT path FROM notes").pluck(),
     allAliases: db.prepare<[], { path: string; alias: string }>(
       "SELECT n.path, a.alias FROM aliases a JOIN notes n ON n.id = a.note_id",
     ),
@@ -158,6 +159,8 @@ export class IndexDb {
   readonly stmts: IndexStatements;
   /** True when the file was (re)created empty at open, i.e. a full index from cold follows. */
   readonly fresh: boolean;
+  private readonly totalChanges: Database.Statement<[], number>;
+  private readonly mergeFts: Database.Statement<[number]>;
 
   /**
    * Opens `file`. With `rebuild: false` (a second connection, e.g. the reconcile worker's) a missing schema or
@@ -200,6 +203,8 @@ export class IndexDb {
     this.db = db;
     this.fresh = fresh;
     this.stmts = prepareAll(db);
+    this.totalChanges = db.prepare<[], number>("SELECT total_changes()").pluck();
+    this.mergeFts = db.prepare<[number]>("INSERT INTO notes_fts(notes_fts, rank) VALUES('merge', ?)");
   }
 
   /**
@@ -240,11 +245,16 @@ export class IndexDb {
   }
 
   /**
-   * Merges the FTS5 segments into one (https://www.sqlite.org/fts5.html#the_optimize_command) and truncates the
-   * WAL: after a bulk load, off the main thread, so a later one-note write does not trigger a large merge.
+   * One step of an incremental merge of all FTS5 segments into one (`'merge'` with a negative page count,
+   * https://www.sqlite.org/fts5.html#the_merge_command): about `pages` leaf pages of work (~50 µs each), so a
+   * writer can take other work between steps. Run to the end, it leaves one segment, as FTS5's `'optimize'`
+   * does. Returns true when there was nothing left to merge (FTS5's documented test: `total_changes()` grew by
+   * less than 2).
    */
-  optimize(): void {
-    this.db.exec("INSERT INTO notes_fts(notes_fts) VALUES('optimize')");
+  mergeStep(pages: number): boolean {
+    const before = this.totalChanges.get() as number;
+    this.mergeFts.run(-Math.max(1, Math.floor(pages)));
+    return (this.totalChanges.get() as number) - before < 2;
   }
 
   /** Checkpoints and truncates the WAL (`wal_checkpoint(TRUNCATE)`). */

@@ -1,65 +1,14 @@
-import { existsSync, lstatSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
+import { lstatSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Logger } from "pino";
 import type { IndexDb } from "./index-db.js";
-import { NoteStore, type IndexerStats } from "./note-store.js";
-import { isHiddenRel } from "./paths.js";
+import { NoteStore, warmUpNoteParsing, type IndexerStats } from "./note-store.js";
+import { isFileAt, isHiddenRel } from "./paths.js";
 import { ReconcileApply, ReconcilePlanner, runSliced, type ReconcilePlan } from "./reconcile-job.js";
 import { PARSE_WORKER_MIN_NOTES } from "./reconcile-parse.js";
-import type { ReconcileWorkerData, ReconcileWorkerMessage } from "./reconcile-worker-main.js";
+import { ReconcileWorkerRun, reconcileWorkerUrl } from "./reconcile-worker-run.js";
 import type { LinkResolver } from "./resolve.js";
-import type { VaultChange } from "./types.js";
-
-/** Options of {@link Indexer}; all have defaults. */
-export interface IndexerOptions {
-  /**
-   * Apply a reconcile in a worker thread when it has at least this many notes to read (default 250;
-   * `Infinity`: never), so a cold index of a big vault never blocks the event loop. Smaller ones run here.
-   */
-  workerMinNotes?: number;
-  /**
-   * In the worker, read and parse notes in a second worker thread (while the first writes the index) when there
-   * are at least this many (default {@link PARSE_WORKER_MIN_NOTES}; `Infinity`: never).
-   */
-  parseWorkerMinNotes?: number;
-  /** Main-thread reconcile (fallback or `worker: false`): time slice between yields, ms (default 8). */
-  sliceMs?: number;
-  /** Commit the reconcile's transaction this often, ms (default 1000 in the worker, 250 on the main thread). */
-  commitEveryMs?: number;
-}
-
-let workerUrlCache: URL | null | undefined;
-
-function existsAsFile(abs: string): boolean {
-  try {
-    return lstatSync(abs).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Where the reconcile worker's entry file is: beside this module (tsc output, or `.ts` sources in tests), or,
- * when this module was bundled (esbuild's dist/bundle/), the tsc output `src/vault/reconcile-worker.js` found in
- * a folder above the bundle. `null` when there is none (then indexing stays on the main thread).
- */
-function workerUrl(): URL | null {
-  if (workerUrlCache !== undefined) return workerUrlCache;
-  const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-  const beside = new URL(`./reconcile-worker${ext}`, import.meta.url);
-  workerUrlCache = null;
-  if (existsSync(fileURLToPath(beside))) workerUrlCache = beside;
-  else {
-    let dir = dirname(fileURLToPath(import.meta.url));
-    for (let i = 0; i < 4 && workerUrlCache === null; i++, dir = dirname(dir)) {
-      const candidate = join(dir, "src", "vault", "reconcile-worker.js");
-      if (existsSync(candidate)) workerUrlCache = pathToFileURL(candidate);
-    }
-  }
-  return workerUrlCache;
-}
+import type { IndexerOptions, VaultChange } from "./types.js";
 
 /**
  * Keeps the index in step with the vault folder, on the main thread's connection. Each single-note operation is
@@ -89,7 +38,11 @@ export class Indexer {
   private readonly stopFlag = new Int32Array(new SharedArrayBuffer(4));
   private deferred: Set<string> | undefined;
   /** While the worker runs: where API writes are sent to it, and those it has not yet confirmed. */
-  private urgent: MessagePort | undefined;
+  private urgent: ReconcileWorkerRun | undefined;
+  /** The worker's background work after its index is complete (the FTS5 merge), and the clean-up after it. */
+  private background: Promise<void> = Promise.resolve();
+  /** True between the worker's `indexed` and the end of deferring (its background work). */
+  private inBackground = false;
   private readonly unconfirmed = new Set<string>();
   private settledWaiters: Array<() => void> = [];
   private aborted = false;
@@ -139,18 +92,28 @@ export class Indexer {
     return new Promise((resolve) => this.settledWaiters.push(resolve));
   }
 
+  /**
+   * Whether the worker still owns the index. Once its index is complete and it has closed its connection (known
+   * from shared memory before its `exit` event is handled), deferring ends here and now, so a write after the
+   * merge is indexed at once on this thread.
+   */
+  private get deferring(): boolean {
+    if (this.inBackground && this.urgent?.closedIndex) this.endDeferred(this.urgent.sentAfterIndexed);
+    return this.deferred !== undefined;
+  }
+
   /** Defers a path while the worker runs; an API write also goes to the worker at once (see {@link settled}). */
   private defer(rel: string, source: VaultChange["source"]): void {
     this.deferred!.add(rel);
     if (source !== "api" || !this.urgent) return;
     this.unconfirmed.add(rel);
-    this.urgent.postMessage(rel);
+    this.urgent.send(rel);
   }
 
   private confirm(rels: Iterable<string>, emit: boolean): void {
     for (const rel of rels) {
       if (!this.unconfirmed.delete(rel) || !emit) continue;
-      this.onChange({ path: rel, kind: existsAsFile(join(this.root, ...rel.split("/"))) ? "upsert" : "delete", source: "api", durationMs: 0 });
+      this.onChange({ path: rel, kind: isFileAt(join(this.root, ...rel.split("/"))) ? "upsert" : "delete", source: "api", durationMs: 0 });
     }
     if (this.unconfirmed.size > 0) return;
     for (const resolve of this.settledWaiters.splice(0)) resolve();
@@ -158,7 +121,7 @@ export class Indexer {
 
   /** Indexes a note from bytes the caller just wrote (API writes do not wait for the watcher). */
   indexBytes(rel: string, buf: Buffer, size: number, mtimeMs: number, source: VaultChange["source"]): void {
-    if (this.deferred) {
+    if (this.deferring) {
       this.resolver.add(rel);
       this.defer(rel, source);
       return;
@@ -169,7 +132,7 @@ export class Indexer {
 
   /** Removes a note from the index (after the caller deleted it). */
   remove(rel: string, source: VaultChange["source"]): void {
-    if (this.deferred) {
+    if (this.deferring) {
       this.resolver.remove(rel);
       this.defer(rel, source);
       return;
@@ -185,8 +148,8 @@ export class Indexer {
    */
   syncPath(rel: string, source: VaultChange["source"] = "watcher"): void {
     if (rel === "" || isHiddenRel(rel)) return;
-    if (this.deferred) {
-      this.deferred.add(rel);
+    if (this.deferring) {
+      this.deferred!.add(rel);
       return;
     }
     const abs = join(this.root, ...rel.split("/"));
@@ -235,6 +198,8 @@ export class Indexer {
       if (!(await runSliced(planner, undefined, slice))) return;
       this.stats.notesUnchanged += planner.unchanged;
       const plan = planner.plan;
+      await this.background; // an earlier worker still merging holds the write lock: no writes here until it ends
+      if (this.aborted) return;
       let workers = 0;
       if (plan.read.length >= this.opts.workerMinNotes) {
         try {
@@ -254,50 +219,77 @@ export class Indexer {
     }
   }
 
-  /** Resolves the number of worker threads that applied the plan (1, or 2 with a parse worker); throws when the worker failed. */
-  private async applyInWorker(plan: ReconcilePlan): Promise<number> {
-    this.deferred = new Set();
-    const channel = new MessageChannel();
-    try {
-      const commitEveryMs = this.opts.commitEveryMs || 1000;
-      const url = workerUrl();
-      if (!url) throw new Error("reconcile worker file not found");
-      const data: ReconcileWorkerData = {
-        root: this.root,
-        indexDbPath: this.indexDbPath,
-        plan,
-        commitEveryMs,
-        parseWorkerMinNotes: this.opts.parseWorkerMinNotes,
-        entry: url.href,
-        stop: this.stopFlag,
-        urgent: channel.port2,
-      };
+  /**
+   * Resolves when no reconcile worker runs any more, not even its background work after the index was complete
+   * (the FTS5 merge, see `reconcile-worker-main.ts`); until then API writes are indexed by the worker. Never
+   * rejects. {@link abort} first to make it quick.
+   */
+  idle(): Promise<void> {
+    return this.background;
+  }
 
-      const worker = new Worker(url, { workerData: data, transferList: [channel.port2] });
-      worker.unref();
-      this.urgent = channel.port1;
-      const msg = await new Promise<Exclude<ReconcileWorkerMessage, { synced: string[] }>>((resolve, reject) => {
-        worker.on("message", (m: ReconcileWorkerMessage) => {
-          if ("synced" in m) this.confirm(m.synced, true);
-          else resolve(m);
-        });
-        worker.once("error", reject);
-        worker.once("exit", (code) => reject(new Error(`reconcile worker exited with code ${code}`)));
-      });
-      if (!msg.ok) throw new Error(msg.error);
-      this.stats.filesRead += msg.filesRead;
-      this.stats.notesParsed += msg.notesParsed;
-      this.stats.notesUnchanged += msg.notesUnchanged;
-      if (msg.changed) this.store.loadResolver();
-      return msg.threads;
-    } finally {
-      this.urgent = undefined;
-      channel.port1.close();
-      const touched = this.deferred;
-      this.deferred = undefined;
-      if (!this.aborted) for (const rel of touched) this.syncPath(rel, this.unconfirmed.has(rel) ? "api" : "reconcile");
-      // written through the API and not confirmed by the worker: now synced here (or the vault is stopping)
-      this.confirm([...this.unconfirmed], false);
+  /**
+   * Applies the plan in a worker thread; resolves, once the index is complete, the number of worker threads that
+   * applied it (1, or 2 with a parse worker). The worker then merges the FTS5 segments in the background (see
+   * {@link idle}); API writes and watcher events keep going to it, or being deferred, until it exits. Throws when
+   * the worker failed before the index was complete (after cleaning up, so the caller can apply the plan here).
+   */
+  private async applyInWorker(plan: ReconcilePlan): Promise<number> {
+    const url = reconcileWorkerUrl();
+    if (!url) throw new Error("reconcile worker file not found");
+    const params = {
+      root: this.root,
+      indexDbPath: this.indexDbPath,
+      commitEveryMs: this.opts.commitEveryMs || 1000,
+      parseWorkerMinNotes: this.opts.parseWorkerMinNotes,
+      stop: this.stopFlag,
+    };
+    this.deferred = new Set();
+    let run: ReconcileWorkerRun;
+    try {
+      run = new ReconcileWorkerRun(url, plan, params, (synced) => this.confirm(synced, true));
+    } catch (err) {
+      this.endDeferred(false);
+      throw err;
     }
+    this.urgent = run;
+    warmUpNoteParsing(); // while the worker boots: this thread's first write after the index does not compile it
+    let result;
+    try {
+      result = await run.indexed;
+    } catch (err) {
+      await run.exited;
+      this.endDeferred(false);
+      throw err;
+    }
+    this.stats.filesRead += result.filesRead;
+    this.stats.notesParsed += result.notesParsed;
+    this.stats.notesUnchanged += result.notesUnchanged;
+    if (result.changed) this.store.loadResolver();
+    this.inBackground = true;
+    this.background = run.exited.then(({ error }) => {
+      if (error) this.logger.warn({ err: error }, "vault: reconcile worker failed after indexing (FTS5 merge)");
+      try {
+        // API writes the worker indexed after the resolver was loaded above may have changed aliases
+        this.endDeferred(run.sentAfterIndexed); // unless already done (see deferring)
+      } catch (err) {
+        this.logger.error({ err }, "vault: re-sync after the reconcile worker failed");
+      }
+    });
+    return result.threads;
+  }
+
+  /** Back to indexing on this thread: re-syncs every path written or changed while the worker ran. Idempotent. */
+  private endDeferred(reloadResolver: boolean): void {
+    if (!this.deferred) return;
+    this.inBackground = false;
+    this.urgent = undefined;
+    const touched = this.deferred;
+    this.deferred = undefined;
+    if (this.aborted) return this.confirm([...this.unconfirmed], false);
+    if (reloadResolver) this.store.loadResolver();
+    for (const rel of touched) this.syncPath(rel, this.unconfirmed.has(rel) ? "api" : "reconcile");
+    // written through the API and not confirmed by the worker: now synced here
+    this.confirm([...this.unconfirmed], false);
   }
 }

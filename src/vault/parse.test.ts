@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { splitFrontmatter } from "./frontmatter.js";
+import { parseNoteBytes, warmUpNoteParsing, WARM_UP_NOTE } from "./note-store.js";
 import { parseNote } from "./parse.js";
 import { LinkResolver } from "./resolve.js";
 
@@ -113,5 +114,21 @@ describe("LinkResolver", () => {
     expect(r.resolve("other/alias", "wikilink", "x.md")).toBeNull();
     expect(r.resolve("", "wikilink", "x.md")).toBe("x.md");
     expect(r.resolve("Nope", "wikilink", "x.md")).toBeNull();
+  });
+});
+
+describe("the warm-up note (parsed once on the main thread while a reconcile worker indexes)", () => {
+  it("goes through every part of the parser a note write needs: YAML frontmatter, wikilinks, embeds, markdown links, tags, code", () => {
+    const note = parseNoteBytes(Buffer.from(WARM_UP_NOTE), "warm/Warm.md");
+    expect(note.title).toBe("Warm");
+    expect(note.tags).toEqual(["warm/up", "tag"]);
+    expect(note.aliases).toEqual(["Warm"]);
+    expect(note.links.map((l) => [l.kind, l.target])).toEqual([
+      ["wikilink", "Note"],
+      ["embed", "a.png"],
+      ["markdown", "b.md"],
+      ["wikilink", "Other"],
+    ]);
+    expect(() => warmUpNoteParsing()).not.toThrow();
   });
 });

@@ -95,3 +95,12 @@ export function resolveInVault(vaultReal: string, rel: string, kind: "note" | "f
   }
   return abs;
 }
+
+/** True when `abs` is a regular file (not a folder, not a symlink); false when it is anything else or absent. */
+export function isFileAt(abs: string): boolean {
+  try {
+    return lstatSync(abs).isFile();
+  } catch {
+    return false;
+  }
+}

@@ -5,6 +5,7 @@ import type { IndexDb, NoteRow } from "./index-db.js";
 import type { NoteStore } from "./note-store.js";
 import type { ParseFeed, PreparedNote } from "./reconcile-parse.js";
 import type { LinkResolver } from "./resolve.js";
+import { isFileAt } from "./paths.js";
 import { walkVault } from "./scan.js";
 
 /**
@@ -74,14 +75,6 @@ export class ReconcilePlanner {
   }
 }
 
-function existsAsFile(abs: string): boolean {
-  try {
-    return lstatSync(abs).isFile();
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Second half of a reconcile: applies a {@link ReconcilePlan} (attachments, then notes to read — parsed only when
  * their hash changed —, then notes gone), and then re-resolves the stored links whose key any of that touched. Every path is
@@ -133,7 +126,7 @@ export class ReconcileApply {
     const abs = join(this.root, ...rel.split("/"));
     try {
       if (rel.endsWith(".md")) this.syncNote(rel, abs, false);
-      else if (this.store.setAttachment(rel, existsAsFile(abs), false)) this.result.changed = true;
+      else if (this.store.setAttachment(rel, isFileAt(abs), false)) this.result.changed = true;
     } catch {
       // Unreadable right now: the main thread re-syncs every path written meanwhile when the reconcile ends.
     }
@@ -179,7 +172,7 @@ export class ReconcileApply {
       const abs = join(this.root, ...item.rel.split("/"));
       try {
         if (item.what === "file") {
-          if (this.store.setAttachment(item.rel, existsAsFile(abs), true)) this.result.changed = true;
+          if (this.store.setAttachment(item.rel, isFileAt(abs), true)) this.result.changed = true;
         } else {
           this.syncNote(item.rel, abs);
         }
@@ -214,8 +207,9 @@ export interface Stepper {
 /**
  * Runs a job to the end without yielding (in a worker thread), committing every `commitEveryMs` so readers on
  * other connections see progress. Stops early (committing what is done) when `shouldStop()` turns true.
- * Every 16 steps it calls `urgent()` (if given): work done there is committed at once, then the callback it
- * returned runs (e.g. to tell the main thread those writes are visible). Returns whether it finished.
+ * Every `checkEvery` steps (a power of 2, default 16) it checks that and calls `urgent()` (if given): work done
+ * there is committed at once, then the callback it returned runs (e.g. to tell the main thread those writes are
+ * visible). Returns whether it finished.
  */
 export function runToEnd(
   job: Stepper,
@@ -223,16 +217,18 @@ export function runToEnd(
   commitEveryMs: number,
   shouldStop: () => boolean,
   urgent?: () => (() => void) | undefined,
+  checkEvery = 16,
 ): boolean {
+  const mask = checkEvery - 1;
   let openedAt = performance.now();
   db.begin();
   try {
     for (let n = 0; ; n++) {
       if (job.step()) return true;
-      if ((n & 15) === 0) {
+      if ((n & mask) === 0) {
         if (shouldStop()) return false;
         const afterCommit = urgent?.();
-        if (afterCommit || ((n & 63) === 0 && performance.now() - openedAt > commitEveryMs)) {
+        if (afterCommit || performance.now() - openedAt > commitEveryMs) {
           db.commit();
           afterCommit?.();
           db.begin();

@@ -21,21 +21,49 @@ export interface ReconcileWorkerData {
   /** The URL of this worker's entry file (`reconcile-worker.js`), which also starts the parse worker. */
   entry: string;
   stop: Int32Array;
+  /** Set to 1 (`closed[0]`) once this worker has closed its connection: the main thread may write at once. */
+  closed: Int32Array;
   urgent: MessagePort;
 }
 
+/** What a reconcile worker did: its counters (`threads`: 2 when a parse worker read and parsed notes). */
+export interface ReconcileWorkerResult {
+  finished: boolean;
+  changed: boolean;
+  removed: number;
+  filesRead: number;
+  notesParsed: number;
+  notesUnchanged: number;
+  threads: number;
+}
+
 /**
- * The worker's messages: `synced` (paths sent on `urgent`, now committed to the index; any number of them), then
- * one final message: what it did and its counters (`threads`: 2 when a parse worker read and parsed notes),
- * or an error message.
+ * The worker's messages: `synced` (paths sent on `urgent`, now committed to the index; any number of them, at
+ * any time), `indexed` once the index is complete (every note, link, tag and secondary index: search, list,
+ * graph and backlinks answer from it exactly), then one final message when its background work (merging the
+ * FTS5 segments, checkpointing the WAL) is done and it exits: `ok: true`, or an error message, which may also come
+ * before `indexed` (then the index was not completed).
  */
 export type ReconcileWorkerMessage =
   | { synced: string[] }
-  | { ok: true; finished: boolean; changed: boolean; removed: number; filesRead: number; notesParsed: number; notesUnchanged: number; threads: number }
+  | { indexed: ReconcileWorkerResult }
+  | { ok: true }
   | { ok: false; error: string };
 
 /** Merge all FTS5 segments when a reconcile (re)indexed or removed at least this many notes. */
 const OPTIMIZE_AFTER_CHANGES = 100;
+
+/**
+ * FTS5 leaf pages per merge step (~1-3 ms at 50 µs a page): API writes that arrive meanwhile wait at most one
+ * step. The merge of a cold index of 10,000 notes is ~75 such steps.
+ */
+const MERGE_STEP_PAGES = 50;
+
+/**
+ * Commit the merge this often (ms): an API write that arrives meanwhile commits the merge work done so far with
+ * it, so this bounds how much that commit writes.
+ */
+const MERGE_COMMIT_EVERY_MS = 100;
 
 /**
  * Starts the parse worker for a big plan (see `reconcile-parse.ts`): the same entry file as this worker's, with
@@ -67,6 +95,7 @@ try {
   store.loadResolver();
   feed = startParseWorker();
   const job = new ReconcileApply(store, data.root, data.plan, feed);
+  const stop = (): boolean => Atomics.load(data.stop, 0) === 1;
   const urgent = (): (() => void) | undefined => {
     const synced: string[] = [];
     for (let m = receiveMessageOnPort(data.urgent); m; m = receiveMessageOnPort(data.urgent)) {
@@ -76,20 +105,26 @@ try {
     }
     return synced.length > 0 ? () => parentPort?.postMessage({ synced } satisfies ReconcileWorkerMessage) : undefined;
   };
-  const finished = runToEnd(job, index, data.commitEveryMs, () => Atomics.load(data.stop, 0) === 1, urgent);
-  // After a bulk load, merge the FTS5 segments here, off the main thread; otherwise a later one-note write on
-  // the main thread may trigger a large merge (hundreds of ms).
-  if (finished && store.stats.notesParsed + job.result.removed >= OPTIMIZE_AFTER_CHANGES) {
-    index.optimize();
+  const finished = runToEnd(job, index, data.commitEveryMs, stop, urgent);
+  const { filesRead, notesParsed, notesUnchanged } = store.stats;
+  const threads = feed && feed.delivered > 0 ? 2 : 1;
+  parentPort?.postMessage({ indexed: { finished, ...job.result, filesRead, notesParsed, notesUnchanged, threads } } satisfies ReconcileWorkerMessage);
+  await feed?.close();
+  feed = undefined;
+  // After a bulk load, merge the FTS5 segments into one here, off the main thread: otherwise a later one-note
+  // write on the main thread may trigger a large merge (~300 ms for 10,000 notes). Search does not need it (the
+  // same hits, scores and snippets either way), so it runs after `indexed`, in small steps between which API
+  // writes are still indexed out of turn.
+  if (finished && notesParsed + job.result.removed >= OPTIMIZE_AFTER_CHANGES) {
+    runToEnd({ step: () => index!.mergeStep(MERGE_STEP_PAGES) }, index, MERGE_COMMIT_EVERY_MS, stop, urgent, 1);
   }
   index.checkpoint();
-  const { filesRead, notesParsed, notesUnchanged } = store.stats;
-  const msg: ReconcileWorkerMessage = { ok: true, finished, ...job.result, filesRead, notesParsed, notesUnchanged, threads: feed && feed.delivered > 0 ? 2 : 1 };
-  parentPort?.postMessage(msg);
+  parentPort?.postMessage({ ok: true } satisfies ReconcileWorkerMessage);
 } catch (err) {
   parentPort?.postMessage({ ok: false, error: (err as Error).message } satisfies ReconcileWorkerMessage);
 } finally {
   await feed?.close();
   index?.endBulkLoad(); // never leave the index without its secondary indexes (also when stopped early)
   index?.close();
+  Atomics.store(data.closed, 0, 1);
 }

@@ -63,6 +63,17 @@ describe("search over a vault", () => {
     expect(kept[0]!.snippet).toContain("<mark>okapi</mark>");
   });
 
+  it("gives the same hits, scores and snippets whether snippets are looked up per hit (a 3-letter prefix) or in one pass", () => {
+    // "oka"* reads the prefix='3' index (snippets: one rowid seek per hit); "okap"* expands to the same one term
+    // (snippets: one pass over all matches). Both match exactly the notes with "okapi".
+    for (const tag of [undefined, "keep"]) {
+      const perHit = vault.search({ q: "oka", tag, limit: 100 }).hits;
+      expect(perHit.length).toBeGreaterThan(5);
+      expect(perHit[0]!.snippet).toContain("<mark>okapi</mark>");
+      expect(perHit).toEqual(vault.search({ q: "okap", tag, limit: 100 }).hits);
+    }
+  });
+
   it("never throws an FTS5 syntax error on hostile input", () => {
     const hostile = ["a\u0000b", "x\ty", '"', '""', "(", ")", "a AND", "OR b", "NOT", "NEAR(a b)", "*", "-a", "a -b", "a:b", "title:x", "^a", "a + b", "'", "\\", "{a b}", "a OR (b", "\u0000", "🙂", "x".repeat(900)];
     for (const q of hostile) {

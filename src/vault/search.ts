@@ -15,6 +15,13 @@ export const SEARCH_LIMIT_MAX = 100;
  * Returns `undefined` when nothing searchable is left.
  */
 export function toFtsQuery(input: string): string | undefined {
+  const terms = ftsTerms(input);
+  if (terms.length === 0) return undefined;
+  return terms.map((t) => `"${t.text.replace(/"/g, '""')}"${t.prefix ? "*" : ""}`).join(" ");
+}
+
+/** The terms of {@link toFtsQuery}: text, whether it is a prefix query, whether it was a quoted phrase. */
+function ftsTerms(input: string): { text: string; prefix: boolean; phrase: boolean }[] {
   const terms: { text: string; prefix: boolean; phrase: boolean }[] = [];
   const re = /"([^"]*)"?|(\S+)/g;
   for (const m of input.matchAll(re)) {
@@ -26,9 +33,17 @@ export function toFtsQuery(input: string): string | undefined {
     terms.push({ text, prefix, phrase });
   }
   const last = terms[terms.length - 1];
-  if (!last) return undefined;
-  if (!last.phrase && /^\s*\S/.test(input.slice(-1)) && [...last.text].length >= 3) last.prefix = true;
-  return terms.map((t) => `"${t.text.replace(/"/g, '""')}"${t.prefix ? "*" : ""}`).join(" ");
+  if (last && !last.phrase && /^\s*\S/.test(input.slice(-1)) && [...last.text].length >= 3) last.prefix = true;
+  return terms;
+}
+
+/**
+ * Whether FTS5 finds every term of the query without expanding a prefix into the terms it matches: no prefix
+ * term, or only prefixes of exactly 3 letters or digits (read from the `prefix='3'` index as one term). Then a
+ * snippet lookup per hit (a rowid seek) is cheaper than one lookup over all matches.
+ */
+function readsNoPrefixExpansion(input: string): boolean {
+  return ftsTerms(input).every((t) => !t.prefix || /^[\p{L}\p{N}]{3}$/u.test(t.text));
 }
 
 const escapeHtml = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
@@ -44,12 +59,16 @@ export function renderSnippet(raw: string): string {
 // `ORDER BY rank` (https://www.sqlite.org/fts5.html#sorting_by_auxiliary_function_results) ranked the same rows
 // in a nested query of its own, ~30 % slower on 10,000 matches (docs/performance.md). With a tag filter, bm25 runs
 // only for the matches that carry the tag. The tag filter and the snippet lookup use `+rowid` so SQLite does not
-// push them into FTS5 as one full-text query per note.
+// push them into FTS5 as one full-text query per note. Exception: a query without a prefix to expand (most often a
+// 3-letter prefix, read from the prefix='3' index) looks each snippet up by rowid (a seek; the CAST because FTS5
+// ignores a rowid constraint bound as a REAL, which a JS number is): ~0.7 ms instead of ~1.4 ms for 10,000 matches.
 const TAGGED = "SELECT note_id FROM tags WHERE tag_lower = ? OR (tag_lower > ? AND tag_lower < ?)";
 const RANKED = (filter: string): string => `SELECT n.path, n.title, f.score, f.id FROM (
     SELECT rowid AS id, -bm25(notes_fts, 10.0, 1.0) AS score
     FROM notes_fts WHERE notes_fts MATCH ?${filter} ORDER BY score DESC LIMIT ?
   ) f JOIN notes n ON n.id = f.id ORDER BY f.score DESC`;
+const SNIPPET_ONE = `SELECT snippet(notes_fts, -1, char(2), char(3), '…', 16) FROM notes_fts
+  WHERE notes_fts MATCH ? AND rowid = CAST(? AS INTEGER)`;
 const SNIPPETS = `SELECT rowid AS id, snippet(notes_fts, -1, char(2), char(3), '…', 16) AS snippet
   FROM notes_fts WHERE notes_fts MATCH ? AND +rowid IN (SELECT value FROM json_each(?))`;
 
@@ -63,12 +82,14 @@ export class Searcher {
   private readonly plain: Database.Statement<[string, number], RankedRow>;
   private readonly tagged: Database.Statement<[string, string, string, string, number], RankedRow>;
   private readonly snippets: Database.Statement<[string, string], { id: number; snippet: string | null }>;
+  private readonly snippetOne: Database.Statement<[string, number], string | null>;
   private readonly tagOnly: Database.Statement<[string, string, string, number], SearchHit>;
 
   constructor(db: Database.Database) {
     this.plain = db.prepare(RANKED(""));
     this.tagged = db.prepare(RANKED(` AND +rowid IN (${TAGGED})`));
     this.snippets = db.prepare(SNIPPETS);
+    this.snippetOne = db.prepare<[string, number], string | null>(SNIPPET_ONE).pluck();
     this.tagOnly = db.prepare(`SELECT n.path, n.title, 0 AS score, '' AS snippet FROM notes n WHERE n.id IN (${TAGGED}) ORDER BY n.mtime_ms DESC LIMIT ?`);
   }
 
@@ -93,7 +114,10 @@ export class Searcher {
       const rows = tag ? this.tagged.all(match, tag, `${tag}/`, `${tag}0`, limit) : this.plain.all(match, limit);
       if (rows.length === 0) return [];
       const snippets = new Map<number, string | null>();
-      for (const r of this.snippets.all(match, JSON.stringify(rows.map((row) => row.id)))) snippets.set(r.id, r.snippet);
+      // A query whose terms FTS5 reads directly (common: a 3-letter prefix) seeks each hit (~20 µs each); any
+      // other does one pass over all matches (up to ~1.5 ms for 10,000), expanding its prefixes once.
+      if (readsNoPrefixExpansion(params.q)) for (const { id } of rows) snippets.set(id, this.snippetOne.get(match, id) ?? null);
+      else for (const r of this.snippets.all(match, JSON.stringify(rows.map((row) => row.id)))) snippets.set(r.id, r.snippet);
       return rows.map(({ path, title, score, id }) => ({ path, title, score, snippet: renderSnippet(snippets.get(id) ?? "") }));
     } catch (err) {
       const code = (err as { code?: string }).code ?? "";

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
+import type { IndexDb } from "./index-db.js";
 import { Vault, type VaultOptions } from "./vault.js";
 
 /** The fixture vault of issue 4 (read-only: tests copy it first). */
@@ -52,4 +53,24 @@ export async function waitFor(check: () => boolean, timeoutMs = 1000): Promise<n
     if (performance.now() - t0 > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/**
+ * The number of FTS5 segments, from the structure record (`%_data` row 10; layout in SQLite's fts5_index.c,
+ * fts5StructureDecode: a 4-byte cookie, an optional 4-byte V2 marker, then varints nLevel and nSegment).
+ */
+export function ftsSegments(index: IndexDb): number {
+  const blob = index.db.prepare("SELECT block FROM notes_fts_data WHERE id = 10").pluck().get() as Buffer;
+  let i = 4;
+  if (blob[i] === 0xff && blob[i + 1] === 0 && blob[i + 2] === 0 && blob[i + 3] === 1) i += 4;
+  const varint = (): number => {
+    let v = 0;
+    for (;;) {
+      const b = blob[i++]!;
+      v = v * 128 + (b & 0x7f);
+      if (b < 0x80) return v;
+    }
+  };
+  varint(); // nLevel
+  return varint();
 }

@@ -108,3 +108,21 @@ export interface VaultChange {
   source: "api" | "watcher" | "reconcile";
   durationMs: number;
 }
+
+/** Options of the vault's indexer (`Indexer`, indexer.ts); all have defaults. */
+export interface IndexerOptions {
+  /**
+   * Apply a reconcile in a worker thread when it has at least this many notes to read (default 250;
+   * `Infinity`: never), so a cold index of a big vault never blocks the event loop. Smaller ones run here.
+   */
+  workerMinNotes?: number;
+  /**
+   * In the worker, read and parse notes in a second worker thread (while the first writes the index) when there
+   * are at least this many (default 1000, `PARSE_WORKER_MIN_NOTES` in reconcile-parse.ts; `Infinity`: never).
+   */
+  parseWorkerMinNotes?: number;
+  /** Main-thread reconcile (fallback or `worker: false`): time slice between yields, ms (default 8). */
+  sliceMs?: number;
+  /** Commit the reconcile's transaction this often, ms (default 1000 in the worker, 250 on the main thread). */
+  commitEveryMs?: number;
+}

@@ -1,11 +1,12 @@
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, realpathSync, statSync, unlinkSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { mkdirSync, realpathSync, statSync, unlinkSync } from "node:fs";
+import { dirname } from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { Logger } from "pino";
 import { ConflictError, NotFoundError, StorageError, ValidationError } from "../errors.js";
 import { IndexDb } from "./index-db.js";
 import { Indexer } from "./indexer.js";
-import { hashOf, type IndexerStats } from "./note-store.js";
+import { etagOf, fileAncestor, readIfExists } from "./note-file.js";
+import type { IndexerStats } from "./note-store.js";
 import { parseNote } from "./parse.js";
 import { normalizeRelPath, resolveInVault } from "./paths.js";
 import { LinkResolver } from "./resolve.js";
@@ -34,29 +35,10 @@ export interface VaultOptions {
   parseWorkerMinNotes?: number;
   /** Time slice of indexing on the main thread between yields to the event loop, ms. Default 8. */
   sliceMs?: number;
+  /** Commit a reconcile's writes this often, ms: readers see its progress (default 1000 in a worker, 250 here). */
+  commitEveryMs?: number;
   /** Watcher debounce per path, ms. Default 10. */
   debounceMs?: number;
-}
-
-/** The strong, quoted ETag of a note's bytes. */
-export function etagOf(buf: Buffer): string {
-  return `"${hashOf(buf)}"`;
-}
-
-/** Reads a file and its stat from one open file descriptor (so size and mtime belong to the bytes read). */
-function readIfExists(abs: string): { buf: Buffer; size: number; mtimeMs: number } | undefined {
-  let fd: number | undefined;
-  try {
-    fd = openSync(abs, "r");
-    const st = fstatSync(fd);
-    return { buf: readFileSync(fd), size: st.size, mtimeMs: st.mtimeMs };
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
-    throw new StorageError(`cannot read note: ${code ?? "error"}`, err);
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
 }
 
 /**
@@ -103,11 +85,8 @@ export class Vault {
     const index = new IndexDb(this.opts.indexDbPath);
     this.index = index;
     this.searcher = new Searcher(index.db);
-    const indexer = new Indexer(this.root, index, this.opts.indexDbPath, this.resolver, this.logger, (c) => this.emit(c), {
-      ...(this.opts.workerMinNotes === undefined ? {} : { workerMinNotes: this.opts.workerMinNotes }),
-      ...(this.opts.sliceMs === undefined ? {} : { sliceMs: this.opts.sliceMs }),
-      ...(this.opts.parseWorkerMinNotes === undefined ? {} : { parseWorkerMinNotes: this.opts.parseWorkerMinNotes }),
-    });
+    // VaultOptions carries IndexerOptions' fields (workerMinNotes, parseWorkerMinNotes, sliceMs, commitEveryMs)
+    const indexer = new Indexer(this.root, index, this.opts.indexDbPath, this.resolver, this.logger, (c) => this.emit(c), this.opts);
     this.indexer = indexer;
     indexer.loadResolver();
     this.initial = this.runReconcile();
@@ -160,6 +139,7 @@ export class Vault {
     this.markWatcherReady();
     this.indexer?.abort();
     await this.running.catch(() => undefined);
+    await this.indexer?.idle();
     this.indexer = undefined;
     this.index = undefined;
     index.close();
@@ -313,18 +293,4 @@ export class Vault {
     if (typeof params.q !== "string") throw new ValidationError("q must be a string", { path: "q" });
     return { hits: searcher.search(params), indexing: this.indexing };
   }
-}
-
-/** The vault-relative path of the first ancestor folder of `rel` that exists as something other than a folder. */
-function fileAncestor(root: string, rel: string): string | undefined {
-  const parts = rel.split("/").slice(0, -1);
-  for (let i = 1; i <= parts.length; i++) {
-    const sub = parts.slice(0, i).join("/");
-    try {
-      if (!statSync(join(root, ...parts.slice(0, i))).isDirectory()) return sub;
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
 }
