@@ -41,6 +41,28 @@ describe("system prompt", () => {
     expect(prompt).not.toContain("<!--");
   });
 
+  it("reuses the prompt of an unchanged folder, yet shows an edit, another source and a newly redacted key at once", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "agentd-ctx-"));
+    dirs.push(dir);
+    writeFileSync(join(dir, "SOUL.md"), "You are Bob.\n");
+    writeFileSync(join(dir, "MEMORY.md"), "- the key is sk-live-1234567890\n");
+    const secrets: string[] = [];
+    const redact = (text: string) => secrets.reduce((t, s) => t.split(s).join("[redacted]"), text);
+    const now = new Date("2026-11-21T13:05:00Z");
+    const first = await buildSystemPrompt(dir, { timeZone: "UTC", now, redact });
+    expect(first).toContain("sk-live-1234567890");
+    // the files and the minute unchanged: the same text, but the redactor is asked again (its secrets are live)
+    secrets.push("sk-live-1234567890");
+    const second = await buildSystemPrompt(dir, { timeZone: "UTC", now, redact });
+    expect(second).toBe(first.replace("sk-live-1234567890", "[redacted]"));
+    // another chat's message gets its own source line
+    const channel = { platform: "telegram", chatId: "42", userId: "7", isGroup: false, mentioned: false };
+    expect(await buildSystemPrompt(dir, { timeZone: "UTC", now, redact, channel })).toMatch(/This message came \[via telegram, chat 42, user 7\]$/);
+    // an edit (another size) shows on the next call
+    writeFileSync(join(dir, "SOUL.md"), "You are Robert.\n");
+    expect((await buildSystemPrompt(dir, { timeZone: "UTC", now, redact })).split("\n\n")[0]).toBe("You are Robert.");
+  });
+
   it("says the time in each zone, and moves on with every minute (the text is formatted once per minute)", () => {
     const at = (iso: string, zone: string) => formatNow(zone, new Date(iso));
     expect(at("2026-11-21T13:05:00Z", "Europe/Berlin")).toMatch(/14:05 \(Europe\/Berlin\)$/);

@@ -75,17 +75,33 @@ export function contextBudgetTokens(model: ModelConfig): number {
 /** Prompt file contents by path, reused while the file's mtime and size stay the same. */
 const promptCache = new Map<string, { mtimeMs: number; size: number; text: string }>();
 
-async function readOptional(file: string): Promise<string> {
+/**
+ * The file's text when the cache holds it for the file's current mtime and size, "" when the file is missing, or
+ * undefined when it must be read. A synchronous stat of a local file takes microseconds; the promise one costs a
+ * thread-pool round trip per file and turn (10 % of the daemon's CPU under load, docs/performance.md).
+ */
+function cachedPrompt(file: string): string | undefined {
   try {
-    // a synchronous stat of a local file takes microseconds; the promise one costs a thread-pool round trip per
-    // file and turn (10 % of the daemon's CPU under load, docs/performance.md)
     const st = statSync(file, { throwIfNoEntry: false });
     if (!st) {
       promptCache.delete(file);
       return "";
     }
     const hit = promptCache.get(file);
-    if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.text;
+    return hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size ? hit.text : undefined;
+  } catch {
+    promptCache.delete(file);
+    return "";
+  }
+}
+
+async function readOptional(file: string): Promise<string> {
+  try {
+    const st = statSync(file, { throwIfNoEntry: false });
+    if (!st) {
+      promptCache.delete(file);
+      return "";
+    }
     // HTML comments are notes for the human editing the file (the template has some): never sent to the model
     const text = (await readFile(file, "utf8")).replace(/<!--[\s\S]*?-->/g, "").trim();
     promptCache.set(file, { mtimeMs: st.mtimeMs, size: st.size, text });
@@ -96,6 +112,15 @@ async function readOptional(file: string): Promise<string> {
   }
 }
 
+/** The paths of an agent folder's {@link PROMPT_FILES}, joined once per folder. */
+const promptPaths = new Map<string, string[]>();
+
+/**
+ * The last system prompt built for a folder and what it was built from: a turn whose inputs are the same strings
+ * (files unchanged, same minute, same source line) reuses its text instead of cutting the memory and joining the
+ * parts again (issue 20: per-turn work before the model request). Unredacted: the redactor runs on every turn.
+ */
+const lastPrompt = new Map<string, { inputs: unknown[]; prompt: string }>();
 /** Default of `agent.memoryMaxChars`: the most of MEMORY.md that goes into the system prompt. */
 export const MEMORY_MAX_CHARS = 16_000;
 
@@ -122,17 +147,30 @@ export async function buildSystemPrompt(
   dir: string,
   opts: { timeZone: string; channel?: ChannelAddress | undefined; now?: Date; redact?: ((text: string) => string) | undefined; memoryMaxChars?: number },
 ): Promise<string> {
-  const [soul, user, full] = await Promise.all(PROMPT_FILES.map((f) => readOptional(join(dir, f))));
-  const memory = memoryTail(full ?? "", opts.memoryMaxChars ?? MEMORY_MAX_CHARS);
+  let paths = promptPaths.get(dir);
+  if (!paths) promptPaths.set(dir, (paths = PROMPT_FILES.map((f) => join(dir, f))));
+  // files unchanged since the last turn (the usual case): no promise, no await
+  const cached = paths.map(cachedPrompt);
+  const [soul, user, full] = cached.every((t) => t !== undefined) ? cached : await Promise.all(paths.map((p, i) => cached[i] ?? readOptional(p)));
+  const memoryMaxChars = opts.memoryMaxChars ?? MEMORY_MAX_CHARS;
+  const now = formatNow(opts.timeZone, opts.now);
+  const source = opts.channel ? describeSource(opts.channel) : undefined;
+  // a key pasted into MEMORY.md (or written there by a tool) must not travel to the provider: scrubbed on every
+  // turn, the redactor's secrets are read live (a key added to the config applies at once)
+  const scrub = (p: string) => (opts.redact ? opts.redact(p) : p);
+  const inputs = [soul, user, full, memoryMaxChars, now, source];
+  const last = lastPrompt.get(dir);
+  if (last && last.inputs.every((v, i) => v === inputs[i])) return scrub(last.prompt);
+  const memory = memoryTail(full ?? "", memoryMaxChars);
   const parts: string[] = [];
   if (soul) parts.push(soul);
   if (user) parts.push(`## About the user\n${user}`);
   if (memory) parts.push(`## Memory\n${memory}`);
-  parts.push(`Now: ${formatNow(opts.timeZone, opts.now)}`);
-  if (opts.channel) parts.push(`This message came ${describeSource(opts.channel)}`);
-  // a key pasted into MEMORY.md (or written there by a tool) must not travel to the provider
+  parts.push(`Now: ${now}`);
+  if (source) parts.push(`This message came ${source}`);
   const prompt = parts.join("\n\n");
-  return opts.redact ? opts.redact(prompt) : prompt;
+  lastPrompt.set(dir, { inputs, prompt });
+  return scrub(prompt);
 }
 
 /**
