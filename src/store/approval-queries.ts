@@ -1,6 +1,7 @@
 import { and, desc, eq, isNull, lte, or } from "drizzle-orm";
 import type { Db } from "./db.js";
 import { guardStorage } from "./db.js";
+import { builtOnFirstUse } from "./first-use.js";
 import { p } from "./placeholders.js";
 import { approvals, approvalGrants, toolAudit, pairedSenders, pairingCodes } from "./schema.js";
 import type { Approval, ApprovalState, AuditEntry } from "../../protocol/approvals.js";
@@ -45,11 +46,14 @@ const preparePendingOfRun = (db: Db) =>
 export class ApprovalQueries {
   /**
    * The query every run's end makes ({@link pendingOfRun}), prepared once: built per call it cost ~0.5 ms a turn
-   * (issue 20). Prepared on the first run's end, not in the constructor: before listen it cost ~2 ms of cold code.
+   * (issue 20). Prepared on the first run's end ({@link builtOnFirstUse}), not in the constructor: before listen it
+   * cost ~2 ms of cold code.
    */
-  private pendingOfRunQuery: ReturnType<typeof preparePendingOfRun> | undefined;
+  private readonly q;
 
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db) {
+    this.q = builtOnFirstUse({ pendingOfRun: () => preparePendingOfRun(db) });
+  }
 
   /** Inserts a new request. */
   insert(row: ApprovalRow): void {
@@ -81,7 +85,7 @@ export class ApprovalQueries {
 
   /** Pending requests of one run. */
   pendingOfRun(runId: string): ApprovalRow[] {
-    return (this.pendingOfRunQuery ??= preparePendingOfRun(this.db)).all({ runId });
+    return this.q.pendingOfRun.all({ runId });
   }
 
   /** Settles a pending request; returns the updated row, or undefined when it was no longer pending (answered first elsewhere). */

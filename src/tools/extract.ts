@@ -1,7 +1,5 @@
-import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
+import { workerEntryUrl } from "../worker-entry.js";
 import { AgentdError } from "../errors.js";
 import { htmlToMarkdown } from "./html-to-markdown.js";
 import type { ExtractWorkerData, ExtractWorkerMessage } from "./extract-worker-main.js";
@@ -9,27 +7,8 @@ import type { ExtractWorkerData, ExtractWorkerMessage } from "./extract-worker-m
 /** Heap limit of one extraction worker, in MiB: a hostile page cannot take the daemon's memory with it. */
 export const EXTRACT_WORKER_HEAP_MB = 256;
 
-let workerUrlCache: URL | null | undefined;
-
-/**
- * Where the extraction worker's entry is: beside this module (tsc output, or `.ts` sources in tests), or, when
- * bundled (dist/bundle/), `src/tools/extract-worker.js` in a folder above. `null` when there is none.
- */
-function workerUrl(): URL | null {
-  if (workerUrlCache !== undefined) return workerUrlCache;
-  const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-  const beside = new URL(`./extract-worker${ext}`, import.meta.url);
-  workerUrlCache = null;
-  if (existsSync(fileURLToPath(beside))) workerUrlCache = beside;
-  else {
-    let dir = dirname(fileURLToPath(import.meta.url));
-    for (let i = 0; i < 4 && workerUrlCache === null; i++, dir = dirname(dir)) {
-      const candidate = join(dir, "src", "tools", "extract-worker.js");
-      if (existsSync(candidate)) workerUrlCache = pathToFileURL(candidate);
-    }
-  }
-  return workerUrlCache;
-}
+/** Where the extraction worker's entry is ({@link workerEntryUrl}): `extract-worker.js` beside this module, or above the bundle. */
+const workerUrl = (): URL | null => workerEntryUrl(import.meta.url, "src/tools/extract-worker");
 
 /**
  * {@link htmlToMarkdown} in a worker thread: Readability over linkedom takes seconds for a large page (about

@@ -1,31 +1,15 @@
-import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { MessageChannel, Worker } from "node:worker_threads";
+import { workerEntryUrl } from "../worker-entry.js";
 import type { ReconcilePlan } from "./reconcile-job.js";
 import type { ReconcileWorkerData, ReconcileWorkerMessage, ReconcileWorkerResult } from "./reconcile-worker-main.js";
 
-let workerUrlCache: URL | null | undefined;
-
 /**
- * Where the reconcile worker's entry file is: beside this module (tsc output, or `.ts` sources in tests), or,
- * when this module was bundled (esbuild's dist/bundle/), the tsc output `src/vault/reconcile-worker.js` found in
- * a folder above the bundle. `null` when there is none (then indexing stays on the main thread).
+ * Where the reconcile worker's entry file is ({@link workerEntryUrl}): `reconcile-worker.js` beside this module, or
+ * the tsc output `src/vault/reconcile-worker.js` above the bundle. `null` when there is none (then indexing stays on
+ * the main thread).
  */
 export function reconcileWorkerUrl(): URL | null {
-  if (workerUrlCache !== undefined) return workerUrlCache;
-  const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-  const beside = new URL(`./reconcile-worker${ext}`, import.meta.url);
-  workerUrlCache = null;
-  if (existsSync(fileURLToPath(beside))) workerUrlCache = beside;
-  else {
-    let dir = dirname(fileURLToPath(import.meta.url));
-    for (let i = 0; i < 4 && workerUrlCache === null; i++, dir = dirname(dir)) {
-      const candidate = join(dir, "src", "vault", "reconcile-worker.js");
-      if (existsSync(candidate)) workerUrlCache = pathToFileURL(candidate);
-    }
-  }
-  return workerUrlCache;
+  return workerEntryUrl(import.meta.url, "src/vault/reconcile-worker");
 }
 
 /** What {@link ReconcileWorkerRun} needs besides the plan; see {@link ReconcileWorkerData}. */
