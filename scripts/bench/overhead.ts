@@ -23,7 +23,7 @@ import { RawWs } from "../../tests/support/raw-ws.js";
 import { buildSystemPrompt } from "../../src/agent/context.js";
 import { builtinTools } from "../../src/agent/tools/builtin.js";
 import { cpuMsOf, interleavedRounds, median, percentile, ratioRow, row } from "./lib/measure.js";
-import { benchHeader, envNumber, initBenchAgent, mb, rssBytes, startBenchDaemon, startFakeLlmChild } from "./lib/setup.js";
+import { benchHeader, envNumber, initBenchAgent, mb, rssBytes, startBenchDaemon, startFakeLlmChild, turnBenchConfig } from "./lib/setup.js";
 import type { BenchAgent, BenchDaemon } from "./lib/setup.js";
 import { startRelayFloor, type RelayFloor } from "./lib/relay-floor.js";
 import { checkTurn } from "./lib/turns.js";
@@ -42,11 +42,7 @@ export async function runOverheadBench(): Promise<Record<string, number>> {
   let d: BenchDaemon | undefined;
   let relay: RelayFloor | undefined;
   try {
-    agent = initBenchAgent(llm.url, (c) => {
-      c.agent = { ...c.agent, timezone: "UTC" };
-      // one client sending turns back to back, several hundred a second: above the default frame rate limit
-      c.server = { ...c.server, maxFramesPerSecond: 100_000, frameBurst: 100_000 };
-    });
+    agent = initBenchAgent(llm.url, turnBenchConfig);
     d = await startBenchDaemon(agent);
     const tools = builtinTools({ dir: agent.dir, timeZone: () => "UTC" });
     const body: ChatCompletionCreateParamsStreaming = {
@@ -97,10 +93,7 @@ export async function runOverheadBench(): Promise<Record<string, number>> {
     // BENCH_BASELINE_CLI: the same WS turns against a second daemon built from another tree (before/after in one run)
     let base: BenchDaemon | undefined;
     if (process.env.BENCH_BASELINE_CLI) {
-      base = await startBenchDaemon(agent2 = initBenchAgent(llm.url, (c) => {
-        c.agent = { ...c.agent, timezone: "UTC" };
-        c.server = { ...c.server, maxFramesPerSecond: 100_000, frameBurst: 100_000 };
-      }), {}, process.env.BENCH_BASELINE_CLI);
+      base = await startBenchDaemon(agent2 = initBenchAgent(llm.url, turnBenchConfig), {}, process.env.BENCH_BASELINE_CLI);
       const baseWs = await RawWs.connect(base.wsUrl, base.token, { record: false });
       let baseSession: string | undefined;
       let baseTurns = 0;

@@ -15,7 +15,7 @@ import { loadavg } from "node:os";
 import { pathToFileURL } from "node:url";
 import { RawWs } from "../../tests/support/raw-ws.js";
 import { cpuMsOf, median, ratioRow, row } from "./lib/measure.js";
-import { benchHeader, envNumber, initBenchAgent, startBenchDaemon, startFakeLlmChild, type BenchAgent, type BenchDaemon } from "./lib/setup.js";
+import { benchHeader, envNumber, initBenchAgent, startBenchDaemon, startFakeLlmChild, turnBenchConfig, type BenchAgent, type BenchDaemon } from "./lib/setup.js";
 
 const TEXT = "What is the capital of France?";
 const PATHS = ["ws", "rest", "sse"] as const;
@@ -45,10 +45,7 @@ interface Tree {
 }
 
 async function startTree(label: string, llmUrl: string, cli?: string): Promise<Tree> {
-  const agent = initBenchAgent(llmUrl, (c) => {
-    c.agent = { ...c.agent, timezone: "UTC" };
-    c.server = { ...c.server, maxFramesPerSecond: 100_000, frameBurst: 100_000 };
-  });
+  const agent = initBenchAgent(llmUrl, turnBenchConfig);
   const d = await startBenchDaemon(agent, {}, ...(cli ? [cli] : []));
   const ws = await RawWs.connect(d.wsUrl, d.token, { record: false });
   const headers = { authorization: `Bearer ${d.token}`, "content-type": "application/json" };

@@ -15,14 +15,21 @@ export const SEARCH_LIMIT_MAX = 100;
  * Returns `undefined` when nothing searchable is left.
  */
 export function toFtsQuery(input: string): string | undefined {
-  const terms = ftsTerms(input);
+  return ftsQueryOf(ftsTerms(input));
+}
+
+/** {@link toFtsQuery} of terms already split by {@link ftsTerms}. */
+function ftsQueryOf(terms: FtsTerm[]): string | undefined {
   if (terms.length === 0) return undefined;
   return terms.map((t) => `"${t.text.replace(/"/g, '""')}"${t.prefix ? "*" : ""}`).join(" ");
 }
 
-/** The terms of {@link toFtsQuery}: text, whether it is a prefix query, whether it was a quoted phrase. */
-function ftsTerms(input: string): { text: string; prefix: boolean; phrase: boolean }[] {
-  const terms: { text: string; prefix: boolean; phrase: boolean }[] = [];
+/** One term of a search: its text, whether it is a prefix query, whether it was a quoted phrase. */
+type FtsTerm = { text: string; prefix: boolean; phrase: boolean };
+
+/** The terms of {@link toFtsQuery}. */
+function ftsTerms(input: string): FtsTerm[] {
+  const terms: FtsTerm[] = [];
   const re = /"([^"]*)"?|(\S+)/g;
   for (const m of input.matchAll(re)) {
     const phrase = m[1] !== undefined;
@@ -42,8 +49,8 @@ function ftsTerms(input: string): { text: string; prefix: boolean; phrase: boole
  * term, or only prefixes of exactly 3 letters or digits (read from the `prefix='3'` index as one term). Then a
  * snippet lookup per hit (a rowid seek) is cheaper than one lookup over all matches.
  */
-function readsNoPrefixExpansion(input: string): boolean {
-  return ftsTerms(input).every((t) => !t.prefix || /^[\p{L}\p{N}]{3}$/u.test(t.text));
+function readsNoPrefixExpansion(terms: FtsTerm[]): boolean {
+  return terms.every((t) => !t.prefix || /^[\p{L}\p{N}]{3}$/u.test(t.text));
 }
 
 const escapeHtml = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
@@ -102,7 +109,8 @@ export class Searcher {
   search(params: { q: string; tag?: string | undefined; limit?: number | undefined }): SearchHit[] {
     const wanted = Number.isFinite(params.limit) ? Math.floor(params.limit!) : SEARCH_LIMIT_DEFAULT;
     const limit = Math.min(SEARCH_LIMIT_MAX, Math.max(1, wanted));
-    const match = toFtsQuery(params.q ?? "");
+    const terms = ftsTerms(params.q ?? "");
+    const match = ftsQueryOf(terms);
     const tag = params.tag?.trim().replace(/^#/, "").toLowerCase();
     if (params.tag !== undefined && !tag) throw new ValidationError("tag is empty", { path: "tag" });
     if (match === undefined) {
@@ -116,7 +124,7 @@ export class Searcher {
       const snippets = new Map<number, string | null>();
       // A query whose terms FTS5 reads directly (common: a 3-letter prefix) seeks each hit (~20 µs each); any
       // other does one pass over all matches (up to ~1.5 ms for 10,000), expanding its prefixes once.
-      if (readsNoPrefixExpansion(params.q)) for (const { id } of rows) snippets.set(id, this.snippetOne.get(match, id) ?? null);
+      if (readsNoPrefixExpansion(terms)) for (const { id } of rows) snippets.set(id, this.snippetOne.get(match, id) ?? null);
       else for (const r of this.snippets.all(match, JSON.stringify(rows.map((row) => row.id)))) snippets.set(r.id, r.snippet);
       return rows.map(({ path, title, score, id }) => ({ path, title, score, snippet: renderSnippet(snippets.get(id) ?? "") }));
     } catch (err) {

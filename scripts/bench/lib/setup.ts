@@ -72,6 +72,16 @@ export interface BenchAgent {
 }
 
 /**
+ * The config edit of the turn benches (overhead, turn-paths) for {@link initBenchAgent}: the agent's time zone UTC
+ * (the system prompt the direct call is built with says the same time) and the WebSocket frame rate limit raised, as
+ * one client sends turns back to back, several hundred frames a second, above the default limit.
+ */
+export function turnBenchConfig(c: Record<string, any>): void {
+  c.agent = { ...c.agent, timezone: "UTC" };
+  c.server = { ...c.server, maxFramesPerSecond: 100_000, frameBurst: 100_000 };
+}
+
+/**
  * Creates an agent folder with the real `agentd init`, points its provider at `llmUrl` (no SDK retries), picks a
  * random preferred port, and lets `edit` change the parsed config before it is written back.
  */
