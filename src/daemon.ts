@@ -119,7 +119,8 @@ export async function startDaemon(dirArg: string, opts: { pretty?: boolean; port
     // the features' run hooks, composed once the features exist (below), before any run can start
     let hooks: ComposedRunHooks | undefined;
     const features: Feature[] = [];
-    const scheduler = new RunScheduler({ maxRuns: () => config.get().agent.maxConcurrentRuns, onIdle: releaseMemory });
+    // idle after a burst of runs: the sessions' context rows held in memory go, then the heap is given back
+    const scheduler = new RunScheduler({ maxRuns: () => config.get().agent.maxConcurrentRuns, onIdle: () => (db.forgetCachedContexts(), releaseMemory()) });
     const runner = new Runner({
       dir, store: db, config: () => config.get(), pool, logger: logger.child({ component: "agent" }), redact,
       tools: () => applyToolPolicy(features.flatMap((f) => f.tools?.() ?? []), config.get().tools),

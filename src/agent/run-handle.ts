@@ -29,6 +29,8 @@ export class RunHandle {
   preferredModel: string | undefined;
   /** The run's own tool step limit (a scheduled job's `maxSteps`), else `agent.maxSteps`. */
   maxSteps: number | undefined;
+  /** Set for a run dispatched again from the database (a restart after a crash, a resend re-attaching): earlier executions may have recorded usage. */
+  restarted = false;
   /** Whether the user's message came with a voice note or other audio (for `voiceReplies: when-voice`, issue 12). */
   voiceIn = false;
   /** Resolves when the run has ended (done or error). */

@@ -117,6 +117,11 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
   // the usage of the last model call, written with the run's next write (its tool calls or its end) in the same
   // transaction instead of a commit of its own between the model's last chunk and run.done (issue 20)
   let unrecorded: UsageInsert | undefined;
+  // the run's usage for run.done without reading it back (one SUM query less per turn, issue 20): exact while this
+  // execution is the run's first and made no tool step (a tool may record usage of its own, e.g. describe_image);
+  // otherwise finish() reads the sum from the database
+  let oneStep = !handle.restarted;
+  const spent: Usage = { promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: null };
   const takeUsage = () => {
     const u = unrecorded;
     unrecorded = undefined;
@@ -148,6 +153,7 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
     });
     const history: ChatCompletionMessageParam[] = trimToBudget(shortenOldToolResults(toChatMessages(rows, media), cfg.agent.recentTurns), budget);
     if (unanswered) {
+      oneStep = false;
       model = first;
       await handleToolStep(handle, deps, unanswered.content, unanswered.toolCalls ?? [], toolMap, first, history, { stored: true, usage: undefined, started });
     }
@@ -186,6 +192,10 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
           sessionId: handle.sessionId, runId: handle.id, model: model.name, provider: model.providerName, purpose: "chat",
           ...result.usage, costUsd: deps.price(model, result.usage),
         };
+        spent.promptTokens += unrecorded.promptTokens;
+        spent.completionTokens += unrecorded.completionTokens;
+        spent.cachedTokens += unrecorded.cachedTokens ?? 0;
+        if (unrecorded.costUsd != null) spent.costUsd = (spent.costUsd ?? 0) + unrecorded.costUsd;
       }
       if (result.truncated) {
         status = "max_length";
@@ -202,6 +212,7 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
         break;
       }
       text = ""; // stored with the tool calls: not again as the final message if the run stops during the tools
+      oneStep = false;
       await handleToolStep(handle, deps, result.text, result.toolCalls, toolMap, model, history, { usage: takeUsage(), started });
     }
   } catch (err) {
@@ -226,7 +237,7 @@ export async function executeRun(handle: RunHandle, deps: RunDeps, opts: { prefe
   }
   const voice = speak ? await speak(handle, shown) : undefined;
   await budget.pass();
-  finish(handle, deps, { text, shown, status, model, failure, started, voice, usage: takeUsage() });
+  finish(handle, deps, { text, shown, status, model, failure, started, voice, usage: takeUsage(), ...(oneStep ? { total: spent } : {}) });
 }
 
 /**
@@ -288,6 +299,8 @@ function finish(
   r: {
     text: string; shown: string; status: RunEndStatus; model: ResolvedModel | undefined; failure: AgentdError | undefined; started: number;
     voice?: DeliveryAttachment | undefined; usage: UsageInsert | undefined;
+    /** The run's whole usage when known without reading it back (see executeRun's `oneStep`). */
+    total?: Usage;
   },
 ): void {
   const { store } = deps;
@@ -300,6 +313,7 @@ function finish(
   // failed runs included
   let usage: Usage | undefined;
   const readUsage = (): Usage => {
+    if (r.total) return r.total;
     try {
       return store.runUsage(handle.id);
     } catch (err) {

@@ -38,8 +38,9 @@ const IDLE = 0.5;
  * runs wait for a slot, it grows by a fifth plus one, or doubles while the loop is idle half the window (not above
  * `maxRuns`). So runs that wait on a slow model keep the loop idle and the limit climbs until they all run,
  * while a burst of CPU-bound turns (an instant model, hundreds of clients) is spread over loop turns instead of
- * making every connection wait behind one long turn of the loop. Timers run only while runs exist, and
- * `onIdle` is called once after a quiet `idleMs`.
+ * making every connection wait behind one long turn of the loop. Timers run only while runs exist (the window timer
+ * stops at the first window without a run, so back-to-back turns do not start and stop it each time), and `onIdle`
+ * is called once after a quiet `idleMs`.
  */
 export class RunScheduler {
   private readonly maxRunsOf: () => number;
@@ -52,6 +53,8 @@ export class RunScheduler {
   private histogram: ELDHistogram | undefined;
   private timer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** performance.now() when the last run ended (the start of the quiet time before `onIdle`). */
+  private lastEndMs = 0;
   private readonly onIdle: (() => void) | undefined;
   private readonly idleMs: number;
 
@@ -93,7 +96,6 @@ export class RunScheduler {
    */
   acquire(signal?: AbortSignal, onWait?: () => void): Promise<ReleaseSlot> {
     if (signal?.aborted) return Promise.resolve(() => {});
-    clearTimeout(this.idleTimer);
     this.watch();
     if (this.running < this.current && this.waiters.length === 0) return Promise.resolve(this.take());
     onWait?.();
@@ -137,6 +139,7 @@ export class RunScheduler {
   stop(): void {
     this.unwatch();
     clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
   }
 
   private take(): ReleaseSlot {
@@ -148,15 +151,26 @@ export class RunScheduler {
       this.running--;
       this.admit();
       if (this.running === 0 && this.waiters.length === 0) {
-        this.unwatch();
-        if (this.onIdle) {
-          clearTimeout(this.idleTimer);
-          this.idleTimer = setTimeout(this.onIdle, this.idleMs);
-          this.idleTimer.unref();
-        }
+        // the quiet time starts now; one timer serves every run's end (it checks when it fires, see idleCheck)
+        this.lastEndMs = performance.now();
+        if (this.onIdle && !this.idleTimer) this.armIdle(this.idleMs);
       }
     };
   }
+
+  private armIdle(ms: number): void {
+    this.idleTimer = setTimeout(this.idleCheck, ms);
+    this.idleTimer.unref();
+  }
+
+  /** `onIdle` once no run has been active for `idleMs`; a run since then moves the check to `idleMs` after it ended. */
+  private readonly idleCheck = (): void => {
+    this.idleTimer = undefined;
+    if (this.running > 0 || this.waiters.length > 0) return; // the run's end arms it again
+    const quietMs = performance.now() - this.lastEndMs;
+    if (quietMs < this.idleMs) this.armIdle(this.idleMs - quietMs);
+    else this.onIdle?.();
+  };
 
   private admit(): void {
     while (this.running < this.current && this.waiters.length > 0) this.waiters.shift()!.grant(this.take());
@@ -169,6 +183,7 @@ export class RunScheduler {
     h.enable();
     let elu: EventLoopUtilization = performance.eventLoopUtilization();
     this.timer = setInterval(() => {
+      if (this.running === 0 && this.waiters.length === 0) return this.unwatch(); // a window without runs
       // the histogram records whole sampling intervals: the delay is what exceeds the interval
       const lagMs = h.count > 0 ? Math.max(0, h.percentile(90) / 1e6 - SAMPLE_MS) : 0;
       h.reset();

@@ -223,6 +223,7 @@ export class Runner {
     const msg = this.deps.store.getMessage(run.userMessageId);
     const channel = msg?.channel ?? undefined;
     const handle = new RunHandle(run.id, run.sessionId, msg?.content ?? "", channel, run.deliverTo ?? [], run.silentReply ?? undefined);
+    handle.restarted = true;
     if (subscriber) handle.subscribe(subscriber);
     this.dispatch(handle, run.userMessageId, undefined);
   }

@@ -14,6 +14,7 @@ import type { DeliveryAddress } from "../../protocol/deliveries.js";
 import { ApprovalQueries } from "./approval-queries.js";
 import type { Session } from "../../protocol/sessions.js";
 import { snapshotDatabase, type DbSummary } from "./snapshot.js";
+import { ContextCache } from "./context-cache.js";
 
 /** A stored message row as drizzle returns it (JSON columns parsed and validated, see src/store/json-column.ts). */
 export type MessageRow = typeof messages.$inferSelect;
@@ -78,8 +79,10 @@ export function toWireMessage(row: MessageRow): Message {
 }
 
 /** The queries that run per message and per turn, each prepared once on its first use (drizzle's `.prepare()` with placeholders, {@link builtOnFirstUse}). */
-function prepareQueries(db: Db) {
+function prepareQueries(db: Db, sqlite: Database.Database) {
   return builtOnFirstUse({
+    /** Changes when another connection commits (https://www.sqlite.org/pragma.html#pragma_data_version). */
+    dataVersion: () => sqlite.prepare<[], number>("PRAGMA data_version").pluck(),
     insertSession: () => db.insert(sessions).values(placeholders(sessions)).prepare(),
     insertMessage: () => db.insert(messages).values(placeholders(messages)).prepare(),
     insertRun: () => db.insert(runs).values(placeholders(runs)).prepare(),
@@ -138,6 +141,10 @@ export class Store {
   readonly tokens: TokenRows;
 
   private readonly q: ReturnType<typeof prepareQueries>;
+  /** The context rows of the sessions used last, in step with this store's writes (see {@link contextMessages}). */
+  private readonly contextCache = new ContextCache();
+  /** `PRAGMA data_version` when {@link contextMessages} last looked. */
+  private dataVersion: number | undefined;
   /** `UPDATE "runs"` statements by the set of fields they write, prepared on first use. */
   private readonly runUpdates = new Map<string, { run: (values: Record<string, unknown>) => { changes: number } }>();
   private readonly tx: (fn: () => unknown) => unknown;
@@ -145,6 +152,7 @@ export class Store {
   /** {@link acceptMessage}'s three writes, without a transaction of their own. */
   private readonly acceptWrites = (m: MessageRow, r: RunRow, at: number): void => {
     this.q.insertMessage.run(m);
+    this.cacheInserted(m);
     this.q.insertRun.run(r);
     this.q.touchSession.run({ at, id: r.sessionId });
   };
@@ -155,7 +163,7 @@ export class Store {
     this.deliveries = new DeliveryQueries(this.db);
     this.tokens = new TokenRows(this.db);
     this.approvals = new ApprovalQueries(this.db);
-    this.q = prepareQueries(this.db);
+    this.q = prepareQueries(this.db, this.sqlite);
     this.tx = this.sqlite.transaction((fn: () => unknown) => fn());
     this.acceptTx = this.sqlite.transaction(this.acceptWrites);
   }
@@ -166,7 +174,12 @@ export class Store {
    * synchronous: an await inside would commit early.
    */
   transaction<T>(fn: () => T): T {
-    return this.tx(fn) as T;
+    try {
+      return this.tx(fn) as T;
+    } catch (err) {
+      this.contextCache.clear(); // rolled back: rows appended inside are not in the database
+      throw err;
+    }
   }
 
   /**
@@ -261,6 +274,7 @@ export class Store {
     this.requireSession(id);
     if ((this.q.activeRuns.get({ id })?.n ?? 0) > 0) throw new AgentdError("conflict", `session ${id} has a reply in progress: stop it first`, { details: { sessionId: id } });
     guardStorage("delete a session", () => this.db.delete(sessions).where(eq(sessions.id, id)).run());
+    this.contextCache.drop(id);
   }
 
   /** Sets a session's title. */
@@ -292,7 +306,15 @@ export class Store {
     message.runId = run.id;
     // inside a caller's transaction (chat.send's) the writes are part of it: no savepoint of their own (two statements
     // fewer per turn, issue 20); a failure rolls the caller's transaction back with them
-    guardStorage("store the message", () => (this.sqlite.inTransaction ? this.acceptWrites : this.acceptTx)(message, run, now));
+    guardStorage("store the message", () => {
+      if (this.sqlite.inTransaction) return this.acceptWrites(message, run, now);
+      try {
+        this.acceptTx(message, run, now);
+      } catch (err) {
+        this.contextCache.clear(); // rolled back
+        throw err;
+      }
+    });
     return { run, message };
   }
 
@@ -303,6 +325,7 @@ export class Store {
       ...input, id: newId("m"), createdAt: Date.now(),
     };
     guardStorage("store a message", () => this.q.insertMessage.run(row));
+    this.cacheInserted(row);
     return row;
   }
 
@@ -324,15 +347,55 @@ export class Store {
     return this.db.select().from(messages).where(where).orderBy(desc(messages.id)).limit(limit).all().reverse();
   }
 
-  /** Messages still in the model's context (not replaced by a summary), oldest first. */
+  /**
+   * Messages still in the model's context (not replaced by a summary), oldest first. Served from memory for the
+   * sessions used last ({@link ContextCache}, kept in step with this store's writes; rows are frozen): a turn does
+   * not read them back from SQLite.
+   */
   contextMessages(sessionId: string): MessageRow[] {
-    return this.q.contextMessages.all({ sessionId });
+    // another connection's commit (SQLite's data_version moved) may have changed any session: read everything anew
+    const version = this.q.dataVersion.get()!;
+    if (version !== this.dataVersion) {
+      this.dataVersion = version;
+      this.contextCache.clear();
+    }
+    const cached = this.contextCache.get(sessionId);
+    if (cached) return cached;
+    const rows = this.q.contextMessages.all({ sessionId });
+    this.contextCache.set(sessionId, rows);
+    return rows;
+  }
+
+  /** Forgets the context rows held in memory (see {@link contextMessages}); the daemon calls it when it goes idle. */
+  forgetCachedContexts(): void {
+    this.contextCache.clear();
+  }
+
+  /**
+   * Keeps {@link contextCache} in step with a message row just written (only for a session it holds): a row with
+   * JSON values is read back, so the cache holds exactly what a read returns (parsed and validated by the columns'
+   * schemas); a plain row is taken as written, with exactly the table's columns.
+   */
+  private cacheInserted(row: MessageRow): void {
+    // a row written already out of the context (compacted_by set) is not in it; undefined is stored as NULL
+    if (row.compactedBy != null || !this.contextCache.has(row.sessionId)) return;
+    if (row.toolCalls || row.channel || row.attachments) {
+      const stored = this.q.message.get({ id: row.id });
+      if (stored) this.contextCache.append(stored);
+      return;
+    }
+    this.contextCache.append({
+      id: row.id, sessionId: row.sessionId, runId: row.runId ?? null, role: row.role, content: row.content, toolCalls: null,
+      toolCallId: row.toolCallId ?? null, status: row.status, error: row.error ?? null, model: row.model ?? null, channel: null,
+      attachments: null, compactedBy: null, createdAt: row.createdAt,
+    });
   }
 
   /** Marks messages as replaced by the summary message `summaryId` (they stay in the database). */
   markCompacted(ids: string[], summaryId: string): void {
     if (ids.length === 0) return;
     guardStorage("compact messages", () => this.db.update(messages).set({ compactedBy: summaryId }).where(inArray(messages.id, ids)).run());
+    this.contextCache.remove(new Set(ids));
   }
 
   /** The run with this idempotency key, or undefined. */
