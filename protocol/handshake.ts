@@ -10,19 +10,22 @@
  * - clientProof = HMAC-SHA256(key, "client|" + serverNonce + "|" + clientNonce), base64url.
  * HMAC: RFC 2104; SHA-256: FIPS 180-4. Proofs are compared in constant time.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, hash, randomBytes, timingSafeEqual } from "node:crypto";
 
 /** Bytes of randomness in a handshake nonce (256 bits). */
 export const NONCE_BYTES = 32;
 
-/** The HMAC key of a token: SHA-256(token) as 32 bytes. */
+/**
+ * The HMAC key of a token: SHA-256(token) as 32 bytes. Node's one-shot `crypto.hash` (no Hash object: a REST
+ * request hashes the presented bearer token once, issue 20).
+ */
 export function keyOfToken(token: string): Buffer {
-  return createHash("sha256").update(token, "utf8").digest();
+  return hash("sha256", token, "buffer");
 }
 
 /** The key id of a token: first 16 hex characters of SHA-256("agentd-key-id:" + token). */
 export function keyIdOfToken(token: string): string {
-  return createHash("sha256").update(`agentd-key-id:${token}`, "utf8").digest("hex").slice(0, 16);
+  return hash("sha256", `agentd-key-id:${token}`, "hex").slice(0, 16);
 }
 
 /** A fresh nonce: {@link NONCE_BYTES} random bytes, base64url. */

@@ -1,71 +1,20 @@
-import type { Logger } from "pino";
 import type { ChatCompletionMessageParam, ChatCompletionTool } from "openai/resources/chat/completions";
-import type { Config } from "../config/schema.js";
-import type { MessageRow, Store, UsageInsert } from "../store/store.js";
+import type { MessageRow, UsageInsert } from "../store/store.js";
 import type { ToolCall, Usage } from "../../protocol/chat.js";
-import type { WireError } from "../../protocol/errors.js";
-import type { DeliveryAttachment } from "../../protocol/deliveries.js";
-import { AgentdError, toWireError } from "../errors.js";
-import { loopBudget, type LoopBudget } from "../loop-budget.js";
-import { userErrorLine } from "../../protocol/user-error.js";
+import { AgentdError } from "../errors.js";
+import { loopBudget } from "../loop-budget.js";
 import type { Tool } from "./tools/tool.js";
-import type { ProviderPool, ResolvedModel } from "./provider.js";
+import type { ResolvedModel } from "./provider.js";
 import type { RunHandle } from "./run-handle.js";
-import { streamModelCall, type CallUsage } from "./model-call.js";
+import { streamModelCall } from "./model-call.js";
 import { runToolCalls } from "./tool-exec.js";
 import { prepareMedia } from "../media/render.js";
 import { acceptsImages, mediaBudgetTokens } from "../media/vision.js";
+import { finish, type RunEndStatus } from "./run-end.js";
+import type { RunDeps } from "./run-deps.js";
 import { buildSystemPrompt, contextBudgetTokens, conversationRows, messageTokens, shortenOldToolResults, toChatMessages, trimToBudget } from "./context.js";
 
-/** What a run needs from the daemon. `tools()` and `config()` are read per run, so live edits apply next turn. */
-export interface RunDeps {
-  dir: string;
-  store: Store;
-  config: () => Config;
-  pool: ProviderPool;
-  tools: () => Tool[];
-  logger: Logger;
-  /** Cost in USD of one call, or null when the model has no price. */
-  price: (model: ResolvedModel, usage: CallUsage) => number | null;
-  /** Scrubs secrets from tool outputs before the model sees them. */
-  redact?: (text: string) => string;
-  /**
-   * Shrinks the session's context when it passes the budget (compaction); returns true if it changed anything.
-   * `loaded`: the session's `contextMessages` rows and the system prompt the run already read (so a turn reads
-   * the history once; after a compaction the run reads it again).
-   */
-  compact?: (sessionId: string, model: ResolvedModel, signal: AbortSignal, loaded?: { rows: MessageRow[]; system: string }) => Promise<boolean>;
-  /**
-   * Writes the text a run ends with (its reply, or one short error line) to the run's delivery targets: the
-   * outbox. Called inside the transaction that stores the run's end, so both commit or neither (issue 11).
-   */
-  deliver?: (handle: RunHandle, text: string, voice?: DeliveryAttachment) => void;
-  /**
-   * The approval policy (issue 13): asked before each tool call; may wait for the owner's answer (the run's status
-   * says `awaiting_approval` through `onWait`) or refuse with a message for the model.
-   */
-  approve?: (handle: RunHandle, call: ToolCall, args: unknown, onWait: (approvalId: string) => void) => Promise<{ ok: true } | { ok: false; message: string }>;
-  /**
-   * Text-to-speech of a run's reply when one of its targets wants voice replies (issue 12): the voice note to
-   * deliver instead of the text there, or undefined. Called before the run's end is stored; never throws.
-   */
-  speak?: (handle: RunHandle, text: string) => Promise<DeliveryAttachment | undefined>;
-  /** The files the run sent (`send_file`), for its `run.done`; called once at the run's end. */
-  replyFiles?: (runId: string) => DeliveryAttachment[];
-  /**
-   * The event loop's time budget a run's start and end take their turn under (src/loop-budget.ts); default: the
-   * daemon's shared `loopBudget`.
-   */
-  budget?: LoopBudget;
-  /**
-   * Called after a run ends, whatever its status (metrics, session titles), once its final event has been handed
-   * to the transports (a `setImmediate` later, see `afterReply`).
-   */
-  onEnd?: (info: { handle: RunHandle; status: string; model: string | undefined; durationMs: number; usage: Usage; error?: WireError }) => void;
-}
-
-/** How a run can end: see `run.done` (protocol/events.ts) for all but `error` (`run.error`). */
-type RunEndStatus = "ok" | "aborted" | "max_steps" | "max_length" | "error";
+export type { RunDeps } from "./run-deps.js";
 
 /** Each tool's spec for the model and its JSON length, kept while the tool object lives (tools change only on reload). */
 const specCache = new WeakMap<Tool, { spec: ChatCompletionTool; chars: number }>();
@@ -292,92 +241,4 @@ function gateOf(handle: RunHandle, approve: NonNullable<RunDeps["approve"]>, mod
     if (waited) handle.emit("run.status", { runId: handle.id, sessionId: handle.sessionId, status: "running", model: model.name });
     return verdict;
   };
-}
-
-function finish(
-  handle: RunHandle, deps: RunDeps,
-  r: {
-    text: string; shown: string; status: RunEndStatus; model: ResolvedModel | undefined; failure: AgentdError | undefined; started: number;
-    voice?: DeliveryAttachment | undefined; usage: UsageInsert | undefined;
-    /** The run's whole usage when known without reading it back (see executeRun's `oneStep`). */
-    total?: Usage;
-  },
-): void {
-  const { store } = deps;
-  const modelName = r.model?.name ?? deps.config().model;
-  const wire = r.failure ? toWireError(r.failure) : undefined;
-  // a provider may echo the key it was given ("Incorrect API key provided: sk-…"): scrub before storing or sending
-  if (wire && deps.redact) wire.message = deps.redact(wire.message);
-  const durationMs = Date.now() - r.started;
-  // read once, after the last call's usage is written: for run.done and for the run-end listeners (metrics),
-  // failed runs included
-  let usage: Usage | undefined;
-  const readUsage = (): Usage => {
-    if (r.total) return r.total;
-    try {
-      return store.runUsage(handle.id);
-    } catch (err) {
-      deps.logger.warn({ err, runId: handle.id }, "could not read the run's usage");
-      return { promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: null };
-    }
-  };
-  try {
-    // the answer, the last call's usage and the run's end in one transaction: one commit, and never one without the other
-    if (handle.stoppedByShutdown && handle.deliverTo.length > 0) {
-      // the daemon is stopping: the run stays queued (its partial text is not kept), the next start runs it again
-      // and delivers its reply
-      store.transaction(() => {
-        if (r.usage) store.recordUsage(r.usage);
-        store.updateRun(handle.id, { status: "queued", model: modelName, startedAt: r.started });
-      });
-      handle.emit("run.error", { runId: handle.id, sessionId: handle.sessionId, error: { code: "unavailable", message: "the agent is restarting; the reply follows after the restart", retryable: true }, text: r.shown });
-      afterReply(deps, { handle, status: "interrupted", model: modelName, durationMs, usage: readUsage() });
-      return;
-    }
-    const msg = store.transaction(() => {
-      if (r.usage) store.recordUsage(r.usage);
-      const m = store.insertMessage({
-        sessionId: handle.sessionId, runId: handle.id, role: "assistant", content: r.text,
-        status: r.status === "error" ? "error" : r.status === "aborted" ? "aborted" : "ok",
-        model: modelName, ...(wire ? { error: `${wire.code}: ${wire.message}` } : {}),
-      });
-      store.updateRun(handle.id, {
-        status: r.status, model: modelName, assistantMessageId: m.id, startedAt: r.started, finishedAt: Date.now(),
-        ...(wire ? { errorCode: wire.code, error: wire.message } : {}),
-      });
-      deps.deliver?.(handle, wire ? userErrorLine(wire) : r.shown, wire ? undefined : r.voice);
-      return m;
-    });
-    usage = readUsage();
-    if (wire) handle.emit("run.error", { runId: handle.id, sessionId: handle.sessionId, messageId: msg.id, error: wire, text: r.shown });
-    else {
-      const files = deps.replyFiles?.(handle.id) ?? [];
-      handle.emit("run.done", {
-        runId: handle.id, sessionId: handle.sessionId, messageId: msg.id, status: r.status as Exclude<RunEndStatus, "error">, text: r.shown, model: modelName, usage,
-        ...(files.length ? { attachments: files } : {}),
-      });
-    }
-  } catch (err) {
-    deps.logger.error({ err, runId: handle.id }, "could not store the end of a run");
-    handle.emit("run.error", { runId: handle.id, sessionId: handle.sessionId, error: toWireError(err), text: r.shown });
-  }
-  afterReply(deps, { handle, status: r.status, model: modelName, durationMs, usage: usage ?? readUsage(), ...(wire ? { error: wire } : {}) });
-}
-
-/**
- * Calls the run-end listeners (`deps.onEnd`: metrics, session titles, approvals' clean-up) once the run's final
- * event has left: the transports send it from `process.nextTick` (WebSocket) or promise jobs (REST), which Node
- * runs before `setImmediate` callbacks, so the ~0.5 ms the listeners take is not added to the reply (issue 20).
- * The runner's `drain` waits for them. A listener that throws is logged.
- */
-function afterReply(deps: RunDeps, info: Parameters<NonNullable<RunDeps["onEnd"]>>[0]): void {
-  const onEnd = deps.onEnd;
-  if (!onEnd) return;
-  setImmediate(() => {
-    try {
-      onEnd(info);
-    } catch (err) {
-      deps.logger.error({ err, runId: info.handle.id }, "a run-end listener failed");
-    }
-  });
 }

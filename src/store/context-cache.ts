@@ -1,4 +1,4 @@
-import type { MessageRow } from "./store.js";
+import type { MessageRow } from "./rows.js";
 
 /** Default most sessions {@link ContextCache} holds. */
 export const CONTEXT_CACHE_MAX_SESSIONS = 64;

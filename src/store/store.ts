@@ -1,123 +1,22 @@
-import { and, desc, eq, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
-import { p, placeholders, setTo } from "./placeholders.js";
-import { builtOnFirstUse } from "./first-use.js";
+import { and, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import { p, setTo } from "./placeholders.js";
 import type Database from "better-sqlite3";
 import { openDb, guardStorage, type Db } from "./db.js";
 import { WalSync } from "./wal-sync.js";
-import { sessions, messages, runs, usageEvents, channelBindings, sessionOwners } from "./schema.js";
+import { sessions, messages, runs, sessionOwners } from "./schema.js";
 import { TokenRows } from "./token-rows.js";
 import { newId } from "./ids.js";
 import { AgentdError, NotFoundError } from "../errors.js";
 import { DeliveryQueries } from "./delivery-queries.js";
-import type { Attachment, ChannelAddress, Message } from "../../protocol/chat.js";
+import type { Attachment, ChannelAddress } from "../../protocol/chat.js";
 import type { DeliveryAddress } from "../../protocol/deliveries.js";
 import { ApprovalQueries } from "./approval-queries.js";
 import type { Session } from "../../protocol/sessions.js";
 import { snapshotDatabase, type DbSummary } from "./snapshot.js";
 import { ContextCache } from "./context-cache.js";
-
-/** A stored message row as drizzle returns it (JSON columns parsed and validated, see src/store/json-column.ts). */
-export type MessageRow = typeof messages.$inferSelect;
-/** A stored run row as drizzle returns it. */
-export type RunRow = typeof runs.$inferSelect;
-/** Run status values, see the `runs` table. */
-export type RunStatus = RunRow["status"];
-/** One usage record to insert (a model call). */
-export type UsageInsert = Omit<typeof usageEvents.$inferInsert, "id" | "createdAt">;
-/** A channel binding row: the session of a chat `(platform, chatId, threadId)`. */
-export type BindingRow = typeof channelBindings.$inferSelect;
-/** A chat on a platform, the key of a channel binding. `threadId` is "" outside threads. */
-export interface ChatKey {
-  platform: string;
-  chatId: string;
-  threadId: string;
-}
-/** One session of a chat as `/sessions` lists it. Times are Unix epoch milliseconds. */
-export interface ChatSession {
-  id: string;
-  title: string | null;
-  createdAt: number;
-  updatedAt: number;
-}
-
-const iso = (ms: number) => new Date(ms).toISOString();
-
-/** A session's message count (user and assistant messages), as a correlated subquery on `"sessions"`. */
-const messageCount = sql<number>`(select count(*) from "messages" m where m."session_id" = "sessions"."id" and m."role" in ('user','assistant'))`;
-const SESSION_FIELDS = { id: sessions.id, title: sessions.title, createdAt: sessions.createdAt, updatedAt: sessions.updatedAt };
-/** SQLite's `json_extract` of a path in `messages.channel` (raw `sql`: drizzle has no JSON path operator). */
-const channelField = (path: string) => sql`json_extract(${messages.channel}, ${path})`;
-
-/**
- * The files stored with a message row (its `attachments` JSON column, validated on read): an empty array when
- * there are none, and when the column does not hold a valid array (a hand-edited database), so one bad row never
- * breaks a session's history.
- */
-export function rowAttachments(row: Pick<MessageRow, "attachments">): Attachment[] {
-  return row.attachments ?? [];
-}
-
-/** Converts a stored row into the wire {@link Message} shape. */
-export function toWireMessage(row: MessageRow): Message {
-  const out: Message = {
-    id: row.id,
-    sessionId: row.sessionId,
-    runId: row.runId,
-    role: row.role,
-    content: row.content,
-    status: row.status,
-    createdAt: iso(row.createdAt),
-  };
-  if (row.toolCalls) out.toolCalls = row.toolCalls;
-  if (row.toolCallId) out.toolCallId = row.toolCallId;
-  if (row.error) out.error = row.error;
-  if (row.model) out.model = row.model;
-  if (row.channel) out.channel = row.channel;
-  const files = rowAttachments(row);
-  if (files.length) out.attachments = files;
-  return out;
-}
-
-/** The queries that run per message and per turn, each prepared once on its first use (drizzle's `.prepare()` with placeholders, {@link builtOnFirstUse}). */
-function prepareQueries(db: Db, sqlite: Database.Database) {
-  return builtOnFirstUse({
-    /** Changes when another connection commits (https://www.sqlite.org/pragma.html#pragma_data_version). */
-    dataVersion: () => sqlite.prepare<[], number>("PRAGMA data_version").pluck(),
-    insertSession: () => db.insert(sessions).values(placeholders(sessions)).prepare(),
-    insertMessage: () => db.insert(messages).values(placeholders(messages)).prepare(),
-    insertRun: () => db.insert(runs).values(placeholders(runs)).prepare(),
-    insertUsage: () => db.insert(usageEvents).values(placeholders(usageEvents, ["id"])).prepare(),
-    touchSession: () => db.update(sessions).set({ updatedAt: setTo<number>("at") }).where(eq(sessions.id, p("id"))).prepare(),
-    session: () => db.select({ ...SESSION_FIELDS, messageCount }).from(sessions).where(eq(sessions.id, p("id"))).prepare(),
-    sessionHead: () => db.select({ id: sessions.id, title: sessions.title }).from(sessions).where(eq(sessions.id, p("id"))).prepare(),
-    contextMessages: () => db.select().from(messages).where(and(eq(messages.sessionId, p("sessionId")), isNull(messages.compactedBy))).orderBy(messages.id).prepare(),
-    message: () => db.select().from(messages).where(eq(messages.id, p("id"))).prepare(),
-    runById: () => db.select().from(runs).where(eq(runs.id, p("id"))).prepare(),
-    runByKey: () => db.select().from(runs).where(eq(runs.idempotencyKey, p("key"))).prepare(),
-    runUsage: () => db.select({
-      promptTokens: sql<number>`coalesce(sum(${usageEvents.promptTokens}), 0)`, completionTokens: sql<number>`coalesce(sum(${usageEvents.completionTokens}), 0)`,
-      cachedTokens: sql<number>`coalesce(sum(${usageEvents.cachedTokens}), 0)`, costUsd: sql<number | null>`sum(${usageEvents.costUsd})`,
-    }).from(usageEvents).where(and(eq(usageEvents.runId, p("runId")), eq(usageEvents.purpose, "chat"))).prepare(),
-    binding: () => db.select().from(channelBindings)
-      .where(and(eq(channelBindings.platform, p("platform")), eq(channelBindings.chatId, p("chatId")), eq(channelBindings.threadId, p("threadId")))).prepare(),
-    setBinding: () => db.insert(channelBindings).values({ platform: p("platform"), chatId: p("chatId"), threadId: p("threadId"), sessionId: p("sessionId"), model: p("model"), updatedAt: p("updatedAt") })
-      .onConflictDoUpdate({
-        target: [channelBindings.platform, channelBindings.chatId, channelBindings.threadId],
-        set: { sessionId: sql`excluded."session_id"`, model: sql`excluded."model"`, updatedAt: sql`excluded."updated_at"` },
-      }).prepare(),
-    // the sessions a chat wrote in (its user messages carry the channel address), plus its current one
-    chatSessions: () => db.select(SESSION_FIELDS).from(sessions)
-      .where(or(eq(sessions.id, p("current")), inArray(sessions.id, db.select({ id: messages.sessionId }).from(messages).where(and(
-        eq(messages.role, "user"), isNotNull(messages.channel), sql`${channelField("$.platform")} = ${p("platform")}`,
-        sql`${channelField("$.chatId")} = ${p("chatId")}`, sql`coalesce(${channelField("$.threadId")}, '') = ${p("threadId")}`)))))
-      .orderBy(sessions.createdAt, sessions.id).prepare(),
-    firstText: () => db.select({ content: messages.content }).from(messages)
-      .where(and(eq(messages.sessionId, p("sessionId")), eq(messages.role, "user"), sql`substr(${messages.content}, 1, 1) <> '/'`)).orderBy(messages.id).limit(1).prepare(),
-    activeRuns: () => db.select({ n: sql<number>`count(*)` }).from(runs).where(and(eq(runs.sessionId, p("id")), inArray(runs.status, ["queued", "running"]))).prepare(),
-    openRunsWithTargets: () => db.select().from(runs)
-      .where(and(inArray(runs.status, ["queued", "running"]), sql`${runs.deliverTo} IS NOT NULL AND ${runs.deliverTo} <> '[]'`)).orderBy(runs.createdAt, runs.id).prepare(),
-  });
-}
+import { iso, type MessageRow, type RunRow, type UsageInsert, type BindingRow, type ChatKey, type ChatSession } from "./rows.js";
+import { messageCount, prepareQueries, SESSION_FIELDS } from "./store-queries.js";
+export { rowAttachments, toWireMessage, type BindingRow, type ChatKey, type ChatSession, type MessageRow, type RunRow, type RunStatus, type UsageInsert } from "./rows.js";
 
 /**
  * The agent's SQLite store (`DIR/agentd.db`): sessions, messages, runs, usage and channel bindings.
