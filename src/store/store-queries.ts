@@ -9,6 +9,11 @@ import { sessions, messages, runs, usageEvents, channelBindings } from "./schema
 export const messageCount = sql<number>`(select count(*) from "messages" m where m."session_id" = "sessions"."id" and m."role" in ('user','assistant'))`;
 /** The `sessions` columns of a wire `Session` (its `messageCount` is {@link messageCount}). */
 export const SESSION_FIELDS = { id: sessions.id, title: sessions.title, createdAt: sessions.createdAt, updatedAt: sessions.updatedAt };
+/**
+ * A run still open (`queued` or `running`), written exactly as the partial index `runs_open_idx` (src/store/schema.ts)
+ * is, so SQLite uses that index: a bound `IN (?, ?)` would not match it (https://www.sqlite.org/partialindex.html).
+ */
+export const OPEN_RUN = sql`"status" in ('queued', 'running')`;
 /** SQLite's `json_extract` of a path in `messages.channel` (raw `sql`: drizzle has no JSON path operator). */
 const channelField = (path: string) => sql`json_extract(${messages.channel}, ${path})`;
 
@@ -52,7 +57,7 @@ export function prepareQueries(db: Db, sqlite: Database.Database) {
       .where(and(eq(messages.sessionId, p("sessionId")), eq(messages.role, "user"), sql`substr(${messages.content}, 1, 1) <> '/'`)).orderBy(messages.id).limit(1).prepare(),
     activeRuns: () => db.select({ n: sql<number>`count(*)` }).from(runs).where(and(eq(runs.sessionId, p("id")), inArray(runs.status, ["queued", "running"]))).prepare(),
     openRunsWithTargets: () => db.select().from(runs)
-      .where(and(inArray(runs.status, ["queued", "running"]), sql`${runs.deliverTo} IS NOT NULL AND ${runs.deliverTo} <> '[]'`)).orderBy(runs.createdAt, runs.id).prepare(),
+      .where(and(OPEN_RUN, sql`${runs.deliverTo} IS NOT NULL AND ${runs.deliverTo} <> '[]'`)).orderBy(runs.createdAt, runs.id).prepare(),
   });
 }
 

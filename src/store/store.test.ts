@@ -47,6 +47,23 @@ describe("Store", () => {
     s.close();
   });
 
+  it("finds the open runs at start through the partial index, without reading every run", () => {
+    const s = fresh();
+    const prepared: string[] = [];
+    const prepare = s.sqlite.prepare.bind(s.sqlite);
+    s.sqlite.prepare = ((sql: string) => (prepared.push(sql), prepare(sql))) as typeof s.sqlite.prepare;
+    s.claimInterruptedRuns();
+    const runQueries = prepared.filter((q) => /from "runs"|update "runs"/i.test(q));
+    expect(runQueries).toHaveLength(2); // the open runs with delivery targets, and the interrupted ones
+    for (const q of runQueries) {
+      const unbound = Array<null>(q.split("?").length - 1).fill(null);
+      const plan = (prepare(`EXPLAIN QUERY PLAN ${q}`).all(...unbound) as Array<{ detail: string }>).map((r) => r.detail).join("; ");
+      expect(plan).toContain("runs_open_idx");
+      expect(plan).not.toMatch(/SCAN runs(?! USING)/);
+    }
+    s.close();
+  });
+
   it("pages history oldest first and hides compacted messages from the context", () => {
     const s = fresh();
     const session = s.createSession();

@@ -15,7 +15,7 @@ import type { Session } from "../../protocol/sessions.js";
 import { snapshotDatabase, type DbSummary } from "./snapshot.js";
 import { ContextCache } from "./context-cache.js";
 import { iso, type MessageRow, type RunRow, type UsageInsert, type BindingRow, type ChatKey, type ChatSession } from "./rows.js";
-import { messageCount, prepareQueries, SESSION_FIELDS } from "./store-queries.js";
+import { messageCount, OPEN_RUN, prepareQueries, SESSION_FIELDS } from "./store-queries.js";
 export { rowAttachments, toWireMessage, type BindingRow, type ChatKey, type ChatSession, type MessageRow, type RunRow, type RunStatus, type UsageInsert } from "./rows.js";
 
 /**
@@ -358,7 +358,7 @@ export class Store {
           }
         }
         const res = this.db.update(runs).set({ status: "interrupted", finishedAt: now, errorCode: "aborted", error: "the daemon stopped during the run" })
-          .where(and(inArray(runs.status, ["queued", "running"]), sql`(${runs.deliverTo} IS NULL OR ${runs.deliverTo} = '[]')`)).run();
+          .where(and(OPEN_RUN, sql`(${runs.deliverTo} IS NULL OR ${runs.deliverTo} = '[]')`)).run();
         return { interrupted: res.changes, resumable, givenUp };
       }),
     );

@@ -1,0 +1,1 @@
+CREATE INDEX `runs_open_idx` ON `runs` (`created_at`,`id`) WHERE "status" in ('queued', 'running');
