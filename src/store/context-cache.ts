@@ -1,8 +1,8 @@
 import type { MessageRow } from "./rows.js";
 
-/** Default most sessions {@link ContextCache} holds. */
-export const CONTEXT_CACHE_MAX_SESSIONS = 64;
-/** Default most characters of message content {@link ContextCache} holds over all its sessions (about 2–4 MB). */
+/** Default most sessions {@link ContextCache} holds (the load benchmark's 200 clients talk in 200 sessions at once). */
+export const CONTEXT_CACHE_MAX_SESSIONS = 256;
+/** Default most characters of message content {@link ContextCache} holds over all its sessions (1–2 MB of strings). */
 export const CONTEXT_CACHE_MAX_CHARS = 1_000_000;
 
 /** One cached session: its context rows in id order and the characters of their content. */
