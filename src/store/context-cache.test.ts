@@ -74,7 +74,9 @@ describe("Store.contextMessages with its cache", () => {
     const rows = store.contextMessages(s.id);
     expect(rows[0]!.channel).toMatchObject({ platform: "telegram", chatId: "1", userId: "2" });
     expect(rows[1]!.toolCalls).toEqual([{ id: "c1", name: "vault_search", arguments: "{}" }]);
-    expect(rows[3]).toEqual(store.getMessage(reply.id)); // a row kept as written equals the row read back
+    expect(rows[3]!.id).toBe(reply.id);
+    // every row kept as written (JSON values included) equals the row read back from the database
+    expect(rows).toEqual(rows.map((r) => store.getMessage(r.id)));
     const summary = store.insertMessage({ sessionId: s.id, role: "summary", content: "they said hello", status: "ok" });
     store.markCompacted(rows.slice(0, 3).map((r) => r.id), summary.id);
     expect(seen(s.id).map((r) => r.content)).toEqual(["hi there", "they said hello"]);

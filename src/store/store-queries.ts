@@ -55,7 +55,7 @@ export function prepareQueries(db: Db, sqlite: Database.Database) {
       .orderBy(sessions.createdAt, sessions.id).prepare(),
     firstText: () => db.select({ content: messages.content }).from(messages)
       .where(and(eq(messages.sessionId, p("sessionId")), eq(messages.role, "user"), sql`substr(${messages.content}, 1, 1) <> '/'`)).orderBy(messages.id).limit(1).prepare(),
-    activeRuns: () => db.select({ n: sql<number>`count(*)` }).from(runs).where(and(eq(runs.sessionId, p("id")), inArray(runs.status, ["queued", "running"]))).prepare(),
+    activeRuns: () => db.select({ n: sql<number>`count(*)` }).from(runs).where(and(eq(runs.sessionId, p("id")), OPEN_RUN)).prepare(),
     openRunsWithTargets: () => db.select().from(runs)
       .where(and(OPEN_RUN, sql`${runs.deliverTo} IS NOT NULL AND ${runs.deliverTo} <> '[]'`)).orderBy(runs.createdAt, runs.id).prepare(),
   });

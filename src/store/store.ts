@@ -271,22 +271,19 @@ export class Store {
   }
 
   /**
-   * Keeps {@link contextCache} in step with a message row just written (only for a session it holds): a row with
-   * JSON values is read back, so the cache holds exactly what a read returns (parsed and validated by the columns'
-   * schemas); a plain row is taken as written, with exactly the table's columns.
+   * Keeps {@link contextCache} in step with a message row just written (only for a session it holds), with exactly
+   * what a read returns: the table's columns, undefined stored as NULL, and each JSON value through its column's own
+   * write and read mapping (stringified, then parsed and validated by the column's schema), without reading it back.
    */
   private cacheInserted(row: MessageRow): void {
-    // a row written already out of the context (compacted_by set) is not in it; undefined is stored as NULL
+    // a row written already out of the context (compacted_by set) is not in it
     if (row.compactedBy != null || !this.contextCache.has(row.sessionId)) return;
-    if (row.toolCalls || row.channel || row.attachments) {
-      const stored = this.q.message.get({ id: row.id });
-      if (stored) this.contextCache.append(stored);
-      return;
-    }
+    const json = <K extends "toolCalls" | "channel" | "attachments">(key: K): MessageRow[K] =>
+      (row[key] == null ? null : messages[key].mapFromDriverValue(messages[key].mapToDriverValue(row[key] as never))) as MessageRow[K];
     this.contextCache.append({
-      id: row.id, sessionId: row.sessionId, runId: row.runId ?? null, role: row.role, content: row.content, toolCalls: null,
-      toolCallId: row.toolCallId ?? null, status: row.status, error: row.error ?? null, model: row.model ?? null, channel: null,
-      attachments: null, compactedBy: null, createdAt: row.createdAt,
+      id: row.id, sessionId: row.sessionId, runId: row.runId ?? null, role: row.role, content: row.content, toolCalls: json("toolCalls"),
+      toolCallId: row.toolCallId ?? null, status: row.status, error: row.error ?? null, model: row.model ?? null, channel: json("channel"),
+      attachments: json("attachments"), compactedBy: null, createdAt: row.createdAt,
     });
   }
 
