@@ -54,6 +54,12 @@ function createSecondaryIndexes(db: Database.Database): void {
   for (const [name, on] of Object.entries(SECONDARY_INDEXES)) db.exec(`CREATE INDEX IF NOT EXISTS ${name} ON ${on}`);
 }
 
+/**
+ * The `index_state` key that marks an FTS5 merge as owed: the reconcile worker sets it before a load of many
+ * notes and removes it once its merge of the segments into one has run to the end (`reconcile-worker-main.ts`).
+ */
+export const MERGE_PENDING = "fts_merge_pending";
+
 /** A `notes` row. `mtimeMs` in ms since the epoch, `size` in bytes, `hash` the content hash (see {@link hashOf}). */
 export interface NoteRow {
   id: number;

@@ -1,7 +1,7 @@
 import { lstatSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import type { IndexDb } from "./index-db.js";
+import { MERGE_PENDING, type IndexDb } from "./index-db.js";
 import { NoteStore, warmUpNoteParsing, type IndexerStats } from "./note-store.js";
 import { isFileAt, isHiddenRel } from "./paths.js";
 import { ReconcileApply, ReconcilePlanner, runSliced, type ReconcilePlan } from "./reconcile-job.js";
@@ -201,7 +201,9 @@ export class Indexer {
       await this.background; // an earlier worker still merging holds the write lock: no writes here until it ends
       if (this.aborted) return;
       let workers = 0;
-      if (plan.read.length >= this.opts.workerMinNotes) {
+      // a merge a stop interrupted is finished in the worker too, not by FTS5 at a later write on this thread
+      const mergeOwed = this.store.index.stmts.getState.get(MERGE_PENDING) !== undefined;
+      if (plan.read.length >= this.opts.workerMinNotes || mergeOwed) {
         try {
           workers = await this.applyInWorker(plan);
         } catch (err) {

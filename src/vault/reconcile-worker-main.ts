@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { MessageChannel, parentPort, receiveMessageOnPort, Worker, workerData, type MessagePort } from "node:worker_threads";
-import { IndexDb } from "./index-db.js";
+import { IndexDb, MERGE_PENDING } from "./index-db.js";
 import { NoteStore } from "./note-store.js";
 import { ReconcileApply, runToEnd, type ReconcilePlan } from "./reconcile-job.js";
 import { ParseFeed, type ParseWorkerData } from "./reconcile-parse.js";
@@ -50,7 +50,7 @@ export type ReconcileWorkerMessage =
   | { ok: true }
   | { ok: false; error: string };
 
-/** Merge all FTS5 segments when a reconcile (re)indexed or removed at least this many notes. */
+/** Merge all FTS5 segments when a reconcile (re)indexes or removes at least this many notes. */
 const OPTIMIZE_AFTER_CHANGES = 100;
 
 /**
@@ -105,6 +105,10 @@ try {
     }
     return synced.length > 0 ? () => parentPort?.postMessage({ synced } satisfies ReconcileWorkerMessage) : undefined;
   };
+  // A big load leaves many FTS5 segments. The mark says the merge below is owed and stays until it has run to
+  // its end, so a stop during the merge (or during the load) does not leave the merge to a later one-note write
+  // on the main thread (FTS5's crisis merge, ~300 ms for 10,000 notes): the next start's worker merges instead.
+  if (data.plan.read.length + data.plan.gone.length >= OPTIMIZE_AFTER_CHANGES) index.stmts.setState.run(MERGE_PENDING, "1");
   const finished = runToEnd(job, index, data.commitEveryMs, stop, urgent);
   const { filesRead, notesParsed, notesUnchanged } = store.stats;
   const threads = feed && feed.delivered > 0 ? 2 : 1;
@@ -115,8 +119,9 @@ try {
   // write on the main thread may trigger a large merge (~300 ms for 10,000 notes). Search does not need it (the
   // same hits, scores and snippets either way), so it runs after `indexed`, in small steps between which API
   // writes are still indexed out of turn.
-  if (finished && notesParsed + job.result.removed >= OPTIMIZE_AFTER_CHANGES) {
-    runToEnd({ step: () => index!.mergeStep(MERGE_STEP_PAGES) }, index, MERGE_COMMIT_EVERY_MS, stop, urgent, 1);
+  if (finished && index.stmts.getState.get(MERGE_PENDING) !== undefined) {
+    const merged = runToEnd({ step: () => index!.mergeStep(MERGE_STEP_PAGES) }, index, MERGE_COMMIT_EVERY_MS, stop, urgent, 1);
+    if (merged) index.stmts.deleteState.run(MERGE_PENDING);
   }
   index.checkpoint();
   parentPort?.postMessage({ ok: true } satisfies ReconcileWorkerMessage);

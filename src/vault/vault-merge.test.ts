@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { IndexDb } from "./index-db.js";
+import { IndexDb, MERGE_PENDING } from "./index-db.js";
 import type { Indexer } from "./indexer.js";
 import { ftsSegments } from "./test-support.js";
 import { Vault } from "./vault.js";
@@ -19,6 +19,22 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
+/** The number of FTS5 segments in an index file, and whether it is marked as owing a merge. */
+function segmentsOf(db: string): number {
+  return inIndex(db, (index) => ftsSegments(index));
+}
+function mergeOwed(db: string): boolean {
+  return inIndex(db, (index) => index.stmts.getState.get(MERGE_PENDING) !== undefined);
+}
+function inIndex<T>(db: string, read: (index: IndexDb) => T): T {
+  const index = new IndexDb(join(base, db), { rebuild: false });
+  try {
+    return read(index);
+  } finally {
+    index.close();
+  }
+}
+
 /** The vault's indexer, to wait for the worker's background work (not part of the Vault API). */
 const indexerOf = (vault: Vault): Indexer => (vault as unknown as { indexer: Indexer }).indexer;
 
@@ -28,14 +44,6 @@ const options = (db: string) => ({ dir: join(base, "vault"), indexDbPath: join(b
 describe("a cold index in the worker: complete first, FTS5 segments merged after", () => {
   it("answers searches at ready(), then merges the segments into one in the background, with the same results", async () => {
     const queries = ["okapi3", "lorem", "note 12", "okap", '"dolor sit"'];
-    const segmentsOf = (db: string): number => {
-      const index = new IndexDb(join(base, db), { rebuild: false });
-      try {
-        return ftsSegments(index);
-      } finally {
-        index.close();
-      }
-    };
     // Control: the same cold index on the main thread (no merge there) leaves several segments.
     const control = new Vault({ ...options("control.db"), workerMinNotes: Infinity });
     await control.start();
@@ -108,6 +116,8 @@ describe("a cold index in the worker: complete first, FTS5 segments merged after
     await first.start();
     await first.ready();
     await first.stop(); // aborts the merge; waits for the worker to exit
+    expect(segmentsOf("b.db")).toBeGreaterThan(1);
+    expect(mergeOwed("b.db")).toBe(true);
     const again = new Vault(options("b.db"));
     try {
       await again.start();
@@ -116,6 +126,10 @@ describe("a cold index in the worker: complete first, FTS5 segments merged after
       expect(again.list().notes).toHaveLength(1500);
       expect(again.search({ q: "okapi3", limit: 100 }).hits).toHaveLength(100);
       expect(again.search({ q: "okapi1 note 1499" }).hits.map((h) => h.path)).toEqual(["gen/Note 1499.md"]);
+      // the merge the stop interrupted is finished in the background, not left to a later write on this thread
+      await indexerOf(again).idle();
+      expect(segmentsOf("b.db")).toBe(1);
+      expect(mergeOwed("b.db")).toBe(false);
     } finally {
       await again.stop();
     }
