@@ -5,6 +5,10 @@
  * ≤ 1.5× an idle bare `node` (`node -e "setInterval(() => {}, 1e6)"`, read in the same run after the same wait; issue 20);
  * beside it two references read at the same moment: a node that has loaded `node:http` and undici, and the stack
  * floor (lib/stack-floor-server.ts: Hono + better-sqlite3 answering one health request, as the daemon has after start);
+ * then the same daemon idle again after one chat turn (the first turn loads what start-up leaves for first use: the
+ * openai SDK, undici's HTTP parser, ICU's date formatting for the prompt's clock, prom-client), read as the lowest
+ * reading over `BENCH_SOAK_SETTLE_MS`, beside the relay floor (lib/relay-floor-server.ts: Hono, ws, better-sqlite3
+ * and the openai SDK, nothing of agentd) read the same way after one turn on the same model stand-in;
  * after 100,000 turns within +20 % of after 1,000. RSS is VmRSS of the daemon process (/proc/PID/status), read
  * twice per checkpoint: at once ("busy": V8 keeps a young generation sized for the load) and as the lowest
  * reading over `BENCH_SOAK_SETTLE_MS` (default 15 s) without traffic, once V8's memory reducer has given back what
@@ -24,6 +28,7 @@ import { join } from "node:path";
 import { cpuMsOf, percentile, ratioRow, row, stopChild, timeStart } from "./lib/measure.js";
 import { benchHeader, envNumber, initBenchAgent, mb, memoryParts, rssBytes, scrapeMetrics, STACK_FLOOR_ENV, STACK_FLOOR_SERVER, startBenchDaemon, startFakeLlmChild } from "./lib/setup.js";
 import type { BenchAgent, BenchDaemon } from "./lib/setup.js";
+import { startRelayFloor } from "./lib/relay-floor.js";
 import { TurnPool } from "./lib/turns.js";
 
 const WARM_TURNS = 1_000;
@@ -80,6 +85,8 @@ export async function runMemoryBench(): Promise<Record<string, number>> {
     console.log(ratioRow("stack floor (Hono + better-sqlite3, health)", out.stackFloorIdleMb, "MB", out.bareNodeIdleMb, "idle bare node"));
     console.log(row("  of which private (heap, written pages)", out.privateDirtyIdleMb, "MB"));
     console.log(row("  of which shared file pages (node binary…)", out.sharedCleanIdleMb, "MB"));
+
+    await afterOneTurn(d, llm.url, agent.root, settleMs, out);
 
     const pool = await TurnPool.connect(d.wsUrl, d.token, concurrency);
     const checkpoint = async () => {
@@ -143,6 +150,40 @@ export async function runMemoryBench(): Promise<Record<string, number>> {
     await d?.stop();
     await llm.stop();
     agent?.remove();
+  }
+}
+
+/**
+ * One REST chat turn to the daemon and one to the relay floor (started here on the same model stand-in), then the
+ * lowest RSS of each over `settleMs` without traffic (the daemon's idle GC runs 10 s after a burst), printed with
+ * their ratio to the idle bare node already in `out`. Adds `rssIdleAfterTurnMb`, `rssIdleAfterTurnRatio`,
+ * `relayFloorAfterTurnMb` to `out`. Throws when either turn fails.
+ */
+async function afterOneTurn(d: BenchDaemon, llmUrl: string, dir: string, settleMs: number, out: Record<string, number>): Promise<void> {
+  const relay = await startRelayFloor(llmUrl, { model: "bench-model", stream: true, messages: [{ role: "user", content: "" }] }, dir);
+  try {
+    await relay.restTurn("one turn", "You said: one turn");
+    const res = await fetch(`${d.url}/api/chat`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${d.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ text: "one turn" }),
+    });
+    const reply = (await res.json()) as { text?: string };
+    if (res.status !== 200 || reply.text !== "You said: one turn") throw new Error(`the daemon's turn answered ${res.status} ${JSON.stringify(reply)}`);
+    let daemon = rssBytes(d.pid);
+    let floor = rssBytes(relay.pid);
+    for (let t = 0; t < settleMs; t += 500) {
+      await sleep(500);
+      daemon = Math.min(daemon, rssBytes(d.pid));
+      floor = Math.min(floor, rssBytes(relay.pid));
+    }
+    out.rssIdleAfterTurnMb = mb(daemon);
+    out.rssIdleAfterTurnRatio = Math.round((out.rssIdleAfterTurnMb / out.bareNodeIdleMb!) * 100) / 100;
+    out.relayFloorAfterTurnMb = mb(floor);
+    console.log(ratioRow("RSS idle after one chat turn (settled)", out.rssIdleAfterTurnMb, "MB", out.bareNodeIdleMb!, "idle bare node", 1.5));
+    console.log(ratioRow("relay floor after one turn (+ ws, openai SDK)", out.relayFloorAfterTurnMb, "MB", out.bareNodeIdleMb!, "idle bare node"));
+  } finally {
+    await relay.stop();
   }
 }
 

@@ -14,6 +14,8 @@ import { stopChild } from "./measure.js";
 
 /** The running relay floor: one turn over WebSocket or REST (ms, throws on a wrong reply), and a way to stop it. */
 export interface RelayFloor {
+  /** The relay floor's process id (for its memory). */
+  pid: number;
   wsTurn(text: string, expected: string): Promise<number>;
   restTurn(text: string, expected: string): Promise<number>;
   stop(): Promise<void>;
@@ -34,6 +36,7 @@ export async function startRelayFloor(llmUrl: string, body: ChatCompletionCreate
   let pending: ((frame: { delta?: string; done?: boolean; text?: string; error?: string }) => void) | undefined;
   ws.on("message", (data) => pending?.(JSON.parse(String(data))));
   return {
+    pid: child.pid!,
     wsTurn: (text, expected) => new Promise((resolve, reject) => {
       const t0 = performance.now();
       let streamed = "";
