@@ -45,6 +45,7 @@ const BUDGETS: Array<{ bench: string; key: string; label: string; max: number; u
   { bench: "start", key: "startMs", label: "start to .port + health (median)", max: 300, unit: "ms" },
   { bench: "memory", key: "rssIdleRatio", label: "idle RSS / idle bare node", max: 1.5, unit: "×" },
   { bench: "memory", key: "rssIdleMb", label: "idle RSS", max: 80, unit: "MB" },
+  { bench: "memory", key: "rssIdleAfterTurnRatio", label: "idle RSS after one chat turn / idle bare node", max: 1.5, unit: "×" },
   { bench: "memory", key: "soakRatio", label: "RSS after the soak / after 1,000 turns", max: 1.2, unit: "×" },
   { bench: "overhead", key: "wsAddedP50Ms", label: "gateway overhead of a turn over WS, p50", max: 1, unit: "ms" },
   { bench: "overhead", key: "restAddedP50Ms", label: "gateway overhead of a turn over REST, p50", max: 1, unit: "ms" },
